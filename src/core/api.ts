@@ -1,0 +1,129 @@
+/**
+ * The service a node offers, whatever the transport: HTTP (src/http), libp2p protocols
+ * (src/net) and the CLI all call this interface. Implemented by src/node/sync-node.ts.
+ */
+import type { ResolutionStrategy } from './payload.ts'
+import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
+import type { EquivocationRecord } from './ports.ts'
+import type { EventType, JsonValue, Origin, SyncEventJson } from './types.ts'
+
+export interface PushRejection {
+  /** The event's id when it could be read, else null. */
+  readonly event_id: string | null
+  /** Stable error code (errors.ts `code`). */
+  readonly error: string
+  readonly message: string
+}
+
+export interface PushResult {
+  accepted: number
+  duplicates: number
+  rejected: PushRejection[]
+  /** Digests of the accepted events, in input order (not counting duplicates). */
+  digests: string[]
+}
+
+/** The spec's short names are accepted as well: vector, persona, graph, document. */
+export type DataTypeFilter = EventType | 'vector' | 'persona' | 'graph' | 'document'
+
+export interface PullRequest {
+  /** ISO 8601: events whose HLC time is at or after it (time mode). */
+  last_sync_time?: string
+  data_types?: DataTypeFilter[]
+  /** Opaque cursor from a previous page; `s.<seq>` pages the arrival log and never misses late arrivals. */
+  cursor?: string
+  /** Page size, 1..PULL_LIMIT_MAX (default PULL_LIMIT_DEFAULT). */
+  limit?: number
+}
+
+export interface PullPage {
+  events: StoredEvent[]
+  /** Pass back to continue; in time mode it is a time cursor, else an arrival cursor. */
+  next_cursor: string
+  has_more: boolean
+}
+
+export interface ResolveRequest {
+  conflictId: string
+  resolutionStrategy: ResolutionStrategy
+  /** Required for manual_merge: the merged value. */
+  value?: JsonValue
+  /** manual_merge only: resolve to "absent" instead of a value. */
+  deleted?: boolean
+}
+
+export interface ResolveResult {
+  conflict_id: string
+  strategy: ResolutionStrategy
+  /** The new signed resolution event (already stored and on its way to peers). */
+  event: SyncEventJson
+}
+
+export interface RollbackRequest {
+  event_type: EventType
+  target_id: string
+  /** Restore the state as of this ISO time (events with HLC time <= it). */
+  to_time?: string
+  /** Or as of this event (digest): the state its author saw plus the event itself. */
+  to_event?: string
+}
+
+export interface RollbackResult {
+  event: SyncEventJson
+  /** Cells the rollback event writes. */
+  cells: number
+}
+
+export interface StateView {
+  event_type: EventType
+  target_id: string
+  /** The merged value (see docs/EVENTS.md for each type's shape); null when absent/deleted. */
+  value: JsonValue
+  /** The Yjs document's JSON when the target received Yjs updates. */
+  crdt?: JsonValue
+  heads: string[]
+  events: number
+  open_conflicts: string[]
+  hash: string
+}
+
+export interface StatusInfo {
+  node_id: string
+  public_key: string
+  version: string
+  started_at: string
+  events: number
+  events_by_type: Record<EventType, number>
+  targets: number
+  conflicts_open: number
+  state_hash: string
+  last_seq: number
+  hlc: string
+  members: 'open' | number
+  data_types: EventType[]
+  [extra: string]: JsonValue
+}
+
+/** One entry of the change feed: every event the node stores, in arrival order. */
+export interface ChangeEvent {
+  readonly seq: number
+  readonly event: StoredEvent
+  readonly origin: Origin
+}
+
+export interface SyncApi {
+  /** Local writes (spec fields only) and complete signed events, mixed; one durable group commit. */
+  push(events: readonly unknown[], origin: Origin): Promise<PushResult>
+  /** Signed events in wire form (libp2p push, gossip, pull answers). */
+  pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult>
+  pull(req: PullRequest, origin: Origin): Promise<PullPage>
+  resolveConflict(req: ResolveRequest, origin: Origin): Promise<ResolveResult>
+  rollback(req: RollbackRequest, origin: Origin): Promise<RollbackResult>
+  conflicts(status: ConflictRecord['status'] | 'all', limit: number): Promise<ConflictRecord[]>
+  equivocations(limit: number): Promise<EquivocationRecord[]>
+  state(type: EventType, target: string): Promise<StateView | undefined>
+  status(): Promise<StatusInfo>
+  audit(afterSeq: number, limit: number): Promise<AuditRecord[]>
+  /** Follows the change feed from `afterSeq` (replaying stored events first). Returns unsubscribe. */
+  subscribe(afterSeq: number, onChange: (change: ChangeEvent) => void): () => void
+}

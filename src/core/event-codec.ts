@@ -1,0 +1,200 @@
+/**
+ * The canonical, byte-exact encoding of an event: the bytes the author signs and whose sha256
+ * is the event's digest. Specified byte for byte in docs/PROTOCOL.md ("Signed event bytes"),
+ * checked by test/vectors.
+ *
+ *   magic        4  "GKE1"
+ *   type         1  1 vector_update, 2 persona_update, 3 document_update, 4 graph_update
+ *   event_id    16  UUID bytes
+ *   hlc          8  u48 wall ms BE, u16 counter BE
+ *   author      32  Ed25519 public key
+ *   target_len   2  u16 BE, 1..255
+ *   target       n  UTF-8
+ *   parent_cnt   1  u8, 0..16
+ *   parents   32*k  digests, strictly ascending
+ *   payload_len  4  u32 BE, <= 65536
+ *   payload      m  RFC 8785 canonical JSON (UTF-8)
+ */
+import canonicalize from 'canonicalize'
+import { fromUtf8, toHex, utf8 } from '../util/bytes.ts'
+import { sha256 } from '../util/crypto.ts'
+import {
+  HLC_COUNTER_MAX,
+  HLC_WALL_MS_MAX,
+  PARENTS_MAX,
+  PAYLOAD_BYTES_MAX,
+  SIGNED_MAGIC,
+  TARGET_ID_BYTES_MAX,
+} from './constants.ts'
+import { MalformedEventError, PayloadTooLargeError, UnknownEventTypeError } from './errors.ts'
+import {
+  type AuthorKey,
+  type Digest,
+  EVENT_TYPE_CODE,
+  EVENT_TYPES,
+  type EventType,
+  type Hlc,
+  type JsonObject,
+} from './types.ts'
+
+const MAGIC = utf8(SIGNED_MAGIC)
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const DIGEST_RE = /^[0-9a-f]{64}$/
+
+/** The signed fields of an event, before encoding. */
+export interface EventFields {
+  eventId: string
+  type: EventType
+  targetId: string
+  payload: JsonObject
+  author: AuthorKey
+  hlc: Hlc
+  parents: readonly Digest[]
+}
+
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value)
+  if (text === undefined) throw new MalformedEventError('value has no JSON form')
+  return text
+}
+
+export function isUuid(text: string): boolean {
+  return UUID_RE.test(text)
+}
+
+export function isDigest(text: string): text is Digest {
+  return DIGEST_RE.test(text)
+}
+
+/** Encodes the signed bytes. Throws a named error when a field is outside its limits. */
+export function encodeSigned(f: EventFields, payloadJson: string = canonicalJson(f.payload)): Uint8Array {
+  const eventId = f.eventId.toLowerCase()
+  if (!UUID_RE.test(eventId)) throw new MalformedEventError(`event_id must be a UUID, got ${JSON.stringify(f.eventId).slice(0, 80)}`)
+  const code = EVENT_TYPE_CODE[f.type]
+  if (code === undefined) throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(f.type).slice(0, 80)}`)
+  const target = utf8(f.targetId)
+  if (target.byteLength < 1 || target.byteLength > TARGET_ID_BYTES_MAX) {
+    throw new MalformedEventError(`target_id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes, got ${target.byteLength}`)
+  }
+  if (!DIGEST_RE.test(f.author)) throw new MalformedEventError('author must be a 32-byte Ed25519 public key in hex')
+  const { wallMs, counter } = f.hlc
+  if (!Number.isInteger(wallMs) || wallMs < 0 || wallMs > HLC_WALL_MS_MAX || !Number.isInteger(counter) || counter < 0 || counter > HLC_COUNTER_MAX) {
+    throw new MalformedEventError('hlc out of range')
+  }
+  if (f.parents.length > PARENTS_MAX) throw new MalformedEventError(`at most ${PARENTS_MAX} parents, got ${f.parents.length}`)
+  for (let i = 0; i < f.parents.length; i++) {
+    if (!DIGEST_RE.test(f.parents[i])) throw new MalformedEventError(`parents[${i}] is not a hex digest`)
+    if (i > 0 && !(f.parents[i - 1] < f.parents[i])) throw new MalformedEventError('parents must be strictly ascending')
+  }
+  const payload = utf8(payloadJson)
+  if (payload.byteLength > PAYLOAD_BYTES_MAX) {
+    throw new PayloadTooLargeError(`payload is ${payload.byteLength} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`)
+  }
+  const size = 4 + 1 + 16 + 8 + 32 + 2 + target.byteLength + 1 + 32 * f.parents.length + 4 + payload.byteLength
+  const out = new Uint8Array(size)
+  const view = new DataView(out.buffer)
+  let o = 0
+  out.set(MAGIC, o)
+  o += 4
+  out[o++] = code
+  out.set(Buffer.from(eventId.replaceAll('-', ''), 'hex'), o)
+  o += 16
+  view.setUint32(o, Math.floor(wallMs / 0x10000))
+  view.setUint16(o + 4, wallMs % 0x10000)
+  view.setUint16(o + 6, counter)
+  o += 8
+  out.set(Buffer.from(f.author, 'hex'), o)
+  o += 32
+  view.setUint16(o, target.byteLength)
+  o += 2
+  out.set(target, o)
+  o += target.byteLength
+  out[o++] = f.parents.length
+  for (const p of f.parents) {
+    out.set(Buffer.from(p, 'hex'), o)
+    o += 32
+  }
+  view.setUint32(o, payload.byteLength)
+  o += 4
+  out.set(payload, o)
+  return out
+}
+
+function uuidFromBytes(b: Uint8Array): string {
+  const h = toHex(b)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/**
+ * Decodes signed bytes (from the wire or the store). Every length is checked against the limits
+ * before it is used; the payload must already be in canonical form (re-encoding gives the same
+ * bytes), so one event has exactly one encoding.
+ */
+export function decodeSigned(bytes: Uint8Array): EventFields {
+  const fail = (why: string): never => {
+    throw new MalformedEventError(`signed bytes: ${why}`)
+  }
+  if (bytes.byteLength < 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4) fail('too short')
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) fail('bad magic (not GKE1)')
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let o = 4
+  const type = EVENT_TYPES[bytes[o++] - 1]
+  if (type === undefined) throw new UnknownEventTypeError(`unknown event type code ${bytes[4]}`)
+  const eventId = uuidFromBytes(bytes.subarray(o, o + 16))
+  o += 16
+  const wallMs = view.getUint32(o) * 0x10000 + view.getUint16(o + 4)
+  const counter = view.getUint16(o + 6)
+  o += 8
+  const author = toHex(bytes.subarray(o, o + 32)) as AuthorKey
+  o += 32
+  const targetLen = view.getUint16(o)
+  o += 2
+  if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) fail(`target length ${targetLen}`)
+  if (o + targetLen + 1 > bytes.byteLength) fail('truncated target')
+  const targetBytes = bytes.subarray(o, o + targetLen)
+  const targetId = fromUtf8(targetBytes)
+  if (!Buffer.from(targetId, 'utf8').equals(targetBytes)) fail('target is not valid UTF-8')
+  o += targetLen
+  const parentCount = bytes[o++]
+  if (parentCount > PARENTS_MAX) fail(`${parentCount} parents (max ${PARENTS_MAX})`)
+  if (o + 32 * parentCount + 4 > bytes.byteLength) fail('truncated parents')
+  const parents: Digest[] = []
+  for (let i = 0; i < parentCount; i++) {
+    const p = toHex(bytes.subarray(o, o + 32)) as Digest
+    if (i > 0 && !(parents[i - 1] < p)) fail('parents not strictly ascending')
+    parents.push(p)
+    o += 32
+  }
+  const payloadLen = view.getUint32(o)
+  o += 4
+  if (payloadLen > PAYLOAD_BYTES_MAX) throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
+  if (o + payloadLen !== bytes.byteLength) fail('payload length does not match the remaining bytes')
+  const payloadText = fromUtf8(bytes.subarray(o))
+  let payload: unknown
+  try {
+    payload = JSON.parse(payloadText)
+  } catch {
+    fail('payload is not JSON')
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('payload is not a JSON object')
+  if (canonicalJson(payload) !== payloadText) fail('payload is not in canonical JSON form')
+  return { eventId, type, targetId, payload: payload as JsonObject, author, hlc: { wallMs, counter }, parents }
+}
+
+export function digestOf(signed: Uint8Array): Digest {
+  return toHex(sha256(signed)) as Digest
+}
+
+/** Reads only the HLC key and parents from signed bytes (hot path of ancestry walks). */
+export function readMeta(signed: Uint8Array): { hlcKey: string; parents: Digest[]; type: EventType } {
+  const view = new DataView(signed.buffer, signed.byteOffset, signed.byteLength)
+  const wallMs = view.getUint32(21) * 0x10000 + view.getUint16(25)
+  const counter = view.getUint16(27)
+  const hlcKey = wallMs.toString(16).padStart(12, '0') + counter.toString(16).padStart(4, '0')
+  const targetLen = view.getUint16(61)
+  let o = 63 + targetLen
+  const count = signed[o++]
+  const parents: Digest[] = []
+  for (let i = 0; i < count; i++, o += 32) parents.push(toHex(signed.subarray(o, o + 32)) as Digest)
+  return { hlcKey, parents, type: EVENT_TYPES[signed[4] - 1] }
+}

@@ -1,0 +1,178 @@
+/**
+ * Building, parsing and verifying events. Pure: the clock value, the event id and the signer
+ * are inputs.
+ */
+import { fromHex, toHex } from '../util/bytes.ts'
+import { type Signer, verifyEd25519 } from '../util/crypto.ts'
+import { isoFromMs, msFromIso } from '../util/time.ts'
+import { canonicalJson, decodeSigned, digestOf, type EventFields, encodeSigned, isDigest, isUuid } from './event-codec.ts'
+import { BadSignatureError, ClockDriftError, MalformedEventError, UnknownAuthorError, UnknownEventTypeError } from './errors.ts'
+import { formatHlc, parseHlc } from './hlc.ts'
+import { parsePayload } from './payload.ts'
+import {
+  type AuthorKey,
+  type Digest,
+  type Hlc,
+  isEventType,
+  type JsonObject,
+  type LocalWrite,
+  type SignedEvent,
+  type SyncEventJson,
+} from './types.ts'
+
+/** What a verifier needs besides the event: the time and the membership rule. */
+export interface VerifyContext {
+  /** Physical time now, ms since the epoch. */
+  readonly nowMs: number
+  /** Largest allowed lead of an event's HLC wall time over `nowMs`. */
+  readonly driftMaxMs: number
+  /** When set, only these authors are accepted. */
+  readonly allowedAuthors?: ReadonlySet<string>
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+const malformed = (why: string): never => {
+  throw new MalformedEventError(why)
+}
+
+/** Signs a set of fields; validates the payload first so an author cannot sign garbage. */
+export function signEvent(fields: Omit<EventFields, 'author'>, signer: Signer): SignedEvent {
+  parsePayload(fields.type, fields.payload)
+  const author = toHex(signer.publicKey) as AuthorKey
+  const parents = [...new Set(fields.parents)].sort()
+  const all: EventFields = { ...fields, eventId: fields.eventId.toLowerCase(), author, parents }
+  const payloadJson = canonicalJson(fields.payload)
+  const signed = encodeSigned(all, payloadJson)
+  return {
+    eventId: all.eventId,
+    type: all.type,
+    targetId: all.targetId,
+    payload: JSON.parse(payloadJson) as JsonObject,
+    author,
+    hlc: all.hlc,
+    parents,
+    signed,
+    signature: signer.sign(signed),
+    digest: digestOf(signed),
+  }
+}
+
+/** Checks the fields of a local write (spec fields only) and returns them typed. */
+export function parseLocalWrite(raw: unknown): LocalWrite {
+  if (!isObject(raw)) return malformed('event must be a JSON object')
+  const { event_id, timestamp, event_type, target_id, payload } = raw
+  if (event_id !== undefined && (typeof event_id !== 'string' || !isUuid(event_id.toLowerCase()))) {
+    malformed('event_id must be a UUID string')
+  }
+  if (timestamp !== undefined && (typeof timestamp !== 'string' || msFromIso(timestamp) === undefined)) {
+    malformed('timestamp must be an ISO 8601 date-time with a zone (e.g. 2026-01-01T00:00:00.000Z)')
+  }
+  if (event_type === undefined) malformed('event_type is missing')
+  if (!isEventType(event_type)) {
+    throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(event_type).slice(0, 60)}; expected vector_update, persona_update, document_update or graph_update`)
+  }
+  if (typeof target_id !== 'string' || target_id.length === 0) malformed('target_id must be a non-empty string')
+  if (!isObject(payload)) malformed('payload must be a JSON object')
+  for (const k of Object.keys(raw)) {
+    if (!['event_id', 'timestamp', 'event_type', 'target_id', 'payload'].includes(k)) {
+      malformed(`unexpected field ${JSON.stringify(k).slice(0, 60)} in a local write (a signed event carries author, hlc, parents and signature together)`)
+    }
+  }
+  return raw as unknown as LocalWrite
+}
+
+/** True when the object carries an envelope (any of its fields), so it must be a signed event. */
+export function hasEnvelope(raw: unknown): boolean {
+  return isObject(raw) && ('signature' in raw || 'author' in raw || 'hlc' in raw || 'parents' in raw)
+}
+
+/** Parses the JSON form of a signed event into its fields; no signature check yet. */
+export function fieldsFromJson(raw: unknown): { fields: EventFields; signature: Uint8Array; timestamp: string } {
+  if (!isObject(raw)) return malformed('event must be a JSON object')
+  const r = raw
+  for (const k of ['event_id', 'timestamp', 'event_type', 'target_id', 'author', 'hlc', 'signature']) {
+    if (r[k] === undefined) malformed(`${k} is missing`)
+    if (typeof r[k] !== 'string') malformed(`${k} must be a string`)
+  }
+  for (const k of Object.keys(r)) {
+    if (!['event_id', 'timestamp', 'event_type', 'target_id', 'payload', 'author', 'hlc', 'parents', 'signature'].includes(k)) {
+      malformed(`unexpected field ${JSON.stringify(k).slice(0, 60)}`)
+    }
+  }
+  if (!isEventType(r.event_type)) throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(r.event_type).slice(0, 60)}`)
+  if (!isObject(r.payload)) malformed('payload must be a JSON object')
+  const hlc = parseHlc(r.hlc as string)
+  if (hlc === undefined) return malformed('hlc must be "<wallMs>:<counter>" (decimal)')
+  if (r.timestamp !== isoFromMs(hlc.wallMs)) malformed(`timestamp must equal the HLC wall time ${isoFromMs(hlc.wallMs)}`)
+  if (!Array.isArray(r.parents)) malformed('parents must be an array of hex digests')
+  const parents = r.parents as unknown[]
+  for (const p of parents) if (typeof p !== 'string' || !isDigest(p)) malformed('parents must be 64-char lowercase hex digests')
+  const signature = fromHex(r.signature as string)
+  if (signature === undefined || signature.byteLength !== 64) return malformed('signature must be 64 bytes in lowercase hex')
+  if (!isDigest(r.author as string)) malformed('author must be a 32-byte Ed25519 public key in lowercase hex')
+  if (!isUuid((r.event_id as string).toLowerCase())) malformed('event_id must be a UUID')
+  return {
+    fields: {
+      eventId: (r.event_id as string).toLowerCase(),
+      type: r.event_type,
+      targetId: r.target_id as string,
+      payload: r.payload as JsonObject,
+      author: r.author as AuthorKey,
+      hlc,
+      parents: parents as Digest[],
+    },
+    signature,
+    timestamp: r.timestamp as string,
+  }
+}
+
+/** Verifies signature, membership, drift and payload schema of a decoded event. */
+export function verifyEvent(fields: EventFields, signed: Uint8Array, signature: Uint8Array, ctx: VerifyContext): SignedEvent {
+  if (ctx.allowedAuthors !== undefined && !ctx.allowedAuthors.has(fields.author)) {
+    throw new UnknownAuthorError(`author ${fields.author.slice(0, 16)}... is not a member of this federation`)
+  }
+  if (fields.hlc.wallMs - ctx.nowMs > ctx.driftMaxMs) {
+    throw new ClockDriftError(`event time ${isoFromMs(fields.hlc.wallMs)} is ${fields.hlc.wallMs - ctx.nowMs} ms ahead of this node's clock (max ${ctx.driftMaxMs} ms)`)
+  }
+  parsePayload(fields.type, fields.payload)
+  if (!verifyEd25519(fromHex(fields.author)!, signed, signature)) {
+    throw new BadSignatureError(`signature does not verify for author ${fields.author.slice(0, 16)}...`)
+  }
+  return { ...fields, parents: [...fields.parents], signed, signature, digest: digestOf(signed) }
+}
+
+/** JSON form of a signed event -> verified event. */
+export function eventFromJson(raw: unknown, ctx: VerifyContext): SignedEvent {
+  const { fields, signature } = fieldsFromJson(raw)
+  return verifyEvent(fields, encodeSigned(fields), signature, ctx)
+}
+
+/** Wire / store form (signed bytes + signature) -> verified event. */
+export function eventFromWire(signed: Uint8Array, signature: Uint8Array, ctx: VerifyContext): SignedEvent {
+  return verifyEvent(decodeSigned(signed), signed, signature, ctx)
+}
+
+/** Store form -> event, trusting bytes this node verified before (replay path: no signature check). */
+export function eventFromTrustedBytes(signed: Uint8Array, signature: Uint8Array): SignedEvent {
+  const f = decodeSigned(signed)
+  return { ...f, parents: [...f.parents], signed, signature, digest: digestOf(signed) }
+}
+
+export function eventToJson(e: SignedEvent): SyncEventJson {
+  return {
+    event_id: e.eventId,
+    timestamp: isoFromMs(e.hlc.wallMs),
+    event_type: e.type,
+    target_id: e.targetId,
+    payload: e.payload,
+    author: e.author,
+    hlc: formatHlc(e.hlc),
+    parents: [...e.parents],
+    signature: toHex(e.signature),
+  }
+}
+
+export type { EventFields, Hlc }

@@ -1,0 +1,333 @@
+/**
+ * The ingest engine: turns a group of events (verified remote events and local writes) into one
+ * CommitBatch. Sans-IO: it reads committed data through the StoreReader port, is given the time,
+ * and returns the batch; the node writes the batch durably, then calls `committed()` (or
+ * `discard()` when the write failed). One Ingestor is the single writer of a node's state.
+ */
+import type { Signer } from '../util/crypto.ts'
+import { LruMap } from '../util/lru.ts'
+import { PARENTS_MAX } from './constants.ts'
+import { EquivocationError, type EventRejectedError, isEventRejectedError } from './errors.ts'
+import { eventFromTrustedBytes, signEvent } from './event.ts'
+import { readMeta } from './event-codec.ts'
+import { formatHlc, hlcFromKey, observeHlc, tickHlc } from './hlc.ts'
+import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
+import { type CellWrite, parsePayload } from './payload.ts'
+import type { AuditDraft, CommitBatch, EquivocationRecord, StoreReader } from './ports.ts'
+import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
+import { type TargetState, targetKey } from './target-state.ts'
+import type { ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
+import { addHash, targetHash } from './view.ts'
+
+export type IngestItem =
+  | { readonly kind: 'signed'; readonly event: SignedEvent }
+  | {
+      readonly kind: 'local'
+      readonly eventId: string
+      readonly type: EventType
+      readonly targetId: string
+      readonly payload: JsonObject
+      /** Parents besides the target's heads (a resolution names its conflict's sides). */
+      readonly extraParents?: readonly Digest[]
+    }
+
+export type IngestOutcome =
+  | { readonly status: 'accepted'; readonly event: SignedEvent }
+  | { readonly status: 'duplicate'; readonly digest: Digest }
+  | { readonly status: 'rejected'; readonly eventId: string | null; readonly error: EventRejectedError }
+
+export interface IngestComponents {
+  readonly store: StoreReader
+  readonly signer: Signer
+  readonly crdt: CrdtMerger
+}
+
+export interface IngestInit {
+  /** HLC to continue from (the last one written, from store meta). */
+  readonly hlc: Hlc
+  /** The node's state hash as last committed. */
+  readonly stateHash: string
+  /** Cached target states (the engine is the only writer, so the cache stays exact). */
+  readonly targetCacheMax?: number
+  /** Cached event metas for ancestry walks (immutable, so always safe to cache). */
+  readonly metaCacheMax?: number
+}
+
+export interface GroupResult {
+  readonly outcomes: IngestOutcome[]
+  readonly batch: CommitBatch
+  /** Accepted events in batch order (batch.events[i] is accepted[i]). */
+  readonly accepted: SignedEvent[]
+}
+
+/** Value a conflict side wrote to a cell, read from its event's payload. */
+function sideWrite(e: SignedEvent, cell: string): CellWrite | undefined {
+  const action = parsePayload(e.type, e.payload)
+  return action.kind === 'yjs' ? undefined : action.writes.find((w) => w.cell === cell)
+}
+
+export class Ingestor {
+  readonly #store: StoreReader
+  readonly #signer: Signer
+  readonly #crdt: CrdtMerger
+  readonly #targets: LruMap<string, TargetState>
+  readonly #metas: LruMap<Digest, EventMeta>
+  #hlc: Hlc
+  #stateHash: string
+  // Uncommitted results of the last group, promoted by committed().
+  #pending?: { targets: Map<string, TargetState>; metas: Map<Digest, EventMeta>; stateHash: string }
+
+  constructor(components: IngestComponents, init: IngestInit) {
+    this.#store = components.store
+    this.#signer = components.signer
+    this.#crdt = components.crdt
+    this.#hlc = init.hlc
+    this.#stateHash = init.stateHash
+    this.#targets = new LruMap(init.targetCacheMax ?? 20_000)
+    this.#metas = new LruMap(init.metaCacheMax ?? 100_000)
+  }
+
+  get hlc(): Hlc {
+    return this.#hlc
+  }
+
+  get stateHash(): string {
+    return this.#stateHash
+  }
+
+  /** Current committed state of a target (through the cache). */
+  async target(type: EventType, target: string): Promise<TargetState | undefined> {
+    const key = targetKey(type, target)
+    const cached = this.#targets.get(key)
+    if (cached !== undefined) return cached
+    const s = await this.#store.getTarget(type, target)
+    if (s !== undefined) this.#targets.set(key, s)
+    return s
+  }
+
+  async #committedMeta(d: Digest): Promise<EventMeta | undefined> {
+    const cached = this.#metas.get(d)
+    if (cached !== undefined) return cached
+    const ev = await this.#store.getEvent(d)
+    if (ev === undefined) return undefined
+    const m = readMeta(ev.signed)
+    const meta = { hlcKey: m.hlcKey, parents: m.parents }
+    this.#metas.set(d, meta)
+    return meta
+  }
+
+  /** Ancestry over committed events plus the given overlay. */
+  ancestry(overlay?: Map<Digest, EventMeta>): AncestryPort {
+    return { meta: async (d) => overlay?.get(d) ?? (await this.#committedMeta(d)) }
+  }
+
+  /** Observe a remote HLC without ingesting (e.g. gossip seen). */
+  observe(remote: Hlc, nowMs: number): void {
+    this.#hlc = observeHlc(this.#hlc, remote, nowMs)
+  }
+
+  /**
+   * Processes a group. Remote events must already be verified (signature, drift, membership,
+   * payload schema, Yjs safety). Nothing is written: the caller commits `batch`.
+   */
+  async ingest(items: readonly IngestItem[], nowMs: number, audit: readonly AuditDraft[] = [], mode: 'live' | 'replay' = 'live'): Promise<GroupResult> {
+    const replay = mode === 'replay'
+    if (this.#pending !== undefined) throw new Error('Ingestor: previous group neither committed nor discarded')
+    const targets = new Map<string, TargetState>()
+    const metas = new Map<Digest, EventMeta>()
+    const owners = new Map<string, Digest>()
+    const conflicts = new Map<ConflictId, ConflictRecord>()
+    const equivocations: EquivocationRecord[] = []
+    const events = new Map<Digest, SignedEvent>()
+    const outcomes: IngestOutcome[] = []
+    const accepted: SignedEvent[] = []
+    const ancestry = this.ancestry(metas)
+    const prevStates = new Map<string, TargetState | undefined>()
+
+    // Replay re-applies events already in the log: no presence or equivocation checks.
+    const signedDigests = replay ? [] : items.flatMap((it) => (it.kind === 'signed' ? [it.event.digest] : []))
+    const present = new Set<Digest>()
+    const has = signedDigests.length > 0 ? await this.#store.hasEvents(signedDigests) : []
+    signedDigests.forEach((d, i) => {
+      if (has[i]) present.add(d)
+    })
+
+    const stateOf = async (type: EventType, target: string): Promise<TargetState | undefined> => {
+      const key = targetKey(type, target)
+      if (targets.has(key)) return targets.get(key)
+      const s = await this.target(type, target)
+      prevStates.set(key, s)
+      return s
+    }
+    const eventOf = async (d: Digest): Promise<SignedEvent | undefined> => {
+      const e = events.get(d)
+      if (e !== undefined) return e
+      const stored = await this.#store.getEvent(d)
+      if (stored === undefined) return undefined
+      return eventFromTrustedBytes(stored.signed, stored.signature)
+    }
+
+    for (const item of items) {
+      let e: SignedEvent
+      try {
+        if (item.kind === 'signed') {
+          e = item.event
+          if (present.has(e.digest) || events.has(e.digest)) {
+            outcomes.push({ status: 'duplicate', digest: e.digest })
+            continue
+          }
+          const ownerKey = `${e.author}/${e.eventId}`
+          const owner = replay ? undefined : (owners.get(ownerKey) ?? (await this.#store.getEventIdOwner(e.author, e.eventId)))
+          if (owner !== undefined && owner !== e.digest) {
+            equivocations.push({ author: e.author, eventId: e.eventId, kept: owner, refused: { signed: e.signed, signature: e.signature }, atMs: nowMs })
+            throw new EquivocationError(`author ${e.author.slice(0, 16)}... already signed different content as event ${e.eventId} (kept ${owner.slice(0, 16)}...)`)
+          }
+          this.#hlc = observeHlc(this.#hlc, e.hlc, nowMs)
+        } else {
+          const prev = await stateOf(item.type, item.targetId)
+          const parents = await this.#chooseParents(prev?.heads ?? [], item.extraParents ?? [], ancestry)
+          const hlc = tickHlc(this.#hlc, nowMs)
+          e = signEvent({ eventId: item.eventId, type: item.type, targetId: item.targetId, payload: item.payload, hlc, parents }, this.#signer)
+          // A local event is newer than every parent by construction (the HLC observed them).
+          this.#hlc = hlc
+          const ownerKey = `${e.author}/${e.eventId}`
+          if (owners.has(ownerKey) || (await this.#store.getEventIdOwner(e.author, e.eventId)) !== undefined) {
+            throw new EquivocationError(`event_id ${e.eventId} was already used by this node for other content`)
+          }
+        }
+        const action = parsePayload(e.type, e.payload)
+        const key = targetKey(e.type, e.targetId)
+        const prev = await stateOf(e.type, e.targetId)
+        metas.set(e.digest, { hlcKey: readMeta(e.signed).hlcKey, parents: e.parents })
+        let result: Awaited<ReturnType<typeof mergeEvent>>
+        try {
+          result = await mergeEvent(prev, e, action, ancestry, this.#crdt, targets.has(key))
+        } catch (err) {
+          metas.delete(e.digest)
+          throw err
+        }
+        targets.set(key, result.state)
+        events.set(e.digest, e)
+        owners.set(`${e.author}/${e.eventId}`, e.digest)
+        accepted.push(e)
+        outcomes.push({ status: 'accepted', event: e })
+        await this.#recordConflicts(result.state, result.opened, result.closed, result.resolves, conflicts, eventOf, nowMs)
+      } catch (err) {
+        if (!isEventRejectedError(err)) throw err
+        const eventId = item.kind === 'signed' ? item.event.eventId : item.eventId
+        outcomes.push({ status: 'rejected', eventId, error: err })
+      }
+    }
+
+    let stateHash = this.#stateHash
+    for (const [key, s] of targets) {
+      const before = prevStates.get(key)
+      const oldHash = before === undefined ? undefined : (before.hash ?? targetHash(before))
+      s.hash = targetHash(s)
+      stateHash = addHash(stateHash, s.hash, oldHash)
+    }
+    this.#pending = { targets, metas, stateHash }
+    const batch: CommitBatch = {
+      events: replay ? [] : accepted.map((e): StoredEvent => ({ signed: e.signed, signature: e.signature })),
+      targets: [...targets.values()],
+      conflicts: [...conflicts.values()],
+      equivocations,
+      audit: [
+        ...audit,
+        ...equivocations.map((q): AuditDraft => ({
+          atMs: nowMs,
+          op: 'equivocation',
+          origin: `author:${q.author}`,
+          detail: { event_id: q.eventId, kept: q.kept },
+        })),
+      ],
+      meta: { hlc: formatHlc(this.#hlc), stateHash },
+    }
+    return { outcomes, batch, accepted }
+  }
+
+  /** The target's heads (newest first when there are too many) plus required extra parents. */
+  async #chooseParents(heads: readonly Digest[], extra: readonly Digest[], ancestry: AncestryPort): Promise<Digest[]> {
+    const out = new Set<Digest>(extra.slice(0, PARENTS_MAX))
+    if (heads.length + out.size > PARENTS_MAX) {
+      const withHlc = await Promise.all(heads.map(async (d) => ({ d, k: (await ancestry.meta(d))?.hlcKey ?? '' })))
+      withHlc.sort((a, b) => (a.k > b.k ? -1 : a.k < b.k ? 1 : 0))
+      for (const h of withHlc) if (out.size < PARENTS_MAX) out.add(h.d)
+    } else {
+      for (const h of heads) out.add(h)
+    }
+    return [...out].sort()
+  }
+
+  async #recordConflicts(
+    state: TargetState,
+    opened: readonly OpenConflict[],
+    closed: readonly ConflictId[],
+    resolves: ConflictId | undefined,
+    conflicts: Map<ConflictId, ConflictRecord>,
+    eventOf: (d: Digest) => Promise<SignedEvent | undefined>,
+    nowMs: number,
+  ): Promise<void> {
+    const load = async (id: ConflictId) => conflicts.get(id) ?? (await this.#store.getConflict(id))
+    for (const oc of opened) {
+      const sides: ConflictSide[] = []
+      for (const entry of oc.sides) {
+        const ev = await eventOf(entry.d)
+        if (ev === undefined) continue
+        const w = sideWrite(ev, oc.cell)
+        const hlc = formatHlc(hlcFromKey(entry.s.slice(0, 16)))
+        sides.push(
+          w === undefined || w.del
+            ? { digest: entry.d, eventId: ev.eventId, author: ev.author, hlc, deleted: true }
+            : { digest: entry.d, eventId: ev.eventId, author: ev.author, hlc, value: w.value },
+        )
+      }
+      const existing = await load(oc.id)
+      conflicts.set(oc.id, {
+        id: oc.id,
+        type: state.type,
+        target: state.target,
+        cell: oc.cell,
+        sides,
+        winner: oc.winner,
+        status: state.resolved[oc.id] !== undefined ? 'resolved' : 'open',
+        resolvedBy: state.resolved[oc.id]?.d,
+        detectedAtMs: existing?.detectedAtMs ?? nowMs,
+      })
+    }
+    for (const id of closed) {
+      const rec = await load(id)
+      if (rec === undefined) continue
+      const r = state.resolved[id]
+      conflicts.set(id, { ...rec, status: r !== undefined ? 'resolved' : 'superseded', resolvedBy: r?.d, closedAtMs: nowMs })
+    }
+    if (resolves !== undefined) {
+      const rec = await load(resolves)
+      const r = state.resolved[resolves]
+      if (rec !== undefined && rec.status !== 'open' && r !== undefined && rec.resolvedBy !== r.d) {
+        conflicts.set(resolves, { ...rec, status: 'resolved', resolvedBy: r.d, closedAtMs: rec.closedAtMs ?? nowMs })
+      }
+    }
+  }
+
+  /** The last group's batch is durably written: make its results the committed state. */
+  committed(): void {
+    const p = this.#pending
+    if (p === undefined) return
+    for (const [k, s] of p.targets) this.#targets.set(k, s)
+    for (const [d, m] of p.metas) this.#metas.set(d, m)
+    this.#stateHash = p.stateHash
+    this.#pending = undefined
+  }
+
+  /** The last group's batch was not written: forget it (committed caches were never touched). */
+  discard(): void {
+    this.#pending = undefined
+  }
+
+  /** Rebuild support: forget every cached target (after clearMaterialized). */
+  resetCaches(stateHash: string): void {
+    this.#targets.clear()
+    this.#stateHash = stateHash
+  }
+}

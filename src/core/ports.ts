@@ -1,0 +1,85 @@
+/**
+ * Ports the core needs from the outside, implemented by `src/store` (LevelDB and memory) and
+ * `src/node`. The core never performs I/O itself; it awaits these.
+ */
+import type { TargetState } from './target-state.ts'
+import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
+import type { AuthorKey, ConflictId, Digest, EventType } from './types.ts'
+
+/** Reads the ingest path needs. Every method sees only committed data. */
+export interface StoreReader {
+  /** Signed bytes and signature of an event, or undefined. */
+  getEvent(digest: Digest): Promise<StoredEvent | undefined>
+  /** Presence of many events at once (one round trip), in input order. */
+  hasEvents(digests: readonly Digest[]): Promise<boolean[]>
+  /** Materialized state of a target, or undefined when it has no events. */
+  getTarget(type: EventType, target: string): Promise<TargetState | undefined>
+  /** Digest already stored for (author, event_id), for equivocation checks. */
+  getEventIdOwner(author: AuthorKey, eventId: string): Promise<Digest | undefined>
+  getConflict(id: ConflictId): Promise<ConflictRecord | undefined>
+}
+
+/** Everything one group commit writes, atomically and durably. */
+export interface CommitBatch {
+  /** New events, in arrival order; the store assigns consecutive sequence numbers. */
+  readonly events: readonly StoredEvent[]
+  /** Final state of every target the group touched. */
+  readonly targets: readonly TargetState[]
+  /** Conflict records created or updated. */
+  readonly conflicts: readonly ConflictRecord[]
+  /** Equivocations detected: the refused event is kept here (not in the log) as evidence. */
+  readonly equivocations: readonly EquivocationRecord[]
+  /** Audit records to append (the store chains them: seq, prevHash, hash). */
+  readonly audit: readonly AuditDraft[]
+  /** New node metadata values (hlc, state hash) — written with the batch. */
+  readonly meta: Readonly<Record<string, string>>
+}
+
+export interface EquivocationRecord {
+  readonly author: AuthorKey
+  readonly eventId: string
+  readonly kept: Digest
+  readonly refused: StoredEvent
+  readonly atMs: number
+}
+
+/** An audit record before the store chains it. */
+export type AuditDraft = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>
+
+export interface CommitResult {
+  /** Sequence number assigned to each event of the batch, in order. */
+  readonly seqs: readonly number[]
+}
+
+/** Durable storage of a node: the store layer implements this (LevelDB and memory). */
+export interface Store extends StoreReader {
+  open(): Promise<void>
+  close(): Promise<void>
+  /** Writes the batch in one atomic, durable (fsync) write. */
+  commit(batch: CommitBatch): Promise<CommitResult>
+
+  /** Highest assigned arrival sequence (0 when empty). */
+  lastSeq(): Promise<number>
+  /** Events with seq > afterSeq in arrival order, filtered by type, at most `limit`. */
+  readLog(afterSeq: number, limit: number, types?: readonly EventType[]): Promise<Array<{ seq: number; event: StoredEvent }>>
+  /** Events of one type with HLC wall time >= sinceMs, ordered by (hlc, digest), after an optional (hlcKey, digest) position. */
+  readByTime(type: EventType, sinceMs: number, limit: number, after?: { hlcKey: string; digest: Digest }): Promise<StoredEvent[]>
+  /** Every event of a target, ordered by (hlc, digest). Bounded by `limit`. */
+  readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]>
+  /** All materialized targets (for replay checks, state hash). */
+  iterateTargets(): AsyncIterable<TargetState>
+  /** Deletes all materialized state (targets, conflicts, meta hash) before a rebuild; keeps the log. */
+  clearMaterialized(): Promise<void>
+
+  listConflicts(status: ConflictRecord['status'] | 'all', limit: number): Promise<ConflictRecord[]>
+  listEquivocations(limit: number): Promise<EquivocationRecord[]>
+
+  /** Appends audit records outside an event batch (pull, rejections, ...), durably. */
+  appendAudit(records: readonly AuditDraft[]): Promise<void>
+  /** Audit records with seq > afterSeq, at most `limit`. */
+  readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]>
+
+  getMeta(key: string): Promise<string | undefined>
+  /** Counts for status: events per type, targets, conflicts open. */
+  counts(): Promise<{ events: number; byType: Record<EventType, number>; targets: number; conflictsOpen: number }>
+}

@@ -1,0 +1,57 @@
+/**
+ * The materialized state of one target, as stored and hashed. A pure function of the set of
+ * events on the target (see merge.ts); JSON-serialisable.
+ */
+import type { ConflictId, Digest, EventType, JsonValue } from './types.ts'
+
+/** One write to a cell, identified by its event. `s` orders writes: hlcKey (16 hex) + author. */
+export interface CellEntry {
+  /** Digest of the event that wrote it. */
+  readonly d: Digest
+  /** Stamp: hlcKey(hlc) + author hex; (s, d) is a total order. */
+  readonly s: string
+  /** First 16 hex chars of sha256 of the written value's canonical JSON (or of a tombstone). */
+  readonly h: string
+}
+
+export interface CellState {
+  /** The last-write-wins winner: the greatest (s, d) over every write to the cell. */
+  w: CellEntry & { v?: JsonValue; del?: true }
+  /** The frontier: writes to the cell that no other write to the cell has in its causal past.
+   *  Two or more with different `h` are an open conflict. Sorted by (s, d). */
+  f: CellEntry[]
+}
+
+export interface TargetState {
+  readonly type: EventType
+  readonly target: string
+  cells: Record<string, CellState>
+  /** Events of the target that no other event of the target names as a parent. Sorted. */
+  heads: Digest[]
+  /** Parents named by events of this target that this node does not hold (yet). Sorted. */
+  missing: Digest[]
+  /** Merged Yjs state (one update, base64) when the target received Yjs updates. */
+  yjs?: string
+  /** Resolution events per conflict id: the greatest (by stamp) resolution that names it. */
+  resolved: Record<ConflictId, { d: Digest; s: string }>
+  /** Number of events applied to the target. */
+  events: number
+  /** Greatest HLC key seen on the target. */
+  lastHlc: string
+  /** targetHash() of this state, cached for the node's state-hash sum (not itself hashed). */
+  hash?: string
+}
+
+export function emptyTarget(type: EventType, target: string): TargetState {
+  return { type, target, cells: {}, heads: [], missing: [], resolved: {}, events: 0, lastHlc: '' }
+}
+
+export function compareEntry(a: { s: string; d: string }, b: { s: string; d: string }): number {
+  if (a.s !== b.s) return a.s < b.s ? -1 : 1
+  return a.d === b.d ? 0 : a.d < b.d ? -1 : 1
+}
+
+/** Stable key of a target: `<type>/<target>`. */
+export function targetKey(type: EventType, target: string): string {
+  return `${type}/${target}`
+}

@@ -1,0 +1,121 @@
+/**
+ * What a target's state reads as (its merged value) and its hash. The hash covers every
+ * deterministic part of the state: cell winners and frontiers, heads, missing parents,
+ * resolutions and the Yjs document's content, so two nodes with equal hashes hold equal state.
+ */
+import * as Y from 'yjs'
+import { toHex, utf8 } from '../util/bytes.ts'
+import { sha256 } from '../util/crypto.ts'
+import { canonicalJson } from './event-codec.ts'
+import type { TargetState } from './target-state.ts'
+import type { JsonObject, JsonValue } from './types.ts'
+
+/** Root names inside Yjs documents: persona -> Y.Map 'persona', document -> Y.Text 'content'. */
+export const YJS_PERSONA_MAP = 'persona'
+export const YJS_DOCUMENT_TEXT = 'content'
+
+function yjsDoc(state: TargetState): Y.Doc | undefined {
+  if (state.yjs === undefined) return undefined
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, new Uint8Array(Buffer.from(state.yjs, 'base64')))
+  return doc
+}
+
+/** The Yjs document's JSON, or undefined when the target has none. */
+export function crdtView(state: TargetState): JsonValue | undefined {
+  const doc = yjsDoc(state)
+  if (doc === undefined) return undefined
+  try {
+    if (state.type === 'document_update') return doc.getText(YJS_DOCUMENT_TEXT).toString()
+    return doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue
+  } finally {
+    doc.destroy()
+  }
+}
+
+function crdtFingerprint(state: TargetState): JsonValue {
+  const doc = yjsDoc(state)
+  if (doc === undefined) return null
+  try {
+    const sv = [...Y.decodeStateVector(Y.encodeStateVector(doc)).entries()].sort((a, b) => a[0] - b[0])
+    const content =
+      state.type === 'document_update' ? doc.getText(YJS_DOCUMENT_TEXT).toString() : (doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue)
+    return { sv, content }
+  } finally {
+    doc.destroy()
+  }
+}
+
+function parseCell(cell: string, prefix: string): string[] {
+  return JSON.parse(cell.slice(prefix.length)) as string[]
+}
+
+/** The merged value of a target (shape per type in docs/EVENTS.md). */
+export function valueView(state: TargetState): JsonValue {
+  const live = Object.entries(state.cells).filter(([, c]) => c.w.del !== true)
+  switch (state.type) {
+    case 'vector_update':
+    case 'document_update': {
+      const cell = state.type === 'vector_update' ? 'value' : 'content'
+      const c = state.cells[cell]
+      return c === undefined || c.w.del === true ? null : (c.w.v as JsonValue)
+    }
+    case 'persona_update': {
+      const fields: JsonObject = {}
+      for (const [cell, c] of live.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        if (cell.startsWith('field:')) fields[cell.slice(6)] = c.w.v as JsonValue
+      }
+      return fields
+    }
+    case 'graph_update': {
+      const edges: JsonObject[] = []
+      const props = new Map<string, JsonObject>()
+      for (const [cell, c] of live) {
+        if (!cell.startsWith('prop:')) continue
+        const [from, label, to, key] = parseCell(cell, 'prop:')
+        const k = JSON.stringify([from, label, to])
+        const p = props.get(k) ?? {}
+        p[key] = c.w.v as JsonValue
+        props.set(k, p)
+      }
+      for (const [cell] of live.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        if (!cell.startsWith('edge:')) continue
+        const [from, label, to] = parseCell(cell, 'edge:')
+        edges.push({ from, label, to, properties: props.get(JSON.stringify([from, label, to])) ?? {} })
+      }
+      return { edges }
+    }
+  }
+}
+
+/** sha256 (hex) of the deterministic content of a target's state. */
+export function targetHash(state: TargetState): string {
+  const cells: JsonObject = {}
+  for (const cell of Object.keys(state.cells).sort()) {
+    const c = state.cells[cell]
+    cells[cell] = [c.w.d, c.f.map((e) => e.d)]
+  }
+  const doc = {
+    v: 1,
+    type: state.type,
+    target: state.target,
+    cells,
+    heads: state.heads,
+    missing: state.missing,
+    resolved: Object.fromEntries(Object.entries(state.resolved).map(([k, r]) => [k, r.d])),
+    crdt: crdtFingerprint(state),
+  }
+  return toHex(sha256(utf8(canonicalJson(doc))))
+}
+
+const MOD = 1n << 256n
+
+/** The node's state hash is the sum of its targets' hashes mod 2^256: order-free and updatable. */
+export function addHash(sum: string, add: string, sub?: string): string {
+  let v = BigInt(`0x${sum || '0'}`) + BigInt(`0x${add}`)
+  if (sub !== undefined) v -= BigInt(`0x${sub}`)
+  v = ((v % MOD) + MOD) % MOD
+  return v.toString(16).padStart(64, '0')
+}
+
+export const EMPTY_STATE_HASH = '0'.repeat(64)

@@ -1,0 +1,13 @@
+/**
+ * Sources of randomness for the outer layers (node, store, net). The core never imports this
+ * file: ids and keys are passed into it.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+
+export function newEventId(): string {
+  return randomUUID()
+}
+
+export function newSeed(): Uint8Array {
+  return new Uint8Array(randomBytes(32))
+}
