@@ -96,3 +96,10 @@ export class InvalidRequestError extends LocalMisuseError {
 export function isEventRejectedError(err: unknown): err is EventRejectedError {
   return err instanceof EventRejectedError
 }
+
+/** The event could not be checked now (the node is overloaded or stopping); it is not at fault
+ *  and should be offered again later. Gossip ignores it rather than penalising the sender. */
+export class RetryLaterError extends EventRejectedError {
+  override readonly name = 'RetryLaterError'
+  readonly code = 'retry_later'
+}
