@@ -1,0 +1,138 @@
+/**
+ * Value codecs. Everything read from disk is treated as possibly corrupt: a value that does not
+ * decode, or decodes to the wrong shape, throws `StorageCorruptionError` naming its key.
+ */
+import type { EquivocationRecord } from '../core/ports.ts'
+import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
+import type { TargetState } from '../core/target-state.ts'
+import type { AuthorKey, Digest } from '../core/types.ts'
+import { fromBase64, toBase64, toHex } from '../util/bytes.ts'
+import { sha256 } from '../util/crypto.ts'
+import { StorageCorruptionError } from './errors.ts'
+import { readEventHeader } from './event-header.ts'
+import { describeKey, STATUS_CODE } from './keys.ts'
+
+export const SIGNATURE_BYTES = 64
+
+const corrupt = (sublevel: string, key: Uint8Array | string, why: string): never => {
+  throw new StorageCorruptionError(`${describeKey(sublevel, key)}: ${why}`)
+}
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
+const isHex64 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)
+
+function parseJson(sublevel: string, key: Uint8Array | string, text: string): Obj {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new StorageCorruptionError(`${describeKey(sublevel, key)}: value is not JSON`, { cause: err })
+  }
+  return isObj(value) ? value : corrupt(sublevel, key, 'value is not a JSON object')
+}
+
+/** `ev` value: signature (64 bytes) followed by the signed bytes. */
+export function encodeEventValue(e: StoredEvent): Uint8Array {
+  return Buffer.concat([e.signature, e.signed])
+}
+
+/** Decodes an `ev` value and checks it against its key: sha256(signed) must equal the digest. */
+export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredEvent {
+  const signed = value.subarray(SIGNATURE_BYTES)
+  if (value.byteLength <= SIGNATURE_BYTES || readEventHeader(signed) === undefined) {
+    return corrupt('ev', digest, 'value is not signature + signed event bytes')
+  }
+  if (Buffer.compare(sha256(signed), digest) !== 0)
+    corrupt('ev', digest, 'signed bytes do not hash to the key')
+  // Copies, so callers never hold views into the database's buffers.
+  return { signature: new Uint8Array(value.subarray(0, SIGNATURE_BYTES)), signed: new Uint8Array(signed) }
+}
+
+export function decodeTargetState(key: Uint8Array, text: string): TargetState {
+  const v = parseJson('state', key, text)
+  const ok =
+    typeof v.type === 'string' &&
+    typeof v.target === 'string' &&
+    isObj(v.cells) &&
+    Array.isArray(v.heads) &&
+    Array.isArray(v.missing) &&
+    isObj(v.resolved) &&
+    typeof v.events === 'number' &&
+    typeof v.lastHlc === 'string'
+  return ok ? (v as unknown as TargetState) : corrupt('state', key, 'value is not a target state')
+}
+
+export function decodeConflict(key: string, text: string): ConflictRecord {
+  const v = parseJson('cf', key, text)
+  const ok =
+    v.id === key &&
+    typeof v.status === 'string' &&
+    Object.hasOwn(STATUS_CODE, v.status) &&
+    typeof v.type === 'string' &&
+    typeof v.target === 'string' &&
+    typeof v.cell === 'string' &&
+    Array.isArray(v.sides) &&
+    typeof v.winner === 'string' &&
+    typeof v.detectedAtMs === 'number'
+  return ok
+    ? (v as unknown as ConflictRecord)
+    : corrupt('cf', key, 'value is not a conflict record of this id')
+}
+
+export function decodeAudit(key: Uint8Array, seq: number, text: string): AuditRecord {
+  const v = parseJson('audit', key, text)
+  const ok =
+    v.seq === seq &&
+    typeof v.atMs === 'number' &&
+    typeof v.op === 'string' &&
+    typeof v.origin === 'string' &&
+    isObj(v.detail) &&
+    isHex64(v.prevHash) &&
+    isHex64(v.hash)
+  return ok
+    ? (v as unknown as AuditRecord)
+    : corrupt('audit', key, 'value is not an audit record of this seq')
+}
+
+export function encodeEquivocation(r: EquivocationRecord): string {
+  return JSON.stringify({
+    author: r.author,
+    eventId: r.eventId,
+    kept: r.kept,
+    atMs: r.atMs,
+    signed: toBase64(r.refused.signed),
+    signature: toBase64(r.refused.signature),
+  })
+}
+
+export function decodeEquivocation(key: Uint8Array, text: string): EquivocationRecord {
+  const v = parseJson('eqv', key, text)
+  const signed = typeof v.signed === 'string' ? fromBase64(v.signed) : undefined
+  const signature = typeof v.signature === 'string' ? fromBase64(v.signature) : undefined
+  const ok =
+    isHex64(v.author) &&
+    typeof v.eventId === 'string' &&
+    isHex64(v.kept) &&
+    typeof v.atMs === 'number' &&
+    signed !== undefined &&
+    signature !== undefined &&
+    toHex(sha256(signed)) === toHex(key.subarray(key.byteLength - 32))
+  if (!ok) return corrupt('eqv', key, 'value is not the equivocation record of this key')
+  return {
+    author: v.author as AuthorKey,
+    eventId: v.eventId as string,
+    kept: v.kept as Digest,
+    atMs: v.atMs as number,
+    refused: { signed: signed!, signature: signature! },
+  }
+}
+
+/** A counter: a non-negative safe integer in decimal; absent counts as 0. */
+export function decodeCount(key: string, text: string | undefined): number {
+  if (text === undefined) return 0
+  const n = /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : Number.NaN
+  return Number.isSafeInteger(n)
+    ? n
+    : corrupt('count', key, `value ${JSON.stringify(text.slice(0, 40))} is not a count`)
+}

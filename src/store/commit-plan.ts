@@ -1,0 +1,263 @@
+/**
+ * Turns a CommitBatch into the operations of one atomic LevelDB batch plus the store head it
+ * leads to. Pure: the reads it depends on (what is already stored) are done by the caller and
+ * passed in, so a failed write leaves nothing to undo.
+ */
+
+import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import type { AuditDraft, CommitBatch, EquivocationRecord } from '../core/ports.ts'
+import type { ConflictRecord, StoredEvent } from '../core/records.ts'
+import type { TargetState } from '../core/target-state.ts'
+import { EVENT_TYPES, type EventType } from '../core/types.ts'
+import { toHex, utf8 } from '../util/bytes.ts'
+import { sha256 } from '../util/crypto.ts'
+import { type AuditHead, chainAudit } from './audit-chain.ts'
+import { encodeEquivocation, encodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
+import { DuplicateEventError, EventIdTakenError, InvalidStoreArgumentError } from './errors.ts'
+import { type EventHeader, readEventHeader } from './event-header.ts'
+import {
+  COUNT_CONFLICTS_OPEN,
+  COUNT_EVENTS,
+  COUNT_TARGETS,
+  conflictStatusKey,
+  countByTypeKey,
+  digestKey,
+  EMPTY,
+  equivocationKey,
+  eventIdBytes,
+  eventIdKey,
+  META_FORMAT_VERSION,
+  STATUS_CODE,
+  type Sublevels,
+  seqKey,
+  seqValue,
+  stateKey,
+  targetIndexKey,
+  timeKey,
+  typeCode,
+  typeSeqKey,
+} from './keys.ts'
+
+export interface StoreCounters {
+  readonly events: number
+  readonly byType: Readonly<Record<EventType, number>>
+  readonly targets: number
+  readonly conflictsOpen: number
+}
+
+/** What the store keeps in memory between writes; replaced whole after a write succeeds. */
+export interface StoreHead {
+  readonly lastSeq: number
+  readonly audit: AuditHead
+  readonly counters: StoreCounters
+}
+
+type AnySublevel = Sublevels[keyof Sublevels]
+export type BatchOp =
+  | { type: 'put'; sublevel: AnySublevel; key: Uint8Array | string; value: Uint8Array | string }
+  | { type: 'del'; sublevel: AnySublevel; key: Uint8Array | string }
+
+export interface PreparedEvent {
+  readonly event: StoredEvent
+  readonly header: EventHeader
+  readonly digest: Uint8Array
+}
+
+const invalid = (why: string): never => {
+  throw new InvalidStoreArgumentError(why)
+}
+
+function prepareOne(e: StoredEvent, what: string): PreparedEvent {
+  if (
+    !(e?.signed instanceof Uint8Array) ||
+    !(e.signature instanceof Uint8Array) ||
+    e.signature.byteLength !== SIGNATURE_BYTES
+  ) {
+    return invalid(`${what}: needs signed bytes and a ${SIGNATURE_BYTES}-byte signature`)
+  }
+  const header = readEventHeader(e.signed)
+  if (header === undefined) return invalid(`${what}: signed bytes are not an encoded event`)
+  return { event: e, header, digest: sha256(e.signed) }
+}
+
+/** Checks and hashes the batch's events; refuses an event that appears twice in it. */
+export function prepareEvents(events: readonly StoredEvent[]): PreparedEvent[] {
+  const seen = new Set<string>()
+  const ids = new Map<string, string>()
+  return events.map((e, i) => {
+    const p = prepareOne(e, `events[${i}]`)
+    const digest = toHex(p.digest)
+    if (seen.has(digest)) throw new DuplicateEventError(`event ${digest} appears twice in one commit`)
+    seen.add(digest)
+    const owner = toHex(eventIdKey(p.header.author, p.header.eventId))
+    const other = ids.get(owner)
+    if (other !== undefined)
+      throw new EventIdTakenError(`events ${other} and ${digest} of one commit share author and event_id`)
+    ids.set(owner, digest)
+    return p
+  })
+}
+
+/** The state key of a target record, checked. */
+export function targetStateKey(t: TargetState): Uint8Array {
+  const code = typeCode(t?.type)
+  if (code === undefined) return invalid(`target state has unknown type ${JSON.stringify(t?.type)}`)
+  const bytes = typeof t.target === 'string' ? utf8(t.target) : EMPTY
+  if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX)
+    return invalid(`target id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes`)
+  return stateKey(code, bytes)
+}
+
+function toJson(value: unknown, what: string): string {
+  try {
+    return JSON.stringify(value)
+  } catch (err) {
+    throw new InvalidStoreArgumentError(`${what} has no JSON form`, { cause: err })
+  }
+}
+
+export interface CommitReads {
+  /** Per unique target key (hex): whether a state is already stored. */
+  readonly targetExists: ReadonlyMap<string, boolean>
+  /** Per conflict id in the batch: the stored record's status, if any. */
+  readonly conflictStatus: ReadonlyMap<string, ConflictRecord['status'] | undefined>
+}
+
+export interface CommitPlan {
+  readonly ops: BatchOp[]
+  readonly head: StoreHead
+  readonly seqs: number[]
+}
+
+export function planCommit(
+  s: Sublevels,
+  head: StoreHead,
+  batch: CommitBatch,
+  events: readonly PreparedEvent[],
+  reads: CommitReads,
+): CommitPlan {
+  const ops: BatchOp[] = []
+  const put = (sublevel: AnySublevel, key: Uint8Array | string, value: Uint8Array | string) =>
+    ops.push({ type: 'put', sublevel, key, value })
+  const byType = { ...head.counters.byType }
+  let { targets, conflictsOpen } = head.counters
+  let seq = head.lastSeq
+  const seqs: number[] = []
+
+  for (const { event, header, digest } of events) {
+    seq += 1
+    seqs.push(seq)
+    const code = header.typeCode
+    put(s.events, digest, encodeEventValue(event))
+    put(s.seq, seqKey(seq), seqValue(code, digest))
+    put(s.typeSeq, typeSeqKey(code, seq), digest)
+    put(s.time, timeKey(code, header.hlc, digest), EMPTY)
+    put(s.target, targetIndexKey(code, header.target, header.hlc, digest), EMPTY)
+    put(s.eventId, eventIdKey(header.author, header.eventId), digest)
+    byType[header.type] += 1
+  }
+
+  const counted = new Set<string>()
+  for (const t of batch.targets) {
+    const key = targetStateKey(t)
+    put(s.state, key, toJson(t, `target ${t.type}/${t.target}`))
+    const hex = toHex(key)
+    if (!counted.has(hex) && reads.targetExists.get(hex) !== true) targets += 1
+    counted.add(hex)
+  }
+
+  const status = new Map(reads.conflictStatus)
+  for (const c of batch.conflicts) conflictsOpen += planConflict(s, ops, c, status)
+
+  for (const [i, r] of batch.equivocations.entries()) put(s.equivocation, ...equivocationEntry(r, i))
+
+  const audit = chainAudit(head.audit, batch.audit)
+  for (const r of audit) put(s.audit, seqKey(r.seq), JSON.stringify(r))
+
+  for (const [k, v] of Object.entries(batch.meta)) {
+    if (typeof v !== 'string') invalid(`meta ${JSON.stringify(k)} must be a string`)
+    if (k.length === 0 || k === META_FORMAT_VERSION)
+      invalid(`meta key ${JSON.stringify(k)} is empty or owned by the store`)
+    put(s.meta, k, v)
+  }
+
+  const counters: StoreCounters = {
+    events: head.counters.events + events.length,
+    byType,
+    targets,
+    conflictsOpen,
+  }
+  ops.push(...counterOps(s, counters))
+  const last = audit.at(-1)
+  return {
+    ops,
+    seqs,
+    head: {
+      lastSeq: seq,
+      audit: last === undefined ? head.audit : { seq: last.seq, hash: last.hash },
+      counters,
+    },
+  }
+}
+
+/** Upserts one conflict and moves its status index entry; returns the change of the open count. */
+function planConflict(
+  s: Sublevels,
+  ops: BatchOp[],
+  c: ConflictRecord,
+  status: Map<string, ConflictRecord['status'] | undefined>,
+): number {
+  if (typeof c?.id !== 'string' || c.id.length === 0) invalid('conflict record needs an id')
+  const code = Object.hasOwn(STATUS_CODE, c.status)
+    ? STATUS_CODE[c.status]
+    : invalid(`conflict ${c.id} has unknown status ${JSON.stringify(c.status)}`)
+  const prev = status.get(c.id)
+  if (prev !== undefined && prev !== c.status)
+    ops.push({ type: 'del', sublevel: s.conflictStatus, key: conflictStatusKey(STATUS_CODE[prev], c.id) })
+  ops.push({ type: 'put', sublevel: s.conflict, key: c.id, value: toJson(c, `conflict ${c.id}`) })
+  ops.push({ type: 'put', sublevel: s.conflictStatus, key: conflictStatusKey(code, c.id), value: EMPTY })
+  status.set(c.id, c.status)
+  return (c.status === 'open' ? 1 : 0) - (prev === 'open' ? 1 : 0)
+}
+
+function equivocationEntry(r: EquivocationRecord, i: number): [Uint8Array, string] {
+  const author = digestKey(r?.author)
+  const eventId = eventIdBytes(r?.eventId)
+  if (
+    author === undefined ||
+    eventId === undefined ||
+    digestKey(r.kept) === undefined ||
+    !Number.isFinite(r.atMs)
+  ) {
+    return invalid(`equivocations[${i}] needs a hex author, a UUID event id, a kept digest and atMs`)
+  }
+  const refused = prepareOne(r.refused, `equivocations[${i}].refused`)
+  if (
+    Buffer.compare(refused.header.author, author) !== 0 ||
+    Buffer.compare(refused.header.eventId, eventId) !== 0
+  ) {
+    return invalid(`equivocations[${i}]: the refused event has another author or event id than the record`)
+  }
+  return [equivocationKey(author, eventId, refused.digest), encodeEquivocation(r)]
+}
+
+export function counterOps(s: Sublevels, c: StoreCounters): BatchOp[] {
+  const put = (key: string, n: number): BatchOp => ({ type: 'put', sublevel: s.count, key, value: String(n) })
+  return [
+    put(COUNT_EVENTS, c.events),
+    put(COUNT_TARGETS, c.targets),
+    put(COUNT_CONFLICTS_OPEN, c.conflictsOpen),
+    ...EVENT_TYPES.map((t) => put(countByTypeKey(t), c.byType[t])),
+  ]
+}
+
+/** Audit drafts alone, for appendAudit. */
+export function planAudit(s: Sublevels, head: StoreHead, drafts: readonly AuditDraft[]): CommitPlan {
+  const audit = chainAudit(head.audit, drafts)
+  const last = audit.at(-1)
+  return {
+    ops: audit.map((r) => ({ type: 'put', sublevel: s.audit, key: seqKey(r.seq), value: JSON.stringify(r) })),
+    seqs: [],
+    head: last === undefined ? head : { ...head, audit: { seq: last.seq, hash: last.hash } },
+  }
+}

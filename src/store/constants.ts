@@ -1,0 +1,38 @@
+/** Limits and tunables of the store layer, each with the reason for its value. */
+
+/** Version of the key layout (src/store/keys.ts). Bump it, with a migration, on any change. */
+export const FORMAT_VERSION = '1'
+
+/** Largest `limit` one read accepts. The largest page the core asks for is PULL_LIMIT_MAX
+ *  (5,000) and an ancestry walk visits at most ANCESTRY_VISIT_MAX (10,000) events; 50,000
+ *  leaves room for both while bounding one read to ~50 MB of typical (1 KiB) events. */
+export const READ_LIMIT_MAX = 50_000
+
+/** Keys per page when a read walks a whole family (iterateTargets, clearMaterialized): one
+ *  short-lived iterator per page instead of one snapshot pinned for the whole walk. 256 target
+ *  states of a few KiB each keep a page well under a few MB. */
+export const WALK_PAGE_SIZE = 256
+
+/** Deletes per durable batch in clearMaterialized: large enough to amortise the fsync
+ *  (~2,400 syncs/s measured here, reliability.md 1.6), small enough to keep one batch a few MB. */
+export const CLEAR_BATCH_SIZE = 1000
+
+/**
+ * LevelDB options (classic-level). Defaults are tuned for small embedded use; a node serves
+ * pull pages and reconciliation ranges from recent events and rewrites target states on every
+ * group commit.
+ */
+export const LEVEL_OPTIONS = {
+  /** Block cache for reads. The default 8 MiB holds ~8k 1 KiB events; 32 MiB keeps the hot tail
+   *  of the log (what peers pull and reconcile) and the active target states in memory. */
+  cacheSize: 32 * 1024 * 1024,
+  /** Memtable size. A 500-event group commit of 1 KiB events writes ~1 MB (events + 5 index entries +
+   *  target states); the default 4 MiB flushes to level 0 every few batches and stalls writers
+   *  on compaction under bursts. 16 MiB absorbs a burst; the cost is up to 16 MiB of log
+   *  replay at open. */
+  writeBufferSize: 16 * 1024 * 1024,
+  /** Table files kept open. Half of the usual 1,024 soft descriptor limit, so libp2p sockets
+   *  and the HTTP server keep the other half; at the default 2 MiB per table this covers ~1 GB
+   *  of data before files are reopened on demand. */
+  maxOpenFiles: 500,
+} as const

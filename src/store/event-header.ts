@@ -1,0 +1,51 @@
+/**
+ * Reads the fixed-offset header of canonical signed bytes (layout in src/core/event-codec.ts)
+ * without decoding the payload: the store's hot paths need only the type, event id, HLC, author
+ * and target of an event to build its index keys.
+ *
+ *   0 magic "GKE1" | 4 type | 5 event_id (16) | 21 hlc (8) | 29 author (32) | 61 target_len (2) | 63 target
+ *
+ * The 8 HLC bytes (u48 wall ms BE, u16 counter BE) sort exactly like `hlcKey()` of the core.
+ */
+import { SIGNED_MAGIC, TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import { EVENT_TYPES, type EventType } from '../core/types.ts'
+import { utf8 } from '../util/bytes.ts'
+
+const MAGIC = utf8(SIGNED_MAGIC)
+const TYPE_AT = 4
+const EVENT_ID_AT = 5
+const HLC_AT = 21
+const AUTHOR_AT = 29
+const TARGET_LEN_AT = 61
+const TARGET_AT = 63
+/** Header, a 1-byte target, parent count and payload length: the shortest valid encoding. */
+export const SIGNED_BYTES_MIN = TARGET_AT + 1 + 1 + 4
+
+export interface EventHeader {
+  readonly typeCode: number
+  readonly type: EventType
+  readonly eventId: Uint8Array
+  readonly hlc: Uint8Array
+  readonly author: Uint8Array
+  readonly target: Uint8Array
+}
+
+/** The header fields as views into `signed`, or undefined when the bytes cannot be an event. */
+export function readEventHeader(signed: Uint8Array): EventHeader | undefined {
+  if (signed.byteLength < SIGNED_BYTES_MIN) return undefined
+  for (let i = 0; i < MAGIC.byteLength; i++) if (signed[i] !== MAGIC[i]) return undefined
+  const typeCode = signed[TYPE_AT]
+  const type = EVENT_TYPES[typeCode - 1]
+  if (type === undefined) return undefined
+  const targetLen = (signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1]
+  if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) return undefined
+  if (TARGET_AT + targetLen + 1 + 4 > signed.byteLength) return undefined
+  return {
+    typeCode,
+    type,
+    eventId: signed.subarray(EVENT_ID_AT, HLC_AT),
+    hlc: signed.subarray(HLC_AT, AUTHOR_AT),
+    author: signed.subarray(AUTHOR_AT, TARGET_LEN_AT),
+    target: signed.subarray(TARGET_AT, TARGET_AT + targetLen),
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The three event-list queries of the Store port. Each reads its index keys and then the events
+ * from one snapshot, so an answer never mixes two commits; an index entry whose event is missing
+ * or does not hash to its key is reported as corruption.
+ */
+import type { AbstractSnapshot } from 'abstract-level'
+import { HLC_WALL_MS_MAX, TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import type { StoredEvent } from '../core/records.ts'
+import { type Digest, EVENT_TYPES, type EventType } from '../core/types.ts'
+import { toHex, utf8 } from '../util/bytes.ts'
+import { checkLimit, checkSeq, codeOf, misuse } from './arguments.ts'
+import { decodeEventValue } from './codecs.ts'
+import { StorageCorruptionError } from './errors.ts'
+import * as K from './keys.ts'
+
+export async function readLog(
+  db: K.LevelDatabase,
+  s: K.Sublevels,
+  afterSeq: number,
+  limit: number,
+  types?: readonly EventType[],
+): Promise<Array<{ seq: number; event: StoredEvent }>> {
+  checkSeq(afterSeq, 'afterSeq')
+  checkLimit(limit)
+  const codes = [...new Set((types ?? EVENT_TYPES).map(codeOf))]
+  if (limit === 0 || codes.length === 0) return []
+  return withSnapshot(db, async (snapshot) => {
+    let entries: Array<{ seq: number; digest: Uint8Array }>
+    if (codes.length === EVENT_TYPES.length) {
+      const rows = await s.seq.iterator({ gt: K.seqKey(afterSeq), limit, snapshot }).all()
+      entries = rows.map(([k, v]) => {
+        const seq = K.readSeq(k)
+        if (k.byteLength !== 8 || seq === undefined || v.byteLength !== 33)
+          throw new StorageCorruptionError(`${K.describeKey('seq', k)}: not a log entry`)
+        return { seq, digest: v.subarray(1) }
+      })
+    } else {
+      // One bounded read per type, merged by seq: never scans entries of other types.
+      const perType = await Promise.all(
+        codes.map((c) =>
+          s.typeSeq
+            .iterator({ gt: K.typeSeqKey(c, afterSeq), lt: K.typeSeqKey(c + 1, 0), limit, snapshot })
+            .all(),
+        ),
+      )
+      entries = perType.flat().map(([k, v]) => {
+        const seq = K.readSeq(k, 1)
+        if (k.byteLength !== 9 || seq === undefined || v.byteLength !== 32)
+          throw new StorageCorruptionError(`${K.describeKey('tseq', k)}: not a log entry`)
+        return { seq, digest: v }
+      })
+      entries.sort((a, b) => a.seq - b.seq)
+      entries.length = Math.min(entries.length, limit)
+    }
+    const events = await readEvents(
+      s,
+      entries.map((e) => e.digest),
+      snapshot,
+      'seq',
+    )
+    return entries.map((e, i) => ({ seq: e.seq, event: events[i] }))
+  })
+}
+
+export async function readByTime(
+  db: K.LevelDatabase,
+  s: K.Sublevels,
+  type: EventType,
+  sinceMs: number,
+  limit: number,
+  after?: { hlcKey: string; digest: Digest },
+): Promise<StoredEvent[]> {
+  const code = codeOf(type)
+  checkLimit(limit)
+  if (typeof sinceMs !== 'number' || Number.isNaN(sinceMs)) misuse(`sinceMs must be a number, got ${sinceMs}`)
+  const since = Math.max(0, Math.ceil(sinceMs))
+  if (limit === 0 || since > HLC_WALL_MS_MAX) return []
+  const from = Uint8Array.of(code, ...K.hlcBytesAtMs(since))
+  let range: { gte: Uint8Array } | { gt: Uint8Array } = { gte: from }
+  if (after !== undefined) {
+    const hlc = K.hlcBytesFromKey(after.hlcKey)
+    const digest = K.digestKey(after.digest)
+    if (hlc === undefined || digest === undefined)
+      return misuse('after needs a 16-hex-char hlcKey and a hex digest')
+    const position = K.timeKey(code, hlc, digest)
+    if (Buffer.compare(position, from) >= 0) range = { gt: position }
+  }
+  return withSnapshot(db, async (snapshot) => {
+    const keys = await s.time.keys({ ...range, lt: Uint8Array.of(code + 1), limit, snapshot }).all()
+    for (const k of keys)
+      if (k.byteLength !== 41)
+        throw new StorageCorruptionError(`${K.describeKey('time', k)}: not a time index key`)
+    return readEvents(
+      s,
+      keys.map((k) => k.subarray(9)),
+      snapshot,
+      'time',
+    )
+  })
+}
+
+export async function readTarget(
+  db: K.LevelDatabase,
+  s: K.Sublevels,
+  type: EventType,
+  target: string,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const code = codeOf(type)
+  checkLimit(limit)
+  const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
+  if (limit === 0 || bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return []
+  const prefix = K.targetPrefix(code, bytes)
+  return withSnapshot(db, async (snapshot) => {
+    const keys = await s.target.keys({ ...K.prefixRange(prefix), limit, snapshot }).all()
+    for (const k of keys)
+      if (k.byteLength !== prefix.byteLength + 40)
+        throw new StorageCorruptionError(`${K.describeKey('tgt', k)}: not a target index key`)
+    return readEvents(
+      s,
+      keys.map((k) => k.subarray(k.byteLength - 32)),
+      snapshot,
+      'tgt',
+    )
+  })
+}
+
+export async function withSnapshot<T>(
+  db: K.LevelDatabase,
+  fn: (snapshot: AbstractSnapshot) => Promise<T>,
+): Promise<T> {
+  const snapshot = db.snapshot()
+  try {
+    return await fn(snapshot)
+  } finally {
+    await snapshot.close()
+  }
+}
+
+/** Events for index entries, in order; an index entry without its event is corruption. */
+async function readEvents(
+  s: K.Sublevels,
+  digests: Uint8Array[],
+  snapshot: AbstractSnapshot,
+  index: string,
+): Promise<StoredEvent[]> {
+  if (digests.length === 0) return []
+  const values = await s.events.getMany(digests, { snapshot })
+  return values.map((v, i) => {
+    if (v === undefined)
+      throw new StorageCorruptionError(`${index} index names event ${toHex(digests[i])}, which is not stored`)
+    return decodeEventValue(digests[i], v)
+  })
+}

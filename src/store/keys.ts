@@ -1,0 +1,201 @@
+/**
+ * The key layout of a node's database: the only module that knows how keys are built.
+ *
+ * Every family of records lives in its own sublevel (abstract-level prefixes keys with
+ * `!name!`), so keys of two families never collide. Inside a sublevel keys are binary and
+ * self-delimiting: fixed-width fields, and the one variable field (a target id, any UTF-8,
+ * separators included) either last in the key or length-prefixed. Integers are big-endian so
+ * byte order is numeric order; the 8 HLC bytes are copied from the signed bytes and sort like
+ * `hlcKey()`.
+ *
+ * | sublevel | key                                               | value                           | for                                    |
+ * |----------|---------------------------------------------------|---------------------------------|----------------------------------------|
+ * | `ev`     | digest (32)                                       | signature (64) ‖ signed bytes   | getEvent, hasEvents; every index ends here |
+ * | `seq`    | seq (u64)                                         | type code (1) ‖ digest (32)     | readLog, lastSeq, replay in arrival order |
+ * | `tseq`   | type code (1) ‖ seq (u64)                         | digest (32)                     | readLog with a type filter, bounded    |
+ * | `time`   | type code (1) ‖ hlc (8) ‖ digest (32)             | empty                           | readByTime, reconciliation ranges      |
+ * | `tgt`    | type (1) ‖ target len (u16) ‖ target ‖ hlc (8) ‖ digest (32) | empty                | readTarget (rebuild, rollback)         |
+ * | `state`  | type code (1) ‖ target (UTF-8)                    | TargetState JSON                | getTarget, iterateTargets              |
+ * | `eid`    | author (32) ‖ event id (16)                       | digest (32)                     | getEventIdOwner (equivocation check)   |
+ * | `cf`     | conflict id (UTF-8)                               | ConflictRecord JSON             | getConflict, listConflicts('all')      |
+ * | `cfs`    | status code (1) ‖ conflict id (UTF-8)             | empty                           | listConflicts(status)                  |
+ * | `eqv`    | author (32) ‖ event id (16) ‖ refused digest (32) | EquivocationRecord JSON         | listEquivocations                      |
+ * | `audit`  | seq (u64)                                         | AuditRecord JSON                | readAudit, chain head at open          |
+ * | `meta`   | name (UTF-8)                                      | string                          | formatVersion, hlc, stateHash, ...     |
+ * | `count`  | name (UTF-8)                                      | decimal string                  | counts() without a scan                |
+ */
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import type { ConflictRecord } from '../core/records.ts'
+import { EVENT_TYPE_CODE, type EventType } from '../core/types.ts'
+import { toHex } from '../util/bytes.ts'
+
+/** Any abstract-level database with binary key support: ClassicLevel (disk) or MemoryLevel. */
+export type LevelDatabase = AbstractLevel<string | Buffer | Uint8Array, string, string>
+type Sub<K, V> = AbstractSublevel<LevelDatabase, string | Buffer | Uint8Array, K, V>
+type Bytes = Uint8Array
+
+export interface Sublevels {
+  readonly events: Sub<Bytes, Bytes>
+  readonly seq: Sub<Bytes, Bytes>
+  readonly typeSeq: Sub<Bytes, Bytes>
+  readonly time: Sub<Bytes, Bytes>
+  readonly target: Sub<Bytes, Bytes>
+  readonly state: Sub<Bytes, string>
+  readonly eventId: Sub<Bytes, Bytes>
+  readonly conflict: Sub<string, string>
+  readonly conflictStatus: Sub<Bytes, Bytes>
+  readonly equivocation: Sub<Bytes, string>
+  readonly audit: Sub<Bytes, string>
+  readonly meta: Sub<string, string>
+  readonly count: Sub<string, string>
+}
+
+/** Creates the sublevel handles. Call after every `db.open()`: abstract-level closes sublevels
+ *  with their parent and does not reopen them. */
+export function openSublevels(db: LevelDatabase): Sublevels {
+  const bin = { keyEncoding: 'view', valueEncoding: 'view' }
+  const binText = { keyEncoding: 'view', valueEncoding: 'utf8' }
+  const text = { keyEncoding: 'utf8', valueEncoding: 'utf8' }
+  return {
+    events: db.sublevel<Bytes, Bytes>('ev', bin),
+    seq: db.sublevel<Bytes, Bytes>('seq', bin),
+    typeSeq: db.sublevel<Bytes, Bytes>('tseq', bin),
+    time: db.sublevel<Bytes, Bytes>('time', bin),
+    target: db.sublevel<Bytes, Bytes>('tgt', bin),
+    state: db.sublevel<Bytes, string>('state', binText),
+    eventId: db.sublevel<Bytes, Bytes>('eid', bin),
+    conflict: db.sublevel<string, string>('cf', text),
+    conflictStatus: db.sublevel<Bytes, Bytes>('cfs', bin),
+    equivocation: db.sublevel<Bytes, string>('eqv', binText),
+    audit: db.sublevel<Bytes, string>('audit', binText),
+    meta: db.sublevel<string, string>('meta', text),
+    count: db.sublevel<string, string>('count', text),
+  }
+}
+
+export const META_FORMAT_VERSION = 'formatVersion'
+export const META_STATE_HASH = 'stateHash'
+
+export const COUNT_EVENTS = 'events'
+export const COUNT_TARGETS = 'targets'
+export const COUNT_CONFLICTS_OPEN = 'conflictsOpen'
+export const countByTypeKey = (type: EventType): string => `events:${type}`
+
+export const EMPTY = new Uint8Array(0)
+const DIGEST_RE = /^[0-9a-f]{64}$/
+const HLC_KEY_RE = /^[0-9a-f]{16}$/
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+const cat = (...parts: Bytes[]): Bytes => Buffer.concat(parts)
+const hexBytes = (hex: string): Bytes => Buffer.from(hex, 'hex')
+
+/** 32 digest bytes, or undefined when `hex` is not a lowercase 64-char digest. */
+export function digestKey(hex: string): Bytes | undefined {
+  return typeof hex === 'string' && DIGEST_RE.test(hex) ? hexBytes(hex) : undefined
+}
+
+/** 8 HLC bytes from a core `hlcKey` (16 lowercase hex chars), or undefined. */
+export function hlcBytesFromKey(hlcKey: string): Bytes | undefined {
+  return typeof hlcKey === 'string' && HLC_KEY_RE.test(hlcKey) ? hexBytes(hlcKey) : undefined
+}
+
+/** 8 HLC bytes for (wallMs, counter 0): the first key at or after a wall time. */
+export function hlcBytesAtMs(wallMs: number): Bytes {
+  const out = new Uint8Array(8)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, Math.floor(wallMs / 0x10000))
+  view.setUint16(4, wallMs % 0x10000)
+  return out
+}
+
+/** 16 event id bytes from a UUID string (any case), or undefined. */
+export function eventIdBytes(uuid: string): Bytes | undefined {
+  const id = typeof uuid === 'string' ? uuid.toLowerCase() : ''
+  return UUID_RE.test(id) ? hexBytes(id.replaceAll('-', '')) : undefined
+}
+
+/** Wire code of a type; undefined for anything else (own keys only: not `toString`). */
+export function typeCode(type: EventType): number | undefined {
+  return typeof type === 'string' && Object.hasOwn(EVENT_TYPE_CODE, type) ? EVENT_TYPE_CODE[type] : undefined
+}
+
+/** u64 big-endian; sequence numbers stay below 2^53. */
+export function seqKey(seq: number): Bytes {
+  const out = new Uint8Array(8)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, Math.floor(seq / 0x1_0000_0000))
+  view.setUint32(4, seq >>> 0)
+  return out
+}
+
+/** Reads a u64 written by `seqKey` at `offset`; undefined when out of bounds. */
+export function readSeq(bytes: Bytes, offset = 0): number | undefined {
+  if (bytes.byteLength < offset + 8) return undefined
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8)
+  return view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4)
+}
+
+export function seqValue(code: number, digest: Bytes): Bytes {
+  return cat(Uint8Array.of(code), digest)
+}
+
+export function typeSeqKey(code: number, seq: number): Bytes {
+  return cat(Uint8Array.of(code), seqKey(seq))
+}
+
+export function timeKey(code: number, hlc: Bytes, digest: Bytes): Bytes {
+  return cat(Uint8Array.of(code), hlc, digest)
+}
+
+/** Prefix of every `tgt` key of one target; the length makes a target never a prefix of another. */
+export function targetPrefix(code: number, target: Bytes): Bytes {
+  return cat(Uint8Array.of(code, target.byteLength >> 8, target.byteLength & 0xff), target)
+}
+
+export function targetIndexKey(code: number, target: Bytes, hlc: Bytes, digest: Bytes): Bytes {
+  return cat(targetPrefix(code, target), hlc, digest)
+}
+
+export function stateKey(code: number, target: Bytes): Bytes {
+  return cat(Uint8Array.of(code), target)
+}
+
+export function eventIdKey(author: Bytes, eventId: Bytes): Bytes {
+  return cat(author, eventId)
+}
+
+export function equivocationKey(author: Bytes, eventId: Bytes, refused: Bytes): Bytes {
+  return cat(author, eventId, refused)
+}
+
+export const STATUS_CODE: Readonly<Record<ConflictRecord['status'], number>> = {
+  open: 1,
+  resolved: 2,
+  superseded: 3,
+}
+
+export function conflictStatusKey(code: number, id: string): Bytes {
+  return cat(Uint8Array.of(code), Buffer.from(id, 'utf8'))
+}
+
+/** The last 32 bytes of an index key (`time`, `tgt`) as a hex digest. */
+export function trailingDigest(key: Bytes): string {
+  return toHex(key.subarray(key.byteLength - 32))
+}
+
+/** Range of every key starting with `prefix`: [prefix, successor of prefix). */
+export function prefixRange(prefix: Bytes): { gte: Bytes; lt?: Bytes } {
+  const end = Uint8Array.from(prefix)
+  for (let i = end.byteLength - 1; i >= 0; i--) {
+    if (end[i] !== 0xff) {
+      end[i]++
+      return { gte: prefix, lt: end.subarray(0, i + 1) }
+    }
+  }
+  return { gte: prefix }
+}
+
+/** `sublevel/key` for error messages: text keys as they are, binary keys in hex. */
+export function describeKey(sublevel: string, key: Bytes | string): string {
+  return `${sublevel}/${typeof key === 'string' ? JSON.stringify(key) : toHex(key)}`
+}

@@ -1,0 +1,289 @@
+/**
+ * The Store port over abstract-level: LevelDB on disk (`createLevelStore`) or memory-level
+ * (`createMemoryStore`), one implementation. Key layout: keys.ts; semantics: docs/STORAGE.md.
+ *
+ * Writes (commit, appendAudit, clearMaterialized, close) run one at a time, so the in-memory
+ * head (last seq, audit chain head, counters) always matches the disk; it is replaced only after
+ * a batch has resolved. Reads run concurrently and read multi-key answers from one snapshot.
+ */
+import { mkdir } from 'node:fs/promises'
+import { Level } from 'level'
+import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import type { AuditDraft, CommitBatch, CommitResult, EquivocationRecord, Store } from '../core/ports.ts'
+import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
+import type { TargetState } from '../core/target-state.ts'
+import type { AuthorKey, ConflictId, Digest, EventType } from '../core/types.ts'
+import { fromUtf8, toHex, utf8 } from '../util/bytes.ts'
+import { checkLimit, checkSeq, codeOf, misuse } from './arguments.ts'
+import { clearMaterialized } from './clear-materialized.ts'
+import {
+  decodeAudit,
+  decodeConflict,
+  decodeEquivocation,
+  decodeEventValue,
+  decodeTargetState,
+} from './codecs.ts'
+import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
+import { commitReads } from './commit-reads.ts'
+import { LEVEL_OPTIONS, READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
+import { StorageCorruptionError, StoreNotOpenError } from './errors.ts'
+import * as Q from './event-queries.ts'
+import * as K from './keys.ts'
+import { checkFormat, loadHead } from './load-head.ts'
+import { writeBatch } from './write-batch.ts'
+
+export type { LevelDatabase } from './keys.ts'
+
+interface Opened {
+  readonly db: K.LevelDatabase
+  readonly s: K.Sublevels
+}
+
+export class LevelStore implements Store {
+  readonly #source: string | K.LevelDatabase
+  #db: K.LevelDatabase | undefined
+  #opened: Opened | undefined
+  #head: StoreHead | undefined
+  #tail: Promise<unknown> = Promise.resolve()
+
+  /** A data directory (LevelDB, created if missing) or an abstract-level database to own. */
+  constructor(source: string | K.LevelDatabase) {
+    this.#source = source
+  }
+
+  async open(): Promise<void> {
+    if (this.#opened !== undefined) return
+    if (this.#db === undefined) {
+      if (typeof this.#source === 'string') {
+        await mkdir(this.#source, { recursive: true })
+        this.#db = new Level<string, string>(this.#source, LEVEL_OPTIONS)
+      } else {
+        this.#db = this.#source
+      }
+    }
+    const db = this.#db
+    await db.open()
+    try {
+      const s = K.openSublevels(db)
+      await checkFormat(db, s)
+      this.#head = await loadHead(s)
+      this.#opened = { db, s }
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#serial(async () => {
+      const opened = this.#opened
+      this.#opened = undefined
+      this.#head = undefined
+      if (opened !== undefined) await opened.db.close()
+    })
+  }
+
+  commit(batch: CommitBatch): Promise<CommitResult> {
+    return this.#serial(async () => {
+      const { db, s } = this.#open()
+      const events = prepareEvents(batch.events)
+      const reads = await commitReads(s, batch, events)
+      const plan = planCommit(s, this.#head!, batch, events, reads)
+      await writeBatch(db, plan.ops)
+      this.#head = plan.head
+      return { seqs: plan.seqs }
+    })
+  }
+
+  appendAudit(records: readonly AuditDraft[]): Promise<void> {
+    return this.#serial(async () => {
+      const { db, s } = this.#open()
+      if (records.length === 0) return
+      const plan = planAudit(s, this.#head!, records)
+      await writeBatch(db, plan.ops)
+      this.#head = plan.head
+    })
+  }
+
+  clearMaterialized(): Promise<void> {
+    return this.#serial(async () => {
+      const { db, s } = this.#open()
+      await clearMaterialized(db, s, this.#head!.counters, (counters) => {
+        this.#head = { ...this.#head!, counters }
+      })
+    })
+  }
+
+  async getEvent(digest: Digest): Promise<StoredEvent | undefined> {
+    const { s } = this.#open()
+    const key = K.digestKey(digest)
+    if (key === undefined) return undefined
+    const value = await s.events.get(key)
+    return value === undefined ? undefined : decodeEventValue(key, value)
+  }
+
+  async hasEvents(digests: readonly Digest[]): Promise<boolean[]> {
+    const { s } = this.#open()
+    if (digests.length > READ_LIMIT_MAX)
+      misuse(`at most ${READ_LIMIT_MAX} digests per call, got ${digests.length}`)
+    const keys = digests.map((d) => K.digestKey(d))
+    const valid = keys.filter((k) => k !== undefined)
+    const found = valid.length === 0 ? [] : await s.events.hasMany(valid)
+    let i = 0
+    return keys.map((k) => (k === undefined ? false : found[i++]))
+  }
+
+  async getTarget(type: EventType, target: string): Promise<TargetState | undefined> {
+    const { s } = this.#open()
+    const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
+    if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return undefined
+    const key = K.stateKey(codeOf(type), bytes)
+    const text = await s.state.get(key)
+    if (text === undefined) return undefined
+    const state = decodeTargetState(key, text)
+    if (state.type !== type || state.target !== target)
+      throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
+    return state
+  }
+
+  async getEventIdOwner(author: AuthorKey, eventId: string): Promise<Digest | undefined> {
+    const { s } = this.#open()
+    const a = K.digestKey(author)
+    const id = K.eventIdBytes(eventId)
+    if (a === undefined || id === undefined) return undefined
+    const key = K.eventIdKey(a, id)
+    const value = await s.eventId.get(key)
+    if (value === undefined) return undefined
+    if (value.byteLength !== 32)
+      throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
+    return toHex(value) as Digest
+  }
+
+  async getConflict(id: ConflictId): Promise<ConflictRecord | undefined> {
+    const { s } = this.#open()
+    if (typeof id !== 'string' || id.length === 0) return undefined
+    const text = await s.conflict.get(id)
+    return text === undefined ? undefined : decodeConflict(id, text)
+  }
+
+  async lastSeq(): Promise<number> {
+    this.#open()
+    return this.#head!.lastSeq
+  }
+
+  async readLog(
+    afterSeq: number,
+    limit: number,
+    types?: readonly EventType[],
+  ): Promise<Array<{ seq: number; event: StoredEvent }>> {
+    const { db, s } = this.#open()
+    return Q.readLog(db, s, afterSeq, limit, types)
+  }
+
+  async readByTime(
+    type: EventType,
+    sinceMs: number,
+    limit: number,
+    after?: { hlcKey: string; digest: Digest },
+  ): Promise<StoredEvent[]> {
+    const { db, s } = this.#open()
+    return Q.readByTime(db, s, type, sinceMs, limit, after)
+  }
+
+  async readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]> {
+    const { db, s } = this.#open()
+    return Q.readTarget(db, s, type, target, limit)
+  }
+
+  /** Pages of WALK_PAGE_SIZE, each from its own short read; a commit between pages may show. */
+  async *iterateTargets(): AsyncIterable<TargetState> {
+    let after: Uint8Array | undefined
+    for (;;) {
+      const { s } = this.#open()
+      const rows = await s.state
+        .iterator({ ...(after === undefined ? {} : { gt: after }), limit: WALK_PAGE_SIZE })
+        .all()
+      for (const [k, v] of rows) yield decodeTargetState(k, v)
+      if (rows.length < WALK_PAGE_SIZE) return
+      after = rows[rows.length - 1][0]
+    }
+  }
+
+  async listConflicts(status: ConflictRecord['status'] | 'all', limit: number): Promise<ConflictRecord[]> {
+    const { db, s } = this.#open()
+    checkLimit(limit)
+    if (limit === 0) return []
+    if (status === 'all') {
+      const rows = await s.conflict.iterator({ limit }).all()
+      return rows.map(([k, v]) => decodeConflict(k, v))
+    }
+    const code = Object.hasOwn(K.STATUS_CODE, status)
+      ? K.STATUS_CODE[status]
+      : misuse(`unknown conflict status ${JSON.stringify(status)}`)
+    return Q.withSnapshot(db, async (snapshot) => {
+      const keys = await s.conflictStatus
+        .keys({ ...K.prefixRange(Uint8Array.of(code)), limit, snapshot })
+        .all()
+      const ids = keys.map((k) => fromUtf8(k.subarray(1)))
+      const texts = ids.length === 0 ? [] : await s.conflict.getMany(ids, { snapshot })
+      return ids.map((id, i) => {
+        const text = texts[i]
+        if (text === undefined)
+          throw new StorageCorruptionError(`${K.describeKey('cfs', keys[i])}: indexes a missing conflict`)
+        const record = decodeConflict(id, text)
+        if (record.status !== status)
+          throw new StorageCorruptionError(
+            `${K.describeKey('cfs', keys[i])}: indexes a conflict whose status is ${record.status}`,
+          )
+        return record
+      })
+    })
+  }
+
+  async listEquivocations(limit: number): Promise<EquivocationRecord[]> {
+    const { s } = this.#open()
+    checkLimit(limit)
+    if (limit === 0) return []
+    const rows = await s.equivocation.iterator({ limit }).all()
+    return rows.map(([k, v]) => decodeEquivocation(k, v))
+  }
+
+  async readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    const { s } = this.#open()
+    checkSeq(afterSeq, 'afterSeq')
+    checkLimit(limit)
+    if (limit === 0) return []
+    const rows = await s.audit.iterator({ gt: K.seqKey(afterSeq), limit }).all()
+    return rows.map(([k, v]) => decodeAudit(k, K.readSeq(k) ?? -1, v))
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const { s } = this.#open()
+    if (typeof key !== 'string' || key.length === 0) misuse('meta key must be a non-empty string')
+    return s.meta.get(key)
+  }
+
+  async counts(): Promise<{
+    events: number
+    byType: Record<EventType, number>
+    targets: number
+    conflictsOpen: number
+  }> {
+    this.#open()
+    const c = this.#head!.counters
+    return { events: c.events, byType: { ...c.byType }, targets: c.targets, conflictsOpen: c.conflictsOpen }
+  }
+
+  #open(): Opened {
+    if (this.#opened === undefined)
+      throw new StoreNotOpenError('store is not open (call open() first, or it was closed)')
+    return this.#opened
+  }
+
+  /** Runs writes one at a time, in call order; a failed write does not stop the next. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn)
+    this.#tail = run.catch(() => undefined)
+    return run
+  }
+}
