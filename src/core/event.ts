@@ -38,10 +38,23 @@ const malformed = (why: string): never => {
   throw new MalformedEventError(why)
 }
 
+/** An all-zero signature: the placeholder of a stamped event until it is signed. */
+export const UNSIGNED = new Uint8Array(64)
+
 /** Signs a set of fields; validates the payload first so an author cannot sign garbage. */
 export function signEvent(fields: Omit<EventFields, 'author'>, signer: Signer): SignedEvent {
-  parsePayload(fields.type, fields.payload)
-  const author = toHex(signer.publicKey) as AuthorKey
+  const e = stampEvent(fields, signer.publicKey)
+  return { ...e, signature: signer.sign(e.signed) }
+}
+
+/**
+ * Encodes an event and computes its digest, without signing: the digest does not depend on the
+ * signature, so a group of local writes is stamped one by one and signed together later.
+ * `signature` is UNSIGNED until then.
+ */
+export function stampEvent(fields: Omit<EventFields, 'author'>, publicKey: Uint8Array, payloadChecked = false): SignedEvent {
+  if (!payloadChecked) parsePayload(fields.type, fields.payload)
+  const author = toHex(publicKey) as AuthorKey
   const parents = [...new Set(fields.parents)].sort()
   const all: EventFields = { ...fields, eventId: fields.eventId.toLowerCase(), author, parents }
   const payloadJson = canonicalJson(fields.payload)
@@ -50,12 +63,12 @@ export function signEvent(fields: Omit<EventFields, 'author'>, signer: Signer): 
     eventId: all.eventId,
     type: all.type,
     targetId: all.targetId,
-    payload: JSON.parse(payloadJson) as JsonObject,
+    payload: fields.payload,
     author,
     hlc: all.hlc,
     parents,
     signed,
-    signature: signer.sign(signed),
+    signature: UNSIGNED,
     digest: digestOf(signed),
   }
 }
@@ -131,6 +144,20 @@ export function fieldsFromJson(raw: unknown): { fields: EventFields; signature: 
 
 /** Verifies signature, membership, drift and payload schema of a decoded event. */
 export function verifyEvent(fields: EventFields, signed: Uint8Array, signature: Uint8Array, ctx: VerifyContext): SignedEvent {
+  const e = checkEvent(fields, signed, signature, ctx)
+  if (!verifyEd25519(fromHex(fields.author)!, signed, signature)) throw badSignature(fields)
+  return e
+}
+
+export function badSignature(fields: { author: string }): BadSignatureError {
+  return new BadSignatureError(`signature does not verify for author ${fields.author.slice(0, 16)}...`)
+}
+
+/**
+ * Every check but the signature (membership, drift, payload schema); the caller verifies the
+ * signature, e.g. for a whole push at once on the crypto pool.
+ */
+export function checkEvent(fields: EventFields, signed: Uint8Array, signature: Uint8Array, ctx: VerifyContext): SignedEvent {
   if (ctx.allowedAuthors !== undefined && !ctx.allowedAuthors.has(fields.author)) {
     throw new UnknownAuthorError(`author ${fields.author.slice(0, 16)}... is not a member of this federation`)
   }
@@ -138,9 +165,6 @@ export function verifyEvent(fields: EventFields, signed: Uint8Array, signature: 
     throw new ClockDriftError(`event time ${isoFromMs(fields.hlc.wallMs)} is ${fields.hlc.wallMs - ctx.nowMs} ms ahead of this node's clock (max ${ctx.driftMaxMs} ms)`)
   }
   parsePayload(fields.type, fields.payload)
-  if (!verifyEd25519(fromHex(fields.author)!, signed, signature)) {
-    throw new BadSignatureError(`signature does not verify for author ${fields.author.slice(0, 16)}...`)
-  }
   return { ...fields, parents: [...fields.parents], signed, signature, digest: digestOf(signed) }
 }
 

@@ -8,15 +8,16 @@ import type { Signer } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
 import { PARENTS_MAX } from './constants.ts'
 import { EquivocationError, type EventRejectedError, isEventRejectedError } from './errors.ts'
-import { eventFromTrustedBytes, signEvent } from './event.ts'
+import { eventFromTrustedBytes, stampEvent } from './event.ts'
 import { readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, observeHlc, tickHlc } from './hlc.ts'
 import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
-import { type CellWrite, parsePayload } from './payload.ts'
+import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
 import { type TargetState, targetKey } from './target-state.ts'
-import type { ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
+import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
+import { toHex } from '../util/bytes.ts'
 import { addHash, targetHash } from './view.ts'
 
 export type IngestItem =
@@ -58,6 +59,13 @@ export interface GroupResult {
   readonly batch: CommitBatch
   /** Accepted events in batch order (batch.events[i] is accepted[i]). */
   readonly accepted: SignedEvent[]
+}
+
+/** Runs a batched read in slices the store accepts. */
+async function chunked<T, R>(list: readonly T[], read: (part: T[]) => Promise<R[]>, size = 10_000): Promise<R[]> {
+  const out: R[] = []
+  for (let i = 0; i < list.length; i += size) out.push(...(await read(list.slice(i, i + size))))
+  return out
 }
 
 /** Value a conflict side wrote to a cell, read from its event's payload. */
@@ -143,6 +151,7 @@ export class Ingestor {
     const accepted: SignedEvent[] = []
     const ancestry = this.ancestry(metas)
     const prevStates = new Map<string, TargetState | undefined>()
+    const unsigned: SignedEvent[] = []
 
     // Replay re-applies events already in the log: no presence or equivocation checks.
     const signedDigests = replay ? [] : items.flatMap((it) => (it.kind === 'signed' ? [it.event.digest] : []))
@@ -152,12 +161,17 @@ export class Ingestor {
       if (has[i]) present.add(d)
     })
 
+    const { loaded, ownersLoaded } = await this.#prefetch(items, replay)
     const stateOf = async (type: EventType, target: string): Promise<TargetState | undefined> => {
       const key = targetKey(type, target)
       if (targets.has(key)) return targets.get(key)
-      const s = await this.target(type, target)
+      const s = loaded.has(key) ? loaded.get(key) : await this.target(type, target)
       prevStates.set(key, s)
       return s
+    }
+    const ownerOf = async (author: AuthorKey, eventId: string): Promise<Digest | undefined> => {
+      const k = `${author}/${eventId}`
+      return owners.get(k) ?? (ownersLoaded.has(k) ? ownersLoaded.get(k) : await this.#store.getEventIdOwner(author, eventId))
     }
     const eventOf = async (d: Digest): Promise<SignedEvent | undefined> => {
       const e = events.get(d)
@@ -169,6 +183,7 @@ export class Ingestor {
 
     for (const item of items) {
       let e: SignedEvent
+      let action: PayloadAction | undefined
       try {
         if (item.kind === 'signed') {
           e = item.event
@@ -176,8 +191,7 @@ export class Ingestor {
             outcomes.push({ status: 'duplicate', digest: e.digest })
             continue
           }
-          const ownerKey = `${e.author}/${e.eventId}`
-          const owner = replay ? undefined : (owners.get(ownerKey) ?? (await this.#store.getEventIdOwner(e.author, e.eventId)))
+          const owner = replay ? undefined : await ownerOf(e.author, e.eventId)
           if (owner !== undefined && owner !== e.digest) {
             equivocations.push({ author: e.author, eventId: e.eventId, kept: owner, refused: { signed: e.signed, signature: e.signature }, atMs: nowMs })
             throw new EquivocationError(`author ${e.author.slice(0, 16)}... already signed different content as event ${e.eventId} (kept ${owner.slice(0, 16)}...)`)
@@ -187,15 +201,16 @@ export class Ingestor {
           const prev = await stateOf(item.type, item.targetId)
           const parents = await this.#chooseParents(prev?.heads ?? [], item.extraParents ?? [], ancestry)
           const hlc = tickHlc(this.#hlc, nowMs)
-          e = signEvent({ eventId: item.eventId, type: item.type, targetId: item.targetId, payload: item.payload, hlc, parents }, this.#signer)
+          action = parsePayload(item.type, item.payload)
+          e = stampEvent({ eventId: item.eventId, type: item.type, targetId: item.targetId, payload: item.payload, hlc, parents }, this.#signer.publicKey, true)
+          unsigned.push(e)
           // A local event is newer than every parent by construction (the HLC observed them).
           this.#hlc = hlc
-          const ownerKey = `${e.author}/${e.eventId}`
-          if (owners.has(ownerKey) || (await this.#store.getEventIdOwner(e.author, e.eventId)) !== undefined) {
+          if ((await ownerOf(e.author, e.eventId)) !== undefined) {
             throw new EquivocationError(`event_id ${e.eventId} was already used by this node for other content`)
           }
         }
-        const action = parsePayload(e.type, e.payload)
+        action ??= parsePayload(e.type, e.payload)
         const key = targetKey(e.type, e.targetId)
         const prev = await stateOf(e.type, e.targetId)
         metas.set(e.digest, { hlcKey: readMeta(e.signed).hlcKey, parents: e.parents })
@@ -217,6 +232,17 @@ export class Ingestor {
         const eventId = item.kind === 'signed' ? item.event.eventId : item.eventId
         outcomes.push({ status: 'rejected', eventId, error: err })
       }
+    }
+
+    // Local writes were stamped (bytes, digest) one by one; sign them together (in parallel
+    // when the signer can), before anything leaves the engine.
+    const survivors = unsigned.filter((e) => events.has(e.digest))
+    if (survivors.length > 0) {
+      const messages = survivors.map((e) => e.signed)
+      const sigs = this.#signer.signMany !== undefined ? await this.#signer.signMany(messages) : messages.map((m) => this.#signer.sign(m))
+      survivors.forEach((e, i) => {
+        ;(e as { signature: Uint8Array }).signature = sigs[i]
+      })
     }
 
     let stateHash = this.#stateHash
@@ -244,6 +270,59 @@ export class Ingestor {
       meta: { hlc: formatHlc(this.#hlc), stateHash },
     }
     return { outcomes, batch, accepted }
+  }
+
+  /**
+   * Reads everything a group will need in three batched round trips (target states, event-id
+   * owners, parent metas) instead of one awaited read per event: the ingest path is bound by
+   * read latency otherwise.
+   */
+  async #prefetch(items: readonly IngestItem[], replay: boolean): Promise<{ loaded: Map<string, TargetState | undefined>; ownersLoaded: Map<string, Digest | undefined> }> {
+    const refs = new Map<string, { type: EventType; target: string }>()
+    const pairs = new Map<string, { author: AuthorKey; eventId: string }>()
+    const author = toHex(this.#signer.publicKey) as AuthorKey
+    for (const it of items) {
+      const type = it.kind === 'signed' ? it.event.type : it.type
+      const target = it.kind === 'signed' ? it.event.targetId : it.targetId
+      const key = targetKey(type, target)
+      if (this.#targets.get(key) === undefined) refs.set(key, { type, target })
+      if (!replay) {
+        const p = it.kind === 'signed' ? { author: it.event.author, eventId: it.event.eventId } : { author, eventId: it.eventId }
+        pairs.set(`${p.author}/${p.eventId}`, p)
+      }
+    }
+    const loaded = new Map<string, TargetState | undefined>()
+    const ownersLoaded = new Map<string, Digest | undefined>()
+    const refList = [...refs.entries()]
+    const pairList = [...pairs.entries()]
+    const [states, owners] = await Promise.all([
+      chunked(refList.map(([, r]) => r), (part) => this.#store.getTargets(part)),
+      chunked(pairList.map(([, p]) => p), (part) => this.#store.getEventIdOwners(part)),
+    ])
+    refList.forEach(([k], i) => {
+      loaded.set(k, states[i])
+      if (states[i] !== undefined) this.#targets.set(k, states[i]!)
+    })
+    pairList.forEach(([k], i) => ownersLoaded.set(k, owners[i]))
+    // Metas of parents and heads the merge will look at.
+    const want = new Set<Digest>()
+    for (const it of items) if (it.kind === 'signed') for (const p of it.event.parents) want.add(p)
+    for (const st of loaded.values()) if (st !== undefined) for (const h of st.heads) want.add(h)
+    for (const it of items) {
+      if (it.kind !== 'local') continue
+      const st = this.#targets.get(targetKey(it.type, it.targetId))
+      if (st !== undefined) for (const h of st.heads) want.add(h)
+    }
+    const missing = [...want].filter((d) => this.#metas.get(d) === undefined)
+    const events = await chunked(missing, (part) => this.#store.getEvents(part))
+    missing.forEach((d, i) => {
+      const ev = events[i]
+      if (ev !== undefined) {
+        const m = readMeta(ev.signed)
+        this.#metas.set(d, { hlcKey: m.hlcKey, parents: m.parents })
+      }
+    })
+    return { loaded, ownersLoaded }
   }
 
   /** The target's heads (newest first when there are too many) plus required extra parents. */

@@ -17,6 +17,10 @@ export interface StoreReader {
   /** Digest already stored for (author, event_id), for equivocation checks. */
   getEventIdOwner(author: AuthorKey, eventId: string): Promise<Digest | undefined>
   getConflict(id: ConflictId): Promise<ConflictRecord | undefined>
+  /** Batched forms (one round trip each): a group's reads are prefetched with these. */
+  getEvents(digests: readonly Digest[]): Promise<Array<StoredEvent | undefined>>
+  getTargets(refs: ReadonlyArray<{ type: EventType; target: string }>): Promise<Array<TargetState | undefined>>
+  getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>): Promise<Array<Digest | undefined>>
 }
 
 /** Everything one group commit writes, atomically and durably. */

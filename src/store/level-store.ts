@@ -159,6 +159,62 @@ export class LevelStore implements Store {
     return toHex(value) as Digest
   }
 
+  async getEvents(digests: readonly Digest[]): Promise<Array<StoredEvent | undefined>> {
+    const { s } = this.#open()
+    if (digests.length > READ_LIMIT_MAX)
+      misuse(`at most ${READ_LIMIT_MAX} digests per call, got ${digests.length}`)
+    const keys = digests.map((d) => K.digestKey(d))
+    const valid = keys.filter((k) => k !== undefined)
+    const values = valid.length === 0 ? [] : await s.events.getMany(valid)
+    let i = 0
+    return keys.map((k) => {
+      if (k === undefined) return undefined
+      const v = values[i++]
+      return v === undefined ? undefined : decodeEventValue(k, v)
+    })
+  }
+
+  async getTargets(refs: ReadonlyArray<{ type: EventType; target: string }>): Promise<Array<TargetState | undefined>> {
+    const { s } = this.#open()
+    if (refs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} targets per call, got ${refs.length}`)
+    const keys = refs.map(({ type, target }) => {
+      const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
+      return bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX ? undefined : K.stateKey(codeOf(type), bytes)
+    })
+    const valid = keys.filter((k) => k !== undefined)
+    const texts = valid.length === 0 ? [] : await s.state.getMany(valid)
+    let i = 0
+    return keys.map((key, j) => {
+      if (key === undefined) return undefined
+      const text = texts[i++]
+      if (text === undefined) return undefined
+      const state = decodeTargetState(key, text)
+      if (state.type !== refs[j].type || state.target !== refs[j].target)
+        throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
+      return state
+    })
+  }
+
+  async getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>): Promise<Array<Digest | undefined>> {
+    const { s } = this.#open()
+    if (pairs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} ids per call, got ${pairs.length}`)
+    const keys = pairs.map(({ author, eventId }) => {
+      const a = K.digestKey(author)
+      const id = K.eventIdBytes(eventId)
+      return a === undefined || id === undefined ? undefined : K.eventIdKey(a, id)
+    })
+    const valid = keys.filter((k) => k !== undefined)
+    const values = valid.length === 0 ? [] : await s.eventId.getMany(valid)
+    let i = 0
+    return keys.map((key) => {
+      if (key === undefined) return undefined
+      const value = values[i++]
+      if (value === undefined) return undefined
+      if (value.byteLength !== 32) throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
+      return toHex(value) as Digest
+    })
+  }
+
   async getConflict(id: ConflictId): Promise<ConflictRecord | undefined> {
     const { s } = this.#open()
     if (typeof id !== 'string' || id.length === 0) return undefined

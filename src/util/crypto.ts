@@ -40,6 +40,8 @@ export interface Signer {
   /** Raw 32-byte public key. */
   readonly publicKey: Uint8Array
   sign(message: Uint8Array): Uint8Array
+  /** Signs many messages, possibly in parallel (the node's crypto pool); order is kept. */
+  signMany?(messages: readonly Uint8Array[]): Promise<Uint8Array[]>
 }
 
 /** Builds a signer from a raw 32-byte Ed25519 seed (private key). */

@@ -1,0 +1,130 @@
+/**
+ * Composition root: config -> components -> start in order (store, identity, replay, engine,
+ * HTTP, mesh) and stop in reverse. Nothing else in src/ wires components together.
+ */
+import { readFile } from 'node:fs/promises'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { SyncApi } from '../core/api.ts'
+import { Ingestor } from '../core/ingest.ts'
+import { parseHlc } from '../core/hlc.ts'
+import type { CrdtMerger } from '../core/merge.ts'
+import type { Store } from '../core/ports.ts'
+import { EMPTY_STATE_HASH } from '../core/view.ts'
+import { trustedYjsMerger } from '../core/yjs-merge.ts'
+import type { GkmConfig } from '../config/index.ts'
+import { createHttpApi } from '../http/server.ts'
+import { createLevelStore } from '../store/index.ts'
+import { signerFromSeed } from '../util/crypto.ts'
+import { loadOrCreateIdentity } from '../util/identity-file.ts'
+import { newEventId } from '../util/random.ts'
+import { rebuildState, type ReplayReport, STATE_FORMAT } from './replay.ts'
+import { SyncNode } from './sync-node.ts'
+import { WriteQueue } from './write-queue.ts'
+import { createCryptoPool } from './crypto-pool.ts'
+import { createYjsGuard } from './yjs-guard.ts'
+
+export const VERSION = '0.1.0'
+
+export interface RunningNode {
+  readonly api: SyncApi
+  readonly http: { host: string; port: number }
+  /** libp2p peer id (derived from the identity key, which also signs events). */
+  readonly peerId: string
+  readonly publicKey: string
+  readonly dataDir: string
+  readonly replay: ReplayReport
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  /** Replace the wall clock (tests and the simulator). */
+  readonly now?: () => number
+  /** Rebuild the materialized state from the log even if it looks complete. */
+  readonly rebuild?: boolean
+}
+
+/** Reads a members file: a JSON array of keys, or one hex key per line (`#` comments). */
+export async function readMembersFile(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8')
+  const trimmed = text.trim()
+  const keys = trimmed.startsWith('[')
+    ? (JSON.parse(trimmed) as unknown[])
+    : trimmed.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.length > 0)
+  return keys.map((k, i) => {
+    if (typeof k !== 'string' || !/^[0-9a-fA-F]{64}$/.test(k)) throw new Error(`${path}: entry ${i + 1} is not a 64-hex Ed25519 public key`)
+    return k.toLowerCase()
+  })
+}
+
+export async function startNode(config: GkmConfig, opts: StartOptions = {}): Promise<RunningNode> {
+  const now = opts.now ?? Date.now
+  const identity = await loadOrCreateIdentity(config.dataDir, { create: true })
+  const baseSigner = signerFromSeed(identity.seed)
+  const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', identity.seed)).toString()
+  const publicKey = Buffer.from(baseSigner.publicKey).toString('hex')
+
+  let members: Set<string> | undefined
+  if (config.members !== undefined || config.membersFile !== undefined) {
+    members = new Set([...(config.members ?? []), ...(config.membersFile !== undefined ? await readMembersFile(config.membersFile) : [])])
+  }
+
+  const stops: Array<() => Promise<void>> = []
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {})
+  }
+  try {
+    const pool = createCryptoPool(identity.seed, baseSigner)
+    stops.push(() => pool.stop())
+    const signer = { ...baseSigner, signMany: (m: readonly Uint8Array[]) => pool.signMany(m) }
+
+    const store: Store = createLevelStore(config.dataDir)
+    await store.open()
+    stops.push(() => store.close())
+
+    const guard = createYjsGuard({ workers: config.yjs.workers, timeoutMs: config.yjs.timeoutMs, memoryMb: config.yjs.memoryMb })
+    stops.push(() => guard.stop())
+    const crdt: CrdtMerger = { merge: (base, update) => guard.merge(base, update) }
+
+    const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
+    const ingestor = new Ingestor({ store, signer, crdt }, { hlc, stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH })
+    if ((await store.lastSeq()) === 0 && (await store.getMeta('stateFormat')) === undefined) {
+      await store.commit({ events: [], targets: [], conflicts: [], equivocations: [], audit: [], meta: { stateFormat: STATE_FORMAT, stateHash: EMPTY_STATE_HASH } })
+    }
+    // Replay of trusted, already-verified log entries merges Yjs in-process (they passed the guard).
+    const replayIngestor = new Ingestor({ store, signer, crdt: trustedYjsMerger }, { hlc, stateHash: EMPTY_STATE_HASH })
+    const replay = await rebuildState(store, replayIngestor, { members, now, force: opts.rebuild })
+    if (replay.rebuilt) ingestor.resetCaches(replayIngestor.stateHash)
+
+    let node: SyncNode | undefined
+    const queue = new WriteQueue(ingestor, store, {
+      groupEventsMax: config.ingest.groupEventsMax,
+      queueEventsMax: config.ingest.queueEventsMax,
+      now,
+      onCommitted: (events) => node?.onCommitted(events),
+    })
+    stops.push(() => queue.stop())
+    node = new SyncNode(
+      { store, ingestor, queue, signer, yjs: guard, now, newEventId, verify: (items) => pool.verifyMany(items) },
+      { nodeId: peerId, version: VERSION, driftMaxMs: config.hlcDriftMaxMs, members, dataTypes: config.dataTypes },
+    )
+    await store.appendAudit([{ atMs: now(), op: 'start', origin: 'local:node', detail: { version: VERSION, replayed: replay.events, members: members?.size ?? 'open' } }])
+
+    const http = createHttpApi(node, { host: config.http.host, port: config.http.port, token: config.http.token, bodyBytesMax: config.http.bodyBytesMax })
+    const address = await http.listen()
+    stops.push(() => http.close())
+
+    return {
+      api: node,
+      http: address,
+      peerId,
+      publicKey,
+      dataDir: config.dataDir,
+      replay,
+      stop: stopAll,
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * SyncNode: the node's service (SyncApi) over the core engine, the store and the write queue.
+ * Transports (HTTP, libp2p) call it; it validates, verifies, queues for group commit, and
+ * feeds the change feed.
+ */
+import type {
+  ChangeEvent,
+  PullPage,
+  PullRequest,
+  PushResult,
+  ResolveRequest,
+  ResolveResult,
+  RollbackRequest,
+  RollbackResult,
+  StateView,
+  StatusInfo,
+  SyncApi,
+} from '../core/api.ts'
+import { PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_EVENTS_MAX } from '../core/constants.ts'
+import { EventRejectedError, InvalidRequestError, isEventRejectedError, RetryLaterError } from '../core/errors.ts'
+import { badSignature, checkEvent, eventToJson, fieldsFromJson, hasEnvelope, parseLocalWrite, type VerifyContext } from '../core/event.ts'
+import { decodeSigned, digestOf, encodeSigned, isDigest, readMeta } from '../core/event-codec.ts'
+import { formatHlc } from '../core/hlc.ts'
+import type { IngestItem, IngestOutcome, Ingestor } from '../core/ingest.ts'
+import { openConflicts } from '../core/merge.ts'
+import { parsePayload } from '../core/payload.ts'
+import type { AuditDraft, Store } from '../core/ports.ts'
+import type { StoredEvent } from '../core/records.ts'
+import { EVENT_TYPES, type Digest, type EventType, isEventType, type Origin, type SignedEvent } from '../core/types.ts'
+import { crdtView, valueView } from '../core/view.ts'
+import { fromHex, toHex } from '../util/bytes.ts'
+import type { Signer } from '../util/crypto.ts'
+import { isoFromMs, msFromIso } from '../util/time.ts'
+import { buildResolution } from './resolve.ts'
+import { buildRollback } from './rollback.ts'
+import type { CommittedEvent, WriteQueue } from './write-queue.ts'
+
+/** Checks untrusted Yjs bytes before they are queued (the worker guard). */
+export interface YjsChecker {
+  check(update: Uint8Array): Promise<void>
+}
+
+export interface SyncNodeComponents {
+  readonly store: Store
+  readonly ingestor: Ingestor
+  readonly queue: WriteQueue
+  readonly signer: Signer
+  readonly yjs: YjsChecker
+  readonly now: () => number
+  readonly newEventId: () => string
+  /** Verifies Ed25519 signatures of a whole push (the crypto pool). */
+  readonly verify: (items: ReadonlyArray<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>) => Promise<boolean[]>
+}
+
+export interface SyncNodeInit {
+  readonly nodeId: string
+  readonly version: string
+  readonly driftMaxMs: number
+  /** Allow-listed authors (hex keys); undefined = open federation. */
+  readonly members?: ReadonlySet<string>
+  readonly dataTypes: readonly EventType[]
+  readonly extraStatus?: () => Record<string, import('../core/types.ts').JsonValue>
+}
+
+const SHORT_TYPES: Record<string, EventType> = {
+  vector: 'vector_update',
+  persona: 'persona_update',
+  graph: 'graph_update',
+  document: 'document_update',
+}
+
+export function normalizeTypes(raw: unknown): EventType[] | undefined {
+  if (raw === undefined) return undefined
+  if (!Array.isArray(raw) || raw.length === 0) throw new InvalidRequestError('data_types must be a non-empty array of event types')
+  return [
+    ...new Set(
+      raw.map((t) => {
+        const type = typeof t === 'string' ? (SHORT_TYPES[t] ?? t) : t
+        if (!isEventType(type)) throw new InvalidRequestError(`data_types: unknown type ${JSON.stringify(t).slice(0, 40)}`)
+        return type
+      }),
+    ),
+  ]
+}
+
+function rejection(eventId: string | null, err: EventRejectedError) {
+  return { event_id: eventId, error: err.code, message: err.message }
+}
+
+export class SyncNode implements SyncApi {
+  readonly #c: SyncNodeComponents
+  readonly #init: SyncNodeInit
+  readonly #subscribers = new Set<(c: ChangeEvent) => void>()
+  readonly #startedAt: number
+  readonly #publicKey: string
+
+  constructor(components: SyncNodeComponents, init: SyncNodeInit) {
+    this.#c = components
+    this.#init = init
+    this.#startedAt = components.now()
+    this.#publicKey = toHex(components.signer.publicKey)
+  }
+
+  #verifyContext(): VerifyContext {
+    const members = this.#init.members
+    return {
+      nowMs: this.#c.now(),
+      driftMaxMs: this.#init.driftMaxMs,
+      allowedAuthors: members === undefined ? undefined : new Set([...members, this.#publicKey]),
+    }
+  }
+
+  /** Called by the write queue after each durable group. */
+  onCommitted(events: readonly CommittedEvent[]): void {
+    for (const { seq, event, request } of events) {
+      const origin = request.origin
+      const change: ChangeEvent = { seq, event: { signed: event.signed, signature: event.signature }, origin }
+      for (const s of this.#subscribers) s(change)
+    }
+  }
+
+  async #checkYjs(type: EventType, payload: import('../core/types.ts').JsonObject): Promise<void> {
+    const action = parsePayload(type, payload)
+    if (action.kind !== 'yjs') return
+    try {
+      await this.#c.yjs.check(action.update)
+    } catch (err) {
+      // Timeouts, memory kills and a full guard queue depend on this node's load, not on the
+      // bytes: refusing such an event for good would let nodes' event sets drift apart.
+      const cause = (err as { cause?: { name?: string } }).cause
+      if (cause?.name === 'YjsGuardTransientError' || (err as Error).name === 'YjsGuardUnavailableError') {
+        throw new RetryLaterError(`the Yjs update could not be checked now (${(err as Error).message}); offer it again later`, { cause: err })
+      }
+      throw err
+    }
+  }
+
+  async #submit(items: IngestItem[], pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }>, origin: Origin, total: number): Promise<PushResult> {
+    const audit = (outcomes: readonly IngestOutcome[]): AuditDraft => {
+      const digests: string[] = []
+      let duplicates = 0
+      const rejected: Array<{ event_id: string | null; error: string }> = pre.map((p) => ({ event_id: p.eventId, error: p.error.code }))
+      for (const o of outcomes) {
+        if (o.status === 'accepted') digests.push(o.event.digest)
+        else if (o.status === 'duplicate') duplicates++
+        else rejected.push({ event_id: o.eventId, error: o.error.code })
+      }
+      return { atMs: this.#c.now(), op: 'push', origin: `${origin.kind}:${origin.id}`, detail: { accepted: digests.length, duplicates, rejected, digests } }
+    }
+    const outcomes = items.length > 0 ? await this.#c.queue.submit({ items, audit, origin }) : []
+    if (items.length === 0 && pre.length > 0) await this.#c.store.appendAudit([audit([])])
+    // Stitch outcomes back into input order.
+    const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [] }
+    const byIndex = new Map(pre.map((p) => [p.index, p]))
+    let k = 0
+    for (let i = 0; i < total; i++) {
+      const p = byIndex.get(i)
+      if (p !== undefined) {
+        result.rejected.push(rejection(p.eventId, p.error))
+        continue
+      }
+      const o = outcomes[k++]
+      if (o.status === 'accepted') {
+        result.accepted++
+        result.digests.push(o.event.digest)
+      } else if (o.status === 'duplicate') result.duplicates++
+      else result.rejected.push(rejection(o.eventId, o.error))
+    }
+    return result
+  }
+
+  async push(raw: readonly unknown[], origin: Origin): Promise<PushResult> {
+    if (raw.length > PUSH_EVENTS_MAX) throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${raw.length}`)
+    const ctx = this.#verifyContext()
+    return this.#admit(raw.length, origin, async (i) => {
+      const r = raw[i]
+      if (hasEnvelope(r)) {
+        const { fields, signature } = fieldsFromJson(r)
+        return { kind: 'signed', event: checkEvent(fields, encodeSigned(fields), signature, ctx) }
+      }
+      const w = parseLocalWrite(r)
+      return { kind: 'local', eventId: (w.event_id ?? this.#c.newEventId()).toLowerCase(), type: w.event_type, targetId: w.target_id, payload: w.payload }
+    }, (i) => {
+      const id = (raw[i] as { event_id?: unknown } | null)?.event_id
+      return typeof id === 'string' ? id.slice(0, 64) : null
+    })
+  }
+
+  async pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
+    if (events.length > PUSH_EVENTS_MAX) throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${events.length}`)
+    const ctx = this.#verifyContext()
+    return this.#admit(events.length, origin, async (i) => ({ kind: 'signed', event: checkEvent(decodeSigned(events[i].signed), events[i].signed, events[i].signature, ctx) }), () => null)
+  }
+
+  /**
+   * Admission of a push: parse and check each event (schema, membership, drift), verify all
+   * signatures at once on the crypto pool, check Yjs updates in the guard, then queue what
+   * passed for one group commit. Per-event failures become rejections; nothing else is lost.
+   */
+  async #admit(count: number, origin: Origin, parse: (i: number) => Promise<IngestItem>, idOf: (i: number) => string | null): Promise<PushResult> {
+    const parsed: Array<IngestItem | undefined> = []
+    const pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }> = []
+    const fail = (i: number, err: unknown) => {
+      if (!isEventRejectedError(err)) throw err
+      parsed[i] = undefined
+      pre.push({ index: i, eventId: idOf(i), error: err })
+    }
+    for (let i = 0; i < count; i++) {
+      try {
+        parsed[i] = await parse(i)
+      } catch (err) {
+        fail(i, err)
+      }
+    }
+    const signedIdx = parsed.flatMap((it, i) => (it?.kind === 'signed' ? [i] : []))
+    const valid = await this.#c.verify(
+      signedIdx.map((i) => {
+        const e = (parsed[i] as Extract<IngestItem, { kind: 'signed' }>).event
+        return { key: fromHex(e.author)!, message: e.signed, signature: e.signature }
+      }),
+    )
+    signedIdx.forEach((i, k) => {
+      if (!valid[k]) fail(i, badSignature((parsed[i] as Extract<IngestItem, { kind: 'signed' }>).event))
+    })
+    for (let i = 0; i < count; i++) {
+      const it = parsed[i]
+      if (it === undefined) continue
+      try {
+        if (it.kind === 'signed') await this.#checkYjs(it.event.type, it.event.payload)
+        else await this.#checkYjs(it.type, it.payload)
+      } catch (err) {
+        fail(i, err)
+      }
+    }
+    pre.sort((a, b) => a.index - b.index)
+    const items = parsed.filter((it): it is IngestItem => it !== undefined)
+    return this.#submit(items, pre, origin, count)
+  }
+
+  async pull(req: PullRequest, origin: Origin): Promise<PullPage> {
+    const types = normalizeTypes(req.data_types) ?? [...EVENT_TYPES]
+    const limit = req.limit ?? PULL_LIMIT_DEFAULT
+    if (!Number.isInteger(limit) || limit < 1 || limit > PULL_LIMIT_MAX) throw new InvalidRequestError(`limit must be an integer 1..${PULL_LIMIT_MAX}`)
+    let page: PullPage
+    const cursor = req.cursor
+    if (cursor !== undefined && cursor.startsWith('t.') || (cursor === undefined && req.last_sync_time !== undefined)) {
+      let sinceMs = 0
+      let after: { hlcKey: string; digest: Digest } | undefined
+      if (cursor !== undefined) {
+        const m = /^t\.([0-9a-f]{16})\.([0-9a-f]{64})$/.exec(cursor)
+        if (m === null) throw new InvalidRequestError('cursor is not a cursor this node issued')
+        after = { hlcKey: m[1], digest: m[2] as Digest }
+      } else {
+        const ms = msFromIso(req.last_sync_time!)
+        if (ms === undefined) throw new InvalidRequestError('last_sync_time must be an ISO 8601 date-time with a zone')
+        sinceMs = ms
+      }
+      page = await this.#pullByTime(types, sinceMs, after, limit)
+    } else {
+      let afterSeq = 0
+      if (cursor !== undefined) {
+        const m = /^s\.(0|[1-9]\d{0,15})$/.exec(cursor)
+        if (m === null) throw new InvalidRequestError('cursor is not a cursor this node issued')
+        afterSeq = Number(m[1])
+      }
+      const rows = await this.#c.store.readLog(afterSeq, limit, types.length === EVENT_TYPES.length ? undefined : types)
+      const last = rows.length > 0 ? rows[rows.length - 1].seq : afterSeq
+      const lastSeq = await this.#c.store.lastSeq()
+      page = { events: rows.map((r) => r.event), next_cursor: `s.${last}`, has_more: rows.length === limit && last < lastSeq }
+    }
+    await this.#c.store.appendAudit([
+      { atMs: this.#c.now(), op: 'pull', origin: `${origin.kind}:${origin.id}`, detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor } },
+    ])
+    return page
+  }
+
+  async #pullByTime(types: EventType[], sinceMs: number, after: { hlcKey: string; digest: Digest } | undefined, limit: number): Promise<PullPage> {
+    // k-way merge of the per-type time indexes, ordered by (hlcKey, digest).
+    const rows: Array<{ key: string; digest: string; event: StoredEvent }> = []
+    for (const t of types) {
+      for (const ev of await this.#c.store.readByTime(t, sinceMs, limit + 1, after)) {
+        rows.push({ key: readMeta(ev.signed).hlcKey, digest: digestOf(ev.signed), event: ev })
+      }
+    }
+    rows.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.digest < b.digest ? -1 : 1))
+    const page = rows.slice(0, limit)
+    const last = page[page.length - 1]
+    const next = last === undefined ? (after === undefined ? 't.' + '0'.repeat(16) + '.' + '0'.repeat(64) : `t.${after.hlcKey}.${after.digest}`) : `t.${last.key}.${last.digest}`
+    return { events: page.map((r) => r.event), next_cursor: next, has_more: rows.length > limit }
+  }
+
+  async #localWrite(item: Extract<IngestItem, { kind: 'local' }>, origin: Origin, op: string, detail: Record<string, import('../core/types.ts').JsonValue>): Promise<SignedEvent> {
+    const outcomes = await this.#c.queue.submit({
+      items: [item],
+      origin,
+      audit: (o: readonly IngestOutcome[]) => ({
+        atMs: this.#c.now(),
+        op,
+        origin: `${origin.kind}:${origin.id}`,
+        detail: { ...detail, digest: o[0]?.status === 'accepted' ? o[0].event.digest : null },
+      }),
+    })
+    const o = outcomes[0]
+    if (o.status === 'rejected') throw o.error
+    if (o.status !== 'accepted') throw new InvalidRequestError('the write was a duplicate')
+    return o.event
+  }
+
+  async resolveConflict(req: ResolveRequest, origin: Origin): Promise<ResolveResult> {
+    const conflict = await this.#c.store.getConflict(String(req.conflictId) as never)
+    const item = buildResolution(conflict, req, this.#publicKey, this.#c.newEventId())
+    const e = await this.#localWrite(item, origin, 'resolve', { conflict_id: req.conflictId, strategy: req.resolutionStrategy })
+    return { conflict_id: String(req.conflictId), strategy: req.resolutionStrategy, event: eventToJson(e) }
+  }
+
+  async rollback(req: RollbackRequest, origin: Origin): Promise<RollbackResult> {
+    const current = isEventType(req.event_type) ? await this.#c.ingestor.target(req.event_type, String(req.target_id)) : undefined
+    const item = await buildRollback(this.#c.store, current, req, this.#c.newEventId())
+    const e = await this.#localWrite(item, origin, 'rollback', { event_type: req.event_type, target_id: req.target_id, to_time: req.to_time ?? null, to_event: req.to_event ?? null })
+    const cells = (item.payload.cells as unknown[]).length
+    return { event: eventToJson(e), cells }
+  }
+
+  conflicts(status: 'open' | 'resolved' | 'superseded' | 'all', limit: number) {
+    return this.#c.store.listConflicts(status, limit)
+  }
+
+  equivocations(limit: number) {
+    return this.#c.store.listEquivocations(limit)
+  }
+
+  async state(type: EventType, target: string): Promise<StateView | undefined> {
+    if (!isEventType(type)) throw new InvalidRequestError(`unknown event type ${JSON.stringify(type).slice(0, 40)}`)
+    const s = await this.#c.ingestor.target(type, target)
+    if (s === undefined) return undefined
+    const crdt = crdtView(s)
+    return {
+      event_type: type,
+      target_id: target,
+      value: valueView(s),
+      ...(crdt === undefined ? {} : { crdt }),
+      heads: s.heads,
+      events: s.events,
+      open_conflicts: openConflicts(s).map((c) => c.id),
+      hash: s.hash ?? '',
+    }
+  }
+
+  async status(): Promise<StatusInfo> {
+    const counts = await this.#c.store.counts()
+    return {
+      node_id: this.#init.nodeId,
+      public_key: this.#publicKey,
+      version: this.#init.version,
+      started_at: isoFromMs(this.#startedAt),
+      events: counts.events,
+      events_by_type: counts.byType,
+      targets: counts.targets,
+      conflicts_open: counts.conflictsOpen,
+      state_hash: this.#c.ingestor.stateHash,
+      last_seq: await this.#c.store.lastSeq(),
+      hlc: formatHlc(this.#c.ingestor.hlc),
+      members: this.#init.members === undefined ? 'open' : this.#init.members.size,
+      data_types: [...this.#init.dataTypes],
+      ingest_queue: this.#c.queue.queuedEvents,
+      ...(this.#init.extraStatus?.() ?? {}),
+    }
+  }
+
+  audit(afterSeq: number, limit: number) {
+    return this.#c.store.readAudit(afterSeq, limit)
+  }
+
+  subscribe(afterSeq: number, onChange: (c: ChangeEvent) => void): () => void {
+    // Replay stored events first, buffering live ones, then switch to live delivery.
+    let last = afterSeq
+    let live = false
+    let closed = false
+    const buffer: ChangeEvent[] = []
+    const deliver = (c: ChangeEvent) => {
+      if (c.seq <= last) return
+      last = c.seq
+      onChange(c)
+    }
+    const listener = (c: ChangeEvent) => {
+      if (closed) return
+      if (live) deliver(c)
+      else buffer.push(c)
+    }
+    this.#subscribers.add(listener)
+    void (async () => {
+      const replayOrigin: Origin = { kind: 'replay', id: 'log' }
+      for (;;) {
+        if (closed) return
+        const rows = await this.#c.store.readLog(last, 500)
+        for (const r of rows) if (!closed) deliver({ seq: r.seq, event: r.event, origin: replayOrigin })
+        if (rows.length < 500) break
+      }
+      for (const c of buffer.splice(0)) if (!closed) deliver(c)
+      live = true
+    })().catch(() => {
+      closed = true
+      this.#subscribers.delete(listener)
+    })
+    return () => {
+      closed = true
+      this.#subscribers.delete(listener)
+    }
+  }
+}
+
+export { isDigest }
