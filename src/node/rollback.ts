@@ -18,8 +18,9 @@ import { type Digest, isEventType, type JsonObject, type SignedEvent } from '../
 import { trustedYjsMerger } from '../core/yjs-merge.ts'
 import { msFromIso } from '../util/time.ts'
 
-/** Events of one target a rollback may replay; beyond it the request is refused. */
-export const ROLLBACK_EVENTS_MAX = 100_000
+/** Events of one target a rollback may replay (all are held in memory while the past state is
+ *  rebuilt); beyond it the request is refused with a clear error. */
+export const ROLLBACK_EVENTS_MAX = 20_000
 
 export async function buildRollback(store: Store, current: TargetState | undefined, req: RollbackRequest, eventId: string): Promise<Extract<IngestItem, { kind: 'local' }>> {
   if (!isEventType(req.event_type)) throw new InvalidRollbackError('event_type must be one of the four event types')
