@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import * as Y from 'yjs'
 import { eventToJson } from '../../../src/core/event.ts'
 import type { ChangeEvent } from '../../../src/core/api.ts'
 import type { Digest } from '../../../src/core/types.ts'
@@ -134,6 +135,25 @@ describe('sync node', () => {
     unsubscribe()
     assert.deepEqual(seen.map((c) => c.seq), [last - 1, last, last + 1])
     assert.equal(seen[2].origin.kind, 'local')
+  })
+
+  it('merges Yjs updates into the CRDT view and refuses hostile Yjs bytes', async () => {
+    const docA = new Y.Doc()
+    docA.getMap('persona').set('bio', 'from A')
+    const docB = new Y.Doc()
+    docB.getMap('persona').set('role', 'from B')
+    const upd = (d: Y.Doc) => Buffer.from(Y.encodeStateAsUpdate(d)).toString('base64')
+    const r = await t.node.api.push(
+      [
+        { event_type: 'persona_update', target_id: 'crdt', payload: { op: 'yjs', update: upd(docA) } },
+        { event_type: 'persona_update', target_id: 'crdt', payload: { op: 'yjs', update: upd(docB) } },
+        { event_type: 'persona_update', target_id: 'crdt', payload: { op: 'yjs', update: Buffer.from('garbagedoc').toString('base64') } },
+      ],
+      origin,
+    )
+    assert.equal(r.accepted, 2)
+    assert.equal(r.rejected[0].error, 'unsafe_crdt_update')
+    assert.deepEqual((await t.node.api.state('persona_update', 'crdt'))?.crdt, { bio: 'from A', role: 'from B' })
   })
 
   it('rebuilds the same state from the log after a restart with --rebuild', async () => {
