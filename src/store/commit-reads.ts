@@ -29,7 +29,9 @@ export async function commitReads(
   const [present, owners, targetsFound, conflicts] = await Promise.all([
     events.length === 0 ? [] : s.events.hasMany(events.map((e) => e.digest)),
     eidKeys.length === 0 ? [] : s.eventId.getMany(eidKeys),
-    targetKeys.length === 0 ? [] : s.state.hasMany(targetKeys.map(([, k]) => k)),
+    // getMany, not hasMany: LevelDB's has_many seeks, and a seek walks over tombstones left by
+    // a rebuild's clearMaterialized; a get stops at the first entry for its key.
+    targetKeys.length === 0 ? [] : s.state.getMany(targetKeys.map(([, k]) => k)).then((v) => v.map((x) => x !== undefined)),
     conflictIds.length === 0 ? [] : s.conflict.getMany(conflictIds),
   ])
   events.forEach((e, i) => {

@@ -46,13 +46,19 @@ export class IdentityFileError extends Error {
   }
 }
 
-export async function loadOrCreateIdentity(dataDir: string, opts: IdentityFileOptions = {}): Promise<Identity> {
+export async function loadOrCreateIdentity(
+  dataDir: string,
+  opts: IdentityFileOptions = {},
+): Promise<Identity> {
   const path = join(dataDir, IDENTITY_FILE_NAME)
   if (opts.force === true) return writeIdentity(dataDir, path, true)
   const existing = await readIdentity(path)
   if (existing !== undefined) return existing
   if (opts.create !== true) {
-    throw new IdentityFileError('identity_missing', `no identity key at ${path}; create one with \`gkm-sync keygen\``)
+    throw new IdentityFileError(
+      'identity_missing',
+      `no identity key at ${path}; create one with \`gkm-sync keygen\``,
+    )
   }
   return writeIdentity(dataDir, path, false)
 }
@@ -138,5 +144,7 @@ async function syncDir(dir: string): Promise<void> {
 
 function ioError(message: string, cause: unknown): IdentityFileError {
   const code = (cause as NodeJS.ErrnoException)?.code
-  return new IdentityFileError('identity_io', `${message}${code === undefined ? '' : ` (${code})`}`, { cause })
+  return new IdentityFileError('identity_io', `${message}${code === undefined ? '' : ` (${code})`}`, {
+    cause,
+  })
 }

@@ -1,0 +1,91 @@
+/**
+ * Default values of every config field, each with the reason it is what it is. docs/CONFIG.md
+ * repeats them for people; test/unit/config checks that the two agree with src/core where a
+ * value is shared (event types, clock drift).
+ */
+import type { GkmConfig } from './schema.ts'
+
+/** The four event types, in the core's order (`EVENT_TYPES` in src/core/types.ts; the config
+ *  layer may not import the core, so the list is repeated and a test keeps them equal). */
+export const CONFIG_EVENT_TYPES = [
+  'vector_update',
+  'persona_update',
+  'document_update',
+  'graph_update',
+] as const
+
+/** The spec's short names (`data_types: vector, persona, graph`) and what they stand for. */
+export const SHORT_EVENT_TYPES: Readonly<Record<string, (typeof CONFIG_EVENT_TYPES)[number]>> = {
+  vector: 'vector_update',
+  persona: 'persona_update',
+  document: 'document_update',
+  graph: 'graph_update',
+}
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
+
+const MiB = 1024 * 1024
+
+/** Fields a person may leave out and that stay absent: `http.token`, `members`, `membersFile`,
+ *  `mdns.interface`, `pnetKeyFile`. */
+export const CONFIG_DEFAULTS: GkmConfig = {
+  /** Per working directory, like `.git`: two nodes started from two directories never share a
+   *  store by accident. Resolved to an absolute path when loaded. */
+  dataDir: './.gkm',
+  /** Informational: shown in status and logs so an operator sees which federation a node is in. */
+  federation: 'default',
+  http: {
+    /** Loopback only: the API can write, so it is not exposed unless someone decides to. */
+    host: '127.0.0.1',
+    /** Unassigned by IANA; the mesh listens on the next port (7421). */
+    port: 7420,
+    /** A push of 1,000 events of up to 16 KiB each, or 250 events at the 64 KiB payload limit.
+     *  Bounds the memory one request can take; larger sets are split into several pushes. */
+    bodyBytesMax: 16 * MiB,
+  },
+  /** Every type: a node replicates everything unless told otherwise (the spec's filter). */
+  dataTypes: [...CONFIG_EVENT_TYPES],
+  /** Same as the core's HLC_DRIFT_MAX_MS_DEFAULT: an event stamped further ahead than this is
+   *  refused, because under LWW a future timestamp would win forever (jlongster's HLC: 60 s). */
+  hlcDriftMaxMs: 60_000,
+  ingest: {
+    /** Events written by one group commit (one fsync): large enough to amortise the fsync over
+     *  a burst of gossip, small enough that one commit stays in the tens of milliseconds. */
+    groupEventsMax: 2000,
+    /** Events waiting for ingest before pushes and gossip are refused (back-pressure): about
+     *  100 MB at 2 KiB per event, so a flood cannot exhaust memory. */
+    queueEventsMax: 50_000,
+  },
+  yjs: {
+    /** Worker threads that apply Yjs updates: one per core of the 2-core machines we test on. */
+    workers: 2,
+    /** A single update that takes longer to apply is treated as hostile (UnsafeCrdtUpdateError);
+     *  honest updates apply in well under 10 ms. */
+    timeoutMs: 250,
+    /** Heap of each worker: a Yjs document far larger than any persona or text document. */
+    memoryMb: 64,
+  },
+  /** All IPv4 interfaces, so LAN peers can dial in; TCP port next to the HTTP API's. */
+  listen: ['/ip4/0.0.0.0/tcp/7421'],
+  /** LAN discovery without configuration. Turn off where multicast is unwanted. */
+  mdns: { enabled: true },
+  /** No WAN peers by default: a LAN federation needs none (mDNS finds them). */
+  bootstrap: [],
+  mesh: { enabled: true },
+  limits: {
+    /** libp2p's own default maxConnections. */
+    connectionsMax: 300,
+    /** Inbound connections per second from one host. libp2p's default (5) resets connections
+     *  when many nodes share one address (local clusters, NAT); 100 still stops a dial flood. */
+    inboundConnectionThreshold: 100,
+    /** libp2p's defaults for streams per protocol per connection. */
+    streamsPerProtocolInbound: 32,
+    streamsPerProtocolOutbound: 64,
+    /** Stream opens per peer per second: libp2p does not limit the rate; an honest peer opens a
+     *  few per second (push, pull, reconcile), so 20 leaves room and stops a churn attack. */
+    streamOpensPerPeerPerSecond: 20,
+    /** One protocol frame: a pull page or reconcile message of many events; 64 maximal events. */
+    frameBytesMax: 4 * MiB,
+  },
+  log: { level: 'info' },
+}

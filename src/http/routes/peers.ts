@@ -1,0 +1,69 @@
+/**
+ * GET /peers and POST /peers: the mesh's peers, and dialling one by hand. The mesh is optional
+ * (`--no-mesh`), and src/http may not import src/net, so the node passes any object with this
+ * shape (src/net's `Network` has it).
+ */
+import type { FastifyInstance } from 'fastify'
+import { BadRequestError, DialFailedError, errorAnswer, MeshDisabledError } from '../errors.ts'
+import { objectBody } from '../validate.ts'
+import type { RouteContext } from './context.ts'
+
+export interface MeshPeerInfo {
+  readonly peerId: string
+  readonly addrs: readonly string[]
+  readonly connected: boolean
+  readonly lastSeq?: number
+  readonly score?: number
+}
+
+/** What the peers routes need from the mesh. */
+export interface MeshPeers {
+  readonly peerId: string
+  /** Our multiaddrs. */
+  addresses(): string[]
+  peers(): readonly MeshPeerInfo[]
+  /** Dials now and keeps redialling (the peer is remembered). */
+  dial(multiaddr: string): Promise<void>
+}
+
+const MULTIADDR_CHARS_MAX = 1024
+
+export function registerPeersRoutes(
+  app: FastifyInstance,
+  ctx: RouteContext,
+  mesh: MeshPeers | undefined,
+): void {
+  app.get('/peers', async () => {
+    if (mesh === undefined) return { mesh: false, peer_id: null, addresses: [], peers: [] }
+    return { mesh: true, peer_id: mesh.peerId, addresses: mesh.addresses(), peers: mesh.peers() }
+  })
+
+  app.post('/peers', async (req) => {
+    const body = objectBody(req.body, ['multiaddr'], 'peers')
+    const multiaddr = body.multiaddr
+    if (
+      typeof multiaddr !== 'string' ||
+      !/^\/\S+$/.test(multiaddr) ||
+      multiaddr.length > MULTIADDR_CHARS_MAX
+    ) {
+      throw new BadRequestError(
+        'multiaddr must be a multiaddr such as /ip4/192.168.1.20/tcp/7421/p2p/12D3KooW...',
+      )
+    }
+    if (mesh === undefined)
+      throw new MeshDisabledError(
+        'this node runs without the mesh (--no-mesh); there is nothing to dial with',
+      )
+    try {
+      await mesh.dial(multiaddr)
+    } catch (err) {
+      // The mesh's own named errors (not a member, not running, timeout) keep their status;
+      // anything else is the remote side or the network failing us.
+      if (!errorAnswer(err, ctx.bodyBytesMax).internal) throw err
+      throw new DialFailedError(`could not dial ${multiaddr}: ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+      })
+    }
+    return { dialed: multiaddr }
+  })
+}

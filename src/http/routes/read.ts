@@ -1,0 +1,43 @@
+/** The reading routes: conflicts, equivocations, state, status, audit, health. */
+import type { FastifyInstance } from 'fastify'
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
+import { NotFoundError } from '../errors.ts'
+import { equivocationToJson } from '../json.ts'
+import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
+import type { RouteContext } from './context.ts'
+
+type Query = Record<string, unknown>
+
+export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/sync/conflicts', async (req) => {
+    const { status, limit } = conflictsQuery(req.query as Query)
+    return { conflicts: await ctx.api.conflicts(status, limit) }
+  })
+
+  app.get('/sync/equivocations', async (req) => {
+    const limit = intText((req.query as Query).limit, 'limit', 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)
+    const records = await ctx.api.equivocations(limit)
+    return { equivocations: records.map(equivocationToJson) }
+  })
+
+  app.get('/state/:event_type/:target_id', async (req) => {
+    const params = req.params as { event_type: string; target_id: string }
+    const type = eventType(params.event_type, 'event_type')
+    const target = targetId(params.target_id, 'target_id')
+    const state = await ctx.api.state(type, target)
+    if (state === undefined)
+      throw new NotFoundError(`no state for ${type} ${JSON.stringify(target)}: no event names this target`)
+    return state
+  })
+
+  app.get('/status', async () => ctx.api.status())
+
+  app.get('/audit', async (req) => {
+    const q = req.query as Query
+    const after = intText(q.after, 'after', 0, Number.MAX_SAFE_INTEGER, 0)
+    const limit = intText(q.limit, 'limit', 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)
+    return { records: await ctx.api.audit(after, limit) }
+  })
+
+  app.get('/health', async () => ({ ok: true }))
+}

@@ -1,0 +1,153 @@
+/** The HTTP API server: fastify, one error table, bearer auth, the routes of ./routes. */
+import type { AddressInfo } from 'node:net'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { SyncApi } from '../core/api.ts'
+import { bearerCheck } from './auth.ts'
+import {
+  CLOSE_GRACE_MS,
+  PARAM_CHARS_MAX,
+  SSE_HEARTBEAT_MS,
+  SSE_QUEUE_BYTES_MAX,
+  SSE_QUEUE_EVENTS_MAX,
+  SSE_RETRY_MS,
+} from './constants.ts'
+import { BadRequestError, errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
+import { registerChangesRoute } from './routes/changes.ts'
+import type { HttpLog, RouteContext } from './routes/context.ts'
+import { type MeshPeers, registerPeersRoutes } from './routes/peers.ts'
+import { registerPullRoute } from './routes/pull.ts'
+import { registerReadRoutes } from './routes/read.ts'
+import { registerSyncRoutes } from './routes/sync.ts'
+
+export interface HttpApiInit {
+  host: string
+  /** 0 lets the OS pick a port; `listen()` returns the one it picked. */
+  port: number
+  /** When set, every route requires `Authorization: Bearer <token>`. */
+  token?: string
+  /** Largest request body, enforced before parsing (413). */
+  bodyBytesMax: number
+  /** Internal errors go here; defaults to stderr. */
+  log?: HttpLog
+  /** The mesh, for GET/POST /peers; absent when the node runs without it (`--no-mesh`). */
+  peers?: MeshPeers
+  /** Change-feed tunables (tests shrink them). */
+  changes?: Partial<{ queueEventsMax: number; queueBytesMax: number; heartbeatMs: number; retryMs: number }>
+}
+
+export interface HttpApi {
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<{ host: string; port: number }>
+  /** Ends change-feed streams, stops long answers, and closes the server. */
+  close(): Promise<void>
+}
+
+const STDERR_LOG: HttpLog = {
+  warn: (message, fields) => process.stderr.write(`gkm-sync http: ${message}${describe(fields)}\n`),
+  error: (message, fields) => process.stderr.write(`gkm-sync http: ${message}${describe(fields)}\n`),
+}
+
+function describe(fields: Record<string, unknown> | undefined): string {
+  const err = fields?.err
+  return err instanceof Error ? `: ${err.stack ?? err.message}` : ''
+}
+
+export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
+  const ctx: RouteContext = {
+    api,
+    log: init.log ?? STDERR_LOG,
+    bodyBytesMax: init.bodyBytesMax,
+    changeStreams: new Set(),
+    closing: false,
+  }
+  const app = Fastify({
+    logger: false,
+    bodyLimit: init.bodyBytesMax,
+    routerOptions: { maxParamLength: PARAM_CHARS_MAX },
+    // Bad URLs and over-long parameters are answered before routing, in our error format.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: 'invalid_request', message: err.message })
+    },
+  })
+
+  const checkToken = init.token === undefined ? undefined : bearerCheck(init.token)
+  app.addHook('onRequest', async (req) => {
+    checkToken?.(req.headers.authorization)
+    if (req.method === 'POST' && hasBody(req) && !isJson(req.headers['content-type'])) {
+      throw new UnsupportedMediaTypeError(
+        `request body must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? 'no Content-Type')})`,
+      )
+    }
+  })
+
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string
+    if (text.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(text))
+    } catch (err) {
+      done(new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`), undefined)
+    }
+  })
+
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const answer = errorAnswer(err, init.bodyBytesMax)
+    if (answer.internal) ctx.log.error(`${req.method} ${req.url} failed`, { err })
+    if (answer.headers !== undefined) void reply.headers(answer.headers)
+    void reply.code(answer.status).send(answer.body)
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+  })
+
+  registerSyncRoutes(app, ctx)
+  registerPullRoute(app, ctx)
+  registerReadRoutes(app, ctx)
+  registerPeersRoutes(app, ctx, init.peers)
+  registerChangesRoute(app, ctx, {
+    queueEventsMax: init.changes?.queueEventsMax ?? SSE_QUEUE_EVENTS_MAX,
+    queueBytesMax: init.changes?.queueBytesMax ?? SSE_QUEUE_BYTES_MAX,
+    heartbeatMs: init.changes?.heartbeatMs ?? SSE_HEARTBEAT_MS,
+    retryMs: init.changes?.retryMs ?? SSE_RETRY_MS,
+  })
+
+  return {
+    async listen() {
+      await app.listen({ host: init.host, port: init.port })
+      const address = app.server.address() as AddressInfo
+      return { host: address.address, port: address.port }
+    },
+    async close() {
+      await closeServer(app, ctx)
+    },
+  }
+}
+
+async function closeServer(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  ctx.closing = true
+  for (const stream of [...ctx.changeStreams]) {
+    stream.end('close', {
+      error: 'stopped',
+      message: 'the node is stopping; reconnect with Last-Event-ID later',
+    })
+  }
+  const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS)
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(cut)
+  }
+}
+
+/** A request carries a body when it says so (Content-Length > 0 or chunked). */
+function hasBody(req: FastifyRequest): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim())
+}
