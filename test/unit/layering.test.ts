@@ -16,7 +16,7 @@ const RULES: Record<string, { folders: string[]; packages: RegExp }> = {
   wire: { folders: ['wire', 'util'], packages: /^(protons-runtime|uint8arraylist|uint8arrays)$/ },
   util: { folders: ['util'], packages: /^node:/ },
   store: { folders: ['store', 'core', 'wire', 'util'], packages: /^(node:|level$|classic-level$|memory-level$|abstract-level$)/ },
-  net: { folders: ['net', 'core', 'wire', 'util'], packages: /^(node:|libp2p$|@libp2p\/|@chainsafe\/|@multiformats\/|it-|uint8array|multiformats|datastore-|interface-datastore$|p-)/ },
+  net: { folders: ['net', 'core', 'wire', 'util'], packages: /^(node:|libp2p$|@libp2p\/|@chainsafe\/|@multiformats\/|it-|uint8array|multiformats|datastore-|interface-datastore$|p-|multicast-dns$)/ },
   http: { folders: ['http', 'core', 'util'], packages: /^(node:|fastify$|@fastify\/)/ },
   config: { folders: ['config', 'util'], packages: /^(node:|zod$)/ },
   node: { folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util'], packages: /^(node:|yjs$|@libp2p\/|prom-client$)/ },

@@ -1,0 +1,302 @@
+/**
+ * Propagation benchmark of the mesh, on loopback only (127.0.0.1, mDNS off, bootstrap lists).
+ *
+ *   npx node bench/propagation.ts                      # both scenarios
+ *   npx node bench/propagation.ts --scenario latency --nodes 10 --rate 100 --seconds 10 --runs 3
+ *   npx node bench/propagation.ts --scenario sustained --nodes 5 --rate 1000 --seconds 30
+ *
+ * Each node is its own process (bench/propagation-node.ts): a real libp2p host (TCP, Noise,
+ * Yamux, gossipsub, the protocols) backed by the in-test SyncApi, which verifies every event
+ * with the core's eventFromWire and keeps only digests. It measures the mesh, not the store; the
+ * variant with the real node (LevelDB, group commit) comes with src/node's network wiring.
+ *
+ * latency:   N nodes, node i bootstrapped to up to 3 random earlier nodes (seeded: a sparse,
+ *            multi-hop mesh); events written round-robin by all nodes at `rate`/s; for every
+ *            (event, other node) the time from the write to the event being stored there.
+ *            Prints one-receiver p50/p90/p99/max and "reached all" p50/p99 per run, then the
+ *            median and range over runs.
+ * sustained: N nodes at `rate`/s for `seconds`; each node samples heap, RSS and its ingest
+ *            queue every second; prints first / median / last samples, delivery and p99.
+ *
+ * Figures are for comparison on the same machine (median and range), not pass/fail. Every
+ * process is stopped by PID at the end, also on failure; the run is bounded in time.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { cpus } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'all' },
+    nodes: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '5' },
+    linger: { type: 'string' },
+  },
+})
+
+const NODE_SCRIPT = fileURLToPath(new URL('./propagation-node.ts', import.meta.url))
+const wall = () => performance.timeOrigin + performance.now()
+
+interface Child {
+  proc: ChildProcess
+  peerId: string
+  addr: string
+  next<T>(key: string, timeoutMs?: number): Promise<T>
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {
+  const args = ['--max-ms', String(maxMs), ...bootstrap.flatMap((b) => ['--bootstrap', b])]
+  if (values.linger !== undefined) args.push('--linger', values.linger)
+  const execArgv = process.env.BENCH_PROF_DIR
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR]
+    : []
+  const proc = fork(NODE_SCRIPT, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execPath: process.execPath,
+    execArgv,
+  })
+  const waiting = new Map<string, (v: unknown) => void>()
+  proc.on('message', (m: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(m)) waiting.get(k)?.(v)
+  })
+  const next = <T>(key: string, timeoutMs = 60_000) =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new Error(`node did not answer ${key} within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      waiting.set(key, (v) => {
+        clearTimeout(t)
+        waiting.delete(key)
+        resolve(v as T)
+      })
+      proc.once('exit', (code) => reject(new Error(`node exited (${code}) while waiting for ${key}`)))
+    })
+  const ready = await next<{ peerId: string; addr: string }>('ready')
+  return { proc, peerId: ready.peerId, addr: ready.addr, next }
+}
+
+async function startMesh(n: number, seed: number, maxMs: number): Promise<Child[]> {
+  const rnd = prng(seed)
+  const nodes: Child[] = []
+  try {
+    for (let i = 0; i < n; i++) {
+      const bootstrap: string[] = []
+      while (bootstrap.length < Math.min(3, nodes.length)) {
+        const pick = nodes[Math.floor(rnd() * nodes.length)].addr
+        if (!bootstrap.includes(pick)) bootstrap.push(pick)
+      }
+      nodes.push(await spawnNode(bootstrap, maxMs))
+    }
+  } catch (err) {
+    stopMesh(nodes)
+    throw err
+  }
+  await new Promise((r) => setTimeout(r, 3_000)) // connections, subscriptions, GRAFTs settle
+  return nodes
+}
+
+function stopMesh(nodes: Child[]): void {
+  for (const c of nodes) {
+    if (c.proc.exitCode === null && c.proc.connected) c.proc.send({ stop: true })
+  }
+  setTimeout(() => {
+    for (const c of nodes) if (c.proc.exitCode === null && c.proc.pid !== undefined) c.proc.kill('SIGKILL')
+  }, 5_000).unref()
+}
+
+interface Report {
+  cpuMs: number
+  /** Event-loop utilisation of the node's main thread during the measured phase, 0..1. */
+  elu: number
+  stored: Record<string, number>
+  samples: Array<{ at: number; heapMb: number; rssMb: number; ingest: number }>
+  stats: Record<string, number>
+}
+
+async function writePhase(nodes: Child[], rate: number, seconds: number): Promise<number> {
+  const total = Math.round(rate * seconds)
+  const t0 = wall() + 500
+  const wrote = nodes.map((c) => c.next<number>('wrote', (seconds + 60) * 1000))
+  for (const [index, c] of nodes.entries())
+    c.proc.send({ write: { t0, rate, total, nodes: nodes.length, index } })
+  await Promise.all(wrote)
+  return t0
+}
+
+/**
+ * A warm-up phase at the same rate (fresh processes run cold, interpreted code: the first
+ * seconds cost several times the CPU of steady state), then the measured phase; returns the
+ * reports and the start of the measured phase (only events written after it count).
+ */
+async function runLoad(
+  nodes: Child[],
+  rate: number,
+  seconds: number,
+): Promise<{ reports: Report[]; t0: number }> {
+  const warmup = Number(values.warmup)
+  if (warmup > 0) {
+    await writePhase(nodes, rate, warmup)
+    await new Promise((r) => setTimeout(r, 1_000))
+  }
+  const t0 = await writePhase(nodes, rate, seconds)
+  await new Promise((r) => setTimeout(r, 3_000)) // let the last events arrive
+  const reports = await Promise.all(
+    nodes.map((c) => {
+      const r = c.next<Report>('report')
+      c.proc.send({ report: true })
+      return r
+    }),
+  )
+  return { reports, t0 }
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+const fmt = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a')
+
+/** Delays per (event, receiver) and per event to reach every node. Writer = first to store it. */
+function delays(reports: Report[], t0: number) {
+  const one: number[] = []
+  const all: number[] = []
+  let expected = 0
+  const all0 = new Set(reports.flatMap((r) => Object.keys(r.stored)))
+  const digests = new Set(
+    [...all0].filter(
+      (d) => Math.min(...reports.map((r) => r.stored[d] ?? Number.POSITIVE_INFINITY)) >= t0 - 1,
+    ),
+  )
+  for (const d of digests) {
+    const times = reports.map((r) => r.stored[d])
+    const written = Math.min(...times.filter((t) => t !== undefined))
+    let worst = 0
+    let complete = true
+    for (const t of times) {
+      if (t === written) continue
+      expected++
+      if (t === undefined) {
+        complete = false
+        continue
+      }
+      one.push(t - written)
+      worst = Math.max(worst, t - written)
+    }
+    if (complete) all.push(worst)
+  }
+  one.sort((a, b) => a - b)
+  all.sort((a, b) => a - b)
+  if (process.env.BENCH_DEBUG) {
+    const bySecond = new Map<number, number[]>()
+    for (const d of digests) {
+      const times = reports.map((r) => r.stored[d]).filter((t) => t !== undefined)
+      const w = Math.min(...times)
+      const sec = Math.floor((w - t0) / 1000)
+      bySecond.set(sec, [...(bySecond.get(sec) ?? []), Math.max(...times) - w])
+    }
+    for (const [sec, xs] of [...bySecond].sort((a, b) => a[0] - b[0])) {
+      xs.sort((a, b) => a - b)
+      console.log(
+        `  second ${sec}: ${xs.length} events, reached-all p50 ${fmt(pct(xs, 50))} max ${fmt(xs[xs.length - 1])}`,
+      )
+    }
+  }
+  return { one, all, delivered: one.length / Math.max(1, expected), events: digests.size }
+}
+
+function summary(label: string, xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b)
+  return `${label}: median ${fmt(pct(s, 50))} (range ${fmt(s[0])} .. ${fmt(s[s.length - 1])})`
+}
+
+async function latency(): Promise<void> {
+  const n = Number(values.nodes ?? 10)
+  const rate = Number(values.rate ?? 100)
+  const seconds = Number(values.seconds ?? 10)
+  const runs = Number(values.runs)
+  console.log(
+    `\n## latency: ${n} nodes (processes), ${rate} events/s for ${seconds} s, ${runs} runs, seed ${values.seed}`,
+  )
+  const p50s: number[] = []
+  const p99s: number[] = []
+  const allP99s: number[] = []
+  for (let r = 0; r < runs; r++) {
+    const nodes = await startMesh(n, Number(values.seed) + r, (seconds + 120) * 1000)
+    try {
+      const { reports, t0 } = await runLoad(nodes, rate, seconds)
+      const d = delays(reports, t0)
+      p50s.push(pct(d.one, 50))
+      p99s.push(pct(d.one, 99))
+      allP99s.push(pct(d.all, 99))
+      const cpu = reports.reduce((a, x) => a + x.cpuMs, 0)
+      console.log(
+        `run ${r + 1}: CPU ${(cpu / d.events / n).toFixed(2)} ms per event per node (${(cpu / 1000).toFixed(1)} s total), ` +
+          `event loop busy ${reports.map((x) => (x.elu * 100).toFixed(0)).join('/')} %; ` +
+          `${d.events} events; one receiver p50 ${fmt(pct(d.one, 50))} p90 ${fmt(pct(d.one, 90))} ` +
+          `p99 ${fmt(pct(d.one, 99))} max ${fmt(d.one[d.one.length - 1])}; reached all p50 ${fmt(pct(d.all, 50))} ` +
+          `p99 ${fmt(pct(d.all, 99))}; delivered ${(d.delivered * 100).toFixed(2)} %`,
+      )
+    } finally {
+      stopMesh(nodes)
+    }
+    await new Promise((res) => setTimeout(res, 1_000))
+  }
+  console.log(summary('p50 (one receiver)', p50s))
+  console.log(summary('p99 (one receiver)', p99s))
+  console.log(summary('p99 (reached all)', allP99s))
+}
+
+async function sustained(): Promise<void> {
+  const n = Number(values.nodes ?? 5)
+  const rate = Number(values.rate ?? 1000)
+  const seconds = Number(values.seconds ?? 30)
+  console.log(
+    `\n## sustained: ${n} nodes (processes), ${rate} events/s for ${seconds} s, seed ${values.seed}`,
+  )
+  const nodes = await startMesh(n, Number(values.seed), (seconds + 120) * 1000)
+  try {
+    const { reports, t0 } = await runLoad(nodes, rate, seconds)
+    const d = delays(reports, t0)
+    console.log(
+      `${d.events} events; delivered ${(d.delivered * 100).toFixed(2)} %; one receiver p50 ${fmt(pct(d.one, 50))} ` +
+        `p99 ${fmt(pct(d.one, 99))}; reached all p99 ${fmt(pct(d.all, 99))}`,
+    )
+    reports.forEach((r, i) => {
+      const s = r.samples.filter((x) => x.at >= t0)
+      if (s.length === 0) return
+      const show = (x: (typeof s)[number]) =>
+        `heap ${x.heapMb.toFixed(0)} rss ${x.rssMb.toFixed(0)} MB ingest ${x.ingest}`
+      const maxIngest = Math.max(...s.map((x) => x.ingest))
+      console.log(
+        `node ${i + 1}: first ${show(s[0])} | median ${show(s[Math.floor(s.length / 2)])} | last ${show(s[s.length - 1])} | ` +
+          `max ingest queue ${maxIngest}; ingest_full ${r.stats['gossip.ingest_full'] ?? 0}, publish_dropped ${r.stats['gossip.publish_dropped'] ?? 0}`,
+      )
+    })
+  } finally {
+    stopMesh(nodes)
+  }
+}
+
+console.log(
+  `# bench/propagation.ts — node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; loopback only, mDNS off`,
+)
+if (values.scenario === 'all' || values.scenario === 'latency') await latency()
+if (values.scenario === 'all' || values.scenario === 'sustained') await sustained()

@@ -1,0 +1,259 @@
+/**
+ * Every limit, timeout and protocol name of the mesh, each with the reason it is what it is.
+ * docs/LIMITS.md lists them for operators; test/unit/net/constants.test.ts checks that the
+ * gossipsub options we pass are these values.
+ */
+import {
+  PARENTS_MAX,
+  PAYLOAD_BYTES_MAX,
+  PULL_LIMIT_MAX,
+  PUSH_EVENTS_MAX,
+  TARGET_ID_BYTES_MAX,
+} from '../core/constants.ts'
+import type { EventType } from '../core/types.ts'
+import { SIGNATURE_BYTES, type WireLimits } from '../wire/index.ts'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+// ---------------------------------------------------------------------------------------------
+// Names and versions (docs/PROTOCOL-WIRE.md "Versions")
+
+export const PROTOCOL_PUSH = '/gkm/sync/push/1.0.0'
+export const PROTOCOL_PULL = '/gkm/sync/pull/1.0.0'
+export const PROTOCOL_RESOLVE = '/gkm/sync/resolve-conflict/1.0.0'
+export const PROTOCOLS = [PROTOCOL_PUSH, PROTOCOL_PULL, PROTOCOL_RESOLVE] as const
+
+/** Short names in topic strings: the spec's `data_types` names. */
+export const TOPIC_NAMES: Readonly<Record<EventType, string>> = {
+  vector_update: 'vector',
+  persona_update: 'persona',
+  document_update: 'document',
+  graph_update: 'graph',
+}
+
+/** `/gkm/events/<short type>/<version>`; the version changes when the gossip payload does. */
+export const TOPIC_VERSION = 1
+
+/** Prefix of our libp2p agent version, shown to peers by identify. */
+export const AGENT_PREFIX = 'gkm-sync'
+
+// ---------------------------------------------------------------------------------------------
+// Event and frame sizes
+
+/** Largest canonical signed bytes of one event: fixed header (4 magic + 1 type + 16 id + 8 hlc
+ *  + 32 author + 2 target length + 1 parent count + 4 payload length) + the variable parts at
+ *  their core limits. Anything larger cannot be a valid event and is refused before decoding. */
+export const EVENT_SIGNED_BYTES_MAX = 68 + TARGET_ID_BYTES_MAX + 32 * PARENTS_MAX + PAYLOAD_BYTES_MAX
+
+/** Signed bytes + signature of the largest event. */
+export const EVENT_WIRE_BYTES_MAX = EVENT_SIGNED_BYTES_MAX + SIGNATURE_BYTES
+
+/** Bytes a pull frame reserves for everything but its events (cursor, flags, refusal); the
+ *  cursor and texts are bounded by WIRE_TEXT_BYTES_MAX, so 4 KiB is ample. */
+export const FRAME_OVERHEAD_BYTES = 4 * KiB
+
+/** The frame floor: frameBytesMax must hold at least one maximal event plus the frame
+ *  overhead, so every node accepts frames of this size. A sender that does not know the
+ *  receiver's limit stays within it (push requests); a pull answer uses the size the client
+ *  asked for (PullRequest.frame_bytes_max), never less than this. */
+export const FRAME_BYTES_MIN = EVENT_WIRE_BYTES_MAX + 16 + FRAME_OVERHEAD_BYTES
+
+/** Short text fields on the wire (cursors, codes, messages, conflict ids, strategies): cursors
+ *  are < 100 bytes and error messages are truncated to this when sent. */
+export const WIRE_TEXT_BYTES_MAX = 1 * KiB
+
+/** Digests in one fetch-mode pull: a peer asks for the events of the announces it saw; 256
+ *  announced events of up to 66 KiB fill 16 MiB, so one request is never that large in practice. */
+export const FETCH_DIGESTS_MAX = 256
+
+/** Events in one gossip message. Under load a publisher sends everything it has queued in one
+ *  message: a message costs far more than an event (framing, Noise, gossipsub bookkeeping, one
+ *  copy per mesh peer), so batching is what makes high rates affordable. */
+export const GOSSIP_BATCH_EVENTS_MAX = 128
+
+/** The wire limits a reader applies. Push requests and pull frames carry at most the core's push
+ *  limit of events; pull pages at most PULL_LIMIT_MAX (split into frames by bytes). */
+export const WIRE_LIMITS: WireLimits = {
+  eventsMax: Math.max(PUSH_EVENTS_MAX, PULL_LIMIT_MAX),
+  signedBytesMax: EVENT_SIGNED_BYTES_MAX,
+  digestsMax: FETCH_DIGESTS_MAX,
+  typesMax: 4,
+  gossipEventsMax: GOSSIP_BATCH_EVENTS_MAX,
+  textBytesMax: WIRE_TEXT_BYTES_MAX,
+  valueJsonBytesMax: PAYLOAD_BYTES_MAX,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol streams
+
+/** Requests served on one push stream before the server closes it: a client reuses a stream
+ *  for the chunks of one large push, and 64 x 4 MiB is far more than any honest push. */
+export const PUSH_REQUESTS_PER_STREAM_MAX = 64
+
+/** Pages one streaming pull answer sends before `done` (the client asks again from the
+ *  cursor): 20 pages of 500 events keep one answer under ~10 s on a slow link and let the
+ *  server interleave other peers. */
+export const PULL_STREAM_PAGES_MAX = 20
+
+/** Events per page asked for when catching up: the core's default page. */
+export const CATCH_UP_PAGE_EVENTS = 500
+
+/** A request/response exchange (or a silence between two frames) longer than this aborts the
+ *  stream: a 4 MiB frame needs ~4 s at 8 Mbit/s, so 30 s leaves room for slow links. */
+export const STREAM_TIMEOUT_MS = 30_000
+
+/** Whole pull answers one catch-up runs before it yields (a peer with a huge log is caught up
+ *  over several rounds; the periodic pull continues): 50 x 20 pages x 500 = 500k events. */
+export const CATCH_UP_ROUNDS_MAX = 50
+
+/** Catch-up pulls running at once: each holds a stream and feeds the ingest queue. */
+export const CATCH_UP_PARALLEL_MAX = 4
+
+/** Connected peers are pulled again this often, so an event gossip lost arrives anyway (until
+ *  range reconciliation exists). A cursor pull that finds nothing is one small round trip. */
+export const CATCH_UP_INTERVAL_MS = 30_000
+
+// ---------------------------------------------------------------------------------------------
+// Gossip
+
+/** Events at or above this many bytes (signed + signature) are announced by digest and fetched
+ *  by pull, so gossip's duplicate copies (every mesh peer forwards) stay small. 16 KiB lets
+ *  persona, graph and small document events through whole; big vectors and documents go by
+ *  announce. Overridable per network (NetInit.announceBytesMin). */
+export const ANNOUNCE_BYTES_MIN_DEFAULT = 16 * KiB
+
+/** Bytes of events in one gossip message: a quarter of the RPC limit, so a batch plus
+ *  piggybacked control always fits one RPC. */
+export const GOSSIP_BATCH_BYTES_MAX = 256 * KiB
+
+/** A publish that follows the previous one within this window waits for the window to end and
+ *  takes everything queued meanwhile. Under light load (< 100 events/s per node) nothing waits;
+ *  under load events leave in batches, at most this much later. Overridable
+ *  (NetInit.publishLingerMs). */
+export const GOSSIP_PUBLISH_LINGER_MS_DEFAULT = 10
+
+/** One gossipsub RPC frame: the largest honest one is a single full event below the announce
+ *  threshold (or up to 66 KiB with announce off) plus piggybacked control; 1 MiB leaves room and
+ *  refuses the it-length-prefixed default of 4 MiB. */
+export const GOSSIP_RPC_BYTES_MAX = 1 * MiB
+
+/** Bytes queued for one peer's gossip stream before messages to it are dropped: at 1,000
+ *  events/s of 2 KiB a slow peer gets 2 s of backlog; dropped events come by pull. */
+export const GOSSIP_OUTBOUND_BUFFER_BYTES_MAX = 4 * MiB
+
+/**
+ * Bounds on one decoded gossipsub RPC (gossipsub's `decodeRpcLimits`). gossipsub 17's defaults
+ * are 5,000 for most lists; we have four topics, so subscriptions and control entries are small.
+ * IHAVE/IWANT ids stay at gossipsub's own GossipsubMaxIHaveLength (5,000) because its peers send
+ * up to that many; IDONTWANT at its per-heartbeat cap (512); PX peers at GossipsubPrunePeers (16).
+ */
+export const GOSSIP_DECODE_LIMITS = {
+  /** 4 topics, subscribe and unsubscribe: 8; x8 for churn within one RPC. */
+  maxSubscriptions: 64,
+  /** Full messages in one RPC: an IWANT answer carries many; 1,000 x ~2 KiB fits the frame. */
+  maxMessages: 1000,
+  maxIhaveMessageIDs: 5000,
+  maxIwantMessageIDs: 5000,
+  maxIdontwantMessageIDs: 512,
+  /** IHAVE/IWANT/GRAFT/PRUNE/IDONTWANT entries per RPC: one per topic is normal; 64 is slack. */
+  maxControlMessages: 64,
+  maxPeerInfos: 16,
+} as const
+
+/** Concurrent gossipsub streams per connection: one each way is all gossipsub opens. */
+export const GOSSIP_STREAMS_PER_CONNECTION_MAX = 2
+
+/** Gossipsub peer scoring (docs/MESH.md "Scoring"). Only invalid messages (P4) and misbehaviour
+ *  (P7) count: mesh-delivery penalties (P3) punish quiet topics, which ours often are, and IP
+ *  colocation (P6) would punish federation members behind one NAT or on one test host. */
+export const GOSSIP_SCORE = {
+  /** P4 per topic: -10 x (invalid messages)^2, decaying by 1% per second (half-life ~70 s). */
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.99,
+  /** P2 per topic, a small reward for first deliveries, capped. */
+  firstMessageDeliveriesWeight: 1,
+  firstMessageDeliveriesDecay: 0.5,
+  firstMessageDeliveriesCap: 10,
+  topicWeight: 1,
+  /** 1 invalid: -10 (still gossips); 3: -90 (no gossip to/from it); 4: -160 (not published to);
+   *  6: -360 and 7: -490 (graylisted: its RPCs are ignored until the score decays). */
+  gossipThreshold: -50,
+  publishThreshold: -100,
+  graylistThreshold: -400,
+} as const
+
+/** Digests remembered as stored or validated (gossip duplicates -> ignore): ~100 bytes each,
+ *  10 MB; older ones fall back on the node's own duplicate check. */
+export const SEEN_DIGESTS_MAX = 100_000
+
+/** Recently published or fetched large events kept to answer announce fetches: a receiver
+ *  fetches within a second of the announce, so 32 MiB (~500 maximal events) is plenty. */
+export const RECENT_EVENTS_BYTES_MAX = 32 * MiB
+export const RECENT_EVENTS_MAX = 10_000
+
+/** An announce fetch that takes longer is given up (ignore; the event comes by pull later). */
+export const ANNOUNCE_FETCH_TIMEOUT_MS = 5_000
+
+/** Announce fetches in flight at once; more are ignored (the event comes by pull later). */
+export const ANNOUNCE_FETCHES_MAX = 64
+
+/** Validated gossip events waiting to be stored. Beyond this the validator ignores new events
+ *  (no forwarding, no penalty) so a flood cannot exhaust memory; they come back by pull. */
+export const INGEST_QUEUE_EVENTS_MAX = 10_000
+
+/** Events handed to the node in one pushSigned call (one group commit). */
+export const INGEST_BATCH_EVENTS_MAX = 500
+
+/** Local events waiting to be published; beyond this they are left to pull. */
+export const PUBLISH_QUEUE_EVENTS_MAX = 10_000
+
+// ---------------------------------------------------------------------------------------------
+// Peers and dialling
+
+/** Peers remembered in the data directory (addresses and pull cursors). */
+export const KNOWN_PEERS_MAX = 1_000
+
+/** Addresses kept per known peer. */
+export const KNOWN_PEER_ADDRS_MAX = 16
+
+/** A known peer not seen for this long is forgotten (a week of downtime is a decommission). */
+export const KNOWN_PEER_TTL_MS = 7 * 24 * 3600_000
+
+/** The peer file is written at most this often (and on stop). */
+export const PEER_BOOK_SAVE_DEBOUNCE_MS = 1_000
+
+/** Redial backoff: first retry after 1 s, doubling, capped at 60 s, with +-25% jitter so a
+ *  federation restarted at once does not dial in lockstep. */
+export const REDIAL_BASE_MS = 1_000
+export const REDIAL_CAP_MS = 60_000
+export const REDIAL_JITTER = 0.25
+
+/** How often the redialer looks for peers to dial. */
+export const REDIAL_TICK_MS = 500
+
+/** Dials the redialer runs at once. */
+export const REDIAL_PARALLEL_MAX = 4
+
+/** Known (non-bootstrap) peers that fail this many dials in a row are no longer redialled
+ *  until seen again (mDNS, a dial in, a restart): ~15 minutes of attempts at the cap. */
+export const KNOWN_PEER_DIAL_ATTEMPTS_MAX = 20
+
+/** One dial (all of a peer's addresses) gives up after this. */
+export const DIAL_TIMEOUT_MS = 10_000
+
+// ---------------------------------------------------------------------------------------------
+// mDNS
+
+/** The libp2p mDNS service name, so gkm nodes interoperate with libp2p's own mDNS. */
+export const MDNS_SERVICE_TAG = '_p2p._udp.local'
+
+/** Query interval: a new node on the LAN is found within 5 s. */
+export const MDNS_QUERY_INTERVAL_MS = 5_000
+
+/** Peers one mDNS response may announce and addresses per peer: a response is one UDP
+ *  datagram; anything beyond this is spam. */
+export const MDNS_ADDRS_PER_PEER_MAX = 16
+
+/** TXT record data is at most 255 bytes (RFC 6763 6.1). */
+export const MDNS_TXT_BYTES_MAX = 255

@@ -1,0 +1,75 @@
+/**
+ * Errors of the mesh, told apart by `name` and a stable `code`:
+ *
+ * - `RemoteProtocolError` subclasses: the remote peer broke the protocol or refused us (its
+ *   fault, or its decision). Wire decode errors (src/wire/errors.ts) are of this kind too.
+ * - `LocalNetError` subclasses: this node was asked for something it cannot do (bad config,
+ *   not started, a non-member address).
+ * - `NetTimeoutError`: an operation ran out of time (neither side's fault provably).
+ */
+
+export abstract class RemoteProtocolError extends Error {
+  abstract readonly code: string
+}
+
+/** The remote answered with a `Refusal` (its `code` is kept in `remoteCode`). */
+export class RemoteRefusedError extends RemoteProtocolError {
+  override readonly name = 'RemoteRefusedError'
+  readonly code = 'remote_refused'
+  readonly remoteCode: string
+  constructor(remoteCode: string, message: string) {
+    super(`peer refused: ${remoteCode}: ${message}`)
+    this.remoteCode = remoteCode
+  }
+}
+
+/** The remote sent frames in an order or shape the protocol does not allow. */
+export class UnexpectedMessageError extends RemoteProtocolError {
+  override readonly name = 'UnexpectedMessageError'
+  readonly code = 'unexpected_message'
+}
+
+/** The remote opened our protocol streams faster than the per-peer rate allows. */
+export class StreamRateLimitedError extends RemoteProtocolError {
+  override readonly name = 'StreamRateLimitedError'
+  readonly code = 'rate_limited'
+}
+
+/** The remote served an event whose digest is not the one asked for. */
+export class FetchMismatchError extends RemoteProtocolError {
+  override readonly name = 'FetchMismatchError'
+  readonly code = 'fetch_mismatch'
+}
+
+export abstract class LocalNetError extends Error {
+  abstract readonly code: string
+}
+
+/** The network configuration is invalid (limits, addresses, keys). */
+export class NetConfigError extends LocalNetError {
+  override readonly name = 'NetConfigError'
+  readonly code = 'net_config'
+}
+
+/** A bootstrap, members or swarm key file does not follow its format (line numbers included). */
+export class PeerFileFormatError extends LocalNetError {
+  override readonly name = 'PeerFileFormatError'
+  readonly code = 'peer_file_format'
+}
+
+/** The peer is not on the federation's allow-list. */
+export class NotAMemberError extends LocalNetError {
+  override readonly name = 'NotAMemberError'
+  readonly code = 'not_a_member'
+}
+
+/** The network is not running (start() not called, or stop() called). */
+export class NetworkNotRunningError extends LocalNetError {
+  override readonly name = 'NetworkNotRunningError'
+  readonly code = 'not_running'
+}
+
+export class NetTimeoutError extends Error {
+  override readonly name = 'NetTimeoutError'
+  readonly code = 'timeout'
+}

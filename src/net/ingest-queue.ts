@@ -1,0 +1,75 @@
+/**
+ * Events accepted by gossip validation, on their way into the node. Batches consecutive events
+ * from one peer into one `pushSigned` call (one group commit); bounded, so a flood is refused at
+ * the validator (ignore) instead of filling memory. Dropped or failed events are not lost to the
+ * mesh: the next catch-up pull brings them.
+ */
+import type { SyncApi } from '../core/api.ts'
+import type { StoredEvent } from '../core/records.ts'
+import type { NetLogger, NetStats } from './stats.ts'
+
+interface Item {
+  readonly event: StoredEvent
+  readonly from: string
+}
+
+export class IngestQueue {
+  readonly #api: SyncApi
+  readonly #stats: NetStats
+  readonly #log: NetLogger
+  readonly #max: number
+  readonly #batchMax: number
+  #items: Item[] = []
+  #running: Promise<void> | undefined
+  #stopped = false
+
+  constructor(api: SyncApi, stats: NetStats, log: NetLogger, max: number, batchMax: number) {
+    this.#api = api
+    this.#stats = stats
+    this.#log = log
+    this.#max = max
+    this.#batchMax = batchMax
+  }
+
+  get length(): number {
+    return this.#items.length
+  }
+
+  /** Queues events (all or none); false when they do not fit or the queue is stopped (the
+   *  caller ignores the message). */
+  offer(events: readonly StoredEvent[], from: string): boolean {
+    if (this.#stopped || this.#items.length + events.length > this.#max) return false
+    for (const event of events) this.#items.push({ event, from })
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = undefined
+    })
+    return true
+  }
+
+  async #drain(): Promise<void> {
+    // Let the validators of one gossip RPC enqueue before the first commit.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    while (this.#items.length > 0) {
+      const from = this.#items[0].from
+      let n = 0
+      while (n < this.#items.length && n < this.#batchMax && this.#items[n].from === from) n++
+      const batch = this.#items.splice(0, n).map((i) => i.event)
+      try {
+        const r = await this.#api.pushSigned(batch, { kind: 'peer', id: from })
+        this.#stats.inc('ingest.accepted', r.accepted)
+        this.#stats.inc('ingest.duplicates', r.duplicates)
+        this.#stats.inc('ingest.rejected', r.rejected.length)
+      } catch (err) {
+        this.#stats.inc('ingest.failed', batch.length)
+        this.#log.warn(`storing ${batch.length} gossip events from ${from} failed: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  /** Stops accepting and waits until what is queued has been handed to the node. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    await this.#running
+    this.#items = []
+  }
+}

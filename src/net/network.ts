@@ -1,0 +1,413 @@
+/**
+ * GkmNetwork: the composition of the mesh (host, membership, protocols, gossip, catch-up,
+ * discovery, redialling, peer persistence) and its start/stop order. The contract is in
+ * index.ts; each part lives in its own file.
+ */
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { ChangeEvent, PushResult, ResolveRequest, ResolveResult } from '../core/api.ts'
+import { HLC_DRIFT_MAX_MS_DEFAULT } from '../core/constants.ts'
+import type { VerifyContext } from '../core/event.ts'
+import { digestOf } from '../core/event-codec.ts'
+import type { StoredEvent } from '../core/records.ts'
+import { toHex } from '../util/bytes.ts'
+import { signerFromSeed } from '../util/crypto.ts'
+import { LruMap } from '../util/lru.ts'
+import { CatchUp } from './catch-up.ts'
+import {
+  ANNOUNCE_BYTES_MIN_DEFAULT,
+  ANNOUNCE_FETCH_TIMEOUT_MS,
+  CATCH_UP_INTERVAL_MS,
+  DIAL_TIMEOUT_MS,
+  FRAME_BYTES_MIN,
+  GOSSIP_PUBLISH_LINGER_MS_DEFAULT,
+  INGEST_BATCH_EVENTS_MAX,
+  INGEST_QUEUE_EVENTS_MAX,
+  PROTOCOL_PULL,
+  PROTOCOL_PUSH,
+  PROTOCOL_RESOLVE,
+  PUBLISH_QUEUE_EVENTS_MAX,
+  RECENT_EVENTS_BYTES_MAX,
+  RECENT_EVENTS_MAX,
+  SEEN_DIGESTS_MAX,
+  WIRE_LIMITS,
+} from './constants.ts'
+import { NetConfigError, NetworkNotRunningError, NotAMemberError } from './errors.ts'
+import { GossipRouter } from './gossip.ts'
+import { createHost, type GkmLibp2p } from './host.ts'
+import type { NetComponents, NetInit, Network, PeerInfo } from './index.ts'
+import { IngestQueue } from './ingest-queue.ts'
+import { MdnsDiscovery } from './mdns.ts'
+import { Membership } from './membership.ts'
+import { PeerBook } from './peer-book.ts'
+import { parseSwarmKey, peerIdFromAuthorKey, peerIdOfMultiaddr } from './peer-files.ts'
+import { deadline, type ProtocolContext, StreamOpenLimiter, serve } from './protocols/context.ts'
+import { fetchFrom, handlePull, type PullFrame, type PullFromRequest, pullFrom } from './protocols/pull.ts'
+import { handlePush, pushTo } from './protocols/push.ts'
+import { handleResolve, resolveOn } from './protocols/resolve.ts'
+import { RecentEvents } from './recent-events.ts'
+import { Redialer } from './redialer.ts'
+import { NetStats, SILENT_LOGGER } from './stats.ts'
+
+const P2P_CODE = 421
+
+function withoutPeerId(addr: string): string {
+  return multiaddr(addr).decapsulateCode(P2P_CODE).toString()
+}
+
+export class GkmNetwork implements Network {
+  readonly peerId: string
+  readonly #c: NetComponents
+  readonly #init: NetInit
+  readonly #stats = new NetStats()
+  readonly #log
+  readonly #now: () => number
+  readonly #membership: Membership
+  readonly #recent = new RecentEvents(RECENT_EVENTS_BYTES_MAX, RECENT_EVENTS_MAX)
+  readonly #seen = new LruMap<string, true>(SEEN_DIGESTS_MAX)
+  readonly #book: PeerBook
+  #libp2p: GkmLibp2p | undefined
+  #ctx: ProtocolContext | undefined
+  #gossip: GossipRouter | undefined
+  #ingest: IngestQueue | undefined
+  #catchUp: CatchUp | undefined
+  #redialer: Redialer | undefined
+  #mdns: MdnsDiscovery | undefined
+  #unsubscribe: (() => void) | undefined
+  #catchUpTimer: ReturnType<typeof setInterval> | undefined
+  #publishQueue: StoredEvent[] = []
+  #publishing: Promise<void> | undefined
+  #lastPublishAt = Number.NEGATIVE_INFINITY
+  #running = false
+
+  constructor(components: NetComponents, init: NetInit) {
+    this.#c = components
+    this.#init = init
+    this.#log = components.logger ?? SILENT_LOGGER
+    this.#now = components.now ?? Date.now
+    if (init.limits.frameBytesMax < FRAME_BYTES_MIN) {
+      throw new NetConfigError(
+        `limits.frameBytesMax must be at least ${FRAME_BYTES_MIN} (one maximal event plus framing)`,
+      )
+    }
+    for (const b of init.bootstrap) {
+      if (peerIdOfMultiaddr(b) === undefined)
+        throw new NetConfigError(`bootstrap address ${b} has no /p2p/<peer id>`)
+    }
+    this.#membership = new Membership(init.members)
+    this.peerId = peerIdFromAuthorKey(toHex(signerFromSeed(components.seed).publicKey))
+    this.#book = new PeerBook(components.dataDir, this.#now, this.#log)
+  }
+
+  get stats(): Record<string, number> {
+    return this.#stats.counters
+  }
+
+  /** The libp2p host (tests and diagnostics); undefined before start. */
+  get libp2p(): GkmLibp2p | undefined {
+    return this.#libp2p
+  }
+
+  #verifyContext = (): VerifyContext => ({
+    nowMs: this.#now(),
+    driftMaxMs: this.#init.driftMaxMs ?? HLC_DRIFT_MAX_MS_DEFAULT,
+    allowedAuthors: this.#membership.allowedAuthors,
+  })
+
+  async start(): Promise<void> {
+    if (this.#running) return
+    const init = this.#init
+    const privateKey = await generateKeyPairFromSeed('Ed25519', this.#c.seed)
+    const libp2p = await createHost({
+      privateKey,
+      listen: init.listen,
+      limits: init.limits,
+      gater: this.#membership.gater((peer, where) => {
+        this.#stats.inc(`membership.denied_${where}`)
+        this.#log.debug(`refused non-member ${peer} (${where})`)
+      }),
+      pnetKey: init.pnetKey === undefined ? undefined : parseSwarmKey(init.pnetKey),
+      datastore: this.#c.datastore,
+      agentVersion: init.agentVersion ?? 'gkm-sync',
+    })
+    this.#libp2p = libp2p
+    const ctx: ProtocolContext = {
+      api: this.#c.api,
+      libp2p,
+      limits: WIRE_LIMITS,
+      frameBytesMax: init.limits.frameBytesMax,
+      stats: this.#stats,
+      log: this.#log,
+      recent: this.#recent,
+      verifyContext: this.#verifyContext,
+      allowRemoteResolve: init.allowRemoteResolve ?? !this.#membership.open,
+      publishAccepted: (events) => {
+        for (const e of events) this.#enqueuePublish(e)
+      },
+    }
+    this.#ctx = ctx
+    const limiter = new StreamOpenLimiter(init.limits.streamOpensPerPeerPerSecond)
+    const streamLimits = {
+      maxInboundStreams: init.limits.streamsPerProtocolInbound,
+      maxOutboundStreams: init.limits.streamsPerProtocolOutbound,
+    }
+    await libp2p.handle(
+      PROTOCOL_PUSH,
+      serve(ctx, limiter, 'push', (lp, peer) => handlePush(ctx, lp, peer)),
+      streamLimits,
+    )
+    await libp2p.handle(
+      PROTOCOL_PULL,
+      serve(ctx, limiter, 'pull', (lp, peer) => handlePull(ctx, lp, peer)),
+      streamLimits,
+    )
+    await libp2p.handle(
+      PROTOCOL_RESOLVE,
+      serve(ctx, limiter, 'resolve', (lp, peer) => handleResolve(ctx, lp, peer)),
+      streamLimits,
+    )
+
+    this.#ingest = new IngestQueue(
+      this.#c.api,
+      this.#stats,
+      this.#log,
+      INGEST_QUEUE_EVENTS_MAX,
+      INGEST_BATCH_EVENTS_MAX,
+    )
+    this.#gossip = new GossipRouter(
+      {
+        pubsub: libp2p.services.pubsub,
+        stats: this.#stats,
+        log: this.#log,
+        limits: WIRE_LIMITS,
+        recent: this.#recent,
+        seen: this.#seen,
+        ingest: this.#ingest,
+        verifyContext: this.#verifyContext,
+        fetch: (peer, digest) =>
+          fetchFrom(ctx, peer, [digest], AbortSignal.timeout(ANNOUNCE_FETCH_TIMEOUT_MS)),
+      },
+      { dataTypes: init.dataTypes, announceBytesMin: init.announceBytesMin ?? ANNOUNCE_BYTES_MIN_DEFAULT },
+    )
+    this.#catchUp = new CatchUp(ctx, this.#book, init.dataTypes)
+    this.#redialer = new Redialer({
+      dial: (peer, addrs) => this.#dialPeer(peer, addrs),
+      isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
+      now: this.#now,
+      random: Math.random,
+      onFailure: (peer, err) => {
+        this.#stats.inc('dial.failed')
+        this.#log.debug(`dial ${peer} failed: ${(err as Error)?.message}`)
+      },
+    })
+
+    libp2p.addEventListener('peer:connect', (evt) => this.#onConnect(evt.detail))
+    libp2p.addEventListener('peer:identify', (evt) => {
+      const id = evt.detail.peerId.toString()
+      const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
+      if (addrs.length > 0) this.#book.touch(id, addrs)
+    })
+
+    await this.#book.load()
+    await libp2p.start()
+    this.#running = true
+    this.#gossip.start()
+
+    for (const [id, known] of this.#book.entries()) {
+      if (id === this.peerId || !this.#membership.isMember(id) || known.addrs.length === 0) continue
+      this.#redialer.want(id, known.addrs, 'known')
+    }
+    for (const b of init.bootstrap) {
+      const id = peerIdOfMultiaddr(b) as string
+      if (id === this.peerId) continue
+      if (!this.#membership.isMember(id)) {
+        this.#log.warn(`bootstrap peer ${id} is not a member; not dialling it`)
+        continue
+      }
+      this.#redialer.want(id, [withoutPeerId(b)], 'bootstrap')
+    }
+    this.#redialer.start()
+
+    if (init.mdns.enabled) {
+      this.#mdns = new MdnsDiscovery(
+        {
+          localAddrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
+          selfPeerId: this.peerId,
+          onPeer: (peer, addrs) => this.#onDiscovered(peer, addrs),
+          stats: this.#stats,
+          log: this.#log,
+        },
+        { interface: init.mdns.interface },
+      )
+      this.#mdns.start()
+    }
+
+    this.#catchUpTimer = setInterval(() => {
+      for (const peer of libp2p.getPeers()) this.#catchUp?.request(peer)
+    }, init.catchUpIntervalMs ?? CATCH_UP_INTERVAL_MS)
+    this.#catchUpTimer.unref?.()
+
+    const lastSeq = (await this.#c.api.status()).last_seq
+    this.#unsubscribe = this.#c.api.subscribe(lastSeq, (change) => this.#onChange(change))
+    this.#log.info(
+      `mesh ${this.peerId} listening on ${this.addresses().join(' ') || '(nothing)'}; ` +
+        (this.#membership.open
+          ? 'OPEN federation (no members list: any peer may connect)'
+          : `${this.#membership.size} members`) +
+        (init.pnetKey !== undefined ? '; private network key set' : ''),
+    )
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    this.#unsubscribe?.()
+    if (this.#catchUpTimer !== undefined) clearInterval(this.#catchUpTimer)
+    this.#redialer?.stop()
+    await this.#mdns?.stop()
+    await this.#catchUp?.stop()
+    this.#gossip?.stop()
+    this.#publishQueue = []
+    await this.#publishing
+    await this.#ingest?.stop()
+    await this.#libp2p?.stop()
+    await this.#book.flush()
+    this.#recent.clear()
+  }
+
+  addresses(): string[] {
+    return this.#libp2p?.getMultiaddrs().map((a) => a.toString()) ?? []
+  }
+
+  peers(): PeerInfo[] {
+    const connected = new Set(this.#libp2p?.getPeers().map((p) => p.toString()) ?? [])
+    // The GossipSub interface does not declare getScore; the implementation has it.
+    const pubsub = this.#libp2p?.services.pubsub as unknown as
+      | { getScore(peerId: string): number }
+      | undefined
+    const ids = new Set([...this.#book.entries().map(([id]) => id), ...connected])
+    return [...ids].map((id) => {
+      const known = this.#book.get(id)
+      const seq = /^s\.(\d+)$/.exec(known?.cursor ?? '')
+      return {
+        peerId: id,
+        addrs:
+          known?.addrs ??
+          this.#libp2p?.getConnections(peerIdFromString(id)).map((c) => c.remoteAddr.toString()) ??
+          [],
+        connected: connected.has(id),
+        lastSeq: seq === null ? undefined : Number(seq[1]),
+        score: connected.has(id) ? pubsub?.getScore(id) : undefined,
+      }
+    })
+  }
+
+  async dial(addr: string): Promise<void> {
+    const libp2p = this.#requireRunning()
+    const id = peerIdOfMultiaddr(addr)
+    if (id !== undefined && !this.#membership.isMember(id))
+      throw new NotAMemberError(`peer ${id} is not a member of this federation`)
+    const conn = await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    const peer = conn.remotePeer.toString()
+    const plain = withoutPeerId(addr)
+    this.#book.touch(peer, [plain])
+    this.#redialer?.want(peer, [plain], 'manual')
+  }
+
+  async publish(event: StoredEvent): Promise<void> {
+    if (this.#gossip === undefined || !this.#running)
+      throw new NetworkNotRunningError('the network is not running')
+    await this.#gossip.publish([event])
+  }
+
+  async push(peerId: string, events: readonly StoredEvent[]): Promise<PushResult> {
+    this.#requireRunning()
+    return pushTo(this.#ctx as ProtocolContext, peerIdFromString(peerId), events)
+  }
+
+  pull(peerId: string, req: PullFromRequest): AsyncGenerator<PullFrame> {
+    this.#requireRunning()
+    return pullFrom(this.#ctx as ProtocolContext, peerIdFromString(peerId), req)
+  }
+
+  async resolve(peerId: string, req: ResolveRequest): Promise<ResolveResult> {
+    this.#requireRunning()
+    return resolveOn(this.#ctx as ProtocolContext, peerIdFromString(peerId), req)
+  }
+
+  /** Validated gossip events waiting for the node (benchmarks, status). */
+  get ingestQueueLength(): number {
+    return this.#ingest?.length ?? 0
+  }
+
+  /** Resolves when no catch-up runs (tests). */
+  async catchUpIdle(): Promise<void> {
+    await this.#catchUp?.idle()
+  }
+
+  #requireRunning(): GkmLibp2p {
+    if (!this.#running || this.#libp2p === undefined)
+      throw new NetworkNotRunningError('the network is not running')
+    return this.#libp2p
+  }
+
+  async #dialPeer(peer: string, addrs: readonly string[]): Promise<void> {
+    const libp2p = this.#requireRunning()
+    const id = peerIdFromString(peer)
+    if (addrs.length > 0)
+      await libp2p.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(withoutPeerId(a))) })
+    await libp2p.dial(id, { signal: deadline(DIAL_TIMEOUT_MS) })
+  }
+
+  #onConnect(peer: PeerId): void {
+    const id = peer.toString()
+    this.#stats.inc('peers.connected')
+    this.#book.touch(id)
+    this.#redialer?.connected(id)
+    this.#catchUp?.request(peer)
+  }
+
+  #onDiscovered(peer: string, addrs: string[]): void {
+    if (!this.#membership.isMember(peer)) {
+      this.#stats.inc('discovery.non_member')
+      return
+    }
+    this.#redialer?.want(peer, addrs, 'known')
+  }
+
+  #onChange(change: ChangeEvent): void {
+    this.#seen.set(digestOf(change.event.signed), true)
+    if (change.origin.kind === 'local' || change.origin.kind === 'http') this.#enqueuePublish(change.event)
+  }
+
+  #enqueuePublish(event: StoredEvent): void {
+    if (!this.#running) return
+    if (this.#publishQueue.length >= PUBLISH_QUEUE_EVENTS_MAX) {
+      this.#stats.inc('gossip.publish_dropped')
+      return
+    }
+    this.#publishQueue.push(event)
+    this.#publishing ??= this.#drainPublishQueue().finally(() => {
+      this.#publishing = undefined
+    })
+  }
+
+  /**
+   * Publishes what is queued. A synchronous burst (one group commit) leaves as one batch; a
+   * publish within the linger window of the previous one waits for the window to end and takes
+   * everything queued by then (GOSSIP_PUBLISH_LINGER_MS_DEFAULT).
+   */
+  async #drainPublishQueue(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    const linger = this.#init.publishLingerMs ?? GOSSIP_PUBLISH_LINGER_MS_DEFAULT
+    while (this.#publishQueue.length > 0 && this.#running) {
+      const wait = this.#lastPublishAt + linger - performance.now()
+      if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait))
+      const batch = this.#publishQueue.splice(0, this.#publishQueue.length)
+      this.#lastPublishAt = performance.now()
+      await this.#gossip?.publish(batch)
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Keeps dialling the peers we want connections to while they are not connected: bootstrap peers
+ * and peers added by hand forever, known peers (remembered, or found by mDNS) until
+ * KNOWN_PEER_DIAL_ATTEMPTS_MAX failures in a row. Exponential backoff with jitter per peer
+ * (REDIAL_BASE_MS doubling to REDIAL_CAP_MS), at most REDIAL_PARALLEL_MAX dials at once.
+ *
+ * Time and randomness are inputs (`now`, `random`) and `tick()` is public, so tests drive it
+ * without timers; `start()` runs `tick()` every REDIAL_TICK_MS.
+ */
+import {
+  KNOWN_PEER_DIAL_ATTEMPTS_MAX,
+  REDIAL_BASE_MS,
+  REDIAL_CAP_MS,
+  REDIAL_JITTER,
+  REDIAL_PARALLEL_MAX,
+  REDIAL_TICK_MS,
+} from './constants.ts'
+
+/** Why we want a peer: decides whether we ever give up on it. */
+export type DialKind = 'bootstrap' | 'manual' | 'known'
+
+interface Target {
+  kind: DialKind
+  addrs: string[]
+  failures: number
+  nextAtMs: number
+  dialing: boolean
+}
+
+export interface RedialerComponents {
+  readonly dial: (peerId: string, addrs: readonly string[]) => Promise<void>
+  readonly isConnected: (peerId: string) => boolean
+  readonly now: () => number
+  readonly random: () => number
+  readonly onFailure?: (peerId: string, err: unknown) => void
+}
+
+const RANK: Readonly<Record<DialKind, number>> = { known: 0, bootstrap: 1, manual: 2 }
+
+export class Redialer {
+  readonly #c: RedialerComponents
+  readonly #targets = new Map<string, Target>()
+  #timer: ReturnType<typeof setInterval> | undefined
+  #inFlight = 0
+
+  constructor(components: RedialerComponents) {
+    this.#c = components
+  }
+
+  /** Adds (or refreshes) a peer to keep connected. A stronger kind is never downgraded. */
+  want(peerId: string, addrs: readonly string[], kind: DialKind): void {
+    const t = this.#targets.get(peerId)
+    if (t === undefined) {
+      this.#targets.set(peerId, {
+        kind,
+        addrs: [...addrs],
+        failures: 0,
+        nextAtMs: this.#c.now(),
+        dialing: false,
+      })
+      return
+    }
+    t.addrs = [...new Set([...addrs, ...t.addrs])]
+    if (RANK[kind] > RANK[t.kind]) t.kind = kind
+    // Seen again (mDNS, identify): try soon, even after giving up.
+    if (t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) t.failures = 0
+    t.nextAtMs = Math.min(t.nextAtMs, this.#c.now())
+  }
+
+  /** The peer connected: reset its backoff. */
+  connected(peerId: string): void {
+    const t = this.#targets.get(peerId)
+    if (t !== undefined) {
+      t.failures = 0
+      t.nextAtMs = this.#c.now()
+    }
+  }
+
+  has(peerId: string): boolean {
+    return this.#targets.has(peerId)
+  }
+
+  /** Failed dials in a row for a peer (tests, status). */
+  failures(peerId: string): number {
+    return this.#targets.get(peerId)?.failures ?? 0
+  }
+
+  /** Delay before retry number `failures` (1-based), with jitter from `random()` in [0, 1). */
+  backoffMs(failures: number): number {
+    const base = Math.min(REDIAL_CAP_MS, REDIAL_BASE_MS * 2 ** Math.max(0, failures - 1))
+    return Math.round(base * (1 - REDIAL_JITTER + 2 * REDIAL_JITTER * this.#c.random()))
+  }
+
+  /** Starts dials that are due; returns the dials started (tests await them). */
+  tick(): Array<Promise<void>> {
+    const now = this.#c.now()
+    const started: Array<Promise<void>> = []
+    for (const [peerId, t] of this.#targets) {
+      if (this.#inFlight >= REDIAL_PARALLEL_MAX) break
+      if (t.dialing || t.nextAtMs > now || this.#c.isConnected(peerId)) continue
+      if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
+      t.dialing = true
+      this.#inFlight++
+      started.push(
+        this.#c
+          .dial(peerId, t.addrs)
+          .then(() => {
+            t.failures = 0
+          })
+          .catch((err: unknown) => {
+            t.failures++
+            t.nextAtMs = this.#c.now() + this.backoffMs(t.failures)
+            this.#c.onFailure?.(peerId, err)
+          })
+          .finally(() => {
+            t.dialing = false
+            this.#inFlight--
+          }),
+      )
+    }
+    return started
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return
+    this.#timer = setInterval(() => void this.tick(), REDIAL_TICK_MS)
+    this.#timer.unref?.()
+    void this.tick()
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+}

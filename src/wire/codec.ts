@@ -1,0 +1,236 @@
+/**
+ * Bounded decoders of every wire message. Each one passes list limits to the protons decoder
+ * (so a list is refused while it is read, not after) and then checks fixed sizes (signatures,
+ * digests), byte lengths and the rules protobuf cannot state (exactly one of two fields).
+ * Every failure is a `WireDecodeError` or `WireLimitError`; nothing else escapes.
+ */
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { DIGEST_BYTES, SIGNATURE_BYTES } from './constants.ts'
+import { WireDecodeError, WireError, WireLimitError } from './errors.ts'
+import { Announce, GossipEvent, GossipMessage } from './pb/gossip.ts'
+import {
+  Event,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  Refusal,
+  ResolveRequest,
+  ResolveResponse,
+} from './pb/sync.ts'
+
+/** What a reader accepts. All required: a caller states every limit. */
+export interface WireLimits {
+  /** Events in one push request or one pull frame; also rejections and digests in a push response. */
+  readonly eventsMax: number
+  /** Signed bytes of one event (header + target + parents + payload). */
+  readonly signedBytesMax: number
+  /** Digests in one pull request (fetch mode). */
+  readonly digestsMax: number
+  /** Event types in one pull request. */
+  readonly typesMax: number
+  /** Events in one gossip message (a publisher's batch). */
+  readonly gossipEventsMax: number
+  /** UTF-8 bytes of a short text field: cursor, error code and message, ids, strategy. */
+  readonly textBytesMax: number
+  /** UTF-8 bytes of a manual-merge value (JSON text). */
+  readonly valueJsonBytesMax: number
+}
+
+type Bytes = Uint8Array | Uint8ArrayList
+
+/** Runs a protons decoder, mapping its failures to named wire errors. */
+function run<T>(what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof WireError) throw err
+    if ((err as Error)?.name === 'MaxLengthError') {
+      throw new WireLimitError(`${what}: ${(err as Error).message}`, { cause: err })
+    }
+    throw new WireDecodeError(
+      `${what}: not a valid protobuf message (${(err as Error)?.message ?? String(err)})`,
+      { cause: err },
+    )
+  }
+}
+
+function textBytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8')
+}
+
+function checkText(what: string, s: string, max: number): void {
+  if (textBytes(s) > max) throw new WireLimitError(`${what} is ${textBytes(s)} bytes; the limit is ${max}`)
+}
+
+function checkEvent(
+  what: string,
+  e: { signed: Uint8Array; signature: Uint8Array },
+  limits: WireLimits,
+): void {
+  if (e.signature.byteLength !== SIGNATURE_BYTES) {
+    throw new WireDecodeError(
+      `${what}: signature is ${e.signature.byteLength} bytes, expected ${SIGNATURE_BYTES}`,
+    )
+  }
+  if (e.signed.byteLength === 0) throw new WireDecodeError(`${what}: signed bytes are empty`)
+  if (e.signed.byteLength > limits.signedBytesMax) {
+    throw new WireLimitError(
+      `${what}: signed bytes are ${e.signed.byteLength}; the limit is ${limits.signedBytesMax}`,
+    )
+  }
+}
+
+function checkDigest(what: string, d: Uint8Array): void {
+  if (d.byteLength !== DIGEST_BYTES)
+    throw new WireDecodeError(`${what} is ${d.byteLength} bytes, expected ${DIGEST_BYTES}`)
+}
+
+function checkRefusal(what: string, r: Refusal | undefined, limits: WireLimits): void {
+  if (r === undefined) return
+  if (r.code === '') throw new WireDecodeError(`${what}: refusal without a code`)
+  checkText(`${what}.code`, r.code, limits.textBytesMax)
+  checkText(`${what}.message`, r.message, limits.textBytesMax)
+}
+
+/** A decoded gossip payload: complete events (one or a batch) or an announcement of one. */
+export type GossipPayload =
+  | {
+      readonly kind: 'events'
+      readonly events: ReadonlyArray<{ readonly signed: Uint8Array; readonly signature: Uint8Array }>
+    }
+  | { readonly kind: 'announce'; readonly digest: Uint8Array; readonly size: number }
+
+export function decodeGossipMessage(bytes: Bytes, limits: WireLimits): GossipPayload {
+  const m = run('GossipMessage', () =>
+    GossipMessage.decode(bytes, { limits: { events: limits.gossipEventsMax } }),
+  )
+  if ((m.events.length === 0) === (m.announce === undefined)) {
+    throw new WireDecodeError('GossipMessage: either events or an announce must be set, not both')
+  }
+  if (m.events.length > 0) {
+    for (const [i, e] of m.events.entries()) checkEvent(`GossipMessage.events[${i}]`, e, limits)
+    return { kind: 'events', events: m.events.map((e) => ({ signed: e.signed, signature: e.signature })) }
+  }
+  const a = m.announce as Announce
+  checkDigest('GossipMessage.announce.digest', a.digest)
+  if (a.size === 0) throw new WireDecodeError('GossipMessage.announce.size must be > 0')
+  if (a.size > limits.signedBytesMax + SIGNATURE_BYTES) {
+    throw new WireLimitError(
+      `announced event is ${a.size} bytes; the limit is ${limits.signedBytesMax + SIGNATURE_BYTES}`,
+    )
+  }
+  return { kind: 'announce', digest: a.digest, size: a.size }
+}
+
+export function encodeGossipEvent(signed: Uint8Array, signature: Uint8Array): Uint8Array {
+  return GossipMessage.encode({ events: [{ signed, signature } as GossipEvent] })
+}
+
+export function encodeGossipEvents(
+  events: ReadonlyArray<{ readonly signed: Uint8Array; readonly signature: Uint8Array }>,
+): Uint8Array {
+  return GossipMessage.encode({ events: events.map((e) => ({ signed: e.signed, signature: e.signature })) })
+}
+
+export function encodeGossipAnnounce(digest: Uint8Array, size: number): Uint8Array {
+  return GossipMessage.encode({ announce: { digest, size } as Announce })
+}
+
+export function decodePushRequest(bytes: Bytes, limits: WireLimits): PushRequest {
+  const m = run('PushRequest', () => PushRequest.decode(bytes, { limits: { events: limits.eventsMax } }))
+  for (const [i, e] of m.events.entries()) checkEvent(`PushRequest.events[${i}]`, e, limits)
+  return m
+}
+
+export function decodePushResponse(bytes: Bytes, limits: WireLimits): PushResponse {
+  const m = run('PushResponse', () =>
+    PushResponse.decode(bytes, { limits: { rejected: limits.eventsMax, digests: limits.eventsMax } }),
+  )
+  for (const [i, d] of m.digests.entries()) checkDigest(`PushResponse.digests[${i}]`, d)
+  for (const [i, r] of m.rejected.entries()) {
+    checkText(`PushResponse.rejected[${i}].event_id`, r.eventId, limits.textBytesMax)
+    checkText(`PushResponse.rejected[${i}].error`, r.error, limits.textBytesMax)
+    checkText(`PushResponse.rejected[${i}].message`, r.message, limits.textBytesMax)
+  }
+  if (m.accepted > limits.eventsMax || m.duplicates > limits.eventsMax) {
+    throw new WireLimitError(`PushResponse counts ${m.accepted}/${m.duplicates} exceed ${limits.eventsMax}`)
+  }
+  checkRefusal('PushResponse.error', m.error, limits)
+  return m
+}
+
+export function decodePullRequest(bytes: Bytes, limits: WireLimits): PullRequest {
+  const m = run('PullRequest', () =>
+    PullRequest.decode(bytes, { limits: { types: limits.typesMax, digests: limits.digestsMax } }),
+  )
+  checkText('PullRequest.cursor', m.cursor, limits.textBytesMax)
+  for (const [i, t] of m.types.entries()) checkText(`PullRequest.types[${i}]`, t, limits.textBytesMax)
+  for (const [i, d] of m.digests.entries()) checkDigest(`PullRequest.digests[${i}]`, d)
+  if (m.sinceMs !== undefined && (!Number.isSafeInteger(m.sinceMs) || m.sinceMs < 0)) {
+    throw new WireDecodeError('PullRequest.since_ms is out of range')
+  }
+  const modes = (m.sinceMs !== undefined ? 1 : 0) + (m.cursor !== '' ? 1 : 0) + (m.digests.length > 0 ? 1 : 0)
+  if (modes > 1) throw new WireDecodeError('PullRequest: since_ms, cursor and digests are exclusive')
+  return m
+}
+
+export function decodePullResponse(bytes: Bytes, limits: WireLimits): PullResponse {
+  const m = run('PullResponse', () => PullResponse.decode(bytes, { limits: { events: limits.eventsMax } }))
+  for (const [i, e] of m.events.entries()) checkEvent(`PullResponse.events[${i}]`, e, limits)
+  checkText('PullResponse.next_cursor', m.nextCursor, limits.textBytesMax)
+  checkRefusal('PullResponse.error', m.error, limits)
+  if (m.error !== undefined && !m.done)
+    throw new WireDecodeError('PullResponse: a refusal must be the last frame')
+  return m
+}
+
+export function decodeResolveRequest(bytes: Bytes, limits: WireLimits): ResolveRequest {
+  const m = run('ResolveRequest', () => ResolveRequest.decode(bytes))
+  checkText('ResolveRequest.conflict_id', m.conflictId, limits.textBytesMax)
+  checkText('ResolveRequest.strategy', m.strategy, limits.textBytesMax)
+  checkText('ResolveRequest.value_json', m.valueJson, limits.valueJsonBytesMax)
+  if (m.conflictId === '') throw new WireDecodeError('ResolveRequest.conflict_id is empty')
+  return m
+}
+
+export function decodeResolveResponse(bytes: Bytes, limits: WireLimits): ResolveResponse {
+  const m = run('ResolveResponse', () => ResolveResponse.decode(bytes))
+  checkText('ResolveResponse.conflict_id', m.conflictId, limits.textBytesMax)
+  checkText('ResolveResponse.strategy', m.strategy, limits.textBytesMax)
+  if (m.event !== undefined) checkEvent('ResolveResponse.event', m.event, limits)
+  checkRefusal('ResolveResponse.error', m.error, limits)
+  if ((m.event === undefined) === (m.error === undefined)) {
+    throw new WireDecodeError('ResolveResponse: exactly one of event and error must be set')
+  }
+  return m
+}
+
+function varintBytes(n: number): number {
+  let len = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80)
+    len++
+  }
+  return len
+}
+
+/** Encoded bytes of one `Event` inside a repeated field (tag + length + body), for frame packing. */
+export function encodedEventBytes(signedBytes: number, signatureBytes: number = SIGNATURE_BYTES): number {
+  const body = 1 + varintBytes(signedBytes) + signedBytes + 1 + varintBytes(signatureBytes) + signatureBytes
+  return 1 + varintBytes(body) + body
+}
+
+export {
+  Announce,
+  Event,
+  GossipEvent,
+  GossipMessage,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  Refusal,
+  ResolveRequest,
+  ResolveResponse,
+}

@@ -1,0 +1,1537 @@
+// Generated from src/wire/pb/sync.proto by protons and test/unit/wire/pb-generate.ts (erasable-syntax rewrite). Do not edit.
+/* eslint-disable */
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface Event {
+  signed: Uint8Array
+  signature: Uint8Array
+}
+
+export const Event = (() => {
+  let _codec: Codec<Event, Partial<Event>>
+
+  const codec = (): Codec<Event, Partial<Event>> => {
+    if (_codec == null) {
+      _codec = message<Event, Partial<Event>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.signed != null && obj.signed.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.signed)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          signed: new Uint8Array(0),
+          signature: new Uint8Array(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.signed = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.signed`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface EventSignedFieldEvent {
+    field: '$.signed'
+    value: Uint8Array
+  }
+
+  interface EventSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array
+  }
+
+  function encode (obj: Partial<Event>): Uint8Array {
+    return encodeMessage(obj, Event.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Event {
+    return decodeMessage(buf, Event.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventSignedFieldEvent | EventSignatureFieldEvent> {
+    return streamMessage(buf, Event.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface Refusal {
+  code: string
+  message: string
+}
+
+export const Refusal = (() => {
+  let _codec: Codec<Refusal, Partial<Refusal>>
+
+  const codec = (): Codec<Refusal, Partial<Refusal>> => {
+    if (_codec == null) {
+      _codec = message<Refusal, Partial<Refusal>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.code != null && obj.code !== '')) {
+          w.uint32(10)
+          w.string(obj.code)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: '',
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = reader.string()
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface RefusalCodeFieldEvent {
+    field: '$.code'
+    value: string
+  }
+
+  interface RefusalMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  function encode (obj: Partial<Refusal>): Uint8Array {
+    return encodeMessage(obj, Refusal.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Refusal>): Refusal {
+    return decodeMessage(buf, Refusal.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Refusal>): Generator<RefusalCodeFieldEvent | RefusalMessageFieldEvent> {
+    return streamMessage(buf, Refusal.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface PushRequest {
+  events: Event[]
+}
+
+export const PushRequest = (() => {
+  let _codec: Codec<PushRequest, Partial<PushRequest>>
+
+  const codec = (): Codec<PushRequest, Partial<PushRequest>> => {
+    if (_codec == null) {
+      _codec = message<PushRequest, Partial<PushRequest>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.events != null && obj.events.length > 0) {
+          for (const value of obj.events) {
+            w.uint32(10)
+            Event.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          events: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.events != null && obj.events.length === opts.limits.events) {
+                throw new MaxLengthError('Decode error - repeated field "events" had too many elements')
+              }
+
+              obj.events.push(Event.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.events$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          events: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.events != null && obj.events === opts.limits.events) {
+                throw new MaxLengthError('Streaming decode error - repeated field "events" had too many elements')
+              }
+
+              for (const evt of Event.codec().stream(reader, reader.uint32(), `${prefix}.events[]`, {
+                limits: opts.limits?.events$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.events
+                }
+              }
+
+              obj.events++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface PushRequestEventsSignedFieldEvent {
+    field: '$.events[].signed'
+    value: Uint8Array
+    index: number
+  }
+
+  interface PushRequestEventsSignatureFieldEvent {
+    field: '$.events[].signature'
+    value: Uint8Array
+    index: number
+  }
+
+  function encode (obj: Partial<PushRequest>): Uint8Array {
+    return encodeMessage(obj, PushRequest.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushRequest>): PushRequest {
+    return decodeMessage(buf, PushRequest.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushRequest>): Generator<PushRequestEventsSignedFieldEvent | PushRequestEventsSignatureFieldEvent> {
+    return streamMessage(buf, PushRequest.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface Rejection {
+  eventId: string
+  error: string
+  message: string
+}
+
+export const Rejection = (() => {
+  let _codec: Codec<Rejection, Partial<Rejection>>
+
+  const codec = (): Codec<Rejection, Partial<Rejection>> => {
+    if (_codec == null) {
+      _codec = message<Rejection, Partial<Rejection>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.eventId != null && obj.eventId !== '')) {
+          w.uint32(10)
+          w.string(obj.eventId)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(18)
+          w.string(obj.error)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(26)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          eventId: '',
+          error: '',
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.eventId = reader.string()
+              break
+            }
+            case 2: {
+              obj.error = reader.string()
+              break
+            }
+            case 3: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.eventId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface RejectionEventIdFieldEvent {
+    field: '$.eventId'
+    value: string
+  }
+
+  interface RejectionErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  interface RejectionMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  function encode (obj: Partial<Rejection>): Uint8Array {
+    return encodeMessage(obj, Rejection.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Rejection>): Rejection {
+    return decodeMessage(buf, Rejection.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Rejection>): Generator<RejectionEventIdFieldEvent | RejectionErrorFieldEvent | RejectionMessageFieldEvent> {
+    return streamMessage(buf, Rejection.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface PushResponse {
+  accepted: number
+  duplicates: number
+  rejected: Rejection[]
+  digests: Uint8Array[]
+  error?: Refusal
+}
+
+export const PushResponse = (() => {
+  let _codec: Codec<PushResponse, Partial<PushResponse>>
+
+  const codec = (): Codec<PushResponse, Partial<PushResponse>> => {
+    if (_codec == null) {
+      _codec = message<PushResponse, Partial<PushResponse>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.accepted != null && obj.accepted !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.accepted)
+        }
+
+        if ((obj.duplicates != null && obj.duplicates !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.duplicates)
+        }
+
+        if (obj.rejected != null && obj.rejected.length > 0) {
+          for (const value of obj.rejected) {
+            w.uint32(26)
+            Rejection.codec().encode(value, w)
+          }
+        }
+
+        if (obj.digests != null && obj.digests.length > 0) {
+          for (const value of obj.digests) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.error != null) {
+          w.uint32(42)
+          Refusal.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          accepted: 0,
+          duplicates: 0,
+          rejected: [],
+          digests: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.accepted = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.duplicates = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.rejected != null && obj.rejected.length === opts.limits.rejected) {
+                throw new MaxLengthError('Decode error - repeated field "rejected" had too many elements')
+              }
+
+              obj.rejected.push(Rejection.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.rejected$
+              }))
+              break
+            }
+            case 4: {
+              if (opts.limits?.digests != null && obj.digests.length === opts.limits.digests) {
+                throw new MaxLengthError('Decode error - repeated field "digests" had too many elements')
+              }
+
+              obj.digests.push(reader.bytes())
+              break
+            }
+            case 5: {
+              obj.error = Refusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          rejected: 0,
+          digests: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.accepted`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.duplicates`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.rejected != null && obj.rejected === opts.limits.rejected) {
+                throw new MaxLengthError('Streaming decode error - repeated field "rejected" had too many elements')
+              }
+
+              for (const evt of Rejection.codec().stream(reader, reader.uint32(), `${prefix}.rejected[]`, {
+                limits: opts.limits?.rejected$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.rejected
+                }
+              }
+
+              obj.rejected++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.digests != null && obj.digests === opts.limits.digests) {
+                throw new MaxLengthError('Streaming decode error - repeated field "digests" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.digests[]`,
+                index: obj.digests,
+                value: reader.bytes()
+              }
+
+              obj.digests++
+
+              break
+            }
+            case 5: {
+              yield * Refusal.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface PushResponseAcceptedFieldEvent {
+    field: '$.accepted'
+    value: number
+  }
+
+  interface PushResponseDuplicatesFieldEvent {
+    field: '$.duplicates'
+    value: number
+  }
+
+  interface PushResponseRejectedEventIdFieldEvent {
+    field: '$.rejected[].eventId'
+    value: string
+    index: number
+  }
+
+  interface PushResponseRejectedErrorFieldEvent {
+    field: '$.rejected[].error'
+    value: string
+    index: number
+  }
+
+  interface PushResponseRejectedMessageFieldEvent {
+    field: '$.rejected[].message'
+    value: string
+    index: number
+  }
+
+  interface PushResponseDigestsFieldEvent {
+    field: '$.digests[]'
+    index: number
+    value: Uint8Array
+  }
+
+  interface PushResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: string
+  }
+
+  interface PushResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  function encode (obj: Partial<PushResponse>): Uint8Array {
+    return encodeMessage(obj, PushResponse.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushResponse>): PushResponse {
+    return decodeMessage(buf, PushResponse.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushResponse>): Generator<PushResponseAcceptedFieldEvent | PushResponseDuplicatesFieldEvent | PushResponseRejectedEventIdFieldEvent | PushResponseRejectedErrorFieldEvent | PushResponseRejectedMessageFieldEvent | PushResponseDigestsFieldEvent | PushResponseErrorCodeFieldEvent | PushResponseErrorMessageFieldEvent> {
+    return streamMessage(buf, PushResponse.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface PullRequest {
+  sinceMs?: number
+  cursor: string
+  types: string[]
+  limit: number
+  stream: boolean
+  digests: Uint8Array[]
+  frameBytesMax: number
+}
+
+export const PullRequest = (() => {
+  let _codec: Codec<PullRequest, Partial<PullRequest>>
+
+  const codec = (): Codec<PullRequest, Partial<PullRequest>> => {
+    if (_codec == null) {
+      _codec = message<PullRequest, Partial<PullRequest>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.sinceMs != null) {
+          w.uint32(8)
+          w.uint64Number(obj.sinceMs)
+        }
+
+        if ((obj.cursor != null && obj.cursor !== '')) {
+          w.uint32(18)
+          w.string(obj.cursor)
+        }
+
+        if (obj.types != null && obj.types.length > 0) {
+          for (const value of obj.types) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if ((obj.limit != null && obj.limit !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.limit)
+        }
+
+        if ((obj.stream != null && obj.stream !== false)) {
+          w.uint32(40)
+          w.bool(obj.stream)
+        }
+
+        if (obj.digests != null && obj.digests.length > 0) {
+          for (const value of obj.digests) {
+            w.uint32(50)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.frameBytesMax != null && obj.frameBytesMax !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.frameBytesMax)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          cursor: '',
+          types: [],
+          limit: 0,
+          stream: false,
+          digests: [],
+          frameBytesMax: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.sinceMs = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.cursor = reader.string()
+              break
+            }
+            case 3: {
+              if (opts.limits?.types != null && obj.types.length === opts.limits.types) {
+                throw new MaxLengthError('Decode error - repeated field "types" had too many elements')
+              }
+
+              obj.types.push(reader.string())
+              break
+            }
+            case 4: {
+              obj.limit = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.stream = reader.bool()
+              break
+            }
+            case 6: {
+              if (opts.limits?.digests != null && obj.digests.length === opts.limits.digests) {
+                throw new MaxLengthError('Decode error - repeated field "digests" had too many elements')
+              }
+
+              obj.digests.push(reader.bytes())
+              break
+            }
+            case 7: {
+              obj.frameBytesMax = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          types: 0,
+          digests: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.sinceMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.cursor`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.types != null && obj.types === opts.limits.types) {
+                throw new MaxLengthError('Streaming decode error - repeated field "types" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.types[]`,
+                index: obj.types,
+                value: reader.string()
+              }
+
+              obj.types++
+
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.limit`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.stream`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              if (opts.limits?.digests != null && obj.digests === opts.limits.digests) {
+                throw new MaxLengthError('Streaming decode error - repeated field "digests" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.digests[]`,
+                index: obj.digests,
+                value: reader.bytes()
+              }
+
+              obj.digests++
+
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.frameBytesMax`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface PullRequestSinceMsFieldEvent {
+    field: '$.sinceMs'
+    value: number
+  }
+
+  interface PullRequestCursorFieldEvent {
+    field: '$.cursor'
+    value: string
+  }
+
+  interface PullRequestTypesFieldEvent {
+    field: '$.types[]'
+    index: number
+    value: string
+  }
+
+  interface PullRequestLimitFieldEvent {
+    field: '$.limit'
+    value: number
+  }
+
+  interface PullRequestStreamFieldEvent {
+    field: '$.stream'
+    value: boolean
+  }
+
+  interface PullRequestDigestsFieldEvent {
+    field: '$.digests[]'
+    index: number
+    value: Uint8Array
+  }
+
+  interface PullRequestFrameBytesMaxFieldEvent {
+    field: '$.frameBytesMax'
+    value: number
+  }
+
+  function encode (obj: Partial<PullRequest>): Uint8Array {
+    return encodeMessage(obj, PullRequest.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PullRequest>): PullRequest {
+    return decodeMessage(buf, PullRequest.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PullRequest>): Generator<PullRequestSinceMsFieldEvent | PullRequestCursorFieldEvent | PullRequestTypesFieldEvent | PullRequestLimitFieldEvent | PullRequestStreamFieldEvent | PullRequestDigestsFieldEvent | PullRequestFrameBytesMaxFieldEvent> {
+    return streamMessage(buf, PullRequest.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface PullResponse {
+  events: Event[]
+  nextCursor: string
+  hasMore: boolean
+  done: boolean
+  error?: Refusal
+}
+
+export const PullResponse = (() => {
+  let _codec: Codec<PullResponse, Partial<PullResponse>>
+
+  const codec = (): Codec<PullResponse, Partial<PullResponse>> => {
+    if (_codec == null) {
+      _codec = message<PullResponse, Partial<PullResponse>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.events != null && obj.events.length > 0) {
+          for (const value of obj.events) {
+            w.uint32(10)
+            Event.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.nextCursor != null && obj.nextCursor !== '')) {
+          w.uint32(18)
+          w.string(obj.nextCursor)
+        }
+
+        if ((obj.hasMore != null && obj.hasMore !== false)) {
+          w.uint32(24)
+          w.bool(obj.hasMore)
+        }
+
+        if ((obj.done != null && obj.done !== false)) {
+          w.uint32(32)
+          w.bool(obj.done)
+        }
+
+        if (obj.error != null) {
+          w.uint32(42)
+          Refusal.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          events: [],
+          nextCursor: '',
+          hasMore: false,
+          done: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.events != null && obj.events.length === opts.limits.events) {
+                throw new MaxLengthError('Decode error - repeated field "events" had too many elements')
+              }
+
+              obj.events.push(Event.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.events$
+              }))
+              break
+            }
+            case 2: {
+              obj.nextCursor = reader.string()
+              break
+            }
+            case 3: {
+              obj.hasMore = reader.bool()
+              break
+            }
+            case 4: {
+              obj.done = reader.bool()
+              break
+            }
+            case 5: {
+              obj.error = Refusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          events: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.events != null && obj.events === opts.limits.events) {
+                throw new MaxLengthError('Streaming decode error - repeated field "events" had too many elements')
+              }
+
+              for (const evt of Event.codec().stream(reader, reader.uint32(), `${prefix}.events[]`, {
+                limits: opts.limits?.events$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.events
+                }
+              }
+
+              obj.events++
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.nextCursor`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.hasMore`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.done`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 5: {
+              yield * Refusal.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface PullResponseEventsSignedFieldEvent {
+    field: '$.events[].signed'
+    value: Uint8Array
+    index: number
+  }
+
+  interface PullResponseEventsSignatureFieldEvent {
+    field: '$.events[].signature'
+    value: Uint8Array
+    index: number
+  }
+
+  interface PullResponseNextCursorFieldEvent {
+    field: '$.nextCursor'
+    value: string
+  }
+
+  interface PullResponseHasMoreFieldEvent {
+    field: '$.hasMore'
+    value: boolean
+  }
+
+  interface PullResponseDoneFieldEvent {
+    field: '$.done'
+    value: boolean
+  }
+
+  interface PullResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: string
+  }
+
+  interface PullResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  function encode (obj: Partial<PullResponse>): Uint8Array {
+    return encodeMessage(obj, PullResponse.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PullResponse>): PullResponse {
+    return decodeMessage(buf, PullResponse.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PullResponse>): Generator<PullResponseEventsSignedFieldEvent | PullResponseEventsSignatureFieldEvent | PullResponseNextCursorFieldEvent | PullResponseHasMoreFieldEvent | PullResponseDoneFieldEvent | PullResponseErrorCodeFieldEvent | PullResponseErrorMessageFieldEvent> {
+    return streamMessage(buf, PullResponse.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface ResolveRequest {
+  conflictId: string
+  strategy: string
+  valueJson: string
+  deleted: boolean
+}
+
+export const ResolveRequest = (() => {
+  let _codec: Codec<ResolveRequest, Partial<ResolveRequest>>
+
+  const codec = (): Codec<ResolveRequest, Partial<ResolveRequest>> => {
+    if (_codec == null) {
+      _codec = message<ResolveRequest, Partial<ResolveRequest>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.conflictId != null && obj.conflictId !== '')) {
+          w.uint32(10)
+          w.string(obj.conflictId)
+        }
+
+        if ((obj.strategy != null && obj.strategy !== '')) {
+          w.uint32(18)
+          w.string(obj.strategy)
+        }
+
+        if ((obj.valueJson != null && obj.valueJson !== '')) {
+          w.uint32(26)
+          w.string(obj.valueJson)
+        }
+
+        if ((obj.deleted != null && obj.deleted !== false)) {
+          w.uint32(32)
+          w.bool(obj.deleted)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          conflictId: '',
+          strategy: '',
+          valueJson: '',
+          deleted: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.conflictId = reader.string()
+              break
+            }
+            case 2: {
+              obj.strategy = reader.string()
+              break
+            }
+            case 3: {
+              obj.valueJson = reader.string()
+              break
+            }
+            case 4: {
+              obj.deleted = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.conflictId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.strategy`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.valueJson`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.deleted`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface ResolveRequestConflictIdFieldEvent {
+    field: '$.conflictId'
+    value: string
+  }
+
+  interface ResolveRequestStrategyFieldEvent {
+    field: '$.strategy'
+    value: string
+  }
+
+  interface ResolveRequestValueJsonFieldEvent {
+    field: '$.valueJson'
+    value: string
+  }
+
+  interface ResolveRequestDeletedFieldEvent {
+    field: '$.deleted'
+    value: boolean
+  }
+
+  function encode (obj: Partial<ResolveRequest>): Uint8Array {
+    return encodeMessage(obj, ResolveRequest.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResolveRequest>): ResolveRequest {
+    return decodeMessage(buf, ResolveRequest.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResolveRequest>): Generator<ResolveRequestConflictIdFieldEvent | ResolveRequestStrategyFieldEvent | ResolveRequestValueJsonFieldEvent | ResolveRequestDeletedFieldEvent> {
+    return streamMessage(buf, ResolveRequest.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface ResolveResponse {
+  conflictId: string
+  strategy: string
+  event?: Event
+  error?: Refusal
+}
+
+export const ResolveResponse = (() => {
+  let _codec: Codec<ResolveResponse, Partial<ResolveResponse>>
+
+  const codec = (): Codec<ResolveResponse, Partial<ResolveResponse>> => {
+    if (_codec == null) {
+      _codec = message<ResolveResponse, Partial<ResolveResponse>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.conflictId != null && obj.conflictId !== '')) {
+          w.uint32(10)
+          w.string(obj.conflictId)
+        }
+
+        if ((obj.strategy != null && obj.strategy !== '')) {
+          w.uint32(18)
+          w.string(obj.strategy)
+        }
+
+        if (obj.event != null) {
+          w.uint32(26)
+          Event.codec().encode(obj.event, w)
+        }
+
+        if (obj.error != null) {
+          w.uint32(34)
+          Refusal.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          conflictId: '',
+          strategy: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.conflictId = reader.string()
+              break
+            }
+            case 2: {
+              obj.strategy = reader.string()
+              break
+            }
+            case 3: {
+              obj.event = Event.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.event
+              })
+              break
+            }
+            case 4: {
+              obj.error = Refusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.conflictId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.strategy`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield * Event.codec().stream(reader, reader.uint32(), `${prefix}.event`, {
+                limits: opts.limits?.event
+              })
+
+              break
+            }
+            case 4: {
+              yield * Refusal.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface ResolveResponseConflictIdFieldEvent {
+    field: '$.conflictId'
+    value: string
+  }
+
+  interface ResolveResponseStrategyFieldEvent {
+    field: '$.strategy'
+    value: string
+  }
+
+  interface ResolveResponseEventSignedFieldEvent {
+    field: '$.event.signed'
+    value: Uint8Array
+  }
+
+  interface ResolveResponseEventSignatureFieldEvent {
+    field: '$.event.signature'
+    value: Uint8Array
+  }
+
+  interface ResolveResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: string
+  }
+
+  interface ResolveResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  function encode (obj: Partial<ResolveResponse>): Uint8Array {
+    return encodeMessage(obj, ResolveResponse.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResolveResponse>): ResolveResponse {
+    return decodeMessage(buf, ResolveResponse.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResolveResponse>): Generator<ResolveResponseConflictIdFieldEvent | ResolveResponseStrategyFieldEvent | ResolveResponseEventSignedFieldEvent | ResolveResponseEventSignatureFieldEvent | ResolveResponseErrorCodeFieldEvent | ResolveResponseErrorMessageFieldEvent> {
+    return streamMessage(buf, ResolveResponse.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import type { SignedEvent } from '../../../src/core/types.ts'
+import { newSeed } from '../../../src/util/random.ts'
+import { runCleanup, startNode, waitFor } from './helpers.ts'
+
+const persona = (i: number) => ({ op: 'set', fields: { i } })
+
+describe('catch-up: pull on connect, persisted cursors and peers, redial', () => {
+  const cleanup: Array<() => Promise<void>> = []
+  const dirs: string[] = []
+  after(async () => {
+    await runCleanup(cleanup)
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  it('publishing with no peers loses nothing: a node that connects later pulls it all', async () => {
+    const a = await startNode({}, cleanup)
+    const written: SignedEvent[] = []
+    for (let i = 0; i < 30; i++) written.push(await a.api.write('persona_update', `p${i}`, persona(i)))
+    await waitFor(
+      'a published all 30 with no peers',
+      () => (a.net.stats['gossip.published_events'] ?? 0) >= 30,
+    )
+    assert.ok((a.net.stats['gossip.published_no_peers'] ?? 0) >= 1)
+    assert.equal(a.net.stats['gossip.published'] ?? 0, 0)
+    const b = await startNode({ bootstrap: [a.addr()] }, cleanup)
+    await waitFor('b pulled all 30', () => written.every((e) => b.api.has(e.digest)))
+    assert.equal(b.api.log.length, 30)
+  })
+
+  it('a node restarted with its data directory redials known peers and pulls only what it missed', async () => {
+    const a = await startNode({}, cleanup)
+    const seedB = newSeed()
+    const dirB = await mkdtemp(join(tmpdir(), 'gkm-net-b-'))
+    dirs.push(dirB)
+    const first: SignedEvent[] = []
+    for (let i = 0; i < 25; i++)
+      first.push(
+        await a.api.write('graph_update', `g${i}`, { op: 'add_edge', from: `n${i}`, to: 'm', label: 'l' }),
+      )
+    const stopB: Array<() => Promise<void>> = []
+    let b = await startNode({ seed: seedB, dataDir: dirB, bootstrap: [a.addr()] }, stopB)
+    await waitFor('b caught up the first 25', () => first.every((e) => b.api.has(e.digest)))
+    await waitFor(
+      'b saved a cursor for a',
+      () => b.net.peers().find((p) => p.peerId === a.net.peerId)?.lastSeq === 25,
+    )
+    await runCleanup(stopB)
+    const book = JSON.parse(await readFile(join(dirB, 'mesh-peers.json'), 'utf8'))
+    assert.equal(book.peers[a.net.peerId].cursor, 's.25')
+    assert.ok(book.peers[a.net.peerId].addrs.length >= 1)
+
+    const missed: SignedEvent[] = []
+    for (let i = 0; i < 20; i++)
+      missed.push(
+        await a.api.write('graph_update', `h${i}`, { op: 'add_edge', from: `x${i}`, to: 'm', label: 'l' }),
+      )
+    // same seed and data directory, no bootstrap list: the peer file is enough to find a again.
+    // The fake store starts empty, so what it holds afterwards is exactly what was pulled.
+    b = await startNode({ seed: seedB, dataDir: dirB }, cleanup)
+    await waitFor('b redialled a and pulled the 20 it missed', () => missed.every((e) => b.api.has(e.digest)))
+    await b.net.catchUpIdle()
+    assert.equal(b.api.log.length, 20, 'only events after the saved cursor were pulled')
+    assert.ok(first.every((e) => !b.api.has(e.digest)))
+  })
+
+  it('bootstrap peers that are down at start are redialled with backoff until they come up', async () => {
+    const seedA = newSeed()
+    const stopA: Array<() => Promise<void>> = []
+    const a0 = await startNode({ seed: seedA }, stopA)
+    const addr = a0.addr()
+    const port = Number(/\/tcp\/(\d+)\//.exec(addr)?.[1])
+    await runCleanup(stopA)
+
+    const b = await startNode({ bootstrap: [addr] }, cleanup)
+    await waitFor(
+      'b failed to dial the bootstrap peer at least once',
+      () => (b.net.stats['dial.failed'] ?? 0) >= 1,
+    )
+    const a = await startNode({ seed: seedA, listen: [`/ip4/127.0.0.1/tcp/${port}`] }, cleanup)
+    await waitFor(
+      'b connects once a is up',
+      () => b.net.peers().some((p) => p.peerId === a.net.peerId && p.connected),
+      20_000,
+    )
+  })
+})

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { PAYLOAD_BYTES_MAX } from '../../../src/core/constants.ts'
+import { encodeSigned } from '../../../src/core/event-codec.ts'
+import type { AuthorKey, Digest } from '../../../src/core/types.ts'
+import * as C from '../../../src/net/constants.ts'
+import { ALL_TOPICS, topicOf, typeOfTopic } from '../../../src/net/gossip.ts'
+import { gossipsubOptions } from '../../../src/net/host.ts'
+
+describe('mesh limits', () => {
+  it('gossipsub gets explicit signature policy, decode limits, buffer limits and topics', () => {
+    const o = gossipsubOptions()
+    assert.equal(o.globalSignaturePolicy, 'StrictNoSign')
+    assert.deepEqual(o.decodeRpcLimits, C.GOSSIP_DECODE_LIMITS)
+    for (const v of Object.values(o.decodeRpcLimits ?? {})) assert.ok(Number.isFinite(v) && v > 0)
+    assert.equal(o.maxInboundDataLength, C.GOSSIP_RPC_BYTES_MAX)
+    assert.equal(o.maxOutboundBufferSize, C.GOSSIP_OUTBOUND_BUFFER_BYTES_MAX)
+    assert.equal(o.maxInboundStreams, C.GOSSIP_STREAMS_PER_CONNECTION_MAX)
+    assert.deepEqual([...(o.allowedTopics as string[])].sort(), [...ALL_TOPICS].sort())
+    assert.equal(o.allowPublishToZeroTopicPeers, true)
+    assert.equal(o.fallbackToFloodsub, false)
+    for (const t of ALL_TOPICS) {
+      const p = o.scoreParams?.topics?.[t]
+      assert.equal(p?.invalidMessageDeliveriesWeight, C.GOSSIP_SCORE.invalidMessageDeliveriesWeight)
+      assert.equal(p?.meshMessageDeliveriesWeight, 0)
+    }
+    assert.equal(o.scoreThresholds?.graylistThreshold, C.GOSSIP_SCORE.graylistThreshold)
+  })
+
+  it('topics are versioned, one per type', () => {
+    assert.deepEqual(ALL_TOPICS, [
+      '/gkm/events/vector/1',
+      '/gkm/events/persona/1',
+      '/gkm/events/document/1',
+      '/gkm/events/graph/1',
+    ])
+    assert.equal(typeOfTopic(topicOf('graph_update')), 'graph_update')
+    assert.equal(typeOfTopic('/gkm/events/graph/2'), undefined)
+  })
+
+  it('the largest valid event fits the event limit, the frame floor and a gossip RPC', () => {
+    // payload at the limit, longest target, 16 parents
+    const content = 'x'.repeat(PAYLOAD_BYTES_MAX - 40)
+    const payload = { op: 'put', content }
+    const signed = encodeSigned({
+      eventId: '00000000-0000-4000-8000-000000000000',
+      type: 'document_update',
+      targetId: 't'.repeat(255),
+      payload,
+      author: 'ab'.repeat(32) as AuthorKey,
+      hlc: { wallMs: 1, counter: 0 },
+      parents: Array.from({ length: 16 }, (_, i) => i.toString(16).padStart(64, '0') as Digest),
+    })
+    assert.ok(
+      signed.byteLength <= C.EVENT_SIGNED_BYTES_MAX,
+      `${signed.byteLength} > ${C.EVENT_SIGNED_BYTES_MAX}`,
+    )
+    assert.ok(C.EVENT_SIGNED_BYTES_MAX - signed.byteLength < 64, 'the limit is tight')
+    assert.ok(C.FRAME_BYTES_MIN > C.EVENT_WIRE_BYTES_MAX + 16)
+    assert.ok(C.GOSSIP_RPC_BYTES_MAX > C.EVENT_WIRE_BYTES_MAX + 1024)
+    assert.ok(C.ANNOUNCE_BYTES_MIN_DEFAULT < C.EVENT_WIRE_BYTES_MAX)
+  })
+})
