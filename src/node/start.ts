@@ -12,7 +12,9 @@ import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 import { trustedYjsMerger } from '../core/yjs-merge.ts'
-import type { GkmConfig } from '../config/index.ts'
+import { type GkmConfig, isMultiaddrText } from '../config/index.ts'
+import { createNetwork, type Network, parseBootstrapFile, parseMembersFile, parseSwarmKey } from '../net/index.ts'
+import type { NetLogger } from '../net/stats.ts'
 import { createHttpApi } from '../http/server.ts'
 import { createLevelStore } from '../store/index.ts'
 import { signerFromSeed } from '../util/crypto.ts'
@@ -34,6 +36,10 @@ export interface RunningNode {
   readonly publicKey: string
   readonly dataDir: string
   readonly replay: ReplayReport
+  /** The libp2p mesh, when enabled. */
+  readonly network?: Network
+  /** Mesh multiaddrs (each ending in /p2p/<peer id>). */
+  readonly listenAddrs: readonly string[]
   stop(): Promise<void>
 }
 
@@ -42,19 +48,23 @@ export interface StartOptions {
   readonly now?: () => number
   /** Rebuild the materialized state from the log even if it looks complete. */
   readonly rebuild?: boolean
+  /** Where the mesh reports warnings (silent by default). */
+  readonly meshLogger?: NetLogger
 }
 
-/** Reads a members file: a JSON array of keys, or one hex key per line (`#` comments). */
+/** Bootstrap entries are multiaddrs or files of them (bootstrap/README.md). */
+async function resolveBootstrap(entries: readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const e of entries) {
+    if (isMultiaddrText(e)) out.push(e)
+    else out.push(...parseBootstrapFile(await readFile(e, 'utf8')))
+  }
+  return out
+}
+
+/** Reads a members file: one hex key or peer id per line (`#` comments), see bootstrap/README.md. */
 export async function readMembersFile(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8')
-  const trimmed = text.trim()
-  const keys = trimmed.startsWith('[')
-    ? (JSON.parse(trimmed) as unknown[])
-    : trimmed.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.length > 0)
-  return keys.map((k, i) => {
-    if (typeof k !== 'string' || !/^[0-9a-fA-F]{64}$/.test(k)) throw new Error(`${path}: entry ${i + 1} is not a 64-hex Ed25519 public key`)
-    return k.toLowerCase()
-  })
+  return parseMembersFile(await readFile(path, 'utf8'))
 }
 
 export async function startNode(config: GkmConfig, opts: StartOptions = {}): Promise<RunningNode> {
@@ -110,7 +120,29 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     )
     await store.appendAudit([{ atMs: now(), op: 'start', origin: 'local:node', detail: { version: VERSION, replayed: replay.events, members: members?.size ?? 'open' } }])
 
-    const http = createHttpApi(node, { host: config.http.host, port: config.http.port, token: config.http.token, bodyBytesMax: config.http.bodyBytesMax })
+    // The mesh stops after HTTP (reverse order) but before the store, so no peer writes into a
+    // closing store.
+    let network: Network | undefined
+    if (config.mesh.enabled) {
+      network = createNetwork(
+        { api: node, seed: identity.seed, dataDir: config.dataDir, now, logger: opts.meshLogger },
+        {
+          listen: config.listen,
+          bootstrap: await resolveBootstrap(config.bootstrap),
+          mdns: config.mdns,
+          members: members === undefined ? undefined : [...members],
+          pnetKey: config.pnetKeyFile === undefined ? undefined : parseSwarmKey(await readFile(config.pnetKeyFile)),
+          dataTypes: config.dataTypes,
+          limits: config.limits,
+          driftMaxMs: config.hlcDriftMaxMs,
+          agentVersion: `gkm-sync/${VERSION}`,
+        },
+      )
+      await network.start()
+      stops.push(() => network!.stop())
+    }
+
+    const http = createHttpApi(node, { host: config.http.host, port: config.http.port, token: config.http.token, bodyBytesMax: config.http.bodyBytesMax, peers: network })
     const address = await http.listen()
     stops.push(() => http.close())
 
@@ -121,6 +153,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       publicKey,
       dataDir: config.dataDir,
       replay,
+      network,
+      listenAddrs: network?.addresses() ?? [],
       stop: stopAll,
     }
   } catch (err) {

@@ -32,7 +32,7 @@ describe('sync node', () => {
     assert.equal(r.status, 200)
     assert.equal(r.body.accepted, 1)
     assert.deepEqual(r.body.rejected.map((x: { error: string }) => x.error), ['unknown_type', 'invalid_payload'])
-    const state = await (await fetch(`${t.url}/state/persona_update/ada`)).json()
+    const state = (await (await fetch(`${t.url}/state/persona_update/ada`)).json()) as { value: unknown }
     assert.deepEqual(state.value, { name: 'Ada', born: 1815 })
     const page = await postJson(`${t.url}/sync/pull`, { data_types: ['persona'] })
     assert.equal(page.body.events.length, 1)
