@@ -179,10 +179,11 @@ export function eventFromWire(signed: Uint8Array, signature: Uint8Array, ctx: Ve
   return verifyEvent(decodeSigned(signed), signed, signature, ctx)
 }
 
-/** Store form -> event, trusting bytes this node verified before (replay path: no signature check). */
-export function eventFromTrustedBytes(signed: Uint8Array, signature: Uint8Array): SignedEvent {
-  const f = decodeSigned(signed)
-  return { ...f, parents: [...f.parents], signed, signature, digest: digestOf(signed) }
+/** Store form -> event, trusting bytes this node verified before (replay path: no signature
+ *  check, no canonical-form re-check; the digest is reused when the store computed it). */
+export function eventFromTrustedBytes(signed: Uint8Array, signature: Uint8Array, digest?: string): SignedEvent {
+  const f = decodeSigned(signed, true)
+  return { ...f, parents: [...f.parents], signed, signature, digest: (digest as Digest | undefined) ?? digestOf(signed) }
 }
 
 export function eventToJson(e: SignedEvent): SyncEventJson {

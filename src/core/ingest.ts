@@ -10,7 +10,7 @@ import { PARENTS_MAX } from './constants.ts'
 import { EquivocationError, type EventRejectedError, isEventRejectedError } from './errors.ts'
 import { eventFromTrustedBytes, stampEvent } from './event.ts'
 import { readMeta } from './event-codec.ts'
-import { formatHlc, hlcFromKey, observeHlc, tickHlc } from './hlc.ts'
+import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, StoreReader } from './ports.ts'
@@ -213,7 +213,7 @@ export class Ingestor {
         action ??= parsePayload(e.type, e.payload)
         const key = targetKey(e.type, e.targetId)
         const prev = await stateOf(e.type, e.targetId)
-        metas.set(e.digest, { hlcKey: readMeta(e.signed).hlcKey, parents: e.parents })
+        metas.set(e.digest, { hlcKey: hlcKey(e.hlc), parents: e.parents })
         let result: Awaited<ReturnType<typeof mergeEvent>>
         try {
           result = await mergeEvent(prev, e, action, ancestry, this.#crdt, targets.has(key))
@@ -313,6 +313,7 @@ export class Ingestor {
       const st = this.#targets.get(targetKey(it.type, it.targetId))
       if (st !== undefined) for (const h of st.heads) want.add(h)
     }
+    for (const it of items) if (it.kind === 'signed') want.delete(it.event.digest) // in the group itself
     const missing = [...want].filter((d) => this.#metas.get(d) === undefined)
     const events = await chunked(missing, (part) => this.#store.getEvents(part))
     missing.forEach((d, i) => {

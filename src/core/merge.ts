@@ -61,9 +61,12 @@ export function stampOf(e: SignedEvent): string {
   return hlcKey(e.hlc) + e.author
 }
 
+/** Identifies a written value for "same value?" checks: short canonical JSON as itself (most
+ *  field values: numbers, flags, short strings), longer values by 64 bits of their sha256. */
 export function valueHash(w: CellWrite): string {
-  const text = w.del ? '\u0000tombstone' : canonicalJson(w.value)
-  return toHex(sha256(utf8(text))).slice(0, 16)
+  if (w.del) return 'd'
+  const text = canonicalJson(w.value)
+  return text.length <= 24 ? `=${text}` : toHex(sha256(utf8(text))).slice(0, 16)
 }
 
 export function conflictIdOf(type: EventType, target: string, cell: string, digests: readonly string[]): ConflictId {

@@ -68,6 +68,8 @@ export interface Store extends StoreReader {
   readLog(afterSeq: number, limit: number, types?: readonly EventType[]): Promise<Array<{ seq: number; event: StoredEvent }>>
   /** Events of one type with HLC wall time >= sinceMs, ordered by (hlc, digest), after an optional (hlcKey, digest) position. */
   readByTime(type: EventType, sinceMs: number, limit: number, after?: { hlcKey: string; digest: Digest }): Promise<StoredEvent[]>
+  /** All events grouped by target (type, target, hlc, digest), a page after an opaque cursor. */
+  readByTargetOrder(after: string | undefined, limit: number): Promise<{ events: StoredEvent[]; next: string | undefined }>
   /** Every event of a target, ordered by (hlc, digest). Bounded by `limit`. */
   readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]>
   /** All materialized targets (for replay checks, state hash). */

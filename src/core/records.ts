@@ -5,6 +5,8 @@ import type { ConflictId, Digest, EventType, JsonValue } from './types.ts'
 export interface StoredEvent {
   readonly signed: Uint8Array
   readonly signature: Uint8Array
+  /** sha256 of `signed`, hex, when the reader already computed it (the store verifies it). */
+  readonly digest?: string
 }
 
 export interface ConflictSide {

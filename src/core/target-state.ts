@@ -10,7 +10,8 @@ export interface CellEntry {
   readonly d: Digest
   /** Stamp: hlcKey(hlc) + author hex; (s, d) is a total order. */
   readonly s: string
-  /** First 16 hex chars of sha256 of the written value's canonical JSON (or of a tombstone). */
+  /** Identity of the written value (merge.ts valueHash): `d` for a tombstone, `=<json>` for short
+   *  values, else 16 hex chars of sha256 of its canonical JSON. */
   readonly h: string
 }
 

@@ -46,7 +46,11 @@ export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredE
   if (Buffer.compare(sha256(signed), digest) !== 0)
     corrupt('ev', digest, 'signed bytes do not hash to the key')
   // Copies, so callers never hold views into the database's buffers.
-  return { signature: new Uint8Array(value.subarray(0, SIGNATURE_BYTES)), signed: new Uint8Array(signed) }
+  return {
+    signature: new Uint8Array(value.subarray(0, SIGNATURE_BYTES)),
+    signed: new Uint8Array(signed),
+    digest: toHex(digest),
+  }
 }
 
 export function decodeTargetState(key: Uint8Array, text: string): TargetState {

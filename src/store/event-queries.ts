@@ -7,7 +7,7 @@ import type { AbstractSnapshot } from 'abstract-level'
 import { HLC_WALL_MS_MAX, TARGET_ID_BYTES_MAX } from '../core/constants.ts'
 import type { StoredEvent } from '../core/records.ts'
 import { type Digest, EVENT_TYPES, type EventType } from '../core/types.ts'
-import { toHex, utf8 } from '../util/bytes.ts'
+import { fromHex, toHex, utf8 } from '../util/bytes.ts'
 import { checkLimit, checkSeq, codeOf, misuse } from './arguments.ts'
 import { decodeEventValue } from './codecs.ts'
 import { StorageCorruptionError } from './errors.ts'
@@ -138,6 +138,27 @@ export async function withSnapshot<T>(
 }
 
 /** Events for index entries, in order; an index entry without its event is corruption. */
+/**
+ * Every event grouped by target (the `tgt` index order: type, target, HLC, digest), a page at a
+ * time after an opaque cursor. A rebuild reads this order so each target's events arrive
+ * together and its state is built and written once, not once per event.
+ */
+export async function readByTargetOrder(
+  db: K.LevelDatabase,
+  s: K.Sublevels,
+  after: string | undefined,
+  limit: number,
+): Promise<{ events: StoredEvent[]; next: string | undefined }> {
+  checkLimit(limit)
+  const gt = after === undefined ? undefined : fromHex(after)
+  if (after !== undefined && gt === undefined) throw new StorageCorruptionError('readByTargetOrder: cursor is not hex')
+  return withSnapshot(db, async (snapshot) => {
+    const keys = await s.target.keys({ ...(gt === undefined ? {} : { gt }), limit, snapshot }).all()
+    const events = await readEvents(s, keys.map((k) => k.subarray(k.byteLength - 32)), snapshot, 'tgt')
+    return { events, next: keys.length === 0 ? after : toHex(keys[keys.length - 1]) }
+  })
+}
+
 async function readEvents(
   s: K.Sublevels,
   digests: Uint8Array[],

@@ -246,6 +246,11 @@ export class LevelStore implements Store {
     return Q.readByTime(db, s, type, sinceMs, limit, after)
   }
 
+  async readByTargetOrder(after: string | undefined, limit: number): Promise<{ events: StoredEvent[]; next: string | undefined }> {
+    const { db, s } = this.#open()
+    return Q.readByTargetOrder(db, s, after, limit)
+  }
+
   async readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]> {
     const { db, s } = this.#open()
     return Q.readTarget(db, s, type, target, limit)

@@ -5,9 +5,11 @@
  * Deterministic functions only (hash, sign, verify): the core may use them. Key generation
  * and random ids live in `random.ts`, which the core must not import.
  */
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, hash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  // One-shot hashing skips the Hash object: ~2x faster for the small inputs hashed per event.
+  if (parts.length === 1) return new Uint8Array(hash('sha256', parts[0], 'buffer'))
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
