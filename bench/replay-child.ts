@@ -4,10 +4,22 @@ import { startNode } from '../src/node/index.ts'
 
 const dir = process.argv[2]
 const t0 = performance.now()
-const node = await startNode(loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }), { rebuild: true })
+const node = await startNode(
+  loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }),
+  { rebuild: true },
+)
 const startMs = performance.now() - t0
 global.gc?.()
 const status = await node.api.status()
 const rssMb = process.memoryUsage().rss / 2 ** 20
 await node.stop()
-console.log(JSON.stringify({ rebuilt: node.replay.rebuilt, events: node.replay.events, ms: node.replay.ms, startMs, rssMb, stateHash: status.state_hash }))
+console.log(
+  JSON.stringify({
+    rebuilt: node.replay.rebuilt,
+    events: node.replay.events,
+    ms: node.replay.ms,
+    startMs,
+    rssMb,
+    stateHash: status.state_hash,
+  }),
+)

@@ -33,13 +33,27 @@ async function fill(dir: string): Promise<number> {
       const target = `persona-${done % TARGETS}`
       const parent = heads.get(target)
       const e = signEvent(
-        { eventId: newEventId(), type: 'persona_update', targetId: target, payload: { op: 'set', fields: { [`f${done % 5}`]: done, name: `n${done % 97}` } }, hlc: { wallMs: wall++, counter: 0 }, parents: parent ? [parent] : [] },
+        {
+          eventId: newEventId(),
+          type: 'persona_update',
+          targetId: target,
+          payload: { op: 'set', fields: { [`f${done % 5}`]: done, name: `n${done % 97}` } },
+          hlc: { wallMs: wall++, counter: 0 },
+          parents: parent ? [parent] : [],
+        },
         authors[done % authors.length],
       )
       heads.set(target, e.digest)
       events.push({ signed: e.signed, signature: e.signature })
     }
-    await store.commit({ events, targets: [], conflicts: [], equivocations: [], audit: [], meta: { hlc: `${wall}:0` } })
+    await store.commit({
+      events,
+      targets: [],
+      conflicts: [],
+      equivocations: [],
+      audit: [],
+      meta: { hlc: `${wall}:0` },
+    })
   }
   await store.close()
   return (performance.now() - t0) / 1000
@@ -53,15 +67,34 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
     const seconds: number[] = []
     const rss: number[] = []
     for (let run = 0; run < RUNS; run++) {
-      const out = execFileSync(process.execPath, [new URL('./replay-child.ts', import.meta.url).pathname, dir], { encoding: 'utf8', maxBuffer: 1 << 20 })
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { rebuilt: boolean; events: number; ms: number; rssMb: number; startMs: number }
+      const out = execFileSync(
+        process.execPath,
+        [new URL('./replay-child.ts', import.meta.url).pathname, dir],
+        { encoding: 'utf8', maxBuffer: 1 << 20 },
+      )
+      const r = JSON.parse(out.trim().split('\n').pop()!) as {
+        rebuilt: boolean
+        events: number
+        ms: number
+        rssMb: number
+        startMs: number
+      }
       if (!r.rebuilt || r.events !== EVENTS) throw new Error(`replay did not rebuild all events: ${out}`)
       seconds.push(r.ms / 1000)
       rss.push(r.rssMb)
-      console.log(`  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, RSS ${r.rssMb.toFixed(0)} MB`)
+      console.log(
+        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, RSS ${r.rssMb.toFixed(0)} MB`,
+      )
     }
-    const out = { events: EVENTS, targets: TARGETS, replay_seconds: summarize(seconds), rss_mb_after_start: summarize(rss) }
-    console.log(`start-up replay of ${fmt(EVENTS)} events: median ${out.replay_seconds.median.toFixed(1)} s (range ${out.replay_seconds.min.toFixed(1)}..${out.replay_seconds.max.toFixed(1)}); RSS median ${out.rss_mb_after_start.median.toFixed(0)} MB`)
+    const out = {
+      events: EVENTS,
+      targets: TARGETS,
+      replay_seconds: summarize(seconds),
+      rss_mb_after_start: summarize(rss),
+    }
+    console.log(
+      `start-up replay of ${fmt(EVENTS)} events: median ${out.replay_seconds.median.toFixed(1)} s (range ${out.replay_seconds.min.toFixed(1)}..${out.replay_seconds.max.toFixed(1)}); RSS median ${out.rss_mb_after_start.median.toFixed(0)} MB`,
+    )
     return out
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -9,7 +9,12 @@ import { benchReplay } from './replay.ts'
 
 const which = process.argv.slice(2)
 const want = (name: string) => which.length === 0 || which.includes(name)
-const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model }
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+}
 if (want('ingest')) results.ingest = await benchIngest()
 if (want('replay')) results.replay = await benchReplay()
 if (want('propagation')) {

@@ -3,8 +3,8 @@
  * (src/net) and the CLI all call this interface. Implemented by src/node/sync-node.ts.
  */
 import type { ResolutionStrategy } from './payload.ts'
-import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
 import type { EquivocationRecord } from './ports.ts'
+import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
 import type { EventType, JsonValue, Origin, SyncEventJson } from './types.ts'
 
 export interface PushRejection {

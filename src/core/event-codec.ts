@@ -69,28 +69,45 @@ export function isDigest(text: string): text is Digest {
 /** Encodes the signed bytes. Throws a named error when a field is outside its limits. */
 export function encodeSigned(f: EventFields, payloadJson: string = canonicalJson(f.payload)): Uint8Array {
   const eventId = f.eventId.toLowerCase()
-  if (!UUID_RE.test(eventId)) throw new MalformedEventError(`event_id must be a UUID, got ${JSON.stringify(f.eventId).slice(0, 80)}`)
+  if (!UUID_RE.test(eventId))
+    throw new MalformedEventError(`event_id must be a UUID, got ${JSON.stringify(f.eventId).slice(0, 80)}`)
   const code = EVENT_TYPE_CODE[f.type]
-  if (code === undefined) throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(f.type).slice(0, 80)}`)
+  if (code === undefined)
+    throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(f.type).slice(0, 80)}`)
   const target = utf8(f.targetId)
   if (target.byteLength < 1 || target.byteLength > TARGET_ID_BYTES_MAX) {
-    throw new MalformedEventError(`target_id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes, got ${target.byteLength}`)
+    throw new MalformedEventError(
+      `target_id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes, got ${target.byteLength}`,
+    )
   }
-  if (!DIGEST_RE.test(f.author)) throw new MalformedEventError('author must be a 32-byte Ed25519 public key in hex')
+  if (!DIGEST_RE.test(f.author))
+    throw new MalformedEventError('author must be a 32-byte Ed25519 public key in hex')
   const { wallMs, counter } = f.hlc
-  if (!Number.isInteger(wallMs) || wallMs < 0 || wallMs > HLC_WALL_MS_MAX || !Number.isInteger(counter) || counter < 0 || counter > HLC_COUNTER_MAX) {
+  if (
+    !Number.isInteger(wallMs) ||
+    wallMs < 0 ||
+    wallMs > HLC_WALL_MS_MAX ||
+    !Number.isInteger(counter) ||
+    counter < 0 ||
+    counter > HLC_COUNTER_MAX
+  ) {
     throw new MalformedEventError('hlc out of range')
   }
-  if (f.parents.length > PARENTS_MAX) throw new MalformedEventError(`at most ${PARENTS_MAX} parents, got ${f.parents.length}`)
+  if (f.parents.length > PARENTS_MAX)
+    throw new MalformedEventError(`at most ${PARENTS_MAX} parents, got ${f.parents.length}`)
   for (let i = 0; i < f.parents.length; i++) {
     if (!DIGEST_RE.test(f.parents[i])) throw new MalformedEventError(`parents[${i}] is not a hex digest`)
-    if (i > 0 && !(f.parents[i - 1] < f.parents[i])) throw new MalformedEventError('parents must be strictly ascending')
+    if (i > 0 && !(f.parents[i - 1] < f.parents[i]))
+      throw new MalformedEventError('parents must be strictly ascending')
   }
   const payload = utf8(payloadJson)
   if (payload.byteLength > PAYLOAD_BYTES_MAX) {
-    throw new PayloadTooLargeError(`payload is ${payload.byteLength} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`)
+    throw new PayloadTooLargeError(
+      `payload is ${payload.byteLength} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`,
+    )
   }
-  const size = 4 + 1 + 16 + 8 + 32 + 2 + target.byteLength + 1 + 32 * f.parents.length + 4 + payload.byteLength
+  const size =
+    4 + 1 + 16 + 8 + 32 + 2 + target.byteLength + 1 + 32 * f.parents.length + 4 + payload.byteLength
   const out = new Uint8Array(size)
   const view = new DataView(out.buffer)
   let o = 0
@@ -167,7 +184,8 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   }
   const payloadLen = view.getUint32(o)
   o += 4
-  if (payloadLen > PAYLOAD_BYTES_MAX) throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
+  if (payloadLen > PAYLOAD_BYTES_MAX)
+    throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
   if (o + payloadLen !== bytes.byteLength) fail('payload length does not match the remaining bytes')
   const payloadText = fromUtf8(bytes.subarray(o))
   let payload: unknown
@@ -176,9 +194,18 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   } catch {
     fail('payload is not JSON')
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('payload is not a JSON object')
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    fail('payload is not a JSON object')
   if (!trusted && canonicalJson(payload) !== payloadText) fail('payload is not in canonical JSON form')
-  return { eventId, type, targetId, payload: payload as JsonObject, author, hlc: { wallMs, counter }, parents }
+  return {
+    eventId,
+    type,
+    targetId,
+    payload: payload as JsonObject,
+    author,
+    hlc: { wallMs, counter },
+    parents,
+  }
 }
 
 export function digestOf(signed: Uint8Array): Digest {

@@ -5,8 +5,22 @@
 import { fromHex, toHex } from '../util/bytes.ts'
 import { type Signer, verifyEd25519 } from '../util/crypto.ts'
 import { isoFromMs, msFromIso } from '../util/time.ts'
-import { canonicalJson, decodeSigned, digestOf, type EventFields, encodeSigned, isDigest, isUuid } from './event-codec.ts'
-import { BadSignatureError, ClockDriftError, MalformedEventError, UnknownAuthorError, UnknownEventTypeError } from './errors.ts'
+import {
+  BadSignatureError,
+  ClockDriftError,
+  MalformedEventError,
+  UnknownAuthorError,
+  UnknownEventTypeError,
+} from './errors.ts'
+import {
+  canonicalJson,
+  decodeSigned,
+  digestOf,
+  type EventFields,
+  encodeSigned,
+  isDigest,
+  isUuid,
+} from './event-codec.ts'
 import { formatHlc, parseHlc } from './hlc.ts'
 import { parsePayload } from './payload.ts'
 import {
@@ -52,7 +66,11 @@ export function signEvent(fields: Omit<EventFields, 'author'>, signer: Signer): 
  * signature, so a group of local writes is stamped one by one and signed together later.
  * `signature` is UNSIGNED until then.
  */
-export function stampEvent(fields: Omit<EventFields, 'author'>, publicKey: Uint8Array, payloadChecked = false): SignedEvent {
+export function stampEvent(
+  fields: Omit<EventFields, 'author'>,
+  publicKey: Uint8Array,
+  payloadChecked = false,
+): SignedEvent {
   if (!payloadChecked) parsePayload(fields.type, fields.payload)
   const author = toHex(publicKey) as AuthorKey
   const parents = [...new Set(fields.parents)].sort()
@@ -85,13 +103,18 @@ export function parseLocalWrite(raw: unknown): LocalWrite {
   }
   if (event_type === undefined) malformed('event_type is missing')
   if (!isEventType(event_type)) {
-    throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(event_type).slice(0, 60)}; expected vector_update, persona_update, document_update or graph_update`)
+    throw new UnknownEventTypeError(
+      `unknown event_type ${JSON.stringify(event_type).slice(0, 60)}; expected vector_update, persona_update, document_update or graph_update`,
+    )
   }
-  if (typeof target_id !== 'string' || target_id.length === 0) malformed('target_id must be a non-empty string')
+  if (typeof target_id !== 'string' || target_id.length === 0)
+    malformed('target_id must be a non-empty string')
   if (!isObject(payload)) malformed('payload must be a JSON object')
   for (const k of Object.keys(raw)) {
     if (!['event_id', 'timestamp', 'event_type', 'target_id', 'payload'].includes(k)) {
-      malformed(`unexpected field ${JSON.stringify(k).slice(0, 60)} in a local write (a signed event carries author, hlc, parents and signature together)`)
+      malformed(
+        `unexpected field ${JSON.stringify(k).slice(0, 60)} in a local write (a signed event carries author, hlc, parents and signature together)`,
+      )
     }
   }
   return raw as unknown as LocalWrite
@@ -103,7 +126,11 @@ export function hasEnvelope(raw: unknown): boolean {
 }
 
 /** Parses the JSON form of a signed event into its fields; no signature check yet. */
-export function fieldsFromJson(raw: unknown): { fields: EventFields; signature: Uint8Array; timestamp: string } {
+export function fieldsFromJson(raw: unknown): {
+  fields: EventFields
+  signature: Uint8Array
+  timestamp: string
+} {
   if (!isObject(raw)) return malformed('event must be a JSON object')
   const r = raw
   for (const k of ['event_id', 'timestamp', 'event_type', 'target_id', 'author', 'hlc', 'signature']) {
@@ -111,20 +138,36 @@ export function fieldsFromJson(raw: unknown): { fields: EventFields; signature: 
     if (typeof r[k] !== 'string') malformed(`${k} must be a string`)
   }
   for (const k of Object.keys(r)) {
-    if (!['event_id', 'timestamp', 'event_type', 'target_id', 'payload', 'author', 'hlc', 'parents', 'signature'].includes(k)) {
+    if (
+      ![
+        'event_id',
+        'timestamp',
+        'event_type',
+        'target_id',
+        'payload',
+        'author',
+        'hlc',
+        'parents',
+        'signature',
+      ].includes(k)
+    ) {
       malformed(`unexpected field ${JSON.stringify(k).slice(0, 60)}`)
     }
   }
-  if (!isEventType(r.event_type)) throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(r.event_type).slice(0, 60)}`)
+  if (!isEventType(r.event_type))
+    throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(r.event_type).slice(0, 60)}`)
   if (!isObject(r.payload)) malformed('payload must be a JSON object')
   const hlc = parseHlc(r.hlc as string)
   if (hlc === undefined) return malformed('hlc must be "<wallMs>:<counter>" (decimal)')
-  if (r.timestamp !== isoFromMs(hlc.wallMs)) malformed(`timestamp must equal the HLC wall time ${isoFromMs(hlc.wallMs)}`)
+  if (r.timestamp !== isoFromMs(hlc.wallMs))
+    malformed(`timestamp must equal the HLC wall time ${isoFromMs(hlc.wallMs)}`)
   if (!Array.isArray(r.parents)) malformed('parents must be an array of hex digests')
   const parents = r.parents as unknown[]
-  for (const p of parents) if (typeof p !== 'string' || !isDigest(p)) malformed('parents must be 64-char lowercase hex digests')
+  for (const p of parents)
+    if (typeof p !== 'string' || !isDigest(p)) malformed('parents must be 64-char lowercase hex digests')
   const signature = fromHex(r.signature as string)
-  if (signature === undefined || signature.byteLength !== 64) return malformed('signature must be 64 bytes in lowercase hex')
+  if (signature === undefined || signature.byteLength !== 64)
+    return malformed('signature must be 64 bytes in lowercase hex')
   if (!isDigest(r.author as string)) malformed('author must be a 32-byte Ed25519 public key in lowercase hex')
   if (!isUuid((r.event_id as string).toLowerCase())) malformed('event_id must be a UUID')
   return {
@@ -143,7 +186,12 @@ export function fieldsFromJson(raw: unknown): { fields: EventFields; signature: 
 }
 
 /** Verifies signature, membership, drift and payload schema of a decoded event. */
-export function verifyEvent(fields: EventFields, signed: Uint8Array, signature: Uint8Array, ctx: VerifyContext): SignedEvent {
+export function verifyEvent(
+  fields: EventFields,
+  signed: Uint8Array,
+  signature: Uint8Array,
+  ctx: VerifyContext,
+): SignedEvent {
   const e = checkEvent(fields, signed, signature, ctx)
   if (!verifyEd25519(fromHex(fields.author)!, signed, signature)) throw badSignature(fields)
   return e
@@ -157,12 +205,19 @@ export function badSignature(fields: { author: string }): BadSignatureError {
  * Every check but the signature (membership, drift, payload schema); the caller verifies the
  * signature, e.g. for a whole push at once on the crypto pool.
  */
-export function checkEvent(fields: EventFields, signed: Uint8Array, signature: Uint8Array, ctx: VerifyContext): SignedEvent {
+export function checkEvent(
+  fields: EventFields,
+  signed: Uint8Array,
+  signature: Uint8Array,
+  ctx: VerifyContext,
+): SignedEvent {
   if (ctx.allowedAuthors !== undefined && !ctx.allowedAuthors.has(fields.author)) {
     throw new UnknownAuthorError(`author ${fields.author.slice(0, 16)}... is not a member of this federation`)
   }
   if (fields.hlc.wallMs - ctx.nowMs > ctx.driftMaxMs) {
-    throw new ClockDriftError(`event time ${isoFromMs(fields.hlc.wallMs)} is ${fields.hlc.wallMs - ctx.nowMs} ms ahead of this node's clock (max ${ctx.driftMaxMs} ms)`)
+    throw new ClockDriftError(
+      `event time ${isoFromMs(fields.hlc.wallMs)} is ${fields.hlc.wallMs - ctx.nowMs} ms ahead of this node's clock (max ${ctx.driftMaxMs} ms)`,
+    )
   }
   parsePayload(fields.type, fields.payload)
   return { ...fields, parents: [...fields.parents], signed, signature, digest: digestOf(signed) }
@@ -181,9 +236,19 @@ export function eventFromWire(signed: Uint8Array, signature: Uint8Array, ctx: Ve
 
 /** Store form -> event, trusting bytes this node verified before (replay path: no signature
  *  check, no canonical-form re-check; the digest is reused when the store computed it). */
-export function eventFromTrustedBytes(signed: Uint8Array, signature: Uint8Array, digest?: string): SignedEvent {
+export function eventFromTrustedBytes(
+  signed: Uint8Array,
+  signature: Uint8Array,
+  digest?: string,
+): SignedEvent {
   const f = decodeSigned(signed, true)
-  return { ...f, parents: [...f.parents], signed, signature, digest: (digest as Digest | undefined) ?? digestOf(signed) }
+  return {
+    ...f,
+    parents: [...f.parents],
+    signed,
+    signature,
+    digest: (digest as Digest | undefined) ?? digestOf(signed),
+  }
 }
 
 export function eventToJson(e: SignedEvent): SyncEventJson {

@@ -18,7 +18,9 @@ export function compareHlc(a: Hlc, b: Hlc): number {
 export function tickHlc(last: Hlc, nowMs: number): Hlc {
   const wall = Math.max(last.wallMs, Math.floor(nowMs))
   if (wall === last.wallMs) {
-    return last.counter < HLC_COUNTER_MAX ? { wallMs: wall, counter: last.counter + 1 } : { wallMs: wall + 1, counter: 0 }
+    return last.counter < HLC_COUNTER_MAX
+      ? { wallMs: wall, counter: last.counter + 1 }
+      : { wallMs: wall + 1, counter: 0 }
   }
   return { wallMs: wall, counter: 0 }
 }

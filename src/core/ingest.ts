@@ -4,6 +4,8 @@
  * and returns the batch; the node writes the batch durably, then calls `committed()` (or
  * `discard()` when the write failed). One Ingestor is the single writer of a node's state.
  */
+
+import { toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
 import { PARENTS_MAX } from './constants.ts'
@@ -17,7 +19,6 @@ import type { AuditDraft, CommitBatch, EquivocationRecord, StoreReader } from '.
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
 import { type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
-import { toHex } from '../util/bytes.ts'
 import { addHash, targetHash } from './view.ts'
 
 export type IngestItem =
@@ -62,7 +63,11 @@ export interface GroupResult {
 }
 
 /** Runs a batched read in slices the store accepts. */
-async function chunked<T, R>(list: readonly T[], read: (part: T[]) => Promise<R[]>, size = 10_000): Promise<R[]> {
+async function chunked<T, R>(
+  list: readonly T[],
+  read: (part: T[]) => Promise<R[]>,
+  size = 10_000,
+): Promise<R[]> {
   const out: R[] = []
   for (let i = 0; i < list.length; i += size) out.push(...(await read(list.slice(i, i + size))))
   return out
@@ -138,9 +143,15 @@ export class Ingestor {
    * Processes a group. Remote events must already be verified (signature, drift, membership,
    * payload schema, Yjs safety). Nothing is written: the caller commits `batch`.
    */
-  async ingest(items: readonly IngestItem[], nowMs: number, audit: readonly AuditDraft[] = [], mode: 'live' | 'replay' = 'live'): Promise<GroupResult> {
+  async ingest(
+    items: readonly IngestItem[],
+    nowMs: number,
+    audit: readonly AuditDraft[] = [],
+    mode: 'live' | 'replay' = 'live',
+  ): Promise<GroupResult> {
     const replay = mode === 'replay'
-    if (this.#pending !== undefined) throw new Error('Ingestor: previous group neither committed nor discarded')
+    if (this.#pending !== undefined)
+      throw new Error('Ingestor: previous group neither committed nor discarded')
     const targets = new Map<string, TargetState>()
     const metas = new Map<Digest, EventMeta>()
     const owners = new Map<string, Digest>()
@@ -171,7 +182,10 @@ export class Ingestor {
     }
     const ownerOf = async (author: AuthorKey, eventId: string): Promise<Digest | undefined> => {
       const k = `${author}/${eventId}`
-      return owners.get(k) ?? (ownersLoaded.has(k) ? ownersLoaded.get(k) : await this.#store.getEventIdOwner(author, eventId))
+      return (
+        owners.get(k) ??
+        (ownersLoaded.has(k) ? ownersLoaded.get(k) : await this.#store.getEventIdOwner(author, eventId))
+      )
     }
     const eventOf = async (d: Digest): Promise<SignedEvent | undefined> => {
       const e = events.get(d)
@@ -193,8 +207,16 @@ export class Ingestor {
           }
           const owner = replay ? undefined : await ownerOf(e.author, e.eventId)
           if (owner !== undefined && owner !== e.digest) {
-            equivocations.push({ author: e.author, eventId: e.eventId, kept: owner, refused: { signed: e.signed, signature: e.signature }, atMs: nowMs })
-            throw new EquivocationError(`author ${e.author.slice(0, 16)}... already signed different content as event ${e.eventId} (kept ${owner.slice(0, 16)}...)`)
+            equivocations.push({
+              author: e.author,
+              eventId: e.eventId,
+              kept: owner,
+              refused: { signed: e.signed, signature: e.signature },
+              atMs: nowMs,
+            })
+            throw new EquivocationError(
+              `author ${e.author.slice(0, 16)}... already signed different content as event ${e.eventId} (kept ${owner.slice(0, 16)}...)`,
+            )
           }
           this.#hlc = observeHlc(this.#hlc, e.hlc, nowMs)
         } else {
@@ -202,12 +224,25 @@ export class Ingestor {
           const parents = await this.#chooseParents(prev?.heads ?? [], item.extraParents ?? [], ancestry)
           const hlc = tickHlc(this.#hlc, nowMs)
           action = parsePayload(item.type, item.payload)
-          e = stampEvent({ eventId: item.eventId, type: item.type, targetId: item.targetId, payload: item.payload, hlc, parents }, this.#signer.publicKey, true)
+          e = stampEvent(
+            {
+              eventId: item.eventId,
+              type: item.type,
+              targetId: item.targetId,
+              payload: item.payload,
+              hlc,
+              parents,
+            },
+            this.#signer.publicKey,
+            true,
+          )
           unsigned.push(e)
           // A local event is newer than every parent by construction (the HLC observed them).
           this.#hlc = hlc
           if ((await ownerOf(e.author, e.eventId)) !== undefined) {
-            throw new EquivocationError(`event_id ${e.eventId} was already used by this node for other content`)
+            throw new EquivocationError(
+              `event_id ${e.eventId} was already used by this node for other content`,
+            )
           }
         }
         action ??= parsePayload(e.type, e.payload)
@@ -226,7 +261,15 @@ export class Ingestor {
         owners.set(`${e.author}/${e.eventId}`, e.digest)
         accepted.push(e)
         outcomes.push({ status: 'accepted', event: e })
-        await this.#recordConflicts(result.state, result.opened, result.closed, result.resolves, conflicts, eventOf, nowMs)
+        await this.#recordConflicts(
+          result.state,
+          result.opened,
+          result.closed,
+          result.resolves,
+          conflicts,
+          eventOf,
+          nowMs,
+        )
       } catch (err) {
         if (!isEventRejectedError(err)) throw err
         const eventId = item.kind === 'signed' ? item.event.eventId : item.eventId
@@ -239,7 +282,10 @@ export class Ingestor {
     const survivors = unsigned.filter((e) => events.has(e.digest))
     if (survivors.length > 0) {
       const messages = survivors.map((e) => e.signed)
-      const sigs = this.#signer.signMany !== undefined ? await this.#signer.signMany(messages) : messages.map((m) => this.#signer.sign(m))
+      const sigs =
+        this.#signer.signMany !== undefined
+          ? await this.#signer.signMany(messages)
+          : messages.map((m) => this.#signer.sign(m))
       survivors.forEach((e, i) => {
         ;(e as { signature: Uint8Array }).signature = sigs[i]
       })
@@ -260,12 +306,14 @@ export class Ingestor {
       equivocations,
       audit: [
         ...audit,
-        ...equivocations.map((q): AuditDraft => ({
-          atMs: nowMs,
-          op: 'equivocation',
-          origin: `author:${q.author}`,
-          detail: { event_id: q.eventId, kept: q.kept },
-        })),
+        ...equivocations.map(
+          (q): AuditDraft => ({
+            atMs: nowMs,
+            op: 'equivocation',
+            origin: `author:${q.author}`,
+            detail: { event_id: q.eventId, kept: q.kept },
+          }),
+        ),
       ],
       meta: { hlc: formatHlc(this.#hlc), stateHash },
     }
@@ -277,7 +325,13 @@ export class Ingestor {
    * owners, parent metas) instead of one awaited read per event: the ingest path is bound by
    * read latency otherwise.
    */
-  async #prefetch(items: readonly IngestItem[], replay: boolean): Promise<{ loaded: Map<string, TargetState | undefined>; ownersLoaded: Map<string, Digest | undefined> }> {
+  async #prefetch(
+    items: readonly IngestItem[],
+    replay: boolean,
+  ): Promise<{
+    loaded: Map<string, TargetState | undefined>
+    ownersLoaded: Map<string, Digest | undefined>
+  }> {
     const refs = new Map<string, { type: EventType; target: string }>()
     const pairs = new Map<string, { author: AuthorKey; eventId: string }>()
     const author = toHex(this.#signer.publicKey) as AuthorKey
@@ -287,7 +341,10 @@ export class Ingestor {
       const key = targetKey(type, target)
       if (this.#targets.get(key) === undefined) refs.set(key, { type, target })
       if (!replay) {
-        const p = it.kind === 'signed' ? { author: it.event.author, eventId: it.event.eventId } : { author, eventId: it.eventId }
+        const p =
+          it.kind === 'signed'
+            ? { author: it.event.author, eventId: it.event.eventId }
+            : { author, eventId: it.eventId }
         pairs.set(`${p.author}/${p.eventId}`, p)
       }
     }
@@ -296,14 +353,22 @@ export class Ingestor {
     const refList = [...refs.entries()]
     const pairList = [...pairs.entries()]
     const [states, owners] = await Promise.all([
-      chunked(refList.map(([, r]) => r), (part) => this.#store.getTargets(part)),
-      chunked(pairList.map(([, p]) => p), (part) => this.#store.getEventIdOwners(part)),
+      chunked(
+        refList.map(([, r]) => r),
+        (part) => this.#store.getTargets(part),
+      ),
+      chunked(
+        pairList.map(([, p]) => p),
+        (part) => this.#store.getEventIdOwners(part),
+      ),
     ])
     refList.forEach(([k], i) => {
       loaded.set(k, states[i])
       if (states[i] !== undefined) this.#targets.set(k, states[i]!)
     })
-    pairList.forEach(([k], i) => ownersLoaded.set(k, owners[i]))
+    pairList.forEach(([k], i) => {
+      ownersLoaded.set(k, owners[i])
+    })
     // Metas of parents and heads the merge will look at.
     const want = new Set<Digest>()
     for (const it of items) if (it.kind === 'signed') for (const p of it.event.parents) want.add(p)
@@ -327,10 +392,16 @@ export class Ingestor {
   }
 
   /** The target's heads (newest first when there are too many) plus required extra parents. */
-  async #chooseParents(heads: readonly Digest[], extra: readonly Digest[], ancestry: AncestryPort): Promise<Digest[]> {
+  async #chooseParents(
+    heads: readonly Digest[],
+    extra: readonly Digest[],
+    ancestry: AncestryPort,
+  ): Promise<Digest[]> {
     const out = new Set<Digest>(extra.slice(0, PARENTS_MAX))
     if (heads.length + out.size > PARENTS_MAX) {
-      const withHlc = await Promise.all(heads.map(async (d) => ({ d, k: (await ancestry.meta(d))?.hlcKey ?? '' })))
+      const withHlc = await Promise.all(
+        heads.map(async (d) => ({ d, k: (await ancestry.meta(d))?.hlcKey ?? '' })),
+      )
       withHlc.sort((a, b) => (a.k > b.k ? -1 : a.k < b.k ? 1 : 0))
       for (const h of withHlc) if (out.size < PARENTS_MAX) out.add(h.d)
     } else {
@@ -379,13 +450,23 @@ export class Ingestor {
       const rec = await load(id)
       if (rec === undefined) continue
       const r = state.resolved[id]
-      conflicts.set(id, { ...rec, status: r !== undefined ? 'resolved' : 'superseded', resolvedBy: r?.d, closedAtMs: nowMs })
+      conflicts.set(id, {
+        ...rec,
+        status: r !== undefined ? 'resolved' : 'superseded',
+        resolvedBy: r?.d,
+        closedAtMs: nowMs,
+      })
     }
     if (resolves !== undefined) {
       const rec = await load(resolves)
       const r = state.resolved[resolves]
       if (rec !== undefined && rec.status !== 'open' && r !== undefined && rec.resolvedBy !== r.d) {
-        conflicts.set(resolves, { ...rec, status: 'resolved', resolvedBy: r.d, closedAtMs: rec.closedAtMs ?? nowMs })
+        conflicts.set(resolves, {
+          ...rec,
+          status: 'resolved',
+          resolvedBy: r.d,
+          closedAtMs: rec.closedAtMs ?? nowMs,
+        })
       }
     }
   }

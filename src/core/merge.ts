@@ -21,7 +21,13 @@ import { ANCESTRY_VISIT_MAX } from './constants.ts'
 import { canonicalJson } from './event-codec.ts'
 import { hlcKey } from './hlc.ts'
 import type { CellWrite, PayloadAction } from './payload.ts'
-import { type CellEntry, type CellState, compareEntry, emptyTarget, type TargetState } from './target-state.ts'
+import {
+  type CellEntry,
+  type CellState,
+  compareEntry,
+  emptyTarget,
+  type TargetState,
+} from './target-state.ts'
 import type { ConflictId, Digest, EventType, SignedEvent } from './types.ts'
 
 /** What the merge needs to know about an event it holds: its HLC key and parents. */
@@ -69,7 +75,12 @@ export function valueHash(w: CellWrite): string {
   return text.length <= 24 ? `=${text}` : toHex(sha256(utf8(text))).slice(0, 16)
 }
 
-export function conflictIdOf(type: EventType, target: string, cell: string, digests: readonly string[]): ConflictId {
+export function conflictIdOf(
+  type: EventType,
+  target: string,
+  cell: string,
+  digests: readonly string[],
+): ConflictId {
   const text = canonicalJson(['gkm-conflict-v1', type, target, cell, [...digests].sort()])
   return toHex(sha256(utf8(text))) as ConflictId
 }
@@ -79,7 +90,12 @@ function openConflictOf(s: TargetState, cell: string, c: CellState): OpenConflic
   const h0 = c.f[0].h
   if (c.f.every((e) => e.h === h0)) return undefined
   return {
-    id: conflictIdOf(s.type, s.target, cell, c.f.map((e) => e.d)),
+    id: conflictIdOf(
+      s.type,
+      s.target,
+      cell,
+      c.f.map((e) => e.d),
+    ),
     cell,
     sides: c.f,
     winner: c.w.d,
@@ -146,7 +162,10 @@ async function pruneFrontier(ancestry: AncestryPort, f: CellEntry[]): Promise<Ce
     for (const y of f) {
       if (y === x) continue
       const ym = await ancestry.meta(y.d)
-      if (ym !== undefined && (await isAncestor(ancestry, { d: x.d, hlcKey: x.s.slice(0, 16) }, ym.parents, y.s.slice(0, 16)))) {
+      if (
+        ym !== undefined &&
+        (await isAncestor(ancestry, { d: x.d, hlcKey: x.s.slice(0, 16) }, ym.parents, y.s.slice(0, 16)))
+      ) {
         dominated = true
         break
       }
@@ -223,7 +242,10 @@ export async function mergeEvent(
       // Only an event that arrived after its descendants can be dominated by a frontier entry.
       if (wasMissing && !dominated) {
         const xm = await ancestry.meta(x.d)
-        if (xm !== undefined && (await isAncestor(ancestry, { d: e.digest, hlcKey: eHlc }, xm.parents, x.s.slice(0, 16)))) {
+        if (
+          xm !== undefined &&
+          (await isAncestor(ancestry, { d: e.digest, hlcKey: eHlc }, xm.parents, x.s.slice(0, 16)))
+        ) {
           dominated = true
         }
       }
@@ -254,7 +276,8 @@ export async function mergeEvent(
   if (action.kind === 'resolve') {
     resolves = action.conflictId as ConflictId
     const cur = s.resolved[resolves]
-    if (cur === undefined || compareEntry({ s: stamp, d: e.digest }, cur) > 0) s.resolved[resolves] = { d: e.digest, s: stamp }
+    if (cur === undefined || compareEntry({ s: stamp, d: e.digest }, cur) > 0)
+      s.resolved[resolves] = { d: e.digest, s: stamp }
   }
   if (mergedYjs !== undefined) s.yjs = Buffer.from(mergedYjs).toString('base64')
   return { state: s, opened, closed, resolves }

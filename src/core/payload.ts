@@ -67,7 +67,8 @@ function checkName(type: EventType, what: string, v: unknown, max: number): stri
 
 function onlyKeys(type: EventType, p: JsonObject, allowed: readonly string[]): void {
   for (const k of Object.keys(p)) {
-    if (!allowed.includes(k)) bad(type, `unknown field ${JSON.stringify(k).slice(0, 60)} for op ${JSON.stringify(p.op)}`)
+    if (!allowed.includes(k))
+      bad(type, `unknown field ${JSON.stringify(k).slice(0, 60)} for op ${JSON.stringify(p.op)}`)
   }
 }
 
@@ -88,7 +89,8 @@ function parseCellWrites(type: EventType, raw: JsonValue | undefined): CellWrite
   return raw.map((w, i) => {
     if (!isObject(w)) return bad(type, `cells[${i}] must be an object`)
     const cell = w.cell
-    if (typeof cell !== 'string' || !CELL_RE.test(cell)) return bad(type, `cells[${i}].cell is not a cell name`)
+    if (typeof cell !== 'string' || !CELL_RE.test(cell))
+      return bad(type, `cells[${i}].cell is not a cell name`)
     if (seen.has(cell)) return bad(type, `cell ${cell} is written twice`)
     seen.add(cell)
     if (w.del === true) {
@@ -104,7 +106,8 @@ function yjsUpdate(type: EventType, p: JsonObject): Uint8Array {
   onlyKeys(type, p, ['op', 'update'])
   if (typeof p.update !== 'string') return bad(type, 'update must be base64 text')
   const bytes = fromBase64(p.update)
-  if (bytes === undefined || bytes.byteLength === 0) return bad(type, 'update is not non-empty canonical base64')
+  if (bytes === undefined || bytes.byteLength === 0)
+    return bad(type, 'update is not non-empty canonical base64')
   return bytes
 }
 
@@ -115,7 +118,8 @@ export function parsePayload(type: EventType, p: JsonObject): PayloadAction {
   if (typeof op !== 'string') return bad(type, 'op must be a string')
   if (op === 'resolve') {
     onlyKeys(type, p, ['op', 'conflict_id', 'strategy', 'cells'])
-    if (typeof p.conflict_id !== 'string' || !/^[0-9a-f]{64}$/.test(p.conflict_id)) bad(type, 'conflict_id must be a hex id')
+    if (typeof p.conflict_id !== 'string' || !/^[0-9a-f]{64}$/.test(p.conflict_id))
+      bad(type, 'conflict_id must be a hex id')
     if (!(RESOLUTION_STRATEGIES as readonly unknown[]).includes(p.strategy)) bad(type, 'unknown strategy')
     return {
       kind: 'resolve',
@@ -159,7 +163,8 @@ function vectorPayload(p: JsonObject, op: string): PayloadAction {
   if (!Array.isArray(values) || values.length === 0 || values.length > VECTOR_DIMENSIONS_MAX) {
     return bad(t, `values must be an array of 1..${VECTOR_DIMENSIONS_MAX} numbers`)
   }
-  for (const v of values) if (typeof v !== 'number' || !Number.isFinite(v)) bad(t, 'values must be finite numbers')
+  for (const v of values)
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(t, 'values must be finite numbers')
   if (p.metadata !== undefined && !isObject(p.metadata)) bad(t, 'metadata must be an object')
   return { kind: 'cells', writes: [{ cell: 'value', value: { values, metadata: p.metadata ?? {} } }] }
 }
@@ -172,10 +177,14 @@ function personaPayload(p: JsonObject, op: string): PayloadAction {
     const fields = p.fields
     if (!isObject(fields)) return bad(t, 'fields must be an object of field -> value')
     const names = Object.keys(fields)
-    if (names.length === 0 || names.length > FIELDS_PER_EVENT_MAX) bad(t, `set 1..${FIELDS_PER_EVENT_MAX} fields`)
+    if (names.length === 0 || names.length > FIELDS_PER_EVENT_MAX)
+      bad(t, `set 1..${FIELDS_PER_EVENT_MAX} fields`)
     return {
       kind: 'cells',
-      writes: names.map((n) => ({ cell: `field:${checkName(t, 'field name', n, FIELD_NAME_BYTES_MAX)}`, value: fields[n] })),
+      writes: names.map((n) => ({
+        cell: `field:${checkName(t, 'field name', n, FIELD_NAME_BYTES_MAX)}`,
+        value: fields[n],
+      })),
     }
   }
   if (op === 'unset') {
@@ -201,10 +210,13 @@ function documentPayload(p: JsonObject, op: string): PayloadAction {
   if (op !== 'put') return bad(t, `op must be put, delete or yjs, got ${JSON.stringify(op).slice(0, 40)}`)
   onlyKeys(t, p, ['op', 'content', 'content_type'])
   if (typeof p.content !== 'string') bad(t, 'content must be a string')
-  if (p.content_type !== undefined && typeof p.content_type !== 'string') bad(t, 'content_type must be a string')
+  if (p.content_type !== undefined && typeof p.content_type !== 'string')
+    bad(t, 'content_type must be a string')
   return {
     kind: 'cells',
-    writes: [{ cell: 'content', value: { content: p.content, content_type: p.content_type ?? 'text/plain' } }],
+    writes: [
+      { cell: 'content', value: { content: p.content, content_type: p.content_type ?? 'text/plain' } },
+    ],
   }
 }
 
@@ -218,11 +230,17 @@ function graphPayload(p: JsonObject, op: string): PayloadAction {
     if (!isObject(raw)) return bad(t, 'properties must be an object')
     const keys = Object.keys(raw)
     if (keys.length > FIELDS_PER_EVENT_MAX) bad(t, `at most ${FIELDS_PER_EVENT_MAX} properties`)
-    return keys.map((k) => ({ cell: propCell(from, label, to, checkName(t, 'property name', k, FIELD_NAME_BYTES_MAX)), value: raw[k] }))
+    return keys.map((k) => ({
+      cell: propCell(from, label, to, checkName(t, 'property name', k, FIELD_NAME_BYTES_MAX)),
+      value: raw[k],
+    }))
   }
   if (op === 'add_edge') {
     onlyKeys(t, p, ['op', 'from', 'to', 'label', 'properties'])
-    return { kind: 'cells', writes: [{ cell: edgeCell(from, label, to), value: true }, ...props(p.properties, false)] }
+    return {
+      kind: 'cells',
+      writes: [{ cell: edgeCell(from, label, to), value: true }, ...props(p.properties, false)],
+    }
   }
   if (op === 'remove_edge') {
     onlyKeys(t, p, ['op', 'from', 'to', 'label'])
@@ -232,14 +250,21 @@ function graphPayload(p: JsonObject, op: string): PayloadAction {
     onlyKeys(t, p, ['op', 'from', 'to', 'label', 'properties', 'unset'])
     const writes = props(p.properties, p.unset === undefined)
     if (p.unset !== undefined) {
-      if (!Array.isArray(p.unset) || p.unset.length > FIELDS_PER_EVENT_MAX) bad(t, 'unset must be an array of property names')
+      if (!Array.isArray(p.unset) || p.unset.length > FIELDS_PER_EVENT_MAX)
+        bad(t, 'unset must be an array of property names')
       for (const k of p.unset as JsonValue[]) {
-        writes.push({ cell: propCell(from, label, to, checkName(t, 'property name', k, FIELD_NAME_BYTES_MAX)), del: true })
+        writes.push({
+          cell: propCell(from, label, to, checkName(t, 'property name', k, FIELD_NAME_BYTES_MAX)),
+          del: true,
+        })
       }
     }
     if (writes.length === 0) bad(t, 'set_edge_properties changes nothing')
     if (new Set(writes.map((w) => w.cell)).size !== writes.length) bad(t, 'a property is both set and unset')
     return { kind: 'cells', writes }
   }
-  return bad(t, `op must be add_edge, remove_edge or set_edge_properties, got ${JSON.stringify(op).slice(0, 40)}`)
+  return bad(
+    t,
+    `op must be add_edge, remove_edge or set_edge_properties, got ${JSON.stringify(op).slice(0, 40)}`,
+  )
 }

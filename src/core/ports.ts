@@ -2,8 +2,9 @@
  * Ports the core needs from the outside, implemented by `src/store` (LevelDB and memory) and
  * `src/node`. The core never performs I/O itself; it awaits these.
  */
-import type { TargetState } from './target-state.ts'
+
 import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
+import type { TargetState } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from './types.ts'
 
 /** Reads the ingest path needs. Every method sees only committed data. */
@@ -19,8 +20,12 @@ export interface StoreReader {
   getConflict(id: ConflictId): Promise<ConflictRecord | undefined>
   /** Batched forms (one round trip each): a group's reads are prefetched with these. */
   getEvents(digests: readonly Digest[]): Promise<Array<StoredEvent | undefined>>
-  getTargets(refs: ReadonlyArray<{ type: EventType; target: string }>): Promise<Array<TargetState | undefined>>
-  getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>): Promise<Array<Digest | undefined>>
+  getTargets(
+    refs: ReadonlyArray<{ type: EventType; target: string }>,
+  ): Promise<Array<TargetState | undefined>>
+  getEventIdOwners(
+    pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>,
+  ): Promise<Array<Digest | undefined>>
 }
 
 /** Everything one group commit writes, atomically and durably. */
@@ -65,11 +70,23 @@ export interface Store extends StoreReader {
   /** Highest assigned arrival sequence (0 when empty). */
   lastSeq(): Promise<number>
   /** Events with seq > afterSeq in arrival order, filtered by type, at most `limit`. */
-  readLog(afterSeq: number, limit: number, types?: readonly EventType[]): Promise<Array<{ seq: number; event: StoredEvent }>>
+  readLog(
+    afterSeq: number,
+    limit: number,
+    types?: readonly EventType[],
+  ): Promise<Array<{ seq: number; event: StoredEvent }>>
   /** Events of one type with HLC wall time >= sinceMs, ordered by (hlc, digest), after an optional (hlcKey, digest) position. */
-  readByTime(type: EventType, sinceMs: number, limit: number, after?: { hlcKey: string; digest: Digest }): Promise<StoredEvent[]>
+  readByTime(
+    type: EventType,
+    sinceMs: number,
+    limit: number,
+    after?: { hlcKey: string; digest: Digest },
+  ): Promise<StoredEvent[]>
   /** All events grouped by target (type, target, hlc, digest), a page after an opaque cursor. */
-  readByTargetOrder(after: string | undefined, limit: number): Promise<{ events: StoredEvent[]; next: string | undefined }>
+  readByTargetOrder(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ events: StoredEvent[]; next: string | undefined }>
   /** Every event of a target, ordered by (hlc, digest). Bounded by `limit`. */
   readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]>
   /** All materialized targets (for replay checks, state hash). */
@@ -87,5 +104,10 @@ export interface Store extends StoreReader {
 
   getMeta(key: string): Promise<string | undefined>
   /** Counts for status: events per type, targets, conflicts open. */
-  counts(): Promise<{ events: number; byType: Record<EventType, number>; targets: number; conflictsOpen: number }>
+  counts(): Promise<{
+    events: number
+    byType: Record<EventType, number>
+    targets: number
+    conflictsOpen: number
+  }>
 }

@@ -39,7 +39,9 @@ function crdtFingerprint(state: TargetState): JsonValue {
   try {
     const sv = [...Y.decodeStateVector(Y.encodeStateVector(doc)).entries()].sort((a, b) => a[0] - b[0])
     const content =
-      state.type === 'document_update' ? doc.getText(YJS_DOCUMENT_TEXT).toString() : (doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue)
+      state.type === 'document_update'
+        ? doc.getText(YJS_DOCUMENT_TEXT).toString()
+        : (doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue)
     return { sv, content }
   } finally {
     doc.destroy()

@@ -66,7 +66,10 @@ export function createCryptoPool(seed: Uint8Array, signer: Signer, init: CryptoP
     return workers
   }
 
-  const run = async <T>(list: readonly T[], make: (part: T[], id: number) => CryptoRequest): Promise<CryptoResponse[]> => {
+  const run = async <T>(
+    list: readonly T[],
+    make: (part: T[], id: number) => CryptoRequest,
+  ): Promise<CryptoResponse[]> => {
     if (stopped) throw new Error('crypto pool is stopped')
     const ws = start()
     const per = Math.ceil(list.length / ws.length)
@@ -88,7 +91,11 @@ export function createCryptoPool(seed: Uint8Array, signer: Signer, init: CryptoP
     },
     async verifyMany(items) {
       if (items.length < inlineMax) return items.map((it) => verifyEd25519(it.key, it.message, it.signature))
-      const res = await run(items, (part, id) => ({ id, op: 'verify', items: part.map((p) => ({ key: p.key, message: p.message, signature: p.signature })) }))
+      const res = await run(items, (part, id) => ({
+        id,
+        op: 'verify',
+        items: part.map((p) => ({ key: p.key, message: p.message, signature: p.signature })),
+      }))
       return res.flatMap((r) => r.valid!)
     },
     async stop() {

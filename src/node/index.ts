@@ -10,6 +10,7 @@
  * await node.stop()
  * ```
  */
+
+export { loadOrCreateIdentity } from '../util/identity-file.ts'
 export { type RunningNode, readMembersFile, type StartOptions, startNode, VERSION } from './start.ts'
 export { SyncNode } from './sync-node.ts'
-export { loadOrCreateIdentity } from '../util/identity-file.ts'

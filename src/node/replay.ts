@@ -9,7 +9,7 @@
  * not re-verified (their signatures were verified when they were first stored).
  */
 import { eventFromTrustedBytes } from '../core/event.ts'
-import { type IngestItem, Ingestor } from '../core/ingest.ts'
+import type { IngestItem, Ingestor } from '../core/ingest.ts'
 import type { Store } from '../core/ports.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 
@@ -28,10 +28,16 @@ export interface ReplayReport {
 
 export async function needsRebuild(store: Store): Promise<boolean> {
   if ((await store.lastSeq()) === 0) return false
-  return (await store.getMeta('stateHash')) === undefined || (await store.getMeta('stateFormat')) !== STATE_FORMAT
+  return (
+    (await store.getMeta('stateHash')) === undefined || (await store.getMeta('stateFormat')) !== STATE_FORMAT
+  )
 }
 
-export async function rebuildState(store: Store, ingestor: Ingestor, opts: { members?: ReadonlySet<string>; now: () => number; force?: boolean }): Promise<ReplayReport> {
+export async function rebuildState(
+  store: Store,
+  ingestor: Ingestor,
+  opts: { members?: ReadonlySet<string>; now: () => number; force?: boolean },
+): Promise<ReplayReport> {
   const t0 = opts.now()
   if (!opts.force && !(await needsRebuild(store))) return { rebuilt: false, events: 0, skipped: 0, ms: 0 }
   await store.clearMaterialized()

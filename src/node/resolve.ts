@@ -27,34 +27,51 @@ function cellOf(side: ConflictSide, cell: string): JsonObject {
   return side.deleted === true ? { cell, del: true } : { cell, value: side.value ?? null }
 }
 
-export function buildResolution(conflict: ConflictRecord | undefined, req: ResolveRequest, localKey: string, eventId: string): Extract<IngestItem, { kind: 'local' }> {
+export function buildResolution(
+  conflict: ConflictRecord | undefined,
+  req: ResolveRequest,
+  localKey: string,
+  eventId: string,
+): Extract<IngestItem, { kind: 'local' }> {
   if (typeof req.conflictId !== 'string' || !/^[0-9a-f]{64}$/.test(req.conflictId)) {
-    throw new InvalidResolutionError('conflictId must be the 64-hex id of a conflict (see GET /sync/conflicts)')
+    throw new InvalidResolutionError(
+      'conflictId must be the 64-hex id of a conflict (see GET /sync/conflicts)',
+    )
   }
   if (!(RESOLUTION_STRATEGIES as readonly unknown[]).includes(req.resolutionStrategy)) {
     throw new InvalidResolutionError(`resolutionStrategy must be one of ${RESOLUTION_STRATEGIES.join(', ')}`)
   }
   if (conflict === undefined) throw new ConflictNotFoundError(`no conflict ${req.conflictId} on this node`)
   if (conflict.status !== 'open') {
-    throw new InvalidResolutionError(`conflict ${conflict.id} is already ${conflict.status}${conflict.resolvedBy ? ` by ${conflict.resolvedBy}` : ''}`)
+    throw new InvalidResolutionError(
+      `conflict ${conflict.id} is already ${conflict.status}${conflict.resolvedBy ? ` by ${conflict.resolvedBy}` : ''}`,
+    )
   }
   let write: JsonObject
   switch (req.resolutionStrategy) {
     case 'prefer_local': {
-      const side = newest(conflict.sides.filter((s) => s.author === localKey)) ?? conflict.sides.find((s) => s.digest === conflict.winner)
+      const side =
+        newest(conflict.sides.filter((s) => s.author === localKey)) ??
+        conflict.sides.find((s) => s.digest === conflict.winner)
       if (side === undefined) throw new InvalidResolutionError('the conflict has no side to prefer')
       write = cellOf(side, conflict.cell)
       break
     }
     case 'prefer_remote': {
       const side = newest(conflict.sides.filter((s) => s.author !== localKey))
-      if (side === undefined) throw new InvalidResolutionError('every side of this conflict was written by this node; use prefer_local or manual_merge')
+      if (side === undefined)
+        throw new InvalidResolutionError(
+          'every side of this conflict was written by this node; use prefer_local or manual_merge',
+        )
       write = cellOf(side, conflict.cell)
       break
     }
     case 'manual_merge': {
       if (req.deleted === true) write = { cell: conflict.cell, del: true }
-      else if (req.value === undefined) throw new InvalidResolutionError('manual_merge needs the merged value in `value` (or `deleted: true`)')
+      else if (req.value === undefined)
+        throw new InvalidResolutionError(
+          'manual_merge needs the merged value in `value` (or `deleted: true`)',
+        )
       else write = { cell: conflict.cell, value: req.value }
       break
     }

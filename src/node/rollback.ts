@@ -22,13 +22,23 @@ import { msFromIso } from '../util/time.ts'
  *  rebuilt); beyond it the request is refused with a clear error. */
 export const ROLLBACK_EVENTS_MAX = 20_000
 
-export async function buildRollback(store: Store, current: TargetState | undefined, req: RollbackRequest, eventId: string): Promise<Extract<IngestItem, { kind: 'local' }>> {
-  if (!isEventType(req.event_type)) throw new InvalidRollbackError('event_type must be one of the four event types')
-  if (typeof req.target_id !== 'string' || req.target_id.length === 0) throw new InvalidRollbackError('target_id is required')
-  if ((req.to_time === undefined) === (req.to_event === undefined)) throw new InvalidRollbackError('give exactly one of to_time or to_event')
-  if (current === undefined) throw new InvalidRollbackError(`target ${req.event_type}/${req.target_id} has no events on this node`)
+export async function buildRollback(
+  store: Store,
+  current: TargetState | undefined,
+  req: RollbackRequest,
+  eventId: string,
+): Promise<Extract<IngestItem, { kind: 'local' }>> {
+  if (!isEventType(req.event_type))
+    throw new InvalidRollbackError('event_type must be one of the four event types')
+  if (typeof req.target_id !== 'string' || req.target_id.length === 0)
+    throw new InvalidRollbackError('target_id is required')
+  if ((req.to_time === undefined) === (req.to_event === undefined))
+    throw new InvalidRollbackError('give exactly one of to_time or to_event')
+  if (current === undefined)
+    throw new InvalidRollbackError(`target ${req.event_type}/${req.target_id} has no events on this node`)
   const stored = await store.readTarget(req.event_type, req.target_id, ROLLBACK_EVENTS_MAX + 1)
-  if (stored.length > ROLLBACK_EVENTS_MAX) throw new InvalidRollbackError(`target has more than ${ROLLBACK_EVENTS_MAX} events; rollback refused`)
+  if (stored.length > ROLLBACK_EVENTS_MAX)
+    throw new InvalidRollbackError(`target has more than ${ROLLBACK_EVENTS_MAX} events; rollback refused`)
   const events = stored.map((s) => eventFromTrustedBytes(s.signed, s.signature))
   let keep: SignedEvent[]
   if (req.to_time !== undefined) {
@@ -38,7 +48,10 @@ export async function buildRollback(store: Store, current: TargetState | undefin
   } else {
     const byDigest = new Map(events.map((e) => [e.digest as string, e]))
     const start = byDigest.get(String(req.to_event))
-    if (start === undefined) throw new InvalidRollbackError(`to_event ${String(req.to_event).slice(0, 64)} is not an event of this target`)
+    if (start === undefined)
+      throw new InvalidRollbackError(
+        `to_event ${String(req.to_event).slice(0, 64)} is not an event of this target`,
+      )
     const seen = new Set<string>()
     const queue: string[] = [start.digest]
     for (let i = 0; i < queue.length; i++) {
@@ -50,10 +63,24 @@ export async function buildRollback(store: Store, current: TargetState | undefin
     keep = events.filter((e) => seen.has(e.digest))
   }
   const metas = new Map<Digest, EventMeta>()
-  for (const e of keep) metas.set(e.digest, { hlcKey: e.hlc.wallMs.toString(16).padStart(12, '0') + e.hlc.counter.toString(16).padStart(4, '0'), parents: e.parents })
+  for (const e of keep)
+    metas.set(e.digest, {
+      hlcKey: e.hlc.wallMs.toString(16).padStart(12, '0') + e.hlc.counter.toString(16).padStart(4, '0'),
+      parents: e.parents,
+    })
   const ancestry = { meta: async (d: Digest) => metas.get(d) }
   let past: TargetState | undefined
-  for (const e of keep) past = (await mergeEvent(past, e, parsePayload(e.type, e.payload), ancestry, trustedYjsMerger, past !== undefined)).state
+  for (const e of keep)
+    past = (
+      await mergeEvent(
+        past,
+        e,
+        parsePayload(e.type, e.payload),
+        ancestry,
+        trustedYjsMerger,
+        past !== undefined,
+      )
+    ).state
 
   const cells: JsonObject[] = []
   for (const cell of new Set([...Object.keys(current.cells), ...Object.keys(past?.cells ?? {})])) {
@@ -65,12 +92,17 @@ export async function buildRollback(store: Store, current: TargetState | undefin
     if (!nowDeleted && !thenDeleted && now!.h === then!.h) continue
     cells.push(thenDeleted ? { cell, del: true } : { cell, value: then!.v ?? null })
   }
-  if (cells.length === 0) throw new InvalidRollbackError('nothing to roll back: the target already has that state')
+  if (cells.length === 0)
+    throw new InvalidRollbackError('nothing to roll back: the target already has that state')
   return {
     kind: 'local',
     eventId,
     type: req.event_type,
     targetId: req.target_id,
-    payload: { op: 'rollback', ...(req.to_time !== undefined ? { to_time: req.to_time } : { to_event: String(req.to_event) }), cells },
+    payload: {
+      op: 'rollback',
+      ...(req.to_time !== undefined ? { to_time: req.to_time } : { to_event: String(req.to_event) }),
+      cells,
+    },
   }
 }

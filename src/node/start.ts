@@ -5,25 +5,31 @@
 import { readFile } from 'node:fs/promises'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { type GkmConfig, isMultiaddrText } from '../config/index.ts'
 import type { SyncApi } from '../core/api.ts'
-import { Ingestor } from '../core/ingest.ts'
 import { parseHlc } from '../core/hlc.ts'
+import { Ingestor } from '../core/ingest.ts'
 import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 import { trustedYjsMerger } from '../core/yjs-merge.ts'
-import { type GkmConfig, isMultiaddrText } from '../config/index.ts'
-import { createNetwork, type Network, parseBootstrapFile, parseMembersFile, parseSwarmKey } from '../net/index.ts'
-import type { NetLogger } from '../net/stats.ts'
 import { createHttpApi } from '../http/server.ts'
+import {
+  createNetwork,
+  type Network,
+  parseBootstrapFile,
+  parseMembersFile,
+  parseSwarmKey,
+} from '../net/index.ts'
+import type { NetLogger } from '../net/stats.ts'
 import { createLevelStore } from '../store/index.ts'
 import { signerFromSeed } from '../util/crypto.ts'
 import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
-import { rebuildState, type ReplayReport, STATE_FORMAT } from './replay.ts'
+import { createCryptoPool } from './crypto-pool.ts'
+import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
 import { SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
-import { createCryptoPool } from './crypto-pool.ts'
 import { createYjsGuard } from './yjs-guard.ts'
 
 export const VERSION = '0.1.0'
@@ -76,7 +82,10 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
 
   let members: Set<string> | undefined
   if (config.members !== undefined || config.membersFile !== undefined) {
-    members = new Set([...(config.members ?? []), ...(config.membersFile !== undefined ? await readMembersFile(config.membersFile) : [])])
+    members = new Set([
+      ...(config.members ?? []),
+      ...(config.membersFile !== undefined ? await readMembersFile(config.membersFile) : []),
+    ])
   }
 
   const stops: Array<() => Promise<void>> = []
@@ -92,17 +101,34 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     await store.open()
     stops.push(() => store.close())
 
-    const guard = createYjsGuard({ workers: config.yjs.workers, timeoutMs: config.yjs.timeoutMs, memoryMb: config.yjs.memoryMb })
+    const guard = createYjsGuard({
+      workers: config.yjs.workers,
+      timeoutMs: config.yjs.timeoutMs,
+      memoryMb: config.yjs.memoryMb,
+    })
     stops.push(() => guard.stop())
     const crdt: CrdtMerger = { merge: (base, update) => guard.merge(base, update) }
 
     const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
-    const ingestor = new Ingestor({ store, signer, crdt }, { hlc, stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH })
+    const ingestor = new Ingestor(
+      { store, signer, crdt },
+      { hlc, stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH },
+    )
     if ((await store.lastSeq()) === 0 && (await store.getMeta('stateFormat')) === undefined) {
-      await store.commit({ events: [], targets: [], conflicts: [], equivocations: [], audit: [], meta: { stateFormat: STATE_FORMAT, stateHash: EMPTY_STATE_HASH } })
+      await store.commit({
+        events: [],
+        targets: [],
+        conflicts: [],
+        equivocations: [],
+        audit: [],
+        meta: { stateFormat: STATE_FORMAT, stateHash: EMPTY_STATE_HASH },
+      })
     }
     // Replay of trusted, already-verified log entries merges Yjs in-process (they passed the guard).
-    const replayIngestor = new Ingestor({ store, signer, crdt: trustedYjsMerger }, { hlc, stateHash: EMPTY_STATE_HASH })
+    const replayIngestor = new Ingestor(
+      { store, signer, crdt: trustedYjsMerger },
+      { hlc, stateHash: EMPTY_STATE_HASH },
+    )
     const replay = await rebuildState(store, replayIngestor, { members, now, force: opts.rebuild })
     if (replay.rebuilt) ingestor.resetCaches(replayIngestor.stateHash)
 
@@ -115,10 +141,32 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     })
     stops.push(() => queue.stop())
     node = new SyncNode(
-      { store, ingestor, queue, signer, yjs: guard, now, newEventId, verify: (items) => pool.verifyMany(items) },
-      { nodeId: peerId, version: VERSION, driftMaxMs: config.hlcDriftMaxMs, members, dataTypes: config.dataTypes },
+      {
+        store,
+        ingestor,
+        queue,
+        signer,
+        yjs: guard,
+        now,
+        newEventId,
+        verify: (items) => pool.verifyMany(items),
+      },
+      {
+        nodeId: peerId,
+        version: VERSION,
+        driftMaxMs: config.hlcDriftMaxMs,
+        members,
+        dataTypes: config.dataTypes,
+      },
     )
-    await store.appendAudit([{ atMs: now(), op: 'start', origin: 'local:node', detail: { version: VERSION, replayed: replay.events, members: members?.size ?? 'open' } }])
+    await store.appendAudit([
+      {
+        atMs: now(),
+        op: 'start',
+        origin: 'local:node',
+        detail: { version: VERSION, replayed: replay.events, members: members?.size ?? 'open' },
+      },
+    ])
 
     // The mesh stops after HTTP (reverse order) but before the store, so no peer writes into a
     // closing store.
@@ -131,7 +179,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           bootstrap: await resolveBootstrap(config.bootstrap),
           mdns: config.mdns,
           members: members === undefined ? undefined : [...members],
-          pnetKey: config.pnetKeyFile === undefined ? undefined : parseSwarmKey(await readFile(config.pnetKeyFile)),
+          pnetKey:
+            config.pnetKeyFile === undefined ? undefined : parseSwarmKey(await readFile(config.pnetKeyFile)),
           dataTypes: config.dataTypes,
           limits: config.limits,
           driftMaxMs: config.hlcDriftMaxMs,
@@ -142,7 +191,13 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       stops.push(() => network!.stop())
     }
 
-    const http = createHttpApi(node, { host: config.http.host, port: config.http.port, token: config.http.token, bodyBytesMax: config.http.bodyBytesMax, peers: network })
+    const http = createHttpApi(node, {
+      host: config.http.host,
+      port: config.http.port,
+      token: config.http.token,
+      bodyBytesMax: config.http.bodyBytesMax,
+      peers: network,
+    })
     const address = await http.listen()
     stops.push(() => http.close())
 

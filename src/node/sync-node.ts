@@ -17,8 +17,21 @@ import type {
   SyncApi,
 } from '../core/api.ts'
 import { PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_EVENTS_MAX } from '../core/constants.ts'
-import { EventRejectedError, InvalidRequestError, isEventRejectedError, RetryLaterError } from '../core/errors.ts'
-import { badSignature, checkEvent, eventToJson, fieldsFromJson, hasEnvelope, parseLocalWrite, type VerifyContext } from '../core/event.ts'
+import {
+  type EventRejectedError,
+  InvalidRequestError,
+  isEventRejectedError,
+  RetryLaterError,
+} from '../core/errors.ts'
+import {
+  badSignature,
+  checkEvent,
+  eventToJson,
+  fieldsFromJson,
+  hasEnvelope,
+  parseLocalWrite,
+  type VerifyContext,
+} from '../core/event.ts'
 import { decodeSigned, digestOf, encodeSigned, isDigest, readMeta } from '../core/event-codec.ts'
 import { formatHlc } from '../core/hlc.ts'
 import type { IngestItem, IngestOutcome, Ingestor } from '../core/ingest.ts'
@@ -26,7 +39,14 @@ import { openConflicts } from '../core/merge.ts'
 import { parsePayload } from '../core/payload.ts'
 import type { AuditDraft, Store } from '../core/ports.ts'
 import type { StoredEvent } from '../core/records.ts'
-import { EVENT_TYPES, type Digest, type EventType, isEventType, type Origin, type SignedEvent } from '../core/types.ts'
+import {
+  type Digest,
+  EVENT_TYPES,
+  type EventType,
+  isEventType,
+  type Origin,
+  type SignedEvent,
+} from '../core/types.ts'
 import { crdtView, valueView } from '../core/view.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
@@ -49,7 +69,9 @@ export interface SyncNodeComponents {
   readonly now: () => number
   readonly newEventId: () => string
   /** Verifies Ed25519 signatures of a whole push (the crypto pool). */
-  readonly verify: (items: ReadonlyArray<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>) => Promise<boolean[]>
+  readonly verify: (
+    items: ReadonlyArray<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>,
+  ) => Promise<boolean[]>
 }
 
 export interface SyncNodeInit {
@@ -71,12 +93,14 @@ const SHORT_TYPES: Record<string, EventType> = {
 
 export function normalizeTypes(raw: unknown): EventType[] | undefined {
   if (raw === undefined) return undefined
-  if (!Array.isArray(raw) || raw.length === 0) throw new InvalidRequestError('data_types must be a non-empty array of event types')
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new InvalidRequestError('data_types must be a non-empty array of event types')
   return [
     ...new Set(
       raw.map((t) => {
         const type = typeof t === 'string' ? (SHORT_TYPES[t] ?? t) : t
-        if (!isEventType(type)) throw new InvalidRequestError(`data_types: unknown type ${JSON.stringify(t).slice(0, 40)}`)
+        if (!isEventType(type))
+          throw new InvalidRequestError(`data_types: unknown type ${JSON.stringify(t).slice(0, 40)}`)
         return type
       }),
     ),
@@ -129,23 +153,39 @@ export class SyncNode implements SyncApi {
       // bytes: refusing such an event for good would let nodes' event sets drift apart.
       const cause = (err as { cause?: { name?: string } }).cause
       if (cause?.name === 'YjsGuardTransientError' || (err as Error).name === 'YjsGuardUnavailableError') {
-        throw new RetryLaterError(`the Yjs update could not be checked now (${(err as Error).message}); offer it again later`, { cause: err })
+        throw new RetryLaterError(
+          `the Yjs update could not be checked now (${(err as Error).message}); offer it again later`,
+          { cause: err },
+        )
       }
       throw err
     }
   }
 
-  async #submit(items: IngestItem[], pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }>, origin: Origin, total: number): Promise<PushResult> {
+  async #submit(
+    items: IngestItem[],
+    pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }>,
+    origin: Origin,
+    total: number,
+  ): Promise<PushResult> {
     const audit = (outcomes: readonly IngestOutcome[]): AuditDraft => {
       const digests: string[] = []
       let duplicates = 0
-      const rejected: Array<{ event_id: string | null; error: string }> = pre.map((p) => ({ event_id: p.eventId, error: p.error.code }))
+      const rejected: Array<{ event_id: string | null; error: string }> = pre.map((p) => ({
+        event_id: p.eventId,
+        error: p.error.code,
+      }))
       for (const o of outcomes) {
         if (o.status === 'accepted') digests.push(o.event.digest)
         else if (o.status === 'duplicate') duplicates++
         else rejected.push({ event_id: o.eventId, error: o.error.code })
       }
-      return { atMs: this.#c.now(), op: 'push', origin: `${origin.kind}:${origin.id}`, detail: { accepted: digests.length, duplicates, rejected, digests } }
+      return {
+        atMs: this.#c.now(),
+        op: 'push',
+        origin: `${origin.kind}:${origin.id}`,
+        detail: { accepted: digests.length, duplicates, rejected, digests },
+      }
     }
     const outcomes = items.length > 0 ? await this.#c.queue.submit({ items, audit, origin }) : []
     if (items.length === 0 && pre.length > 0) await this.#c.store.appendAudit([audit([])])
@@ -170,26 +210,47 @@ export class SyncNode implements SyncApi {
   }
 
   async push(raw: readonly unknown[], origin: Origin): Promise<PushResult> {
-    if (raw.length > PUSH_EVENTS_MAX) throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${raw.length}`)
+    if (raw.length > PUSH_EVENTS_MAX)
+      throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${raw.length}`)
     const ctx = this.#verifyContext()
-    return this.#admit(raw.length, origin, async (i) => {
-      const r = raw[i]
-      if (hasEnvelope(r)) {
-        const { fields, signature } = fieldsFromJson(r)
-        return { kind: 'signed', event: checkEvent(fields, encodeSigned(fields), signature, ctx) }
-      }
-      const w = parseLocalWrite(r)
-      return { kind: 'local', eventId: (w.event_id ?? this.#c.newEventId()).toLowerCase(), type: w.event_type, targetId: w.target_id, payload: w.payload }
-    }, (i) => {
-      const id = (raw[i] as { event_id?: unknown } | null)?.event_id
-      return typeof id === 'string' ? id.slice(0, 64) : null
-    })
+    return this.#admit(
+      raw.length,
+      origin,
+      async (i) => {
+        const r = raw[i]
+        if (hasEnvelope(r)) {
+          const { fields, signature } = fieldsFromJson(r)
+          return { kind: 'signed', event: checkEvent(fields, encodeSigned(fields), signature, ctx) }
+        }
+        const w = parseLocalWrite(r)
+        return {
+          kind: 'local',
+          eventId: (w.event_id ?? this.#c.newEventId()).toLowerCase(),
+          type: w.event_type,
+          targetId: w.target_id,
+          payload: w.payload,
+        }
+      },
+      (i) => {
+        const id = (raw[i] as { event_id?: unknown } | null)?.event_id
+        return typeof id === 'string' ? id.slice(0, 64) : null
+      },
+    )
   }
 
   async pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
-    if (events.length > PUSH_EVENTS_MAX) throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${events.length}`)
+    if (events.length > PUSH_EVENTS_MAX)
+      throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${events.length}`)
     const ctx = this.#verifyContext()
-    return this.#admit(events.length, origin, async (i) => ({ kind: 'signed', event: checkEvent(decodeSigned(events[i].signed), events[i].signed, events[i].signature, ctx) }), () => null)
+    return this.#admit(
+      events.length,
+      origin,
+      async (i) => ({
+        kind: 'signed',
+        event: checkEvent(decodeSigned(events[i].signed), events[i].signed, events[i].signature, ctx),
+      }),
+      () => null,
+    )
   }
 
   /**
@@ -197,7 +258,12 @@ export class SyncNode implements SyncApi {
    * signatures at once on the crypto pool, check Yjs updates in the guard, then queue what
    * passed for one group commit. Per-event failures become rejections; nothing else is lost.
    */
-  async #admit(count: number, origin: Origin, parse: (i: number) => Promise<IngestItem>, idOf: (i: number) => string | null): Promise<PushResult> {
+  async #admit(
+    count: number,
+    origin: Origin,
+    parse: (i: number) => Promise<IngestItem>,
+    idOf: (i: number) => string | null,
+  ): Promise<PushResult> {
     const parsed: Array<IngestItem | undefined> = []
     const pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }> = []
     const fail = (i: number, err: unknown) => {
@@ -240,10 +306,11 @@ export class SyncNode implements SyncApi {
   async pull(req: PullRequest, origin: Origin): Promise<PullPage> {
     const types = normalizeTypes(req.data_types) ?? [...EVENT_TYPES]
     const limit = req.limit ?? PULL_LIMIT_DEFAULT
-    if (!Number.isInteger(limit) || limit < 1 || limit > PULL_LIMIT_MAX) throw new InvalidRequestError(`limit must be an integer 1..${PULL_LIMIT_MAX}`)
+    if (!Number.isInteger(limit) || limit < 1 || limit > PULL_LIMIT_MAX)
+      throw new InvalidRequestError(`limit must be an integer 1..${PULL_LIMIT_MAX}`)
     let page: PullPage
     const cursor = req.cursor
-    if (cursor !== undefined && cursor.startsWith('t.') || (cursor === undefined && req.last_sync_time !== undefined)) {
+    if (cursor?.startsWith('t.') || (cursor === undefined && req.last_sync_time !== undefined)) {
       let sinceMs = 0
       let after: { hlcKey: string; digest: Digest } | undefined
       if (cursor !== undefined) {
@@ -252,7 +319,8 @@ export class SyncNode implements SyncApi {
         after = { hlcKey: m[1], digest: m[2] as Digest }
       } else {
         const ms = msFromIso(req.last_sync_time!)
-        if (ms === undefined) throw new InvalidRequestError('last_sync_time must be an ISO 8601 date-time with a zone')
+        if (ms === undefined)
+          throw new InvalidRequestError('last_sync_time must be an ISO 8601 date-time with a zone')
         sinceMs = ms
       }
       page = await this.#pullByTime(types, sinceMs, after, limit)
@@ -263,18 +331,36 @@ export class SyncNode implements SyncApi {
         if (m === null) throw new InvalidRequestError('cursor is not a cursor this node issued')
         afterSeq = Number(m[1])
       }
-      const rows = await this.#c.store.readLog(afterSeq, limit, types.length === EVENT_TYPES.length ? undefined : types)
+      const rows = await this.#c.store.readLog(
+        afterSeq,
+        limit,
+        types.length === EVENT_TYPES.length ? undefined : types,
+      )
       const last = rows.length > 0 ? rows[rows.length - 1].seq : afterSeq
       const lastSeq = await this.#c.store.lastSeq()
-      page = { events: rows.map((r) => r.event), next_cursor: `s.${last}`, has_more: rows.length === limit && last < lastSeq }
+      page = {
+        events: rows.map((r) => r.event),
+        next_cursor: `s.${last}`,
+        has_more: rows.length === limit && last < lastSeq,
+      }
     }
     await this.#c.store.appendAudit([
-      { atMs: this.#c.now(), op: 'pull', origin: `${origin.kind}:${origin.id}`, detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor } },
+      {
+        atMs: this.#c.now(),
+        op: 'pull',
+        origin: `${origin.kind}:${origin.id}`,
+        detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
+      },
     ])
     return page
   }
 
-  async #pullByTime(types: EventType[], sinceMs: number, after: { hlcKey: string; digest: Digest } | undefined, limit: number): Promise<PullPage> {
+  async #pullByTime(
+    types: EventType[],
+    sinceMs: number,
+    after: { hlcKey: string; digest: Digest } | undefined,
+    limit: number,
+  ): Promise<PullPage> {
     // k-way merge of the per-type time indexes, ordered by (hlcKey, digest).
     const rows: Array<{ key: string; digest: string; event: StoredEvent }> = []
     for (const t of types) {
@@ -285,11 +371,21 @@ export class SyncNode implements SyncApi {
     rows.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.digest < b.digest ? -1 : 1))
     const page = rows.slice(0, limit)
     const last = page[page.length - 1]
-    const next = last === undefined ? (after === undefined ? 't.' + '0'.repeat(16) + '.' + '0'.repeat(64) : `t.${after.hlcKey}.${after.digest}`) : `t.${last.key}.${last.digest}`
+    const next =
+      last === undefined
+        ? after === undefined
+          ? 't.' + '0'.repeat(16) + '.' + '0'.repeat(64)
+          : `t.${after.hlcKey}.${after.digest}`
+        : `t.${last.key}.${last.digest}`
     return { events: page.map((r) => r.event), next_cursor: next, has_more: rows.length > limit }
   }
 
-  async #localWrite(item: Extract<IngestItem, { kind: 'local' }>, origin: Origin, op: string, detail: Record<string, import('../core/types.ts').JsonValue>): Promise<SignedEvent> {
+  async #localWrite(
+    item: Extract<IngestItem, { kind: 'local' }>,
+    origin: Origin,
+    op: string,
+    detail: Record<string, import('../core/types.ts').JsonValue>,
+  ): Promise<SignedEvent> {
     const outcomes = await this.#c.queue.submit({
       items: [item],
       origin,
@@ -309,14 +405,24 @@ export class SyncNode implements SyncApi {
   async resolveConflict(req: ResolveRequest, origin: Origin): Promise<ResolveResult> {
     const conflict = await this.#c.store.getConflict(String(req.conflictId) as never)
     const item = buildResolution(conflict, req, this.#publicKey, this.#c.newEventId())
-    const e = await this.#localWrite(item, origin, 'resolve', { conflict_id: req.conflictId, strategy: req.resolutionStrategy })
+    const e = await this.#localWrite(item, origin, 'resolve', {
+      conflict_id: req.conflictId,
+      strategy: req.resolutionStrategy,
+    })
     return { conflict_id: String(req.conflictId), strategy: req.resolutionStrategy, event: eventToJson(e) }
   }
 
   async rollback(req: RollbackRequest, origin: Origin): Promise<RollbackResult> {
-    const current = isEventType(req.event_type) ? await this.#c.ingestor.target(req.event_type, String(req.target_id)) : undefined
+    const current = isEventType(req.event_type)
+      ? await this.#c.ingestor.target(req.event_type, String(req.target_id))
+      : undefined
     const item = await buildRollback(this.#c.store, current, req, this.#c.newEventId())
-    const e = await this.#localWrite(item, origin, 'rollback', { event_type: req.event_type, target_id: req.target_id, to_time: req.to_time ?? null, to_event: req.to_event ?? null })
+    const e = await this.#localWrite(item, origin, 'rollback', {
+      event_type: req.event_type,
+      target_id: req.target_id,
+      to_time: req.to_time ?? null,
+      to_event: req.to_event ?? null,
+    })
     const cells = (item.payload.cells as unknown[]).length
     return { event: eventToJson(e), cells }
   }
@@ -330,7 +436,8 @@ export class SyncNode implements SyncApi {
   }
 
   async state(type: EventType, target: string): Promise<StateView | undefined> {
-    if (!isEventType(type)) throw new InvalidRequestError(`unknown event type ${JSON.stringify(type).slice(0, 40)}`)
+    if (!isEventType(type))
+      throw new InvalidRequestError(`unknown event type ${JSON.stringify(type).slice(0, 40)}`)
     const s = await this.#c.ingestor.target(type, target)
     if (s === undefined) return undefined
     const crdt = crdtView(s)

@@ -63,7 +63,11 @@ export class WriteQueue {
   submit(request: WriteRequest): Promise<IngestOutcome[]> {
     if (this.#stopped) return Promise.reject(new NodeStoppedError('the node is stopping'))
     if (this.#queuedEvents + request.items.length > this.#init.queueEventsMax) {
-      return Promise.reject(new IngestBusyError(`ingest queue is full (${this.#queuedEvents} events waiting, max ${this.#init.queueEventsMax}); retry later`))
+      return Promise.reject(
+        new IngestBusyError(
+          `ingest queue is full (${this.#queuedEvents} events waiting, max ${this.#init.queueEventsMax}); retry later`,
+        ),
+      )
     }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ request, resolve, reject })
@@ -77,7 +81,10 @@ export class WriteQueue {
       while (this.#waiting.length > 0) {
         const group: Waiting[] = []
         let n = 0
-        while (this.#waiting.length > 0 && (group.length === 0 || n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax)) {
+        while (
+          this.#waiting.length > 0 &&
+          (group.length === 0 || n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax)
+        ) {
           const w = this.#waiting.shift()!
           n += w.request.items.length
           group.push(w)
@@ -117,7 +124,10 @@ export class WriteQueue {
       ;({ seqs } = await this.#store.commit({ ...result.batch, audit }))
     } catch (err) {
       this.#ingestor.discard()
-      const e = new StorageWriteError(`durable write failed; nothing of this batch was acknowledged: ${(err as Error).message}`, { cause: err })
+      const e = new StorageWriteError(
+        `durable write failed; nothing of this batch was acknowledged: ${(err as Error).message}`,
+        { cause: err },
+      )
       for (const w of group) w.reject(e)
       return
     }
@@ -127,7 +137,8 @@ export class WriteQueue {
     const byDigest = new Map(result.accepted.map((e, i) => [e.digest, seqs[i]]))
     group.forEach((w, i) => {
       for (const o of perRequest[i]) {
-        if (o.status === 'accepted') committed.push({ seq: byDigest.get(o.event.digest)!, event: o.event, request: w.request })
+        if (o.status === 'accepted')
+          committed.push({ seq: byDigest.get(o.event.digest)!, event: o.event, request: w.request })
       }
     })
     committed.sort((a, b) => a.seq - b.seq)

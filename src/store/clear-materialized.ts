@@ -85,7 +85,8 @@ export async function clearMaterialized(
 
 /** Compacts one sublevel's key range where the backend can (classic-level); a no-op in memory. */
 async function compactSublevel(db: LevelDatabase, prefix: string): Promise<void> {
-  const compact = (db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
+  const compact = (db as unknown as { compactRange?: (start: string, end: string) => Promise<void> })
+    .compactRange
   if (typeof compact !== 'function') return
   const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
   await compact.call(db, prefix, end)

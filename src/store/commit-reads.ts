@@ -31,7 +31,9 @@ export async function commitReads(
     eidKeys.length === 0 ? [] : s.eventId.getMany(eidKeys),
     // getMany, not hasMany: LevelDB's has_many seeks, and a seek walks over tombstones left by
     // a rebuild's clearMaterialized; a get stops at the first entry for its key.
-    targetKeys.length === 0 ? [] : s.state.getMany(targetKeys.map(([, k]) => k)).then((v) => v.map((x) => x !== undefined)),
+    targetKeys.length === 0
+      ? []
+      : s.state.getMany(targetKeys.map(([, k]) => k)).then((v) => v.map((x) => x !== undefined)),
     conflictIds.length === 0 ? [] : s.conflict.getMany(conflictIds),
   ])
   events.forEach((e, i) => {

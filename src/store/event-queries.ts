@@ -151,10 +151,16 @@ export async function readByTargetOrder(
 ): Promise<{ events: StoredEvent[]; next: string | undefined }> {
   checkLimit(limit)
   const gt = after === undefined ? undefined : fromHex(after)
-  if (after !== undefined && gt === undefined) throw new StorageCorruptionError('readByTargetOrder: cursor is not hex')
+  if (after !== undefined && gt === undefined)
+    throw new StorageCorruptionError('readByTargetOrder: cursor is not hex')
   return withSnapshot(db, async (snapshot) => {
     const keys = await s.target.keys({ ...(gt === undefined ? {} : { gt }), limit, snapshot }).all()
-    const events = await readEvents(s, keys.map((k) => k.subarray(k.byteLength - 32)), snapshot, 'tgt')
+    const events = await readEvents(
+      s,
+      keys.map((k) => k.subarray(k.byteLength - 32)),
+      snapshot,
+      'tgt',
+    )
     return { events, next: keys.length === 0 ? after : toHex(keys[keys.length - 1]) }
   })
 }

@@ -174,12 +174,16 @@ export class LevelStore implements Store {
     })
   }
 
-  async getTargets(refs: ReadonlyArray<{ type: EventType; target: string }>): Promise<Array<TargetState | undefined>> {
+  async getTargets(
+    refs: ReadonlyArray<{ type: EventType; target: string }>,
+  ): Promise<Array<TargetState | undefined>> {
     const { s } = this.#open()
     if (refs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} targets per call, got ${refs.length}`)
     const keys = refs.map(({ type, target }) => {
       const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
-      return bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX ? undefined : K.stateKey(codeOf(type), bytes)
+      return bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX
+        ? undefined
+        : K.stateKey(codeOf(type), bytes)
     })
     const valid = keys.filter((k) => k !== undefined)
     const texts = valid.length === 0 ? [] : await s.state.getMany(valid)
@@ -195,7 +199,9 @@ export class LevelStore implements Store {
     })
   }
 
-  async getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>): Promise<Array<Digest | undefined>> {
+  async getEventIdOwners(
+    pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>,
+  ): Promise<Array<Digest | undefined>> {
     const { s } = this.#open()
     if (pairs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} ids per call, got ${pairs.length}`)
     const keys = pairs.map(({ author, eventId }) => {
@@ -210,7 +216,8 @@ export class LevelStore implements Store {
       if (key === undefined) return undefined
       const value = values[i++]
       if (value === undefined) return undefined
-      if (value.byteLength !== 32) throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
+      if (value.byteLength !== 32)
+        throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
       return toHex(value) as Digest
     })
   }
@@ -246,7 +253,10 @@ export class LevelStore implements Store {
     return Q.readByTime(db, s, type, sinceMs, limit, after)
   }
 
-  async readByTargetOrder(after: string | undefined, limit: number): Promise<{ events: StoredEvent[]; next: string | undefined }> {
+  async readByTargetOrder(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ events: StoredEvent[]; next: string | undefined }> {
     const { db, s } = this.#open()
     return Q.readByTargetOrder(db, s, after, limit)
   }

@@ -5,7 +5,15 @@
  * Deterministic functions only (hash, sign, verify): the core may use them. Key generation
  * and random ids live in `random.ts`, which the core must not import.
  */
-import { createHash, createPrivateKey, hash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  hash,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto'
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   // One-shot hashing skips the Hash object: ~2x faster for the small inputs hashed per event.

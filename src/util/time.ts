@@ -1,8 +1,7 @@
 /** ISO 8601 conversions used to derive an event's `timestamp` from its HLC wall time. */
 
 // Strict ISO 8601 UTC with optional fraction; offsets are accepted (converted to UTC).
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/
 
 /** Milliseconds since the epoch to the canonical form `YYYY-MM-DDTHH:mm:ss.sssZ`. */
 export function isoFromMs(ms: number): string {

@@ -17,7 +17,14 @@ export function testUuid(n = ++counter): string {
 
 export function makeEvent(
   signer: Signer,
-  opts: { type?: EventType; target?: string; payload?: JsonObject; hlc?: Hlc; parents?: Digest[]; eventId?: string },
+  opts: {
+    type?: EventType
+    target?: string
+    payload?: JsonObject
+    hlc?: Hlc
+    parents?: Digest[]
+    eventId?: string
+  },
 ): SignedEvent {
   return signEvent(
     {

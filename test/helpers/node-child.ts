@@ -2,6 +2,10 @@
 import { loadConfig } from '../../src/config/index.ts'
 import { startNode } from '../../src/node/index.ts'
 
-const node = await startNode(loadConfig({ env: {}, flags: { dataDir: process.argv[2], http: '127.0.0.1:0', mesh: false, mdns: false } }))
-process.stdout.write(`${JSON.stringify({ url: `http://${node.http.host}:${node.http.port}`, replayed: node.replay.events })}\n`)
+const node = await startNode(
+  loadConfig({ env: {}, flags: { dataDir: process.argv[2], http: '127.0.0.1:0', mesh: false, mdns: false } }),
+)
+process.stdout.write(
+  `${JSON.stringify({ url: `http://${node.http.host}:${node.http.port}`, replayed: node.replay.events })}\n`,
+)
 process.on('SIGTERM', () => void node.stop().then(() => process.exit(0)))

@@ -13,9 +13,15 @@ export interface TestNode {
   close(): Promise<void>
 }
 
-export async function testNode(opts: StartOptions & { dir?: string; env?: Record<string, string> } = {}): Promise<TestNode> {
+export async function testNode(
+  opts: StartOptions & { dir?: string; env?: Record<string, string> } = {},
+): Promise<TestNode> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'gkm-test-')))
-  const config = () => loadConfig({ env: opts.env ?? {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } })
+  const config = () =>
+    loadConfig({
+      env: opts.env ?? {},
+      flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false },
+    })
   const t: TestNode = {
     node: await startNode(config(), opts),
     dir,
@@ -34,8 +40,13 @@ export async function testNode(opts: StartOptions & { dir?: string; env?: Record
   return t
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   const text = await res.text()
   return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined }
 }

@@ -46,7 +46,11 @@ describe('crash and replay', () => {
     const writer = async (w: number) => {
       // Bounded: at most 60 batches per writer, stops at the kill.
       for (let b = 0; b < 60 && !killed; b++) {
-        const batch = Array.from({ length: 200 }, (_, i) => ({ event_type: 'persona_update', target_id: `p-${w}-${(b * 200 + i) % 300}`, payload: { op: 'set', fields: { n: b * 200 + i } } }))
+        const batch = Array.from({ length: 200 }, (_, i) => ({
+          event_type: 'persona_update',
+          target_id: `p-${w}-${(b * 200 + i) % 300}`,
+          payload: { op: 'set', fields: { n: b * 200 + i } },
+        }))
         sent += batch.length
         try {
           const r = await postJson(`${first.url}/sync/push`, batch)
@@ -63,7 +67,7 @@ describe('crash and replay', () => {
     killed = true
     await Promise.all(writers)
     assert.ok(acked.size >= 2000, `only ${acked.size} events were acknowledged before the deadline`)
-    assert.ok(sent > acked.size, "the kill came while pushes were in flight")
+    assert.ok(sent > acked.size, 'the kill came while pushes were in flight')
 
     const second = await startChild(dir)
     cleanup.push(async () => void second.child.kill('SIGKILL'))
@@ -76,7 +80,10 @@ describe('crash and replay', () => {
       cursor = r.body.next_cursor
       if (!r.body.has_more) break
     }
-    const status = (await (await fetch(`${second.url}/status`)).json()) as { events: number; state_hash: string }
+    const status = (await (await fetch(`${second.url}/status`)).json()) as {
+      events: number
+      state_hash: string
+    }
     assert.ok(status.events >= acked.size, `stored ${status.events} < acknowledged ${acked.size}`)
     assert.ok(status.events <= sent)
     assert.equal(stored.size, status.events)
@@ -87,7 +94,10 @@ describe('crash and replay', () => {
     // Rebuild from the log gives the same state hash.
     const { loadConfig } = await import('../../src/config/index.ts')
     const { startNode } = await import('../../src/node/index.ts')
-    const rebuilt = await startNode(loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }), { rebuild: true })
+    const rebuilt = await startNode(
+      loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }),
+      { rebuild: true },
+    )
     try {
       assert.equal((await rebuilt.api.status()).state_hash, status.state_hash)
       assert.equal(rebuilt.replay.events, status.events)

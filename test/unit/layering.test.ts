@@ -15,11 +15,21 @@ const RULES: Record<string, { folders: string[]; packages: RegExp }> = {
   core: { folders: ['core', 'wire', 'util'], packages: /^(yjs|canonicalize)$/ },
   wire: { folders: ['wire', 'util'], packages: /^(protons-runtime|uint8arraylist|uint8arrays)$/ },
   util: { folders: ['util'], packages: /^node:/ },
-  store: { folders: ['store', 'core', 'wire', 'util'], packages: /^(node:|level$|classic-level$|memory-level$|abstract-level$)/ },
-  net: { folders: ['net', 'core', 'wire', 'util'], packages: /^(node:|libp2p$|@libp2p\/|@chainsafe\/|@multiformats\/|it-|uint8array|multiformats|datastore-|interface-datastore$|p-|multicast-dns$)/ },
+  store: {
+    folders: ['store', 'core', 'wire', 'util'],
+    packages: /^(node:|level$|classic-level$|memory-level$|abstract-level$)/,
+  },
+  net: {
+    folders: ['net', 'core', 'wire', 'util'],
+    packages:
+      /^(node:|libp2p$|@libp2p\/|@chainsafe\/|@multiformats\/|it-|uint8array|multiformats|datastore-|interface-datastore$|p-|multicast-dns$)/,
+  },
   http: { folders: ['http', 'core', 'util'], packages: /^(node:|fastify$|@fastify\/)/ },
   config: { folders: ['config', 'util'], packages: /^(node:|zod$)/ },
-  node: { folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util'], packages: /^(node:|yjs$|@libp2p\/|prom-client$)/ },
+  node: {
+    folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util'],
+    packages: /^(node:|yjs$|@libp2p\/|prom-client$)/,
+  },
   cli: { folders: ['cli', 'node', 'config', 'util'], packages: /^(node:|commander$)/ },
 }
 
@@ -28,7 +38,10 @@ const CORE_BANS: Array<[RegExp, string]> = [
   [/\bDate\.now\s*\(/, 'take `nowMs` as an argument'],
   [/\bnew Date\s*\(/, 'use util/time.ts conversions on a time passed in'],
   [/\bMath\.random\s*\(/, 'take ids/randomness as inputs'],
-  [/\b(setTimeout|setInterval|setImmediate)\s*\(/, 'return a deadline (poll*TimeoutMs) and let the caller run timers'],
+  [
+    /\b(setTimeout|setInterval|setImmediate)\s*\(/,
+    'return a deadline (poll*TimeoutMs) and let the caller run timers',
+  ],
   [/\bperformance\.now\s*\(/, 'take the time as an argument'],
   [/\bconsole\./, 'return events/errors to the caller'],
   [/\bprocess\.(env|argv|exit)/, 'pass configuration in'],
@@ -45,7 +58,8 @@ function files(dir: string): string[] {
 
 function imports(text: string): string[] {
   const out: string[] = []
-  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g
   for (const m of text.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3])
   return out
 }
@@ -67,7 +81,8 @@ describe('layering', () => {
       }
       if (folder === 'core') {
         const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
-        for (const [re, instead] of CORE_BANS) assert.doesNotMatch(code, re, `src/core must not call ${re.source}: ${instead}`)
+        for (const [re, instead] of CORE_BANS)
+          assert.doesNotMatch(code, re, `src/core must not call ${re.source}: ${instead}`)
       }
     })
   }
@@ -75,6 +90,9 @@ describe('layering', () => {
   it('the rule can fail: a core file importing node:fs is caught', () => {
     assert.doesNotMatch('node:fs', RULES.core.packages)
     assert.match("import { x } from '../net/index.ts'", /from\s*['"]\.\.\/net/)
-    assert.deepEqual(imports("import a from 'x'\nimport type { B } from '../y.ts'\nconst c = await import('z')"), ['x', '../y.ts', 'z'])
+    assert.deepEqual(
+      imports("import a from 'x'\nimport type { B } from '../y.ts'\nconst c = await import('z')"),
+      ['x', '../y.ts', 'z'],
+    )
   })
 })

@@ -8,7 +8,14 @@ export const VECTOR_CASES: Case[] = [
   {
     name: 'persona set, no parents',
     seedByte: 1,
-    fields: { eventId: '0192d2c4-5b7e-7a10-8000-000000000001', type: 'persona_update', targetId: 'persona-42', payload: { op: 'set', fields: { name: 'Ada', langs: ['en', 'fr'] } }, hlc: { wallMs: 1764123334123, counter: 0 }, parents: [] },
+    fields: {
+      eventId: '0192d2c4-5b7e-7a10-8000-000000000001',
+      type: 'persona_update',
+      targetId: 'persona-42',
+      payload: { op: 'set', fields: { name: 'Ada', langs: ['en', 'fr'] } },
+      hlc: { wallMs: 1764123334123, counter: 0 },
+      parents: [],
+    },
   },
   {
     name: 'vector upsert with two parents, unicode target',
@@ -25,11 +32,25 @@ export const VECTOR_CASES: Case[] = [
   {
     name: 'graph add_edge with properties',
     seedByte: 3,
-    fields: { eventId: '0192d2c4-5b7e-7a10-8000-000000000003', type: 'graph_update', targetId: 'kg', payload: { op: 'add_edge', from: 'ada', label: 'knows', to: 'alan', properties: { since: 1936 } }, hlc: { wallMs: 1, counter: 1 }, parents: [] },
+    fields: {
+      eventId: '0192d2c4-5b7e-7a10-8000-000000000003',
+      type: 'graph_update',
+      targetId: 'kg',
+      payload: { op: 'add_edge', from: 'ada', label: 'knows', to: 'alan', properties: { since: 1936 } },
+      hlc: { wallMs: 1, counter: 1 },
+      parents: [],
+    },
   },
   {
     name: 'document put',
     seedByte: 4,
-    fields: { eventId: '0192d2c4-5b7e-7a10-8000-000000000004', type: 'document_update', targetId: 'docs/readme', payload: { op: 'put', content: 'hello\nworld', content_type: 'text/markdown' }, hlc: { wallMs: 281474976710655, counter: 7 }, parents: [] },
+    fields: {
+      eventId: '0192d2c4-5b7e-7a10-8000-000000000004',
+      type: 'document_update',
+      targetId: 'docs/readme',
+      payload: { op: 'put', content: 'hello\nworld', content_type: 'text/markdown' },
+      hlc: { wallMs: 281474976710655, counter: 7 },
+      parents: [],
+    },
   },
 ]

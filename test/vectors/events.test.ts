@@ -9,7 +9,13 @@ import { fromHex, toHex } from '../../src/util/bytes.ts'
 import { signerFromSeed } from '../../src/util/crypto.ts'
 import { VECTOR_CASES } from './event-cases.ts'
 
-const vectors = JSON.parse(readFileSync(new URL('./events.json', import.meta.url), 'utf8')) as Array<{ name: string; seed: string; signed: string; signature: string; digest: string }>
+const vectors = JSON.parse(readFileSync(new URL('./events.json', import.meta.url), 'utf8')) as Array<{
+  name: string
+  seed: string
+  signed: string
+  signature: string
+  digest: string
+}>
 
 describe('signed event vectors', () => {
   it('has one vector per case', () => assert.equal(vectors.length, VECTOR_CASES.length))

@@ -11,7 +11,13 @@ import { VECTOR_CASES } from './event-cases.ts'
 const out = VECTOR_CASES.map((c) => {
   const seed = new Uint8Array(32).fill(c.seedByte)
   const e = signEvent(c.fields, signerFromSeed(seed))
-  return { name: c.name, seed: toHex(seed), signed: toHex(e.signed), signature: toHex(e.signature), digest: e.digest }
+  return {
+    name: c.name,
+    seed: toHex(seed),
+    signed: toHex(e.signed),
+    signature: toHex(e.signature),
+    digest: e.digest,
+  }
 })
 writeFileSync(new URL('./events.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`)
 console.log(`wrote ${out.length} vectors`)

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { PAYLOAD_BYTES_MAX } from '../../../src/core/constants.ts'
 import { eventFromJson, eventFromWire, eventToJson, parseLocalWrite } from '../../../src/core/event.ts'
 import { decodeSigned, encodeSigned } from '../../../src/core/event-codec.ts'
-import { PAYLOAD_BYTES_MAX } from '../../../src/core/constants.ts'
 import { makeEvent, testSigner } from '../../helpers/events.ts'
 
 const NOW = 1_764_000_000_000
@@ -34,23 +34,47 @@ describe('events: sign, encode, verify', () => {
   it('names each validation failure', () => {
     const json = eventToJson(makeEvent(testSigner(1), {}))
     const { event_type: _t, ...noType } = json
-    assert.throws(() => eventFromJson(noType, ctx), { name: 'MalformedEventError', message: /event_type is missing/ })
-    assert.throws(() => eventFromJson({ ...json, event_type: 'cat_update' }, ctx), { name: 'UnknownEventTypeError' })
-    assert.throws(() => eventFromJson({ ...json, hlc: 'yesterday' }, ctx), { name: 'MalformedEventError', message: /hlc/ })
-    assert.throws(() => eventFromJson({ ...json, signature: 'zz' }, ctx), { name: 'MalformedEventError', message: /signature/ })
-    assert.throws(() => eventFromJson({ ...json, payload: { op: 'set', fields: [] } }, ctx), { name: 'InvalidPayloadError' })
-    assert.throws(() => eventFromJson(json, { ...ctx, allowedAuthors: new Set(['00'.repeat(32)]) }), { name: 'UnknownAuthorError' })
+    assert.throws(() => eventFromJson(noType, ctx), {
+      name: 'MalformedEventError',
+      message: /event_type is missing/,
+    })
+    assert.throws(() => eventFromJson({ ...json, event_type: 'cat_update' }, ctx), {
+      name: 'UnknownEventTypeError',
+    })
+    assert.throws(() => eventFromJson({ ...json, hlc: 'yesterday' }, ctx), {
+      name: 'MalformedEventError',
+      message: /hlc/,
+    })
+    assert.throws(() => eventFromJson({ ...json, signature: 'zz' }, ctx), {
+      name: 'MalformedEventError',
+      message: /signature/,
+    })
+    assert.throws(() => eventFromJson({ ...json, payload: { op: 'set', fields: [] } }, ctx), {
+      name: 'InvalidPayloadError',
+    })
+    assert.throws(() => eventFromJson(json, { ...ctx, allowedAuthors: new Set(['00'.repeat(32)]) }), {
+      name: 'UnknownAuthorError',
+    })
     assert.throws(() => eventFromJson(json, { ...ctx, nowMs: NOW - 61_000 }), { name: 'ClockDriftError' })
-    assert.throws(() => eventFromJson({ ...json, timestamp: '2020-01-01T00:00:00.000Z' }, ctx), { name: 'MalformedEventError', message: /timestamp/ })
+    assert.throws(() => eventFromJson({ ...json, timestamp: '2020-01-01T00:00:00.000Z' }, ctx), {
+      name: 'MalformedEventError',
+      message: /timestamp/,
+    })
   })
 
   it('refuses a payload over the size limit before signing', () => {
     const big = 'x'.repeat(PAYLOAD_BYTES_MAX)
-    assert.throws(() => makeEvent(testSigner(1), { payload: { op: 'put', content: big }, type: 'document_update' }), { name: 'PayloadTooLargeError' })
+    assert.throws(
+      () => makeEvent(testSigner(1), { payload: { op: 'put', content: big }, type: 'document_update' }),
+      { name: 'PayloadTooLargeError' },
+    )
   })
 
   it('decodes only canonical bytes: every truncation and a trailing byte are refused', () => {
-    const e = makeEvent(testSigner(3), { payload: { op: 'upsert', values: [0.5, -1, 2], metadata: { tag: 'a' } }, type: 'vector_update' })
+    const e = makeEvent(testSigner(3), {
+      payload: { op: 'upsert', values: [0.5, -1, 2], metadata: { tag: 'a' } },
+      type: 'vector_update',
+    })
     for (let n = 0; n < e.signed.length; n++) {
       assert.throws(() => decodeSigned(e.signed.subarray(0, n)))
     }
@@ -61,11 +85,27 @@ describe('events: sign, encode, verify', () => {
   })
 
   it('checks local writes: spec fields only, known type, object payload', () => {
-    assert.equal(parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: {} }).event_type, 'graph_update')
-    assert.throws(() => parseLocalWrite({ event_type: 'x', target_id: 'g', payload: {} }), { name: 'UnknownEventTypeError' })
-    assert.throws(() => parseLocalWrite({ event_type: 'graph_update', payload: {} }), { name: 'MalformedEventError', message: /target_id/ })
-    assert.throws(() => parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: 'x' }), { message: /payload/ })
-    assert.throws(() => parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: {}, extra: 1 }), { message: /unexpected field/ })
-    assert.throws(() => parseLocalWrite({ event_id: 'nope', event_type: 'graph_update', target_id: 'g', payload: {} }), { message: /UUID/ })
+    assert.equal(
+      parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: {} }).event_type,
+      'graph_update',
+    )
+    assert.throws(() => parseLocalWrite({ event_type: 'x', target_id: 'g', payload: {} }), {
+      name: 'UnknownEventTypeError',
+    })
+    assert.throws(() => parseLocalWrite({ event_type: 'graph_update', payload: {} }), {
+      name: 'MalformedEventError',
+      message: /target_id/,
+    })
+    assert.throws(() => parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: 'x' }), {
+      message: /payload/,
+    })
+    assert.throws(
+      () => parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: {}, extra: 1 }),
+      { message: /unexpected field/ },
+    )
+    assert.throws(
+      () => parseLocalWrite({ event_id: 'nope', event_type: 'graph_update', target_id: 'g', payload: {} }),
+      { message: /UUID/ },
+    )
   })
 })

@@ -21,23 +21,58 @@ const SEED = Number(process.env.GKM_SEED ?? 20261126)
 const signers = [testSigner(11), testSigner(12), testSigner(13)]
 
 /** Applies events (skipping duplicates) to a fresh state; returns hash and open conflict ids. */
-async function materialize(events: readonly SignedEvent[]): Promise<{ hash: string; conflicts: string[]; state: TargetState | undefined }> {
+async function materialize(
+  events: readonly SignedEvent[],
+): Promise<{ hash: string; conflicts: string[]; state: TargetState | undefined }> {
   const metas = new Map<Digest, EventMeta>()
   const ancestry = { meta: async (d: Digest) => metas.get(d) }
   let state: TargetState | undefined
   for (const e of events) {
     if (metas.has(e.digest)) continue
     metas.set(e.digest, { hlcKey: hlcKey(e.hlc), parents: e.parents })
-    state = (await mergeEvent(state, e, parsePayload(e.type, e.payload), ancestry, trustedYjsMerger, state !== undefined)).state
+    state = (
+      await mergeEvent(
+        state,
+        e,
+        parsePayload(e.type, e.payload),
+        ancestry,
+        trustedYjsMerger,
+        state !== undefined,
+      )
+    ).state
   }
-  return { hash: state === undefined ? '' : targetHash(state), conflicts: state === undefined ? [] : openConflicts(state).map((c) => c.id), state }
+  return {
+    hash: state === undefined ? '' : targetHash(state),
+    conflicts: state === undefined ? [] : openConflicts(state).map((c) => c.id),
+    state,
+  }
 }
 
-type Step = { kind: 'write'; author: number; field: number; value: number; del: boolean; wallStep: number } | { kind: 'sync'; from: number; to: number; mask: number }
+type Step =
+  | { kind: 'write'; author: number; field: number; value: number; del: boolean; wallStep: number }
+  | { kind: 'sync'; from: number; to: number; mask: number }
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('write' as const), author: fc.nat(2), field: fc.nat(3), value: fc.nat(4), del: fc.boolean(), wallStep: fc.nat(3) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), from: fc.nat(2), to: fc.nat(2), mask: fc.nat(0xffff) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('write' as const),
+      author: fc.nat(2),
+      field: fc.nat(3),
+      value: fc.nat(4),
+      del: fc.boolean(),
+      wallStep: fc.nat(3),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('sync' as const),
+      from: fc.nat(2),
+      to: fc.nat(2),
+      mask: fc.nat(0xffff),
+    }),
+  },
 )
 
 /** Runs a history: each author keeps its own view (events it holds) and HLC. */
@@ -51,14 +86,26 @@ async function history(steps: readonly Step[]): Promise<SignedEvent[]> {
       wall += s.wallStep
       const { state } = await materialize(views[s.author])
       hlcs[s.author] = tickHlc(hlcs[s.author], wall)
-      const payload: JsonObject = s.del ? { op: 'unset', fields: [`f${s.field}`] } : { op: 'set', fields: { [`f${s.field}`]: s.value } }
-      const e = signEvent({ eventId: testUuid(), type: 'persona_update', targetId: 'p', payload, hlc: hlcs[s.author], parents: state?.heads ?? [] }, signers[s.author])
+      const payload: JsonObject = s.del
+        ? { op: 'unset', fields: [`f${s.field}`] }
+        : { op: 'set', fields: { [`f${s.field}`]: s.value } }
+      const e = signEvent(
+        {
+          eventId: testUuid(),
+          type: 'persona_update',
+          targetId: 'p',
+          payload,
+          hlc: hlcs[s.author],
+          parents: state?.heads ?? [],
+        },
+        signers[s.author],
+      )
       views[s.author].push(e)
       all.push(e)
     } else {
       const have = new Set(views[s.to].map((e) => e.digest))
       views[s.from].forEach((e, i) => {
-        if ((s.mask >> i % 16) & 1 && !have.has(e.digest)) {
+        if ((s.mask >> (i % 16)) & 1 && !have.has(e.digest)) {
           views[s.to].push(e)
           hlcs[s.to] = observeHlc(hlcs[s.to], e.hlc, wall)
         }
@@ -71,40 +118,94 @@ async function history(steps: readonly Step[]): Promise<SignedEvent[]> {
 describe('merge: state is a pure function of the event set', () => {
   it('any order, any duplication: same hash and open conflicts', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), async (steps, shuffleSeeds) => {
-        const events = await history(steps)
-        if (events.length === 0) return
-        const reference = await materialize(events)
-        for (const seed of shuffleSeeds) {
-          const order = shuffled([...events, ...events.slice(0, seed % (events.length + 1))], seed)
-          const got = await materialize(order)
-          assert.equal(got.hash, reference.hash)
-          assert.deepEqual(got.conflicts, reference.conflicts)
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.nat(), { minLength: 3, maxLength: 3 }),
+        async (steps, shuffleSeeds) => {
+          const events = await history(steps)
+          if (events.length === 0) return
+          const reference = await materialize(events)
+          for (const seed of shuffleSeeds) {
+            const order = shuffled([...events, ...events.slice(0, seed % (events.length + 1))], seed)
+            const got = await materialize(order)
+            assert.equal(got.hash, reference.hash)
+            assert.deepEqual(got.conflicts, reference.conflicts)
+          }
+        },
+      ),
       { seed: SEED, numRuns: 150, verbose: true },
     )
   })
 
   it('concurrent writes with different values are a conflict; a write that saw both settles it', async () => {
     const [a, b] = signers
-    const base = signEvent({ eventId: testUuid(), type: 'persona_update', targetId: 'p', payload: { op: 'set', fields: { x: 0 } }, hlc: { wallMs: 1000, counter: 0 }, parents: [] }, a)
-    const ea = signEvent({ eventId: testUuid(), type: 'persona_update', targetId: 'p', payload: { op: 'set', fields: { x: 1 } }, hlc: { wallMs: 2000, counter: 0 }, parents: [base.digest] }, a)
-    const eb = signEvent({ eventId: testUuid(), type: 'persona_update', targetId: 'p', payload: { op: 'set', fields: { x: 2 } }, hlc: { wallMs: 2001, counter: 0 }, parents: [base.digest] }, b)
+    const base = signEvent(
+      {
+        eventId: testUuid(),
+        type: 'persona_update',
+        targetId: 'p',
+        payload: { op: 'set', fields: { x: 0 } },
+        hlc: { wallMs: 1000, counter: 0 },
+        parents: [],
+      },
+      a,
+    )
+    const ea = signEvent(
+      {
+        eventId: testUuid(),
+        type: 'persona_update',
+        targetId: 'p',
+        payload: { op: 'set', fields: { x: 1 } },
+        hlc: { wallMs: 2000, counter: 0 },
+        parents: [base.digest],
+      },
+      a,
+    )
+    const eb = signEvent(
+      {
+        eventId: testUuid(),
+        type: 'persona_update',
+        targetId: 'p',
+        payload: { op: 'set', fields: { x: 2 } },
+        hlc: { wallMs: 2001, counter: 0 },
+        parents: [base.digest],
+      },
+      b,
+    )
     const open = await materialize([base, ea, eb])
     assert.equal(open.conflicts.length, 1)
     assert.equal(open.state?.cells['field:x'].w.v, 2, 'LWW winner applies while the conflict is open')
-    const settle = signEvent({ eventId: testUuid(), type: 'persona_update', targetId: 'p', payload: { op: 'set', fields: { x: 3 } }, hlc: { wallMs: 3000, counter: 0 }, parents: [ea.digest, eb.digest].sort() as Digest[] }, a)
+    const settle = signEvent(
+      {
+        eventId: testUuid(),
+        type: 'persona_update',
+        targetId: 'p',
+        payload: { op: 'set', fields: { x: 3 } },
+        hlc: { wallMs: 3000, counter: 0 },
+        parents: [ea.digest, eb.digest].sort() as Digest[],
+      },
+      a,
+    )
     assert.deepEqual((await materialize([base, ea, eb, settle])).conflicts, [])
     // Same value on both sides is no conflict.
-    const ec = signEvent({ eventId: testUuid(), type: 'persona_update', targetId: 'p', payload: { op: 'set', fields: { x: 1 } }, hlc: { wallMs: 2002, counter: 0 }, parents: [base.digest] }, b)
+    const ec = signEvent(
+      {
+        eventId: testUuid(),
+        type: 'persona_update',
+        targetId: 'p',
+        payload: { op: 'set', fields: { x: 1 } },
+        hlc: { wallMs: 2002, counter: 0 },
+        parents: [base.digest],
+      },
+      b,
+    )
     assert.deepEqual((await materialize([base, ea, ec])).conflicts, [])
   })
 })
 
 /** Deterministic Fisher-Yates with a small LCG. */
 function shuffled<T>(list: T[], seed: number): T[] {
-  let x = (seed >>> 0) || 1
+  let x = seed >>> 0 || 1
   for (let i = list.length - 1; i > 0; i--) {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0
     const j = x % (i + 1)

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as Y from 'yjs'
-import { eventToJson } from '../../../src/core/event.ts'
 import type { ChangeEvent } from '../../../src/core/api.ts'
+import { eventToJson } from '../../../src/core/event.ts'
 import type { Digest } from '../../../src/core/types.ts'
 import { makeEvent, testSigner, testUuid } from '../../helpers/events.ts'
 import { postJson, type TestNode, testNode } from '../../helpers/node.ts'
@@ -25,13 +25,20 @@ describe('sync node', () => {
 
   it('accepts local writes over HTTP, answers per event, dedupes signed re-pushes', async () => {
     const r = await postJson(`${t.url}/sync/push`, [
-      { event_type: 'persona_update', target_id: 'ada', payload: { op: 'set', fields: { name: 'Ada', born: 1815 } } },
+      {
+        event_type: 'persona_update',
+        target_id: 'ada',
+        payload: { op: 'set', fields: { name: 'Ada', born: 1815 } },
+      },
       { event_type: 'cat_update', target_id: 'x', payload: {} },
       { event_type: 'vector_update', target_id: 'v1', payload: { op: 'upsert', values: [1, 'two'] } },
     ])
     assert.equal(r.status, 200)
     assert.equal(r.body.accepted, 1)
-    assert.deepEqual(r.body.rejected.map((x: { error: string }) => x.error), ['unknown_type', 'invalid_payload'])
+    assert.deepEqual(
+      r.body.rejected.map((x: { error: string }) => x.error),
+      ['unknown_type', 'invalid_payload'],
+    )
     const state = (await (await fetch(`${t.url}/state/persona_update/ada`)).json()) as { value: unknown }
     assert.deepEqual(state.value, { name: 'Ada', born: 1815 })
     const page = await postJson(`${t.url}/sync/pull`, { data_types: ['persona'] })
@@ -43,18 +50,31 @@ describe('sync node', () => {
   it('refuses bad signatures and clock drift, naming the error', async () => {
     const s = testSigner(21)
     const good = eventToJson(makeEvent(s, { target: 'drift', hlc: { wallMs: now, counter: 0 } }))
-    const future = eventToJson(makeEvent(s, { target: 'drift', hlc: { wallMs: now + 3_600_000, counter: 0 } }))
-    const forged = { ...eventToJson(makeEvent(s, { target: 'drift', hlc: { wallMs: now, counter: 1 } })), target_id: 'other' }
+    const future = eventToJson(
+      makeEvent(s, { target: 'drift', hlc: { wallMs: now + 3_600_000, counter: 0 } }),
+    )
+    const forged = {
+      ...eventToJson(makeEvent(s, { target: 'drift', hlc: { wallMs: now, counter: 1 } })),
+      target_id: 'other',
+    }
     const r = await t.node.api.push([good, future, forged], origin)
     assert.equal(r.accepted, 1)
-    assert.deepEqual(r.rejected.map((x) => x.error), ['clock_drift', 'bad_signature'])
+    assert.deepEqual(
+      r.rejected.map((x) => x.error),
+      ['clock_drift', 'bad_signature'],
+    )
   })
 
   it('records equivocation: same event_id, same author, other content', async () => {
     const s = testSigner(22)
     const id = testUuid()
     const first = makeEvent(s, { eventId: id, target: 'eq', hlc: { wallMs: now, counter: 0 } })
-    const second = makeEvent(s, { eventId: id, target: 'eq', hlc: { wallMs: now, counter: 1 }, payload: { op: 'set', fields: { name: 'Eve' } } })
+    const second = makeEvent(s, {
+      eventId: id,
+      target: 'eq',
+      hlc: { wallMs: now, counter: 1 },
+      payload: { op: 'set', fields: { name: 'Eve' } },
+    })
     assert.equal((await t.node.api.push([eventToJson(first)], origin)).accepted, 1)
     const r = await t.node.api.push([eventToJson(second)], origin)
     assert.equal(r.rejected[0].error, 'equivocation')
@@ -66,9 +86,23 @@ describe('sync node', () => {
     const [a, b] = [testSigner(31), testSigner(32)]
     for (const [i, strategy] of (['prefer_local', 'prefer_remote', 'manual_merge'] as const).entries()) {
       const target = `conflict-${strategy}`
-      const base = makeEvent(a, { target, hlc: { wallMs: now + i, counter: 0 }, payload: { op: 'set', fields: { title: 'base' } } })
-      const ea = makeEvent(a, { target, hlc: { wallMs: now + i, counter: 1 }, parents: [base.digest], payload: { op: 'set', fields: { title: 'from a' } } })
-      const eb = makeEvent(b, { target, hlc: { wallMs: now + i, counter: 2 }, parents: [base.digest], payload: { op: 'set', fields: { title: 'from b' } } })
+      const base = makeEvent(a, {
+        target,
+        hlc: { wallMs: now + i, counter: 0 },
+        payload: { op: 'set', fields: { title: 'base' } },
+      })
+      const ea = makeEvent(a, {
+        target,
+        hlc: { wallMs: now + i, counter: 1 },
+        parents: [base.digest],
+        payload: { op: 'set', fields: { title: 'from a' } },
+      })
+      const eb = makeEvent(b, {
+        target,
+        hlc: { wallMs: now + i, counter: 2 },
+        parents: [base.digest],
+        payload: { op: 'set', fields: { title: 'from b' } },
+      })
       await t.node.api.push([base, eb, ea].map(eventToJson), origin)
       const view = await t.node.api.state('persona_update', target)
       assert.equal(view?.open_conflicts.length, 1)
@@ -77,43 +111,84 @@ describe('sync node', () => {
       const listed = (await t.node.api.conflicts('open', 100)).find((c) => c.id === conflictId)
       assert.deepEqual(listed?.sides.map((s) => s.value).sort(), ['from a', 'from b'])
       // This node authored neither side: prefer_local keeps the value in effect here.
-      const res = await postJson(`${t.url}/sync/resolve-conflict`, { conflictId, resolutionStrategy: strategy, value: strategy === 'manual_merge' ? 'merged' : undefined })
+      const res = await postJson(`${t.url}/sync/resolve-conflict`, {
+        conflictId,
+        resolutionStrategy: strategy,
+        value: strategy === 'manual_merge' ? 'merged' : undefined,
+      })
       assert.equal(res.status, 200, JSON.stringify(res.body))
       const expected = { prefer_local: 'from b', prefer_remote: 'from b', manual_merge: 'merged' }[strategy]
       const after = await t.node.api.state('persona_update', target)
       assert.deepEqual(after?.value, { title: expected })
       assert.deepEqual(after?.open_conflicts, [])
       const rec = (await t.node.api.conflicts('resolved', 100)).find((c) => c.id === conflictId)
-      assert.equal(rec?.resolvedBy, res.body.event.signature ? (await t.node.api.state('persona_update', target))!.heads[0] : undefined)
-      const again = await postJson(`${t.url}/sync/resolve-conflict`, { conflictId, resolutionStrategy: strategy, value: 'x' })
+      assert.equal(
+        rec?.resolvedBy,
+        res.body.event.signature ? (await t.node.api.state('persona_update', target))!.heads[0] : undefined,
+      )
+      const again = await postJson(`${t.url}/sync/resolve-conflict`, {
+        conflictId,
+        resolutionStrategy: strategy,
+        value: 'x',
+      })
       assert.equal(again.status, 400)
     }
-    const missing = await postJson(`${t.url}/sync/resolve-conflict`, { conflictId: 'f'.repeat(64), resolutionStrategy: 'prefer_local' })
+    const missing = await postJson(`${t.url}/sync/resolve-conflict`, {
+      conflictId: 'f'.repeat(64),
+      resolutionStrategy: 'prefer_local',
+    })
     assert.equal(missing.status, 404)
   })
 
   it('rolls a target back to an earlier time as a new event', async () => {
     const s = testSigner(41)
-    const e1 = makeEvent(s, { target: 'rb', hlc: { wallMs: now - 5000, counter: 0 }, payload: { op: 'set', fields: { v: 1 } } })
-    const e2 = makeEvent(s, { target: 'rb', hlc: { wallMs: now - 1000, counter: 0 }, parents: [e1.digest], payload: { op: 'set', fields: { v: 2, extra: true } } })
+    const e1 = makeEvent(s, {
+      target: 'rb',
+      hlc: { wallMs: now - 5000, counter: 0 },
+      payload: { op: 'set', fields: { v: 1 } },
+    })
+    const e2 = makeEvent(s, {
+      target: 'rb',
+      hlc: { wallMs: now - 1000, counter: 0 },
+      parents: [e1.digest],
+      payload: { op: 'set', fields: { v: 2, extra: true } },
+    })
     await t.node.api.push([e1, e2].map(eventToJson), origin)
-    const res = await postJson(`${t.url}/sync/rollback`, { event_type: 'persona_update', target_id: 'rb', to_time: new Date(now - 3000).toISOString() })
+    const res = await postJson(`${t.url}/sync/rollback`, {
+      event_type: 'persona_update',
+      target_id: 'rb',
+      to_time: new Date(now - 3000).toISOString(),
+    })
     assert.equal(res.status, 200, JSON.stringify(res.body))
     assert.deepEqual((await t.node.api.state('persona_update', 'rb'))?.value, { v: 1 })
-    const byEvent = await t.node.api.rollback({ event_type: 'persona_update', target_id: 'rb', to_event: e2.digest }, origin)
+    const byEvent = await t.node.api.rollback(
+      { event_type: 'persona_update', target_id: 'rb', to_event: e2.digest },
+      origin,
+    )
     assert.equal(byEvent.cells, 2)
     assert.deepEqual((await t.node.api.state('persona_update', 'rb'))?.value, { v: 2, extra: true })
-    await assert.rejects(t.node.api.rollback({ event_type: 'persona_update', target_id: 'rb', to_event: e2.digest }, origin), { name: 'InvalidRollbackError' })
+    await assert.rejects(
+      t.node.api.rollback({ event_type: 'persona_update', target_id: 'rb', to_event: e2.digest }, origin),
+      { name: 'InvalidRollbackError' },
+    )
   })
 
   it('pages the log by cursor and by time without missing late arrivals', async () => {
     const s = testSigner(51)
-    const old = makeEvent(s, { target: 'late', type: 'document_update', hlc: { wallMs: now - 86_400_000, counter: 0 }, payload: { op: 'put', content: 'old' } })
+    const old = makeEvent(s, {
+      target: 'late',
+      type: 'document_update',
+      hlc: { wallMs: now - 86_400_000, counter: 0 },
+      payload: { op: 'put', content: 'old' },
+    })
     const first = await t.node.api.pull({ data_types: ['document_update'] }, origin)
     await t.node.api.push([eventToJson(old)], origin)
     const next = await t.node.api.pull({ cursor: first.next_cursor, data_types: ['document_update'] }, origin)
     assert.equal(next.events.length, 1, 'a late arrival with an old timestamp is after the arrival cursor')
-    const byTime = await t.node.api.pull({ last_sync_time: new Date(now - 60_000).toISOString(), data_types: ['document'] }, origin)
+    const byTime = await t.node.api.pull(
+      { last_sync_time: new Date(now - 60_000).toISOString(), data_types: ['document'] },
+      origin,
+    )
     assert.equal(byTime.events.length, 0, 'time mode is by HLC time')
     await assert.rejects(t.node.api.pull({ cursor: 'nonsense' }, origin), { name: 'InvalidRequestError' })
   })
@@ -121,7 +196,8 @@ describe('sync node', () => {
   it('keeps a verifiable hash-chained audit log of pushes, pulls and resolutions', async () => {
     const records = await t.node.api.audit(0, 1000)
     const ops = new Set(records.map((r) => r.op))
-    for (const op of ['start', 'push', 'pull', 'resolve', 'rollback', 'equivocation']) assert.ok(ops.has(op), `audit has ${op}`)
+    for (const op of ['start', 'push', 'pull', 'resolve', 'rollback', 'equivocation'])
+      assert.ok(ops.has(op), `audit has ${op}`)
     for (let i = 1; i < records.length; i++) assert.equal(records[i].prevHash, records[i - 1].hash)
   })
 
@@ -129,11 +205,23 @@ describe('sync node', () => {
     const seen: ChangeEvent[] = []
     const last = (await t.node.api.status()).last_seq
     const unsubscribe = t.node.api.subscribe(last - 2, (c) => seen.push(c))
-    await t.node.api.push([{ event_type: 'graph_update', target_id: 'kg', payload: { op: 'add_edge', from: 'a', label: 'knows', to: 'b' } }], origin)
+    await t.node.api.push(
+      [
+        {
+          event_type: 'graph_update',
+          target_id: 'kg',
+          payload: { op: 'add_edge', from: 'a', label: 'knows', to: 'b' },
+        },
+      ],
+      origin,
+    )
     const deadline = Date.now() + 5000
     while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setImmediate(r))
     unsubscribe()
-    assert.deepEqual(seen.map((c) => c.seq), [last - 1, last, last + 1])
+    assert.deepEqual(
+      seen.map((c) => c.seq),
+      [last - 1, last, last + 1],
+    )
     assert.equal(seen[2].origin.kind, 'local')
   })
 
@@ -147,13 +235,20 @@ describe('sync node', () => {
       [
         { event_type: 'persona_update', target_id: 'crdt', payload: { op: 'yjs', update: upd(docA) } },
         { event_type: 'persona_update', target_id: 'crdt', payload: { op: 'yjs', update: upd(docB) } },
-        { event_type: 'persona_update', target_id: 'crdt', payload: { op: 'yjs', update: Buffer.from('garbagedoc').toString('base64') } },
+        {
+          event_type: 'persona_update',
+          target_id: 'crdt',
+          payload: { op: 'yjs', update: Buffer.from('garbagedoc').toString('base64') },
+        },
       ],
       origin,
     )
     assert.equal(r.accepted, 2)
     assert.equal(r.rejected[0].error, 'unsafe_crdt_update')
-    assert.deepEqual((await t.node.api.state('persona_update', 'crdt'))?.crdt, { bio: 'from A', role: 'from B' })
+    assert.deepEqual((await t.node.api.state('persona_update', 'crdt'))?.crdt, {
+      bio: 'from A',
+      role: 'from B',
+    })
   })
 
   it('rebuilds the same state from the log after a restart with --rebuild', async () => {
