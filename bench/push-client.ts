@@ -8,6 +8,7 @@
 import { eventToJson, signEvent } from '../src/core/event.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { newEventId } from '../src/util/random.ts'
+import type { Digest } from '../src/core/types.ts'
 
 const [url, mode, batchesText, batchText = '500', concText = '4', offsetText = '0'] = process.argv.slice(2)
 const batches = Number(batchesText)
@@ -15,6 +16,8 @@ const batch = Number(batchText)
 const offset = Number(offsetText)
 const remote = signerFromSeed(new Uint8Array(32).fill(99))
 let wall = Date.now() - 30_000
+// A real author names its previous event on the target as parent (no spurious conflicts).
+const heads = new Map<string, Digest>()
 const bodies: string[] = []
 for (let b = 0; b < batches; b++) {
   const events = Array.from({ length: batch }, (_, k) => {
@@ -25,19 +28,21 @@ for (let b = 0; b < batches; b++) {
         target_id: `persona-${i % 5000}`,
         payload: { op: 'set', fields: { [`f${i % 7}`]: i, note: 'bench' } },
       }
-    return eventToJson(
-      signEvent(
-        {
-          eventId: newEventId(),
-          type: 'vector_update',
-          targetId: `vec-${i % 5000}`,
-          payload: { op: 'upsert', values: [i, 0.5, -1, 2] },
-          hlc: { wallMs: wall++, counter: 0 },
-          parents: [],
-        },
-        remote,
-      ),
+    const targetId = `vec-${i % 5000}`
+    const parent = heads.get(targetId)
+    const e = signEvent(
+      {
+        eventId: newEventId(),
+        type: 'vector_update',
+        targetId,
+        payload: { op: 'upsert', values: [i, 0.5, -1, 2] },
+        hlc: { wallMs: wall++, counter: 0 },
+        parents: parent === undefined ? [] : [parent],
+      },
+      remote,
     )
+    heads.set(targetId, e.digest)
+    return eventToJson(e)
   })
   bodies.push(JSON.stringify(events))
 }

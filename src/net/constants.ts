@@ -17,7 +17,7 @@ const KiB = 1024
 const MiB = 1024 * KiB
 
 // ---------------------------------------------------------------------------------------------
-// Names and versions (docs/PROTOCOL-WIRE.md "Versions")
+// Names and versions (docs/PROTOCOL.md (mesh protocols) "Versions")
 
 export const PROTOCOL_PUSH = '/gkm/sync/push/1.0.0'
 export const PROTOCOL_PULL = '/gkm/sync/pull/1.0.0'

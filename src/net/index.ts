@@ -4,7 +4,7 @@
  * type (`/gkm/events/<vector|persona|document|graph>/1`); the push / pull / resolve-conflict
  * protocols; pull-on-connect catch-up from a per-peer cursor; federation membership (allow-list
  * in the connection gater, optional pnet key). docs/MESH.md explains the design, docs/LIMITS.md
- * every limit, docs/PROTOCOL-WIRE.md the messages.
+ * every limit, docs/PROTOCOL.md (mesh protocols) the messages.
  *
  * The network calls the node only through `SyncApi`. After `start()` it follows the node's
  * change feed (`api.subscribe`) and gossips every event whose origin is `local` or `http`

@@ -1,6 +1,6 @@
 /**
  * `/gkm/sync/pull/1.0.0`: one `PullRequest`, answered by `PullResponse` frames until one has
- * `done = true`. Three modes (docs/PROTOCOL-WIRE.md):
+ * `done = true`. Three modes (docs/PROTOCOL.md (mesh protocols)):
  *
  * - cursor (arrival order, the catch-up mode) and since_ms (HLC time): pages of
  *   `SyncApi.pull`; with `stream` the server sends pages until caught up or
