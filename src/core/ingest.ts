@@ -20,6 +20,7 @@ import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
 import { type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
 import { addHash, targetHash } from './view.ts'
+import { trustedYjsMerger } from './yjs-merge.ts'
 
 export type IngestItem =
   | { readonly kind: 'signed'; readonly event: SignedEvent }
@@ -62,6 +63,12 @@ export interface GroupResult {
   readonly accepted: SignedEvent[]
 }
 
+/** Cached target states: hot targets stay in memory; each costs ~1-5 KB, so 5,000 bound the
+ *  cache to a few tens of MB (the node's RSS budget is 300 MB at a million events). */
+export const TARGET_CACHE_MAX = 5_000
+/** Cached event metas (HLC key + parents, ~250 B): the recent DAG that ancestry walks visit. */
+export const META_CACHE_MAX = 50_000
+
 /** Runs a batched read in slices the store accepts. */
 async function chunked<T, R>(
   list: readonly T[],
@@ -96,8 +103,8 @@ export class Ingestor {
     this.#crdt = components.crdt
     this.#hlc = init.hlc
     this.#stateHash = init.stateHash
-    this.#targets = new LruMap(init.targetCacheMax ?? 20_000)
-    this.#metas = new LruMap(init.metaCacheMax ?? 100_000)
+    this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX)
+    this.#metas = new LruMap(init.metaCacheMax ?? META_CACHE_MAX)
   }
 
   get hlc(): Hlc {
@@ -251,7 +258,8 @@ export class Ingestor {
         metas.set(e.digest, { hlcKey: hlcKey(e.hlc), parents: e.parents })
         let result: Awaited<ReturnType<typeof mergeEvent>>
         try {
-          result = await mergeEvent(prev, e, action, ancestry, this.#crdt, targets.has(key))
+          // Replayed Yjs updates passed the bounded guard when they were first stored.
+          result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, targets.has(key))
         } catch (err) {
           metas.delete(e.digest)
           throw err

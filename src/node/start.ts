@@ -12,7 +12,6 @@ import { Ingestor } from '../core/ingest.ts'
 import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
-import { trustedYjsMerger } from '../core/yjs-merge.ts'
 import { createHttpApi } from '../http/server.ts'
 import {
   createNetwork,
@@ -124,13 +123,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
         meta: { stateFormat: STATE_FORMAT, stateHash: EMPTY_STATE_HASH },
       })
     }
-    // Replay of trusted, already-verified log entries merges Yjs in-process (they passed the guard).
-    const replayIngestor = new Ingestor(
-      { store, signer, crdt: trustedYjsMerger },
-      { hlc, stateHash: EMPTY_STATE_HASH },
-    )
-    const replay = await rebuildState(store, replayIngestor, { members, now, force: opts.rebuild })
-    if (replay.rebuilt) ingestor.resetCaches(replayIngestor.stateHash)
+    // Rebuilds replay trusted, already-verified log entries (Yjs merged in-process).
+    const replay = await rebuildState(store, ingestor, { members, now, force: opts.rebuild })
 
     let node: SyncNode | undefined
     const queue = new WriteQueue(ingestor, store, {
