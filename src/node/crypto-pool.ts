@@ -9,7 +9,50 @@
  */
 import { Worker } from 'node:worker_threads'
 import { type Signer, verifyEd25519 } from '../util/crypto.ts'
-import type { CryptoRequest, CryptoResponse } from './crypto-worker.ts'
+
+type CryptoRequest =
+  | { id: number; op: 'sign'; messages: Uint8Array[] }
+  | {
+      id: number
+      op: 'verify'
+      items: Array<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>
+    }
+type CryptoResponse = { id: number; signatures?: Uint8Array[]; valid?: boolean[]; error?: string }
+
+/**
+ * The worker, as plain JavaScript evaluated by the Worker: a TypeScript worker file would load
+ * Node's type stripper into every worker (~30 MB each, measured) for these few lines.
+ * Same DER framing as util/crypto.ts (RFC 8410 PKCS#8 / SPKI prefixes for raw Ed25519 keys).
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createPrivateKey, createPublicKey, sign, verify } = require('node:crypto')
+const priv = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(workerData.seed)]), format: 'der', type: 'pkcs8' })
+const SPKI = Buffer.from('302a300506032b6570032100', 'hex')
+const keys = new Map()
+const publicKey = (raw) => {
+  const id = Buffer.from(raw).toString('latin1')
+  let k = keys.get(id)
+  if (k === undefined) {
+    if (keys.size >= 4096) keys.delete(keys.keys().next().value)
+    k = createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' })
+    keys.set(id, k)
+  }
+  return k
+}
+const check = (it) => {
+  if (it.key.byteLength !== 32 || it.signature.byteLength !== 64) return false
+  try { return verify(null, it.message, publicKey(it.key), it.signature) } catch { return false }
+}
+parentPort.on('message', (req) => {
+  try {
+    if (req.op === 'sign') parentPort.postMessage({ id: req.id, signatures: req.messages.map((m) => new Uint8Array(sign(null, m, priv))) })
+    else parentPort.postMessage({ id: req.id, valid: req.items.map(check) })
+  } catch (err) {
+    parentPort.postMessage({ id: req.id, error: String(err && err.message) })
+  }
+})
+`
 
 export interface CryptoPoolInit {
   /** Worker threads (default 2: the cores of this machine). */
@@ -46,7 +89,7 @@ export function createCryptoPool(seed: Uint8Array, signer: Signer, init: CryptoP
   const start = (): Worker[] => {
     if (workers !== undefined) return workers
     workers = Array.from({ length: size }, () => {
-      const w = new Worker(new URL('./crypto-worker.ts', import.meta.url), { workerData: { seed } })
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { seed } })
       w.unref()
       w.on('message', (res: CryptoResponse) => {
         const p = pending.get(res.id)
