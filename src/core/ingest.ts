@@ -11,7 +11,7 @@ import { LruMap } from '../util/lru.ts'
 import { PARENTS_MAX } from './constants.ts'
 import { EquivocationError, type EventRejectedError, isEventRejectedError } from './errors.ts'
 import { eventFromTrustedBytes, stampEvent } from './event.ts'
-import { readMeta } from './event-codec.ts'
+import { canonicalJson, readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
@@ -92,6 +92,7 @@ export class Ingestor {
   readonly #crdt: CrdtMerger
   readonly #targets: LruMap<string, TargetState>
   readonly #metas: LruMap<Digest, EventMeta>
+  readonly #author: AuthorKey
   #hlc: Hlc
   #stateHash: string
   // Uncommitted results of the last group, promoted by committed().
@@ -101,6 +102,7 @@ export class Ingestor {
     this.#store = components.store
     this.#signer = components.signer
     this.#crdt = components.crdt
+    this.#author = toHex(components.signer.publicKey) as AuthorKey
     this.#hlc = init.hlc
     this.#stateHash = init.stateHash
     this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX)
@@ -227,6 +229,24 @@ export class Ingestor {
           }
           this.#hlc = observeHlc(this.#hlc, e.hlc, nowMs)
         } else {
+          // A local write retried with the same event_id (a client that timed out) is the same
+          // write: answer it as a duplicate. Other content under that id is refused.
+          const owner = await ownerOf(this.#author, item.eventId)
+          if (owner !== undefined) {
+            const known = events.get(owner) ?? (await eventOf(owner))
+            if (
+              known !== undefined &&
+              known.type === item.type &&
+              known.targetId === item.targetId &&
+              canonicalJson(known.payload) === canonicalJson(item.payload)
+            ) {
+              outcomes.push({ status: 'duplicate', digest: owner })
+              continue
+            }
+            throw new EquivocationError(
+              `event_id ${item.eventId} was already used by this node for other content`,
+            )
+          }
           const prev = await stateOf(item.type, item.targetId)
           const parents = await this.#chooseParents(prev?.heads ?? [], item.extraParents ?? [], ancestry)
           const hlc = tickHlc(this.#hlc, nowMs)
@@ -246,11 +266,6 @@ export class Ingestor {
           unsigned.push(e)
           // A local event is newer than every parent by construction (the HLC observed them).
           this.#hlc = hlc
-          if ((await ownerOf(e.author, e.eventId)) !== undefined) {
-            throw new EquivocationError(
-              `event_id ${e.eventId} was already used by this node for other content`,
-            )
-          }
         }
         action ??= parsePayload(e.type, e.payload)
         const key = targetKey(e.type, e.targetId)
@@ -259,7 +274,14 @@ export class Ingestor {
         let result: Awaited<ReturnType<typeof mergeEvent>>
         try {
           // Replayed Yjs updates passed the bounded guard when they were first stored.
-          result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, targets.has(key))
+          result = await mergeEvent(
+            prev,
+            e,
+            action,
+            ancestry,
+            replay ? trustedYjsMerger : this.#crdt,
+            targets.has(key),
+          )
         } catch (err) {
           metas.delete(e.digest)
           throw err

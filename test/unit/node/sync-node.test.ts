@@ -47,6 +47,15 @@ describe('sync node', () => {
     assert.deepEqual([again.body.accepted, again.body.duplicates], [0, 1])
   })
 
+  it('answers a retried local write (same event_id, same content) as a duplicate, refuses other content', async () => {
+    const write = { event_id: testUuid(), event_type: 'vector_update', target_id: 'retry', payload: { op: 'upsert', values: [1] } }
+    assert.equal((await t.node.api.push([write], origin)).accepted, 1)
+    const again = await t.node.api.push([write], origin)
+    assert.deepEqual([again.accepted, again.duplicates], [0, 1])
+    const other = await t.node.api.push([{ ...write, payload: { op: 'upsert', values: [2] } }], origin)
+    assert.equal(other.rejected[0]?.error, 'equivocation')
+  })
+
   it('refuses bad signatures and clock drift, naming the error', async () => {
     const s = testSigner(21)
     const good = eventToJson(makeEvent(s, { target: 'drift', hlc: { wallMs: now, counter: 0 } }))
