@@ -1,7 +1,7 @@
 /**
- * Byte vectors of every wire message (docs/PROTOCOL-WIRE.md). A codec change that alters the
+ * Byte vectors of every wire message (docs/PROTOCOL.md (mesh protocols)). A codec change that alters the
  * bytes of an existing message breaks compatibility with deployed nodes and fails here: change
- * the protocol version instead (docs/PROTOCOL-WIRE.md "Versions").
+ * the protocol version instead (docs/PROTOCOL.md (mesh protocols) "Versions").
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
