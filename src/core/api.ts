@@ -5,7 +5,7 @@
 import type { ResolutionStrategy } from './payload.ts'
 import type { EquivocationRecord } from './ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
-import type { EventType, JsonValue, Origin, SyncEventJson } from './types.ts'
+import type { EventType, JsonValue, Origin, SignedEvent, SyncEventJson } from './types.ts'
 
 export interface PushRejection {
   /** The event's id when it could be read, else null. */
@@ -116,6 +116,11 @@ export interface SyncApi {
   push(events: readonly unknown[], origin: Origin): Promise<PushResult>
   /** Signed events in wire form (libp2p push, gossip, pull answers). */
   pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult>
+  /** Events whose signatures this process already verified with the core's `eventFromWire`
+   *  (the gossip validator must verify before it accepts a message): membership, drift and
+   *  schema are checked again, the signature is not, so a gossiped event costs one
+   *  verification per node instead of two. */
+  pushVerified(events: readonly SignedEvent[], origin: Origin): Promise<PushResult>
   pull(req: PullRequest, origin: Origin): Promise<PullPage>
   resolveConflict(req: ResolveRequest, origin: Origin): Promise<ResolveResult>
   rollback(req: RollbackRequest, origin: Origin): Promise<RollbackResult>

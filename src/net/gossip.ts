@@ -17,6 +17,7 @@ import { isEventRejectedError } from '../core/errors.ts'
 import { eventFromWire, type VerifyContext } from '../core/event.ts'
 import { digestOf } from '../core/event-codec.ts'
 import type { StoredEvent } from '../core/records.ts'
+import type { SignedEvent } from '../core/types.ts'
 import { EVENT_TYPES, type EventType } from '../core/types.ts'
 import { toHex } from '../util/bytes.ts'
 import type { LruMap } from '../util/lru.ts'
@@ -241,22 +242,19 @@ export class GossipRouter {
       fresh = [{ event: fetched, digest }]
     }
     const ctx = this.#c.verifyContext()
+    const verifiedEvents: SignedEvent[] = []
     for (const { event } of fresh) {
       try {
         const verified = eventFromWire(event.signed, event.signature, ctx)
         if (verified.type !== topicType) return this.#reject('wrong_topic')
+        verifiedEvents.push(verified)
       } catch (err) {
         if (isEventRejectedError(err)) return this.#reject(err.code)
         this.#c.log.warn(`gossip validation failed unexpectedly: ${(err as Error).message}`)
         return TopicValidatorResult.Ignore
       }
     }
-    if (
-      !this.#c.ingest.offer(
-        fresh.map((f) => f.event),
-        peer.toString(),
-      )
-    ) {
+    if (!this.#c.ingest.offer(verifiedEvents, peer.toString())) {
       this.#c.stats.inc('gossip.ingest_full')
       return TopicValidatorResult.Ignore
     }

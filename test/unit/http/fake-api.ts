@@ -101,6 +101,10 @@ export class FakeApi implements SyncApi {
     return { accepted: events.length, duplicates: 0, rejected: [], digests: [] }
   }
 
+  async pushVerified(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
+    return this.pushSigned(events, origin)
+  }
+
   /** When true, pull never runs out: every page is full and has_more stays true. */
   endless = false
 

@@ -85,6 +85,10 @@ export class FakeApi implements SyncApi {
     throw new Error('FakeApi.push: use write()')
   }
 
+  async pushVerified(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
+    return this.pushSigned(events, origin)
+  }
+
   async pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
     const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [] }
     for (const e of events) {
