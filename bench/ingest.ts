@@ -18,20 +18,34 @@ const BATCHES_PER_RUN = Number(process.env.BENCH_BATCHES ?? 40)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const CLIENT = new URL('./push-client.ts', import.meta.url).pathname
 
-function client(url: string, mode: 'local' | 'signed', offset: number): Promise<{ events: number; seconds: number }> {
+function client(
+  url: string,
+  mode: 'local' | 'signed',
+  offset: number,
+): Promise<{ events: number; seconds: number }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CLIENT, url, mode, String(BATCHES_PER_RUN), String(BATCH), '4', String(offset)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const c = spawn(
+      process.execPath,
+      [CLIENT, url, mode, String(BATCHES_PER_RUN), String(BATCH), '4', String(offset)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     let out = ''
     c.stdout.on('data', (d) => {
       out += d
     })
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`push client exited with ${code}`))))
+    c.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!))
+        : reject(new Error(`push client exited with ${code}`)),
+    )
   })
 }
 
 export async function benchIngest(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-'))
-  const node = await startNode(loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }))
+  const node = await startNode(
+    loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }),
+  )
   try {
     const url = `http://${node.http.host}:${node.http.port}/sync/push`
     const local: number[] = []
@@ -49,8 +63,12 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
       local_http_events_per_s: summarize(local),
       signed_http_events_per_s: summarize(signed),
     }
-    console.log(`local writes via POST /sync/push (batches of ${BATCH}, durable): median ${fmt(out.local_http_events_per_s.median)}/s, range ${fmt(out.local_http_events_per_s.min)}..${fmt(out.local_http_events_per_s.max)} over ${RUNS} runs`)
-    console.log(`signed events via POST /sync/push (verify + durable): median ${fmt(out.signed_http_events_per_s.median)}/s, range ${fmt(out.signed_http_events_per_s.min)}..${fmt(out.signed_http_events_per_s.max)} over ${RUNS} runs`)
+    console.log(
+      `local writes via POST /sync/push (batches of ${BATCH}, durable): median ${fmt(out.local_http_events_per_s.median)}/s, range ${fmt(out.local_http_events_per_s.min)}..${fmt(out.local_http_events_per_s.max)} over ${RUNS} runs`,
+    )
+    console.log(
+      `signed events via POST /sync/push (verify + durable): median ${fmt(out.signed_http_events_per_s.median)}/s, range ${fmt(out.signed_http_events_per_s.min)}..${fmt(out.signed_http_events_per_s.max)} over ${RUNS} runs`,
+    )
     return out
   } finally {
     await node.stop()

@@ -1,41 +1,59 @@
 /**
- * Propagation benchmark of the mesh, on loopback only (127.0.0.1, mDNS off, bootstrap lists).
+ * Propagation benchmarks of the mesh, on loopback only (127.0.0.1, mDNS off, bootstrap lists).
  *
- *   npx node bench/propagation.ts                      # both scenarios
- *   npx node bench/propagation.ts --scenario latency --nodes 10 --rate 100 --seconds 10 --runs 3
- *   npx node bench/propagation.ts --scenario sustained --nodes 5 --rate 1000 --seconds 30
+ *   npm run bench:propagation                           # real nodes, both scenarios (default)
+ *   npx node bench/propagation.ts --mode real --scenario latency --nodes 10 --rate 100 --seconds 20 --runs 3
+ *   npx node bench/propagation.ts --mode real --scenario sustained --nodes 5 --rate 1000 --seconds 30
+ *   npx node bench/propagation.ts --mode mesh ...       # the mesh alone (in-test SyncApi)
+ *   npm run bench -- propagation                        # via bench/run.ts (benchPropagation())
  *
- * Each node is its own process (bench/propagation-node.ts): a real libp2p host (TCP, Noise,
- * Yamux, gossipsub, the protocols) backed by the in-test SyncApi, which verifies every event
- * with the core's eventFromWire and keeps only digests. It measures the mesh, not the store; the
- * variant with the real node (LevelDB, group commit) comes with src/node's network wiring.
+ * --mode real (default, bench/propagation-real.ts): every node is a process running the whole
+ * node (startNode: LevelDB, engine, HTTP, libp2p); a client writes over HTTP and times arrivals
+ * in every node's change feed (GET /changes). See that file for what is measured.
  *
- * latency:   N nodes, node i bootstrapped to up to 3 random earlier nodes (seeded: a sparse,
- *            multi-hop mesh); events written round-robin by all nodes at `rate`/s; for every
- *            (event, other node) the time from the write to the event being stored there.
+ * --mode mesh: each node is its own process (bench/propagation-node.ts): a real libp2p host
+ * (TCP, Noise, Yamux, gossipsub, the protocols) backed by the in-test SyncApi, which verifies
+ * every event with the core's eventFromWire and keeps only digests. It measures the mesh, not
+ * the store.
+ *
+ * mesh latency:   N nodes, node i bootstrapped to up to 3 random earlier nodes (seeded: a
+ *            sparse, multi-hop mesh); events written round-robin by all nodes at `rate`/s; for
+ *            every (event, other node) the time from the write to the event being stored there.
  *            Prints one-receiver p50/p90/p99/max and "reached all" p50/p99 per run, then the
  *            median and range over runs.
- * sustained: N nodes at `rate`/s for `seconds`; each node samples heap, RSS and its ingest
+ * mesh sustained: N nodes at `rate`/s for `seconds`; each node samples heap, RSS and its ingest
  *            queue every second; prints first / median / last samples, delivery and p99.
  *
  * Figures are for comparison on the same machine (median and range), not pass/fail. Every
  * process is stopped by PID at the end, also on failure; the run is bounded in time.
  */
 import { type ChildProcess, fork } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import {
+  type LatencyOptions,
+  type LatencyResult,
+  realLatency,
+  realSustained,
+  type SustainedOptions,
+  type SustainedResult,
+} from './propagation-real.ts'
 
 const { values } = parseArgs({
+  args: import.meta.main ? process.argv.slice(2) : [],
   options: {
+    mode: { type: 'string', default: 'real' },
+    batch: { type: 'string' },
     scenario: { type: 'string', default: 'all' },
     nodes: { type: 'string' },
     rate: { type: 'string' },
     seconds: { type: 'string' },
     runs: { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
-    warmup: { type: 'string', default: '5' },
+    warmup: { type: 'string' },
     linger: { type: 'string' },
   },
 })
@@ -151,7 +169,7 @@ async function runLoad(
   rate: number,
   seconds: number,
 ): Promise<{ reports: Report[]; t0: number }> {
-  const warmup = Number(values.warmup)
+  const warmup = Number(values.warmup ?? 5)
   if (warmup > 0) {
     await writePhase(nodes, rate, warmup)
     await new Promise((r) => setTimeout(r, 1_000))
@@ -295,8 +313,66 @@ async function sustained(): Promise<void> {
   }
 }
 
-console.log(
-  `# bench/propagation.ts — node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; loopback only, mDNS off`,
-)
-if (values.scenario === 'all' || values.scenario === 'latency') await latency()
-if (values.scenario === 'all' || values.scenario === 'sustained') await sustained()
+/** Real-node runs with the figures of docs/BENCHMARKS-MESH.md; JSON-able (bench/run.ts). */
+export async function benchPropagation(
+  opts: { latency?: Partial<LatencyOptions>; sustained?: Partial<SustainedOptions> } = {},
+): Promise<{ machine: string; latency: LatencyResult; sustained: SustainedResult }> {
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, loopback, mDNS off`
+  console.log(`# propagation (real nodes) — ${machine}`)
+  const latency = await realLatency({
+    nodes: 10,
+    rate: 100,
+    seconds: 20,
+    warmup: 5,
+    runs: 3,
+    seed: 1,
+    ...opts.latency,
+  })
+  const sustained = await realSustained({
+    nodes: 5,
+    rate: 1000,
+    seconds: 30,
+    batch: 10,
+    warmup: 5,
+    seed: 1,
+    ...opts.sustained,
+  })
+  return { machine, latency, sustained }
+}
+
+if (import.meta.main) {
+  console.log(
+    `# bench/propagation.ts --mode ${values.mode} — node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; loopback only, mDNS off`,
+  )
+  const all = values.scenario === 'all'
+  if (values.mode === 'real') {
+    const result: Record<string, unknown> = {}
+    const seed = Number(values.seed)
+    const warmup = Number(values.warmup ?? 5)
+    if (all || values.scenario === 'latency')
+      result.latency = await realLatency({
+        nodes: Number(values.nodes ?? 10),
+        rate: Number(values.rate ?? 100),
+        seconds: Number(values.seconds ?? 20),
+        warmup,
+        runs: Number(values.runs),
+        seed,
+      })
+    if (all || values.scenario === 'sustained')
+      result.sustained = await realSustained({
+        nodes: Number(values.nodes ?? 5),
+        rate: Number(values.rate ?? 1000),
+        seconds: Number(values.seconds ?? 30),
+        batch: Number(values.batch ?? 10),
+        warmup,
+        seed,
+      })
+    if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(result, null, 2)}\n`)
+  } else if (values.mode === 'mesh') {
+    if (all || values.scenario === 'latency') await latency()
+    if (all || values.scenario === 'sustained') await sustained()
+  } else {
+    console.error(`--mode must be real or mesh (got ${values.mode})`)
+    process.exitCode = 2
+  }
+}

@@ -6,9 +6,9 @@
  * Usage: node bench/push-client.ts URL local|signed BATCHES [BATCH] [CONCURRENCY] [OFFSET]
  */
 import { eventToJson, signEvent } from '../src/core/event.ts'
+import type { Digest } from '../src/core/types.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { newEventId } from '../src/util/random.ts'
-import type { Digest } from '../src/core/types.ts'
 
 const [url, mode, batchesText, batchText = '500', concText = '4', offsetText = '0'] = process.argv.slice(2)
 const batches = Number(batchesText)
@@ -28,7 +28,8 @@ for (let b = 0; b < batches; b++) {
         target_id: `persona-${i % 5000}`,
         payload: { op: 'set', fields: { [`f${i % 7}`]: i, note: 'bench' } },
       }
-    const targetId = `vec-${i % 5000}`
+    // A fresh client is a fresh author session: new vectors, so no branch is left concurrent.
+    const targetId = `vec-${offset}-${i % 5000}`
     const parent = heads.get(targetId)
     const e = signEvent(
       {

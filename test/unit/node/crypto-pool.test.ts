@@ -11,7 +11,8 @@ describe('crypto pool', () => {
     try {
       const messages = Array.from({ length: 100 }, (_, i) => new Uint8Array([i, 1, 2]))
       const sigs = await pool.signMany(messages)
-      sigs.forEach((g, i) => assert.deepEqual(Buffer.from(g), Buffer.from(signer.sign(messages[i]))))
+      for (const [i, g] of sigs.entries())
+        assert.deepEqual(Buffer.from(g), Buffer.from(signer.sign(messages[i])))
       const valid = await pool.verifyMany(
         messages.map((m, i) => ({
           key: signer.publicKey,

@@ -48,7 +48,12 @@ describe('sync node', () => {
   })
 
   it('answers a retried local write (same event_id, same content) as a duplicate, refuses other content', async () => {
-    const write = { event_id: testUuid(), event_type: 'vector_update', target_id: 'retry', payload: { op: 'upsert', values: [1] } }
+    const write = {
+      event_id: testUuid(),
+      event_type: 'vector_update',
+      target_id: 'retry',
+      payload: { op: 'upsert', values: [1] },
+    }
     assert.equal((await t.node.api.push([write], origin)).accepted, 1)
     const again = await t.node.api.push([write], origin)
     assert.deepEqual([again.accepted, again.duplicates], [0, 1])

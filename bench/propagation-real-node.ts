@@ -1,0 +1,130 @@
+/**
+ * One REAL node of bench/propagation-real.ts, in its own process (forked with an IPC channel):
+ * `startNode` with LevelDB, the engine, HTTP on 127.0.0.1:0 and the libp2p mesh on
+ * /ip4/127.0.0.1/tcp/0, mDNS OFF, dialling the bootstrap addresses given in argv.
+ *
+ *   -> { ready: { peerId, addr, url } }            once serving
+ *   <- { reset: true }                             start of the measured phase: samples and CPU
+ *                                                  are counted from here
+ *   <- { report: true } -> { report: { samples, cpuMs, elu, stats } }
+ *   <- { stop: true }                              stop, remove the data directory, exit
+ *
+ * Every second it samples RSS, heap, the node's write queue (`status().ingest_queue`), the
+ * mesh's gossip ingest queue and its event count. Bounded: exits by itself after --max-ms, and
+ * when the parent goes away.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../src/config/index.ts'
+import type { GkmNetwork } from '../src/net/index.ts'
+import { startNode } from '../src/node/index.ts'
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    bootstrap: { type: 'string', multiple: true, default: [] },
+    'max-ms': { type: 'string', default: '600000' },
+  },
+})
+const wall = () => performance.timeOrigin + performance.now()
+const send = (m: unknown) => process.send?.(m)
+
+export interface RealSample {
+  at: number
+  rssMb: number
+  heapMb: number
+  /** The node's write queue: events accepted for the next group commits (status().ingest_queue). */
+  ingestQueue: number
+  /** Validated gossip events waiting for the node (the mesh's ingest queue). */
+  meshIngest: number
+  events: number
+}
+
+// The parent makes the directory (and removes it, also after a kill); alone, a temp dir.
+const dir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'gkm-bench-real-')))
+const node = await startNode(
+  loadConfig({
+    env: {},
+    flags: {
+      dataDir: dir,
+      http: '127.0.0.1:0',
+      mesh: true,
+      mdns: false,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: values.bootstrap as string[],
+    },
+  }),
+)
+const network = node.network as GkmNetwork
+
+let samples: RealSample[] = []
+let sampling = false
+const sampler = setInterval(() => {
+  if (sampling) return
+  sampling = true
+  const m = process.memoryUsage()
+  const at = wall()
+  void node.api
+    .status()
+    .then((s) => {
+      samples.push({
+        at,
+        rssMb: m.rss / 2 ** 20,
+        heapMb: m.heapUsed / 2 ** 20,
+        ingestQueue: Number(s.ingest_queue ?? 0),
+        meshIngest: network.ingestQueueLength,
+        events: s.events,
+      })
+    })
+    .finally(() => {
+      sampling = false
+    })
+}, 1000)
+
+let cpuAtStart = process.cpuUsage()
+let eluAtStart = performance.eventLoopUtilization()
+let stopping = false
+async function stop(): Promise<void> {
+  if (stopping) return
+  stopping = true
+  clearInterval(sampler)
+  clearTimeout(deadline)
+  await node.stop().catch(() => {})
+  await rm(dir, { recursive: true, force: true })
+  process.exit(0)
+}
+const deadline = setTimeout(() => void stop(), Number(values['max-ms']))
+
+process.on('message', (m: { reset?: true; report?: true; stop?: true }) => {
+  if (m.reset) {
+    samples = []
+    cpuAtStart = process.cpuUsage()
+    eluAtStart = performance.eventLoopUtilization()
+  }
+  if (m.report) {
+    const cpu = process.cpuUsage(cpuAtStart)
+    send({
+      report: {
+        samples,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        elu: performance.eventLoopUtilization(eluAtStart).utilization,
+        stats: network.stats,
+      },
+    })
+  }
+  if (m.stop) void stop()
+})
+process.on('disconnect', () => void stop())
+process.on('SIGTERM', () => void stop())
+
+send({
+  ready: {
+    peerId: node.peerId,
+    addr: node.listenAddrs.find((a) => a.startsWith('/ip4/127.0.0.1/')),
+    url: `http://${node.http.host}:${node.http.port}`,
+  },
+})
