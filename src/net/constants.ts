@@ -232,6 +232,11 @@ export const REDIAL_JITTER = 0.25
 /** How often the redialer looks for peers to dial. */
 export const REDIAL_TICK_MS = 500
 
+/** A connection that closes sooner than this counts as a failed dial for backoff: a peer whose
+ *  gater refuses us (membership lists disagree) accepts Noise and drops the connection at once,
+ *  and must not make us redial every tick. */
+export const STABLE_CONNECTION_MS = 5_000
+
 /** Dials the redialer runs at once. */
 export const REDIAL_PARALLEL_MAX = 4
 

@@ -204,6 +204,7 @@ export class GkmNetwork implements Network {
     })
 
     libp2p.addEventListener('peer:connect', (evt) => this.#onConnect(evt.detail))
+    libp2p.addEventListener('peer:disconnect', (evt) => this.#redialer?.disconnected(evt.detail.toString()))
     libp2p.addEventListener('peer:identify', (evt) => {
       const id = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))

@@ -14,6 +14,7 @@ import {
   REDIAL_JITTER,
   REDIAL_PARALLEL_MAX,
   REDIAL_TICK_MS,
+  STABLE_CONNECTION_MS,
 } from './constants.ts'
 
 /** Why we want a peer: decides whether we ever give up on it. */
@@ -25,6 +26,8 @@ interface Target {
   failures: number
   nextAtMs: number
   dialing: boolean
+  /** When the current connection opened (undefined while not connected). */
+  connectedAtMs?: number
 }
 
 export interface RedialerComponents {
@@ -67,13 +70,27 @@ export class Redialer {
     t.nextAtMs = Math.min(t.nextAtMs, this.#c.now())
   }
 
-  /** The peer connected: reset its backoff. */
+  /** The peer connected. Backoff is reset only once the connection proved stable (see
+   *  `disconnected`): a peer whose gater refuses us connects and drops at once, again and again. */
   connected(peerId: string): void {
     const t = this.#targets.get(peerId)
-    if (t !== undefined) {
+    if (t !== undefined) t.connectedAtMs = this.#c.now()
+  }
+
+  /** The peer's last connection closed. One that lasted under STABLE_CONNECTION_MS counts as a
+   *  failed dial (backoff grows); a longer one resets the backoff and redials soon. */
+  disconnected(peerId: string): void {
+    const t = this.#targets.get(peerId)
+    if (t === undefined || t.connectedAtMs === undefined) return
+    const now = this.#c.now()
+    if (now - t.connectedAtMs < STABLE_CONNECTION_MS) {
+      t.failures++
+      t.nextAtMs = now + this.backoffMs(t.failures)
+    } else {
       t.failures = 0
-      t.nextAtMs = this.#c.now()
+      t.nextAtMs = now
     }
+    t.connectedAtMs = undefined
   }
 
   has(peerId: string): boolean {
@@ -105,7 +122,9 @@ export class Redialer {
         this.#c
           .dial(peerId, t.addrs)
           .then(() => {
-            t.failures = 0
+            // Success is judged when the connection closes (`disconnected`); until then a dial
+            // that the remote drops at once must not be retried before the backoff.
+            t.nextAtMs = this.#c.now() + this.backoffMs(t.failures + 1)
           })
           .catch((err: unknown) => {
             t.failures++

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { KNOWN_PEER_DIAL_ATTEMPTS_MAX, REDIAL_BASE_MS, REDIAL_CAP_MS } from '../../../src/net/constants.ts'
+import {
+  KNOWN_PEER_DIAL_ATTEMPTS_MAX,
+  REDIAL_BASE_MS,
+  REDIAL_CAP_MS,
+  STABLE_CONNECTION_MS,
+} from '../../../src/net/constants.ts'
 import { Redialer } from '../../../src/net/redialer.ts'
 
 function harness(up: Set<string> = new Set()) {
@@ -64,5 +69,44 @@ describe('redialer', () => {
     h.r.want('known', ['/ip4/127.0.0.1/tcp/2'], 'known')
     await h.advance(0)
     assert.equal(h.dials.filter((d) => d === 'known').length, known + 1)
+  })
+
+  it('backs off from a peer that accepts the dial and drops the connection at once (its gater refuses us)', async () => {
+    const h = harness()
+    h.up.add('picky')
+    h.r.want('picky', ['/ip4/127.0.0.1/tcp/3'], 'bootstrap')
+    const gaps: number[] = []
+    let last = -1
+    for (let i = 0; i < 60; i++) {
+      const before = h.dials.length
+      await h.advance(500)
+      if (h.dials.length > before) {
+        // Connected, then refused right away.
+        h.r.connected('picky')
+        h.connected.delete('picky')
+        h.r.disconnected('picky')
+        if (last >= 0) gaps.push(h.at() - last)
+        last = h.at()
+      }
+    }
+    assert.ok(h.dials.length <= 6, `dialled ${h.dials.length} times in 30 s; backoff must apply`)
+    assert.ok(
+      gaps.every((g, i) => i === 0 || g >= gaps[i - 1]),
+      `gaps grow: ${gaps}`,
+    )
+  })
+
+  it('redials promptly after a stable connection closes', async () => {
+    const h = harness()
+    h.up.add('good')
+    h.r.want('good', [], 'bootstrap')
+    await h.advance(0)
+    h.r.connected('good')
+    await h.advance(STABLE_CONNECTION_MS + 1)
+    h.connected.delete('good')
+    h.r.disconnected('good')
+    assert.equal(h.r.failures('good'), 0)
+    await h.advance(500)
+    assert.equal(h.dials.length, 2)
   })
 })
