@@ -23,14 +23,15 @@ export const CLEAR_BATCH_SIZE = 1000
  * group commit.
  */
 export const LEVEL_OPTIONS = {
-  /** Block cache for reads. The default 8 MiB holds ~8k 1 KiB events; 32 MiB keeps the hot tail
-   *  of the log (what peers pull and reconcile) and the active target states in memory. */
-  cacheSize: 32 * 1024 * 1024,
+  /** Block cache for reads. The default 8 MiB holds ~8k 1 KiB events; 16 MiB keeps the hot tail
+   *  of the log (what peers pull) in memory while the node stays inside its 300 MB RSS budget
+   *  (the OS page cache holds the rest). */
+  cacheSize: 16 * 1024 * 1024,
   /** Memtable size. A 500-event group commit of 1 KiB events writes ~1 MB (events + 5 index entries +
    *  target states); the default 4 MiB flushes to level 0 every few batches and stalls writers
-   *  on compaction under bursts. 16 MiB absorbs a burst; the cost is up to 16 MiB of log
-   *  replay at open. */
-  writeBufferSize: 16 * 1024 * 1024,
+   *  on compaction under bursts. 8 MiB absorbs a burst of several groups; the cost is up to
+   *  8 MiB of log replay at open and two memtables in RSS. */
+  writeBufferSize: 8 * 1024 * 1024,
   /** Table files kept open. Half of the usual 1,024 soft descriptor limit, so libp2p sockets
    *  and the HTTP server keep the other half; at the default 2 MiB per table this covers ~1 GB
    *  of data before files are reopened on demand. */
