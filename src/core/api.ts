@@ -129,6 +129,11 @@ export interface SyncApi {
   state(type: EventType, target: string): Promise<StateView | undefined>
   status(): Promise<StatusInfo>
   audit(afterSeq: number, limit: number): Promise<AuditRecord[]>
-  /** Follows the change feed from `afterSeq` (replaying stored events first). Returns unsubscribe. */
-  subscribe(afterSeq: number, onChange: (change: ChangeEvent) => void): () => void
+  /** Follows the change feed from `afterSeq` (replaying stored events first). Returns
+   *  unsubscribe. `onError` is told when the replay from the store fails (the subscription ends). */
+  subscribe(
+    afterSeq: number,
+    onChange: (change: ChangeEvent) => void,
+    onError?: (err: Error) => void,
+  ): () => void
 }

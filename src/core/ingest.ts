@@ -143,11 +143,6 @@ export class Ingestor {
     return { meta: async (d) => overlay?.get(d) ?? (await this.#committedMeta(d)) }
   }
 
-  /** Observe a remote HLC without ingesting (e.g. gossip seen). */
-  observe(remote: Hlc, nowMs: number): void {
-    this.#hlc = observeHlc(this.#hlc, remote, nowMs)
-  }
-
   /**
    * Processes a group. Remote events must already be verified (signature, drift, membership,
    * payload schema, Yjs safety). Nothing is written: the caller commits `batch`.

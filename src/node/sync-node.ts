@@ -32,7 +32,7 @@ import {
   parseLocalWrite,
   type VerifyContext,
 } from '../core/event.ts'
-import { decodeSigned, digestOf, encodeSigned, isDigest, readMeta } from '../core/event-codec.ts'
+import { decodeSigned, digestOf, encodeSigned, readMeta } from '../core/event-codec.ts'
 import { formatHlc } from '../core/hlc.ts'
 import type { IngestItem, IngestOutcome, Ingestor } from '../core/ingest.ts'
 import { openConflicts } from '../core/merge.ts'
@@ -495,7 +495,11 @@ export class SyncNode implements SyncApi {
     return this.#c.store.readAudit(afterSeq, limit)
   }
 
-  subscribe(afterSeq: number, onChange: (c: ChangeEvent) => void): () => void {
+  subscribe(
+    afterSeq: number,
+    onChange: (c: ChangeEvent) => void,
+    onError?: (err: Error) => void,
+  ): () => void {
     // Replay stored events first, buffering live ones, then switch to live delivery.
     let last = afterSeq
     let live = false
@@ -522,9 +526,10 @@ export class SyncNode implements SyncApi {
       }
       for (const c of buffer.splice(0)) if (!closed) deliver(c)
       live = true
-    })().catch(() => {
+    })().catch((err: unknown) => {
       closed = true
       this.#subscribers.delete(listener)
+      onError?.(err as Error)
     })
     return () => {
       closed = true
@@ -532,5 +537,3 @@ export class SyncNode implements SyncApi {
     }
   }
 }
-
-export { isDigest }

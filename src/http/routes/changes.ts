@@ -33,7 +33,14 @@ export function registerChangesRoute(
     ctx.changeStreams.add(stream)
     stream.start()
     try {
-      const off = ctx.api.subscribe(after, (change) => stream.push(change))
+      const off = ctx.api.subscribe(
+        after,
+        (change) => stream.push(change),
+        (err) => {
+          ctx.log.error('change feed replay failed', { err })
+          stream.end('error', { error: 'internal', message: 'the change feed could not be read; reconnect' })
+        },
+      )
       // The subscription may have overflowed the stream while replaying synchronously.
       if (ended) off()
       else unsubscribe = off
