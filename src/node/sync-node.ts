@@ -84,6 +84,9 @@ export interface SyncNodeInit {
   readonly extraStatus?: () => Record<string, import('../core/types.ts').JsonValue>
 }
 
+/** Live changes held per subscriber while it catches up from the log (see subscribe). */
+const SUBSCRIBE_BUFFER_MAX = 10_000
+
 const SHORT_TYPES: Record<string, EventType> = {
   vector: 'vector_update',
   persona: 'persona_update',
@@ -504,7 +507,10 @@ export class SyncNode implements SyncApi {
     let last = afterSeq
     let live = false
     let closed = false
+    // Live events arriving while the log is replayed wait here, bounded: past the bound they are
+    // dropped and read again from the log (where they already are) before going live.
     const buffer: ChangeEvent[] = []
+    let overflowed = false
     const deliver = (c: ChangeEvent) => {
       if (c.seq <= last) return
       last = c.seq
@@ -513,7 +519,8 @@ export class SyncNode implements SyncApi {
     const listener = (c: ChangeEvent) => {
       if (closed) return
       if (live) deliver(c)
-      else buffer.push(c)
+      else if (buffer.length < SUBSCRIBE_BUFFER_MAX) buffer.push(c)
+      else overflowed = true
     }
     this.#subscribers.add(listener)
     void (async () => {
@@ -522,7 +529,11 @@ export class SyncNode implements SyncApi {
         if (closed) return
         const rows = await this.#c.store.readLog(last, 500)
         for (const r of rows) if (!closed) deliver({ seq: r.seq, event: r.event, origin: replayOrigin })
-        if (rows.length < 500) break
+        if (rows.length < 500) {
+          if (!overflowed) break
+          overflowed = false
+          buffer.length = 0
+        }
       }
       for (const c of buffer.splice(0)) if (!closed) deliver(c)
       live = true
