@@ -5,7 +5,7 @@
  * ```ts
  * import { loadConfig } from '../config/index.ts'
  * import { startNode } from './index.ts'
- * const node = await startNode(loadConfig({ flags: { dataDir: './.gkm', mesh: { enabled: false } } }))
+ * const node = await startNode(loadConfig({ flags: { dataDir: './.gkm', mesh: false } }))
  * await node.api.push([{ event_type: 'persona_update', target_id: 'p1', payload: { op: 'set', fields: { name: 'Ada' } } }], { kind: 'local', id: 'example' })
  * await node.stop()
  * ```
