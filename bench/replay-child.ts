@@ -1,4 +1,5 @@
 /** Child of bench/replay.ts: start a node on DIR (forcing a rebuild), report time and RSS. */
+import { readFileSync } from 'node:fs'
 import { loadConfig } from '../src/config/index.ts'
 import { startNode } from '../src/node/index.ts'
 
@@ -12,6 +13,18 @@ const startMs = performance.now() - t0
 global.gc?.()
 const status = await node.api.status()
 const rssMb = process.memoryUsage().rss / 2 ** 20
+// RSS splits into anonymous memory (heap, native) and file pages (code, LevelDB's mmap'd table
+// files: clean page cache the OS can drop), reported apart.
+const statusKb = (name: string) =>
+  Number(
+    /(\d+) kB/.exec(
+      readFileSync('/proc/self/status', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(name)) ?? '',
+    )?.[1] ?? Number.NaN,
+  )
+const rssAnonMb = statusKb('RssAnon') / 1024
+const rssFileMb = statusKb('RssFile') / 1024
 await node.stop()
 console.log(
   JSON.stringify({
@@ -20,6 +33,8 @@ console.log(
     ms: node.replay.ms,
     startMs,
     rssMb,
+    rssAnonMb,
+    rssFileMb,
     stateHash: status.state_hash,
   }),
 )

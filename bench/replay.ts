@@ -66,6 +66,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
     console.log(`wrote ${fmt(EVENTS)} signed events to the log in ${fillS.toFixed(1)} s`)
     const seconds: number[] = []
     const rss: number[] = []
+    const anon: number[] = []
     for (let run = 0; run < RUNS; run++) {
       const out = execFileSync(
         process.execPath,
@@ -77,13 +78,16 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
         events: number
         ms: number
         rssMb: number
+        rssAnonMb: number
+        rssFileMb: number
         startMs: number
       }
       if (!r.rebuilt || r.events !== EVENTS) throw new Error(`replay did not rebuild all events: ${out}`)
       seconds.push(r.ms / 1000)
       rss.push(r.rssMb)
+      anon.push(r.rssAnonMb)
       console.log(
-        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, RSS ${r.rssMb.toFixed(0)} MB`,
+        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, RSS ${r.rssMb.toFixed(0)} MB (anonymous ${r.rssAnonMb.toFixed(0)}, file pages ${r.rssFileMb.toFixed(0)})`,
       )
     }
     const out = {
