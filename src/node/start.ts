@@ -16,6 +16,7 @@ import { createHttpApi } from '../http/server.ts'
 import {
   createNetwork,
   type Network,
+  PeerFileFormatError,
   parseBootstrapFile,
   parseMembersFile,
   parseSwarmKey,
@@ -67,9 +68,21 @@ async function resolveBootstrap(entries: readonly string[]): Promise<string[]> {
   return out
 }
 
-/** Reads a members file: one hex key or peer id per line (`#` comments), see bootstrap/README.md. */
+/** Reads a members file: a JSON array of keys, or one hex key or peer id per line (`#`
+ *  comments), as docs/CONFIG.md and bootstrap/README.md say. */
 export async function readMembersFile(path: string): Promise<string[]> {
-  return parseMembersFile(await readFile(path, 'utf8'))
+  const text = await readFile(path, 'utf8')
+  if (!text.trimStart().startsWith('[')) return parseMembersFile(text)
+  let list: unknown
+  try {
+    list = JSON.parse(text)
+  } catch (err) {
+    throw new PeerFileFormatError(`${path}: not valid JSON (${(err as Error).message})`, { cause: err })
+  }
+  if (!Array.isArray(list) || !list.every((k) => typeof k === 'string')) {
+    throw new PeerFileFormatError(`${path}: a JSON members file must be an array of key strings`)
+  }
+  return parseMembersFile(list.join('\n'))
 }
 
 export async function startNode(config: GkmConfig, opts: StartOptions = {}): Promise<RunningNode> {

@@ -385,7 +385,7 @@ export class SyncNode implements SyncApi {
     const rows: Array<{ key: string; digest: string; event: StoredEvent }> = []
     for (const t of types) {
       for (const ev of await this.#c.store.readByTime(t, sinceMs, limit + 1, after)) {
-        rows.push({ key: readMeta(ev.signed).hlcKey, digest: digestOf(ev.signed), event: ev })
+        rows.push({ key: readMeta(ev.signed).hlcKey, digest: ev.digest ?? digestOf(ev.signed), event: ev })
       }
     }
     rows.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.digest < b.digest ? -1 : 1))
