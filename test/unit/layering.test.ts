@@ -14,7 +14,7 @@ const SRC = resolve(import.meta.dirname, '../../src')
 const RULES: Record<string, { folders: string[]; packages: RegExp }> = {
   core: { folders: ['core', 'wire', 'util'], packages: /^(yjs|canonicalize)$/ },
   wire: { folders: ['wire', 'util'], packages: /^(protons-runtime|uint8arraylist|uint8arrays)$/ },
-  util: { folders: ['util'], packages: /^node:/ },
+  util: { folders: ['util'], packages: /^(node:|lru-cache$)/ },
   store: {
     folders: ['store', 'core', 'wire', 'util'],
     packages: /^(node:|level$|classic-level$|memory-level$|abstract-level$)/,
