@@ -11,6 +11,7 @@
 import { eventFromTrustedBytes } from '../core/event.ts'
 import type { IngestItem, Ingestor } from '../core/ingest.ts'
 import type { Store } from '../core/ports.ts'
+import { targetKey } from '../core/target-state.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 
 /** Events per rebuild batch: large batches amortise the fsync; small enough to bound memory. */
@@ -36,7 +37,13 @@ export async function needsRebuild(store: Store): Promise<boolean> {
 export async function rebuildState(
   store: Store,
   ingestor: Ingestor,
-  opts: { members?: ReadonlySet<string>; now: () => number; force?: boolean },
+  opts: {
+    members?: ReadonlySet<string>
+    now: () => number
+    force?: boolean
+    /** Events per page (REPLAY_BATCH_EVENTS); tests use small pages to cross page borders. */
+    pageEvents?: number
+  },
 ): Promise<ReplayReport> {
   const t0 = opts.now()
   if (!opts.force && !(await needsRebuild(store))) return { rebuilt: false, events: 0, skipped: 0, ms: 0 }
@@ -45,14 +52,23 @@ export async function rebuildState(
   // Target order, not arrival order: state is a function of the event set, so the order is
   // free, and grouping a target's events writes and hashes its state once per page instead of
   // once per event.
-  let after: string | undefined
+  //
+  // Three stages overlap: the next page is read while this one is merged, and this page's
+  // batch is written while the next is merged. Caches are promoted before the write lands: a
+  // failed write fails the whole rebuild (the stateHash marker is never written, so the next
+  // start rebuilds again). A page that continues the previous page's last target waits for
+  // that write, because conflict records of the target are read back from the store.
   let events = 0
   let skipped = 0
+  let writing: Promise<unknown> = Promise.resolve()
+  let lastTarget: string | undefined
+  const pageEvents = opts.pageEvents ?? REPLAY_BATCH_EVENTS
+  let reading = store.readByTargetOrder(undefined, pageEvents)
   for (;;) {
-    const page = await store.readByTargetOrder(after, REPLAY_BATCH_EVENTS)
+    const page = await reading
     if (page.events.length === 0) break
-    after = page.next
-    const items: IngestItem[] = []
+    if (page.next !== undefined) reading = store.readByTargetOrder(page.next, pageEvents)
+    const items: Array<IngestItem & { kind: 'signed' }> = []
     for (const ev of page.events) {
       const e = eventFromTrustedBytes(ev.signed, ev.signature, ev.digest)
       if (opts.members !== undefined && !opts.members.has(e.author)) {
@@ -61,18 +77,21 @@ export async function rebuildState(
       }
       items.push({ kind: 'signed', event: e })
     }
+    const first = items[0]?.event
+    if (first !== undefined && targetKey(first.type, first.targetId) === lastTarget) await writing
+    const last = items.at(-1)?.event
+    if (last !== undefined) lastTarget = targetKey(last.type, last.targetId)
     const { batch, outcomes } = await ingestor.ingest(items, opts.now(), [], 'replay')
     for (const o of outcomes) if (o.status === 'rejected') skipped++
     events += items.length
     const { stateHash: _omit, ...meta } = batch.meta
-    try {
-      await store.commit({ ...batch, meta })
-    } catch (err) {
-      ingestor.discard()
-      throw err
-    }
     ingestor.committed()
+    // One write in flight: bounds memory to two pages' states.
+    await writing
+    writing = store.commit({ ...batch, meta })
+    if (page.next === undefined) break
   }
+  await writing
   const ms = opts.now() - t0
   await store.commit({
     events: [],
