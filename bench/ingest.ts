@@ -16,6 +16,8 @@ import { fmt, summarize } from './stats.ts'
 const BATCH = 500
 const BATCHES_PER_RUN = Number(process.env.BENCH_BATCHES ?? 40)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+/** Requests in flight from the load client. */
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4)
 const CLIENT = new URL('./push-client.ts', import.meta.url).pathname
 
 function client(
@@ -26,7 +28,7 @@ function client(
   return new Promise((resolve, reject) => {
     const c = spawn(
       process.execPath,
-      [CLIENT, url, mode, String(BATCHES_PER_RUN), String(BATCH), '4', String(offset)],
+      [CLIENT, url, mode, String(BATCHES_PER_RUN), String(BATCH), String(CONCURRENCY), String(offset)],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
     let out = ''

@@ -69,6 +69,20 @@ export const TARGET_CACHE_MAX = 5_000
 /** Cached event metas (HLC key + parents, ~250 B): the recent DAG that ancestry walks visit. */
 export const META_CACHE_MAX = 50_000
 
+/** Groups ingested ahead of their durable write, at most: the write pipeline keeps one group
+ *  being written and one being merged. */
+export const INGEST_LAYERS_MAX = 4
+
+/** What one ingested, not yet committed group changed. */
+interface Layer {
+  readonly targets: Map<string, TargetState>
+  readonly metas: Map<Digest, EventMeta>
+  readonly owners: Map<string, Digest>
+  readonly events: Map<Digest, SignedEvent>
+  readonly conflicts: Map<ConflictId, ConflictRecord>
+  readonly stateHash: string
+}
+
 /** Runs a batched read in slices the store accepts. */
 async function chunked<T, R>(
   list: readonly T[],
@@ -94,9 +108,14 @@ export class Ingestor {
   readonly #metas: LruMap<Digest, EventMeta>
   readonly #author: AuthorKey
   #hlc: Hlc
+  /** State hash of the committed state. */
   #stateHash: string
-  // Uncommitted results of the last group, promoted by committed().
-  #pending?: { targets: Map<string, TargetState>; metas: Map<Digest, EventMeta>; stateHash: string }
+  /** Results of groups ingested but not yet durably written, oldest first. A group may be
+   *  ingested while the one before it is being written (the node's write pipeline); it then
+   *  builds on these layers. committed() promotes the oldest; discard() drops them all. */
+  #layers: Layer[] = []
+  /** Bumped by every committed(): a store read that straddles one must not fill the cache. */
+  #generation = 0
 
   constructor(components: IngestComponents, init: IngestInit) {
     this.#store = components.store
@@ -113,8 +132,14 @@ export class Ingestor {
     return this.#hlc
   }
 
+  /** State hash of the committed state (what the store holds). */
   get stateHash(): string {
     return this.#stateHash
+  }
+
+  /** Groups ingested and not yet committed or discarded. */
+  get uncommittedGroups(): number {
+    return this.#layers.length
   }
 
   /** Current committed state of a target (through the cache). */
@@ -122,13 +147,31 @@ export class Ingestor {
     const key = targetKey(type, target)
     const cached = this.#targets.get(key)
     if (cached !== undefined) return cached
+    const generation = this.#generation
     const s = await this.#store.getTarget(type, target)
-    if (s !== undefined) this.#targets.set(key, s)
+    // A commit that landed meanwhile may have replaced what was read: do not cache it then.
+    if (s !== undefined && generation === this.#generation) this.#targets.set(key, s)
     return s
   }
 
+  /** Newest value of `pick` over the uncommitted layers. */
+  #fromLayers<T>(pick: (l: Layer) => T | undefined): T | undefined {
+    for (let i = this.#layers.length - 1; i >= 0; i--) {
+      const v = pick(this.#layers[i])
+      if (v !== undefined) return v
+    }
+    return undefined
+  }
+
+  /** State a new group builds on: the newest uncommitted layer's, else the committed one. */
+  async #current(type: EventType, target: string): Promise<TargetState | undefined> {
+    const key = targetKey(type, target)
+    const layered = this.#fromLayers((l) => l.targets.get(key))
+    return layered ?? (await this.target(type, target))
+  }
+
   async #committedMeta(d: Digest): Promise<EventMeta | undefined> {
-    const cached = this.#metas.get(d)
+    const cached = this.#fromLayers((l) => l.metas.get(d)) ?? this.#metas.get(d)
     if (cached !== undefined) return cached
     const ev = await this.#store.getEvent(d)
     if (ev === undefined) return undefined
@@ -138,7 +181,7 @@ export class Ingestor {
     return meta
   }
 
-  /** Ancestry over committed events plus the given overlay. */
+  /** Ancestry over committed and uncommitted events plus the given overlay. */
   ancestry(overlay?: Map<Digest, EventMeta>): AncestryPort {
     return { meta: async (d) => overlay?.get(d) ?? (await this.#committedMeta(d)) }
   }
@@ -154,8 +197,10 @@ export class Ingestor {
     mode: 'live' | 'replay' = 'live',
   ): Promise<GroupResult> {
     const replay = mode === 'replay'
-    if (this.#pending !== undefined)
-      throw new Error('Ingestor: previous group neither committed nor discarded')
+    if (this.#layers.length >= INGEST_LAYERS_MAX)
+      throw new Error(
+        `Ingestor: ${this.#layers.length} groups wait for their write (max ${INGEST_LAYERS_MAX})`,
+      )
     const targets = new Map<string, TargetState>()
     const metas = new Map<Digest, EventMeta>()
     const owners = new Map<string, Digest>()
@@ -173,14 +218,14 @@ export class Ingestor {
     const present = new Set<Digest>()
     const has = signedDigests.length > 0 ? await this.#store.hasEvents(signedDigests) : []
     signedDigests.forEach((d, i) => {
-      if (has[i]) present.add(d)
+      if (has[i] || this.#fromLayers((l) => l.events.get(d)) !== undefined) present.add(d)
     })
 
     const { loaded, ownersLoaded } = await this.#prefetch(items, replay)
     const stateOf = async (type: EventType, target: string): Promise<TargetState | undefined> => {
       const key = targetKey(type, target)
       if (targets.has(key)) return targets.get(key)
-      const s = loaded.has(key) ? loaded.get(key) : await this.target(type, target)
+      const s = loaded.has(key) ? loaded.get(key) : await this.#current(type, target)
       prevStates.set(key, s)
       return s
     }
@@ -188,11 +233,12 @@ export class Ingestor {
       const k = `${author}/${eventId}`
       return (
         owners.get(k) ??
+        this.#fromLayers((l) => l.owners.get(k)) ??
         (ownersLoaded.has(k) ? ownersLoaded.get(k) : await this.#store.getEventIdOwner(author, eventId))
       )
     }
     const eventOf = async (d: Digest): Promise<SignedEvent | undefined> => {
-      const e = events.get(d)
+      const e = events.get(d) ?? this.#fromLayers((l) => l.events.get(d))
       if (e !== undefined) return e
       const stored = await this.#store.getEvent(d)
       if (stored === undefined) return undefined
@@ -316,14 +362,14 @@ export class Ingestor {
       })
     }
 
-    let stateHash = this.#stateHash
+    let stateHash = this.#layers.at(-1)?.stateHash ?? this.#stateHash
     for (const [key, s] of targets) {
       const before = prevStates.get(key)
       const oldHash = before === undefined ? undefined : (before.hash ?? targetHash(before))
       s.hash = targetHash(s)
       stateHash = addHash(stateHash, s.hash, oldHash)
     }
-    this.#pending = { targets, metas, stateHash }
+    this.#layers.push({ targets, metas, owners, events, conflicts, stateHash })
     const batch: CommitBatch = {
       events: replay ? [] : accepted.map((e): StoredEvent => ({ signed: e.signed, signature: e.signature })),
       targets: [...targets.values()],
@@ -364,7 +410,8 @@ export class Ingestor {
       const type = it.kind === 'signed' ? it.event.type : it.type
       const target = it.kind === 'signed' ? it.event.targetId : it.targetId
       const key = targetKey(type, target)
-      if (this.#targets.get(key) === undefined) refs.set(key, { type, target })
+      if (this.#fromLayers((l) => l.targets.get(key)) === undefined && this.#targets.get(key) === undefined)
+        refs.set(key, { type, target })
       if (!replay) {
         const p =
           it.kind === 'signed'
@@ -387,6 +434,7 @@ export class Ingestor {
         (part) => this.#store.getEventIdOwners(part),
       ),
     ])
+    // Keys in no uncommitted layer: no pending write can change them, so caching is safe.
     refList.forEach(([k], i) => {
       loaded.set(k, states[i])
       if (states[i] !== undefined) this.#targets.set(k, states[i]!)
@@ -400,11 +448,14 @@ export class Ingestor {
     for (const st of loaded.values()) if (st !== undefined) for (const h of st.heads) want.add(h)
     for (const it of items) {
       if (it.kind !== 'local') continue
-      const st = this.#targets.get(targetKey(it.type, it.targetId))
+      const key = targetKey(it.type, it.targetId)
+      const st = this.#fromLayers((l) => l.targets.get(key)) ?? this.#targets.get(key)
       if (st !== undefined) for (const h of st.heads) want.add(h)
     }
     for (const it of items) if (it.kind === 'signed') want.delete(it.event.digest) // in the group itself
-    const missing = [...want].filter((d) => this.#metas.get(d) === undefined)
+    const missing = [...want].filter(
+      (d) => this.#metas.get(d) === undefined && this.#fromLayers((l) => l.metas.get(d)) === undefined,
+    )
     const events = await chunked(missing, (part) => this.#store.getEvents(part))
     missing.forEach((d, i) => {
       const ev = events[i]
@@ -444,7 +495,8 @@ export class Ingestor {
     eventOf: (d: Digest) => Promise<SignedEvent | undefined>,
     nowMs: number,
   ): Promise<void> {
-    const load = async (id: ConflictId) => conflicts.get(id) ?? (await this.#store.getConflict(id))
+    const load = async (id: ConflictId) =>
+      conflicts.get(id) ?? this.#fromLayers((l) => l.conflicts.get(id)) ?? (await this.#store.getConflict(id))
     for (const oc of opened) {
       const sides: ConflictSide[] = []
       for (const entry of oc.sides) {
@@ -496,24 +548,27 @@ export class Ingestor {
     }
   }
 
-  /** The last group's batch is durably written: make its results the committed state. */
+  /** The oldest uncommitted group's batch is durably written: its results become the
+   *  committed state. Groups must be written in the order they were ingested. */
   committed(): void {
-    const p = this.#pending
+    const p = this.#layers.shift()
     if (p === undefined) return
+    this.#generation++
     for (const [k, s] of p.targets) this.#targets.set(k, s)
     for (const [d, m] of p.metas) this.#metas.set(d, m)
     this.#stateHash = p.stateHash
-    this.#pending = undefined
   }
 
-  /** The last group's batch was not written: forget it (committed caches were never touched). */
+  /** The oldest uncommitted group's batch was not written: forget it and every group ingested
+   *  after it (they built on it). Committed caches were never touched. */
   discard(): void {
-    this.#pending = undefined
+    this.#layers = []
   }
 
   /** Rebuild support: forget every cached target (after clearMaterialized). */
   resetCaches(stateHash: string): void {
     this.#targets.clear()
+    this.#layers = []
     this.#stateHash = stateHash
   }
 }

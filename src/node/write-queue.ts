@@ -1,6 +1,7 @@
 /**
- * Group commit: requests wait while the previous group is being written, then everything that
- * queued up meanwhile is ingested and written in ONE durable batch. A request is answered only
+ * Group commit: requests wait while the previous group is being merged, then everything that
+ * queued up meanwhile is ingested and written in ONE durable batch; the next group is merged
+ * while that batch is being written (PIPELINE_DEPTH). A request is answered only
  * after its batch is on disk, so an acknowledgement means durable; durability costs one fsync per
  * group instead of one per event (LevelDB here: ~2,400 synced puts/s vs ~28,000 records/s in
  * synced batches).
@@ -32,6 +33,21 @@ export interface WriteQueueInit {
   readonly now: () => number
   /** Called after each durable group, in seq order. */
   readonly onCommitted: (events: readonly CommittedEvent[]) => void
+}
+
+/** Groups merged and not yet answered: one being written, one being merged behind it. */
+export const PIPELINE_DEPTH = 2
+
+/** A merged group whose batch is on its way to the store. */
+interface InFlight {
+  readonly group: Waiting[]
+  readonly events: number
+  readonly accepted: readonly SignedEvent[]
+  readonly perRequest: IngestOutcome[][]
+  readonly written: Promise<{ seqs: readonly number[] }>
+  done: boolean
+  seqs?: readonly number[]
+  error?: Error
 }
 
 interface Waiting {
@@ -72,41 +88,81 @@ export class WriteQueue {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ request, resolve, reject })
       this.#queuedEvents += request.items.length
+      this.#arrived?.()
       this.#running ??= this.#drain()
     })
   }
 
+  /** Wakes the drain loop when a request arrives while it waits for a write. */
+  #arrived?: () => void
+
   async #drain(): Promise<void> {
+    // Pipelined: while one group's batch is being written (fsync), the next group is merged.
+    // Writes are chained, so group k+1 reaches the store only after group k is durable; if a
+    // write fails, every group merged on top of it fails with it (nothing of them was written).
+    const inflight: InFlight[] = []
+    let tail: Promise<unknown> = Promise.resolve()
     try {
-      while (this.#waiting.length > 0) {
-        const group: Waiting[] = []
-        let n = 0
-        while (
-          this.#waiting.length > 0 &&
-          (group.length === 0 || n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax)
-        ) {
-          const w = this.#waiting.shift()!
-          n += w.request.items.length
-          group.push(w)
+      while (this.#waiting.length > 0 || inflight.length > 0) {
+        if (this.#waiting.length > 0 && inflight.length < PIPELINE_DEPTH) {
+          const group = this.#takeGroup()
+          const f = await this.#ingestGroup(group, tail)
+          if (f !== undefined) {
+            inflight.push(f)
+            tail = f.written
+          }
+          continue
         }
-        await this.#runGroup(group)
-        this.#queuedEvents -= n
+        const oldest = inflight[0]
+        if (!oldest.done && this.#waiting.length === 0 && inflight.length < PIPELINE_DEPTH) {
+          // Wait for the write or for a new request, whichever comes first.
+          await new Promise<void>((resolve) => {
+            this.#arrived = resolve
+            oldest.written.then(
+              () => resolve(),
+              () => resolve(),
+            )
+          })
+          this.#arrived = undefined
+          continue
+        }
+        inflight.shift()
+        if (!(await this.#finish(oldest))) {
+          for (const f of inflight.splice(0)) this.#fail(f, oldest.error!)
+          tail = Promise.resolve()
+        }
       }
     } finally {
       this.#running = undefined
     }
   }
 
-  async #runGroup(group: Waiting[]): Promise<void> {
+  #takeGroup(): Waiting[] {
+    const group: Waiting[] = []
+    let n = 0
+    while (
+      this.#waiting.length > 0 &&
+      (group.length === 0 || n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax)
+    ) {
+      const w = this.#waiting.shift()!
+      n += w.request.items.length
+      group.push(w)
+    }
+    return group
+  }
+
+  /** Merges a group and hands its batch to the store after `after` (the previous write). */
+  async #ingestGroup(group: Waiting[], after: Promise<unknown>): Promise<InFlight | undefined> {
     const items = group.flatMap((w) => w.request.items)
     const nowMs = this.#init.now()
     let result: Awaited<ReturnType<Ingestor['ingest']>>
     try {
       result = await this.#ingestor.ingest(items, nowMs)
     } catch (err) {
-      this.#ingestor.discard()
+      // Nothing of this group was kept by the engine (a group becomes a layer only on success).
+      this.#queuedEvents -= items.length
       for (const w of group) w.reject(err as Error)
-      return
+      return undefined
     }
     const perRequest: IngestOutcome[][] = []
     let at = 0
@@ -119,31 +175,60 @@ export class WriteQueue {
       const a = w.request.audit?.(perRequest[i])
       if (a !== undefined) audit.push(a)
     })
-    let seqs: readonly number[]
-    try {
-      ;({ seqs } = await this.#store.commit({ ...result.batch, audit }))
-    } catch (err) {
+    const batch = { ...result.batch, audit }
+    const f: InFlight = {
+      group,
+      events: items.length,
+      accepted: result.accepted,
+      perRequest,
+      written: after.then(() => this.#store.commit(batch)),
+      done: false,
+    }
+    f.written.then(
+      (r) => {
+        f.done = true
+        f.seqs = r.seqs
+      },
+      (err: Error) => {
+        f.done = true
+        f.error = new StorageWriteError(
+          `durable write failed; nothing of this batch was acknowledged: ${err.message}`,
+          { cause: err },
+        )
+      },
+    )
+    return f
+  }
+
+  /** Waits for a group's write; answers its requests. False when the write failed. */
+  async #finish(f: InFlight): Promise<boolean> {
+    await f.written.catch(() => {})
+    if (f.error !== undefined) {
       this.#ingestor.discard()
-      const e = new StorageWriteError(
-        `durable write failed; nothing of this batch was acknowledged: ${(err as Error).message}`,
-        { cause: err },
-      )
-      for (const w of group) w.reject(e)
-      return
+      this.#fail(f, f.error)
+      return false
     }
     this.#ingestor.committed()
+    this.#queuedEvents -= f.events
     this.groups++
     const committed: CommittedEvent[] = []
-    const byDigest = new Map(result.accepted.map((e, i) => [e.digest, seqs[i]]))
-    group.forEach((w, i) => {
-      for (const o of perRequest[i]) {
+    const seqs = f.seqs!
+    const byDigest = new Map(f.accepted.map((e, i) => [e.digest, seqs[i]]))
+    f.group.forEach((w, i) => {
+      for (const o of f.perRequest[i]) {
         if (o.status === 'accepted')
           committed.push({ seq: byDigest.get(o.event.digest)!, event: o.event, request: w.request })
       }
     })
     committed.sort((a, b) => a.seq - b.seq)
-    for (let i = 0; i < group.length; i++) group[i].resolve(perRequest[i])
+    for (let i = 0; i < f.group.length; i++) f.group[i].resolve(f.perRequest[i])
     this.#init.onCommitted(committed)
+    return true
+  }
+
+  #fail(f: InFlight, err: Error): void {
+    this.#queuedEvents -= f.events
+    for (const w of f.group) w.reject(err)
   }
 
   /** Refuses new requests and waits for the queued ones to finish. */

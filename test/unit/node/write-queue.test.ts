@@ -1,0 +1,127 @@
+/**
+ * The write pipeline: the next group is merged while the previous one is being written. Every
+ * acknowledged request is durable and in order; a failed write fails its group and every group
+ * merged on top of it, and the node goes on from the state that is on disk.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
+import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
+import type { CommitBatch, Store } from '../../../src/core/ports.ts'
+import { EMPTY_STATE_HASH } from '../../../src/core/view.ts'
+import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
+import { StorageWriteError } from '../../../src/node/errors.ts'
+import { type CommittedEvent, WriteQueue } from '../../../src/node/write-queue.ts'
+import { createMemoryStore } from '../../../src/store/index.ts'
+import { testSigner, testUuid } from '../../helpers/events.ts'
+
+const NOW = 1_764_000_000_000
+
+/** A store whose writes take `ms` and whose n-th write (1-based) fails, when asked. */
+function slowStore(store: Store, ms: number, failAt?: Set<number>, seen?: () => void): Store {
+  let writes = 0
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'commit')
+        return async (batch: CommitBatch) => {
+          const n = ++writes
+          await delay(ms)
+          seen?.()
+          if (failAt?.has(n)) throw new Error(`disk full (write ${n})`)
+          return target.commit(batch)
+        }
+      const v = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
+}
+
+function local(i: number, target = `p${i % 3}`): IngestItem {
+  return {
+    kind: 'local',
+    eventId: testUuid(),
+    type: 'persona_update',
+    targetId: target,
+    payload: { op: 'set', fields: { n: i } },
+  }
+}
+
+async function setup(ms: number, failAt?: Set<number>) {
+  const base = createMemoryStore()
+  await base.open()
+  const peak = { layers: 0 }
+  // Groups merged ahead of their write, seen when a write lands: 2 means the pipeline overlapped.
+  const store = slowStore(base, ms, failAt, () => {
+    peak.layers = Math.max(peak.layers, ingestor.uncommittedGroups)
+  })
+  const ingestor: Ingestor = new Ingestor(
+    { store, signer: testSigner(31), crdt: trustedYjsMerger },
+    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH },
+  )
+  const committed: CommittedEvent[] = []
+  const queue = new WriteQueue(ingestor, store, {
+    groupEventsMax: 4,
+    queueEventsMax: 1000,
+    now: () => NOW,
+    onCommitted: (events) => committed.push(...events),
+  })
+  return { base, ingestor, queue, committed, peak }
+}
+
+const origin = { kind: 'http' as const, id: 'test' }
+
+describe('WriteQueue pipeline', () => {
+  it('answers every request after its write, in order, with the state the log implies', async () => {
+    const { base, ingestor, queue, committed, peak } = await setup(3)
+    // 30 requests of 2 events, groups of at most 4: many groups, each merged while the previous
+    // one is being written.
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, r) => queue.submit({ items: [local(2 * r), local(2 * r + 1)], origin })),
+    )
+    assert.ok(results.every((o) => o.every((x) => x.status === 'accepted')))
+    assert.ok(queue.groups >= 15, `groups: ${queue.groups}`)
+    assert.equal(peak.layers, 2, 'a group was merged while the one before it was being written')
+    assert.equal(ingestor.uncommittedGroups, 0)
+    assert.deepEqual(
+      committed.map((c) => c.seq),
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    )
+    // What is on disk is what the engine thinks is committed.
+    assert.equal(await base.getMeta('stateHash'), ingestor.stateHash)
+    const p0 = await base.getTarget('persona_update', 'p0')
+    assert.equal(p0?.heads.length, 1)
+    assert.equal((await base.counts()).events, 60)
+    await queue.stop()
+  })
+
+  it('fails a group whose write fails and every group merged on top of it, then goes on', async () => {
+    const { base, ingestor, queue } = await setup(5, new Set([2]))
+    const submit = (r: number) =>
+      queue.submit({ items: [local(r, 'same'), local(r + 100, 'same')], origin }).then(
+        (o) => ({ ok: true as const, o }),
+        (err: Error) => ({ ok: false as const, err }),
+      )
+    const first = await Promise.all([submit(0), submit(1), submit(2), submit(3), submit(4), submit(5)])
+    const failed = first.filter((r) => !r.ok)
+    assert.ok(failed.length >= 2, 'the failed group and the one merged on it')
+    for (const f of failed) assert.ok(!f.ok && f.err instanceof StorageWriteError, String(!f.ok && f.err))
+    assert.ok(first.some((r) => r.ok))
+    assert.equal(ingestor.uncommittedGroups, 0)
+    // Acknowledged events are stored, refused ones are not, and new writes build on the disk state.
+    const acked = first.flatMap((r) => (r.ok ? r.o : []))
+    for (const o of acked) assert.equal(o.status, 'accepted')
+    assert.equal((await base.counts()).events, acked.length)
+    const after = await submit(50)
+    assert.ok(after.ok)
+    assert.equal((await base.counts()).events, acked.length + 2)
+    assert.equal(await base.getMeta('stateHash'), ingestor.stateHash)
+    const state = await base.getTarget('persona_update', 'same')
+    assert.equal(state?.heads.length, 1, 'no dangling branch from a refused group')
+    const stored = await Promise.all(state!.heads.map((h) => base.getEvent(h)))
+    assert.ok(
+      stored.every((e) => e !== undefined),
+      'heads name stored events only',
+    )
+    await queue.stop()
+  })
+})
