@@ -170,7 +170,7 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   if (o + targetLen + 1 > bytes.byteLength) fail('truncated target')
   const targetBytes = bytes.subarray(o, o + targetLen)
   const targetId = fromUtf8(targetBytes)
-  if (!Buffer.from(targetId, 'utf8').equals(targetBytes)) fail('target is not valid UTF-8')
+  if (!trusted && !Buffer.from(targetId, 'utf8').equals(targetBytes)) fail('target is not valid UTF-8')
   o += targetLen
   const parentCount = bytes[o++]
   if (parentCount > PARENTS_MAX) fail(`${parentCount} parents (max ${PARENTS_MAX})`)

@@ -243,8 +243,7 @@ export function eventFromTrustedBytes(
 ): SignedEvent {
   const f = decodeSigned(signed, true)
   return {
-    ...f,
-    parents: [...f.parents],
+    ...f, // decodeSigned built every field (parents included) fresh for this call
     signed,
     signature,
     digest: (digest as Digest | undefined) ?? digestOf(signed),

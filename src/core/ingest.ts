@@ -332,15 +332,16 @@ export class Ingestor {
         owners.set(`${e.author}/${e.eventId}`, e.digest)
         accepted.push(e)
         outcomes.push({ status: 'accepted', event: e })
-        await this.#recordConflicts(
-          result.state,
-          result.opened,
-          result.closed,
-          result.resolves,
-          conflicts,
-          eventOf,
-          nowMs,
-        )
+        if (result.opened.length > 0 || result.closed.length > 0 || result.resolves !== undefined)
+          await this.#recordConflicts(
+            result.state,
+            result.opened,
+            result.closed,
+            result.resolves,
+            conflicts,
+            eventOf,
+            nowMs,
+          )
       } catch (err) {
         if (!isEventRejectedError(err)) throw err
         const eventId = item.kind === 'signed' ? item.event.eventId : item.eventId
