@@ -17,7 +17,7 @@
  */
 import canonicalize from 'canonicalize'
 import { fromUtf8, toHex, utf8 } from '../util/bytes.ts'
-import { sha256 } from '../util/crypto.ts'
+import { sha256Hex } from '../util/crypto.ts'
 import {
   HLC_COUNTER_MAX,
   HLC_WALL_MS_MAX,
@@ -209,7 +209,7 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
 }
 
 export function digestOf(signed: Uint8Array): Digest {
-  return toHex(sha256(signed)) as Digest
+  return sha256Hex(signed) as Digest
 }
 
 /** Reads only the HLC key and parents from signed bytes (hot path of ancestry walks). */

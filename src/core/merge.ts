@@ -15,8 +15,7 @@
  *   is recorded.
  * - Yjs updates merge into the target's Yjs document (commutative by construction).
  */
-import { toHex, utf8 } from '../util/bytes.ts'
-import { sha256 } from '../util/crypto.ts'
+import { sha256Hex } from '../util/crypto.ts'
 import { ANCESTRY_VISIT_MAX } from './constants.ts'
 import { canonicalJson } from './event-codec.ts'
 import { hlcKey } from './hlc.ts'
@@ -72,7 +71,7 @@ export function stampOf(e: SignedEvent): string {
 export function valueHash(w: CellWrite): string {
   if (w.del) return 'd'
   const text = canonicalJson(w.value)
-  return text.length <= 24 ? `=${text}` : toHex(sha256(utf8(text))).slice(0, 16)
+  return text.length <= 24 ? `=${text}` : sha256Hex(text).slice(0, 16)
 }
 
 export function conflictIdOf(
@@ -82,7 +81,7 @@ export function conflictIdOf(
   digests: readonly string[],
 ): ConflictId {
   const text = canonicalJson(['gkm-conflict-v1', type, target, cell, [...digests].sort()])
-  return toHex(sha256(utf8(text))) as ConflictId
+  return sha256Hex(text) as ConflictId
 }
 
 function openConflictOf(s: TargetState, cell: string, c: CellState): OpenConflict | undefined {

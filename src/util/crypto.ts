@@ -23,6 +23,11 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest())
 }
 
+/** sha256 as lowercase hex, of bytes or of a string's UTF-8: one call, no intermediate buffers. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return hash('sha256', data, 'hex')
+}
+
 // DER prefixes for raw 32-byte Ed25519 keys (RFC 8410): SPKI for public, PKCS#8 for private.
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
