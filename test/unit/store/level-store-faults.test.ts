@@ -34,9 +34,15 @@ describe('LevelStore faults', () => {
     const before = await store.counts()
     const original = db.batch
     const diskFull = Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' })
-    ;(db as { batch: unknown }).batch = async () => {
-      throw diskFull
-    }
+    // The chained batch the store builds fails when written, as a full disk makes it.
+    ;(db as { batch: unknown }).batch = () => ({
+      put() {},
+      del() {},
+      write: async () => {
+        throw diskFull
+      },
+      close: async () => {},
+    })
     await assert.rejects(
       store.commit(
         batchOf({
