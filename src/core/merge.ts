@@ -203,6 +203,12 @@ export async function mergeEvent(
   for (const p of e.parents) {
     if ((await ancestry.meta(p)) === undefined) insertSorted(s.missing, p)
   }
+  // Every event of the target this node holds is an ancestor of (or is) one of its heads. An
+  // event that names all the heads as parents therefore has every earlier write in its causal
+  // past, and dominates every frontier entry without an ancestry walk: the common case of a
+  // writer that saw the target's latest state (every local write). Without this, a write to a
+  // field last written long ago walked the DAG back to it, one stored event at a time.
+  const seesAll = !wasMissing && s.heads.length > 0 && s.heads.every((h) => e.parents.includes(h))
   s.heads = s.heads.filter((h) => !e.parents.includes(h))
   if (!wasMissing) insertSorted(s.heads, e.digest)
   s.events += 1
@@ -229,8 +235,8 @@ export async function mergeEvent(
       continue
     }
     if (compareEntry(entry, c.w) > 0) c.w = winner
-    if (c.f.length === 1 && e.parents.includes(c.f[0].d)) {
-      // Common case: the new write directly follows the only frontier entry.
+    if (seesAll || (c.f.length === 1 && e.parents.includes(c.f[0].d))) {
+      // Common cases: the writer saw every head, or directly follows the only frontier entry.
       c.f = [entry]
       continue
     }

@@ -27,7 +27,10 @@ export async function commitReads(
   ]
   const conflictIds = [...new Set(batch.conflicts.map((c) => c.id))]
   const [present, owners, targetsFound, conflicts] = await Promise.all([
-    events.length === 0 ? [] : s.events.hasMany(events.map((e) => e.digest)),
+    // getMany, not hasMany (see LevelStore.hasEvents): gets use the bloom filters, seeks do not.
+    events.length === 0
+      ? []
+      : s.events.getMany(events.map((e) => e.digest)).then((v) => v.map((x) => x !== undefined)),
     eidKeys.length === 0 ? [] : s.eventId.getMany(eidKeys),
     // getMany, not hasMany: LevelDB's has_many seeks, and a seek walks over tombstones left by
     // a rebuild's clearMaterialized; a get stops at the first entry for its key.

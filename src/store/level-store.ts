@@ -128,9 +128,12 @@ export class LevelStore implements Store {
       misuse(`at most ${READ_LIMIT_MAX} digests per call, got ${digests.length}`)
     const keys = digests.map((d) => K.digestKey(d))
     const valid = keys.filter((k) => k !== undefined)
-    const found = valid.length === 0 ? [] : await s.events.hasMany(valid)
+    // getMany, not hasMany: classic-level's hasMany seeks an iterator per key, which skips the
+    // bloom filters and costs more as the LSM grows (ingest fell ~2x over 200k events); a get of
+    // an absent key is usually answered by the filters alone.
+    const found = valid.length === 0 ? [] : await s.events.getMany(valid)
     let i = 0
-    return keys.map((k) => (k === undefined ? false : found[i++]))
+    return keys.map((k) => (k === undefined ? false : found[i++] !== undefined))
   }
 
   async getTarget(type: EventType, target: string): Promise<TargetState | undefined> {
