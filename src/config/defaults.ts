@@ -55,6 +55,13 @@ export const CONFIG_DEFAULTS: GkmConfig = {
     /** Events waiting for ingest before pushes and gossip are refused (back-pressure): about
      *  100 MB at 2 KiB per event, so a flood cannot exhaust memory. */
     queueEventsMax: 50_000,
+    /** Bytes of those events (signed bytes, or a local write's payload JSON): the event bound
+     *  alone lets 50,000 large events hold gigabytes against a 256 MB heap. 48 MiB of events
+     *  stay well inside it with their decoded objects. */
+    queueBytesMax: 48 * MiB,
+    /** Bytes merged and written by one group commit: keeps one batch (and the memory of the
+     *  two groups in the write pipeline) bounded when events are large. */
+    groupBytesMax: 8 * MiB,
   },
   yjs: {
     /** Worker threads that apply Yjs updates: one per core of the 2-core machines we test on. */

@@ -32,7 +32,7 @@ export interface GkmConfig {
   members?: string[]
   /** A JSON array or text file (one key per line) of members; loaded by the node. */
   membersFile?: string
-  ingest: { groupEventsMax: number; queueEventsMax: number }
+  ingest: { groupEventsMax: number; queueEventsMax: number; queueBytesMax: number; groupBytesMax: number }
   yjs: { workers: number; timeoutMs: number; memoryMb: number }
   /** Multiaddrs the mesh listens on. */
   listen: string[]
@@ -138,6 +138,8 @@ const schema = z.strictObject({
   ingest: z.strictObject({
     groupEventsMax: intIn(1, 100_000, 'events'),
     queueEventsMax: intIn(1, 10_000_000, 'events'),
+    queueBytesMax: intIn(1024 * KiB, 4096 * MiB, 'bytes'),
+    groupBytesMax: intIn(64 * KiB, 1024 * MiB, 'bytes'),
   }),
   yjs: z.strictObject({
     workers: intIn(1, 64),
@@ -222,6 +224,12 @@ export function validateConfig(
     issues.push({
       path: 'ingest.queueEventsMax',
       message: `must be at least ingest.groupEventsMax (${config.ingest.groupEventsMax}) (got ${config.ingest.queueEventsMax})`,
+    })
+  }
+  if (config.ingest.queueBytesMax < config.ingest.groupBytesMax) {
+    issues.push({
+      path: 'ingest.queueBytesMax',
+      message: `must be at least ingest.groupBytesMax (${config.ingest.groupBytesMax}) (got ${config.ingest.queueBytesMax})`,
     })
   }
   return issues.length > 0 ? { issues } : { config }

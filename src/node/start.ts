@@ -149,6 +149,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     const queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
+      queueBytesMax: config.ingest.queueBytesMax,
+      groupBytesMax: config.ingest.groupBytesMax,
       now,
       onCommitted: (events) => node?.onCommitted(events),
     })

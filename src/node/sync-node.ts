@@ -364,14 +364,18 @@ export class SyncNode implements SyncApi {
         has_more: rows.length === limit && last < lastSeq,
       }
     }
-    await this.#c.store.appendAudit([
-      {
-        atMs: this.#c.now(),
-        op: 'pull',
-        origin: `${origin.kind}:${origin.id}`,
-        detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
-      },
-    ])
+    // A pull that serves nothing is not a sync operation worth a record (and a durable write):
+    // every peer's periodic catch-up would otherwise add one every 30 s to a log kept forever.
+    if (page.events.length > 0) {
+      await this.#c.store.appendAudit([
+        {
+          atMs: this.#c.now(),
+          op: 'pull',
+          origin: `${origin.kind}:${origin.id}`,
+          detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
+        },
+      ])
+    }
     return page
   }
 
@@ -490,6 +494,7 @@ export class SyncNode implements SyncApi {
       members: this.#init.members === undefined ? 'open' : this.#init.members.size,
       data_types: [...this.#init.dataTypes],
       ingest_queue: this.#c.queue.queuedEvents,
+      ingest_queue_bytes: this.#c.queue.queuedBytes,
       ...(this.#init.extraStatus?.() ?? {}),
     }
   }

@@ -30,6 +30,12 @@ export interface WriteQueueInit {
   readonly groupEventsMax: number
   /** Events waiting, all requests together; beyond it new requests are refused (busy). */
   readonly queueEventsMax: number
+  /** Bytes of the events waiting (itemBytes); beyond it new requests are refused (busy). A
+   *  request alone in an empty queue is always taken, however large. */
+  readonly queueBytesMax: number
+  /** Bytes per group: a group closes before the request that would cross it (a group holds at
+   *  least one request). */
+  readonly groupBytesMax: number
   readonly now: () => number
   /** Called after each durable group, in seq order. */
   readonly onCommitted: (events: readonly CommittedEvent[]) => void
@@ -42,6 +48,7 @@ export const PIPELINE_DEPTH = 2
 interface InFlight {
   readonly group: Waiting[]
   readonly events: number
+  readonly bytes: number
   readonly accepted: readonly SignedEvent[]
   readonly perRequest: IngestOutcome[][]
   readonly written: Promise<{ seqs: readonly number[] }>
@@ -50,7 +57,15 @@ interface InFlight {
   error?: Error
 }
 
+/** What an item weighs in the queue's byte bounds: its signed bytes and signature, or a local
+ *  write's payload as JSON (UTF-16 length: an estimate, cheap and never below the UTF-8 size
+ *  by more than 3x). */
+export function itemBytes(item: IngestItem): number {
+  return item.kind === 'signed' ? item.event.signed.byteLength + 64 : JSON.stringify(item.payload).length
+}
+
 interface Waiting {
+  readonly bytes: number
   readonly request: WriteRequest
   readonly resolve: (outcomes: IngestOutcome[]) => void
   readonly reject: (err: Error) => void
@@ -62,6 +77,7 @@ export class WriteQueue {
   readonly #init: WriteQueueInit
   readonly #waiting: Waiting[] = []
   #queuedEvents = 0
+  #queuedBytes = 0
   #running?: Promise<void>
   #stopped = false
   groups = 0
@@ -76,6 +92,10 @@ export class WriteQueue {
     return this.#queuedEvents
   }
 
+  get queuedBytes(): number {
+    return this.#queuedBytes
+  }
+
   submit(request: WriteRequest): Promise<IngestOutcome[]> {
     if (this.#stopped) return Promise.reject(new NodeStoppedError('the node is stopping'))
     if (this.#queuedEvents + request.items.length > this.#init.queueEventsMax) {
@@ -85,9 +105,19 @@ export class WriteQueue {
         ),
       )
     }
+    let bytes = 0
+    for (const it of request.items) bytes += itemBytes(it)
+    if (this.#queuedEvents > 0 && this.#queuedBytes + bytes > this.#init.queueBytesMax) {
+      return Promise.reject(
+        new IngestBusyError(
+          `ingest queue is full (${this.#queuedBytes} bytes of events waiting, max ${this.#init.queueBytesMax}); retry later`,
+        ),
+      )
+    }
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ request, resolve, reject })
+      this.#waiting.push({ bytes, request, resolve, reject })
       this.#queuedEvents += request.items.length
+      this.#queuedBytes += bytes
       this.#arrived?.()
       this.#running ??= this.#drain()
     })
@@ -140,12 +170,16 @@ export class WriteQueue {
   #takeGroup(): Waiting[] {
     const group: Waiting[] = []
     let n = 0
+    let bytes = 0
     while (
       this.#waiting.length > 0 &&
-      (group.length === 0 || n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax)
+      (group.length === 0 ||
+        (n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax &&
+          bytes + this.#waiting[0].bytes <= this.#init.groupBytesMax))
     ) {
       const w = this.#waiting.shift()!
       n += w.request.items.length
+      bytes += w.bytes
       group.push(w)
     }
     return group
@@ -154,6 +188,7 @@ export class WriteQueue {
   /** Merges a group and hands its batch to the store after `after` (the previous write). */
   async #ingestGroup(group: Waiting[], after: Promise<unknown>): Promise<InFlight | undefined> {
     const items = group.flatMap((w) => w.request.items)
+    const bytes = group.reduce((sum, w) => sum + w.bytes, 0)
     const nowMs = this.#init.now()
     let result: Awaited<ReturnType<Ingestor['ingest']>>
     try {
@@ -161,6 +196,7 @@ export class WriteQueue {
     } catch (err) {
       // Nothing of this group was kept by the engine (a group becomes a layer only on success).
       this.#queuedEvents -= items.length
+      this.#queuedBytes -= bytes
       for (const w of group) w.reject(err as Error)
       return undefined
     }
@@ -179,6 +215,7 @@ export class WriteQueue {
     const f: InFlight = {
       group,
       events: items.length,
+      bytes,
       accepted: result.accepted,
       perRequest,
       written: after.then(() => this.#store.commit(batch)),
@@ -210,6 +247,7 @@ export class WriteQueue {
     }
     this.#ingestor.committed()
     this.#queuedEvents -= f.events
+    this.#queuedBytes -= f.bytes
     this.groups++
     const committed: CommittedEvent[] = []
     const seqs = f.seqs!
@@ -228,6 +266,7 @@ export class WriteQueue {
 
   #fail(f: InFlight, err: Error): void {
     this.#queuedEvents -= f.events
+    this.#queuedBytes -= f.bytes
     for (const w of f.group) w.reject(err)
   }
 

@@ -56,7 +56,12 @@ describe('defaults', () => {
     assert.equal(c.hlcDriftMaxMs, 60_000)
     assert.equal(c.members, undefined)
     assert.equal(c.membersFile, undefined)
-    assert.deepEqual(c.ingest, { groupEventsMax: 2000, queueEventsMax: 50_000 })
+    assert.deepEqual(c.ingest, {
+      groupEventsMax: 2000,
+      queueEventsMax: 50_000,
+      queueBytesMax: 48 * 1024 * 1024,
+      groupBytesMax: 8 * 1024 * 1024,
+    })
     assert.deepEqual(c.yjs, { workers: 2, timeoutMs: 250, memoryMb: 64 })
     assert.deepEqual(c.listen, ['/ip4/0.0.0.0/tcp/7421'])
     assert.deepEqual(c.mdns, { enabled: true })
@@ -273,6 +278,16 @@ describe('errors name the field, the reason, the value and its source', () => {
       'ingest.queueEventsMax',
       { ingest: { groupEventsMax: 100, queueEventsMax: 10 } },
       /^config: ingest\.queueEventsMax: must be at least ingest\.groupEventsMax \(100\)/,
+    ],
+    [
+      'ingest.queueBytesMax',
+      { ingest: { groupBytesMax: 4 * 1024 * 1024, queueBytesMax: 2 * 1024 * 1024 } },
+      /^config: ingest\.queueBytesMax: must be at least ingest\.groupBytesMax \(4194304\)/,
+    ],
+    [
+      'ingest.groupBytesMax',
+      { ingest: { groupBytesMax: 1000 } },
+      /^config: ingest\.groupBytesMax: must be an integer 65536\.\./,
     ],
     ['yjs.workers', { yjs: { workers: 0 } }, /^config: yjs\.workers: must be an integer 1\.\.64/],
     [

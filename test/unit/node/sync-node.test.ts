@@ -215,6 +215,20 @@ describe('sync node', () => {
     for (let i = 1; i < records.length; i++) assert.equal(records[i].prevHash, records[i - 1].hash)
   })
 
+  it('audits pulls that serve events, not empty ones (periodic catch-up of an idle peer)', async () => {
+    const status = await t.node.api.status()
+    const before = (await t.node.api.audit(0, 1000)).length
+    const empty = await t.node.api.pull({ cursor: `s.${status.last_seq}` }, origin)
+    assert.equal(empty.events.length, 0)
+    assert.equal((await t.node.api.audit(0, 1000)).length, before, 'an empty pull adds no record')
+    const one = await t.node.api.pull({ cursor: `s.${status.last_seq - 1}` }, origin)
+    assert.equal(one.events.length, 1)
+    const records = await t.node.api.audit(0, 1000)
+    assert.equal(records.length, before + 1)
+    assert.equal(records.at(-1)?.op, 'pull')
+    assert.equal((records.at(-1)?.detail as { events: number }).events, 1)
+  })
+
   it('feeds every stored event to change subscribers, replaying from a seq', async () => {
     const seen: ChangeEvent[] = []
     const last = (await t.node.api.status()).last_seq

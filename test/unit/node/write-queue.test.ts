@@ -46,7 +46,7 @@ function local(i: number, target = `p${i % 3}`): IngestItem {
   }
 }
 
-async function setup(ms: number, failAt?: Set<number>) {
+async function setup(ms: number, failAt?: Set<number>, bytes = { queue: 1 << 20, group: 1 << 20 }) {
   const base = createMemoryStore()
   await base.open()
   const peak = { layers: 0 }
@@ -62,6 +62,8 @@ async function setup(ms: number, failAt?: Set<number>) {
   const queue = new WriteQueue(ingestor, store, {
     groupEventsMax: 4,
     queueEventsMax: 1000,
+    queueBytesMax: bytes.queue,
+    groupBytesMax: bytes.group,
     now: () => NOW,
     onCommitted: (events) => committed.push(...events),
   })
@@ -69,6 +71,47 @@ async function setup(ms: number, failAt?: Set<number>) {
 }
 
 const origin = { kind: 'http' as const, id: 'test' }
+
+describe('WriteQueue byte bounds', () => {
+  const big = (i: number): IngestItem => ({
+    kind: 'local',
+    eventId: testUuid(),
+    type: 'persona_update',
+    targetId: `big${i}`,
+    payload: { op: 'set', fields: { text: 'x'.repeat(1000) } },
+  })
+
+  it('refuses a request that would take the queued bytes past the bound, as busy', async () => {
+    const { queue } = await setup(20, undefined, { queue: 3000, group: 3000 })
+    const first = queue.submit({ items: [big(1), big(2)], origin }) // ~2 KB, taken
+    await assert.rejects(queue.submit({ items: [big(3), big(4)], origin }), { name: 'IngestBusyError' })
+    assert.equal((await first).length, 2)
+    // Once written, the room is back.
+    assert.equal((await queue.submit({ items: [big(5), big(6)], origin })).length, 2)
+    assert.equal(queue.queuedBytes, 0)
+    await queue.stop()
+  })
+
+  it('takes a request larger than the bound when the queue is empty', async () => {
+    const { queue } = await setup(1, undefined, { queue: 1500, group: 1500 })
+    const o = await queue.submit({ items: [big(1), big(2), big(3)], origin })
+    assert.ok(o.every((x) => x.status === 'accepted'))
+    await queue.stop()
+  })
+
+  it('closes a group before the request that would cross the group byte bound', async () => {
+    const { queue } = await setup(10, undefined, { queue: 1 << 20, group: 2500 })
+    // 9 single-event requests of ~1 KB; groups of at most 4 events but 2,500 bytes hold 2 each
+    // (the first group takes one request alone: it starts before the rest arrive): 5 groups,
+    // where the event bound alone would make 3.
+    const all = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => queue.submit({ items: [big(i)], origin })),
+    )
+    assert.equal(all.length, 9)
+    assert.equal(queue.groups, 5)
+    await queue.stop()
+  })
+})
 
 describe('WriteQueue pipeline', () => {
   it('answers every request after its write, in order, with the state the log implies', async () => {
