@@ -202,8 +202,16 @@ export const ANNOUNCE_FETCHES_MAX = 64
  *  (no forwarding, no penalty) so a flood cannot exhaust memory; they come back by pull. */
 export const INGEST_QUEUE_EVENTS_MAX = 10_000
 
+/** Bytes (signed bytes + signature) of the validated gossip events waiting; gossiped events are
+ *  below the announce threshold (16 KiB), so the event bound alone allows ~160 MB. */
+export const INGEST_QUEUE_BYTES_MAX = 32 * 1024 * 1024
+
 /** Events handed to the node in one pushSigned call (one group commit). */
 export const INGEST_BATCH_EVENTS_MAX = 500
+
+/** Batches of gossip events handed to the node at once: two, so the node's write pipeline
+ *  merges one while the other is being written. */
+export const INGEST_PUSHES_IN_FLIGHT = 2
 
 /** Local events waiting to be published; beyond this they are left to pull. */
 export const PUBLISH_QUEUE_EVENTS_MAX = 10_000

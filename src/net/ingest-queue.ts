@@ -6,7 +6,10 @@
  */
 import type { SyncApi } from '../core/api.ts'
 import type { SignedEvent } from '../core/types.ts'
+import { INGEST_PUSHES_IN_FLIGHT } from './constants.ts'
 import type { NetLogger, NetStats } from './stats.ts'
+
+const bytesOf = (e: SignedEvent) => e.signed.byteLength + 64
 
 interface Item {
   /** Verified by the gossip validator (core's eventFromWire). */
@@ -20,16 +23,31 @@ export class IngestQueue {
   readonly #log: NetLogger
   readonly #max: number
   readonly #batchMax: number
+  readonly #bytesMax: number
   #items: Item[] = []
+  #bytes = 0
   #running: Promise<void> | undefined
   #stopped = false
 
-  constructor(api: SyncApi, stats: NetStats, log: NetLogger, max: number, batchMax: number) {
+  constructor(
+    api: SyncApi,
+    stats: NetStats,
+    log: NetLogger,
+    max: number,
+    batchMax: number,
+    bytesMax = Number.POSITIVE_INFINITY,
+  ) {
     this.#api = api
     this.#stats = stats
     this.#log = log
     this.#max = max
     this.#batchMax = batchMax
+    this.#bytesMax = bytesMax
+  }
+
+  /** Bytes of the events waiting (signed bytes + signature). */
+  get bytes(): number {
+    return this.#bytes
   }
 
   get length(): number {
@@ -40,7 +58,11 @@ export class IngestQueue {
    *  caller ignores the message). */
   offer(events: readonly SignedEvent[], from: string): boolean {
     if (this.#stopped || this.#items.length + events.length > this.#max) return false
+    let bytes = 0
+    for (const event of events) bytes += bytesOf(event)
+    if (this.#items.length > 0 && this.#bytes + bytes > this.#bytesMax) return false
     for (const event of events) this.#items.push({ event, from })
+    this.#bytes += bytes
     this.#running ??= this.#drain().finally(() => {
       this.#running = undefined
     })
@@ -50,21 +72,34 @@ export class IngestQueue {
   async #drain(): Promise<void> {
     // Let the validators of one gossip RPC enqueue before the first commit.
     await new Promise<void>((resolve) => setImmediate(resolve))
-    while (this.#items.length > 0) {
+    const inFlight = new Set<Promise<void>>()
+    while (this.#items.length > 0 || inFlight.size > 0) {
+      if (this.#items.length === 0 || inFlight.size >= INGEST_PUSHES_IN_FLIGHT) {
+        await Promise.race(inFlight)
+        continue
+      }
       const from = this.#items[0].from
       let n = 0
       while (n < this.#items.length && n < this.#batchMax && this.#items[n].from === from) n++
       const batch = this.#items.splice(0, n).map((i) => i.event)
-      try {
-        // The validator verified each signature: the node checks the rest, not the signature again.
-        const r = await this.#api.pushVerified(batch, { kind: 'peer', id: from })
-        this.#stats.inc('ingest.accepted', r.accepted)
-        this.#stats.inc('ingest.duplicates', r.duplicates)
-        this.#stats.inc('ingest.rejected', r.rejected.length)
-      } catch (err) {
-        this.#stats.inc('ingest.failed', batch.length)
-        this.#log.warn(`storing ${batch.length} gossip events from ${from} failed: ${(err as Error).message}`)
-      }
+      const p = this.#push(batch, from).finally(() => {
+        inFlight.delete(p)
+        for (const e of batch) this.#bytes -= bytesOf(e)
+      })
+      inFlight.add(p)
+    }
+  }
+
+  async #push(batch: SignedEvent[], from: string): Promise<void> {
+    try {
+      // The validator verified each signature: the node checks the rest, not the signature again.
+      const r = await this.#api.pushVerified(batch, { kind: 'peer', id: from })
+      this.#stats.inc('ingest.accepted', r.accepted)
+      this.#stats.inc('ingest.duplicates', r.duplicates)
+      this.#stats.inc('ingest.rejected', r.rejected.length)
+    } catch (err) {
+      this.#stats.inc('ingest.failed', batch.length)
+      this.#log.warn(`storing ${batch.length} gossip events from ${from} failed: ${(err as Error).message}`)
     }
   }
 
@@ -73,5 +108,6 @@ export class IngestQueue {
     this.#stopped = true
     await this.#running
     this.#items = []
+    this.#bytes = 0
   }
 }

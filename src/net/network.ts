@@ -24,6 +24,7 @@ import {
   FRAME_BYTES_MIN,
   GOSSIP_PUBLISH_LINGER_MS_DEFAULT,
   INGEST_BATCH_EVENTS_MAX,
+  INGEST_QUEUE_BYTES_MAX,
   INGEST_QUEUE_EVENTS_MAX,
   PROTOCOL_PULL,
   PROTOCOL_PUSH,
@@ -175,6 +176,7 @@ export class GkmNetwork implements Network {
       this.#log,
       INGEST_QUEUE_EVENTS_MAX,
       INGEST_BATCH_EVENTS_MAX,
+      INGEST_QUEUE_BYTES_MAX,
     )
     this.#gossip = new GossipRouter(
       {
