@@ -213,6 +213,11 @@ export const INGEST_BATCH_EVENTS_MAX = 500
  *  merges one while the other is being written. */
 export const INGEST_PUSHES_IN_FLIGHT = 2
 
+/** A dial by hand (POST /peers) waits this long for the peer to identify itself on the new
+ *  connection: a peer whose gater refuses us closes it within this time, and the dial is then
+ *  reported as failed instead of succeeded. */
+export const DIAL_CONFIRM_MS = 2_000
+
 /** Local events waiting to be published; beyond this they are left to pull. */
 export const PUBLISH_QUEUE_EVENTS_MAX = 10_000
 

@@ -41,6 +41,13 @@ export class FetchMismatchError extends RemoteProtocolError {
   readonly code = 'fetch_mismatch'
 }
 
+/** The peer closed a connection we dialled right after the handshake: most often its
+ *  connection gater refused us (we are not in its members list, or the pnet key differs). */
+export class PeerClosedError extends RemoteProtocolError {
+  override readonly name = 'PeerClosedError'
+  readonly code = 'peer_closed'
+}
+
 export abstract class LocalNetError extends Error {
   abstract readonly code: string
 }

@@ -4,7 +4,7 @@
  * index.ts; each part lives in its own file.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { ChangeEvent, PushResult, ResolveRequest, ResolveResult } from '../core/api.ts'
@@ -20,6 +20,7 @@ import {
   ANNOUNCE_BYTES_MIN_DEFAULT,
   ANNOUNCE_FETCH_TIMEOUT_MS,
   CATCH_UP_INTERVAL_MS,
+  DIAL_CONFIRM_MS,
   DIAL_TIMEOUT_MS,
   FRAME_BYTES_MIN,
   GOSSIP_PUBLISH_LINGER_MS_DEFAULT,
@@ -35,7 +36,7 @@ import {
   SEEN_DIGESTS_MAX,
   WIRE_LIMITS,
 } from './constants.ts'
-import { NetConfigError, NetworkNotRunningError, NotAMemberError } from './errors.ts'
+import { NetConfigError, NetworkNotRunningError, NotAMemberError, PeerClosedError } from './errors.ts'
 import { GossipRouter } from './gossip.ts'
 import { createHost, type GkmLibp2p } from './host.ts'
 import type { NetComponents, NetInit, Network, PeerInfo } from './index.ts'
@@ -313,10 +314,43 @@ export class GkmNetwork implements Network {
     if (id !== undefined && !this.#membership.isMember(id))
       throw new NotAMemberError(`peer ${id} is not a member of this federation`)
     const conn = await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    await this.#confirm(libp2p, conn)
     const peer = conn.remotePeer.toString()
     const plain = withoutPeerId(addr)
     this.#book.touch(peer, [plain])
     this.#redialer?.want(peer, [plain], 'manual')
+  }
+
+  /**
+   * Resolves once the peer has identified itself on `conn` (or DIAL_CONFIRM_MS passed with the
+   * connection still open); rejects with PeerClosedError when the connection closes first. The
+   * dialler's side of the handshake completes before the remote's gater decides, so a dial to
+   * a federation that does not list us "succeeds" and is closed a moment later.
+   */
+  async #confirm(libp2p: GkmLibp2p, conn: Connection): Promise<void> {
+    const closed = () =>
+      new PeerClosedError(
+        `${conn.remotePeer} closed the connection right after the handshake (is this node in its members list, with the same pnet key?)`,
+      )
+    if (conn.status !== 'open') throw closed()
+    await new Promise<void>((resolve, reject) => {
+      const finish = (err?: Error) => {
+        clearTimeout(timer)
+        libp2p.removeEventListener('peer:identify', onIdentify)
+        libp2p.removeEventListener('connection:close', onClose)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const onIdentify = (evt: CustomEvent<{ connection: Connection }>) => {
+        if (evt.detail.connection.id === conn.id) finish()
+      }
+      const onClose = (evt: CustomEvent<Connection>) => {
+        if (evt.detail.id === conn.id) finish(closed())
+      }
+      const timer = setTimeout(() => finish(conn.status === 'open' ? undefined : closed()), DIAL_CONFIRM_MS)
+      libp2p.addEventListener('peer:identify', onIdentify)
+      libp2p.addEventListener('connection:close', onClose)
+    })
   }
 
   async publish(event: StoredEvent): Promise<void> {

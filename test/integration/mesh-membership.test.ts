@@ -81,11 +81,14 @@ describe('federation membership and invalid events (real nodes, loopback)', () =
     )
     assert.deepEqual(connectedPeers(outsider), [])
     for (const m of members) assert.equal(connectedPeers(m).includes(outsider.peerId), false)
-    // a dial by hand is refused the same way (HTTP POST /peers on the outsider). The answer may
-    // be 200: the dialler finishes its side of Noise before the member's gater closes the
-    // connection (see the report of this test); what matters is that no connection stays.
+    // a dial by hand is refused the same way (HTTP POST /peers on the outsider), and the answer
+    // says so: the dialler finishes its side of Noise before the member's gater closes the
+    // connection, so the dial waits for the peer to identify itself and reports the close.
     const deniedB = b.node.network!.stats['membership.denied_inbound'] ?? 0
-    await postJson(`${outsider.url}/peers`, { multiaddr: b.addr() })
+    const dialled = await postJson(`${outsider.url}/peers`, { multiaddr: b.addr() })
+    assert.equal(dialled.status, 502, JSON.stringify(dialled.body))
+    assert.equal(dialled.body.error, 'dial_failed')
+    assert.match(dialled.body.message, /closed the connection right after the handshake/)
     await waitFor(
       'node 1 refuses the outsider after the handshake',
       () => (b.node.network!.stats['membership.denied_inbound'] ?? 0) > deniedB,

@@ -24,9 +24,9 @@ describe('membership: allow-list', () => {
       a.net.peers().some((p) => p.peerId === b.net.peerId && p.connected),
     )
 
-    // inbound: the outsider dials a member; a refuses once Noise has authenticated it (the
-    // outsider's own dial may complete before a closes the connection)
-    await outsider.net.dial(a.addr()).catch(() => {})
+    // inbound: the outsider dials a member; a refuses once Noise has authenticated it, and the
+    // outsider's dial reports that the peer closed the connection
+    await assert.rejects(outsider.net.dial(a.addr()), { name: 'PeerClosedError', code: 'peer_closed' })
     await waitFor('a counted an inbound refusal', () => (a.net.stats['membership.denied_inbound'] ?? 0) >= 1)
     await waitFor(
       'the outsider has no connection to a',
