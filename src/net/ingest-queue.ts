@@ -63,9 +63,7 @@ export class IngestQueue {
     if (this.#items.length > 0 && this.#bytes + bytes > this.#bytesMax) return false
     for (const event of events) this.#items.push({ event, from })
     this.#bytes += bytes
-    this.#running ??= this.#drain().finally(() => {
-      this.#running = undefined
-    })
+    this.#running ??= this.#drain()
     return true
   }
 
@@ -73,20 +71,25 @@ export class IngestQueue {
     // Let the validators of one gossip RPC enqueue before the first commit.
     await new Promise<void>((resolve) => setImmediate(resolve))
     const inFlight = new Set<Promise<void>>()
-    while (this.#items.length > 0 || inFlight.size > 0) {
-      if (this.#items.length === 0 || inFlight.size >= INGEST_PUSHES_IN_FLIGHT) {
-        await Promise.race(inFlight)
-        continue
+    try {
+      while (this.#items.length > 0 || inFlight.size > 0) {
+        if (this.#items.length === 0 || inFlight.size >= INGEST_PUSHES_IN_FLIGHT) {
+          await Promise.race(inFlight)
+          continue
+        }
+        const from = this.#items[0].from
+        let n = 0
+        while (n < this.#items.length && n < this.#batchMax && this.#items[n].from === from) n++
+        const batch = this.#items.splice(0, n).map((i) => i.event)
+        const p = this.#push(batch, from).finally(() => {
+          inFlight.delete(p)
+          for (const e of batch) this.#bytes -= bytesOf(e)
+        })
+        inFlight.add(p)
       }
-      const from = this.#items[0].from
-      let n = 0
-      while (n < this.#items.length && n < this.#batchMax && this.#items[n].from === from) n++
-      const batch = this.#items.splice(0, n).map((i) => i.event)
-      const p = this.#push(batch, from).finally(() => {
-        inFlight.delete(p)
-        for (const e of batch) this.#bytes -= bytesOf(e)
-      })
-      inFlight.add(p)
+    } finally {
+      // In the same step as the last emptiness check: an offer after it starts a new drain.
+      this.#running = undefined
     }
   }
 
