@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { NODE_ENV, NODE_FLAGS } from '../src/cli/runtime-flags.ts'
 import type { RealSample } from './propagation-real-node.ts'
 import { summarize } from './stats.ts'
 
@@ -105,10 +106,13 @@ async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execPath: process.execPath,
-      // BENCH_PROF_DIR=dir: a V8 CPU profile of every node process (and its worker threads)
-      execArgv: process.env.BENCH_PROF_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR]
-        : [],
+      // The runtime flags and environment of `npm start` (src/cli/runtime-flags.ts);
+      // BENCH_PROF_DIR=dir adds a V8 CPU profile of every node process (and its worker threads).
+      execArgv: [
+        ...NODE_FLAGS,
+        ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []),
+      ],
+      env: { ...process.env, ...NODE_ENV },
     },
   )
   const waiting = new Map<string, (v: unknown) => void>()
