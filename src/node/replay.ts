@@ -69,7 +69,9 @@ export async function rebuildState(
   for (;;) {
     const page = await reading
     if (page.events.length === 0) break
-    if (page.next !== undefined) reading = store.readByTargetOrder(page.next, pageEvents)
+    // A short page is the last one: no read past the end.
+    const more = page.events.length === pageEvents && page.next !== undefined
+    if (more) reading = store.readByTargetOrder(page.next, pageEvents)
     const items: Array<IngestItem & { kind: 'signed' }> = []
     for (const ev of page.events) {
       const e = eventFromTrustedBytes(ev.signed, ev.signature, ev.digest)
@@ -91,7 +93,7 @@ export async function rebuildState(
     // One write in flight: bounds memory to two pages' states.
     await writing
     writing = store.commit({ ...batch, meta })
-    if (page.next === undefined) break
+    if (!more) break
   }
   await writing
   const ms = opts.now() - t0

@@ -129,8 +129,8 @@ export class LevelStore implements Store {
     const keys = digests.map((d) => K.digestKey(d))
     const valid = keys.filter((k) => k !== undefined)
     // getMany, not hasMany: classic-level's hasMany seeks an iterator per key, which skips the
-    // bloom filters and costs more as the LSM grows (ingest fell ~2x over 200k events); a get of
-    // an absent key is usually answered by the filters alone.
+    // bloom filters and costs more as the LSM grows; a get of an absent key is usually answered
+    // by the filters alone.
     const found = valid.length === 0 ? [] : await s.events.getMany(valid)
     let i = 0
     return keys.map((k) => (k === undefined ? false : found[i++] !== undefined))
