@@ -9,6 +9,7 @@ import { decodeConflict } from './codecs.ts'
 import { type CommitReads, type PreparedEvent, targetStateKey } from './commit-plan.ts'
 import { DuplicateEventError, EventIdTakenError } from './errors.ts'
 import * as K from './keys.ts'
+import { readMany } from './read-many.ts'
 
 /** Refuses events already stored or whose event id is taken. */
 export async function commitReads(
@@ -26,18 +27,19 @@ export async function commitReads(
     ).entries(),
   ]
   const conflictIds = [...new Set(batch.conflicts.map((c) => c.id))]
+  // getMany/getSync, not hasMany: LevelDB's has_many seeks, which skips the bloom filters and
+  // walks over tombstones left by a rebuild's clearMaterialized; a get stops at the first entry.
   const [present, owners, targetsFound, conflicts] = await Promise.all([
-    // getMany, not hasMany (see LevelStore.hasEvents): gets use the bloom filters, seeks do not.
-    events.length === 0
-      ? []
-      : s.events.getMany(events.map((e) => e.digest)).then((v) => v.map((x) => x !== undefined)),
-    eidKeys.length === 0 ? [] : s.eventId.getMany(eidKeys),
-    // getMany, not hasMany: LevelDB's has_many seeks, and a seek walks over tombstones left by
-    // a rebuild's clearMaterialized; a get stops at the first entry for its key.
-    targetKeys.length === 0
-      ? []
-      : s.state.getMany(targetKeys.map(([, k]) => k)).then((v) => v.map((x) => x !== undefined)),
-    conflictIds.length === 0 ? [] : s.conflict.getMany(conflictIds),
+    readMany(
+      s.events,
+      events.map((e) => e.digest),
+    ).then((v) => v.map((x) => x !== undefined)),
+    readMany(s.eventId, eidKeys),
+    readMany(
+      s.state,
+      targetKeys.map(([, k]) => k),
+    ).then((v) => v.map((x) => x !== undefined)),
+    readMany(s.conflict, conflictIds),
   ])
   events.forEach((e, i) => {
     if (present[i]) throw new DuplicateEventError(`event ${toHex(e.digest)} is already stored`)

@@ -30,6 +30,7 @@ import { StorageCorruptionError, StoreNotOpenError } from './errors.ts'
 import * as Q from './event-queries.ts'
 import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
+import { readMany, readOne } from './read-many.ts'
 import { writeBatch } from './write-batch.ts'
 
 export type { LevelDatabase } from './keys.ts'
@@ -118,7 +119,7 @@ export class LevelStore implements Store {
     const { s } = this.#open()
     const key = K.digestKey(digest)
     if (key === undefined) return undefined
-    const value = await s.events.get(key)
+    const value = readOne(s.events, key)
     return value === undefined ? undefined : decodeEventValue(key, value)
   }
 
@@ -131,7 +132,7 @@ export class LevelStore implements Store {
     // getMany, not hasMany: classic-level's hasMany seeks an iterator per key, which skips the
     // bloom filters and costs more as the LSM grows; a get of an absent key is usually answered
     // by the filters alone.
-    const found = valid.length === 0 ? [] : await s.events.getMany(valid)
+    const found = await readMany(s.events, valid)
     let i = 0
     return keys.map((k) => (k === undefined ? false : found[i++] !== undefined))
   }
@@ -141,7 +142,7 @@ export class LevelStore implements Store {
     const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
     if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return undefined
     const key = K.stateKey(codeOf(type), bytes)
-    const text = await s.state.get(key)
+    const text = readOne(s.state, key)
     if (text === undefined) return undefined
     const state = decodeTargetState(key, text)
     if (state.type !== type || state.target !== target)
@@ -155,7 +156,7 @@ export class LevelStore implements Store {
     const id = K.eventIdBytes(eventId)
     if (a === undefined || id === undefined) return undefined
     const key = K.eventIdKey(a, id)
-    const value = await s.eventId.get(key)
+    const value = readOne(s.eventId, key)
     if (value === undefined) return undefined
     if (value.byteLength !== 32)
       throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
@@ -168,7 +169,7 @@ export class LevelStore implements Store {
       misuse(`at most ${READ_LIMIT_MAX} digests per call, got ${digests.length}`)
     const keys = digests.map((d) => K.digestKey(d))
     const valid = keys.filter((k) => k !== undefined)
-    const values = valid.length === 0 ? [] : await s.events.getMany(valid)
+    const values = await readMany(s.events, valid)
     let i = 0
     return keys.map((k) => {
       if (k === undefined) return undefined
@@ -189,7 +190,7 @@ export class LevelStore implements Store {
         : K.stateKey(codeOf(type), bytes)
     })
     const valid = keys.filter((k) => k !== undefined)
-    const texts = valid.length === 0 ? [] : await s.state.getMany(valid)
+    const texts = await readMany(s.state, valid)
     let i = 0
     return keys.map((key, j) => {
       if (key === undefined) return undefined
@@ -213,7 +214,7 @@ export class LevelStore implements Store {
       return a === undefined || id === undefined ? undefined : K.eventIdKey(a, id)
     })
     const valid = keys.filter((k) => k !== undefined)
-    const values = valid.length === 0 ? [] : await s.eventId.getMany(valid)
+    const values = await readMany(s.eventId, valid)
     let i = 0
     return keys.map((key) => {
       if (key === undefined) return undefined
@@ -228,7 +229,7 @@ export class LevelStore implements Store {
   async getConflict(id: ConflictId): Promise<ConflictRecord | undefined> {
     const { s } = this.#open()
     if (typeof id !== 'string' || id.length === 0) return undefined
-    const text = await s.conflict.get(id)
+    const text = readOne(s.conflict, id)
     return text === undefined ? undefined : decodeConflict(id, text)
   }
 
