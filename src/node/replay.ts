@@ -14,10 +14,11 @@ import type { Store } from '../core/ports.ts'
 import { targetKey } from '../core/target-state.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 
-/** Events per rebuild page: large enough to amortise the fsync (a few hundred per million
- *  events); two pages are in memory at once, and 2,500 instead of 5,000 left ~20 MB less RSS
- *  after a rebuild of 200,000 events at the same speed. */
-export const REPLAY_BATCH_EVENTS = 2_500
+/** Events per rebuild page: large enough to amortise the fsync (1,000 writes per million
+ *  events, each overlapped with merging the next page). Pages are what survives a young-generation
+ *  GC while they are merged; 1,000 instead of 2,500 made the 1M rebuild ~5% cheaper in CPU and
+ *  left a few MB less RSS (paired runs, docs/BENCHMARKS.md). */
+export const REPLAY_BATCH_EVENTS = 1_000
 
 /** Version of the materialized state format; bump to force a rebuild after a merge-rule change. */
 export const STATE_FORMAT = '1'
@@ -56,10 +57,11 @@ export async function rebuildState(
   // once per event.
   //
   // Three stages overlap: the next page is read while this one is merged, and this page's
-  // batch is written while the next is merged. Caches are promoted before the write lands: a
-  // failed write fails the whole rebuild (the stateHash marker is never written, so the next
-  // start rebuilds again). A page that continues the previous page's last target waits for
-  // that write, because conflict records of the target are read back from the store.
+  // batch is written while the next is merged. A failed write fails the whole rebuild (the
+  // stateHash marker is never written, so the next start rebuilds again). The engine does not
+  // cache what a replay page wrote (targets come in order and are not visited again), so a page
+  // that continues the previous page's last target waits for that write and reads the target's
+  // state and conflict records back from the store.
   let events = 0
   let skipped = 0
   let writing: Promise<unknown> = Promise.resolve()

@@ -7,9 +7,9 @@ import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.t
 import type { TargetState } from '../core/target-state.ts'
 import type { AuthorKey, Digest } from '../core/types.ts'
 import { fromBase64, toBase64, toHex } from '../util/bytes.ts'
-import { sha256 } from '../util/crypto.ts'
+import { sha256Hex } from '../util/crypto.ts'
 import { StorageCorruptionError } from './errors.ts'
-import { readEventHeader } from './event-header.ts'
+import { isEventHeader } from './event-header.ts'
 import { describeKey, STATUS_CODE } from './keys.ts'
 
 export const SIGNATURE_BYTES = 64
@@ -40,17 +40,17 @@ export function encodeEventValue(e: StoredEvent): Uint8Array {
 /** Decodes an `ev` value and checks it against its key: sha256(signed) must equal the digest. */
 export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredEvent {
   const signed = value.subarray(SIGNATURE_BYTES)
-  if (value.byteLength <= SIGNATURE_BYTES || readEventHeader(signed) === undefined) {
+  if (value.byteLength <= SIGNATURE_BYTES || !isEventHeader(signed)) {
     return corrupt('ev', digest, 'value is not signature + signed event bytes')
   }
-  if (Buffer.compare(sha256(signed), digest) !== 0)
-    corrupt('ev', digest, 'signed bytes do not hash to the key')
-  // Copies, so callers never hold views into the database's buffers.
-  return {
-    signature: new Uint8Array(value.subarray(0, SIGNATURE_BYTES)),
-    signed: new Uint8Array(signed),
-    digest: toHex(digest),
-  }
+  // Hashed straight to hex and compared as text: one call, no intermediate buffers (a rebuild
+  // decodes every event of the log).
+  const hex = toHex(digest)
+  if (sha256Hex(signed) !== hex) corrupt('ev', digest, 'signed bytes do not hash to the key')
+  // One copy, so callers never hold views into the database's buffers (memory-level hands out
+  // the stored ones); signature and signed bytes are views of it.
+  const own = new Uint8Array(value)
+  return { signature: own.subarray(0, SIGNATURE_BYTES), signed: own.subarray(SIGNATURE_BYTES), digest: hex }
 }
 
 export function decodeTargetState(key: Uint8Array, text: string): TargetState {
@@ -121,7 +121,7 @@ export function decodeEquivocation(key: Uint8Array, text: string): EquivocationR
     typeof v.atMs === 'number' &&
     signed !== undefined &&
     signature !== undefined &&
-    toHex(sha256(signed)) === toHex(key.subarray(key.byteLength - 32))
+    sha256Hex(signed) === toHex(key.subarray(key.byteLength - 32))
   if (!ok) return corrupt('eqv', key, 'value is not the equivocation record of this key')
   return {
     author: v.author as AuthorKey,

@@ -30,16 +30,29 @@ export interface EventHeader {
   readonly target: Uint8Array
 }
 
+/** Length of the target id when `signed` starts with a well-formed header, else 0. */
+function headerTargetLength(signed: Uint8Array): number {
+  if (signed.byteLength < SIGNED_BYTES_MIN) return 0
+  for (let i = 0; i < MAGIC.byteLength; i++) if (signed[i] !== MAGIC[i]) return 0
+  if (EVENT_TYPES[signed[TYPE_AT] - 1] === undefined) return 0
+  const targetLen = (signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1]
+  if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) return 0
+  if (TARGET_AT + targetLen + 1 + 4 > signed.byteLength) return 0
+  return targetLen
+}
+
+/** Whether `signed` can be an event's bytes (the checks of readEventHeader, without its views:
+ *  a rebuild checks every event of the log). */
+export function isEventHeader(signed: Uint8Array): boolean {
+  return headerTargetLength(signed) > 0
+}
+
 /** The header fields as views into `signed`, or undefined when the bytes cannot be an event. */
 export function readEventHeader(signed: Uint8Array): EventHeader | undefined {
-  if (signed.byteLength < SIGNED_BYTES_MIN) return undefined
-  for (let i = 0; i < MAGIC.byteLength; i++) if (signed[i] !== MAGIC[i]) return undefined
+  const targetLen = headerTargetLength(signed)
+  if (targetLen === 0) return undefined
   const typeCode = signed[TYPE_AT]
   const type = EVENT_TYPES[typeCode - 1]
-  if (type === undefined) return undefined
-  const targetLen = (signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1]
-  if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) return undefined
-  if (TARGET_AT + targetLen + 1 + 4 > signed.byteLength) return undefined
   return {
     typeCode,
     type,
