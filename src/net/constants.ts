@@ -72,6 +72,12 @@ export const FETCH_DIGESTS_MAX = 256
  *  copy per mesh peer), so batching is what makes high rates affordable. */
 export const GOSSIP_BATCH_EVENTS_MAX = 128
 
+/** A gossip message with at least this many new events has its signatures verified on the node's
+ *  crypto pool (worker threads) instead of the event loop: one verification costs ~0.18 ms here,
+ *  so a full batch of 128 would hold the event loop for ~23 ms. Below it a worker round trip
+ *  costs more than it saves (the pool's own inline threshold is the same). */
+export const GOSSIP_POOL_VERIFY_MIN = 16
+
 /** The wire limits a reader applies. Push requests and pull frames carry at most the core's push
  *  limit of events; pull pages at most PULL_LIMIT_MAX (split into frames by bytes). */
 export const WIRE_LIMITS: WireLimits = {

@@ -14,12 +14,12 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { isEventRejectedError } from '../core/errors.ts'
-import { eventFromWire, type VerifyContext } from '../core/event.ts'
-import { digestOf } from '../core/event-codec.ts'
+import { badSignature, checkEvent, eventFromWire, type VerifyContext } from '../core/event.ts'
+import { decodeSigned, digestOf } from '../core/event-codec.ts'
 import type { StoredEvent } from '../core/records.ts'
 import type { SignedEvent } from '../core/types.ts'
 import { EVENT_TYPES, type EventType } from '../core/types.ts'
-import { toHex } from '../util/bytes.ts'
+import { fromHex, toHex } from '../util/bytes.ts'
 import type { LruMap } from '../util/lru.ts'
 import {
   decodeGossipMessage,
@@ -32,6 +32,7 @@ import {
   ANNOUNCE_FETCHES_MAX,
   GOSSIP_BATCH_BYTES_MAX,
   GOSSIP_BATCH_EVENTS_MAX,
+  GOSSIP_POOL_VERIFY_MIN,
   TOPIC_NAMES,
   TOPIC_VERSION,
 } from './constants.ts'
@@ -65,6 +66,13 @@ export function eventTypeOfSigned(signed: Uint8Array): EventType | undefined {
   return EVENT_TYPES[signed[4] - 1]
 }
 
+/** One signature to verify: raw 32-byte key, message, 64-byte signature. */
+export interface VerifyItem {
+  readonly key: Uint8Array
+  readonly message: Uint8Array
+  readonly signature: Uint8Array
+}
+
 export interface GossipRouterComponents {
   readonly pubsub: GossipSub
   readonly stats: NetStats
@@ -74,6 +82,9 @@ export interface GossipRouterComponents {
   readonly seen: LruMap<string, true>
   readonly ingest: IngestQueue
   readonly verifyContext: () => VerifyContext
+  /** Verifies the signatures of a message that carries GOSSIP_POOL_VERIFY_MIN or more new
+   *  events (the node's crypto pool); inline verification otherwise. */
+  readonly verifyMany?: (items: readonly VerifyItem[]) => Promise<boolean[]>
   /** Fetches announced events from a peer (pull, fetch mode), with its own timeout. */
   readonly fetch: (peer: PeerId, digest: Uint8Array) => Promise<StoredEvent[]>
 }
@@ -242,17 +253,37 @@ export class GossipRouter {
       fresh = [{ event: fetched, digest }]
     }
     const ctx = this.#c.verifyContext()
+    const pool = this.#c.verifyMany !== undefined && fresh.length >= GOSSIP_POOL_VERIFY_MIN
     const verifiedEvents: SignedEvent[] = []
     for (const { event } of fresh) {
       try {
-        const verified = eventFromWire(event.signed, event.signature, ctx)
-        if (verified.type !== topicType) return this.#reject('wrong_topic')
-        verifiedEvents.push(verified)
+        const checked = pool
+          ? checkEvent(decodeSigned(event.signed), event.signed, event.signature, ctx)
+          : eventFromWire(event.signed, event.signature, ctx)
+        if (checked.type !== topicType) return this.#reject('wrong_topic')
+        verifiedEvents.push(checked)
       } catch (err) {
         if (isEventRejectedError(err)) return this.#reject(err.code)
         this.#c.log.warn(`gossip validation failed unexpectedly: ${(err as Error).message}`)
         return TopicValidatorResult.Ignore
       }
+    }
+    if (pool) {
+      // Every other check passed on the event loop; the signatures go to the pool together.
+      let valid: boolean[]
+      try {
+        valid = await this.#c.verifyMany!(
+          verifiedEvents.map((e) => ({ key: fromHex(e.author)!, message: e.signed, signature: e.signature })),
+        )
+      } catch (err) {
+        this.#c.log.warn(`gossip signature check failed unexpectedly: ${(err as Error).message}`)
+        return TopicValidatorResult.Ignore
+      }
+      const bad = valid.indexOf(false)
+      if (bad >= 0) return this.#reject(badSignature(verifiedEvents[bad]).code)
+      // The pool took time: another path may have brought some of these meanwhile.
+      if (fresh.every(({ digest }) => this.#c.seen.get(digest) !== undefined))
+        return TopicValidatorResult.Ignore
     }
     if (!this.#c.ingest.offer(verifiedEvents, peer.toString())) {
       this.#c.stats.inc('gossip.ingest_full')

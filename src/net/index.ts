@@ -33,6 +33,7 @@
 import type { PullRequest, PushResult, ResolveRequest, ResolveResult, SyncApi } from '../core/api.ts'
 import type { StoredEvent } from '../core/records.ts'
 import type { EventType } from '../core/types.ts'
+import type { VerifyItem } from './gossip.ts'
 import type { Datastore } from './host.ts'
 import { GkmNetwork } from './network.ts'
 import type { PullFrame, PullFromRequest } from './protocols/pull.ts'
@@ -52,6 +53,10 @@ export interface NetComponents {
   readonly logger?: NetLogger
   /** Wall clock for event verification (drift) and peer bookkeeping; Date.now by default. */
   readonly now?: () => number
+  /** Verifies many Ed25519 signatures, possibly off the event loop (the node's crypto pool);
+   *  the gossip validator uses it for messages that carry several events. Without it every
+   *  signature is verified inline. */
+  readonly verifyMany?: (items: readonly VerifyItem[]) => Promise<boolean[]>
 }
 
 export interface NetLimits {
@@ -165,4 +170,4 @@ export {
   peerIdFromAuthorKey,
   peerIdOfMultiaddr,
 } from './peer-files.ts'
-export type { Datastore, NetLogger, PullFrame, PullFromRequest, PullRequest }
+export type { Datastore, NetLogger, PullFrame, PullFromRequest, PullRequest, VerifyItem }

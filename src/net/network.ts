@@ -189,6 +189,7 @@ export class GkmNetwork implements Network {
         seen: this.#seen,
         ingest: this.#ingest,
         verifyContext: this.#verifyContext,
+        verifyMany: this.#c.verifyMany,
         fetch: (peer, digest) =>
           fetchFrom(ctx, peer, [digest], AbortSignal.timeout(ANNOUNCE_FETCH_TIMEOUT_MS)),
       },

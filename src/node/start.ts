@@ -188,7 +188,14 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     let network: Network | undefined
     if (config.mesh.enabled) {
       network = createNetwork(
-        { api: node, seed: identity.seed, dataDir: config.dataDir, now, logger: opts.meshLogger },
+        {
+          api: node,
+          seed: identity.seed,
+          dataDir: config.dataDir,
+          now,
+          logger: opts.meshLogger,
+          verifyMany: (items) => pool.verifyMany(items),
+        },
         {
           listen: config.listen,
           bootstrap: await resolveBootstrap(config.bootstrap),

@@ -5,7 +5,9 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { signEvent } from '../../../src/core/event.ts'
 import type { EventType, JsonObject } from '../../../src/core/types.ts'
+import { GOSSIP_POOL_VERIFY_MIN } from '../../../src/net/constants.ts'
 import { topicOf } from '../../../src/net/index.ts'
+import { verifyEd25519 } from '../../../src/util/crypto.ts'
 import { encodeGossipEvent, encodeGossipEvents } from '../../../src/wire/index.ts'
 import { runCleanup, startNode, type TestNode, waitFor, waitForSubscribers } from './helpers.ts'
 
@@ -148,6 +150,58 @@ describe('gossip: a peer sending invalid events is rejected and scored down', ()
     await waitFor('the invalid sender scores below zero', () => score() < 0)
     // 4 invalid messages on the topic: -10 x 4^2 = -160 (decaying): below the gossip threshold (-50)
     assert.ok(score() < -50, `score ${score()}`)
+  })
+})
+
+describe('gossip: signatures of a large message are checked on the crypto pool', () => {
+  const cleanup: Array<() => Promise<void>> = []
+  after(() => runCleanup(cleanup))
+  const calls: number[] = []
+
+  it('16 or more new events: one batch check, a single bad signature rejects the whole message', async () => {
+    const a = await startNode({}, cleanup)
+    const b = await startNode(
+      {
+        verifyMany: async (items) => {
+          calls.push(items.length)
+          return items.map((it) => verifyEd25519(it.key, it.message, it.signature))
+        },
+      },
+      cleanup,
+    )
+    await b.net.dial(a.addr())
+    const validate = b.net.libp2p!.services.pubsub.topicValidators.get(topicOf('persona_update'))!
+    const from = peerIdFromString(a.net.peerId)
+    const message = (events: Array<{ signed: Uint8Array; signature: Uint8Array }>) => ({
+      type: 'unsigned' as const,
+      topic: topicOf('persona_update'),
+      data: encodeGossipEvents(events),
+    })
+    const batch = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => sign(a, 'persona_update', persona(`${tag}${i}`), Date.now()))
+
+    const few = batch(GOSSIP_POOL_VERIFY_MIN - 1, 'few')
+    assert.equal(await validate(from, message(few)), TopicValidatorResult.Accept)
+    assert.deepEqual(calls, [], 'below the threshold: verified inline')
+
+    const many = batch(GOSSIP_POOL_VERIFY_MIN, 'many')
+    assert.equal(await validate(from, message(many)), TopicValidatorResult.Accept)
+    assert.deepEqual(calls, [GOSSIP_POOL_VERIFY_MIN])
+    await waitFor('b stores every event of both messages', () =>
+      [...few, ...many].every((e) => b.api.has(e.digest)),
+    )
+
+    const forged = batch(20, 'forged')
+    const badSig = new Uint8Array(forged[13].signature)
+    badSig[7] ^= 1
+    const tampered = forged.map((e, i) => (i === 13 ? { signed: e.signed, signature: badSig } : e))
+    assert.equal(await validate(from, message(tampered)), TopicValidatorResult.Reject)
+    assert.deepEqual(calls, [GOSSIP_POOL_VERIFY_MIN, 20])
+    assert.equal(b.net.stats['gossip.reject.bad_signature'], 1)
+    assert.ok(
+      forged.every((e) => !b.api.has(e.digest)),
+      'nothing of a rejected message is stored',
+    )
   })
 })
 

@@ -27,7 +27,7 @@ import {
   type Origin,
   type SignedEvent,
 } from '../../../src/core/types.ts'
-import { createNetwork, type GkmNetwork, type NetInit } from '../../../src/net/index.ts'
+import { createNetwork, type GkmNetwork, type NetComponents, type NetInit } from '../../../src/net/index.ts'
 import { type Signer, signerFromSeed } from '../../../src/util/crypto.ts'
 import { newSeed } from '../../../src/util/random.ts'
 
@@ -211,6 +211,8 @@ export interface TestNode {
 export interface TestNodeOptions extends Partial<NetInit> {
   seed?: Uint8Array
   dataDir?: string
+  /** The node's batch signature check (NetComponents.verifyMany). */
+  verifyMany?: NetComponents['verifyMany']
 }
 
 /** Starts a network on 127.0.0.1:0 with mDNS off (the host's interfaces never see multicast). */
@@ -221,10 +223,10 @@ export async function startNode(
   const seed = opts.seed ?? newSeed()
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'gkm-net-')))
   const api = new FakeApi(seed)
-  const { seed: _s, dataDir: _d, ...init } = opts
+  const { seed: _s, dataDir: _d, verifyMany, ...init } = opts
   if (init.members !== undefined) api.members = new Set(init.members)
   const net = createNetwork(
-    { api, seed, dataDir },
+    { api, seed, dataDir, verifyMany },
     {
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
