@@ -53,6 +53,12 @@ export interface EventFields {
 }
 
 export function canonicalJson(value: unknown): string {
+  // RFC 8785 serialises well-formed strings, finite numbers, booleans and null exactly as
+  // JSON.stringify does; only objects (key order) and what the library refuses (lone surrogates,
+  // NaN, infinities) go through it. Most cell values are primitives.
+  if (typeof value === 'boolean' || value === null) return JSON.stringify(value)
+  if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value)
+  if (typeof value === 'string' && value.isWellFormed()) return JSON.stringify(value)
   const text = canonicalize(value)
   if (text === undefined) throw new MalformedEventError('value has no JSON form')
   return text

@@ -209,7 +209,8 @@ export async function mergeEvent(
   // writer that saw the target's latest state (every local write). Without this, a write to a
   // field last written long ago walked the DAG back to it, one stored event at a time.
   const seesAll = !wasMissing && s.heads.length > 0 && s.heads.every((h) => e.parents.includes(h))
-  s.heads = s.heads.filter((h) => !e.parents.includes(h))
+  // In place: `s` is this call's own copy (or the caller's, with inPlace).
+  for (let i = s.heads.length - 1; i >= 0; i--) if (e.parents.includes(s.heads[i])) s.heads.splice(i, 1)
   if (!wasMissing) insertSorted(s.heads, e.digest)
   s.events += 1
   if (eHlc > s.lastHlc) s.lastHlc = eHlc
