@@ -8,6 +8,7 @@
  * CATCH_UP_PARALLEL_MAX peers at once.
  */
 import type { PeerId } from '@libp2p/interface'
+import { digestOf } from '../core/event-codec.ts'
 import type { EventType } from '../core/types.ts'
 import { CATCH_UP_PAGE_EVENTS, CATCH_UP_PARALLEL_MAX, CATCH_UP_ROUNDS_MAX } from './constants.ts'
 import type { PeerBook } from './peer-book.ts'
@@ -30,7 +31,17 @@ export class CatchUp {
   readonly #running = new Set<Promise<void>>()
   #active = 0
 
-  constructor(ctx: ProtocolContext, book: PeerBook, dataTypes: readonly EventType[]) {
+  /** Whether the node is known to have stored an event (by digest): such events of a pulled
+   *  page are not handed to the node again. */
+  readonly #stored: (digest: string) => boolean
+
+  constructor(
+    ctx: ProtocolContext,
+    book: PeerBook,
+    dataTypes: readonly EventType[],
+    stored: (digest: string) => boolean = () => false,
+  ) {
+    this.#stored = stored
     this.#ctx = ctx
     this.#book = book
     this.#types = [...dataTypes].sort()
@@ -97,10 +108,16 @@ export class CatchUp {
       )
       for await (const frame of frames) {
         if (frame.events.length > 0) {
-          const r = await this.#ctx.api.pushSigned(frame.events, { kind: 'peer', id })
+          // A peer's log holds what it got from us and from the rest of the mesh by gossip;
+          // events this node is known to have stored are not decoded and checked a second time.
+          const fresh = frame.events.filter((e) => !this.#stored(digestOf(e.signed)))
           this.#ctx.stats.inc('catchup.events', frame.events.length)
-          this.#ctx.stats.inc('catchup.accepted', r.accepted)
-          this.#ctx.stats.inc('catchup.rejected', r.rejected.length)
+          this.#ctx.stats.inc('catchup.known', frame.events.length - fresh.length)
+          if (fresh.length > 0) {
+            const r = await this.#ctx.api.pushSigned(fresh, { kind: 'peer', id })
+            this.#ctx.stats.inc('catchup.accepted', r.accepted)
+            this.#ctx.stats.inc('catchup.rejected', r.rejected.length)
+          }
         }
         if (frame.nextCursor !== undefined) {
           cursor = frame.nextCursor

@@ -73,13 +73,18 @@ export interface VerifyItem {
   readonly signature: Uint8Array
 }
 
+/** What the node knows of a digest: stored, or accepted by gossip validation and queued. */
+export type SeenState = 'stored' | 'validated'
+
 export interface GossipRouterComponents {
   readonly pubsub: GossipSub
   readonly stats: NetStats
   readonly log: NetLogger
   readonly limits: WireLimits
   readonly recent: RecentEvents
-  readonly seen: LruMap<string, true>
+  /** Digests the node stored ('stored', from its change feed) or a validator accepted
+   *  ('validated': queued for the node, not yet known stored). */
+  readonly seen: LruMap<string, SeenState>
   readonly ingest: IngestQueue
   readonly verifyContext: () => VerifyContext
   /** Verifies the signatures of a message that carries GOSSIP_POOL_VERIFY_MIN or more new
@@ -120,7 +125,7 @@ export class GossipRouter {
   }
 
   markSeen(digest: string): void {
-    this.#c.seen.set(digest, true)
+    if (this.#c.seen.get(digest) === undefined) this.#c.seen.set(digest, 'validated')
   }
 
   /** Publishes stored events: small ones of one type together in batches, large ones by

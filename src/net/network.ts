@@ -37,7 +37,7 @@ import {
   WIRE_LIMITS,
 } from './constants.ts'
 import { NetConfigError, NetworkNotRunningError, NotAMemberError, PeerClosedError } from './errors.ts'
-import { GossipRouter } from './gossip.ts'
+import { GossipRouter, type SeenState } from './gossip.ts'
 import { createHost, type GkmLibp2p } from './host.ts'
 import type { NetComponents, NetInit, Network, PeerInfo } from './index.ts'
 import { IngestQueue } from './ingest-queue.ts'
@@ -68,7 +68,7 @@ export class GkmNetwork implements Network {
   readonly #now: () => number
   readonly #membership: Membership
   readonly #recent = new RecentEvents(RECENT_EVENTS_BYTES_MAX, RECENT_EVENTS_MAX)
-  readonly #seen = new LruMap<string, true>(SEEN_DIGESTS_MAX)
+  readonly #seen = new LruMap<string, SeenState>(SEEN_DIGESTS_MAX)
   readonly #book: PeerBook
   #libp2p: GkmLibp2p | undefined
   #ctx: ProtocolContext | undefined
@@ -195,7 +195,7 @@ export class GkmNetwork implements Network {
       },
       { dataTypes: init.dataTypes, announceBytesMin: init.announceBytesMin ?? ANNOUNCE_BYTES_MIN_DEFAULT },
     )
-    this.#catchUp = new CatchUp(ctx, this.#book, init.dataTypes)
+    this.#catchUp = new CatchUp(ctx, this.#book, init.dataTypes, (d) => this.#seen.get(d) === 'stored')
     this.#redialer = new Redialer({
       dial: (peer, addrs) => this.#dialPeer(peer, addrs),
       isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
@@ -416,7 +416,7 @@ export class GkmNetwork implements Network {
   }
 
   #onChange(change: ChangeEvent): void {
-    this.#seen.set(digestOf(change.event.signed), true)
+    this.#seen.set(digestOf(change.event.signed), 'stored')
     if (change.origin.kind === 'local' || change.origin.kind === 'http') this.#enqueuePublish(change.event)
   }
 

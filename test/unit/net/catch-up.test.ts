@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import type { SignedEvent } from '../../../src/core/types.ts'
+import { topicOf } from '../../../src/net/index.ts'
 import { newSeed } from '../../../src/util/random.ts'
-import { runCleanup, startNode, waitFor } from './helpers.ts'
+import { runCleanup, startNode, waitFor, waitForSubscribers } from './helpers.ts'
 
 const persona = (i: number) => ({ op: 'set', fields: { i } })
 
@@ -15,6 +16,33 @@ describe('catch-up: pull on connect, persisted cursors and peers, redial', () =>
   after(async () => {
     await runCleanup(cleanup)
     for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  it('catch-up does not hand the node again what it is known to have stored (its own events in a peer log)', async () => {
+    const a = await startNode({ catchUpIntervalMs: 200 }, cleanup)
+    const b = await startNode({ catchUpIntervalMs: 200 }, cleanup)
+    await b.net.dial(a.addr())
+    const written: SignedEvent[] = []
+    for (let i = 0; i < 20; i++) written.push(await a.api.write('persona_update', `own${i}`, persona(i)))
+    await waitFor('b has all 20', () => written.every((e) => b.api.has(e.digest)))
+    // b's log now holds a's 20 events; a's periodic pull from b brings them back.
+    await waitFor('a pulled its own 20 events back from b', () => (a.net.stats['catchup.known'] ?? 0) >= 20)
+    assert.equal(a.api.received.get(`peer:${b.net.peerId}`) ?? 0, 0, 'none of them reached pushSigned')
+  })
+
+  it('an event gossip validated but the node failed to store still comes by catch-up', async () => {
+    const a = await startNode({ catchUpIntervalMs: 60_000 }, cleanup)
+    const b = await startNode({ catchUpIntervalMs: 200 }, cleanup)
+    await b.net.dial(a.addr())
+    await waitForSubscribers([a, b], topicOf('persona_update'), 1)
+    b.api.failVerified = true
+    const lost = await a.api.write('persona_update', 'lost', persona(1))
+    await waitFor('b validated the gossip copy', () => (b.net.stats['gossip.accepted_events'] ?? 0) >= 1)
+    await waitFor('and failed to store it', () => (b.net.stats['ingest.failed'] ?? 0) >= 1)
+    assert.equal(b.api.has(lost.digest), false)
+    b.api.failVerified = false
+    await waitFor('b stores it from its next catch-up with a', () => b.api.has(lost.digest))
+    assert.ok((b.api.received.get(`peer:${a.net.peerId}`) ?? 0) >= 1)
   })
 
   it('publishing with no peers loses nothing: a node that connects later pulls it all', async () => {

@@ -85,11 +85,20 @@ export class FakeApi implements SyncApi {
     throw new Error('FakeApi.push: use write()')
   }
 
+  /** When set, gossip deliveries (pushVerified) fail as a full disk would make them. */
+  failVerified = false
+
   async pushVerified(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
+    if (this.failVerified) throw new Error('disk full (test)')
     return this.pushSigned(events, origin)
   }
 
+  /** Events handed to pushSigned/pushVerified, per origin kind and id (`peer:<id>`). */
+  readonly received = new Map<string, number>()
+
   async pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
+    const from = `${origin.kind}:${'id' in origin ? origin.id : ''}`
+    this.received.set(from, (this.received.get(from) ?? 0) + events.length)
     const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [] }
     for (const e of events) {
       try {
