@@ -39,7 +39,7 @@ export class CatchUp {
     ctx: ProtocolContext,
     book: PeerBook,
     dataTypes: readonly EventType[],
-    stored: (digest: string) => boolean = () => false,
+    stored: (digest: string) => boolean,
   ) {
     this.#stored = stored
     this.#ctx = ctx

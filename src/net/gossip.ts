@@ -20,6 +20,7 @@ import type { StoredEvent } from '../core/records.ts'
 import type { SignedEvent } from '../core/types.ts'
 import { EVENT_TYPES, type EventType } from '../core/types.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
+import type { VerifyItem } from '../util/crypto.ts'
 import type { LruMap } from '../util/lru.ts'
 import {
   decodeGossipMessage,
@@ -64,13 +65,6 @@ export function eventTypeOfSigned(signed: Uint8Array): EventType | undefined {
   )
     return undefined
   return EVENT_TYPES[signed[4] - 1]
-}
-
-/** One signature to verify: raw 32-byte key, message, 64-byte signature. */
-export interface VerifyItem {
-  readonly key: Uint8Array
-  readonly message: Uint8Array
-  readonly signature: Uint8Array
 }
 
 /** What the node knows of a digest: stored, or accepted by gossip validation and queued. */

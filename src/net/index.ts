@@ -33,7 +33,7 @@
 import type { PullRequest, PushResult, ResolveRequest, ResolveResult, SyncApi } from '../core/api.ts'
 import type { StoredEvent } from '../core/records.ts'
 import type { EventType } from '../core/types.ts'
-import type { VerifyItem } from './gossip.ts'
+import type { VerifyItem } from '../util/crypto.ts'
 import type { Datastore } from './host.ts'
 import { GkmNetwork } from './network.ts'
 import type { PullFrame, PullFromRequest } from './protocols/pull.ts'

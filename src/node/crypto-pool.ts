@@ -8,7 +8,7 @@
  * more than a few signatures.
  */
 import { Worker } from 'node:worker_threads'
-import { type Signer, verifyEd25519 } from '../util/crypto.ts'
+import { type Signer, type VerifyItem, verifyEd25519 } from '../util/crypto.ts'
 
 type CryptoRequest =
   | { id: number; op: 'sign'; messages: Uint8Array[] }
@@ -59,12 +59,6 @@ export interface CryptoPoolInit {
   readonly workers?: number
   /** Jobs with fewer items than this run inline (default 16). */
   readonly inlineMax?: number
-}
-
-export interface VerifyItem {
-  readonly key: Uint8Array
-  readonly message: Uint8Array
-  readonly signature: Uint8Array
 }
 
 export interface CryptoPool {

@@ -50,6 +50,13 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
   return key
 }
 
+/** One signature to verify: raw 32-byte key, message, 64-byte signature. */
+export interface VerifyItem {
+  readonly key: Uint8Array
+  readonly message: Uint8Array
+  readonly signature: Uint8Array
+}
+
 /** An Ed25519 signer holding the node's private key. */
 export interface Signer {
   /** Raw 32-byte public key. */
