@@ -1,26 +1,32 @@
 /**
- * `npm run bench [-- ingest|replay|propagation ...]`: runs the named benchmarks (all by default),
- * prints median and range, and writes bench/results.json (quoted in docs/BENCHMARKS.md).
+ * `npm run bench [-- ingest|commit|replay|propagation ...]`: runs the named benchmarks (all by
+ * default), prints median and range, and updates bench/results.json (quoted in
+ * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { benchCommitCost } from './commit-cost.ts'
 import { benchIngest } from './ingest.ts'
 import { benchReplay } from './replay.ts'
 
 const which = process.argv.slice(2)
 const want = (name: string) => which.length === 0 || which.includes(name)
+const file = new URL('./results.json', import.meta.url)
+// Benchmarks not run this time keep their last figures.
 const results: Record<string, unknown> = {
+  ...(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {}),
   date: new Date().toISOString(),
   node: process.version,
   cpus: cpus().length,
   cpu: cpus()[0]?.model,
 }
 if (want('ingest')) results.ingest = await benchIngest()
+if (want('commit')) results.commit = await benchCommitCost()
 if (want('replay')) results.replay = await benchReplay()
 if (want('propagation')) {
   const mod = await import('./propagation.ts').catch(() => undefined)
   if (mod === undefined) console.log('propagation benchmark: not available')
   else results.propagation = await (mod as { benchPropagation: () => Promise<unknown> }).benchPropagation()
 }
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`)
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
 console.log('wrote bench/results.json')
