@@ -111,6 +111,8 @@ async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {
       execArgv: [
         ...NODE_FLAGS,
         ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []),
+        // BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to every node process (experiments).
+        ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? []),
       ],
       env: { ...process.env, ...NODE_ENV },
     },

@@ -24,6 +24,9 @@
  * mesh sustained: N nodes at `rate`/s for `seconds`; each node samples heap, RSS and its ingest
  *            queue every second; prints first / median / last samples, delivery and p99.
  *
+ * BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to every node process, BENCH_PROF_DIR=dir a
+ * V8 CPU profile of each (both modes).
+ *
  * Figures are for comparison on the same machine (median and range), not pass/fail. Every
  * process is stopped by PID at the end, also on failure; the run is bounded in time.
  */
@@ -82,9 +85,10 @@ function prng(seed: number): () => number {
 async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {
   const args = ['--max-ms', String(maxMs), ...bootstrap.flatMap((b) => ['--bootstrap', b])]
   if (values.linger !== undefined) args.push('--linger', values.linger)
-  const execArgv = process.env.BENCH_PROF_DIR
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR]
-    : []
+  const execArgv = [
+    ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []),
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? []),
+  ]
   const proc = fork(NODE_SCRIPT, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execPath: process.execPath,
