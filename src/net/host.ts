@@ -22,7 +22,6 @@ import {
   GOSSIP_STREAMS_PER_CONNECTION_MAX,
 } from './constants.ts'
 import { ALL_TOPICS } from './gossip.ts'
-import { installYamuxWindowUpdates } from './yamux-window.ts'
 
 /** Streams one connection may carry, all protocols together: 3 protocols x 32 inbound plus
  *  gossipsub, identify and ping; Yamux's own default (1,000) is far above any honest use. */
@@ -109,8 +108,6 @@ export function gossipsubOptions(): Partial<GossipsubOpts> {
 }
 
 export async function createHost(init: HostInit): Promise<GkmLibp2p> {
-  // One window update per half window instead of per data frame (src/net/yamux-window.ts).
-  installYamuxWindowUpdates()
   return createLibp2p({
     start: false,
     privateKey: init.privateKey,

@@ -52,6 +52,7 @@ import { handleResolve, resolveOn } from './protocols/resolve.ts'
 import { RecentEvents } from './recent-events.ts'
 import { Redialer } from './redialer.ts'
 import { NetStats, SILENT_LOGGER } from './stats.ts'
+import { installYamuxWindowUpdates } from './yamux-window.ts'
 
 const P2P_CODE = 421
 
@@ -122,6 +123,11 @@ export class GkmNetwork implements Network {
     if (this.#running) return
     const init = this.#init
     const privateKey = await generateKeyPairFromSeed('Ed25519', this.#c.seed)
+    // One window update per half window instead of per data frame (src/net/yamux-window.ts).
+    if (!installYamuxWindowUpdates())
+      this.#log.warn(
+        'the installed @chainsafe/libp2p-yamux is not 8.x: its own rule applies (a window update per data frame, docs/MESH.md)',
+      )
     const libp2p = await createHost({
       privateKey,
       listen: init.listen,

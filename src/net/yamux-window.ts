@@ -78,11 +78,12 @@ function halfWindowUpdate(this: WindowedStream): void {
 
 /**
  * Installs the half-window rule (idempotent). Returns whether it is in force: false when the
- * installed yamux is not the major version this was written for (its own rule then applies).
+ * installed yamux (`major`, read from its package.json) is not the major version this was
+ * written for (its own rule then applies).
  */
-export function installYamuxWindowUpdates(): boolean {
+export function installYamuxWindowUpdates(major: number | undefined = yamuxMajor()): boolean {
   if (installed) return true
-  if (typeof original !== 'function' || yamuxMajor() !== YAMUX_MAJOR_PATCHED) return false
+  if (typeof original !== 'function' || major !== YAMUX_MAJOR_PATCHED) return false
   proto.sendWindowUpdate = halfWindowUpdate
   installed = true
   return true

@@ -4,6 +4,7 @@ import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import type { Logger } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { installYamuxWindowUpdates, uninstallYamuxWindowUpdates } from '../../../src/net/yamux-window.ts'
+import { runCleanup, startNode } from './helpers.ts'
 
 /** Yamux's initial stream window (its INITIAL_STREAM_WINDOW), which the stream starts with. */
 const WINDOW = 256 * 1024
@@ -107,6 +108,32 @@ describe('yamux window updates (src/net/yamux-window.ts)', () => {
       assert.equal(updates(sent).length, 10)
     } finally {
       assert.equal(installYamuxWindowUpdates(), true)
+    }
+  })
+
+  it('another major version of yamux keeps its own rule', () => {
+    uninstallYamuxWindowUpdates()
+    try {
+      assert.equal(installYamuxWindowUpdates(9), false)
+      assert.equal(installYamuxWindowUpdates(Number.NaN), false)
+      const { s, sent } = stream(StreamState.Established)
+      data(s, 500)
+      assert.equal(updates(sent).length, 1)
+    } finally {
+      assert.equal(installYamuxWindowUpdates(), true)
+    }
+  })
+
+  it('a network installs the rule when it starts', async () => {
+    uninstallYamuxWindowUpdates()
+    const cleanup: Array<() => Promise<void>> = []
+    try {
+      await startNode({}, cleanup)
+      const { s, sent } = stream(StreamState.Established)
+      for (let i = 0; i < 10; i++) data(s, 500)
+      assert.equal(updates(sent).length, 0)
+    } finally {
+      await runCleanup(cleanup)
     }
   })
 })
