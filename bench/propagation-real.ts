@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { NODE_ENV, NODE_FLAGS } from '../src/cli/runtime-flags.ts'
 import type { RealSample } from './propagation-real-node.ts'
-import { summarize } from './stats.ts'
+import { benchNodeFlags, summarize } from './stats.ts'
 
 const NODE_SCRIPT = fileURLToPath(new URL('./propagation-real-node.ts', import.meta.url))
 const now = () => performance.now()
@@ -106,14 +106,9 @@ async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execPath: process.execPath,
-      // The runtime flags and environment of `npm start` (src/cli/runtime-flags.ts);
-      // BENCH_PROF_DIR=dir adds a V8 CPU profile of every node process (and its worker threads).
-      execArgv: [
-        ...NODE_FLAGS,
-        ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []),
-        // BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to every node process (experiments).
-        ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? []),
-      ],
+      // The runtime flags and environment of `npm start` (src/cli/runtime-flags.ts), then
+      // BENCH_PROF_DIR / BENCH_NODE_FLAGS (benchNodeFlags).
+      execArgv: [...NODE_FLAGS, ...benchNodeFlags()],
       env: { ...process.env, ...NODE_ENV },
     },
   )

@@ -44,6 +44,7 @@ import {
   type SustainedOptions,
   type SustainedResult,
 } from './propagation-real.ts'
+import { benchNodeFlags } from './stats.ts'
 
 const { values } = parseArgs({
   args: import.meta.main ? process.argv.slice(2) : [],
@@ -85,14 +86,10 @@ function prng(seed: number): () => number {
 async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {
   const args = ['--max-ms', String(maxMs), ...bootstrap.flatMap((b) => ['--bootstrap', b])]
   if (values.linger !== undefined) args.push('--linger', values.linger)
-  const execArgv = [
-    ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []),
-    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? []),
-  ]
   const proc = fork(NODE_SCRIPT, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execPath: process.execPath,
-    execArgv,
+    execArgv: benchNodeFlags(),
   })
   const waiting = new Map<string, (v: unknown) => void>()
   proc.on('message', (m: Record<string, unknown>) => {

@@ -9,3 +9,13 @@ export function summarize(values: number[]): { median: number; min: number; max:
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
+
+/** Node flags the propagation benchmarks add to every node process they start (both modes):
+ *  BENCH_PROF_DIR=dir a V8 CPU profile of each, BENCH_NODE_FLAGS="--flag ..." any Node/V8 flags
+ *  (experiments). */
+export function benchNodeFlags(): string[] {
+  return [
+    ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []),
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? []),
+  ]
+}
