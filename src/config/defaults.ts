@@ -22,7 +22,7 @@ export const SHORT_EVENT_TYPES: Readonly<Record<string, (typeof CONFIG_EVENT_TYP
   graph: 'graph_update',
 }
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
 
 const MiB = 1024 * 1024
 

@@ -7,7 +7,7 @@
  * import { loadConfig, isConfigError } from './src/config/index.ts'
  *
  * try {
- *   const config = loadConfig({ file: 'gkm.json', env: process.env, flags: { http: '127.0.0.1:7420' } })
+ *   const config = loadConfig({ file: 'gkm.json', readEnv: true, flags: { http: '127.0.0.1:7420' } })
  *   console.log(config.dataDir, config.http.port)
  * } catch (err) {
  *   if (isConfigError(err)) console.error(err.message) // config: http.port: must be an integer 0..65535 (got "abc" from --http)

@@ -37,10 +37,15 @@ export interface LoadConfigOptions {
   /** Config values given in code (tests, embedding): an in-memory config file, laid over the
    *  file and under the environment and flags. Same shape and checks as a file. */
   values?: Readonly<Record<string, unknown>>
-  /** Environment to read `GKM_*` from; defaults to `process.env`. Empty values count as unset. */
+  /** Environment to read `GKM_*` (and `GKM_CONFIG`) from. Empty values count as unset. Without
+   *  it the environment is not read at all (loadConfig is pure), unless `readEnv` is true. */
   env?: Readonly<Record<string, string | undefined>>
+  /** Read `process.env` when no `env` is given (the CLI's behaviour). Default false: an embedding
+   *  host's environment never changes a config it did not ask to change. */
+  readEnv?: boolean
   flags?: ConfigFlags
-  /** Base of relative paths given by the environment and flags; defaults to `process.cwd()`. */
+  /** Base of relative paths given by the environment and flags; defaults to `process.cwd()`
+   *  (read, not changed: paths have to be absolute somewhere). */
   cwd?: string
 }
 
@@ -54,10 +59,10 @@ type Json = Record<string, unknown>
 
 /**
  * Builds the node's config. Throws `ConfigError` naming every invalid field, its value and its
- * source.
+ * source. Reads the environment only when given one (`env`) or asked to (`readEnv: true`).
  */
 export function loadConfig(opts: LoadConfigOptions = {}): GkmConfig {
-  const env = opts.env ?? process.env
+  const env = opts.env ?? (opts.readEnv === true ? process.env : {})
   const cwd = opts.cwd ?? process.cwd()
   const issues: ConfigIssue[] = []
   const merged = new Merged(cwd)

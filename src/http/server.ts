@@ -1,6 +1,11 @@
 /** The HTTP API server: fastify, one error table, bearer auth, the routes of ./routes. */
 import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import type { SyncApi } from '../core/api.ts'
 import { bearerCheck } from './auth.ts'
 import {
@@ -33,11 +38,22 @@ export interface HttpApiInit {
   peers?: MeshPeers
   /** Change-feed tunables (tests shrink them). */
   changes?: Partial<{ queueEventsMax: number; queueBytesMax: number; heartbeatMs: number; retryMs: number }>
+  /** The node's structured logger (pino), given to fastify; internal errors are logged there
+   *  when `log` is not set. Request lines are not logged (they would drown the meaningful ones). */
+  logger?: FastifyBaseLogger
+  /** `GET /metrics` (Prometheus text format), behind the same token as the API. */
+  metrics?: { readonly contentType: string; render(): Promise<string> }
+  /** While the node starts (rebuilding its state), the progress text (`starting: rebuild n of
+   *  m`); undefined once ready. While it returns text, /health answers 503, /status 200 with the
+   *  progress, /metrics as usual, and every other route 503 with `error: "starting"`. */
+  starting?: () => { message: string; done: number; total: number } | undefined
 }
 
 export interface HttpApi {
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<{ host: string; port: number }>
+  /** Gives the API to a server created without one (listening during start-up). */
+  ready(api: SyncApi): void
   /** Ends change-feed streams, stops long answers, and closes the server. */
   close(): Promise<void>
 }
@@ -52,16 +68,32 @@ function describe(fields: Record<string, unknown> | undefined): string {
   return err instanceof Error ? `: ${err.stack ?? err.message}` : ''
 }
 
-export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
+/** Routes served while the node is starting (see HttpApiInit.starting). */
+const STARTING_ROUTES = new Set(['/health', '/status', '/metrics'])
+
+/**
+ * The server. `api` may be undefined when the server listens before the node is ready (during
+ * a start-up rebuild): `init.starting` must then answer until `ready(api)` is called, and no
+ * route but /health, /status and /metrics is reached before that.
+ */
+export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): HttpApi {
+  const logger = init.logger
   const ctx: RouteContext = {
-    api,
-    log: init.log ?? STDERR_LOG,
+    api: api as SyncApi,
+    log:
+      init.log ??
+      (logger === undefined
+        ? STDERR_LOG
+        : {
+            warn: (message, fields) => logger.warn(fields ?? {}, message),
+            error: (message, fields) => logger.error(fields ?? {}, message),
+          }),
     bodyBytesMax: init.bodyBytesMax,
     changeStreams: new Set(),
     closing: false,
   }
   const app = Fastify({
-    logger: false,
+    ...(logger === undefined ? { logger: false } : { loggerInstance: logger, disableRequestLogging: true }),
     bodyLimit: init.bodyBytesMax,
     routerOptions: { maxParamLength: PARAM_CHARS_MAX },
     // Bad URLs and over-long parameters are answered before routing, in our error format.
@@ -71,8 +103,21 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
   })
 
   const checkToken = init.token === undefined ? undefined : bearerCheck(init.token)
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     checkToken?.(req.headers.authorization)
+    const starting = init.starting?.()
+    if (starting !== undefined) {
+      const path = req.url.split('?')[0]
+      if (path === '/status' && req.method === 'GET') {
+        return reply.code(200).send({ starting: true, message: starting.message, rebuild: starting })
+      }
+      if (!STARTING_ROUTES.has(path) || path === '/health') {
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({ error: 'starting', message: starting.message, rebuild: starting })
+      }
+    }
     if (req.method === 'POST' && hasBody(req) && !isJson(req.headers['content-type'])) {
       throw new UnsupportedMediaTypeError(
         `request body must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? 'no Content-Type')})`,
@@ -103,6 +148,13 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
       .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
 
+  if (init.metrics !== undefined) {
+    const metrics = init.metrics
+    app.get('/metrics', async (_req, reply) => {
+      const text = await metrics.render()
+      return reply.header('content-type', metrics.contentType).send(text)
+    })
+  }
   registerSyncRoutes(app, ctx)
   registerPullRoute(app, ctx)
   registerReadRoutes(app, ctx)
@@ -119,6 +171,9 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
       await app.listen({ host: init.host, port: init.port })
       const address = app.server.address() as AddressInfo
       return { host: address.address, port: address.port }
+    },
+    ready(ready: SyncApi) {
+      ;(ctx as { api: SyncApi }).api = ready
     },
     async close() {
       await closeServer(app, ctx)

@@ -10,10 +10,23 @@
 import type { PeerId } from '@libp2p/interface'
 import { digestOf } from '../core/event-codec.ts'
 import type { EventType } from '../core/types.ts'
-import { CATCH_UP_PAGE_EVENTS, CATCH_UP_PARALLEL_MAX, CATCH_UP_ROUNDS_MAX } from './constants.ts'
+import {
+  CATCH_UP_PAGE_EVENTS,
+  CATCH_UP_PARALLEL_MAX,
+  CATCH_UP_ROUNDS_MAX,
+  IN_SYNC_PEERS_MAX,
+} from './constants.ts'
 import type { PeerBook } from './peer-book.ts'
 import type { ProtocolContext } from './protocols/context.ts'
 import { pullFrom } from './protocols/pull.ts'
+
+/** Counts of one catch-up session (logged when it ends). */
+interface Session {
+  events: number
+  accepted: number
+  rejected: number
+  pages: number
+}
 
 interface PeerState {
   running: boolean
@@ -29,6 +42,8 @@ export class CatchUp {
   readonly #queue: PeerId[] = []
   readonly #abort = new AbortController()
   readonly #running = new Set<Promise<void>>()
+  readonly #inSyncAt = new Map<string, number>()
+  readonly #now: () => number
   #active = 0
 
   /** Whether the node is known to have stored an event (by digest): such events of a pulled
@@ -40,7 +55,9 @@ export class CatchUp {
     book: PeerBook,
     dataTypes: readonly EventType[],
     stored: (digest: string) => boolean,
+    now: () => number = Date.now,
   ) {
+    this.#now = now
     this.#stored = stored
     this.#ctx = ctx
     this.#book = book
@@ -75,11 +92,25 @@ export class CatchUp {
       this.#peers.set(id, s)
       s.running = true
       this.#active++
-      const p: Promise<void> = this.#run(peer)
-        .catch((err: unknown) => {
-          this.#ctx.stats.inc('catchup.failed')
-          this.#ctx.log.debug(`catch-up with ${id} failed: ${(err as Error)?.message}`)
-        })
+      const session: Session = { events: 0, accepted: 0, rejected: 0, pages: 0 }
+      const p: Promise<void> = this.#run(peer, session)
+        .then(
+          (caughtUp) => {
+            if (session.events > 0 || !caughtUp)
+              this.#ctx.log.info('catch-up with a peer done', { peer: id, ...session, caughtUp })
+            else this.#ctx.log.debug('catch-up with a peer: nothing new', { peer: id, ...session })
+            if (caughtUp) this.#markInSync(id)
+          },
+          (err: unknown) => {
+            this.#ctx.stats.inc('catchup.failed')
+            const e = err as { name?: string; code?: string; message?: string }
+            const fields = { peer: id, ...session, error: e?.name, code: e?.code, reason: e?.message }
+            // A peer's refusal (RemoteRefusedError) is a protocol refusal an operator wants to see;
+            // a stop or a dropped connection is routine.
+            if (e?.name === 'RemoteRefusedError') this.#ctx.log.warn('a peer refused our catch-up', fields)
+            else if (!this.#abort.signal.aborted) this.#ctx.log.info('catch-up with a peer failed', fields)
+          },
+        )
         .finally(() => {
           this.#active--
           this.#running.delete(p)
@@ -94,7 +125,22 @@ export class CatchUp {
     }
   }
 
-  async #run(peer: PeerId): Promise<void> {
+  /** When each peer last had nothing more for us (wall ms): "in sync as of" (metrics, status). */
+  get inSyncAt(): ReadonlyMap<string, number> {
+    return this.#inSyncAt
+  }
+
+  #markInSync(id: string): void {
+    this.#inSyncAt.delete(id)
+    this.#inSyncAt.set(id, this.#now())
+    // Insertion order is recency: the least recently synced peer goes first.
+    if (this.#inSyncAt.size > IN_SYNC_PEERS_MAX)
+      this.#inSyncAt.delete(this.#inSyncAt.keys().next().value as string)
+  }
+
+  /** Resolves true when the peer had nothing more at the end (caught up), false when the
+   *  session stopped at CATCH_UP_ROUNDS_MAX rounds with more to come. */
+  async #run(peer: PeerId, session: Session): Promise<boolean> {
     const id = peer.toString()
     let cursor = this.#book.cursor(id, this.#typesKey)
     this.#ctx.stats.inc('catchup.runs')
@@ -107,6 +153,8 @@ export class CatchUp {
         this.#abort.signal,
       )
       for await (const frame of frames) {
+        session.pages++
+        session.events += frame.events.length
         if (frame.events.length > 0) {
           // A peer's log holds what it got from us and from the rest of the mesh by gossip;
           // events this node is known to have stored are not decoded and checked a second time.
@@ -117,6 +165,8 @@ export class CatchUp {
             const r = await this.#ctx.api.pushSigned(fresh, { kind: 'peer', id })
             this.#ctx.stats.inc('catchup.accepted', r.accepted)
             this.#ctx.stats.inc('catchup.rejected', r.rejected.length)
+            session.accepted += r.accepted
+            session.rejected += r.rejected.length
           }
         }
         if (frame.nextCursor !== undefined) {
@@ -125,8 +175,9 @@ export class CatchUp {
         }
         if (frame.done) more = frame.hasMore
       }
-      if (!more) return
+      if (!more) return true
     }
+    return false
   }
 
   async stop(): Promise<void> {

@@ -113,6 +113,10 @@ export const STREAM_TIMEOUT_MS = 30_000
  *  over several rounds; the periodic pull continues): 50 x 20 pages x 500 = 500k events. */
 export const CATCH_UP_ROUNDS_MAX = 50
 
+/** Peers whose "in sync as of" time is remembered (metrics): the connection limit's order of
+ *  magnitude; the least recently synced is forgotten first. */
+export const IN_SYNC_PEERS_MAX = 1024
+
 /** Catch-up pulls running at once: each holds a stream and feeds the ingest queue. */
 export const CATCH_UP_PARALLEL_MAX = 4
 

@@ -182,8 +182,9 @@ export class GossipRouter {
     return result
   }
 
-  #reject(why: string): TopicValidatorResult {
+  #reject(peer: PeerId, why: string): TopicValidatorResult {
     this.#c.stats.inc(`gossip.reject.${why}`)
+    this.#c.log.info('refused a gossip message from a peer', { peer: peer.toString(), reason: why })
     return TopicValidatorResult.Reject
   }
 
@@ -222,17 +223,17 @@ export class GossipRouter {
 
   async #validate(peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     const topicType = typeOfTopic(msg.topic)
-    if (topicType === undefined) return this.#reject('unknown_topic')
+    if (topicType === undefined) return this.#reject(peer, 'unknown_topic')
     let payload: ReturnType<typeof decodeGossipMessage>
     try {
       payload = decodeGossipMessage(msg.data, this.#c.limits)
     } catch (err) {
-      return this.#reject(isWireError(err) ? err.code : 'decode')
+      return this.#reject(peer, isWireError(err) ? err.code : 'decode')
     }
     let fresh: Array<{ event: StoredEvent; digest: string }>
     if (payload.kind === 'events') {
       for (const e of payload.events)
-        if (eventTypeOfSigned(e.signed) !== topicType) return this.#reject('wrong_topic')
+        if (eventTypeOfSigned(e.signed) !== topicType) return this.#reject(peer, 'wrong_topic')
       const digests = new Set<string>()
       fresh = []
       for (const e of payload.events) {
@@ -247,7 +248,7 @@ export class GossipRouter {
       if (this.#c.seen.get(digest) !== undefined) return TopicValidatorResult.Ignore
       const fetched = await this.#fetchAnnounced(peer, payload.digest, digest, payload.size)
       if (typeof fetched === 'string')
-        return fetched === 'ignore' ? TopicValidatorResult.Ignore : this.#reject(fetched)
+        return fetched === 'ignore' ? TopicValidatorResult.Ignore : this.#reject(peer, fetched)
       if (this.#c.seen.get(digest) !== undefined) return TopicValidatorResult.Ignore
       fresh = [{ event: fetched, digest }]
     }
@@ -259,10 +260,10 @@ export class GossipRouter {
         const checked = pool
           ? checkEvent(decodeSigned(event.signed), event.signed, event.signature, ctx)
           : eventFromWire(event.signed, event.signature, ctx)
-        if (checked.type !== topicType) return this.#reject('wrong_topic')
+        if (checked.type !== topicType) return this.#reject(peer, 'wrong_topic')
         verifiedEvents.push(checked)
       } catch (err) {
-        if (isEventRejectedError(err)) return this.#reject(err.code)
+        if (isEventRejectedError(err)) return this.#reject(peer, err.code)
         this.#c.log.warn(`gossip validation failed unexpectedly: ${(err as Error).message}`)
         return TopicValidatorResult.Ignore
       }
@@ -279,7 +280,7 @@ export class GossipRouter {
         return TopicValidatorResult.Ignore
       }
       const bad = valid.indexOf(false)
-      if (bad >= 0) return this.#reject(badSignature(verifiedEvents[bad]).code)
+      if (bad >= 0) return this.#reject(peer, badSignature(verifiedEvents[bad]).code)
       // The pool took time: another path may have brought some of these meanwhile.
       if (fresh.every(({ digest }) => this.#c.seen.get(digest) !== undefined))
         return TopicValidatorResult.Ignore

@@ -7,7 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { type GossipSub, type GossipsubOpts, gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Libp2p, Metrics, PrivateKey } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -53,6 +53,10 @@ export interface HostInit {
   readonly pnetKey?: Uint8Array
   readonly datastore?: Datastore
   readonly agentVersion: string
+  /** Where libp2p's own log lines go (`libp2pLogger`); libp2p's `debug` logger otherwise. */
+  readonly logger?: ComponentLogger
+  /** libp2p's metrics (e.g. `@libp2p/prometheus-metrics`: bytes in/out, connections, streams). */
+  readonly metrics?: (components: never) => Metrics
 }
 
 export type GkmLibp2p = Libp2p<{ pubsub: GossipSub; identify: unknown; ping: unknown }>
@@ -135,6 +139,8 @@ export async function createHost(init: HostInit): Promise<GkmLibp2p> {
       dialTimeout: DIAL_TIMEOUT_MS,
     },
     datastore: init.datastore,
+    logger: init.logger,
+    metrics: init.metrics as Libp2pOptions['metrics'],
     services: {
       identify: identify(),
       ping: ping(),

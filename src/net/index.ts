@@ -30,11 +30,13 @@
  * await network.stop()
  * ```
  */
+
+import type { ComponentLogger, Metrics } from '@libp2p/interface'
 import type { PullRequest, PushResult, ResolveRequest, ResolveResult, SyncApi } from '../core/api.ts'
 import type { StoredEvent } from '../core/records.ts'
 import type { EventType } from '../core/types.ts'
 import type { VerifyItem } from '../util/crypto.ts'
-import type { Datastore } from './host.ts'
+import type { Datastore, GkmLibp2p } from './host.ts'
 import { GkmNetwork } from './network.ts'
 import type { PullFrame, PullFromRequest } from './protocols/pull.ts'
 import type { NetLogger } from './stats.ts'
@@ -49,8 +51,13 @@ export interface NetComponents {
   readonly datastore?: Datastore
   /** The node's data directory (the peer file lives there). */
   readonly dataDir: string
-  /** Where the mesh reports (start-up line, warnings); silent by default. */
+  /** Where the mesh reports (start-up line, peers connected / disconnected, refusals, catch-up
+   *  sessions, warnings); silent by default. */
   readonly logger?: NetLogger
+  /** libp2p's own component logger (`libp2pLogger(pino)`); libp2p's `debug` logger otherwise. */
+  readonly libp2pLogger?: ComponentLogger
+  /** libp2p's metrics factory (`prometheusMetrics({ registry })` from @libp2p/prometheus-metrics). */
+  readonly libp2pMetrics?: (components: never) => Metrics
   /** Wall clock for event verification (drift) and peer bookkeeping; Date.now by default. */
   readonly now?: () => number
   /** Verifies many Ed25519 signatures, possibly off the event loop (the node's crypto pool);
@@ -112,6 +119,9 @@ export interface PeerInfo {
   readonly lastSeq?: number
   /** Gossipsub score of a connected peer (negative after invalid messages). */
   readonly score?: number
+  /** When a catch-up with this peer last ended with nothing more to pull (wall ms): this node
+   *  had everything the peer had as of then. Undefined until one has. */
+  readonly inSyncAtMs?: number
 }
 
 export interface Network {
@@ -133,6 +143,12 @@ export interface Network {
   resolve(peerId: string, req: ResolveRequest): Promise<ResolveResult>
   /** Counters (gossip.accept, gossip.reject.bad_signature, streams.rate_limited, ...). */
   readonly stats: Record<string, number>
+  /** The libp2p host (diagnostics, tests); undefined before start. */
+  readonly libp2p: GkmLibp2p | undefined
+  /** Validated gossip events waiting for the node (metrics, benchmarks). */
+  readonly ingestQueueLength: number
+  /** Resolves when no catch-up runs or waits (tests). */
+  catchUpIdle(): Promise<void>
 }
 
 export function createNetwork(components: NetComponents, init: NetInit): Network {
@@ -161,6 +177,7 @@ export {
   UnexpectedMessageError,
 } from './errors.ts'
 export { ALL_TOPICS, topicOf, typeOfTopic } from './gossip.ts'
+export { type LevelledLogger, libp2pLogger } from './libp2p-logger.ts'
 export { GkmNetwork } from './network.ts'
 export {
   authorKeyFromPeerId,
@@ -170,4 +187,5 @@ export {
   peerIdFromAuthorKey,
   peerIdOfMultiaddr,
 } from './peer-files.ts'
-export type { Datastore, NetLogger, PullFrame, PullFromRequest, PullRequest, VerifyItem }
+export type { LogFields } from './stats.ts'
+export type { Datastore, GkmLibp2p, NetLogger, PullFrame, PullFromRequest, PullRequest, VerifyItem }

@@ -56,6 +56,10 @@ import { installYamuxWindowUpdates } from './yamux-window.ts'
 
 const P2P_CODE = 421
 
+/** Close reasons held until the peer's disconnect event: one per connected peer at most; the
+ *  bound only guards against events that never come. */
+const CLOSE_REASONS_MAX = 4096
+
 function withoutPeerId(addr: string): string {
   return multiaddr(addr).decapsulateCode(P2P_CODE).toString()
 }
@@ -71,6 +75,8 @@ export class GkmNetwork implements Network {
   readonly #recent = new RecentEvents(RECENT_EVENTS_BYTES_MAX, RECENT_EVENTS_MAX)
   readonly #seen = new LruMap<string, SeenState>(SEEN_DIGESTS_MAX)
   readonly #book: PeerBook
+  /** Why each peer's last connection closed, until its peer:disconnect (bounded). */
+  readonly #closeReasons = new Map<string, string>()
   #libp2p: GkmLibp2p | undefined
   #ctx: ProtocolContext | undefined
   #gossip: GossipRouter | undefined
@@ -134,11 +140,13 @@ export class GkmNetwork implements Network {
       limits: init.limits,
       gater: this.#membership.gater((peer, where) => {
         this.#stats.inc(`membership.denied_${where}`)
-        this.#log.debug(`refused non-member ${peer} (${where})`)
+        this.#log.info('refused a peer that is not a member', { peer, where, reason: 'not_a_member' })
       }),
       pnetKey: init.pnetKey === undefined ? undefined : parseSwarmKey(init.pnetKey),
       datastore: this.#c.datastore,
       agentVersion: init.agentVersion ?? 'gkm-sync',
+      logger: this.#c.libp2pLogger,
+      metrics: this.#c.libp2pMetrics,
     })
     this.#libp2p = libp2p
     const ctx: ProtocolContext = {
@@ -201,7 +209,13 @@ export class GkmNetwork implements Network {
       },
       { dataTypes: init.dataTypes, announceBytesMin: init.announceBytesMin ?? ANNOUNCE_BYTES_MIN_DEFAULT },
     )
-    this.#catchUp = new CatchUp(ctx, this.#book, init.dataTypes, (d) => this.#seen.get(d) === 'stored')
+    this.#catchUp = new CatchUp(
+      ctx,
+      this.#book,
+      init.dataTypes,
+      (d) => this.#seen.get(d) === 'stored',
+      this.#now,
+    )
     this.#redialer = new Redialer({
       dial: (peer, addrs) => this.#dialPeer(peer, addrs),
       isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
@@ -209,12 +223,19 @@ export class GkmNetwork implements Network {
       random: Math.random,
       onFailure: (peer, err) => {
         this.#stats.inc('dial.failed')
-        this.#log.debug(`dial ${peer} failed: ${(err as Error)?.message}`)
+        this.#log.debug('dialling a peer failed', { peer, reason: (err as Error)?.message })
       },
     })
 
     libp2p.addEventListener('peer:connect', (evt) => this.#onConnect(evt.detail))
-    libp2p.addEventListener('peer:disconnect', (evt) => this.#redialer?.disconnected(evt.detail.toString()))
+    libp2p.addEventListener('connection:open', (evt) => this.#watchClose(evt.detail))
+    libp2p.addEventListener('peer:disconnect', (evt) => {
+      const id = evt.detail.toString()
+      const why = this.#closeReasons.get(id)
+      this.#closeReasons.delete(id)
+      this.#log.info('peer disconnected', { peer: id, reason: why ?? 'unknown' })
+      this.#redialer?.disconnected(id)
+    })
     libp2p.addEventListener('peer:identify', (evt) => {
       const id = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
@@ -268,6 +289,14 @@ export class GkmNetwork implements Network {
           ? 'OPEN federation (no members list: any peer may connect)'
           : `${this.#membership.size} members`) +
         (init.pnetKey !== undefined ? '; private network key set' : ''),
+      {
+        peerId: this.peerId,
+        addrs: this.addresses(),
+        members: this.#membership.open ? 'open' : this.#membership.size,
+        pnet: init.pnetKey !== undefined,
+        bootstrap: init.bootstrap.length,
+        mdns: init.mdns.enabled,
+      },
     )
   }
 
@@ -286,6 +315,7 @@ export class GkmNetwork implements Network {
     await this.#libp2p?.stop()
     await this.#book.flush()
     this.#recent.clear()
+    this.#log.info('mesh stopped', { peerId: this.peerId })
   }
 
   addresses(): string[] {
@@ -310,6 +340,7 @@ export class GkmNetwork implements Network {
           [],
         connected: connected.has(id),
         lastSeq: seq === null ? undefined : Number(seq[1]),
+        inSyncAtMs: this.#catchUp?.inSyncAt.get(id),
         score: connected.has(id) ? pubsub?.getScore(id) : undefined,
       }
     })
@@ -405,8 +436,39 @@ export class GkmNetwork implements Network {
     await libp2p.dial(id, { signal: deadline(DIAL_TIMEOUT_MS) })
   }
 
+  /** Remembers why a peer's last connection closed, for the "peer disconnected" line. */
+  #watchClose(conn: Connection): void {
+    conn.addEventListener(
+      'close',
+      (evt) => {
+        const by = !this.#running
+          ? 'node stopping'
+          : evt.local === true
+            ? 'closed by us'
+            : 'closed by the peer'
+        const reason = evt.error === undefined ? by : `${by}: ${evt.error.message}`
+        const id = conn.remotePeer.toString()
+        if (this.#closeReasons.size >= CLOSE_REASONS_MAX) this.#closeReasons.clear()
+        this.#closeReasons.set(id, reason)
+        this.#log.debug('connection closed', {
+          peer: id,
+          remoteAddr: conn.remoteAddr.toString(),
+          direction: conn.direction,
+          reason,
+        })
+      },
+      { once: true },
+    )
+  }
+
   #onConnect(peer: PeerId): void {
     const id = peer.toString()
+    const conn = this.#libp2p?.getConnections(peer)[0]
+    this.#log.info('peer connected', {
+      peer: id,
+      remoteAddr: conn?.remoteAddr.toString(),
+      direction: conn?.direction,
+    })
     this.#stats.inc('peers.connected')
     this.#book.touch(id)
     this.#redialer?.connected(id)

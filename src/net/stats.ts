@@ -13,11 +13,15 @@ export class NetStats {
   }
 }
 
-/** Where the mesh reports. The node passes its own; the default is silent. */
+/** Fields of a log line (`peer`, `reason`, counts): kept apart from the message so that a
+ *  structured logger (the node's pino) writes them as JSON keys. */
+export type LogFields = Record<string, unknown>
+
+/** Where the mesh reports. The node passes its own (pino); the default is silent. */
 export interface NetLogger {
-  info(message: string): void
-  warn(message: string): void
-  debug(message: string): void
+  info(message: string, fields?: LogFields): void
+  warn(message: string, fields?: LogFields): void
+  debug(message: string, fields?: LogFields): void
 }
 
 export const SILENT_LOGGER: NetLogger = { info: () => {}, warn: () => {}, debug: () => {} }

@@ -12,5 +12,14 @@
  */
 
 export { loadOrCreateIdentity } from '../util/identity-file.ts'
-export { type RunningNode, readMembersFile, type StartOptions, startNode, VERSION } from './start.ts'
+export { createLogger, type Logger, netLogger, silentLogger } from './log.ts'
+export { createNodeMetrics, type NodeMetrics } from './metrics.ts'
+export {
+  type HeadlessNode,
+  type RunningNode,
+  readMembersFile,
+  type StartOptions,
+  startNode,
+  VERSION,
+} from './start.ts'
 export { SyncNode } from './sync-node.ts'

@@ -46,10 +46,15 @@ export async function rebuildState(
     force?: boolean
     /** Events per page (REPLAY_BATCH_EVENTS); tests use small pages to cross page borders. */
     pageEvents?: number
+    /** Told when the rebuild starts (0 of total) and after each page: events read of the log's.
+     *  A returned promise is awaited (tests hold the rebuild at a page). */
+    onProgress?: (done: number, total: number) => void | Promise<void>
   },
 ): Promise<ReplayReport> {
   const t0 = opts.now()
   if (!opts.force && !(await needsRebuild(store))) return { rebuilt: false, events: 0, skipped: 0, ms: 0 }
+  const total = await store.lastSeq()
+  await opts.onProgress?.(0, total)
   await store.clearMaterialized()
   ingestor.resetCaches(EMPTY_STATE_HASH)
   // Target order, not arrival order: state is a function of the event set, so the order is
@@ -64,6 +69,7 @@ export async function rebuildState(
   // state and conflict records back from the store.
   let events = 0
   let skipped = 0
+  let read = 0
   let writing: Promise<unknown> = Promise.resolve()
   let lastTarget: string | undefined
   const pageEvents = opts.pageEvents ?? REPLAY_BATCH_EVENTS
@@ -71,6 +77,7 @@ export async function rebuildState(
   for (;;) {
     const page = await reading
     if (page.events.length === 0) break
+    read += page.events.length
     // A short page is the last one: no read past the end.
     const more = page.events.length === pageEvents && page.next !== undefined
     if (more) reading = store.readByTargetOrder(page.next, pageEvents)
@@ -95,6 +102,7 @@ export async function rebuildState(
     // One write in flight: bounds memory to two pages' states.
     await writing
     writing = store.commit({ ...batch, meta })
+    await opts.onProgress?.(read, total)
     if (!more) break
   }
   await writing

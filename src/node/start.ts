@@ -12,9 +12,10 @@ import { Ingestor } from '../core/ingest.ts'
 import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
-import { createHttpApi } from '../http/server.ts'
+import { createHttpApi, type HttpApi } from '../http/server.ts'
 import {
   createNetwork,
+  libp2pLogger,
   type Network,
   PeerFileFormatError,
   parseBootstrapFile,
@@ -26,7 +27,10 @@ import { createLevelStore } from '../store/index.ts'
 import { signerFromSeed } from '../util/crypto.ts'
 import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
+import { REBUILD_LOG_INTERVAL_MS, SLOW_COMMIT_MS } from './constants.ts'
 import { createCryptoPool } from './crypto-pool.ts'
+import { createLogger, type Logger, netLogger } from './log.ts'
+import { createNodeMetrics, type NodeMetrics } from './metrics.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
 import { SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
@@ -46,16 +50,31 @@ export interface RunningNode {
   readonly network?: Network
   /** Mesh multiaddrs (each ending in /p2p/<peer id>). */
   readonly listenAddrs: readonly string[]
+  /** The node's structured logger (pino). */
+  readonly log: Logger
+  /** The node's Prometheus metrics (also served at GET /metrics). */
+  readonly metrics: NodeMetrics
   stop(): Promise<void>
 }
+
+/** A node started with `http: false`: the same, without an HTTP server. */
+export type HeadlessNode = Omit<RunningNode, 'http'> & { readonly http: undefined }
 
 export interface StartOptions {
   /** Replace the wall clock (tests and the simulator). */
   readonly now?: () => number
   /** Rebuild the materialized state from the log even if it looks complete. */
   readonly rebuild?: boolean
-  /** Where the mesh reports warnings (silent by default). */
+  /** Where the mesh reports; by default the node's logger. */
   readonly meshLogger?: NetLogger
+  /** The node's logger (pino); by default JSON lines on stderr at config `log.level`
+   *  (human-readable on a terminal). Embedders pass their own, or `silentLogger()`. */
+  readonly logger?: Logger
+  /** Told while the state is rebuilt at start-up: events replayed of the log's. A returned
+   *  promise is awaited (tests hold the rebuild at a page). */
+  readonly onRebuildProgress?: (done: number, total: number) => void | Promise<void>
+  /** Told as soon as the HTTP API listens (before the rebuild), with its address. */
+  readonly onListening?: (address: { host: string; port: number }) => void
 }
 
 /** Bootstrap entries are multiaddrs or files of them (bootstrap/README.md). */
@@ -85,8 +104,25 @@ export async function readMembersFile(path: string): Promise<string[]> {
   return parseMembersFile(list.join('\n'))
 }
 
-export async function startNode(config: GkmConfig, opts: StartOptions = {}): Promise<RunningNode> {
+/**
+ * Starts a node. `{ http: false }` starts it without the HTTP API (an embedding application
+ * uses `node.api` in-process); the HTTP API otherwise listens from the start, answering
+ * `starting: rebuild n of m` while the state is rebuilt.
+ */
+export async function startNode(
+  config: GkmConfig,
+  opts?: StartOptions & { readonly http?: true },
+): Promise<RunningNode>
+export async function startNode(
+  config: GkmConfig,
+  opts: StartOptions & { readonly http: false },
+): Promise<HeadlessNode>
+export async function startNode(
+  config: GkmConfig,
+  opts: StartOptions & { readonly http?: boolean } = {},
+): Promise<RunningNode | HeadlessNode> {
   const now = opts.now ?? Date.now
+  const log = opts.logger ?? createLogger({ level: config.log.level })
   const identity = await loadOrCreateIdentity(config.dataDir, { create: true })
   const baseSigner = signerFromSeed(identity.seed)
   const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', identity.seed)).toString()
@@ -100,17 +136,71 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     ])
   }
 
+  log.info(
+    { version: VERSION, peerId, publicKey, dataDir: config.dataDir, federation: config.federation },
+    'node starting',
+  )
   const stops: Array<() => Promise<void>> = []
+  // HTTP listens from the start (to answer "starting" during a rebuild) but stops first.
+  let http: HttpApi | undefined
+  let stopped = false
   const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch(() => {})
+    if (stopped) return
+    stopped = true
+    log.info({ peerId }, 'node stopping')
+    await http?.close().catch((err: unknown) => log.warn({ err }, 'closing the HTTP API failed'))
+    for (const s of stops.reverse()) {
+      await s().catch((err: unknown) => log.warn({ err }, 'a component failed to stop cleanly'))
+    }
+    log.info({ peerId }, 'node stopped')
   }
+  let progress: { message: string; done: number; total: number } | undefined = {
+    message: 'starting: opening the store',
+    done: 0,
+    total: 0,
+  }
+  let node: SyncNode | undefined
+  let network: Network | undefined
+  let queue: WriteQueue | undefined
+  let openStore: Store | undefined
+  const metrics = createNodeMetrics({
+    counts: () => openStore?.counts(),
+    writeQueueEvents: () => queue?.queuedEvents ?? 0,
+    network: () => network,
+    starting: () => progress,
+  })
   try {
+    if (opts.http !== false) {
+      http = createHttpApi(undefined, {
+        host: config.http.host,
+        port: config.http.port,
+        token: config.http.token,
+        bodyBytesMax: config.http.bodyBytesMax,
+        logger: log.child({ component: 'http' }),
+        metrics,
+        starting: () => progress,
+        // The mesh starts later; the routes are reached only once the node is ready.
+        peers: config.mesh.enabled
+          ? {
+              get peerId() {
+                return network?.peerId ?? peerId
+              },
+              addresses: () => network?.addresses() ?? [],
+              peers: () => network?.peers() ?? [],
+              dial: (addr: string) => (network as Network).dial(addr),
+            }
+          : undefined,
+      })
+    }
+    const address = await http?.listen()
+    if (address !== undefined) opts.onListening?.(address)
     const pool = createCryptoPool(identity.seed, baseSigner)
     stops.push(() => pool.stop())
     const signer = { ...baseSigner, signMany: (m: readonly Uint8Array[]) => pool.signMany(m) }
 
     const store: Store = createLevelStore(config.dataDir)
     await store.open()
+    openStore = store
     stops.push(() => store.close())
 
     const guard = createYjsGuard({
@@ -137,7 +227,27 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       })
     }
     // Rebuilds replay trusted, already-verified log entries (Yjs merged in-process).
-    const replay = await rebuildState(store, ingestor, { members, now, force: opts.rebuild })
+    let lastLogMs = Number.NEGATIVE_INFINITY
+    const replay = await rebuildState(store, ingestor, {
+      members,
+      now,
+      force: opts.rebuild,
+      onProgress: (done, total) => {
+        progress = { message: `starting: rebuild ${done} of ${total}`, done, total }
+        const held = opts.onRebuildProgress?.(done, total)
+        if (done === 0) log.info({ total }, 'rebuilding the state from the log')
+        else if (performance.now() - lastLogMs >= REBUILD_LOG_INTERVAL_MS) {
+          lastLogMs = performance.now()
+          log.info({ done, total }, 'rebuilding')
+        }
+        return held
+      },
+    })
+    if (replay.rebuilt) {
+      log.info({ events: replay.events, skipped: replay.skipped, ms: replay.ms }, 'rebuild done')
+      metrics.ingested({ kind: 'replay', id: 'log' }, replay.events)
+    }
+    progress = { message: 'starting: starting the mesh', done: replay.events, total: replay.events }
     if (replay.rebuilt) {
       // A rebuild reads every table of the log once, and LevelDB keeps the tables it opened
       // mapped (their pages count in RSS: ~320 MB at a million events). Reopening releases them.
@@ -145,16 +255,36 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       await store.open()
     }
 
-    let node: SyncNode | undefined
-    const queue = new WriteQueue(ingestor, store, {
+    queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
       queueBytesMax: config.ingest.queueBytesMax,
       groupBytesMax: config.ingest.groupBytesMax,
       now,
-      onCommitted: (events) => node?.onCommitted(events),
+      onCommitted: (events) => {
+        for (const e of events) metrics.ingested(e.request.origin)
+        node?.onCommitted(events)
+      },
+      observer: {
+        ...metrics.writeQueue,
+        committed: (info) => {
+          metrics.writeQueue.committed?.(info)
+          if (info.commitMs >= SLOW_COMMIT_MS) {
+            metrics.slowCommit()
+            log.warn(
+              { ...info, commitMs: Math.round(info.commitMs), thresholdMs: SLOW_COMMIT_MS },
+              'slow commit',
+            )
+          }
+        },
+        commitFailed: (err, events) => {
+          metrics.writeQueue.commitFailed?.(err, events)
+          log.error({ err, events }, 'storage error: a group commit failed; its writers were told')
+        },
+      },
     })
-    stops.push(() => queue.stop())
+    const writeQueue = queue
+    stops.push(() => writeQueue.stop())
     node = new SyncNode(
       {
         store,
@@ -165,6 +295,10 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
         now,
         newEventId,
         verify: (items) => pool.verifyMany(items),
+        onSubscriberError: (err) => {
+          metrics.subscriberError()
+          log.error({ err }, 'a change-feed subscriber threw; delivery goes on')
+        },
       },
       {
         nodeId: peerId,
@@ -185,7 +319,6 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
 
     // The mesh stops after HTTP (reverse order) but before the store, so no peer writes into a
     // closing store.
-    let network: Network | undefined
     if (config.mesh.enabled) {
       network = createNetwork(
         {
@@ -193,7 +326,9 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           seed: identity.seed,
           dataDir: config.dataDir,
           now,
-          logger: opts.meshLogger,
+          logger: opts.meshLogger ?? netLogger(log.child({ component: 'mesh' })),
+          libp2pLogger: libp2pLogger(log.child({ component: 'libp2p' })),
+          libp2pMetrics: metrics.libp2p as (components: never) => import('@libp2p/interface').Metrics,
           verifyMany: (items) => pool.verifyMany(items),
         },
         {
@@ -209,23 +344,29 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )
-      await network.start()
-      stops.push(() => network!.stop())
+      const mesh = network
+      await mesh.start()
+      stops.push(() => mesh.stop())
     }
 
-    const http = createHttpApi(node, {
-      host: config.http.host,
-      port: config.http.port,
-      token: config.http.token,
-      bodyBytesMax: config.http.bodyBytesMax,
-      peers: network,
-    })
-    const address = await http.listen()
-    stops.push(() => http.close())
+    http?.ready(node)
+    progress = undefined
+    log.info(
+      {
+        peerId,
+        http: address === undefined ? 'off' : `${address.host}:${address.port}`,
+        mesh: network?.addresses() ?? 'off',
+        events: (await store.counts()).events,
+        replayed: replay.rebuilt ? replay.events : 0,
+      },
+      'node ready',
+    )
 
     return {
       api: node,
       http: address,
+      log,
+      metrics,
       peerId,
       publicKey,
       dataDir: config.dataDir,
@@ -235,6 +376,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       stop: stopAll,
     }
   } catch (err) {
+    log.error({ err }, 'start failed')
     await stopAll()
     throw err
   }

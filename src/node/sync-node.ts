@@ -72,6 +72,9 @@ export interface SyncNodeComponents {
   readonly verify: (
     items: ReadonlyArray<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>,
   ) => Promise<boolean[]>
+  /** Told when a change-feed subscriber throws (the node logs it and counts it). The error is
+   *  contained: delivery goes on, to that subscriber and to the others. */
+  readonly onSubscriberError?: (err: unknown) => void
 }
 
 export interface SyncNodeInit {
@@ -142,7 +145,17 @@ export class SyncNode implements SyncApi {
     for (const { seq, event, request } of events) {
       const origin = request.origin
       const change: ChangeEvent = { seq, event: { signed: event.signed, signature: event.signature }, origin }
-      for (const s of this.#subscribers) s(change)
+      for (const s of this.#subscribers) this.#call(s, change)
+    }
+  }
+
+  /** Runs one subscriber; what it throws is reported, never passed on (it would reach the
+   *  write queue's drain and end the process, and skip the subscribers after it). */
+  #call(subscriber: (c: ChangeEvent) => void, change: ChangeEvent): void {
+    try {
+      subscriber(change)
+    } catch (err) {
+      this.#c.onSubscriberError?.(err)
     }
   }
 
@@ -519,7 +532,7 @@ export class SyncNode implements SyncApi {
     const deliver = (c: ChangeEvent) => {
       if (c.seq <= last) return
       last = c.seq
-      onChange(c)
+      this.#call(onChange, c)
     }
     const listener = (c: ChangeEvent) => {
       if (closed) return

@@ -39,6 +39,18 @@ export interface WriteQueueInit {
   readonly now: () => number
   /** Called after each durable group, in seq order. */
   readonly onCommitted: (events: readonly CommittedEvent[]) => void
+  /** Told about each write and answer (the node's metrics and log). */
+  readonly observer?: WriteQueueObserver
+}
+
+/** What the queue reports for metrics and logs; every method optional. */
+export interface WriteQueueObserver {
+  /** A group's batch is durable: events in the group, accepted ones, `store.commit` time. */
+  committed?(info: { events: number; accepted: number; commitMs: number }): void
+  /** A group's batch could not be written (nothing of it was acknowledged). */
+  commitFailed?(err: Error, events: number): void
+  /** A request was answered (`ok`) or failed, `ms` after it was submitted. */
+  answered?(origin: Origin, ms: number, ok: boolean): void
 }
 
 /** Groups merged and not yet answered: one being written, one being merged behind it. */
@@ -114,8 +126,25 @@ export class WriteQueue {
         ),
       )
     }
+    const answered = this.#init.observer?.answered
+    const startedMs = performance.now()
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ bytes, request, resolve, reject })
+      const w: Waiting =
+        answered === undefined
+          ? { bytes, request, resolve, reject }
+          : {
+              bytes,
+              request,
+              resolve: (o) => {
+                answered(request.origin, performance.now() - startedMs, true)
+                resolve(o)
+              },
+              reject: (err) => {
+                answered(request.origin, performance.now() - startedMs, false)
+                reject(err)
+              },
+            }
+      this.#waiting.push(w)
       this.#queuedEvents += request.items.length
       this.#queuedBytes += bytes
       this.#arrived?.()
@@ -218,7 +247,7 @@ export class WriteQueue {
       bytes,
       accepted: result.accepted,
       perRequest,
-      written: after.then(() => this.#store.commit(batch)),
+      written: after.then(() => this.#commit(batch, items.length, result.accepted.length)),
       done: false,
     }
     f.written.then(
@@ -235,6 +264,22 @@ export class WriteQueue {
       },
     )
     return f
+  }
+
+  async #commit(
+    batch: Parameters<Store['commit']>[0],
+    events: number,
+    accepted: number,
+  ): Promise<{ seqs: readonly number[] }> {
+    const startedMs = performance.now()
+    try {
+      const r = await this.#store.commit(batch)
+      this.#init.observer?.committed?.({ events, accepted, commitMs: performance.now() - startedMs })
+      return r
+    } catch (err) {
+      this.#init.observer?.commitFailed?.(err as Error, events)
+      throw err
+    }
   }
 
   /** Waits for a group's write; answers its requests. False when the write failed. */

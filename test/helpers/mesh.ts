@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/index.ts'
 import type { StatusInfo } from '../../src/core/api.ts'
 import { ALL_TOPICS, type GkmNetwork, peerIdFromAuthorKey } from '../../src/net/index.ts'
 import { loadOrCreateIdentity, type RunningNode, startNode } from '../../src/node/index.ts'
+import { testLogger } from './node.ts'
 
 export interface MeshNodeOptions {
   /** Members list (hex keys) given to this node; undefined = open federation. */
@@ -178,7 +179,7 @@ async function meshNode(index: number, dir: string, initial: MeshNodeOptions): P
           bootstrap: [...(opts.bootstrap ?? [])],
         },
       })
-      running = await startNode(config)
+      running = await startNode(config, { logger: testLogger() })
       port = Number(/\/tcp\/(\d+)\//.exec(self.addr())?.[1] ?? 0)
     },
     async stop() {

@@ -3,7 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config/index.ts'
-import { type RunningNode, type StartOptions, startNode } from '../../src/node/index.ts'
+import {
+  createLogger,
+  type RunningNode,
+  type StartOptions,
+  silentLogger,
+  startNode,
+} from '../../src/node/index.ts'
 
 export interface TestNode {
   node: RunningNode
@@ -23,12 +29,12 @@ export async function testNode(
       flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false },
     })
   const t: TestNode = {
-    node: await startNode(config(), opts),
+    node: await startNode(config(), { logger: testLogger(), ...opts }),
     dir,
     url: '',
     async restart(o?: StartOptions) {
       await t.node.stop()
-      t.node = await startNode(config(), o ?? opts)
+      t.node = await startNode(config(), { logger: testLogger(), ...(o ?? opts) })
       t.url = `http://${t.node.http.host}:${t.node.http.port}`
     },
     async close() {
@@ -38,6 +44,12 @@ export async function testNode(
   }
   t.url = `http://${t.node.http.host}:${t.node.http.port}`
   return t
+}
+
+/** Nodes in tests log nothing unless GKM_TEST_LOG names a level (`GKM_TEST_LOG=debug npm test`). */
+export function testLogger() {
+  const level = process.env.GKM_TEST_LOG
+  return level === undefined || level === '' ? silentLogger() : createLogger({ level })
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers

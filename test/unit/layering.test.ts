@@ -28,7 +28,7 @@ const RULES: Record<string, { folders: string[]; packages: RegExp }> = {
   config: { folders: ['config', 'util'], packages: /^(node:|zod$)/ },
   node: {
     folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util'],
-    packages: /^(node:|yjs$|@libp2p\/|prom-client$)/,
+    packages: /^(node:|yjs$|@libp2p\/|prom-client$|pino$|pino-pretty$)/,
   },
   cli: { folders: ['cli', 'node', 'config', 'util'], packages: /^(node:|commander$)/ },
 }
