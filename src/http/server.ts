@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify'
 import type { SyncApi } from '../core/api.ts'
 import { bearerCheck } from './auth.ts'
@@ -93,7 +94,9 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
     closing: false,
   }
   const app = Fastify({
-    ...(logger === undefined ? { logger: false } : { loggerInstance: logger, disableRequestLogging: true }),
+    ...(logger === undefined
+      ? { logger: false }
+      : { loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: init.bodyBytesMax,
     routerOptions: { maxParamLength: PARAM_CHARS_MAX },
     // Bad URLs and over-long parameters are answered before routing, in our error format.

@@ -488,3 +488,22 @@ describe('values given in code', () => {
     ])
   })
 })
+
+describe('loadConfig reads the environment only when asked', () => {
+  it('ignores process.env without env or readEnv, reads it with readEnv: true', () => {
+    const saved = process.env.GKM_HTTP
+    process.env.GKM_HTTP = '127.0.0.1:7999'
+    try {
+      assert.equal(loadConfig({ cwd: dir }).http.port, CONFIG_DEFAULTS.http.port)
+      assert.equal(loadConfig({ cwd: dir, readEnv: true }).http.port, 7999)
+      // An explicit env wins over readEnv.
+      assert.equal(
+        loadConfig({ cwd: dir, readEnv: true, env: { GKM_HTTP: '127.0.0.1:7998' } }).http.port,
+        7998,
+      )
+    } finally {
+      if (saved === undefined) delete process.env.GKM_HTTP
+      else process.env.GKM_HTTP = saved
+    }
+  })
+})
