@@ -43,6 +43,7 @@ export function registerStartCommand(program: Command, io: CliIo): void {
         'warn',
         'info',
         'debug',
+        'trace',
       ]),
     )
     .addHelpText(

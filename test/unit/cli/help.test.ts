@@ -114,7 +114,7 @@ describe('usage errors exit 1 with one line and no stack', () => {
     [['push'], /missing required argument 'file'/],
     [['push', '/nonexistent/events.json'], /^gkm-sync: no such file: \/nonexistent\/events\.json/],
     [['status', '--node', 'ftp://x'], /^gkm-sync: --node must be an http:\/\/ or https:\/\/ URL/],
-    [['start', '--log-level', 'loud'], /Allowed choices are error, warn, info, debug/],
+    [['start', '--log-level', 'loud'], /Allowed choices are error, warn, info, debug, trace/],
     [
       ['start', '--http', '127.0.0.1:abc'],
       /^gkm-sync: config: http\.port: must be an integer 0\.\.65535 \(got "abc" from --http\)/,

@@ -340,7 +340,7 @@ describe('errors name the field, the reason, the value and its source', () => {
     [
       'log.level',
       { log: { level: 'verbose' } },
-      /^config: log\.level: must be one of error, warn, info, debug \(got "verbose"/,
+      /^config: log\.level: must be one of error, warn, info, debug, trace \(got "verbose"/,
     ],
   ]
   for (const [path, value, re] of cases) {
