@@ -3,11 +3,13 @@
  * rollback, status, state, audit, equivocations, peers. Parsing and printing only; the node
  * validates and answers (docs/API.md).
  */
+
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_NODE_URL, NodeClient, parseNodeUrl } from './client.ts'
 import { CliUsageError, RequestFailedError } from './errors.ts'
 import { type CliIo, printJson } from './io.ts'
+import { isTty, progressBar } from './progress.ts'
 import { batches, parseEvents } from './push-input.ts'
 
 interface ClientOptions {
@@ -70,7 +72,10 @@ Example:
         digests: [] as string[],
       }
       let sent = 0
-      for (const batch of batches(events)) {
+      const all = [...batches(events)]
+      // Only pushes that take several requests show progress (on stderr: stdout stays JSON).
+      const bar = all.length > 1 ? progressBar(io.stderr, 'pushing', isTty(io.stderr)) : undefined
+      for (const batch of all) {
         let result: typeof total
         try {
           result = (await client.json('POST', '/sync/push', batch)) as typeof total
@@ -92,7 +97,9 @@ Example:
         total.rejected.push(...result.rejected)
         total.digests.push(...result.digests)
         sent += batch.length
+        bar?.update(sent, events.length)
       }
+      bar?.done()
       printJson(io, total, opts.json === true)
       if (total.rejected.length > 0) {
         throw new RequestFailedError(

@@ -14,9 +14,11 @@ export interface StartedNode {
   stop(): Promise<void>
 }
 
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+
 export interface SignalSource {
-  on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown
-  off(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown
+  on(signal: StopSignal, listener: () => void): unknown
+  off(signal: StopSignal, listener: () => void): unknown
 }
 
 export interface CliIo {
@@ -27,7 +29,10 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly cwd: string
   /** Starts a node (`start`); defaults to src/node's startNode, loaded on first use. */
-  readonly startNode?: (config: GkmConfig) => Promise<StartedNode>
+  readonly startNode?: (
+    config: GkmConfig,
+    opts?: { onRebuildProgress?: (done: number, total: number) => void },
+  ) => Promise<StartedNode>
   readonly signals: SignalSource
   /** Immediate exit, for a second Ctrl-C while stopping. */
   readonly exit: (code: number) => void

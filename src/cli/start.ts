@@ -1,10 +1,12 @@
 /**
- * `gkm-sync start`: load the config, start a node, print one start-up line, and stop cleanly on
- * SIGINT / SIGTERM (a second signal exits at once).
+ * `gkm-sync start`: load the config, start a node (a progress bar on stderr while it rebuilds its
+ * state), print one start-up line, and stop cleanly on SIGINT / SIGTERM / SIGHUP, whoever sends
+ * them (a second signal exits at once).
  */
 import { type Command, Option } from 'commander'
 import { type ConfigFlags, type GkmConfig, loadConfig } from '../config/index.ts'
-import type { CliIo, StartedNode } from './io.ts'
+import type { CliIo, StartedNode, StopSignal } from './io.ts'
+import { isTty, progressBar } from './progress.ts'
 
 interface StartOptions {
   dataDir?: string
@@ -69,7 +71,9 @@ Examples:
       }
       const config = loadConfig({ file: opts.config, env: io.env, flags, cwd: io.cwd })
       const startNode = io.startNode ?? (await import('../node/index.ts')).startNode
-      const node = await startNode(config)
+      const bar = progressBar(io.stderr, 'rebuilding the state from the log', isTty(io.stderr))
+      const node = await startNode(config, { onRebuildProgress: (done, total) => bar.update(done, total) })
+      bar.done()
       io.stdout.write(`${startupLine(config, node)}\n`)
       await untilSignal(io, node)
     })
@@ -105,6 +109,7 @@ export function startupLine(config: GkmConfig, node: StartedNode): string {
 async function untilSignal(io: CliIo, node: StartedNode): Promise<void> {
   const { promise, resolve, reject } = Promise.withResolvers<void>()
   let stopping = false
+  const signals: StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   const onSignal = () => {
     if (stopping) {
       io.stderr.write('gkm-sync: second signal: exiting now\n')
@@ -115,19 +120,16 @@ async function untilSignal(io: CliIo, node: StartedNode): Promise<void> {
     io.stderr.write('gkm-sync: stopping (press Ctrl-C again to exit at once)\n')
     node.stop().then(
       () => {
-        io.signals.off('SIGINT', onSignal)
-        io.signals.off('SIGTERM', onSignal)
+        for (const s of signals) io.signals.off(s, onSignal)
         io.stderr.write('gkm-sync: stopped\n')
         resolve()
       },
       (err: unknown) => {
-        io.signals.off('SIGINT', onSignal)
-        io.signals.off('SIGTERM', onSignal)
+        for (const s of signals) io.signals.off(s, onSignal)
         reject(err)
       },
     )
   }
-  io.signals.on('SIGINT', onSignal)
-  io.signals.on('SIGTERM', onSignal)
+  for (const s of signals) io.signals.on(s, onSignal)
   return promise
 }

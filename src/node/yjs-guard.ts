@@ -82,7 +82,11 @@ const QUEUE_MAX_DEFAULT = 1024
 /** The event payload limit (src/core/constants.ts PAYLOAD_BYTES_MAX is 64 KiB). */
 const UPDATE_BYTES_MAX_DEFAULT = 65_536
 
-const WORKER_URL = new URL('./yjs-guard-worker.ts', import.meta.url)
+// `.ts` in a checkout (Node strips the types), `.js` in the compiled package (dist/).
+const WORKER_URL = new URL(
+  `./yjs-guard-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
+  import.meta.url,
+)
 
 /** The `cause` of a rejection that another node, or this one later, may not repeat. */
 class YjsGuardTransientError extends Error {
