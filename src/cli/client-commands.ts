@@ -21,9 +21,33 @@ interface ClientOptions {
 /** `--node`, `--token`, `--json` on every client command. */
 function clientOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--node <url>', `node API address (env GKM_NODE; default ${DEFAULT_NODE_URL})`))
-    .addOption(new Option('--token <token>', 'bearer token of the node API (env GKM_HTTP_TOKEN)'))
+    .addOption(
+      new Option('--node <url>', `node API address (env GKM_NODE; default ${DEFAULT_NODE_URL})`).argParser(
+        notAnOption('--node'),
+      ),
+    )
+    .addOption(
+      new Option('--token <token>', 'bearer token of the node API (env GKM_HTTP_TOKEN)').argParser(
+        notAnOption('--token'),
+      ),
+    )
     .option('--json', 'print compact JSON (one line) instead of pretty JSON')
+}
+
+/** `--node --json` would otherwise take "--json" as the URL. */
+function notAnOption(flag: string): (value: string) => string {
+  return (value) => {
+    if (value.startsWith('-')) throw new InvalidArgumentError(`${flag} needs a value (got the option ${value})`)
+    return value
+  }
+}
+
+/** `--since` is checked here so that a bad one is reported as `--since`, not as the API's
+ *  `last_sync_time`. */
+function sinceOption(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value)))
+    throw new InvalidArgumentError(`not an ISO 8601 time such as 2026-01-01T00:00:00Z (got ${JSON.stringify(value)})`)
+  return value
 }
 
 function clientFor(io: CliIo, opts: ClientOptions): NodeClient {
@@ -112,7 +136,7 @@ Example:
     program
       .command('pull')
       .description('pull events from a node: one page, or every page with --stream (NDJSON)')
-      .option('--since <iso>', 'events at or after this time (ISO 8601, e.g. 2026-01-01T00:00:00Z)')
+      .option('--since <iso>', 'events at or after this time (ISO 8601, e.g. 2026-01-01T00:00:00Z)', sinceOption)
       .option('--types <list>', 'comma list of event types (vector, persona, document, graph or full names)')
       .option('--cursor <cursor>', 'continue from a previous next_cursor')
       .option('--limit <n>', 'events per page (1..5000)', intOption(1, 5000))
@@ -288,10 +312,14 @@ Example:
     printJson(io, await clientFor(io, opts).json('GET', `/sync/equivocations${query}`), opts.json === true)
   })
 
-  const peers = program.command('peers').description("list the node's mesh peers, or add one")
+  // The client options on `peers` itself too: `gkm-sync peers --node URL` (list is the default)
+  // and `peers --help` lists them.
+  const peers = clientOptions(program.command('peers').description("list the node's mesh peers, or add one"))
+  const withParent = (opts: ClientOptions): ClientOptions => ({ ...(peers.opts() as ClientOptions), ...opts })
   clientOptions(
     peers.command('list', { isDefault: true }).description('list connected and known peers'),
-  ).action(async (opts: ClientOptions) => {
+  ).action(async (own: ClientOptions) => {
+    const opts = withParent(own)
     printJson(io, await clientFor(io, opts).json('GET', '/peers'), opts.json === true)
   })
   clientOptions(
@@ -299,7 +327,8 @@ Example:
       .command('add')
       .description('dial a peer and remember it')
       .argument('<multiaddr>', 'e.g. /ip4/192.168.1.20/tcp/7421/p2p/12D3KooW...'),
-  ).action(async (multiaddr: string, opts: ClientOptions) => {
+  ).action(async (multiaddr: string, own: ClientOptions) => {
+    const opts = withParent(own)
     printJson(io, await clientFor(io, opts).json('POST', '/peers', { multiaddr }), opts.json === true)
   })
 }

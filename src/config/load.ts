@@ -161,9 +161,11 @@ function applyFlags(merged: Merged, flags: ConfigFlags, issues: ConfigIssue[]): 
   if (flags.http !== undefined) setHostPort(merged, flags.http, '--http', issues)
   if (flags.listen !== undefined) merged.set(['listen'], [...flags.listen], '--listen')
   if (flags.bootstrap !== undefined) {
+    // An empty value (`--bootstrap "$PEER"` with PEER unset) names no peer: it is skipped, as
+    // empty items of GKM_BOOTSTRAP are, instead of being read as the working directory.
     merged.set(
       ['bootstrap'],
-      flags.bootstrap.map((b) => merged.bootstrapEntry(b)),
+      flags.bootstrap.filter((b) => b.trim() !== '').map((b) => merged.bootstrapEntry(b)),
       '--bootstrap',
     )
   }
