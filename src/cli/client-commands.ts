@@ -37,7 +37,8 @@ function clientOptions(cmd: Command): Command {
 /** `--node --json` would otherwise take "--json" as the URL. */
 function notAnOption(flag: string): (value: string) => string {
   return (value) => {
-    if (value.startsWith('-')) throw new InvalidArgumentError(`${flag} needs a value (got the option ${value})`)
+    if (value.startsWith('-'))
+      throw new InvalidArgumentError(`${flag} needs a value (got the option ${value})`)
     return value
   }
 }
@@ -46,7 +47,9 @@ function notAnOption(flag: string): (value: string) => string {
  *  `last_sync_time`. */
 function sinceOption(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value)))
-    throw new InvalidArgumentError(`not an ISO 8601 time such as 2026-01-01T00:00:00Z (got ${JSON.stringify(value)})`)
+    throw new InvalidArgumentError(
+      `not an ISO 8601 time such as 2026-01-01T00:00:00Z (got ${JSON.stringify(value)})`,
+    )
   return value
 }
 
@@ -136,7 +139,11 @@ Example:
     program
       .command('pull')
       .description('pull events from a node: one page, or every page with --stream (NDJSON)')
-      .option('--since <iso>', 'events at or after this time (ISO 8601, e.g. 2026-01-01T00:00:00Z)', sinceOption)
+      .option(
+        '--since <iso>',
+        'events at or after this time (ISO 8601, e.g. 2026-01-01T00:00:00Z)',
+        sinceOption,
+      )
       .option('--types <list>', 'comma list of event types (vector, persona, document, graph or full names)')
       .option('--cursor <cursor>', 'continue from a previous next_cursor')
       .option('--limit <n>', 'events per page (1..5000)', intOption(1, 5000))

@@ -27,7 +27,11 @@ describe('client options', () => {
   })
 
   it('an empty --bootstrap names no peer (not the working directory)', () => {
-    const c = loadConfig({ env: {}, cwd: '/x', flags: { bootstrap: ['', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'] } })
+    const c = loadConfig({
+      env: {},
+      cwd: '/x',
+      flags: { bootstrap: ['', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'] },
+    })
     assert.deepEqual(c.bootstrap, ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'])
   })
 })
