@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { isConfigError } from '../config/index.ts'
 import { registerClientCommands } from './client-commands.ts'
+import { registerDoctorCommand } from './doctor.ts'
 import { EXIT_OK, EXIT_REQUEST_FAILED, EXIT_USAGE } from './errors.ts'
 import { type CliIo, defaultIo } from './io.ts'
 import { registerKeygenCommand } from './keygen.ts'
@@ -39,6 +40,7 @@ Run a node with "gkm-sync start"; the other commands talk to a running node over
     )
   registerStartCommand(program, io)
   registerKeygenCommand(program, io)
+  registerDoctorCommand(program, io)
   registerClientCommands(program, io)
   return program
 }
