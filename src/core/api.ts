@@ -21,6 +21,23 @@ export interface PushResult {
   rejected: PushRejection[]
   /** Digests of the accepted events, in input order (not counting duplicates). */
   digests: string[]
+  /** HTTP and local pushes: each accepted event in input order, with the HLC the node stamped
+   *  it with (its place in last-write-wins) and the client's `timestamp` as sent. */
+  events?: PushedEvent[]
+}
+
+/** What an accepted event of a push became. */
+export interface PushedEvent {
+  /** Position in the pushed array. */
+  index: number
+  event_id: string
+  digest: string
+  /** `wallMs:counter`: orders the event for last-write-wins (with the author key). */
+  hlc: string
+  /** The event's timestamp: the HLC's wall time, ISO 8601 (what every node shows). */
+  timestamp: string
+  /** The `timestamp` the client sent, unchanged; null when it sent none. */
+  client_timestamp: string | null
 }
 
 /** The spec's short names are accepted as well: vector, persona, graph, document. */

@@ -206,7 +206,7 @@ export class SyncNode implements SyncApi {
     const outcomes = items.length > 0 ? await this.#c.queue.submit({ items, audit, origin }) : []
     if (items.length === 0 && pre.length > 0) await this.#c.store.appendAudit([audit([])])
     // Stitch outcomes back into input order.
-    const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [] }
+    const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [], events: [] }
     const byIndex = new Map(pre.map((p) => [p.index, p]))
     let k = 0
     for (let i = 0; i < total; i++) {
@@ -219,6 +219,14 @@ export class SyncNode implements SyncApi {
       if (o.status === 'accepted') {
         result.accepted++
         result.digests.push(o.event.digest)
+        result.events!.push({
+          index: i,
+          event_id: o.event.eventId,
+          digest: o.event.digest,
+          hlc: formatHlc(o.event.hlc),
+          timestamp: isoFromMs(o.event.hlc.wallMs),
+          client_timestamp: null,
+        })
       } else if (o.status === 'duplicate') result.duplicates++
       else result.rejected.push(rejection(o.eventId, o.error))
     }
@@ -229,7 +237,10 @@ export class SyncNode implements SyncApi {
     if (raw.length > PUSH_EVENTS_MAX)
       throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${raw.length}`)
     const ctx = this.#verifyContext()
-    return this.#admit(
+    // Local writes are stamped by this node's HLC; the answer says which HLC each got, next to
+    // the timestamp the client sent (kept as sent: README "Which write wins").
+    const clientTimestamps = new Map<number, string | null>()
+    const result = await this.#admit(
       raw.length,
       origin,
       async (i) => {
@@ -239,6 +250,7 @@ export class SyncNode implements SyncApi {
           return { kind: 'signed', event: checkEvent(fields, encodeSigned(fields), signature, ctx) }
         }
         const w = parseLocalWrite(r)
+        clientTimestamps.set(i, w.timestamp ?? null)
         return {
           kind: 'local',
           eventId: (w.event_id ?? this.#c.newEventId()).toLowerCase(),
@@ -252,6 +264,14 @@ export class SyncNode implements SyncApi {
         return typeof id === 'string' ? id.slice(0, 64) : null
       },
     )
+    for (const e of result.events ?? []) {
+      if (clientTimestamps.has(e.index)) e.client_timestamp = clientTimestamps.get(e.index) ?? null
+      else {
+        const sent = (raw[e.index] as { timestamp?: unknown } | null)?.timestamp
+        e.client_timestamp = typeof sent === 'string' ? sent : null
+      }
+    }
+    return result
   }
 
   async pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
 import { NotFoundError } from '../errors.ts'
-import { equivocationToJson } from '../json.ts'
+import { conflictToJson, equivocationToJson } from '../json.ts'
 import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
 import type { RouteContext } from './context.ts'
 
@@ -11,7 +11,7 @@ type Query = Record<string, unknown>
 export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/sync/conflicts', async (req) => {
     const { status, limit } = conflictsQuery(req.query as Query)
-    return { conflicts: await ctx.api.conflicts(status, limit) }
+    return { conflicts: (await ctx.api.conflicts(status, limit)).map(conflictToJson) }
   })
 
   app.get('/sync/equivocations', async (req) => {

@@ -311,7 +311,7 @@ describe("failed requests exit 2 with the node's message", () => {
       status: 400,
       body: { error: 'invalid_request', message: 'last_sync_time must be an ISO 8601 date-time' },
     })
-    const r = await cli(['pull', '--since', 'yesterday'])
+    const r = await cli(['pull', '--since', '2026-01-01T00:00:00Z'])
     assert.equal(r.code, 2)
     assert.equal(
       r.stderr,

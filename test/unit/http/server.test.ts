@@ -410,7 +410,28 @@ describe('HTTP API without a token', () => {
       s.api.conflictList = [CONFLICT]
       const res = await fetch(`${s.url}/sync/conflicts`)
       assert.equal(res.status, 200)
-      assert.deepEqual(await res.json(), { conflicts: [CONFLICT] })
+      assert.deepEqual(await res.json(), {
+        conflicts: [
+          {
+            // snake_case, like events (docs/API.md) ...
+            conflict_id: CONFLICT.id,
+            event_type: 'persona_update',
+            target_id: 'p1',
+            cell: 'field:name',
+            sides: [],
+            winner: CONFLICT.winner,
+            status: 'open',
+            resolved_by: null,
+            detected_at: '1970-01-01T00:00:00.001Z',
+            closed_at: null,
+            // ... and the deprecated camelCase fields of 0.1.
+            id: CONFLICT.id,
+            type: 'persona_update',
+            target: 'p1',
+            detectedAtMs: 1,
+          },
+        ],
+      })
       assert.deepEqual(s.api.callsTo('conflicts').at(-1)!.args, ['open', 100])
     })
 
