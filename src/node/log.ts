@@ -34,6 +34,7 @@ export function createLogger(init: LogInit): Logger {
         colorize: init.destination === undefined && process.stderr.isTTY === true,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname',
+        singleLine: true,
       }),
     )
   }

@@ -17,7 +17,7 @@ import { NODE_FLAGS } from '../../src/cli/runtime-flags.ts'
 import { waitFor } from '../helpers/mesh.ts'
 
 const root = new URL('../../', import.meta.url).pathname
-const env = {
+const env: Record<string, string | undefined> = {
   ...process.env,
   PATH: `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH}`,
   GKM_LOG_LEVEL: 'warn',
