@@ -31,7 +31,7 @@ export interface CliIo {
   /** Starts a node (`start`); defaults to src/node's startNode, loaded on first use. */
   readonly startNode?: (
     config: GkmConfig,
-    opts?: { onRebuildProgress?: (done: number, total: number) => void },
+    opts?: { onRebuildProgress?: (done: number, total: number) => void; libp2pMetrics?: boolean },
   ) => Promise<StartedNode>
   readonly signals: SignalSource
   /** Immediate exit, for a second Ctrl-C while stopping. */

@@ -72,7 +72,11 @@ Examples:
       const config = loadConfig({ file: opts.config, env: io.env, flags, cwd: io.cwd })
       const startNode = io.startNode ?? (await import('../node/index.ts')).startNode
       const bar = progressBar(io.stderr, 'rebuilding the state from the log', isTty(io.stderr))
-      const node = await startNode(config, { onRebuildProgress: (done, total) => bar.update(done, total) })
+      const node = await startNode(config, {
+        onRebuildProgress: (done, total) => bar.update(done, total),
+        // One node in this process: libp2p's process-wide metrics are this node's.
+        libp2pMetrics: true,
+      })
       bar.done()
       io.stdout.write(`${startupLine(config, node)}\n`)
       await untilSignal(io, node)

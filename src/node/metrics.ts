@@ -34,7 +34,8 @@ export interface NodeMetrics {
   subscriberError(): void
   /** A slow commit was seen (see SLOW_COMMIT_MS). */
   slowCommit(): void
-  /** Passed to the mesh: libp2p's own metrics (connections, streams, bytes in/out) in this registry. */
+  /** For the mesh (StartOptions.libp2pMetrics): libp2p's own metrics (connections, streams,
+   *  bytes in/out) in this registry. */
   readonly libp2p: ReturnType<typeof prometheusMetrics>
   /** Prometheus text exposition. */
   render(): Promise<string>

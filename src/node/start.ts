@@ -73,6 +73,11 @@ export interface StartOptions {
   /** Told while the state is rebuilt at start-up: events replayed of the log's. A returned
    *  promise is awaited (tests hold the rebuild at a page). */
   readonly onRebuildProgress?: (done: number, total: number) => void | Promise<void>
+  /** Put libp2p's own metrics (bytes in/out, connections, streams; @libp2p/prometheus-metrics)
+   *  in the node's registry. Off by default: that library keeps its metrics in one module-level
+   *  map, so with several nodes in a process they would all count into the first node's registry
+   *  (docs/METRICS.md). `gkm-sync start` (one node per process) turns it on. */
+  readonly libp2pMetrics?: boolean
   /** Told as soon as the HTTP API listens (before the rebuild), with its address. */
   readonly onListening?: (address: { host: string; port: number }) => void
 }
@@ -328,7 +333,10 @@ export async function startNode(
           now,
           logger: opts.meshLogger ?? netLogger(log.child({ component: 'mesh' })),
           libp2pLogger: libp2pLogger(log.child({ component: 'libp2p' })),
-          libp2pMetrics: metrics.libp2p as (components: never) => import('@libp2p/interface').Metrics,
+          libp2pMetrics:
+            opts.libp2pMetrics === true
+              ? (metrics.libp2p as (components: never) => import('@libp2p/interface').Metrics)
+              : undefined,
           verifyMany: (items) => pool.verifyMany(items),
         },
         {

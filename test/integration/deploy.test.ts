@@ -88,6 +88,9 @@ describe('deploy/gkm-sync.service', () => {
         child.once('exit', () => reject(new Error(`the node exited; stderr: ${err}`)))
       })
       assert.equal((await fetch(`${url}/health`)).status, 200)
+      const metrics = await (await fetch(`${url}/metrics`)).text()
+      assert.match(metrics, /^gkm_events_held 0$/m)
+      assert.match(metrics, /^# TYPE libp2p_\w+/m, 'the CLI node exports libp2p metrics')
       assert.match(out, /mdns off/)
       assert.match(out, /federation example-federation/)
     } finally {

@@ -33,6 +33,7 @@ async function start(
   logger: ReturnType<typeof createLogger>,
   values: Record<string, unknown> = {},
   bootstrap: string[] = [],
+  libp2pMetrics = false,
 ): Promise<RunningNode> {
   const config = loadConfig({
     env: {},
@@ -46,7 +47,7 @@ async function start(
       bootstrap,
     },
   })
-  return startNode(config, { logger })
+  return startNode(config, { logger, libp2pMetrics })
 }
 
 const auth = { authorization: `Bearer ${TOKEN}` }
@@ -94,7 +95,8 @@ describe('observability: logs and metrics', () => {
   it('logs start, peers, catch-up with counts, refusals and stop as JSON lines with fields; metrics move', async () => {
     const logA = captureLogger()
     const logB = captureLogger()
-    const a = await start(await tempDir(), logA.logger)
+    // libp2p's metrics for the first node of this process only (docs/METRICS.md).
+    const a = await start(await tempDir(), logA.logger, {}, [], true)
     stops.push(() => a.stop())
     // Events on a before b connects: b's catch-up brings them, and says how many.
     for (let i = 0; i < 5; i++) await a.api.push([persona(i)], { kind: 'http', id: 'test' })
