@@ -296,6 +296,9 @@ export function checkMessage(message: readonly ReconRange[]): void {
     prev = r.upper
     if (r.mode === RangeMode.fingerprint && r.fingerprint?.length !== FINGERPRINT_BYTES)
       throw new ReconcileProtocolError(`range ${i}: a fingerprint is ${FINGERPRINT_BYTES} bytes`)
+    // An honest side lists ids only for ranges where it holds at most IDLIST_MAX items.
+    if ((r.ids?.length ?? 0) > IDLIST_MAX || (r.wanted?.length ?? 0) > IDLIST_MAX)
+      throw new ReconcileProtocolError(`range ${i}: more than ${IDLIST_MAX} ids in one range`)
     for (const id of [...(r.ids ?? []), ...(r.wanted ?? [])]) {
       if (id.length !== DIGEST_BYTES)
         throw new ReconcileProtocolError(`range ${i}: an id is ${DIGEST_BYTES} bytes`)

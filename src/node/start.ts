@@ -27,6 +27,7 @@ import { signerFromSeed } from '../util/crypto.ts'
 import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
 import { createCryptoPool } from './crypto-pool.ts'
+import { EventSet } from './event-set.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
 import { SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
@@ -145,6 +146,10 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       await store.open()
     }
 
+    // The event set reconciliation compares with peers': every committed event is added before
+    // the change feed hears of it, and the stored ones are loaded before the mesh starts.
+    const eventSet = new EventSet(store)
+    stops.push(async () => eventSet.close())
     let node: SyncNode | undefined
     const queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
@@ -152,7 +157,10 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       queueBytesMax: config.ingest.queueBytesMax,
       groupBytesMax: config.ingest.groupBytesMax,
       now,
-      onCommitted: (events) => node?.onCommitted(events),
+      onCommitted: (events) => {
+        for (const { event } of events) eventSet.add(event.type, event.signed, event.digest)
+        node?.onCommitted(events)
+      },
     })
     stops.push(() => queue.stop())
     node = new SyncNode(
@@ -187,6 +195,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     // closing store.
     let network: Network | undefined
     if (config.mesh.enabled) {
+      await eventSet.load()
       network = createNetwork(
         {
           api: node,
@@ -195,6 +204,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           now,
           logger: opts.meshLogger,
           verifyMany: (items) => pool.verifyMany(items),
+          eventSet,
         },
         {
           listen: config.listen,
@@ -206,6 +216,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           dataTypes: config.dataTypes,
           limits: config.limits,
           driftMaxMs: config.hlcDriftMaxMs,
+          reconcileIntervalMs: config.mesh.reconcileIntervalMs,
+          gossip: config.mesh.gossip,
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )
