@@ -45,6 +45,8 @@ export interface RunningNode {
   readonly replay: ReplayReport
   /** The libp2p mesh, when enabled. */
   readonly network?: Network
+  /** The node's event set as reconciliation sees it (range indexes per type). */
+  readonly eventSet: EventSet
   /** Mesh multiaddrs (each ending in /p2p/<peer id>). */
   readonly listenAddrs: readonly string[]
   stop(): Promise<void>
@@ -151,6 +153,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     const eventSet = new EventSet(store)
     stops.push(async () => eventSet.close())
     let node: SyncNode | undefined
+    let network: Network | undefined
     const queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
@@ -180,6 +183,19 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
         driftMaxMs: config.hlcDriftMaxMs,
         members,
         dataTypes: config.dataTypes,
+        // "In sync with X as of T": per connected or known peer, when a reconciliation last
+        // found nothing missing either way, with both state hashes then.
+        extraStatus: () => ({
+          in_sync: (network?.peers() ?? [])
+            .filter((p) => p.inSyncAsOf !== undefined)
+            .map((p) => ({
+              peer: p.peerId,
+              as_of: p.inSyncAsOf ?? null,
+              state_hash: p.inSyncStateHash ?? null,
+              peer_state_hash: p.peerStateHash ?? null,
+              connected: p.connected,
+            })),
+        }),
       },
     )
     await store.appendAudit([
@@ -193,7 +209,6 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
 
     // The mesh stops after HTTP (reverse order) but before the store, so no peer writes into a
     // closing store.
-    let network: Network | undefined
     if (config.mesh.enabled) {
       await eventSet.load()
       network = createNetwork(
@@ -243,6 +258,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       dataDir: config.dataDir,
       replay,
       network,
+      eventSet,
       listenAddrs: network?.addresses() ?? [],
       stop: stopAll,
     }

@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import type { GkmNetwork } from '../../src/net/index.ts'
-import { converged, emptyMesh, getJson, type MeshNode, summaries, waitFor } from '../helpers/mesh.ts'
+import {
+  converged,
+  emptyMesh,
+  getJson,
+  type MeshNode,
+  postJson,
+  summaries,
+  waitFor,
+} from '../helpers/mesh.ts'
 
 const values = { mesh: { enabled: true, reconcileIntervalMs: 0, gossip: false } }
 
@@ -68,5 +76,72 @@ describe('reconciliation with gossip off', () => {
     assert.equal(r.need, 1)
     assert.equal(r.accepted, 1)
     assert.ok(await converged([a, b]))
+  })
+})
+
+describe('reconciliation surface and misbehaving peers', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('POST /sync/reconcile runs a session; /status says in sync with the peer as of when', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    const b = await mesh.create({ values, bootstrap: [a.addr()] })
+    await b.start()
+    await pushAll(a, writes('s', 30))
+    const res = await postJson(`${b.url}/sync/reconcile`, { peer: a.peerId })
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    assert.equal(res.body.sessions.length, 1)
+    assert.ok(res.body.sessions[0].need >= 0)
+    await waitFor(
+      'converged',
+      () => converged([a, b], 30),
+      20_000,
+      () => summaries([a, b]),
+    )
+    const again = await postJson(`${b.url}/sync/reconcile`, {})
+    assert.equal(again.body.sessions[0].inSync, true)
+    const status = (await getJson(`${b.url}/status`)).body
+    const entry = status.in_sync.find((x: { peer: string }) => x.peer === a.peerId)
+    assert.ok(entry !== undefined, JSON.stringify(status.in_sync))
+    assert.equal(entry.state_hash, status.state_hash)
+    assert.equal(entry.peer_state_hash, status.state_hash)
+    assert.ok(Date.parse(entry.as_of) > 0)
+
+    const bad = await postJson(`${b.url}/sync/reconcile`, { peer: 'not a peer id' })
+    assert.equal(bad.status, 400)
+  })
+
+  it('a peer that offers events and withholds them is detected, struck and cut off', async () => {
+    const [a, b] = mesh.nodes
+    // a's index claims an event its store does not hold: every session offers it, no fetch gets it.
+    const hlc = new Uint8Array(8).fill(0x7f)
+    const digest = new Uint8Array(32).fill(0xab)
+    const fake = new Uint8Array(40)
+    fake.set(hlc, 0)
+    fake.set(digest, 8)
+    a.node.eventSet.index('persona_update')?.insert(fake)
+    const first = await net(b).reconcile(a.peerId)
+    assert.equal(first[0].withheld, 1)
+    assert.equal(first[0].inSync, false)
+    await net(b).reconcile(a.peerId)
+    await net(b)
+      .reconcile(a.peerId)
+      .catch(() => {})
+    await waitFor(
+      'b cut a off',
+      () => (net(b).stats['reconcile.cut_off'] ?? 0) >= 1,
+      10_000,
+      () => net(b).stats,
+    )
+    await waitFor(
+      'and hung up',
+      () =>
+        !net(b)
+          .peers()
+          .some((p) => p.peerId === a.peerId && p.connected),
+      10_000,
+    )
+    await assert.rejects(net(b).reconcile(a.peerId), /refused until/)
   })
 })
