@@ -101,9 +101,14 @@ export class RangeIndex {
     if (this.#chunks.length === 0) {
       this.#chunks.push(newChunk())
     }
-    const ci = this.#chunkFor(key)
+    // In-order writes (HLC order) append: compare with the last key only.
+    const lastChunk = this.#chunks.length - 1
+    const tail = this.#chunks[lastChunk]
+    const appends =
+      tail.n === 0 || compareAt(tail.keys, (tail.n - 1) * KEY_BYTES, KEY_BYTES, key, 0, KEY_BYTES) < 0
+    const ci = appends ? lastChunk : this.#chunkFor(key)
     const c = this.#chunks[ci]
-    const at = lowerIn(c, key)
+    const at = appends ? c.n : lowerIn(c, key)
     if (at < c.n && compareAt(c.keys, at * KEY_BYTES, KEY_BYTES, key, 0, KEY_BYTES) === 0) return false
     if (c.n * KEY_BYTES === c.keys.length) {
       const grown = new Uint8Array(Math.min(c.keys.length * 2, CHUNK_ITEMS_MAX * KEY_BYTES))

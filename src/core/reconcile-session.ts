@@ -84,7 +84,7 @@ const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 export class ReconcileSession {
   readonly #index: RangeIndex
   readonly #initiator: boolean
-  readonly #budget: number
+  #budget: number
   readonly #need = new Map<string, Uint8Array>()
   readonly #have = new Map<string, Uint8Array>()
   #rounds = 0
@@ -95,6 +95,11 @@ export class ReconcileSession {
     this.#index = index
     this.#initiator = role === 'initiator'
     this.#budget = Math.max(4096, init.messageBytesMax ?? MESSAGE_BYTES_DEFAULT)
+  }
+
+  /** Raises or lowers the bound of this side's messages (once the peer said what it reads). */
+  limitMessages(bytes: number): void {
+    this.#budget = Math.max(4096, bytes)
   }
 
   /** Ids (digests) the peer holds and this side lacks. */
@@ -177,7 +182,7 @@ export class ReconcileSession {
         })
         return this.#finish(out)
       }
-      const answer = this.#answer(r, lo, hi)
+      const answer = this.#answer(r, lo, hi, this.#budget - bytes)
       for (const a of answer) {
         bytes += rangeBytes(a)
         out.push(a)
@@ -187,7 +192,7 @@ export class ReconcileSession {
     return this.#finish(out)
   }
 
-  #answer(r: ReconRange, lo: number, hi: number): ReconRange[] {
+  #answer(r: ReconRange, lo: number, hi: number, room: number): ReconRange[] {
     const idx = this.#index
     const skip: ReconRange = { upper: r.upper, mode: RangeMode.skip }
     switch (r.mode) {
@@ -199,9 +204,11 @@ export class ReconcileSession {
         return this.#split(lo, hi, r.upper)
       }
       case RangeMode.idList: {
-        // A responder that holds many more items here than an id list would carry splits the
-        // range instead: the initiator, which holds few, answers each differing bucket with ids.
-        if (!this.#initiator && hi - lo > IDLIST_MAX) return this.#split(lo, hi, r.upper)
+        // A responder that holds more items here than one id list carries answers with one diff
+        // per run of IDLIST_MAX of its items: the initiator must learn every id it lacks anyway,
+        // and splitting would only cost more rounds. What the initiator sent and the responder
+        // lacks goes with the first run.
+        if (!this.#initiator && hi - lo > IDLIST_MAX) return this.#diffRuns(r, lo, hi, room)
         const theirs = new Map<string, Uint8Array>()
         for (const id of r.ids ?? []) theirs.set(hexOf(id), id)
         const mine = idx.digests(lo, hi)
@@ -231,6 +238,43 @@ export class ReconcileSession {
       default:
         throw new ReconcileProtocolError(`unknown range mode ${String(r.mode)}`)
     }
+  }
+
+  /** Diff runs while they fit in `room` bytes; the rest of the range goes as one fingerprint
+   *  (the initiator answers it with its ids again next round). */
+  #diffRuns(r: ReconRange, lo: number, hi: number, room: number): ReconRange[] {
+    const idx = this.#index
+    const theirs = new Set((r.ids ?? []).map(hexOf))
+    const mine = new Set<string>()
+    const out: ReconRange[] = []
+    let used = 0
+    for (let from = lo; from < hi; from += IDLIST_MAX) {
+      if (out.length > 0 && used > room) {
+        out.push({ upper: r.upper, mode: RangeMode.fingerprint, fingerprint: idx.fingerprint(from, hi) })
+        // Their ids beyond this point are unknown to the runs above: they come back next round.
+        for (let i = from; i < hi; i++) mine.add(hexOf(idx.keyAt(i).subarray(8)))
+        break
+      }
+      const to = Math.min(hi, from + IDLIST_MAX)
+      const ids = idx.digests(from, to)
+      const lacking: Uint8Array[] = []
+      for (const id of ids) {
+        const h = hexOf(id)
+        mine.add(h)
+        if (!theirs.has(h)) lacking.push(id)
+      }
+      const run: ReconRange = {
+        upper: to === hi ? r.upper : idx.boundAt(to),
+        mode: RangeMode.diff,
+        ids: lacking,
+        wanted: [],
+      }
+      used += rangeBytes(run)
+      out.push(run)
+    }
+    const wanted = (r.ids ?? []).filter((id) => !mine.has(hexOf(id)))
+    out[0] = { ...out[0], wanted }
+    return out
   }
 
   /** Answers a differing range: its ids when few, else BUCKETS fingerprinted sub-ranges. */

@@ -14,6 +14,7 @@ import type { EventType } from '../core/types.ts'
 import {
   RECONCILE_BAN_MS,
   RECONCILE_PARALLEL_MAX,
+  RECONCILE_RELAY_DELAY_MS,
   RECONCILE_RETRY_MS,
   RECONCILE_STRIKES_MAX,
 } from './constants.ts'
@@ -68,6 +69,8 @@ export class AntiEntropy {
   readonly #running = new Set<Promise<unknown>>()
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
   #interval: ReturnType<typeof setInterval> | undefined
+  #relayTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #relayFrom = new Set<string>()
   #active = 0
 
   constructor(components: AntiEntropyComponents, dataTypes: readonly EventType[]) {
@@ -183,7 +186,32 @@ export class AntiEntropy {
     }
   }
 
+  /**
+   * Relay: the node learned events from `from` (a session it ran or served): reconcile with every
+   * other connected peer shortly, coalescing what arrives meanwhile, so what reached one node by
+   * reconciliation reaches the rest of its neighbours within a second or two.
+   */
+  onLearned(from: string): void {
+    if (this.#relayTimer !== undefined || this.#abort.signal.aborted) {
+      this.#relayFrom.add(from)
+      return
+    }
+    this.#relayFrom.add(from)
+    this.#relayTimer = setTimeout(() => {
+      this.#relayTimer = undefined
+      const sources = new Set(this.#relayFrom)
+      this.#relayFrom.clear()
+      for (const p of this.#c.connectedPeers()) {
+        const pid = p.toString()
+        if (sources.has(pid) || this.#isBanned(pid)) continue
+        this.#c.ctx.stats.inc('reconcile.relay_sessions')
+        this.request(p).catch(() => {})
+      }
+    }, RECONCILE_RELAY_DELAY_MS)
+  }
+
   #record(id: string, s: PeerState, report: ReconcileReport): void {
+    if (report.learned > 0) this.onLearned(id)
     const now = this.#c.now()
     s.info.last = { ...report, atMs: now }
     s.info.lastError = undefined
@@ -246,6 +274,7 @@ export class AntiEntropy {
   async stop(): Promise<void> {
     this.#abort.abort()
     if (this.#interval !== undefined) clearInterval(this.#interval)
+    if (this.#relayTimer !== undefined) clearTimeout(this.#relayTimer)
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     for (const q of this.#queue.splice(0)) q.reject(new Error('anti-entropy stopped'))

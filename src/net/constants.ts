@@ -112,6 +112,13 @@ export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
  *  events fit easily; a peer that never ends is cut off. */
 export const RECONCILE_FRAMES_MAX = 20_000
 
+/** Relay of what a session taught the node: up to this many new events go on gossip at once
+ *  (one gossip message); beyond that the node reconciles with its other peers instead
+ *  (RECONCILE_RELAY_DELAY_MS after the session), which moves a large batch far cheaper than
+ *  flooding it. */
+export const RECONCILE_RELAY_GOSSIP_MAX = 128
+export const RECONCILE_RELAY_DELAY_MS = 200
+
 /** Anti-entropy: a reconciliation with one random connected peer this often (config
  *  `mesh.reconcileIntervalMs`). A session between nodes in sync is one round trip of ~1 KB, so
  *  10 s costs nothing and bounds how long an event gossip lost stays missing. */

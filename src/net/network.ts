@@ -186,7 +186,9 @@ export class GkmNetwork implements Network {
       await libp2p.handle(
         PROTOCOL_RECONCILE,
         serve(ctx, limiter, 'reconcile', (lp, peer) =>
-          handleReconcile(ctx, eventSet, init.dataTypes, lp, peer),
+          handleReconcile(ctx, eventSet, init.dataTypes, lp, peer, (from) =>
+            this.#antiEntropy?.onLearned(from),
+          ),
         ),
         streamLimits,
       )
@@ -479,7 +481,9 @@ export class GkmNetwork implements Network {
       return
     }
     this.#catchUp?.request(peer)
-    this.#antiEntropy?.request(peer).catch(() => {})
+    // One session per new connection, both directions in it: the side with the smaller peer id
+    // starts it (both starting would move every missing event twice).
+    if (this.peerId < id) this.#antiEntropy?.request(peer).catch(() => {})
   }
 
   #onDiscovered(peer: string, addrs: string[]): void {

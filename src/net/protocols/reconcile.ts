@@ -33,6 +33,7 @@ import {
   PROTOCOL_RECONCILE,
   RECONCILE_FETCH_DIGESTS_MAX,
   RECONCILE_FRAMES_MAX,
+  RECONCILE_RELAY_GOSSIP_MAX,
 } from '../constants.ts'
 import { IndexNotReadyError, RemoteRefusedError, UnexpectedMessageError } from '../errors.ts'
 import {
@@ -58,9 +59,13 @@ export const RECONCILE_LIMITS: ReconcileLimits = {
   fetchMax: RECONCILE_FETCH_DIGESTS_MAX,
 }
 
-/** Messages stay within the frame every node reads (FRAME_BYTES_MIN), less room for framing and
- *  the one range answer that may follow the budget check. */
-const MESSAGE_BUDGET_BYTES = FRAME_BYTES_MIN - 8 * 1024
+/** Room left in a frame for framing and the one range answer that may follow the budget check. */
+const MESSAGE_SLACK_BYTES = 8 * 1024
+/** Messages stay within the frame every node reads (FRAME_BYTES_MIN) until the peer says it reads
+ *  more (its first frame's frame_bytes_max); then within min(ours, theirs). */
+const MESSAGE_BUDGET_BYTES = FRAME_BYTES_MIN - MESSAGE_SLACK_BYTES
+const budgetFor = (ours: number, theirs: number): number =>
+  Math.max(FRAME_BYTES_MIN, Math.min(ours, theirs === 0 ? FRAME_BYTES_MIN : theirs)) - MESSAGE_SLACK_BYTES
 
 /** The outcome of one session, as the initiator saw it. */
 export interface ReconcileReport {
@@ -88,6 +93,8 @@ export interface ReconcileReport {
   readonly peerStateHash: string
   /** Refusals by code among the fetched events (retry_later comes back next session). */
   readonly refusals: Record<string, number>
+  /** Events new to this node that the session brought. */
+  readonly learned: number
 }
 
 const toRange = (r: {
@@ -159,10 +166,12 @@ export async function handleReconcile(
   dataTypes: readonly EventType[],
   lp: Framed,
   peer: string,
+  onLearned?: (peer: string) => void,
 ): Promise<void> {
   const meter = new Meter()
   const sessions = new Map<EventType, ReconcileSession>()
   let hashSent = false
+  let peerFrameMax = 0
   for (let frames = 0; frames < RECONCILE_FRAMES_MAX; frames++) {
     const f = await meter.read(ctx, lp, undefined, true)
     if (f === undefined || f.done) return
@@ -186,15 +195,24 @@ export async function handleReconcile(
         })
         continue
       }
+      if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
       let session = sessions.get(type)
       if (session === undefined) {
-        session = new ReconcileSession(idx, 'responder', { messageBytesMax: MESSAGE_BUDGET_BYTES })
+        session = new ReconcileSession(idx, 'responder', {
+          messageBytesMax: budgetFor(ctx.frameBytesMax, peerFrameMax),
+        })
         sessions.set(type, session)
       }
       const answer = session.handle(f.ranges.map(toRange)) as ReconRange[]
-      const stateHash = hashSent ? '' : (await ctx.api.status()).state_hash
+      const first = !hashSent
+      const stateHash = first ? (await ctx.api.status()).state_hash : ''
       hashSent = true
-      await meter.write(lp, { type, ranges: answer.map(fromRange), stateHash })
+      await meter.write(lp, {
+        type,
+        ranges: answer.map(fromRange),
+        stateHash,
+        frameBytesMax: first ? ctx.frameBytesMax : 0,
+      })
       ctx.stats.inc('reconcile.rounds_served')
     } else if (f.fetch.length > 0) {
       const found = (await set.getEvents(f.fetch)).filter((e): e is StoredEvent => e !== undefined)
@@ -210,6 +228,7 @@ export async function handleReconcile(
         const r = await ctx.api.pushSigned(events, { kind: 'peer', id: peer })
         accepted = r.accepted
         publish(ctx, events, r.digests)
+        if (r.accepted > 0) onLearned?.(peer)
       } catch (err) {
         await meter.write(lp, {
           error: { code: refusalCode(err), message: clip((err as Error).message, ctx.limits.textBytesMax) },
@@ -251,6 +270,7 @@ export async function reconcileWith(
   let rounds = 0
   let truncated = false
   let peerStateHash = ''
+  let peerFrameMax = 0
   const localStateHash = (await ctx.api.status()).state_hash
   const indexes = types.map((t) => {
     const idx = set.index(t)
@@ -284,6 +304,8 @@ export async function reconcileWith(
           throw new RemoteRefusedError(f.error.code, f.error.message)
         }
         if (f.stateHash !== '') peerStateHash = f.stateHash
+        if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
+        session.limitMessages(budgetFor(ctx.frameBytesMax, peerFrameMax))
         msg = session.handle(f.ranges.map(toRange))
       }
       if (refused) continue
@@ -299,7 +321,23 @@ export async function reconcileWith(
     let refusedCount = 0
     let withheld = 0
     let forged = 0
+    let learned = 0
     const refusals: Record<string, number> = {}
+    // Storing a fetched batch (verify, merge, fsync) overlaps fetching the next one.
+    let storing: Promise<void> = Promise.resolve()
+    const relay: StoredEvent[] = []
+    const store = async (got: StoredEvent[]): Promise<void> => {
+      const r = await ctx.api.pushSigned(got, { kind: 'peer', id })
+      accepted += r.accepted + r.duplicates
+      refusedCount += r.rejected.length
+      for (const x of r.rejected) refusals[x.error] = (refusals[x.error] ?? 0) + 1
+      if (relay.length < RECONCILE_RELAY_GOSSIP_MAX) {
+        const ok = new Set(r.digests)
+        for (const e of got)
+          if (relay.length < RECONCILE_RELAY_GOSSIP_MAX && ok.has(digestOf(e.signed))) relay.push(e)
+      }
+      learned += r.accepted
+    }
     for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
       const ask = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
       const wanted = new Set(ask.map(toHex))
@@ -317,14 +355,13 @@ export async function reconcileWith(
         if (f.done) break
       }
       withheld += wanted.size
-      if (got.length > 0) {
-        const r = await ctx.api.pushSigned(got, { kind: 'peer', id })
-        accepted += r.accepted + r.duplicates
-        refusedCount += r.rejected.length
-        for (const x of r.rejected) refusals[x.error] = (refusals[x.error] ?? 0) + 1
-        publish(ctx, got, r.digests)
-      }
+      await storing
+      if (got.length > 0) storing = store(got)
     }
+    await storing
+    // Relay: a few new events go on gossip at once; the adapter also reconciles with the other
+    // peers when this session taught the node anything (AntiEntropy.onLearned).
+    if (relay.length > 0) ctx.publishAccepted(relay)
 
     // Send what the peer lacks.
     let pushedAccepted = 0
@@ -366,6 +403,7 @@ export async function reconcileWith(
       localStateHash,
       peerStateHash,
       refusals,
+      learned,
     }
   } finally {
     if (!finished) stream.abort(new UnexpectedMessageError('reconciliation abandoned'))

@@ -1762,6 +1762,7 @@ export interface ReconcileFrame {
   error?: Refusal
   stateHash: string
   accepted: number
+  frameBytesMax: number
 }
 
 export const ReconcileFrame = (() => {
@@ -1820,6 +1821,11 @@ export const ReconcileFrame = (() => {
           w.uint32(obj.accepted)
         }
 
+        if ((obj.frameBytesMax != null && obj.frameBytesMax !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.frameBytesMax)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1831,7 +1837,8 @@ export const ReconcileFrame = (() => {
           events: [],
           done: false,
           stateHash: '',
-          accepted: 0
+          accepted: 0,
+          frameBytesMax: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1888,6 +1895,10 @@ export const ReconcileFrame = (() => {
             }
             case 8: {
               obj.accepted = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.frameBytesMax = reader.uint32()
               break
             }
             default: {
@@ -1997,6 +2008,13 @@ export const ReconcileFrame = (() => {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.frameBytesMax`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2087,6 +2105,11 @@ export const ReconcileFrame = (() => {
     value: number
   }
 
+  interface ReconcileFrameFrameBytesMaxFieldEvent {
+    field: '$.frameBytesMax'
+    value: number
+  }
+
   function encode (obj: Partial<ReconcileFrame>): Uint8Array {
     return encodeMessage(obj, ReconcileFrame.codec())
   }
@@ -2095,7 +2118,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

@@ -175,6 +175,29 @@ describe('ReconcileSession', () => {
     assert.ok(run.maxBytes <= 4_096 + (IDLIST_MAX + 1) * 34 * 2, `largest message ${run.maxBytes} B`)
   })
 
+  test('a long run one side lacks (what one side wrote while apart) moves in few rounds, within the bound', () => {
+    const common = Array.from({ length: 5_000 }, (_, i) => i)
+    const extra = Array.from({ length: 8_000 }, (_, i) => 10_000 + i)
+    const mixed = [...common, ...extra, 3]
+    for (const budget of [4_096, 65_536]) {
+      const run = reconcile(indexOf(common), indexOf([...common, ...extra]), budget)
+      expectDiff(common, [...common, ...extra], run)
+      assert.ok(
+        run.maxBytes <= budget + (IDLIST_MAX + 1) * 34 * 2,
+        `largest message ${run.maxBytes} B > ${budget}`,
+      )
+      const back = reconcile(indexOf([...common, ...extra]), indexOf(common), budget)
+      expectDiff([...common, ...extra], common, back)
+    }
+    expectDiff(
+      [3, ...common.slice(10)],
+      mixed,
+      reconcile(indexOf([3, ...common.slice(10)]), indexOf(mixed), 4_096),
+    )
+    const big = reconcile(indexOf(common), indexOf([...common, ...extra]), 1 << 20)
+    assert.ok(big.rounds <= 3, `${big.rounds} rounds with room for every id`)
+  })
+
   test('malformed messages are refused with a named error', () => {
     const s = new ReconcileSession(indexOf([1, 2, 3]), 'responder')
     const bad: ReconRange[][] = [
