@@ -15,20 +15,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 /** Bytes of a typical event on the wire (signed bytes + signature + framing), for the
  *  "bytes per missing event" ratio: a persona `set` of a few fields is ~200 + 64 + 6 bytes. */
 const EVENT_WIRE_BYTES = 270
-const MESSAGE_BYTES_MAX = 70_547 - 8 * 1024
+/** Both nodes on the default frame limit (limits.frameBytesMax 4 MiB) less the slack the adapter keeps. */
+const MESSAGE_BYTES_MAX = Number(process.env.BENCH_MESSAGE_BYTES ?? 4 * 1024 * 1024 - 8 * 1024)
 
-/** Digests of `DIGEST_POOL` events, hashed once: a run makes millions of keys. */
-const DIGEST_POOL = N + 20_000
-const digests = new Uint8Array(DIGEST_POOL * 32)
-{
-  // sha256 in counter mode: 32 pseudo-random bytes per event, as digests are.
-  for (let i = 0; i < DIGEST_POOL; i += 1) {
-    if (i % 1024 === 0) {
-      const block = createHash('sha512').update(`block${i}`).digest()
-      for (let j = 0; j < 1024 && i + j < DIGEST_POOL; j++) {
-        const h = createHash('sha256').update(block).update(String(j)).digest()
-        digests.set(h, (i + j) * 32)
-      }
+/** Pseudo-random 32-byte digests (sha256 in counter mode), made once per run: a run builds
+ *  millions of keys. */
+let digests = new Uint8Array(0)
+function makeDigests(count: number): void {
+  digests = new Uint8Array(count * 32)
+  for (let i = 0; i < count; i += 1024) {
+    const block = createHash('sha512').update(`block${i}`).digest()
+    for (let j = 0; j < 1024 && i + j < count; j++) {
+      digests.set(createHash('sha256').update(block).update(String(j)).digest(), (i + j) * 32)
     }
   }
 }
@@ -85,6 +83,7 @@ function run(a: RangeIndex, b: RangeIndex): Outcome {
 
 export async function benchReconcile(): Promise<Record<string, unknown>> {
   console.log(`reconciliation, ${fmt(N)} vs ${fmt(N)} events (in process, real message bytes)`)
+  makeDigests(N + 20_000)
   const base = new RangeIndex()
   const t0 = performance.now()
   for (let i = 0; i < N; i++) base.insert(key(i))
