@@ -145,3 +145,40 @@ describe('reconciliation surface and misbehaving peers', () => {
     await assert.rejects(net(b).reconcile(a.peerId), /refused until/)
   })
 })
+
+describe('relay of what reconciliation brought', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('A - B - C in a line, gossip off, no periodic sessions: what B fetches from A reaches C', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    const b = await mesh.create({ values, bootstrap: [a.addr()] })
+    await b.start()
+    const c = await mesh.create({ values, bootstrap: [b.addr()] })
+    await c.start()
+    await waitFor(
+      'B connected to A and C',
+      () =>
+        net(b)
+          .peers()
+          .filter((p) => p.connected).length >= 2,
+      20_000,
+    )
+    assert.ok(
+      !net(c)
+        .peers()
+        .some((p) => p.peerId === a.peerId && p.connected),
+      'C is not connected to A',
+    )
+    await pushAll(a, writes('line', 300))
+    await net(b).reconcile(a.peerId)
+    await waitFor(
+      'C holds what B learned from A',
+      () => converged([a, b, c], 300),
+      20_000,
+      () => summaries([a, b, c]),
+    )
+    assert.ok((net(b).stats['reconcile.relay_sessions'] ?? 0) >= 1, JSON.stringify(net(b).stats))
+  })
+})
