@@ -1,15 +1,12 @@
 /**
- * AntiEntropy: when the node reconciles with whom. A session runs with every peer that
- * connects, with one random connected peer every `intervalMs`, again soon after a session whose
- * events were refused for a transient reason or that stopped at its size bound, and on demand
- * (`POST /sync/reconcile`, `gkm-sync sync`). One session per peer at a time (a request while one
- * runs schedules one more after it), RECONCILE_PARALLEL_MAX at once.
- *
- * It keeps, per peer, the last session's report and when a session last found nothing missing on
- * either side ("in sync as of"), and strikes against peers that forge or withhold events: after
- * RECONCILE_STRIKES_MAX the peer is hung up on and refused for RECONCILE_BAN_MS.
+ * AntiEntropy: the libp2p adapter of the core's SyncScheduler (src/core/sync-scheduler.ts), which
+ * decides when the node reconciles with whom. This file only feeds it events and the time, runs
+ * the sessions it asks for (`reconcileWith`), hangs up on the peers it strikes out, and arms one
+ * timer for its next wake-up. It also keeps each peer's last report for status.
  */
 import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { SyncScheduler } from '../core/sync-scheduler.ts'
 import type { EventType } from '../core/types.ts'
 import {
   RECONCILE_BAN_MS,
@@ -33,17 +30,21 @@ export interface PeerSyncInfo {
   readonly strikes: number
 }
 
-interface PeerState {
-  running: Promise<ReconcileReport> | undefined
-  info: {
-    inSyncAtMs?: number
-    inSyncLocalHash?: string
-    inSyncPeerHash?: string
-    last?: ReconcileReport & { atMs: number }
-    lastError?: string
-    strikes: number
-  }
-  bannedUntil: number
+interface Waiter {
+  resolve: (r: ReconcileReport) => void
+  reject: (e: unknown) => void
+}
+
+interface PeerRecord {
+  inSyncAtMs?: number
+  inSyncLocalHash?: string
+  inSyncPeerHash?: string
+  last?: ReconcileReport & { atMs: number }
+  lastError?: string
+  /** Requests not yet served by a session that started after them. */
+  pending: Waiter[]
+  /** Requests the running session serves. */
+  current: Waiter[]
 }
 
 export interface AntiEntropyComponents {
@@ -53,231 +54,217 @@ export interface AntiEntropyComponents {
   readonly random: () => number
   /** Closes every connection to a peer. */
   readonly hangUp: (peer: PeerId) => Promise<void>
-  readonly connectedPeers: () => PeerId[]
 }
+
+export interface AntiEntropyInit {
+  readonly selfId: string
+  readonly dataTypes: readonly EventType[]
+  /** Anti-entropy period; 0 = on connect, relay and demand only. */
+  readonly intervalMs: number
+}
+
+const PROTOCOL_FAULTS = new Set([
+  'ReconcileProtocolError',
+  'WireDecodeError',
+  'WireLimitError',
+  'UnexpectedMessageError',
+])
 
 export class AntiEntropy {
   readonly #c: AntiEntropyComponents
   readonly #types: readonly EventType[]
-  readonly #peers = new Map<string, PeerState>()
-  readonly #queue: Array<{
-    peer: PeerId
-    resolve: (r: ReconcileReport) => void
-    reject: (e: unknown) => void
-  }> = []
+  readonly #sched: SyncScheduler
+  readonly #records = new Map<string, PeerRecord>()
   readonly #abort = new AbortController()
-  readonly #running = new Set<Promise<unknown>>()
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  #interval: ReturnType<typeof setInterval> | undefined
-  #relayTimer: ReturnType<typeof setTimeout> | undefined
-  readonly #relayFrom = new Set<string>()
-  #active = 0
+  readonly #running = new Set<Promise<void>>()
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #timerAt: number | undefined
 
-  constructor(components: AntiEntropyComponents, dataTypes: readonly EventType[]) {
+  constructor(components: AntiEntropyComponents, init: AntiEntropyInit) {
     this.#c = components
-    this.#types = [...dataTypes].sort()
-  }
-
-  start(intervalMs: number): void {
-    if (intervalMs > 0) {
-      this.#interval = setInterval(() => this.#tick(), intervalMs)
-      this.#interval.unref?.()
-    }
-  }
-
-  #tick(): void {
-    const peers = this.#c.connectedPeers().filter((p) => !this.#isBanned(p.toString()))
-    if (peers.length === 0) return
-    const peer = peers[Math.floor(this.#c.random() * peers.length)]
-    this.request(peer).catch(() => {})
-  }
-
-  #state(id: string): PeerState {
-    let s = this.#peers.get(id)
-    if (s === undefined) {
-      s = { running: undefined, info: { strikes: 0 }, bannedUntil: 0 }
-      this.#peers.set(id, s)
-    }
-    return s
-  }
-
-  #isBanned(id: string): boolean {
-    const s = this.#peers.get(id)
-    return s !== undefined && s.bannedUntil > this.#c.now()
-  }
-
-  /** Whether a peer is refused for now (the network hangs up on it when it connects). */
-  banned(id: string): boolean {
-    return this.#isBanned(id)
-  }
-
-  /**
-   * Asks for a session with this peer: now, or once the one running ends. Resolves with the
-   * report of the session that served the request.
-   */
-  request(peer: PeerId): Promise<ReconcileReport> {
-    if (this.#abort.signal.aborted) return Promise.reject(new Error('anti-entropy stopped'))
-    const id = peer.toString()
-    if (this.#isBanned(id))
-      return Promise.reject(
-        new PeerBannedError(
-          `peer ${id} is refused until ${new Date(this.#state(id).bannedUntil).toISOString()}`,
-        ),
-      )
-    const s = this.#state(id)
-    const queued = this.#queue.find((q) => q.peer.toString() === id)
-    if (queued !== undefined) {
-      return new Promise((resolve, reject) => {
-        const prev = { resolve: queued.resolve, reject: queued.reject }
-        queued.resolve = (r) => {
-          prev.resolve(r)
-          resolve(r)
-        }
-        queued.reject = (e) => {
-          prev.reject(e)
-          reject(e)
-        }
-      })
-    }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ peer, resolve, reject })
-      this.#pump()
+    this.#types = [...init.dataTypes].sort()
+    this.#sched = new SyncScheduler({
+      selfId: init.selfId,
+      intervalMs: init.intervalMs,
+      retryMs: RECONCILE_RETRY_MS,
+      relayDelayMs: RECONCILE_RELAY_DELAY_MS,
+      parallelMax: RECONCILE_PARALLEL_MAX,
+      strikesMax: RECONCILE_STRIKES_MAX,
+      banMs: RECONCILE_BAN_MS,
     })
   }
 
-  #pump(): void {
-    for (let i = 0; i < this.#queue.length && this.#active < RECONCILE_PARALLEL_MAX; ) {
-      const job = this.#queue[i]
-      const id = job.peer.toString()
-      const s = this.#state(id)
-      if (s.running !== undefined) {
-        i++
-        continue
-      }
-      this.#queue.splice(i, 1)
-      this.#active++
-      const p = reconcileWith(this.#c.ctx, this.#c.set, job.peer, this.#types, this.#abort.signal)
-      s.running = p
-      const done = p
-        .then(
-          (report) => {
-            this.#record(id, s, report)
-            job.resolve(report)
-          },
-          (err: unknown) => {
-            s.info.lastError = (err as Error)?.message ?? String(err)
-            this.#c.ctx.stats.inc('reconcile.failed')
-            if (
-              (err as Error)?.name === 'ReconcileProtocolError' ||
-              (err as Error)?.name === 'WireDecodeError'
-            )
-              this.#strike(job.peer, s, (err as Error).name)
-            this.#c.ctx.log.debug(`reconciliation with ${id} failed: ${s.info.lastError}`)
-            job.reject(err)
-          },
-        )
-        .finally(() => {
-          this.#active--
-          s.running = undefined
-          this.#running.delete(done)
-          this.#pump()
-        })
-      this.#running.add(done)
+  #record(id: string): PeerRecord {
+    let r = this.#records.get(id)
+    if (r === undefined) {
+      r = { pending: [], current: [] }
+      this.#records.set(id, r)
     }
+    return r
   }
 
-  /**
-   * Relay: the node learned events from `from` (a session it ran or served): reconcile with every
-   * other connected peer shortly, coalescing what arrives meanwhile, so what reached one node by
-   * reconciliation reaches the rest of its neighbours within a second or two.
-   */
+  /** A peer connected: false when it is refused for now (the caller hangs up). */
+  connected(peer: PeerId): boolean {
+    if (this.#abort.signal.aborted) return true
+    const ok = this.#sched.handleConnected(peer.toString(), this.#c.now())
+    this.#drive()
+    return ok
+  }
+
+  disconnected(peer: PeerId): void {
+    this.#sched.handleDisconnected(peer.toString())
+  }
+
+  /** Whether a peer is refused for now. */
+  banned(id: string): boolean {
+    return this.#sched.banned(id, this.#c.now())
+  }
+
+  /** The node learned events from `from` outside a session it ran: relay them. */
   onLearned(from: string): void {
-    if (this.#relayTimer !== undefined || this.#abort.signal.aborted) {
-      this.#relayFrom.add(from)
-      return
-    }
-    this.#relayFrom.add(from)
-    this.#relayTimer = setTimeout(() => {
-      this.#relayTimer = undefined
-      const sources = new Set(this.#relayFrom)
-      this.#relayFrom.clear()
-      for (const p of this.#c.connectedPeers()) {
-        const pid = p.toString()
-        if (sources.has(pid) || this.#isBanned(pid)) continue
-        this.#c.ctx.stats.inc('reconcile.relay_sessions')
-        this.request(p).catch(() => {})
-      }
-    }, RECONCILE_RELAY_DELAY_MS)
+    if (this.#abort.signal.aborted) return
+    this.#sched.handleLearned(from, this.#c.now())
+    this.#drive()
   }
 
-  #record(id: string, s: PeerState, report: ReconcileReport): void {
-    if (report.learned > 0) this.onLearned(id)
+  /** A session with this peer: now, or after the one running. Resolves with its report. */
+  request(peer: PeerId): Promise<ReconcileReport> {
+    if (this.#abort.signal.aborted) return Promise.reject(new Error('anti-entropy stopped'))
+    const id = peer.toString()
     const now = this.#c.now()
-    s.info.last = { ...report, atMs: now }
-    s.info.lastError = undefined
-    if (report.inSync) {
-      s.info.inSyncAtMs = now
-      s.info.inSyncLocalHash = report.localStateHash
-      s.info.inSyncPeerHash = report.peerStateHash
-    }
-    const bad = report.forged > 0 || report.withheld > 0 || (report.refusals.bad_signature ?? 0) > 0
-    if (bad) {
-      this.#c.ctx.log.warn(
-        `peer ${id} served ${report.forged} events it was not asked for, withheld ${report.withheld} it had offered, ${report.refusals.bad_signature ?? 0} with bad signatures`,
+    if (this.#sched.banned(id, now)) {
+      const until = this.#sched.schedule(id)?.bannedUntilMs ?? now
+      return Promise.reject(
+        new PeerBannedError(`peer ${id} is refused until ${new Date(until).toISOString()}`),
       )
-      const peer = this.#c.connectedPeers().find((p) => p.toString() === id)
-      if (peer !== undefined) this.#strike(peer, s, 'bad events')
-      else s.info.strikes++
     }
-    // What was refused for a transient reason, or cut short, comes back soon.
-    if (report.truncated || (report.refusals.retry_later ?? 0) > 0) {
-      const peer = this.#c.connectedPeers().find((p) => p.toString() === id)
-      if (peer !== undefined) {
-        const t = setTimeout(
-          () => {
-            this.#timers.delete(t)
-            this.request(peer).catch(() => {})
-          },
-          report.truncated ? 0 : RECONCILE_RETRY_MS,
-        )
-        this.#timers.add(t)
-      }
-    }
+    return new Promise((resolve, reject) => {
+      this.#record(id).pending.push({ resolve, reject })
+      this.#sched.request(id, now)
+      this.#drive()
+    })
   }
 
-  #strike(peer: PeerId, s: PeerState, why: string): void {
-    s.info.strikes++
-    this.#c.ctx.stats.inc('reconcile.strikes')
-    if (s.info.strikes >= RECONCILE_STRIKES_MAX) {
-      s.bannedUntil = this.#c.now() + RECONCILE_BAN_MS
-      s.info.strikes = 0
+  /** Runs what the scheduler asks for and arms its next wake-up. */
+  #drive(): void {
+    if (this.#abort.signal.aborted) return
+    const now = this.#c.now()
+    for (const id of this.#sched.pollStart(now)) this.#run(id)
+    for (const id of this.#sched.pollHangUps()) {
       this.#c.ctx.stats.inc('reconcile.cut_off')
       this.#c.ctx.log.warn(
-        `cut off peer ${peer.toString()} for ${RECONCILE_BAN_MS / 60_000} min after ${RECONCILE_STRIKES_MAX} strikes (last: ${why})`,
+        `cut off peer ${id} for ${RECONCILE_BAN_MS / 60_000} min after ${RECONCILE_STRIKES_MAX} strikes`,
       )
-      this.#c.hangUp(peer).catch(() => {})
+      this.#c.hangUp(peerIdFromString(id)).catch(() => {})
+      const r = this.#records.get(id)
+      for (const w of r?.pending.splice(0) ?? []) w.reject(new PeerBannedError(`peer ${id} is refused`))
     }
+    this.#arm()
+  }
+
+  #arm(): void {
+    const at = this.#sched.pollTimeoutMs()
+    if (at === this.#timerAt) return
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#timerAt = at
+    if (at === undefined) return
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        this.#timerAt = undefined
+        this.#sched.handleTimeout(this.#c.now(), this.#c.random())
+        this.#drive()
+      },
+      Math.max(0, at - this.#c.now()),
+    )
+    this.#timer.unref?.()
+  }
+
+  #run(id: string): void {
+    const rec = this.#record(id)
+    rec.current = rec.pending.splice(0)
+    const serving = rec.current
+    const p = reconcileWith(
+      this.#c.ctx,
+      this.#c.set,
+      peerIdFromString(id),
+      this.#types,
+      this.#abort.signal,
+    ).then(
+      (report) => {
+        const now = this.#c.now()
+        rec.last = { ...report, atMs: now }
+        rec.lastError = undefined
+        if (report.inSync) {
+          rec.inSyncAtMs = now
+          rec.inSyncLocalHash = report.localStateHash
+          rec.inSyncPeerHash = report.peerStateHash
+        }
+        const misbehaved =
+          report.forged > 0 || report.withheld > 0 || (report.refusals.bad_signature ?? 0) > 0
+        if (misbehaved) {
+          this.#c.ctx.stats.inc('reconcile.strikes')
+          this.#c.ctx.log.warn(
+            `peer ${id} served ${report.forged} events it was not asked for, withheld ${report.withheld} it had offered, ${report.refusals.bad_signature ?? 0} with bad signatures`,
+          )
+        }
+        if (report.learned > 0) this.#c.ctx.stats.inc('reconcile.relay_sessions')
+        this.#sched.handleSessionEnded(
+          id,
+          {
+            learned: report.learned,
+            inSync: report.inSync,
+            truncated: report.truncated,
+            transient: (report.refusals.retry_later ?? 0) > 0,
+            misbehaved,
+          },
+          now,
+        )
+        for (const w of serving) w.resolve(report)
+      },
+      (err: unknown) => {
+        const name = (err as Error)?.name ?? ''
+        rec.lastError = (err as Error)?.message ?? String(err)
+        this.#c.ctx.stats.inc('reconcile.failed')
+        if (PROTOCOL_FAULTS.has(name)) this.#c.ctx.stats.inc('reconcile.strikes')
+        this.#c.ctx.log.debug(`reconciliation with ${id} failed: ${rec.lastError}`)
+        this.#sched.handleSessionFailed(id, PROTOCOL_FAULTS.has(name), this.#c.now())
+        for (const w of serving) w.reject(err)
+      },
+    )
+    const done = p.finally(() => {
+      this.#running.delete(done)
+      this.#drive()
+    })
+    this.#running.add(done)
   }
 
   /** What is known of each peer's reconciliation. */
   info(id: string): PeerSyncInfo | undefined {
-    const s = this.#peers.get(id)
-    return s === undefined ? undefined : { ...s.info }
+    const r = this.#records.get(id)
+    const s = this.#sched.schedule(id)
+    if (r === undefined && s === undefined) return undefined
+    return {
+      inSyncAtMs: r?.inSyncAtMs,
+      inSyncLocalHash: r?.inSyncLocalHash,
+      inSyncPeerHash: r?.inSyncPeerHash,
+      last: r?.last,
+      lastError: r?.lastError,
+      strikes: s?.strikes ?? 0,
+    }
   }
 
-  /** Resolves when no session runs or waits (tests). */
+  /** Resolves when no session runs (tests). */
   async idle(): Promise<void> {
-    while (this.#running.size > 0 || this.#queue.length > 0)
-      await Promise.race([...this.#running, new Promise((r) => setTimeout(r, 50))])
+    while (this.#running.size > 0) await Promise.race(this.#running)
   }
 
   async stop(): Promise<void> {
     this.#abort.abort()
-    if (this.#interval !== undefined) clearInterval(this.#interval)
-    if (this.#relayTimer !== undefined) clearTimeout(this.#relayTimer)
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
-    for (const q of this.#queue.splice(0)) q.reject(new Error('anti-entropy stopped'))
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    for (const r of this.#records.values())
+      for (const w of r.pending.splice(0)) w.reject(new Error('anti-entropy stopped'))
     await Promise.allSettled([...this.#running])
   }
 }

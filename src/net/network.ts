@@ -201,9 +201,12 @@ export class GkmNetwork implements Network {
           hangUp: async (peer) => {
             await libp2p.hangUp(peer)
           },
-          connectedPeers: () => libp2p.getPeers(),
         },
-        init.dataTypes,
+        {
+          selfId: this.peerId,
+          dataTypes: init.dataTypes,
+          intervalMs: init.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS_DEFAULT,
+        },
       )
     }
 
@@ -245,7 +248,10 @@ export class GkmNetwork implements Network {
     })
 
     libp2p.addEventListener('peer:connect', (evt) => this.#onConnect(evt.detail))
-    libp2p.addEventListener('peer:disconnect', (evt) => this.#redialer?.disconnected(evt.detail.toString()))
+    libp2p.addEventListener('peer:disconnect', (evt) => {
+      this.#redialer?.disconnected(evt.detail.toString())
+      this.#antiEntropy?.disconnected(evt.detail)
+    })
     libp2p.addEventListener('peer:identify', (evt) => {
       const id = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
@@ -292,7 +298,6 @@ export class GkmNetwork implements Network {
       }, init.catchUpIntervalMs ?? CATCH_UP_INTERVAL_MS)
       this.#catchUpTimer.unref?.()
     }
-    this.#antiEntropy?.start(init.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS_DEFAULT)
 
     const lastSeq = (await this.#c.api.status()).last_seq
     this.#unsubscribe = this.#c.api.subscribe(lastSeq, (change) => this.#onChange(change))
@@ -475,15 +480,14 @@ export class GkmNetwork implements Network {
     this.#stats.inc('peers.connected')
     this.#book.touch(id)
     this.#redialer?.connected(id)
-    if (this.#antiEntropy?.banned(id) === true) {
+    // The scheduler starts one session per new connection (from the side whose id sorts first)
+    // and refuses a peer it struck out.
+    if (this.#antiEntropy?.connected(peer) === false) {
       this.#stats.inc('reconcile.banned_refused')
       this.#libp2p?.hangUp(peer).catch(() => {})
       return
     }
     this.#catchUp?.request(peer)
-    // One session per new connection, both directions in it: the side with the smaller peer id
-    // starts it (both starting would move every missing event twice).
-    if (this.peerId < id) this.#antiEntropy?.request(peer).catch(() => {})
   }
 
   #onDiscovered(peer: string, addrs: string[]): void {
