@@ -146,6 +146,32 @@ describe('reconciliation surface and misbehaving peers', () => {
   })
 })
 
+describe('a peer that forges', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('events served that were not asked for (or do not hash to the digest) are counted as forged and not stored', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    await pushAll(a, writes('forge', 5))
+    const b = await mesh.create({
+      values: { mesh: { enabled: true, reconcileIntervalMs: 0, gossip: false } },
+    })
+    await b.start()
+    // a answers every fetch with a different event of its own: bytes that do not hash to the
+    // digest asked for.
+    const [decoy] = (await a.node.api.pull({ limit: 1 }, { kind: 'local', id: 'test' })).events
+    const set = a.node.eventSet
+    set.getEvents = async (digests) => digests.map(() => decoy)
+    await net(b).dial(a.addr())
+    const [r] = await net(b).reconcile(a.peerId)
+    assert.ok(r.need >= 5)
+    assert.ok(r.forged >= 1, JSON.stringify(r))
+    assert.ok(r.withheld >= 4, JSON.stringify(r))
+    assert.ok((await b.status()).events <= 1, 'nothing forged was stored under the wrong digest')
+  })
+})
+
 describe('relay of what reconciliation brought', () => {
   const mesh = emptyMesh()
   after(() => mesh.close())
