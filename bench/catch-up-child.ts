@@ -57,21 +57,29 @@ async function start(bootstrap: string[] = []): Promise<any> {
   return nodeMod.startNode(config)
 }
 
+/** Single-event pushes, WRITERS in flight (the node's group commit may put several in one
+ *  batch; each event is still its own push). Sequential pushes take minutes per run on a busy
+ *  machine and change nothing about what the catch-up then moves. */
+const WRITERS = 32
 // biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
 async function write(node: any, prefix: string, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const r = await node.api.push(
-      [
-        {
-          event_type: 'persona_update',
-          target_id: `${prefix}-${i % 100}`,
-          payload: { op: 'set', fields: { [`f${i}`]: `v${i}` } },
-        },
-      ],
-      { kind: 'local', id: 'bench' },
-    )
-    if (r.accepted !== 1) throw new Error(`write ${i} not accepted: ${JSON.stringify(r)}`)
+  let next = 0
+  const one = async (): Promise<void> => {
+    for (let i = next++; i < count; i = next++) {
+      const r = await node.api.push(
+        [
+          {
+            event_type: 'persona_update',
+            target_id: `${prefix}-${i % 100}`,
+            payload: { op: 'set', fields: { [`f${i}`]: `v${i}` } },
+          },
+        ],
+        { kind: 'local', id: 'bench' },
+      )
+      if (r.accepted !== 1) throw new Error(`write ${i} not accepted: ${JSON.stringify(r)}`)
+    }
   }
+  await Promise.all(Array.from({ length: WRITERS }, one))
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
