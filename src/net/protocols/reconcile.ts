@@ -216,7 +216,12 @@ export async function handleReconcile(
       ctx.stats.inc('reconcile.rounds_served')
     } else if (f.fetch.length > 0) {
       const found = (await set.getEvents(f.fetch)).filter((e): e is StoredEvent => e !== undefined)
-      const frames = packEvents(found, FRAME_BYTES_MIN, ctx.limits.eventsMax)
+      // Frames as large as both sides read (the floor until the initiator said more).
+      const frames = packEvents(
+        found,
+        budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
+        ctx.limits.eventsMax,
+      )
       if (frames.length === 0) await meter.write(lp, { done: true })
       for (let i = 0; i < frames.length; i++)
         await meter.write(lp, { events: frames[i], done: i === frames.length - 1 })
@@ -369,7 +374,8 @@ export async function reconcileWith(
       const events = (await set.getEvents(have.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX))).filter(
         (e): e is StoredEvent => e !== undefined,
       )
-      for (const frame of packEvents(events, FRAME_BYTES_MIN, ctx.limits.eventsMax)) {
+      const frameBytes = budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES
+      for (const frame of packEvents(events, frameBytes, ctx.limits.eventsMax)) {
         await meter.write(lp, { events: frame }, signal)
         const f = await meter.read(ctx, lp, signal, false)
         if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-push')
