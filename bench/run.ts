@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- ingest|commit|replay|propagation ...]`: runs the named benchmarks (all by
+ * `npm run bench [-- ingest|commit|replay|reconcile|catchup|propagation ...]`: runs the named benchmarks (all by
  * default), prints median and range, and updates bench/results.json (quoted in
  * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { benchCatchUp } from './catch-up.ts'
 import { benchCommitCost } from './commit-cost.ts'
 import { benchIngest } from './ingest.ts'
+import { benchReconcile } from './reconcile.ts'
 import { benchReplay } from './replay.ts'
 
 const which = process.argv.slice(2)
@@ -23,6 +25,8 @@ const results: Record<string, unknown> = {
 if (want('ingest')) results.ingest = await benchIngest()
 if (want('commit')) results.commit = await benchCommitCost()
 if (want('replay')) results.replay = await benchReplay()
+if (want('reconcile')) results.reconcile = await benchReconcile()
+if (want('catchup')) results.catchup = await benchCatchUp()
 if (want('propagation')) {
   const mod = await import('./propagation.ts').catch(() => undefined)
   if (mod === undefined) console.log('propagation benchmark: not available')

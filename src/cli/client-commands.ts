@@ -319,6 +319,21 @@ Example:
     printJson(io, await clientFor(io, opts).json('GET', `/sync/equivocations${query}`), opts.json === true)
   })
 
+  clientOptions(
+    program
+      .command('sync')
+      .argument('[peer]', 'peer id to reconcile with (default: every connected peer)')
+      .description(
+        'reconcile now with a peer (or all connected peers) and print what each session found and moved',
+      ),
+  ).action(async (peer: string | undefined, opts: ClientOptions) => {
+    printJson(
+      io,
+      await clientFor(io, opts).json('POST', '/sync/reconcile', peer === undefined ? {} : { peer }),
+      opts.json === true,
+    )
+  })
+
   // The client options on `peers` itself too: `gkm-sync peers --node URL` (list is the default)
   // and `peers --help` lists them.
   const peers = clientOptions(program.command('peers').description("list the node's mesh peers, or add one"))

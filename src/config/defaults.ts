@@ -78,7 +78,9 @@ export const CONFIG_DEFAULTS: GkmConfig = {
   mdns: { enabled: true },
   /** No WAN peers by default: a LAN federation needs none (mDNS finds them). */
   bootstrap: [],
-  mesh: { enabled: true },
+  // Anti-entropy every 10 s: a session between nodes in sync is one ~1 KB round trip
+  // (RECONCILE_INTERVAL_MS_DEFAULT in src/net/constants.ts says why).
+  mesh: { enabled: true, reconcileIntervalMs: 10_000, gossip: true },
   limits: {
     /** libp2p's own default maxConnections. */
     connectionsMax: 300,

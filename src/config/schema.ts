@@ -41,7 +41,9 @@ export interface GkmConfig {
   bootstrap: string[]
   /** Private-network key file (libp2p pnet). */
   pnetKeyFile?: string
-  mesh: { enabled: boolean }
+  /** `reconcileIntervalMs`: anti-entropy period (0 = on connect and on demand only);
+   *  `gossip`: false sends events by reconciliation only. */
+  mesh: { enabled: boolean; reconcileIntervalMs: number; gossip: boolean }
   limits: {
     connectionsMax: number
     inboundConnectionThreshold: number
@@ -155,7 +157,7 @@ const schema = z.strictObject({
     error: 'must be an array of multiaddrs or file paths',
   }),
   pnetKeyFile: path.optional(),
-  mesh: z.strictObject({ enabled: bool }),
+  mesh: z.strictObject({ enabled: bool, reconcileIntervalMs: intIn(0, 3_600_000, 'ms'), gossip: bool }),
   limits: z.strictObject({
     connectionsMax: intIn(1, 100_000),
     inboundConnectionThreshold: intIn(1, 100_000, 'per second per host'),

@@ -103,3 +103,10 @@ export class RetryLaterError extends EventRejectedError {
   override readonly name = 'RetryLaterError'
   readonly code = 'retry_later'
 }
+
+/** A peer's reconciliation message breaks the protocol (bounds out of order, wrong sizes, too
+ *  many ranges or rounds): the session ends and the peer is counted as misbehaving. */
+export class ReconcileProtocolError extends Error {
+  override readonly name = 'ReconcileProtocolError'
+  readonly code = 'reconcile_protocol'
+}

@@ -82,6 +82,10 @@ export interface Store extends StoreReader {
     limit: number,
     after?: { hlcKey: string; digest: Digest },
   ): Promise<StoredEvent[]>
+  /** Keys of the time index of one type after `after` (exclusive; undefined = from the start), in
+   *  order, at most `limit`: 40 bytes each, HLC (8) then digest (32). Builds the range index
+   *  reconciliation asks (src/core/range-index.ts). */
+  scanEventKeys(type: EventType, after: Uint8Array | undefined, limit: number): Promise<Uint8Array[]>
   /** All events grouped by target (type, target, hlc, digest), a page after an opaque cursor. */
   readByTargetOrder(
     after: string | undefined,

@@ -22,7 +22,8 @@ const MiB = 1024 * KiB
 export const PROTOCOL_PUSH = '/gkm/sync/push/1.0.0'
 export const PROTOCOL_PULL = '/gkm/sync/pull/1.0.0'
 export const PROTOCOL_RESOLVE = '/gkm/sync/resolve-conflict/1.0.0'
-export const PROTOCOLS = [PROTOCOL_PUSH, PROTOCOL_PULL, PROTOCOL_RESOLVE] as const
+export const PROTOCOL_RECONCILE = '/gkm/sync/reconcile/1.0.0'
+export const PROTOCOLS = [PROTOCOL_PUSH, PROTOCOL_PULL, PROTOCOL_RESOLVE, PROTOCOL_RECONCILE] as const
 
 /** Short names in topic strings: the spec's `data_types` names. */
 export const TOPIC_NAMES: Readonly<Record<EventType, string>> = {
@@ -101,6 +102,40 @@ export const PUSH_REQUESTS_PER_STREAM_MAX = 64
  *  cursor): 20 pages of 500 events keep one answer under ~10 s on a slow link and let the
  *  server interleave other peers. */
 export const PULL_STREAM_PAGES_MAX = 20
+
+/** Digests in one reconciliation fetch request: the answer is a few frames, and the node stores
+ *  it as one group commit (the write queue's default group is 1,000 events). */
+export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
+
+/** Frames one reconciliation stream may carry before the responder resets it: rounds (at most
+ *  the core's ROUNDS_MAX per type), fetch answers and pushes of a session that moves a million
+ *  events fit easily; a peer that never ends is cut off. */
+export const RECONCILE_FRAMES_MAX = 20_000
+
+/** Relay of what a session taught the node: up to this many new events go on gossip at once
+ *  (one gossip message); beyond that the node reconciles with its other peers instead
+ *  (RECONCILE_RELAY_DELAY_MS after the session), which moves a large batch far cheaper than
+ *  flooding it. */
+export const RECONCILE_RELAY_GOSSIP_MAX = 128
+export const RECONCILE_RELAY_DELAY_MS = 200
+
+/** Anti-entropy: a reconciliation with one random connected peer this often (config
+ *  `mesh.reconcileIntervalMs`). A session between nodes in sync is one round trip of ~1 KB, so
+ *  10 s costs nothing and bounds how long an event gossip lost stays missing. */
+export const RECONCILE_INTERVAL_MS_DEFAULT = 10_000
+
+/** Sessions running at once (each holds a stream and feeds the write queue). */
+export const RECONCILE_PARALLEL_MAX = 4
+
+/** After a session whose fetched events were refused for a transient reason (retry_later), the
+ *  next one runs this soon rather than at the next interval. */
+export const RECONCILE_RETRY_MS = 1_000
+
+/** Sessions in which a peer served events it was not asked for, or whose signatures fail, or
+ *  withheld events it had offered, before the node hangs up on it and refuses it for
+ *  RECONCILE_BAN_MS. Three, so one broken stream does not cut a peer off. */
+export const RECONCILE_STRIKES_MAX = 3
+export const RECONCILE_BAN_MS = 10 * 60_000
 
 /** Events per page asked for when catching up: the core's default page. */
 export const CATCH_UP_PAGE_EVENTS = 500

@@ -80,3 +80,16 @@ export class NetTimeoutError extends Error {
   override readonly name = 'NetTimeoutError'
   readonly code = 'timeout'
 }
+
+/** The node cannot reconcile yet: its event index is still loading after start-up. */
+export class IndexNotReadyError extends LocalNetError {
+  override readonly name = 'IndexNotReadyError'
+  readonly code = 'not_ready'
+}
+
+/** A peer broke the reconciliation rules too often (forged or withheld events, malformed
+ *  messages): it is refused for a while. */
+export class PeerBannedError extends LocalNetError {
+  override readonly name = 'PeerBannedError'
+  readonly code = 'peer_banned'
+}

@@ -39,6 +39,7 @@ import type { VerifyItem } from '../util/crypto.ts'
 import type { Datastore, GkmLibp2p } from './host.ts'
 import { GkmNetwork } from './network.ts'
 import type { PullFrame, PullFromRequest } from './protocols/pull.ts'
+import type { EventSetSource, ReconcileReport } from './protocols/reconcile.ts'
 import type { NetLogger } from './stats.ts'
 
 export interface NetComponents {
@@ -64,6 +65,10 @@ export interface NetComponents {
    *  the gossip validator uses it for messages that carry several events. Without it every
    *  signature is verified inline. */
   readonly verifyMany?: (items: readonly VerifyItem[]) => Promise<boolean[]>
+  /** The node's event set (range indexes and stored events by digest): with it the network
+   *  reconciles with its peers (`/gkm/sync/reconcile/1.0.0`) instead of the per-peer cursor
+   *  pull. */
+  readonly eventSet?: EventSetSource
 }
 
 export interface NetLimits {
@@ -102,7 +107,13 @@ export interface NetInit {
   /** Whether peers may ask this node to sign conflict resolutions over the resolve protocol.
    *  Default: yes with a members list, no in an open federation. */
   readonly allowRemoteResolve?: boolean
-  /** How often connected peers are pulled again (default CATCH_UP_INTERVAL_MS, 30 s). */
+  /** Anti-entropy: a reconciliation with one random connected peer this often (default
+   *  RECONCILE_INTERVAL_MS_DEFAULT, 10 s; 0 = only on connect and on demand). */
+  readonly reconcileIntervalMs?: number
+  /** Gossip on (default). Off: events travel by reconciliation only (tests, diagnostics). */
+  readonly gossip?: boolean
+  /** How often connected peers are pulled again (default CATCH_UP_INTERVAL_MS, 30 s); only
+   *  without an event set (reconciliation replaces the cursor pull). */
   readonly catchUpIntervalMs?: number
   /** Publishes within this many ms of the previous one wait and leave as one batch (default
    *  GOSSIP_PUBLISH_LINGER_MS_DEFAULT, 10 ms; 0 = publish every burst at once). */
@@ -119,9 +130,24 @@ export interface PeerInfo {
   readonly lastSeq?: number
   /** Gossipsub score of a connected peer (negative after invalid messages). */
   readonly score?: number
-  /** When a catch-up with this peer last ended with nothing more to pull (wall ms): this node
-   *  had everything the peer had as of then. Undefined until one has. */
+  /** When this node last knew it held everything the peer held (wall ms): a reconciliation
+   *  found nothing missing either way (or, without an event set, a catch-up ended with nothing
+   *  more to pull). Undefined until then. */
   readonly inSyncAtMs?: number
+  /** When a reconciliation with the peer last found nothing missing either way (ISO 8601),
+   *  and both state hashes then. */
+  readonly inSyncAsOf?: string
+  readonly inSyncStateHash?: string
+  readonly peerStateHash?: string
+  /** The last reconciliation with the peer. */
+  readonly lastReconcile?: {
+    readonly at: string
+    readonly need: number
+    readonly have: number
+    readonly rounds: number
+    readonly bytes: number
+    readonly error?: string
+  }
 }
 
 export interface Network {
@@ -141,6 +167,8 @@ export interface Network {
   push(peerId: string, events: readonly StoredEvent[]): Promise<PushResult>
   pull(peerId: string, req: PullFromRequest): AsyncGenerator<PullFrame>
   resolve(peerId: string, req: ResolveRequest): Promise<ResolveResult>
+  /** Reconciles now with one peer, or with every connected peer; one report per peer. */
+  reconcile(peerId?: string): Promise<ReconcileReport[]>
   /** Counters (gossip.accept, gossip.reject.bad_signature, streams.rate_limited, ...). */
   readonly stats: Record<string, number>
   /** The libp2p host (diagnostics, tests); undefined before start. */
@@ -160,6 +188,7 @@ export {
   FRAME_BYTES_MIN,
   PROTOCOL_PULL,
   PROTOCOL_PUSH,
+  PROTOCOL_RECONCILE,
   PROTOCOL_RESOLVE,
   PROTOCOLS,
 } from './constants.ts'
@@ -188,4 +217,14 @@ export {
   peerIdOfMultiaddr,
 } from './peer-files.ts'
 export type { LogFields } from './stats.ts'
-export type { Datastore, GkmLibp2p, NetLogger, PullFrame, PullFromRequest, PullRequest, VerifyItem }
+export type {
+  Datastore,
+  EventSetSource,
+  GkmLibp2p,
+  NetLogger,
+  PullFrame,
+  PullFromRequest,
+  PullRequest,
+  ReconcileReport,
+  VerifyItem,
+}

@@ -15,6 +15,7 @@ import type { StoredEvent } from '../core/records.ts'
 import { toHex } from '../util/bytes.ts'
 import { signerFromSeed } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
+import { AntiEntropy } from './anti-entropy.ts'
 import { CatchUp } from './catch-up.ts'
 import {
   ANNOUNCE_BYTES_MIN_DEFAULT,
@@ -29,10 +30,12 @@ import {
   INGEST_QUEUE_EVENTS_MAX,
   PROTOCOL_PULL,
   PROTOCOL_PUSH,
+  PROTOCOL_RECONCILE,
   PROTOCOL_RESOLVE,
   PUBLISH_QUEUE_EVENTS_MAX,
   RECENT_EVENTS_BYTES_MAX,
   RECENT_EVENTS_MAX,
+  RECONCILE_INTERVAL_MS_DEFAULT,
   SEEN_DIGESTS_MAX,
   WIRE_LIMITS,
 } from './constants.ts'
@@ -48,6 +51,7 @@ import { parseSwarmKey, peerIdFromAuthorKey, peerIdOfMultiaddr } from './peer-fi
 import { deadline, type ProtocolContext, StreamOpenLimiter, serve } from './protocols/context.ts'
 import { fetchFrom, handlePull, type PullFrame, type PullFromRequest, pullFrom } from './protocols/pull.ts'
 import { handlePush, pushTo } from './protocols/push.ts'
+import { handleReconcile, type ReconcileReport } from './protocols/reconcile.ts'
 import { handleResolve, resolveOn } from './protocols/resolve.ts'
 import { RecentEvents } from './recent-events.ts'
 import { Redialer } from './redialer.ts'
@@ -82,6 +86,7 @@ export class GkmNetwork implements Network {
   #gossip: GossipRouter | undefined
   #ingest: IngestQueue | undefined
   #catchUp: CatchUp | undefined
+  #antiEntropy: AntiEntropy | undefined
   #redialer: Redialer | undefined
   #mdns: MdnsDiscovery | undefined
   #unsubscribe: (() => void) | undefined
@@ -184,6 +189,34 @@ export class GkmNetwork implements Network {
       serve(ctx, limiter, 'resolve', (lp, peer) => handleResolve(ctx, lp, peer)),
       streamLimits,
     )
+    const eventSet = this.#c.eventSet
+    if (eventSet !== undefined) {
+      await libp2p.handle(
+        PROTOCOL_RECONCILE,
+        serve(ctx, limiter, 'reconcile', (lp, peer) =>
+          handleReconcile(ctx, eventSet, init.dataTypes, lp, peer, (from) =>
+            this.#antiEntropy?.onLearned(from),
+          ),
+        ),
+        streamLimits,
+      )
+      this.#antiEntropy = new AntiEntropy(
+        {
+          ctx,
+          set: eventSet,
+          now: this.#now,
+          random: Math.random,
+          hangUp: async (peer) => {
+            await libp2p.hangUp(peer)
+          },
+        },
+        {
+          selfId: this.peerId,
+          dataTypes: init.dataTypes,
+          intervalMs: init.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS_DEFAULT,
+        },
+      )
+    }
 
     this.#ingest = new IngestQueue(
       this.#c.api,
@@ -209,13 +242,14 @@ export class GkmNetwork implements Network {
       },
       { dataTypes: init.dataTypes, announceBytesMin: init.announceBytesMin ?? ANNOUNCE_BYTES_MIN_DEFAULT },
     )
-    this.#catchUp = new CatchUp(
-      ctx,
-      this.#book,
-      init.dataTypes,
-      (d) => this.#seen.get(d) === 'stored',
-      this.#now,
-    )
+    if (eventSet === undefined)
+      this.#catchUp = new CatchUp(
+        ctx,
+        this.#book,
+        init.dataTypes,
+        (d) => this.#seen.get(d) === 'stored',
+        this.#now,
+      )
     this.#redialer = new Redialer({
       dial: (peer, addrs) => this.#dialPeer(peer, addrs),
       isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
@@ -235,6 +269,7 @@ export class GkmNetwork implements Network {
       this.#closeReasons.delete(id)
       this.#log.info('peer disconnected', { peer: id, reason: why ?? 'unknown' })
       this.#redialer?.disconnected(id)
+      this.#antiEntropy?.disconnected(evt.detail)
     })
     libp2p.addEventListener('peer:identify', (evt) => {
       const id = evt.detail.peerId.toString()
@@ -245,7 +280,7 @@ export class GkmNetwork implements Network {
     await this.#book.load()
     await libp2p.start()
     this.#running = true
-    this.#gossip.start()
+    if (init.gossip !== false) this.#gossip.start()
 
     for (const [id, known] of this.#book.entries()) {
       if (id === this.peerId || !this.#membership.isMember(id) || known.addrs.length === 0) continue
@@ -276,10 +311,12 @@ export class GkmNetwork implements Network {
       this.#mdns.start()
     }
 
-    this.#catchUpTimer = setInterval(() => {
-      for (const peer of libp2p.getPeers()) this.#catchUp?.request(peer)
-    }, init.catchUpIntervalMs ?? CATCH_UP_INTERVAL_MS)
-    this.#catchUpTimer.unref?.()
+    if (this.#catchUp !== undefined) {
+      this.#catchUpTimer = setInterval(() => {
+        for (const peer of libp2p.getPeers()) this.#catchUp?.request(peer)
+      }, init.catchUpIntervalMs ?? CATCH_UP_INTERVAL_MS)
+      this.#catchUpTimer.unref?.()
+    }
 
     const lastSeq = (await this.#c.api.status()).last_seq
     this.#unsubscribe = this.#c.api.subscribe(lastSeq, (change) => this.#onChange(change))
@@ -308,6 +345,7 @@ export class GkmNetwork implements Network {
     this.#redialer?.stop()
     await this.#mdns?.stop()
     await this.#catchUp?.stop()
+    await this.#antiEntropy?.stop()
     this.#gossip?.stop()
     this.#publishQueue = []
     await this.#publishing
@@ -332,6 +370,8 @@ export class GkmNetwork implements Network {
     return [...ids].map((id) => {
       const known = this.#book.get(id)
       const seq = /^s\.(\d+)$/.exec(known?.cursor ?? '')
+      const sync = this.#antiEntropy?.info(id)
+      const last = sync?.last
       return {
         peerId: id,
         addrs:
@@ -340,8 +380,22 @@ export class GkmNetwork implements Network {
           [],
         connected: connected.has(id),
         lastSeq: seq === null ? undefined : Number(seq[1]),
-        inSyncAtMs: this.#catchUp?.inSyncAt.get(id),
+        inSyncAtMs: sync?.inSyncAtMs ?? this.#catchUp?.inSyncAt.get(id),
         score: connected.has(id) ? pubsub?.getScore(id) : undefined,
+        inSyncAsOf: sync?.inSyncAtMs === undefined ? undefined : new Date(sync.inSyncAtMs).toISOString(),
+        inSyncStateHash: sync?.inSyncLocalHash,
+        peerStateHash: sync?.inSyncPeerHash,
+        lastReconcile:
+          last === undefined
+            ? undefined
+            : {
+                at: new Date(last.atMs).toISOString(),
+                need: last.need,
+                have: last.have,
+                rounds: last.rounds,
+                bytes: last.bytesSent + last.bytesReceived,
+                error: sync?.lastError,
+              },
       }
     })
   }
@@ -412,6 +466,20 @@ export class GkmNetwork implements Network {
     return resolveOn(this.#ctx as ProtocolContext, peerIdFromString(peerId), req)
   }
 
+  async reconcile(peerId?: string): Promise<ReconcileReport[]> {
+    const libp2p = this.#requireRunning()
+    const ae = this.#antiEntropy
+    if (ae === undefined)
+      throw new NetConfigError("reconciliation needs the node's event set (NetComponents.eventSet)")
+    const peers = peerId === undefined ? libp2p.getPeers() : [peerIdFromString(peerId)]
+    return Promise.all(peers.map((p) => ae.request(p)))
+  }
+
+  /** Resolves when no reconciliation runs or waits (tests). */
+  async reconcileIdle(): Promise<void> {
+    await this.#antiEntropy?.idle()
+  }
+
   /** Validated gossip events waiting for the node (benchmarks, status). */
   get ingestQueueLength(): number {
     return this.#ingest?.length ?? 0
@@ -472,6 +540,13 @@ export class GkmNetwork implements Network {
     this.#stats.inc('peers.connected')
     this.#book.touch(id)
     this.#redialer?.connected(id)
+    // The scheduler starts one session per new connection (from the side whose id sorts first)
+    // and refuses a peer it struck out.
+    if (this.#antiEntropy?.connected(peer) === false) {
+      this.#stats.inc('reconcile.banned_refused')
+      this.#libp2p?.hangUp(peer).catch(() => {})
+      return
+    }
     this.#catchUp?.request(peer)
   }
 
@@ -489,7 +564,7 @@ export class GkmNetwork implements Network {
   }
 
   #enqueuePublish(event: StoredEvent): void {
-    if (!this.#running) return
+    if (!this.#running || this.#init.gossip === false) return
     if (this.#publishQueue.length >= PUBLISH_QUEUE_EVENTS_MAX) {
       this.#stats.inc('gossip.publish_dropped')
       return

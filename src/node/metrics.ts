@@ -156,7 +156,7 @@ export function createNodeMetrics(sources: MetricsSources): NodeMetrics {
   })
   new Gauge({
     name: 'gkm_peer_in_sync_timestamp_seconds',
-    help: 'Per connected peer: when a catch-up with it last ended with nothing more to pull (Unix seconds); absent until one has',
+    help: 'Per connected peer: when a reconciliation with it last found nothing missing either way (Unix seconds); absent until one has',
     labelNames: ['peer'],
     registers: [registry],
     collect() {
@@ -206,23 +206,42 @@ export function createNodeMetrics(sources: MetricsSources): NodeMetrics {
       }
       setCounter(this, { where: 'push', reason: 'event_rejected' }, stats['push.events_rejected'] ?? 0)
       setCounter(this, { where: 'catch_up', reason: 'event_rejected' }, stats['catchup.rejected'] ?? 0)
+      setCounter(this, { where: 'reconcile', reason: 'withheld' }, stats['reconcile.withheld'] ?? 0)
+      setCounter(this, { where: 'reconcile', reason: 'forged' }, stats['reconcile.forged'] ?? 0)
+      setCounter(this, { where: 'reconcile', reason: 'strike' }, stats['reconcile.strikes'] ?? 0)
+      setCounter(this, { where: 'reconcile', reason: 'cut_off' }, stats['reconcile.cut_off'] ?? 0)
       setCounter(this, { where: 'gossip', reason: 'event_rejected' }, stats['ingest.rejected'] ?? 0)
     },
   )
   meshCounter(
     'gkm_sync_sessions_total',
-    'Catch-up sessions (pulls of a peer’s log) this node started (result="started") and that failed (result="failed")',
+    'Reconciliation sessions this node ran to the end (result="completed"), that failed (result="failed"), and that it served (result="served"); catch-up pulls (without an event set) as result="started"/"failed" of kind="catch_up"',
     function (this: Counter<string>, stats) {
+      setCounter(this, { result: 'completed' }, stats['reconcile.sessions'] ?? 0)
+      setCounter(
+        this,
+        { result: 'failed' },
+        (stats['reconcile.failed'] ?? 0) + (stats['catchup.failed'] ?? 0),
+      )
+      setCounter(this, { result: 'served' }, stats['reconcile.served'] ?? 0)
       setCounter(this, { result: 'started' }, stats['catchup.runs'] ?? 0)
-      setCounter(this, { result: 'failed' }, stats['catchup.failed'] ?? 0)
     },
   )
   meshCounter(
     'gkm_sync_events_total',
-    'Events received in catch-up sessions (result="received"), of which new and stored (result="accepted")',
+    'Events moved by reconciliation: fetched from peers and now held (result="accepted"), sent to peers that lacked them and accepted there (result="pushed"), received from peers that pushed them in their sessions (result="received"); catch-up pulls: result="received"/"accepted" too',
     function (this: Counter<string>, stats) {
-      setCounter(this, { result: 'received' }, stats['catchup.events'] ?? 0)
-      setCounter(this, { result: 'accepted' }, stats['catchup.accepted'] ?? 0)
+      setCounter(
+        this,
+        { result: 'received' },
+        (stats['catchup.events'] ?? 0) + (stats['reconcile.events_received'] ?? 0),
+      )
+      setCounter(
+        this,
+        { result: 'accepted' },
+        (stats['catchup.accepted'] ?? 0) + (stats['reconcile.events_fetched'] ?? 0),
+      )
+      setCounter(this, { result: 'pushed' }, stats['reconcile.events_pushed'] ?? 0)
     },
   )
 

@@ -29,6 +29,7 @@ import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
 import { REBUILD_LOG_INTERVAL_MS, SLOW_COMMIT_MS } from './constants.ts'
 import { createCryptoPool } from './crypto-pool.ts'
+import { EventSet } from './event-set.ts'
 import { createLogger, type Logger, netLogger } from './log.ts'
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
@@ -48,6 +49,8 @@ export interface RunningNode {
   readonly replay: ReplayReport
   /** The libp2p mesh, when enabled. */
   readonly network?: Network
+  /** The node's event set as reconciliation sees it (range indexes per type). */
+  readonly eventSet: EventSet
   /** Mesh multiaddrs (each ending in /p2p/<peer id>). */
   readonly listenAddrs: readonly string[]
   /** The node's structured logger (pino). */
@@ -260,6 +263,10 @@ export async function startNode(
       await store.open()
     }
 
+    // The event set reconciliation compares with peers': every committed event is added before
+    // the change feed hears of it, and the stored ones are loaded before the mesh starts.
+    const eventSet = new EventSet(store)
+    stops.push(async () => eventSet.close())
     queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
@@ -267,7 +274,10 @@ export async function startNode(
       groupBytesMax: config.ingest.groupBytesMax,
       now,
       onCommitted: (events) => {
-        for (const e of events) metrics.ingested(e.request.origin)
+        for (const e of events) {
+          metrics.ingested(e.request.origin)
+          eventSet.add(e.event.type, e.event.signed, e.event.digest)
+        }
         node?.onCommitted(events)
       },
       observer: {
@@ -311,6 +321,19 @@ export async function startNode(
         driftMaxMs: config.hlcDriftMaxMs,
         members,
         dataTypes: config.dataTypes,
+        // "In sync with X as of T": per connected or known peer, when a reconciliation last
+        // found nothing missing either way, with both state hashes then.
+        extraStatus: () => ({
+          in_sync: (network?.peers() ?? [])
+            .filter((p) => p.inSyncAsOf !== undefined)
+            .map((p) => ({
+              peer: p.peerId,
+              as_of: p.inSyncAsOf ?? null,
+              state_hash: p.inSyncStateHash ?? null,
+              peer_state_hash: p.peerStateHash ?? null,
+              connected: p.connected,
+            })),
+        }),
       },
     )
     await store.appendAudit([
@@ -325,6 +348,7 @@ export async function startNode(
     // The mesh stops after HTTP (reverse order) but before the store, so no peer writes into a
     // closing store.
     if (config.mesh.enabled) {
+      await eventSet.load()
       network = createNetwork(
         {
           api: node,
@@ -338,6 +362,7 @@ export async function startNode(
               ? (metrics.libp2p as (components: never) => import('@libp2p/interface').Metrics)
               : undefined,
           verifyMany: (items) => pool.verifyMany(items),
+          eventSet,
         },
         {
           listen: config.listen,
@@ -349,6 +374,8 @@ export async function startNode(
           dataTypes: config.dataTypes,
           limits: config.limits,
           driftMaxMs: config.hlcDriftMaxMs,
+          reconcileIntervalMs: config.mesh.reconcileIntervalMs,
+          gossip: config.mesh.gossip,
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )
@@ -380,6 +407,7 @@ export async function startNode(
       dataDir: config.dataDir,
       replay,
       network,
+      eventSet,
       listenAddrs: network?.addresses() ?? [],
       stop: stopAll,
     }

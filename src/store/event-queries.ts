@@ -99,6 +99,28 @@ export async function readByTime(
   })
 }
 
+export async function scanEventKeys(
+  db: K.LevelDatabase,
+  s: K.Sublevels,
+  type: EventType,
+  after: Uint8Array | undefined,
+  limit: number,
+): Promise<Uint8Array[]> {
+  const code = codeOf(type)
+  checkLimit(limit)
+  if (limit === 0) return []
+  if (after !== undefined && after.byteLength !== 40) misuse('after must be a 40-byte (HLC, digest) key')
+  const range = after === undefined ? { gte: Uint8Array.of(code) } : { gt: Uint8Array.of(code, ...after) }
+  return withSnapshot(db, async (snapshot) => {
+    const keys = await s.time.keys({ ...range, lt: Uint8Array.of(code + 1), limit, snapshot }).all()
+    return keys.map((k) => {
+      if (k.byteLength !== 41)
+        throw new StorageCorruptionError(`${K.describeKey('time', k)}: not a time index key`)
+      return k.subarray(1)
+    })
+  })
+}
+
 export async function readTarget(
   db: K.LevelDatabase,
   s: K.Sublevels,

@@ -257,6 +257,11 @@ export class LevelStore implements Store {
     return Q.readByTime(db, s, type, sinceMs, limit, after)
   }
 
+  async scanEventKeys(type: EventType, after: Uint8Array | undefined, limit: number): Promise<Uint8Array[]> {
+    const { db, s } = this.#open()
+    return Q.scanEventKeys(db, s, type, after, limit)
+  }
+
   async readByTargetOrder(
     after: string | undefined,
     limit: number,

@@ -14,6 +14,8 @@ import {
   PullResponse,
   PushRequest,
   PushResponse,
+  ReconcileFrame,
+  ReconRange,
   Refusal,
   ResolveRequest,
   ResolveResponse,
@@ -206,6 +208,40 @@ export function decodeResolveResponse(bytes: Bytes, limits: WireLimits): Resolve
   return m
 }
 
+/** Bounds of a reconciliation frame besides the common limits (the core's session limits). */
+export interface ReconcileLimits {
+  readonly rangesMax: number
+  /** Ids of one range (ids and wanted each). */
+  readonly idsMax: number
+  /** Digests of one fetch request. */
+  readonly fetchMax: number
+}
+
+export function decodeReconcileFrame(
+  bytes: Bytes,
+  limits: WireLimits,
+  recon: ReconcileLimits,
+): ReconcileFrame {
+  const m = run('ReconcileFrame', () =>
+    ReconcileFrame.decode(bytes, {
+      limits: {
+        ranges: recon.rangesMax,
+        ranges$: { ids: recon.idsMax, wanted: recon.idsMax },
+        fetch: recon.fetchMax,
+        events: limits.eventsMax,
+      },
+    }),
+  )
+  checkText('ReconcileFrame.type', m.type, limits.textBytesMax)
+  checkText('ReconcileFrame.state_hash', m.stateHash, limits.textBytesMax)
+  for (const [i, d] of m.fetch.entries()) checkDigest(`ReconcileFrame.fetch[${i}]`, d)
+  for (const [i, e] of m.events.entries()) checkEvent(`ReconcileFrame.events[${i}]`, e, limits)
+  checkRefusal('ReconcileFrame.error', m.error, limits)
+  if (m.accepted > limits.eventsMax)
+    throw new WireLimitError(`ReconcileFrame.accepted ${m.accepted} exceeds ${limits.eventsMax}`)
+  return m
+}
+
 function varintBytes(n: number): number {
   let len = 1
   while (n >= 0x80) {
@@ -230,6 +266,8 @@ export {
   PullResponse,
   PushRequest,
   PushResponse,
+  ReconcileFrame,
+  ReconRange,
   Refusal,
   ResolveRequest,
   ResolveResponse,

@@ -124,7 +124,7 @@ describe('mesh of real nodes on loopback: propagation, late join, restart', () =
     )
     assert.deepEqual(await stateOf(late, 'persona_update', 'ada'), { name: 'Ada', born: 1815 })
     assert.ok(
-      (late.node.network!.stats['catchup.accepted'] ?? 0) >= total,
+      (late.node.network!.stats['reconcile.events_fetched'] ?? 0) >= total,
       JSON.stringify(late.node.network!.stats),
     )
 

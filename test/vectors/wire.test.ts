@@ -150,6 +150,42 @@ const VECTORS: Vector[] = [
     hex: '0a54' + EVENT_HEX + '1204732e34332001',
   },
   {
+    name: 'ReconcileFrame{round}',
+    encode: () =>
+      w.ReconcileFrame.encode({
+        type: 'persona_update',
+        ranges: [
+          {
+            upper: Uint8Array.of(1, 2),
+            mode: 1,
+            fingerprint: new Uint8Array(16).fill(0x22),
+            ids: [],
+            wanted: [],
+          },
+          { upper: new Uint8Array(0), mode: 2, fingerprint: new Uint8Array(0), ids: [digest], wanted: [] },
+        ],
+        stateHash: 'ab',
+        frameBytesMax: 4_194_304,
+      }),
+    decode: (b) => w.decodeReconcileFrame(b, LIMITS, { rangesMax: 8192, idsMax: 32, fetchMax: 1000 }),
+    reencode: (m: w.ReconcileFrame) => w.ReconcileFrame.encode(m),
+    hex:
+      '0a0e706572736f6e615f757064617465' +
+      '12180a02010210011a10' +
+      '22'.repeat(16) +
+      '1224100222' +
+      '20' +
+      '11'.repeat(32) +
+      '3a0261624880808002',
+  },
+  {
+    name: 'ReconcileFrame{fetch}',
+    encode: () => w.ReconcileFrame.encode({ fetch: [digest] }),
+    decode: (b) => w.decodeReconcileFrame(b, LIMITS, { rangesMax: 8192, idsMax: 32, fetchMax: 1000 }),
+    reencode: (m: w.ReconcileFrame) => w.ReconcileFrame.encode(m),
+    hex: `1a20${'11'.repeat(32)}`,
+  },
+  {
     name: 'ResolveRequest',
     encode: () =>
       w.ResolveRequest.encode({

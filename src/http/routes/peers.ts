@@ -14,6 +14,7 @@ export interface MeshPeerInfo {
   readonly connected: boolean
   readonly lastSeq?: number
   readonly score?: number
+  readonly inSyncAsOf?: string
 }
 
 /** What the peers routes need from the mesh. */
@@ -24,7 +25,11 @@ export interface MeshPeers {
   peers(): readonly MeshPeerInfo[]
   /** Dials now and keeps redialling (the peer is remembered). */
   dial(multiaddr: string): Promise<void>
+  /** Reconciles now with one peer (peer id) or every connected peer; one report per peer. */
+  reconcile?(peerId?: string): Promise<readonly object[]>
 }
+
+const PEER_ID_RE = /^[1-9A-HJ-NP-Za-km-z]{32,128}$/
 
 const MULTIADDR_CHARS_MAX = 1024
 
@@ -36,6 +41,27 @@ export function registerPeersRoutes(
   app.get('/peers', async () => {
     if (mesh === undefined) return { mesh: false, peer_id: null, addresses: [], peers: [] }
     return { mesh: true, peer_id: mesh.peerId, addresses: mesh.addresses(), peers: mesh.peers() }
+  })
+
+  // POST /sync/reconcile {peer?}: a reconciliation now, with one peer or every connected one;
+  // answers when the sessions ended, with what each found and moved.
+  app.post('/sync/reconcile', async (req) => {
+    const body = objectBody(req.body ?? {}, ['peer'], 'sync/reconcile')
+    const peer = body.peer
+    if (peer !== undefined && (typeof peer !== 'string' || !PEER_ID_RE.test(peer)))
+      throw new BadRequestError('peer must be a libp2p peer id (12D3KooW...) as GET /peers lists them')
+    if (mesh?.reconcile === undefined)
+      throw new MeshDisabledError(
+        'this node runs without the mesh (--no-mesh); there is nobody to reconcile with',
+      )
+    try {
+      return { sessions: await mesh.reconcile(peer as string | undefined) }
+    } catch (err) {
+      if (!errorAnswer(err, ctx.bodyBytesMax).internal) throw err
+      throw new DialFailedError(`reconciliation failed: ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+      })
+    }
   })
 
   app.post('/peers', async (req) => {

@@ -1535,3 +1535,591 @@ export const ResolveResponse = (() => {
   }
   return { codec, encode, decode, stream }
 })()
+
+export interface ReconRange {
+  upper: Uint8Array
+  mode: number
+  fingerprint: Uint8Array
+  ids: Uint8Array[]
+  wanted: Uint8Array[]
+}
+
+export const ReconRange = (() => {
+  let _codec: Codec<ReconRange, Partial<ReconRange>>
+
+  const codec = (): Codec<ReconRange, Partial<ReconRange>> => {
+    if (_codec == null) {
+      _codec = message<ReconRange, Partial<ReconRange>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.upper != null && obj.upper.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.upper)
+        }
+
+        if ((obj.mode != null && obj.mode !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.mode)
+        }
+
+        if ((obj.fingerprint != null && obj.fingerprint.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.fingerprint)
+        }
+
+        if (obj.ids != null && obj.ids.length > 0) {
+          for (const value of obj.ids) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.wanted != null && obj.wanted.length > 0) {
+          for (const value of obj.wanted) {
+            w.uint32(42)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          upper: new Uint8Array(0),
+          mode: 0,
+          fingerprint: new Uint8Array(0),
+          ids: [],
+          wanted: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.upper = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.mode = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.fingerprint = reader.bytes()
+              break
+            }
+            case 4: {
+              if (opts.limits?.ids != null && obj.ids.length === opts.limits.ids) {
+                throw new MaxLengthError('Decode error - repeated field "ids" had too many elements')
+              }
+
+              obj.ids.push(reader.bytes())
+              break
+            }
+            case 5: {
+              if (opts.limits?.wanted != null && obj.wanted.length === opts.limits.wanted) {
+                throw new MaxLengthError('Decode error - repeated field "wanted" had too many elements')
+              }
+
+              obj.wanted.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ids: 0,
+          wanted: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.upper`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.mode`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.fingerprint`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.ids != null && obj.ids === opts.limits.ids) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ids" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ids[]`,
+                index: obj.ids,
+                value: reader.bytes()
+              }
+
+              obj.ids++
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.wanted != null && obj.wanted === opts.limits.wanted) {
+                throw new MaxLengthError('Streaming decode error - repeated field "wanted" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.wanted[]`,
+                index: obj.wanted,
+                value: reader.bytes()
+              }
+
+              obj.wanted++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface ReconRangeUpperFieldEvent {
+    field: '$.upper'
+    value: Uint8Array
+  }
+
+  interface ReconRangeModeFieldEvent {
+    field: '$.mode'
+    value: number
+  }
+
+  interface ReconRangeFingerprintFieldEvent {
+    field: '$.fingerprint'
+    value: Uint8Array
+  }
+
+  interface ReconRangeIdsFieldEvent {
+    field: '$.ids[]'
+    index: number
+    value: Uint8Array
+  }
+
+  interface ReconRangeWantedFieldEvent {
+    field: '$.wanted[]'
+    index: number
+    value: Uint8Array
+  }
+
+  function encode (obj: Partial<ReconRange>): Uint8Array {
+    return encodeMessage(obj, ReconRange.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconRange>): ReconRange {
+    return decodeMessage(buf, ReconRange.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconRange>): Generator<ReconRangeUpperFieldEvent | ReconRangeModeFieldEvent | ReconRangeFingerprintFieldEvent | ReconRangeIdsFieldEvent | ReconRangeWantedFieldEvent> {
+    return streamMessage(buf, ReconRange.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface ReconcileFrame {
+  type: string
+  ranges: ReconRange[]
+  fetch: Uint8Array[]
+  events: Event[]
+  done: boolean
+  error?: Refusal
+  stateHash: string
+  accepted: number
+  frameBytesMax: number
+}
+
+export const ReconcileFrame = (() => {
+  let _codec: Codec<ReconcileFrame, Partial<ReconcileFrame>>
+
+  const codec = (): Codec<ReconcileFrame, Partial<ReconcileFrame>> => {
+    if (_codec == null) {
+      _codec = message<ReconcileFrame, Partial<ReconcileFrame>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.type != null && obj.type !== '')) {
+          w.uint32(10)
+          w.string(obj.type)
+        }
+
+        if (obj.ranges != null && obj.ranges.length > 0) {
+          for (const value of obj.ranges) {
+            w.uint32(18)
+            ReconRange.codec().encode(value, w)
+          }
+        }
+
+        if (obj.fetch != null && obj.fetch.length > 0) {
+          for (const value of obj.fetch) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.events != null && obj.events.length > 0) {
+          for (const value of obj.events) {
+            w.uint32(34)
+            Event.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.done != null && obj.done !== false)) {
+          w.uint32(40)
+          w.bool(obj.done)
+        }
+
+        if (obj.error != null) {
+          w.uint32(50)
+          Refusal.codec().encode(obj.error, w)
+        }
+
+        if ((obj.stateHash != null && obj.stateHash !== '')) {
+          w.uint32(58)
+          w.string(obj.stateHash)
+        }
+
+        if ((obj.accepted != null && obj.accepted !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.accepted)
+        }
+
+        if ((obj.frameBytesMax != null && obj.frameBytesMax !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.frameBytesMax)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          type: '',
+          ranges: [],
+          fetch: [],
+          events: [],
+          done: false,
+          stateHash: '',
+          accepted: 0,
+          frameBytesMax: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.type = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.ranges != null && obj.ranges.length === opts.limits.ranges) {
+                throw new MaxLengthError('Decode error - repeated field "ranges" had too many elements')
+              }
+
+              obj.ranges.push(ReconRange.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ranges$
+              }))
+              break
+            }
+            case 3: {
+              if (opts.limits?.fetch != null && obj.fetch.length === opts.limits.fetch) {
+                throw new MaxLengthError('Decode error - repeated field "fetch" had too many elements')
+              }
+
+              obj.fetch.push(reader.bytes())
+              break
+            }
+            case 4: {
+              if (opts.limits?.events != null && obj.events.length === opts.limits.events) {
+                throw new MaxLengthError('Decode error - repeated field "events" had too many elements')
+              }
+
+              obj.events.push(Event.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.events$
+              }))
+              break
+            }
+            case 5: {
+              obj.done = reader.bool()
+              break
+            }
+            case 6: {
+              obj.error = Refusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            case 7: {
+              obj.stateHash = reader.string()
+              break
+            }
+            case 8: {
+              obj.accepted = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.frameBytesMax = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ranges: 0,
+          fetch: 0,
+          events: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.type`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.ranges != null && obj.ranges === opts.limits.ranges) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ranges" had too many elements')
+              }
+
+              for (const evt of ReconRange.codec().stream(reader, reader.uint32(), `${prefix}.ranges[]`, {
+                limits: opts.limits?.ranges$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.ranges
+                }
+              }
+
+              obj.ranges++
+
+              break
+            }
+            case 3: {
+              if (opts.limits?.fetch != null && obj.fetch === opts.limits.fetch) {
+                throw new MaxLengthError('Streaming decode error - repeated field "fetch" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.fetch[]`,
+                index: obj.fetch,
+                value: reader.bytes()
+              }
+
+              obj.fetch++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.events != null && obj.events === opts.limits.events) {
+                throw new MaxLengthError('Streaming decode error - repeated field "events" had too many elements')
+              }
+
+              for (const evt of Event.codec().stream(reader, reader.uint32(), `${prefix}.events[]`, {
+                limits: opts.limits?.events$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.events
+                }
+              }
+
+              obj.events++
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.done`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              yield * Refusal.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.stateHash`,
+                value: reader.string()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.accepted`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.frameBytesMax`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface ReconcileFrameTypeFieldEvent {
+    field: '$.type'
+    value: string
+  }
+
+  interface ReconcileFrameRangesUpperFieldEvent {
+    field: '$.ranges[].upper'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameRangesModeFieldEvent {
+    field: '$.ranges[].mode'
+    value: number
+    index: number
+  }
+
+  interface ReconcileFrameRangesFingerprintFieldEvent {
+    field: '$.ranges[].fingerprint'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameRangesIdsFieldEvent {
+    field: '$.ranges[].ids[]'
+    index: number
+    value: Uint8Array
+  }
+
+  interface ReconcileFrameRangesWantedFieldEvent {
+    field: '$.ranges[].wanted[]'
+    index: number
+    value: Uint8Array
+  }
+
+  interface ReconcileFrameFetchFieldEvent {
+    field: '$.fetch[]'
+    index: number
+    value: Uint8Array
+  }
+
+  interface ReconcileFrameEventsSignedFieldEvent {
+    field: '$.events[].signed'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameEventsSignatureFieldEvent {
+    field: '$.events[].signature'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameDoneFieldEvent {
+    field: '$.done'
+    value: boolean
+  }
+
+  interface ReconcileFrameErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: string
+  }
+
+  interface ReconcileFrameErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  interface ReconcileFrameStateHashFieldEvent {
+    field: '$.stateHash'
+    value: string
+  }
+
+  interface ReconcileFrameAcceptedFieldEvent {
+    field: '$.accepted'
+    value: number
+  }
+
+  interface ReconcileFrameFrameBytesMaxFieldEvent {
+    field: '$.frameBytesMax'
+    value: number
+  }
+
+  function encode (obj: Partial<ReconcileFrame>): Uint8Array {
+    return encodeMessage(obj, ReconcileFrame.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): ReconcileFrame {
+    return decodeMessage(buf, ReconcileFrame.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent> {
+    return streamMessage(buf, ReconcileFrame.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()

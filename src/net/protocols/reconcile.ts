@@ -1,0 +1,417 @@
+/**
+ * `/gkm/sync/reconcile/1.0.0`: range-based set reconciliation over one stream (docs/PROTOCOL.md
+ * "Reconciliation"). The libp2p adapter of the core's ReconcileSession: it moves frames, reads
+ * and writes events through the node, and decides nothing itself.
+ *
+ * Initiator, per event type it subscribes to: rounds of ranges until its session is complete;
+ * then it fetches what it lacks (FETCH_DIGESTS_MAX digests a request), hands the events to the
+ * node (verified like any peer's events), and sends what the peer lacks. Nothing is recorded as
+ * done: an event refused for a transient reason is simply found missing again next session.
+ */
+import type { PeerId } from '@libp2p/interface'
+import { digestOf } from '../../core/event-codec.ts'
+import type { RangeIndex } from '../../core/range-index.ts'
+import {
+  IDS_MAX,
+  RANGES_MAX,
+  type RangeModeCode,
+  ReconcileSession,
+  type ReconRange,
+} from '../../core/reconcile-session.ts'
+import type { StoredEvent } from '../../core/records.ts'
+import { type EventType, isEventType } from '../../core/types.ts'
+import { toHex } from '../../util/bytes.ts'
+import {
+  decodeReconcileFrame,
+  encodedEventBytes,
+  ReconcileFrame,
+  type ReconcileLimits,
+} from '../../wire/index.ts'
+import {
+  FRAME_BYTES_MIN,
+  FRAME_OVERHEAD_BYTES,
+  PROTOCOL_RECONCILE,
+  RECONCILE_FETCH_DIGESTS_MAX,
+  RECONCILE_FRAMES_MAX,
+  RECONCILE_RELAY_GOSSIP_MAX,
+} from '../constants.ts'
+import { IndexNotReadyError, RemoteRefusedError, UnexpectedMessageError } from '../errors.ts'
+import {
+  clip,
+  deadline,
+  type Framed,
+  openFramed,
+  type ProtocolContext,
+  readFrame,
+  refusalCode,
+} from './context.ts'
+
+/** What reconciliation needs of the node: its event set per type and stored events by digest. */
+export interface EventSetSource {
+  /** The index of one type; undefined while the node still loads it. */
+  index(type: EventType): RangeIndex | undefined
+  getEvents(digests: readonly Uint8Array[]): Promise<Array<StoredEvent | undefined>>
+}
+
+export const RECONCILE_LIMITS: ReconcileLimits = {
+  rangesMax: RANGES_MAX,
+  idsMax: IDS_MAX,
+  fetchMax: RECONCILE_FETCH_DIGESTS_MAX,
+}
+
+/** Room left in a frame for framing and the one range answer that may follow the budget check. */
+const MESSAGE_SLACK_BYTES = 8 * 1024
+/** Messages stay within the frame every node reads (FRAME_BYTES_MIN) until the peer says it reads
+ *  more (its first frame's frame_bytes_max); then within min(ours, theirs). */
+const MESSAGE_BUDGET_BYTES = FRAME_BYTES_MIN - MESSAGE_SLACK_BYTES
+const budgetFor = (ours: number, theirs: number): number =>
+  Math.max(FRAME_BYTES_MIN, Math.min(ours, theirs === 0 ? FRAME_BYTES_MIN : theirs)) - MESSAGE_SLACK_BYTES
+
+/** The outcome of one session, as the initiator saw it. */
+export interface ReconcileReport {
+  readonly peer: string
+  readonly types: EventType[]
+  readonly rounds: number
+  /** Events the peer held that we lacked / we held that the peer lacked. */
+  readonly need: number
+  readonly have: number
+  /** Of `need`: received and accepted by our node; refused (any reason); not delivered. */
+  readonly accepted: number
+  readonly refused: number
+  readonly withheld: number
+  /** Events the peer answered that we did not ask for (or whose bytes differ from the digest). */
+  readonly forged: number
+  /** Of `have`: accepted by the peer. */
+  readonly pushedAccepted: number
+  readonly bytesSent: number
+  readonly bytesReceived: number
+  /** The session stopped at NEED_MAX: another one follows. */
+  readonly truncated: boolean
+  /** Nothing was missing on either side. */
+  readonly inSync: boolean
+  readonly localStateHash: string
+  readonly peerStateHash: string
+  /** Refusals by code among the fetched events (retry_later comes back next session). */
+  readonly refusals: Record<string, number>
+  /** Events new to this node that the session brought. */
+  readonly learned: number
+}
+
+const toRange = (r: {
+  upper: Uint8Array
+  mode: number
+  fingerprint: Uint8Array
+  ids: Uint8Array[]
+  wanted: Uint8Array[]
+}): ReconRange => ({
+  upper: r.upper,
+  mode: r.mode as RangeModeCode,
+  fingerprint: r.fingerprint.length > 0 ? r.fingerprint : undefined,
+  ids: r.ids,
+  wanted: r.wanted,
+})
+
+const fromRange = (r: ReconRange) => ({
+  upper: r.upper,
+  mode: r.mode,
+  fingerprint: r.fingerprint ?? new Uint8Array(0),
+  ids: [...(r.ids ?? [])],
+  wanted: [...(r.wanted ?? [])],
+})
+
+/** Packs events into frames of at most `frameBytes` and eventsMax events. */
+function packEvents(events: readonly StoredEvent[], frameBytes: number, eventsMax: number): StoredEvent[][] {
+  const frames: StoredEvent[][] = []
+  let batch: StoredEvent[] = []
+  let bytes = FRAME_OVERHEAD_BYTES
+  for (const e of events) {
+    const size = encodedEventBytes(e.signed.byteLength, e.signature.byteLength)
+    if (batch.length > 0 && (bytes + size > frameBytes || batch.length >= eventsMax)) {
+      frames.push(batch)
+      batch = []
+      bytes = FRAME_OVERHEAD_BYTES
+    }
+    batch.push(e)
+    bytes += size
+  }
+  if (batch.length > 0) frames.push(batch)
+  return frames
+}
+
+class Meter {
+  sent = 0
+  received = 0
+  async write(lp: Framed, frame: Partial<ReconcileFrame>, signal?: AbortSignal): Promise<void> {
+    const bytes = ReconcileFrame.encode(frame)
+    this.sent += bytes.byteLength
+    await lp.write(bytes, { signal: deadline(undefined, signal) })
+  }
+  async read(
+    ctx: ProtocolContext,
+    lp: Framed,
+    signal: AbortSignal | undefined,
+    allowEnd: boolean,
+  ): Promise<ReconcileFrame | undefined> {
+    const bytes = await readFrame(lp, deadline(undefined, signal), allowEnd)
+    if (bytes === undefined) return undefined
+    this.received += bytes.byteLength
+    return decodeReconcileFrame(bytes, ctx.limits, RECONCILE_LIMITS)
+  }
+}
+
+/** Serves one reconciliation stream (the responder). */
+export async function handleReconcile(
+  ctx: ProtocolContext,
+  set: EventSetSource,
+  dataTypes: readonly EventType[],
+  lp: Framed,
+  peer: string,
+  onLearned?: (peer: string) => void,
+): Promise<void> {
+  const meter = new Meter()
+  const sessions = new Map<EventType, ReconcileSession>()
+  let hashSent = false
+  let peerFrameMax = 0
+  for (let frames = 0; frames < RECONCILE_FRAMES_MAX; frames++) {
+    const f = await meter.read(ctx, lp, undefined, true)
+    if (f === undefined || f.done) return
+    if (f.ranges.length > 0) {
+      const type = f.type
+      if (!isEventType(type) || !dataTypes.includes(type)) {
+        await meter.write(lp, {
+          type,
+          error: {
+            code: 'type_not_served',
+            message: clip(`this node does not hold ${type}`, ctx.limits.textBytesMax),
+          },
+        })
+        continue
+      }
+      const idx = set.index(type)
+      if (idx === undefined) {
+        await meter.write(lp, {
+          type,
+          error: { code: 'not_ready', message: 'this node is still loading its event index' },
+        })
+        continue
+      }
+      if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
+      let session = sessions.get(type)
+      if (session === undefined) {
+        session = new ReconcileSession(idx, 'responder', {
+          messageBytesMax: budgetFor(ctx.frameBytesMax, peerFrameMax),
+        })
+        sessions.set(type, session)
+      }
+      const answer = session.handle(f.ranges.map(toRange)) as ReconRange[]
+      const first = !hashSent
+      const stateHash = first ? (await ctx.api.status()).state_hash : ''
+      hashSent = true
+      await meter.write(lp, {
+        type,
+        ranges: answer.map(fromRange),
+        stateHash,
+        frameBytesMax: first ? ctx.frameBytesMax : 0,
+      })
+      ctx.stats.inc('reconcile.rounds_served')
+    } else if (f.fetch.length > 0) {
+      const found = (await set.getEvents(f.fetch)).filter((e): e is StoredEvent => e !== undefined)
+      // Frames as large as both sides read (the floor until the initiator said more).
+      const frames = packEvents(
+        found,
+        budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
+        ctx.limits.eventsMax,
+      )
+      if (frames.length === 0) await meter.write(lp, { done: true })
+      for (let i = 0; i < frames.length; i++)
+        await meter.write(lp, { events: frames[i], done: i === frames.length - 1 })
+      ctx.stats.inc('reconcile.events_served', found.length)
+    } else if (f.events.length > 0) {
+      const events = f.events.map((e) => ({ signed: e.signed, signature: e.signature }))
+      let accepted = 0
+      try {
+        const r = await ctx.api.pushSigned(events, { kind: 'peer', id: peer })
+        accepted = r.accepted
+        publish(ctx, events, r.digests)
+        if (r.accepted > 0) onLearned?.(peer)
+      } catch (err) {
+        await meter.write(lp, {
+          error: { code: refusalCode(err), message: clip((err as Error).message, ctx.limits.textBytesMax) },
+        })
+        continue
+      }
+      await meter.write(lp, { accepted })
+      ctx.stats.inc('reconcile.events_received', accepted)
+    } else {
+      throw new UnexpectedMessageError('an empty reconciliation frame')
+    }
+  }
+  throw new UnexpectedMessageError(`more than ${RECONCILE_FRAMES_MAX} frames on one reconciliation stream`)
+}
+
+/** Relays events a peer gave us that our node accepted: they may be new to the rest of the mesh. */
+function publish(
+  ctx: ProtocolContext,
+  events: readonly StoredEvent[],
+  acceptedDigests: readonly string[],
+): void {
+  if (acceptedDigests.length === 0) return
+  const accepted = new Set(acceptedDigests)
+  ctx.publishAccepted(events.filter((e) => accepted.has(digestOf(e.signed))))
+}
+
+/** Runs one session as the initiator, over the given types. */
+export async function reconcileWith(
+  ctx: ProtocolContext,
+  set: EventSetSource,
+  peer: PeerId,
+  types: readonly EventType[],
+  signal?: AbortSignal,
+): Promise<ReconcileReport> {
+  const meter = new Meter()
+  const id = peer.toString()
+  const need: Uint8Array[] = []
+  const have: Uint8Array[] = []
+  let rounds = 0
+  let truncated = false
+  let peerStateHash = ''
+  let peerFrameMax = 0
+  const localStateHash = (await ctx.api.status()).state_hash
+  const indexes = types.map((t) => {
+    const idx = set.index(t)
+    if (idx === undefined)
+      throw new IndexNotReadyError('this node is still loading its event index; try again in a moment')
+    return [t, idx] as const
+  })
+  const served: EventType[] = []
+  const { stream, lp } = await openFramed(ctx, peer, PROTOCOL_RECONCILE, deadline(undefined, signal))
+  let finished = false
+  try {
+    let first = true
+    for (const [type, idx] of indexes) {
+      const session = new ReconcileSession(idx, 'initiator', { messageBytesMax: MESSAGE_BUDGET_BYTES })
+      let msg: ReconRange[] | null = session.initiate()
+      let refused = false
+      while (msg !== null) {
+        await meter.write(
+          lp,
+          { type, ranges: msg.map(fromRange), stateHash: first ? localStateHash : '' },
+          signal,
+        )
+        first = false
+        const f = await meter.read(ctx, lp, signal, false)
+        if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-session')
+        if (f.error !== undefined) {
+          if (f.error.code === 'type_not_served') {
+            refused = true
+            break
+          }
+          throw new RemoteRefusedError(f.error.code, f.error.message)
+        }
+        if (f.stateHash !== '') peerStateHash = f.stateHash
+        if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
+        session.limitMessages(budgetFor(ctx.frameBytesMax, peerFrameMax))
+        msg = session.handle(f.ranges.map(toRange))
+      }
+      if (refused) continue
+      served.push(type)
+      rounds += session.rounds
+      need.push(...session.need)
+      have.push(...session.have)
+      truncated ||= session.truncated
+    }
+
+    // Fetch what we lack.
+    let accepted = 0
+    let refusedCount = 0
+    let withheld = 0
+    let forged = 0
+    let learned = 0
+    const refusals: Record<string, number> = {}
+    // Storing a fetched batch (verify, merge, fsync) overlaps fetching the next one.
+    let storing: Promise<void> = Promise.resolve()
+    const relay: StoredEvent[] = []
+    const store = async (got: StoredEvent[]): Promise<void> => {
+      const r = await ctx.api.pushSigned(got, { kind: 'peer', id })
+      accepted += r.accepted + r.duplicates
+      refusedCount += r.rejected.length
+      for (const x of r.rejected) refusals[x.error] = (refusals[x.error] ?? 0) + 1
+      if (relay.length < RECONCILE_RELAY_GOSSIP_MAX) {
+        const ok = new Set(r.digests)
+        for (const e of got)
+          if (relay.length < RECONCILE_RELAY_GOSSIP_MAX && ok.has(digestOf(e.signed))) relay.push(e)
+      }
+      learned += r.accepted
+    }
+    for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
+      const ask = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
+      const wanted = new Set(ask.map(toHex))
+      await meter.write(lp, { fetch: ask }, signal)
+      const got: StoredEvent[] = []
+      for (;;) {
+        const f = await meter.read(ctx, lp, signal, false)
+        if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-fetch')
+        if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
+        for (const e of f.events) {
+          const d = digestOf(e.signed)
+          if (!wanted.delete(d)) forged++
+          else got.push({ signed: e.signed, signature: e.signature })
+        }
+        if (f.done) break
+      }
+      withheld += wanted.size
+      await storing
+      if (got.length > 0) storing = store(got)
+    }
+    await storing
+    // Relay: a few new events go on gossip at once; the adapter also reconciles with the other
+    // peers when this session taught the node anything (AntiEntropy.onLearned).
+    if (relay.length > 0) ctx.publishAccepted(relay)
+
+    // Send what the peer lacks.
+    let pushedAccepted = 0
+    for (let i = 0; i < have.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
+      const events = (await set.getEvents(have.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX))).filter(
+        (e): e is StoredEvent => e !== undefined,
+      )
+      const frameBytes = budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES
+      for (const frame of packEvents(events, frameBytes, ctx.limits.eventsMax)) {
+        await meter.write(lp, { events: frame }, signal)
+        const f = await meter.read(ctx, lp, signal, false)
+        if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-push')
+        if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
+        pushedAccepted += f.accepted
+      }
+    }
+    await meter.write(lp, { done: true }, signal)
+    finished = true
+    await stream.close({ signal: deadline(undefined, signal) }).catch(() => {})
+    ctx.stats.inc('reconcile.sessions')
+    ctx.stats.inc('reconcile.events_fetched', accepted)
+    ctx.stats.inc('reconcile.events_pushed', pushedAccepted)
+    if (withheld > 0) ctx.stats.inc('reconcile.withheld', withheld)
+    if (forged > 0) ctx.stats.inc('reconcile.forged', forged)
+    return {
+      peer: id,
+      types: served,
+      rounds,
+      need: need.length,
+      have: have.length,
+      accepted,
+      refused: refusedCount,
+      withheld,
+      forged,
+      pushedAccepted,
+      bytesSent: meter.sent,
+      bytesReceived: meter.received,
+      truncated,
+      inSync: need.length === 0 && have.length === 0 && !truncated,
+      localStateHash,
+      peerStateHash,
+      refusals,
+      learned,
+    }
+  } finally {
+    if (!finished) stream.abort(new UnexpectedMessageError('reconciliation abandoned'))
+  }
+}

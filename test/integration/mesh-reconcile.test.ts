@@ -1,0 +1,210 @@
+/**
+ * Reconciliation between real nodes (libp2p on 127.0.0.1, LevelDB, mDNS off) with gossip OFF:
+ * whatever each side wrote while apart, reconciliation alone brings both to the union — also
+ * with 10 KB events under the frame floor, and both ways in one session; a second session finds
+ * nothing missing and records "in sync as of"; a peer that withholds what it offers is detected.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import type { GkmNetwork } from '../../src/net/index.ts'
+import {
+  converged,
+  emptyMesh,
+  getJson,
+  type MeshNode,
+  postJson,
+  summaries,
+  waitFor,
+} from '../helpers/mesh.ts'
+
+const values = { mesh: { enabled: true, reconcileIntervalMs: 0, gossip: false } }
+
+function writes(prefix: string, n: number, bytes = 0): unknown[] {
+  const pad = bytes > 0 ? 'x'.repeat(bytes) : undefined
+  return Array.from({ length: n }, (_, i) => ({
+    event_type: 'persona_update',
+    target_id: `${prefix}-${i % 50}`,
+    payload: { op: 'set', fields: { [`f${i}`]: pad ?? i } },
+  }))
+}
+
+async function pushAll(node: MeshNode, events: unknown[], chunk = 200): Promise<void> {
+  for (let i = 0; i < events.length; i += chunk) await node.push(events.slice(i, i + chunk))
+}
+
+const net = (n: MeshNode) => n.node.network as GkmNetwork
+
+describe('reconciliation with gossip off', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('two nodes that wrote apart converge to the union by reconciliation alone, both ways', async () => {
+    const a = await mesh.create({ values })
+    const b = await mesh.create({ values })
+    await a.start()
+    await b.start()
+    await pushAll(a, writes('a', 600))
+    await pushAll(b, writes('b', 400))
+    // 10 KB events: several per frame, many frames (the frame floor is 70 KB).
+    await pushAll(a, writes('big-a', 60, 10_000), 20)
+    b.configure({ bootstrap: [a.addr()], values })
+    await b.stop()
+    await b.start()
+    await waitFor(
+      'both hold the union',
+      () => converged([a, b], 1_060),
+      30_000,
+      () => summaries([a, b]),
+    )
+
+    // A second session (on demand) finds nothing missing and records the state hashes.
+    const [report] = await net(b).reconcile(a.peerId)
+    assert.equal(report.need, 0)
+    assert.equal(report.have, 0)
+    assert.equal(report.inSync, true)
+    assert.equal(report.rounds, report.types.length, 'identical sets need one round trip per type')
+    assert.equal(report.localStateHash, report.peerStateHash)
+    const peers = (await getJson(`${b.url}/peers`)).body
+    const entry = (peers.peers ?? peers).find((p: { peerId: string }) => p.peerId === a.peerId)
+    assert.ok(entry?.inSyncAsOf, `peer entry says in sync: ${JSON.stringify(entry)}`)
+  })
+
+  it('an event written while connected (gossip off) arrives by the next session', async () => {
+    const [a, b] = mesh.nodes
+    await a.push(writes('late', 1))
+    const [r] = await net(b).reconcile(a.peerId)
+    assert.equal(r.need, 1)
+    assert.equal(r.accepted, 1)
+    assert.ok(await converged([a, b]))
+  })
+})
+
+describe('reconciliation surface and misbehaving peers', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('POST /sync/reconcile runs a session; /status says in sync with the peer as of when', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    const b = await mesh.create({ values, bootstrap: [a.addr()] })
+    await b.start()
+    await pushAll(a, writes('s', 30))
+    const res = await postJson(`${b.url}/sync/reconcile`, { peer: a.peerId })
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    assert.equal(res.body.sessions.length, 1)
+    assert.ok(res.body.sessions[0].need >= 0)
+    await waitFor(
+      'converged',
+      () => converged([a, b], 30),
+      20_000,
+      () => summaries([a, b]),
+    )
+    const again = await postJson(`${b.url}/sync/reconcile`, {})
+    assert.equal(again.body.sessions[0].inSync, true)
+    const status = (await getJson(`${b.url}/status`)).body
+    const entry = status.in_sync.find((x: { peer: string }) => x.peer === a.peerId)
+    assert.ok(entry !== undefined, JSON.stringify(status.in_sync))
+    assert.equal(entry.state_hash, status.state_hash)
+    assert.equal(entry.peer_state_hash, status.state_hash)
+    assert.ok(Date.parse(entry.as_of) > 0)
+
+    const bad = await postJson(`${b.url}/sync/reconcile`, { peer: 'not a peer id' })
+    assert.equal(bad.status, 400)
+  })
+
+  it('a peer that offers events and withholds them is detected, struck and cut off', async () => {
+    const [a, b] = mesh.nodes
+    // a's index claims an event its store does not hold: every session offers it, no fetch gets it.
+    const hlc = new Uint8Array(8).fill(0x7f)
+    const digest = new Uint8Array(32).fill(0xab)
+    const fake = new Uint8Array(40)
+    fake.set(hlc, 0)
+    fake.set(digest, 8)
+    a.node.eventSet.index('persona_update')?.insert(fake)
+    const first = await net(b).reconcile(a.peerId)
+    assert.equal(first[0].withheld, 1)
+    assert.equal(first[0].inSync, false)
+    await net(b).reconcile(a.peerId)
+    await net(b)
+      .reconcile(a.peerId)
+      .catch(() => {})
+    await waitFor(
+      'b cut a off',
+      () => (net(b).stats['reconcile.cut_off'] ?? 0) >= 1,
+      10_000,
+      () => net(b).stats,
+    )
+    await waitFor(
+      'and hung up',
+      () =>
+        !net(b)
+          .peers()
+          .some((p) => p.peerId === a.peerId && p.connected),
+      10_000,
+    )
+    await assert.rejects(net(b).reconcile(a.peerId), /refused until/)
+  })
+})
+
+describe('a peer that forges', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('events served that were not asked for (or do not hash to the digest) are counted as forged and not stored', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    await pushAll(a, writes('forge', 5))
+    const b = await mesh.create({
+      values: { mesh: { enabled: true, reconcileIntervalMs: 0, gossip: false } },
+    })
+    await b.start()
+    // a answers every fetch with a different event of its own: bytes that do not hash to the
+    // digest asked for.
+    const [decoy] = (await a.node.api.pull({ limit: 1 }, { kind: 'local', id: 'test' })).events
+    const set = a.node.eventSet
+    set.getEvents = async (digests) => digests.map(() => decoy)
+    await net(b).dial(a.addr())
+    const [r] = await net(b).reconcile(a.peerId)
+    assert.ok(r.need >= 5)
+    assert.ok(r.forged >= 1, JSON.stringify(r))
+    assert.ok(r.withheld >= 4, JSON.stringify(r))
+    assert.ok((await b.status()).events <= 1, 'nothing forged was stored under the wrong digest')
+  })
+})
+
+describe('relay of what reconciliation brought', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('A - B - C in a line, gossip off, no periodic sessions: what B fetches from A reaches C', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    const b = await mesh.create({ values, bootstrap: [a.addr()] })
+    await b.start()
+    const c = await mesh.create({ values, bootstrap: [b.addr()] })
+    await c.start()
+    await waitFor(
+      'B connected to A and C',
+      () =>
+        net(b)
+          .peers()
+          .filter((p) => p.connected).length >= 2,
+      20_000,
+    )
+    assert.ok(
+      !net(c)
+        .peers()
+        .some((p) => p.peerId === a.peerId && p.connected),
+      'C is not connected to A',
+    )
+    await pushAll(a, writes('line', 300))
+    await net(b).reconcile(a.peerId)
+    await waitFor(
+      'C holds what B learned from A',
+      () => converged([a, b, c], 300),
+      20_000,
+      () => summaries([a, b, c]),
+    )
+    assert.ok((net(b).stats['reconcile.relay_sessions'] ?? 0) >= 1, JSON.stringify(net(b).stats))
+  })
+})
