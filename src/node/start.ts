@@ -196,6 +196,7 @@ export async function startNode(
               addresses: () => network?.addresses() ?? [],
               peers: () => network?.peers() ?? [],
               dial: (addr: string) => (network as Network).dial(addr),
+              reconcile: (peer?: string) => (network as Network).reconcile(peer),
             }
           : undefined,
       })

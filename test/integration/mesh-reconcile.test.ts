@@ -164,10 +164,13 @@ describe('a peer that forges', () => {
     const set = a.node.eventSet
     set.getEvents = async (digests) => digests.map(() => decoy)
     await net(b).dial(a.addr())
+    // The session on connect may be a's (it then pushes b the decoy five times: one is new); then
+    // b's own session asks for the 4 others and gets decoys for each.
     const [r] = await net(b).reconcile(a.peerId)
-    assert.ok(r.need >= 5)
+    assert.ok(r.need >= 4, JSON.stringify(r))
     assert.ok(r.forged >= 1, JSON.stringify(r))
-    assert.ok(r.withheld >= 4, JSON.stringify(r))
+    assert.equal(r.withheld, r.need - r.accepted, JSON.stringify(r))
+    assert.ok(r.accepted <= 1, JSON.stringify(r))
     assert.ok((await b.status()).events <= 1, 'nothing forged was stored under the wrong digest')
   })
 })

@@ -92,13 +92,13 @@ describe('observability: logs and metrics', () => {
     return d
   }
 
-  it('logs start, peers, catch-up with counts, refusals and stop as JSON lines with fields; metrics move', async () => {
+  it('logs start, peers, reconciliation with counts, refusals and stop as JSON lines with fields; metrics move', async () => {
     const logA = captureLogger()
     const logB = captureLogger()
     // libp2p's metrics for the first node of this process only (docs/METRICS.md).
     const a = await start(await tempDir(), logA.logger, {}, [], true)
     stops.push(() => a.stop())
-    // Events on a before b connects: b's catch-up brings them, and says how many.
+    // Events on a before b connects: the reconciliation on connect brings them, and says how many.
     for (let i = 0; i < 5; i++) await a.api.push([persona(i)], { kind: 'http', id: 'test' })
 
     const b = await start(await tempDir(), logB.logger, {}, [a.listenAddrs[0]])
@@ -115,11 +115,14 @@ describe('observability: logs and metrics', () => {
       assert.ok(lines.every((l) => typeof l.msg === 'string' && typeof l.level === 'number'))
     }
     await waitFor('a logged b connecting', () => logA.find('peer connected').some((l) => l.peer === b.peerId))
-    const session = logB.find('catch-up with a peer done').find((l) => l.peer === a.peerId)
-    assert.ok(session, 'b logged its catch-up with a')
-    assert.equal(session.events, 5)
-    assert.equal(session.accepted, 5)
-    assert.equal(session.caughtUp, true)
+    // One reconciliation on connect, started by the side whose peer id sorts first: it logs what
+    // moved (b lacked a's 5 events: the initiator needed them, or had them to push).
+    const sessionB = logB.find('reconciliation with a peer done').find((l) => l.peer === a.peerId)
+    const sessionA = logA.find('reconciliation with a peer done').find((l) => l.peer === b.peerId)
+    const session = sessionB ?? sessionA
+    assert.ok(session, 'the initiator logged its reconciliation')
+    if (sessionB !== undefined) assert.deepEqual([sessionB.need, sessionB.accepted], [5, 5])
+    else assert.deepEqual([session.have, session.pushed], [5, 5])
 
     // Metrics: scrape, push, scrape again.
     const before = await scrape(a)
@@ -150,8 +153,14 @@ describe('observability: logs and metrics', () => {
     assert.ok(sent(afterPush) > 0, 'bytes out counted')
     const bMetrics = await scrape(b)
     assert.equal(bMetrics.get('gkm_events_ingested_total{origin="peer"}'), 8)
-    assert.ok((bMetrics.get('gkm_sync_sessions_total{result="started"}') ?? 0) >= 1)
-    assert.ok((bMetrics.get(`gkm_peer_in_sync_timestamp_seconds{peer="${a.peerId}"}`) ?? 0) > 0)
+    const sessions = (m: Map<string, number>) =>
+      (m.get('gkm_sync_sessions_total{result="completed"}') ?? 0) +
+      (m.get('gkm_sync_sessions_total{result="served"}') ?? 0)
+    assert.ok(sessions(bMetrics) >= 1)
+    // A session that finds nothing missing marks the peer in sync.
+    await b.network?.reconcile(a.peerId)
+    const inSync = await scrape(b)
+    assert.ok((inSync.get(`gkm_peer_in_sync_timestamp_seconds{peer="${a.peerId}"}`) ?? 0) > 0)
 
     // Same auth as the API.
     const anonymous = await fetch(`http://${a.http.host}:${a.http.port}/metrics`)
