@@ -13,6 +13,7 @@ import {
 } from './constants.ts'
 import { BadRequestError, errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
 import { registerChangesRoute } from './routes/changes.ts'
+import { CONSOLE_PATHS, registerConsoleRoutes } from './routes/console.ts'
 import type { HttpLog, RouteContext } from './routes/context.ts'
 import { type MeshPeers, registerPeersRoutes } from './routes/peers.ts'
 import { registerPullRoute } from './routes/pull.ts'
@@ -72,6 +73,7 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
 
   const checkToken = init.token === undefined ? undefined : bearerCheck(init.token)
   app.addHook('onRequest', async (req) => {
+    if (req.method === 'GET' && CONSOLE_PATHS.has(req.url.split('?')[0])) return // static, no data (routes/console.ts)
     checkToken?.(req.headers.authorization)
     if (req.method === 'POST' && hasBody(req) && !isJson(req.headers['content-type'])) {
       throw new UnsupportedMediaTypeError(
@@ -104,6 +106,7 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
   })
 
   registerSyncRoutes(app, ctx)
+  registerConsoleRoutes(app)
   registerPullRoute(app, ctx)
   registerReadRoutes(app, ctx)
   registerPeersRoutes(app, ctx, init.peers)
