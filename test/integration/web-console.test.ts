@@ -1,13 +1,13 @@
 /**
  * The web console in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
- * two real nodes on 127.0.0.1 (mDNS off, node B bootstraps to node A) write the same field
- * while B is stopped; when B comes back both hold the same open conflict. The console of node A
- * (token-protected: the page's sign-in form is used) shows it with both sides; a click on
- * "Keep the other node's" resolves it, the page shows the result, and both nodes then agree on
- * the value and show the conflict resolved. The target's history lists every event with its
- * digest, and "Roll back to here" (two clicks) restores A's write on both nodes. Values holding
- * markup are shown as text (no script runs), and the page loads under its strict CSP with no
- * console error.
+ * two real nodes on 127.0.0.1 (mDNS off, node B bootstraps to node A) write the same two fields
+ * while B is stopped; when B comes back both hold the same two open conflicts. The console of
+ * node A (token-protected: the page's sign-in form is used) shows them with both sides; a click
+ * on "Keep the other node's" resolves one, a merged value typed into the page the other; the
+ * page shows each result, and both nodes then agree on the values and show the conflicts
+ * resolved. The target's history lists every event with its digest, and "Roll back to here"
+ * (two clicks) restores A's write on both nodes. Values holding markup are shown as text (no
+ * script runs), and the page loads under its strict CSP with no console error.
  *
  * Skipped, saying why, when no Chromium is installed (CI installs it: .ci/run). Set
  * GKM_CONSOLE_SCREENSHOT=/path/to/file.png to keep a screenshot of the page.
@@ -50,7 +50,8 @@ async function call(n: MeshNode, method: string, path: string, body?: unknown): 
 }
 
 const statePath = `/state/persona_update/${encodeURIComponent(target)}`
-const nameOn = async (n: MeshNode) => (await call(n, 'GET', statePath)).value?.name
+const valueOn = async (n: MeshNode) => (await call(n, 'GET', statePath)).value
+const nameOn = async (n: MeshNode) => (await valueOn(n))?.name
 async function conflictOn(n: MeshNode, id: string): Promise<{ status: string } | undefined> {
   const { conflicts } = await call(n, 'GET', '/sync/conflicts?status=all')
   return conflicts.find((c: { id: string }) => c.id === id)
@@ -64,6 +65,7 @@ describe('web console (headless Chromium)', { skip }, () => {
   let profile: string | undefined
   let page: Page
   let conflictId: string
+  let cityConflictId: string
   const pageErrors: string[] = []
 
   before(async () => {
@@ -75,21 +77,26 @@ describe('web console (headless Chromium)', { skip }, () => {
     await waitForPeers([a, b], 1, DEADLINE_MS)
     // Partition: B stops, both write the same field, B comes back (its bootstrap redials A).
     await b.stop()
-    const write = (name: string) => [
-      { event_type: 'persona_update', target_id: target, payload: { op: 'set', fields: { name } } },
+    const write = (name: string, city: string) => [
+      { event_type: 'persona_update', target_id: target, payload: { op: 'set', fields: { name, city } } },
     ]
-    assert.equal((await call(a, 'POST', '/sync/push', write(valueA))).accepted, 1)
+    assert.equal((await call(a, 'POST', '/sync/push', write(valueA, 'Paris'))).accepted, 1)
     await b.start()
-    assert.equal((await call(b, 'POST', '/sync/push', write(valueB))).accepted, 1)
+    assert.equal((await call(b, 'POST', '/sync/push', write(valueB, 'Rome'))).accepted, 1)
     await waitFor(
-      'both nodes hold the same open conflict',
+      'both nodes hold the same two open conflicts (name, city)',
       async () => {
         const [ca, cb] = await Promise.all(
           [a, b].map(async (n) => (await call(n, 'GET', '/sync/conflicts?status=open')).conflicts),
         )
         const mine = ca.filter((c: { target: string }) => c.target === target)
-        if (mine.length !== 1 || !cb.some((c: { id: string }) => c.id === mine[0].id)) return false
-        conflictId = mine[0].id
+        if (
+          mine.length !== 2 ||
+          !mine.every((m: { id: string }) => cb.some((c: { id: string }) => c.id === m.id))
+        )
+          return false
+        conflictId = mine.find((c: { cell: string }) => c.cell === 'field:name').id
+        cityConflictId = mine.find((c: { cell: string }) => c.cell === 'field:city').id
         return true
       },
       DEADLINE_MS,
@@ -172,7 +179,7 @@ describe('web console (headless Chromium)', { skip }, () => {
     await card.locator('button.prefer-remote').click()
     const result = page.locator('#banner.resolved-result')
     await result.waitFor()
-    assert.equal(await result.locator('.result-value').textContent(), JSON.stringify({ name: valueB }))
+    assert.equal(JSON.parse((await result.locator('.result-value').textContent()) ?? '').name, valueB)
     // The inbox no longer lists it as open; the Resolved tab does.
     await card.waitFor({ state: 'detached' })
     await page.click('.tab[data-status="resolved"]')
@@ -194,11 +201,47 @@ describe('web console (headless Chromium)', { skip }, () => {
     )
   })
 
+  it('resolves the other conflict with a merged value typed into the page', async () => {
+    await page.click('.tab[data-status="open"]')
+    const card = page.locator(`article.conflict[data-conflict-id="${cityConflictId}"]`)
+    await card.locator('button.manual-merge').click()
+    await card.locator('textarea.merge-value').fill('"London"')
+    await card.locator('button.apply-merge').click()
+    const result = page.locator('#banner.resolved-result').filter({ hasText: 'manual_merge' })
+    await result.waitFor()
+    assert.deepEqual(JSON.parse((await result.locator('.result-value').textContent()) ?? ''), {
+      name: valueB,
+      city: 'London',
+    })
+    await card.waitFor({ state: 'detached' })
+    assert.equal(await page.locator('#conflicts-count').textContent(), '0')
+    await waitFor(
+      'both nodes hold the merged value',
+      async () => {
+        const [va, vb, ca, cb] = await Promise.all([
+          valueOn(a),
+          valueOn(b),
+          conflictOn(a, cityConflictId),
+          conflictOn(b, cityConflictId),
+        ])
+        return (
+          va?.city === 'London' &&
+          vb?.city === 'London' &&
+          ca?.status === 'resolved' &&
+          cb?.status === 'resolved'
+        )
+      },
+      DEADLINE_MS,
+    )
+  })
+
   it('shows the target history with digests, and rolls back to an event in two clicks', async () => {
+    await page.click('.tab[data-status="resolved"]')
     const card = page.locator(`article.conflict[data-conflict-id="${conflictId}"]`)
     await card.locator('button.link').click()
     const rows = page.locator('#history tr')
-    await waitFor('three events in the history', async () => (await rows.count()) === 3, DEADLINE_MS)
+    // two writes, two resolutions
+    await waitFor('four events in the history', async () => (await rows.count()) === 4, DEADLINE_MS)
     const digests = await page.locator('#history code.digest').allTextContents()
     for (const d of digests) assert.match(d, /^[0-9a-f]{64}$/)
     // The same digests as the history route, newest first.
@@ -222,10 +265,13 @@ describe('web console (headless Chromium)', { skip }, () => {
     await page.locator('#banner.good').filter({ hasText: 'Rolled back' }).waitFor()
     await waitFor(
       'both nodes show the rolled-back value',
-      async () => (await nameOn(a)) === valueA && (await nameOn(b)) === valueA,
+      async () => {
+        const [va, vb] = await Promise.all([valueOn(a), valueOn(b)])
+        return [va, vb].every((v) => v?.name === valueA && v?.city === 'Paris')
+      },
       DEADLINE_MS,
     )
-    await waitFor('the rollback is in the history', async () => (await rows.count()) === 4, DEADLINE_MS)
+    await waitFor('the rollback is in the history', async () => (await rows.count()) === 5, DEADLINE_MS)
     assert.equal(await page.locator('#history tr').first().locator('td').nth(2).textContent(), 'rollback')
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined)
     assert.deepEqual(pageErrors, [])
