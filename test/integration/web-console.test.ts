@@ -149,6 +149,11 @@ describe('web console (headless Chromium)', { skip }, () => {
   it('signs in with the token and shows status, peers and the open conflict with both sides', async () => {
     await page.goto(`${a.url}/`)
     await page.locator('#login').waitFor({ state: 'visible' })
+    // a wrong token is refused by the node, and the page says so
+    await page.fill('#token', 'not-the-token-of-this-node')
+    await page.click('#login-form button[type=submit]')
+    await page.locator('#login-error').filter({ hasText: 'not valid' }).waitFor()
+    assert.equal(await page.locator('#main').isHidden(), true)
     await page.fill('#token', TOKEN)
     await page.click('#login-form button[type=submit]')
     await page.locator('#main').waitFor({ state: 'visible' })

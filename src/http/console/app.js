@@ -83,6 +83,8 @@ function showLogin(message) {
   $('main').hidden = true
   $('login').hidden = false
   $('logout').hidden = true
+  $('health').hidden = true
+  $('node-line').textContent = 'not signed in'
   $('login-error').textContent = sessionStorage.getItem(TOKEN_KEY) ? message : ''
   $('token').focus()
 }
@@ -90,6 +92,7 @@ function showLogin(message) {
 function showMain() {
   $('login').hidden = true
   $('main').hidden = false
+  $('health').hidden = false
   $('logout').hidden = !sessionStorage.getItem(TOKEN_KEY)
 }
 
@@ -246,9 +249,12 @@ function conflictCard(c) {
     { class: 'sides' },
     sides.map((s) => {
       const mine = state.me && s.author === state.me.public_key
+      // While open, the last-write-wins side is the value in effect; once resolved the
+      // resolution's value is (shown in the history and the state).
+      const inEffect = c.status === 'open' && s.digest === c.winner
       return el(
         'div',
-        { class: `side${s.digest === c.winner ? ' winner' : ''}`, 'data-author': s.author },
+        { class: `side${inEffect ? ' winner' : ''}`, 'data-author': s.author },
         el(
           'div',
           { class: 'side-meta' },
@@ -256,7 +262,9 @@ function conflictCard(c) {
           mine
             ? el('span', { class: 'tag', text: 'this node' })
             : el('span', { class: 'tag other', text: 'other node' }),
-          s.digest === c.winner ? el('span', { class: 'tag win', text: 'in effect' }) : null,
+          inEffect
+            ? el('span', { class: 'tag win', title: 'last write wins until resolved', text: 'in effect' })
+            : null,
         ),
         el('div', { class: 'muted small', text: `${timeOfHlc(s.hlc)} · hlc ${s.hlc} · ${short(s.digest)}` }),
         el('pre', { class: 'value', text: s.deleted ? '(deleted)' : json(s.value) }),
