@@ -73,7 +73,8 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
 
   const checkToken = init.token === undefined ? undefined : bearerCheck(init.token)
   app.addHook('onRequest', async (req) => {
-    if (req.method === 'GET' && CONSOLE_PATHS.has(req.url.split('?')[0])) return // static, no data (routes/console.ts)
+    // the console's static files hold no data (routes/console.ts)
+    if ((req.method === 'GET' || req.method === 'HEAD') && CONSOLE_PATHS.has(req.url.split('?')[0])) return
     checkToken?.(req.headers.authorization)
     if (req.method === 'POST' && hasBody(req) && !isJson(req.headers['content-type'])) {
       throw new UnsupportedMediaTypeError(
@@ -106,7 +107,7 @@ export function createHttpApi(api: SyncApi, init: HttpApiInit): HttpApi {
   })
 
   registerSyncRoutes(app, ctx)
-  registerConsoleRoutes(app)
+  registerConsoleRoutes(app, ctx.log)
   registerPullRoute(app, ctx)
   registerReadRoutes(app, ctx)
   registerPeersRoutes(app, ctx, init.peers)

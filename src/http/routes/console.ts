@@ -6,7 +6,9 @@
  * node's own script, style and API: no inline script, no other origin, no framing.
  */
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import type { HttpLog } from './context.ts'
 
 /** The page's policy: its own script and stylesheet, fetches to its own origin, nothing else. */
 export const CONSOLE_CSP = [
@@ -29,11 +31,21 @@ const FILES: Record<string, { file: string; type: string }> = {
 /** Paths the token check lets through: the static files (no data in them). */
 export const CONSOLE_PATHS: ReadonlySet<string> = new Set(Object.keys(FILES))
 
-export function registerConsoleRoutes(app: FastifyInstance): void {
+export function registerConsoleRoutes(app: FastifyInstance, log: HttpLog): void {
   const dir = new URL('../console/', import.meta.url)
   for (const [path, { file, type }] of Object.entries(FILES)) {
-    // Read once at start: a few KB, and a missing file fails the start, not a later request.
-    const body = readFileSync(new URL(file, dir))
+    // Read once at start (a few KB). An installation without the files still runs the API; the
+    // console's routes then say what is missing.
+    const url = new URL(file, dir)
+    let body: Buffer
+    try {
+      body = readFileSync(url)
+    } catch (err) {
+      const message = `the web console's file ${fileURLToPath(url)} is missing from this installation (${(err as Error).message})`
+      log.warn(message)
+      app.get(path, async (_req, reply) => reply.code(500).send({ error: 'internal', message }))
+      continue
+    }
     app.get(path, async (_req, reply) =>
       reply
         .type(type)
