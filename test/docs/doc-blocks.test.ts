@@ -60,5 +60,14 @@ describe('documentation shell blocks', () => {
     )
     assert.match(unsafeBecause('curl http://node.lan:7420/status') ?? '', /node\.lan/)
     assert.equal(unsafeBecause('curl -s http://127.0.0.1:7420/x localhost:7420'), undefined)
+    for (const code of [
+      'sudo cp deploy/gkm-sync.service /x',
+      'x && systemctl enable --now gkm-sync',
+      'apt-get install -y chromium',
+      'cp a /etc/gkm/node.json',
+      'npm install -g ./gkm-sync-0.1.0.tgz',
+    ])
+      assert.match(unsafeBecause(code) ?? '', /changes the system/, code)
+    assert.equal(unsafeBecause('npm install ./gkm-sync-0.1.0.tgz'), undefined)
   })
 })

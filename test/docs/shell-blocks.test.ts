@@ -13,8 +13,9 @@
  * left running (background nodes) is stopped by signalling that group. `curl` fails on HTTP
  * errors (`--fail-with-body` unless the block asks for `-f` itself), so an example answered 4xx
  * fails the test; `npx gkm-sync` / `gkm-sync` run this checkout's bin; any other `npx` is
- * refused (no registry). A block that would start an mDNS-on node or talk to a non-loopback
- * address is refused: such blocks must be marked not-run.
+ * refused (no registry). A block that would change the system (sudo, systemctl, apt, /etc/, a
+ * global npm install), start an mDNS-on node or talk to a non-loopback address is refused: such
+ * blocks must be marked not-run.
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'

@@ -77,11 +77,18 @@ export function substitute(code: string, ports: ReadonlyMap<number, number>, tmp
 }
 
 /**
- * Why a block may not run on this machine, or undefined: it would start a node with mDNS on, or
- * talk to an address that is not loopback. (The hard network rules: a block that needs a LAN is
+ * Why a block may not run on this machine, or undefined: it would change the system (sudo,
+ * systemctl, apt, /etc/, a global npm install), start a node with mDNS on, or talk to an address
+ * that is not loopback. (The hard network rules: a block that needs a LAN is
  * marked not-run instead.)
  */
 export function unsafeBecause(code: string): string | undefined {
+  // Tests may run as root (CI): a block that installs or changes the system is never run.
+  const system =
+    /(^|[\s;&|(])(sudo|systemctl|apt-get|apt|useradd|dpkg)\s|\/etc\/|\bnpm\s+(i|install)\b.*\s(-g|--global)\b/m.exec(
+      code,
+    )
+  if (system !== null) return `it changes the system (${system[0].trim()})`
   for (const line of code.split('\n')) {
     if (/gkm-sync\s+start\b/.test(line) && !/--no-mdns\b|--no-mesh\b/.test(line))
       return `it starts a node with mDNS on: ${line.trim()}`
