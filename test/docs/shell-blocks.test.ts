@@ -31,7 +31,13 @@ import { portsOf, type ShellBlock, shellBlocks, substitute, unsafeBecause } from
 import { makeEvent, testSigner } from '../helpers/events.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const BIN = join(ROOT, 'bin/gkm-sync.js')
+/** The checkout's `gkm-sync` bin, as package.json names it. */
+const BIN = join(
+  ROOT,
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin[
+    'gkm-sync'
+  ],
+)
 const DOCS = ['README.md', 'docs/API.md']
 /** A block's deadline: starting three nodes on a loaded 2-core machine takes a few seconds each. */
 const BLOCK_DEADLINE_MS = 90_000
