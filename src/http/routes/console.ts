@@ -1,6 +1,6 @@
 /**
- * The web console: three static files (src/http/console/) served at `/`, `/console/app.js` and
- * `/console/app.css`. They hold no data, so they are served without the token; every piece of
+ * The web console: the static files of src/http/console/ served at `/` (index.html) and
+ * `/console/<file>` (its stylesheet and script modules). They hold no data, so they are served without the token; every piece of
  * data the page shows comes from the API with `Authorization: Bearer <token>` (the page asks for
  * the token and keeps it in sessionStorage). A strict Content-Security-Policy allows only the
  * node's own script, style and API: no inline script, no other origin, no framing.
@@ -22,10 +22,17 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ')
 
+const JS = 'text/javascript; charset=utf-8'
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/console/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  // the page's script: browser modules, app.js imports the others
+  ...Object.fromEntries(
+    ['app', 'api', 'dom', 'overview', 'conflicts', 'history'].map((m) => [
+      `/console/${m}.js`,
+      { file: `${m}.js`, type: JS },
+    ]),
+  ),
 }
 
 /** Paths the token check lets through: the static files (no data in them). */

@@ -190,7 +190,9 @@ describe('target history, digests in JSON, audit newest first, console files', (
   it('serves the console files without the token, under a strict CSP; data still needs the token', async () => {
     for (const [path, type] of [
       ['/', /^text\/html/],
-      ['/console/app.js', /^text\/javascript/],
+      ...['app', 'api', 'dom', 'overview', 'conflicts', 'history'].map(
+        (m) => [`/console/${m}.js`, /^text\/javascript/] as const,
+      ),
       ['/console/app.css', /^text\/css/],
     ] as const) {
       const res = await fetch(`${t.url}${path}`)
