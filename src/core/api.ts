@@ -104,6 +104,39 @@ export interface StateView {
   hash: string
 }
 
+export interface HistoryRequest {
+  /** Page size, 1..500 (default 50). */
+  limit?: number
+  /** `next_cursor` of the previous page. */
+  cursor?: string
+}
+
+/** One event of a target's history: who wrote what when, and the digest that names it. */
+export interface HistoryEntry {
+  digest: string
+  event_id: string
+  author: string
+  hlc: string
+  timestamp: string
+  parents: string[]
+  /** The payload's `op` (set, delete, resolve, rollback, ...), null when it has none. */
+  op: string | null
+  /** Length of the payload's canonical JSON. */
+  payload_chars: number
+  /** Its first 200 characters, with `…` when cut. */
+  payload_preview: string
+}
+
+export interface HistoryPage {
+  event_type: EventType
+  target_id: string
+  /** Newest first: (hlc, digest) descending. */
+  events: HistoryEntry[]
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor: string | null
+  has_more: boolean
+}
+
 export interface StatusInfo {
   node_id: string
   public_key: string
@@ -144,8 +177,11 @@ export interface SyncApi {
   conflicts(status: ConflictRecord['status'] | 'all', limit: number): Promise<ConflictRecord[]>
   equivocations(limit: number): Promise<EquivocationRecord[]>
   state(type: EventType, target: string): Promise<StateView | undefined>
+  /** Events of one target, newest first, a page at a time (empty when it has none). */
+  history(type: EventType, target: string, req: HistoryRequest): Promise<HistoryPage>
   status(): Promise<StatusInfo>
-  audit(afterSeq: number, limit: number): Promise<AuditRecord[]>
+  /** Records with seq > afterSeq; newest first: the latest with seq < afterSeq (0: the latest). */
+  audit(afterSeq: number, limit: number, newestFirst?: boolean): Promise<AuditRecord[]>
   /** Follows the change feed from `afterSeq` (replaying stored events first). Returns
    *  unsubscribe. `onError` is told when the replay from the store fails (the subscription ends). */
   subscribe(

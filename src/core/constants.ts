@@ -53,3 +53,12 @@ export const PUSH_EVENTS_MAX = 1000
 /** Pull page sizes: a default small enough for a quick answer, a max that bounds one frame. */
 export const PULL_LIMIT_DEFAULT = 500
 export const PULL_LIMIT_MAX = 5000
+
+/** Default and largest page of a target's history (`GET /state/:type/:id/history`): 500
+ *  summaries of at most ~1 KB each keep an answer under 1 MB, and a client pages on with the
+ *  cursor (a target may hold any number of events). */
+export const HISTORY_LIMIT_DEFAULT = 50
+export const HISTORY_LIMIT_MAX = 500
+/** A history entry summarises its payload to this many characters of canonical JSON (payloads
+ *  go up to 64 KiB; the full event is one pull or change-feed entry away). */
+export const HISTORY_PREVIEW_CHARS = 200

@@ -130,6 +130,8 @@ export function fieldsFromJson(raw: unknown): {
   fields: EventFields
   signature: Uint8Array
   timestamp: string
+  /** The `digest` the JSON claims (answers carry it); check it with `checkDigestClaim`. */
+  digest?: string
 } {
   if (!isObject(raw)) return malformed('event must be a JSON object')
   const r = raw
@@ -149,6 +151,7 @@ export function fieldsFromJson(raw: unknown): {
         'hlc',
         'parents',
         'signature',
+        'digest',
       ].includes(k)
     ) {
       malformed(`unexpected field ${JSON.stringify(k).slice(0, 60)}`)
@@ -170,6 +173,8 @@ export function fieldsFromJson(raw: unknown): {
     return malformed('signature must be 64 bytes in lowercase hex')
   if (!isDigest(r.author as string)) malformed('author must be a 32-byte Ed25519 public key in lowercase hex')
   if (!isUuid((r.event_id as string).toLowerCase())) malformed('event_id must be a UUID')
+  if (r.digest !== undefined && (typeof r.digest !== 'string' || !isDigest(r.digest)))
+    malformed('digest, when given, must be the 64-char lowercase hex sha256 of the signed bytes')
   return {
     fields: {
       eventId: (r.event_id as string).toLowerCase(),
@@ -182,7 +187,19 @@ export function fieldsFromJson(raw: unknown): {
     },
     signature,
     timestamp: r.timestamp as string,
+    ...(r.digest === undefined ? {} : { digest: r.digest as string }),
   }
+}
+
+/** A JSON event may carry its `digest` (every answer does); when it does it must be the
+ *  digest of the event's signed bytes, so a copied-and-edited event is not taken silently. */
+export function checkDigestClaim(claimed: string | undefined, e: SignedEvent): void {
+  if (claimed === undefined || claimed === e.digest) return
+  // An edited copy usually fails its signature too: that is the error to name.
+  if (!verifyEd25519(fromHex(e.author)!, e.signed, e.signature)) throw badSignature(e)
+  malformed(
+    `digest ${claimed.slice(0, 16)}... does not match the event (its signed bytes hash to ${e.digest.slice(0, 16)}...)`,
+  )
 }
 
 /** Verifies signature, membership, drift and payload schema of a decoded event. */
@@ -225,8 +242,10 @@ export function checkEvent(
 
 /** JSON form of a signed event -> verified event. */
 export function eventFromJson(raw: unknown, ctx: VerifyContext): SignedEvent {
-  const { fields, signature } = fieldsFromJson(raw)
-  return verifyEvent(fields, encodeSigned(fields), signature, ctx)
+  const { fields, signature, digest } = fieldsFromJson(raw)
+  const e = verifyEvent(fields, encodeSigned(fields), signature, ctx)
+  checkDigestClaim(digest, e)
+  return e
 }
 
 /** Wire / store form (signed bytes + signature) -> verified event. */
@@ -261,6 +280,7 @@ export function eventToJson(e: SignedEvent): SyncEventJson {
     hlc: formatHlc(e.hlc),
     parents: [...e.parents],
     signature: toHex(e.signature),
+    digest: e.digest,
   }
 }
 

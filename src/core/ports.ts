@@ -91,8 +91,17 @@ export interface Store extends StoreReader {
     after: string | undefined,
     limit: number,
   ): Promise<{ events: StoredEvent[]; next: string | undefined }>
-  /** Every event of a target, ordered by (hlc, digest). Bounded by `limit`. */
-  readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]>
+  /** Every event of a target, ordered by (hlc, digest) (or newest first), after an optional
+   *  position in that order. Bounded by `limit`. */
+  readTarget(
+    type: EventType,
+    target: string,
+    limit: number,
+    page?: {
+      readonly newestFirst?: boolean
+      readonly after?: { readonly hlcKey: string; readonly digest: Digest }
+    },
+  ): Promise<StoredEvent[]>
   /** All materialized targets (for replay checks, state hash). */
   iterateTargets(): AsyncIterable<TargetState>
   /** Deletes all materialized state (targets, conflicts, meta hash) before a rebuild; keeps the log. */
@@ -103,8 +112,9 @@ export interface Store extends StoreReader {
 
   /** Appends audit records outside an event batch (pull, rejections, ...), durably. */
   appendAudit(records: readonly AuditDraft[]): Promise<void>
-  /** Audit records with seq > afterSeq, at most `limit`. */
-  readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]>
+  /** Audit records with seq > afterSeq, at most `limit`; newest first: the latest records
+   *  with seq < afterSeq (0: the very latest), highest seq first. */
+  readAudit(afterSeq: number, limit: number, newestFirst?: boolean): Promise<AuditRecord[]>
 
   getMeta(key: string): Promise<string | undefined>
   /** Counts for status: events per type, targets, conflicts open. */

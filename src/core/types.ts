@@ -51,6 +51,9 @@ export interface SyncEventJson {
   parents: string[]
   /** Ed25519 signature over the canonical signed bytes, hex. */
   signature: string
+  /** sha256 of the signed bytes, hex: the event's id for parents, rollback `to_event` and
+   *  history. Answers always carry it; a pushed event may omit it (when present it is checked). */
+  digest?: string
 }
 
 /** A local write: the spec's fields only; the node adds the envelope and signs. */

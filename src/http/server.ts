@@ -19,6 +19,7 @@ import {
 } from './constants.ts'
 import { BadRequestError, errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
 import { registerChangesRoute } from './routes/changes.ts'
+import { CONSOLE_PATHS, registerConsoleRoutes } from './routes/console.ts'
 import type { HttpLog, RouteContext } from './routes/context.ts'
 import { type MeshPeers, registerPeersRoutes } from './routes/peers.ts'
 import { registerPullRoute } from './routes/pull.ts'
@@ -107,6 +108,8 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
 
   const checkToken = init.token === undefined ? undefined : bearerCheck(init.token)
   app.addHook('onRequest', async (req, reply) => {
+    // the console's static files hold no data (routes/console.ts)
+    if ((req.method === 'GET' || req.method === 'HEAD') && CONSOLE_PATHS.has(req.url.split('?')[0])) return
     checkToken?.(req.headers.authorization)
     const starting = init.starting?.()
     if (starting !== undefined) {
@@ -159,6 +162,7 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
     })
   }
   registerSyncRoutes(app, ctx)
+  registerConsoleRoutes(app, ctx.log)
   registerPullRoute(app, ctx)
   registerReadRoutes(app, ctx)
   registerPeersRoutes(app, ctx, init.peers)

@@ -5,6 +5,8 @@
  */
 import type {
   ChangeEvent,
+  HistoryPage,
+  HistoryRequest,
   PullPage,
   PullRequest,
   PushResult,
@@ -25,6 +27,7 @@ import {
 } from '../core/errors.ts'
 import {
   badSignature,
+  checkDigestClaim,
   checkEvent,
   eventToJson,
   fieldsFromJson,
@@ -51,6 +54,7 @@ import { crdtView, valueView } from '../core/view.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { isoFromMs, msFromIso } from '../util/time.ts'
+import { readHistory } from './history.ts'
 import { buildResolution } from './resolve.ts'
 import { buildRollback } from './rollback.ts'
 import type { CommittedEvent, WriteQueue } from './write-queue.ts'
@@ -246,8 +250,10 @@ export class SyncNode implements SyncApi {
       async (i) => {
         const r = raw[i]
         if (hasEnvelope(r)) {
-          const { fields, signature } = fieldsFromJson(r)
-          return { kind: 'signed', event: checkEvent(fields, encodeSigned(fields), signature, ctx) }
+          const { fields, signature, digest } = fieldsFromJson(r)
+          const event = checkEvent(fields, encodeSigned(fields), signature, ctx)
+          checkDigestClaim(digest, event)
+          return { kind: 'signed', event }
         }
         const w = parseLocalWrite(r)
         clientTimestamps.set(i, w.timestamp ?? null)
@@ -510,6 +516,12 @@ export class SyncNode implements SyncApi {
     }
   }
 
+  async history(type: EventType, target: string, req: HistoryRequest): Promise<HistoryPage> {
+    if (!isEventType(type))
+      throw new InvalidRequestError(`unknown event type ${JSON.stringify(type).slice(0, 40)}`)
+    return readHistory(this.#c.store, type, target, req)
+  }
+
   async status(): Promise<StatusInfo> {
     const counts = await this.#c.store.counts()
     return {
@@ -532,8 +544,8 @@ export class SyncNode implements SyncApi {
     }
   }
 
-  audit(afterSeq: number, limit: number) {
-    return this.#c.store.readAudit(afterSeq, limit)
+  audit(afterSeq: number, limit: number, newestFirst = false) {
+    return this.#c.store.readAudit(afterSeq, limit, newestFirst)
   }
 
   subscribe(

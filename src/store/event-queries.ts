@@ -121,20 +121,42 @@ export async function scanEventKeys(
   })
 }
 
+/** A page of one target's events: newest first or oldest first, after (exclusive, in that
+ *  order) the event at a position. */
+export interface TargetPage {
+  readonly newestFirst?: boolean
+  readonly after?: { hlcKey: string; digest: Digest }
+}
+
 export async function readTarget(
   db: K.LevelDatabase,
   s: K.Sublevels,
   type: EventType,
   target: string,
   limit: number,
+  page?: TargetPage,
 ): Promise<StoredEvent[]> {
   const code = codeOf(type)
   checkLimit(limit)
   const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
   if (limit === 0 || bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return []
   const prefix = K.targetPrefix(code, bytes)
+  const range: { gte?: Uint8Array; gt?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } =
+    K.prefixRange(prefix)
+  if (page?.after !== undefined) {
+    const hlc = K.hlcBytesFromKey(page.after.hlcKey)
+    const digest = K.digestKey(page.after.digest)
+    if (hlc === undefined || digest === undefined)
+      return misuse('after needs a 16-hex-char hlcKey and a hex digest')
+    const position = K.targetIndexKey(code, bytes, hlc, digest)
+    if (page.newestFirst === true) range.lt = position
+    else {
+      delete range.gte
+      range.gt = position
+    }
+  }
   return withSnapshot(db, async (snapshot) => {
-    const keys = await s.target.keys({ ...K.prefixRange(prefix), limit, snapshot }).all()
+    const keys = await s.target.keys({ ...range, limit, reverse: page?.newestFirst === true, snapshot }).all()
     for (const k of keys)
       if (k.byteLength !== prefix.byteLength + 40)
         throw new StorageCorruptionError(`${K.describeKey('tgt', k)}: not a target index key`)

@@ -27,6 +27,7 @@ import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-p
 import { commitReads } from './commit-reads.ts'
 import { LEVEL_OPTIONS, READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
 import { StorageCorruptionError, StoreNotOpenError } from './errors.ts'
+import type { TargetPage } from './event-queries.ts'
 import * as Q from './event-queries.ts'
 import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
@@ -270,9 +271,14 @@ export class LevelStore implements Store {
     return Q.readByTargetOrder(db, s, after, limit)
   }
 
-  async readTarget(type: EventType, target: string, limit: number): Promise<StoredEvent[]> {
+  async readTarget(
+    type: EventType,
+    target: string,
+    limit: number,
+    page?: TargetPage,
+  ): Promise<StoredEvent[]> {
     const { db, s } = this.#open()
-    return Q.readTarget(db, s, type, target, limit)
+    return Q.readTarget(db, s, type, target, limit, page)
   }
 
   /** Pages of WALK_PAGE_SIZE, each from its own short read; a commit between pages may show. */
@@ -328,12 +334,15 @@ export class LevelStore implements Store {
     return rows.map(([k, v]) => decodeEquivocation(k, v))
   }
 
-  async readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+  async readAudit(afterSeq: number, limit: number, newestFirst = false): Promise<AuditRecord[]> {
     const { s } = this.#open()
     checkSeq(afterSeq, 'afterSeq')
     checkLimit(limit)
     if (limit === 0) return []
-    const rows = await s.audit.iterator({ gt: K.seqKey(afterSeq), limit }).all()
+    const range = newestFirst
+      ? { reverse: true, ...(afterSeq > 0 ? { lt: K.seqKey(afterSeq) } : {}) }
+      : { gt: K.seqKey(afterSeq) }
+    const rows = await s.audit.iterator({ ...range, limit }).all()
     return rows.map(([k, v]) => decodeAudit(k, K.readSeq(k) ?? -1, v))
   }
 

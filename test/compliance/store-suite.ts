@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { hlcKey } from '../../src/core/hlc.ts'
 import type { Store } from '../../src/core/ports.ts'
-import type { SignedEvent } from '../../src/core/types.ts'
+import type { Digest, SignedEvent } from '../../src/core/types.ts'
 import { alice, batchOf, bob, makeEvent, stored, uuid } from './event-fixtures.ts'
 import { runRecordConformance } from './store-suite-records.ts'
 
@@ -224,6 +224,61 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         assertSameEvents(await store.readTarget('vector_update', 'a', 10), [sameNameOtherType])
         assert.deepEqual(await store.readTarget('persona_update', 'a/', 10), [])
         assert.deepEqual(await store.readTarget('persona_update', '', 10), [])
+      }))
+
+    it('readTarget pages newest first or oldest first after a position, never leaving the target', () =>
+      withStore(makeStore, async (store) => {
+        const ids = ['a', 'a\u0000', 'ab']
+        const all: SignedEvent[] = []
+        let n = 0
+        for (const target of ids)
+          for (let k = 0; k < 5; k++)
+            all.push(makeEvent({ n: ++n, target, wallMs: 1_700_000_000_000 + (k % 2), counter: k }))
+        await store.commit(batchOf({ events: all.map(stored) }))
+        const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+        const byBytes = new Map(all.map((e) => [hex(e.signed), e]))
+        for (const target of ids) {
+          const asc = all.filter((e) => e.targetId === target).sort(byHlcThenDigest)
+          const desc = [...asc].reverse()
+          for (const [order, expected] of [
+            [false, asc],
+            [true, desc],
+          ] as const) {
+            const got: SignedEvent[] = []
+            let after: { hlcKey: string; digest: Digest } | undefined
+            for (let pages = 0; pages < 10; pages++) {
+              const page = await store.readTarget('persona_update', target, 2, { newestFirst: order, after })
+              if (page.length === 0) break
+              const events = page.map((p) => byBytes.get(hex(p.signed))!)
+              got.push(...events)
+              const last = events.at(-1)!
+              after = { hlcKey: hlcKey(last.hlc), digest: last.digest }
+            }
+            assert.deepEqual(
+              got.map((e) => e.digest),
+              expected.map((e) => e.digest),
+            )
+            assertSameEvents(
+              await store.readTarget('persona_update', target, 10, { newestFirst: order }),
+              expected,
+            )
+          }
+        }
+        await assert.rejects(
+          store.readTarget('persona_update', 'a', 2, { after: { hlcKey: 'zz', digest: 'ab' as Digest } }),
+          { name: 'InvalidStoreArgumentError' },
+        )
+      }))
+
+    it('readAudit newest first pages back from the latest record', () =>
+      withStore(makeStore, async (store) => {
+        for (let i = 1; i <= 5; i++)
+          await store.appendAudit([{ atMs: i, op: 'push', origin: 'local:test', detail: { i } }])
+        const seqs = (r: Array<{ seq: number }>) => r.map((x) => x.seq)
+        assert.deepEqual(seqs(await store.readAudit(0, 2, true)), [5, 4])
+        assert.deepEqual(seqs(await store.readAudit(4, 2, true)), [3, 2])
+        assert.deepEqual(seqs(await store.readAudit(2, 10, true)), [1])
+        assert.deepEqual(seqs(await store.readAudit(0, 2)), [1, 2])
       }))
 
     it('getEventIdOwner maps (author, event_id) to the digest', () =>

@@ -4,6 +4,8 @@
  */
 import type {
   ChangeEvent,
+  HistoryPage,
+  HistoryRequest,
   PullPage,
   PullRequest,
   PushResult,
@@ -164,6 +166,11 @@ export class FakeApi implements SyncApi {
   async state(type: EventType, target: string): Promise<StateView | undefined> {
     this.#record('state', type, target)
     return this.stateView
+  }
+
+  async history(type: EventType, target: string, req: HistoryRequest): Promise<HistoryPage> {
+    this.#record('history', type, target, req)
+    return { event_type: type, target_id: target, events: [], next_cursor: null, has_more: false }
   }
 
   async status(): Promise<StatusInfo> {

@@ -183,6 +183,10 @@ export class FakeApi implements SyncApi {
     return undefined
   }
 
+  async history(): Promise<never> {
+    throw new Error('not in the fake')
+  }
+
   async status(): Promise<StatusInfo> {
     return { last_seq: this.log.length } as unknown as StatusInfo
   }
