@@ -99,8 +99,9 @@ export class GkmNetwork implements Network {
       if (peerIdOfMultiaddr(b) === undefined)
         throw new NetConfigError(`bootstrap address ${b} has no /p2p/<peer id>`)
     }
-    this.#membership = new Membership(init.members)
-    this.peerId = peerIdFromAuthorKey(toHex(signerFromSeed(components.seed).publicKey))
+    const selfKey = toHex(signerFromSeed(components.seed).publicKey)
+    this.#membership = new Membership(init.members, selfKey)
+    this.peerId = peerIdFromAuthorKey(selfKey)
     this.#book = new PeerBook(components.dataDir, this.#now, this.#log)
   }
 

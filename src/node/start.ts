@@ -137,7 +137,12 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       })
     }
     // Rebuilds replay trusted, already-verified log entries (Yjs merged in-process).
-    const replay = await rebuildState(store, ingestor, { members, now, force: opts.rebuild })
+    const replay = await rebuildState(store, ingestor, {
+      members,
+      selfKey: publicKey,
+      now,
+      force: opts.rebuild,
+    })
     if (replay.rebuilt) {
       // A rebuild reads every table of the log once, and LevelDB keeps the tables it opened
       // mapped (their pages count in RSS: ~320 MB at a million events). Reopening releases them.

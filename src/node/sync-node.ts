@@ -3,6 +3,7 @@
  * Transports (HTTP, libp2p) call it; it validates, verifies, queues for group commit, and
  * feeds the change feed.
  */
+
 import type {
   ChangeEvent,
   PullPage,
@@ -16,6 +17,7 @@ import type {
   StatusInfo,
   SyncApi,
 } from '../core/api.ts'
+import { admittedAuthors } from '../core/authors.ts'
 import { PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_EVENTS_MAX } from '../core/constants.ts'
 import {
   type EventRejectedError,
@@ -120,20 +122,22 @@ export class SyncNode implements SyncApi {
   readonly #subscribers = new Set<(c: ChangeEvent) => void>()
   readonly #startedAt: number
   readonly #publicKey: string
+  /** The one author rule (src/core/authors.ts), shared with the start-up rebuild. */
+  readonly #allowedAuthors: ReadonlySet<string> | undefined
 
   constructor(components: SyncNodeComponents, init: SyncNodeInit) {
     this.#c = components
     this.#init = init
     this.#startedAt = components.now()
     this.#publicKey = toHex(components.signer.publicKey)
+    this.#allowedAuthors = admittedAuthors(init.members, this.#publicKey)
   }
 
   #verifyContext(): VerifyContext {
-    const members = this.#init.members
     return {
       nowMs: this.#c.now(),
       driftMaxMs: this.#init.driftMaxMs,
-      allowedAuthors: members === undefined ? undefined : new Set([...members, this.#publicKey]),
+      allowedAuthors: this.#allowedAuthors,
     }
   }
 
