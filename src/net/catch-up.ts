@@ -5,12 +5,28 @@
  * A node that was offline gets everything it missed; one that was not gets an empty page.
  *
  * One catch-up per peer at a time (a request while one runs schedules one more run after it),
- * CATCH_UP_PARALLEL_MAX peers at once.
+ * CATCH_UP_PARALLEL_MAX peers at once. A run that stops after CATCH_UP_ROUNDS_MAX answers with
+ * more to pull queues the next run at once (behind other peers waiting).
+ *
+ * Never skipped for good: the cursor is saved only past events the node stored or refused for
+ * a reason of their own (bad signature, not a member, ...). From the first event refused for a
+ * transient reason (`retry_later`: the node's ingest queue or the Yjs guard was busy) the cursor
+ * is held where it was; the run goes on storing what it can, and the peer is pulled again from
+ * the held cursor after a backoff (CATCH_UP_RETRY_BASE_MS doubling up to the catch-up
+ * interval). A node that throws (busy, stopping, storage error) ends the run the same way.
+ * Events already stored are filtered out by digest when pulled again, so a retry costs the
+ * transfer, not a second check.
  */
 import type { PeerId } from '@libp2p/interface'
 import { digestOf } from '../core/event-codec.ts'
 import type { EventType } from '../core/types.ts'
-import { CATCH_UP_PAGE_EVENTS, CATCH_UP_PARALLEL_MAX, CATCH_UP_ROUNDS_MAX } from './constants.ts'
+import {
+  CATCH_UP_PAGE_EVENTS,
+  CATCH_UP_PARALLEL_MAX,
+  CATCH_UP_RETRY_BASE_MS,
+  CATCH_UP_ROUNDS_MAX,
+  TRANSIENT_REFUSAL_CODES,
+} from './constants.ts'
 import type { PeerBook } from './peer-book.ts'
 import type { ProtocolContext } from './protocols/context.ts'
 import { pullFrom } from './protocols/pull.ts'
@@ -18,6 +34,17 @@ import { pullFrom } from './protocols/pull.ts'
 interface PeerState {
   running: boolean
   again: boolean
+}
+
+/** How a run ended: caught up, stopped at the round limit with more to pull, or held back by a
+ *  transient refusal (pull again from the held cursor after a backoff). */
+type RunEnd = 'done' | 'more' | 'retry'
+
+/** Whether a node error (thrown by pushSigned) is about the node's load or lifecycle, not the
+ *  events: busy, stopping, storage failure. */
+function isTransientFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && TRANSIENT_REFUSAL_CODES.has(code)
 }
 
 export class CatchUp {
@@ -29,6 +56,10 @@ export class CatchUp {
   readonly #queue: PeerId[] = []
   readonly #abort = new AbortController()
   readonly #running = new Set<Promise<void>>()
+  /** Retries waiting for their backoff, per peer, and how many in a row each peer had. */
+  readonly #retryTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #retries = new Map<string, number>()
+  readonly #retryMaxMs: number
   #active = 0
 
   /** Whether the node is known to have stored an event (by digest): such events of a pulled
@@ -40,8 +71,10 @@ export class CatchUp {
     book: PeerBook,
     dataTypes: readonly EventType[],
     stored: (digest: string) => boolean,
+    retryMaxMs: number,
   ) {
     this.#stored = stored
+    this.#retryMaxMs = retryMaxMs
     this.#ctx = ctx
     this.#book = book
     this.#types = [...dataTypes].sort()
@@ -67,6 +100,26 @@ export class CatchUp {
     while (this.#running.size > 0 || this.#queue.length > 0) await Promise.race(this.#running)
   }
 
+  /** Peers whose catch-up waits for a retry after a transient refusal (tests, status). */
+  get retrying(): number {
+    return this.#retryTimers.size
+  }
+
+  #scheduleRetry(peer: PeerId): void {
+    const id = peer.toString()
+    if (this.#abort.signal.aborted || this.#retryTimers.has(id)) return
+    const n = (this.#retries.get(id) ?? 0) + 1
+    this.#retries.set(id, n)
+    const delay = Math.min(this.#retryMaxMs, CATCH_UP_RETRY_BASE_MS * 2 ** (n - 1))
+    this.#ctx.stats.inc('catchup.retries')
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(id)
+      this.request(peer)
+    }, delay)
+    timer.unref?.()
+    this.#retryTimers.set(id, timer)
+  }
+
   #pump(): void {
     while (this.#active < CATCH_UP_PARALLEL_MAX && this.#queue.length > 0) {
       const peer = this.#queue.shift() as PeerId
@@ -76,9 +129,15 @@ export class CatchUp {
       s.running = true
       this.#active++
       const p: Promise<void> = this.#run(peer)
+        .then((end) => {
+          if (end === 'retry') this.#scheduleRetry(peer)
+          else this.#retries.delete(id)
+          if (end === 'more') s.again = true
+        })
         .catch((err: unknown) => {
           this.#ctx.stats.inc('catchup.failed')
           this.#ctx.log.debug(`catch-up with ${id} failed: ${(err as Error)?.message}`)
+          if (isTransientFailure(err)) this.#scheduleRetry(peer)
         })
         .finally(() => {
           this.#active--
@@ -94,9 +153,11 @@ export class CatchUp {
     }
   }
 
-  async #run(peer: PeerId): Promise<void> {
+  async #run(peer: PeerId): Promise<RunEnd> {
     const id = peer.toString()
     let cursor = this.#book.cursor(id, this.#typesKey)
+    /** Set at the first transient refusal: the saved cursor stays before it from then on. */
+    let held = false
     this.#ctx.stats.inc('catchup.runs')
     for (let round = 0; round < CATCH_UP_ROUNDS_MAX; round++) {
       let more = false
@@ -117,20 +178,29 @@ export class CatchUp {
             const r = await this.#ctx.api.pushSigned(fresh, { kind: 'peer', id })
             this.#ctx.stats.inc('catchup.accepted', r.accepted)
             this.#ctx.stats.inc('catchup.rejected', r.rejected.length)
+            const transient = r.rejected.filter((x) => TRANSIENT_REFUSAL_CODES.has(x.error)).length
+            if (transient > 0) {
+              this.#ctx.stats.inc('catchup.transient', transient)
+              if (!held) this.#ctx.log.debug(`catch-up with ${id}: ${transient} events to retry, cursor held`)
+              held = true
+            }
           }
         }
         if (frame.nextCursor !== undefined) {
           cursor = frame.nextCursor
-          this.#book.setCursor(id, this.#typesKey, cursor)
+          if (!held) this.#book.setCursor(id, this.#typesKey, cursor)
         }
         if (frame.done) more = frame.hasMore
       }
-      if (!more) return
+      if (!more) return held ? 'retry' : 'done'
     }
+    return held ? 'retry' : 'more'
   }
 
   async stop(): Promise<void> {
     this.#abort.abort()
+    for (const t of this.#retryTimers.values()) clearTimeout(t)
+    this.#retryTimers.clear()
     this.#queue.length = 0
     await Promise.allSettled([...this.#running])
   }

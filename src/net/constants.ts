@@ -59,6 +59,12 @@ export const FRAME_OVERHEAD_BYTES = 4 * KiB
  *  asked for (PullRequest.frame_bytes_max), never less than this. */
 export const FRAME_BYTES_MIN = EVENT_WIRE_BYTES_MAX + 16 + FRAME_OVERHEAD_BYTES
 
+/** Per page of a pull answer, bytes kept free of events for its frames' length prefixes,
+ *  protobuf tags and cursor (a page of a few frames needs < 200 bytes). With
+ *  FRAME_OVERHEAD_BYTES this keeps a whole streamed answer within one frame size, which is what
+ *  the reader can buffer (src/net/protocols/pull.ts, "Byte budget"). */
+export const ANSWER_FRAME_OVERHEAD_BYTES = 512
+
 /** Short text fields on the wire (cursors, codes, messages, conflict ids, strategies): cursors
  *  are < 100 bytes and error messages are truncated to this when sent. */
 export const WIRE_TEXT_BYTES_MAX = 1 * KiB
@@ -115,6 +121,21 @@ export const CATCH_UP_ROUNDS_MAX = 50
 
 /** Catch-up pulls running at once: each holds a stream and feeds the ingest queue. */
 export const CATCH_UP_PARALLEL_MAX = 4
+
+/** First retry of a catch-up held back by a transient refusal (src/net/catch-up.ts), doubling
+ *  on each retry in a row up to the catch-up interval: a busy node gets a second later the
+ *  events it refused, instead of at the next 30 s pull. */
+export const CATCH_UP_RETRY_BASE_MS = 1_000
+
+/** Refusal codes that depend on the receiving node's load or lifecycle, not on the event: the
+ *  node's `retry_later` (ingest queue or Yjs guard busy), `busy` (ingest queue full), `stopped`,
+ *  `storage_error`. A catch-up never saves its cursor past an event refused with one of them. */
+export const TRANSIENT_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'retry_later',
+  'busy',
+  'stopped',
+  'storage_error',
+])
 
 /** Connected peers are pulled again this often, so an event gossip lost arrives anyway (until
  *  range reconciliation exists). A cursor pull that finds nothing is one small round trip. */

@@ -202,7 +202,13 @@ export class GkmNetwork implements Network {
       },
       { dataTypes: init.dataTypes, announceBytesMin: init.announceBytesMin ?? ANNOUNCE_BYTES_MIN_DEFAULT },
     )
-    this.#catchUp = new CatchUp(ctx, this.#book, init.dataTypes, (d) => this.#seen.get(d) === 'stored')
+    this.#catchUp = new CatchUp(
+      ctx,
+      this.#book,
+      init.dataTypes,
+      (d) => this.#seen.get(d) === 'stored',
+      init.catchUpIntervalMs ?? CATCH_UP_INTERVAL_MS,
+    )
     this.#redialer = new Redialer({
       dial: (peer, addrs) => this.#dialPeer(peer, addrs),
       isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
