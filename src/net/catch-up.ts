@@ -19,10 +19,12 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { digestOf } from '../core/event-codec.ts'
+import type { StoredEvent } from '../core/records.ts'
 import type { EventType } from '../core/types.ts'
 import {
   CATCH_UP_PAGE_EVENTS,
   CATCH_UP_PARALLEL_MAX,
+  CATCH_UP_RELAY_EVENTS_MAX,
   CATCH_UP_RETRY_BASE_MS,
   CATCH_UP_ROUNDS_MAX,
   TRANSIENT_REFUSAL_CODES,
@@ -158,6 +160,8 @@ export class CatchUp {
     let cursor = this.#book.cursor(id, this.#typesKey)
     /** Set at the first transient refusal: the saved cursor stays before it from then on. */
     let held = false
+    /** Events of this run passed on by gossip so far (CATCH_UP_RELAY_EVENTS_MAX). */
+    let relayed = 0
     this.#ctx.stats.inc('catchup.runs')
     for (let round = 0; round < CATCH_UP_ROUNDS_MAX; round++) {
       let more = false
@@ -171,13 +175,21 @@ export class CatchUp {
         if (frame.events.length > 0) {
           // A peer's log holds what it got from us and from the rest of the mesh by gossip;
           // events this node is known to have stored are not decoded and checked a second time.
-          const fresh = frame.events.filter((e) => !this.#stored(digestOf(e.signed)))
+          const fresh: StoredEvent[] = []
+          const digests: string[] = []
+          for (const e of frame.events) {
+            const d = digestOf(e.signed)
+            if (this.#stored(d)) continue
+            fresh.push(e)
+            digests.push(d)
+          }
           this.#ctx.stats.inc('catchup.events', frame.events.length)
           this.#ctx.stats.inc('catchup.known', frame.events.length - fresh.length)
           if (fresh.length > 0) {
             const r = await this.#ctx.api.pushSigned(fresh, { kind: 'peer', id })
             this.#ctx.stats.inc('catchup.accepted', r.accepted)
             this.#ctx.stats.inc('catchup.rejected', r.rejected.length)
+            relayed = this.#relay(fresh, digests, r.digests, relayed)
             const transient = r.rejected.filter((x) => TRANSIENT_REFUSAL_CODES.has(x.error)).length
             if (transient > 0) {
               this.#ctx.stats.inc('catchup.transient', transient)
@@ -195,6 +207,30 @@ export class CatchUp {
       if (!more) return held ? 'retry' : 'done'
     }
     return held ? 'retry' : 'more'
+  }
+
+  /**
+   * Relay: events new to this node that it learned by catch-up may be new to its other peers
+   * too (they are not on gossip: the author published them while away from this part of the
+   * mesh). They are published on gossip, in the order pulled, at most CATCH_UP_RELAY_EVENTS_MAX
+   * per run (a node catching up a whole log does not flood peers that have it; they catch up
+   * by their own pull). No loop: a node publishes an event at most once (only when it was new
+   * to it), and peers that hold it ignore it at their seen cache without forwarding.
+   */
+  #relay(
+    events: readonly StoredEvent[],
+    digests: readonly string[],
+    accepted: readonly string[],
+    relayed: number,
+  ): number {
+    if (accepted.length === 0 || relayed >= CATCH_UP_RELAY_EVENTS_MAX) return relayed
+    const ok = new Set(accepted)
+    const out: StoredEvent[] = []
+    for (let i = 0; i < events.length && relayed + out.length < CATCH_UP_RELAY_EVENTS_MAX; i++)
+      if (ok.has(digests[i])) out.push(events[i])
+    this.#ctx.stats.inc('catchup.relayed', out.length)
+    this.#ctx.publishAccepted(out)
+    return relayed + out.length
   }
 
   async stop(): Promise<void> {

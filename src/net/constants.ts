@@ -127,6 +127,11 @@ export const CATCH_UP_PARALLEL_MAX = 4
  *  events it refused, instead of at the next 30 s pull. */
 export const CATCH_UP_RETRY_BASE_MS = 1_000
 
+/** Events one catch-up run passes on by gossip (relay, src/net/catch-up.ts): what a peer wrote
+ *  while away from part of the mesh reaches the rest within seconds; a node catching up a
+ *  large log does not re-publish all of it to peers that have it (they pull it themselves). */
+export const CATCH_UP_RELAY_EVENTS_MAX = 5_000
+
 /** Refusal codes that depend on the receiving node's load or lifecycle, not on the event: the
  *  node's `retry_later` (ingest queue or Yjs guard busy), `busy` (ingest queue full), `stopped`,
  *  `storage_error`. A catch-up never saves its cursor past an event refused with one of them. */
