@@ -78,7 +78,8 @@ export const CONFIG_DEFAULTS: GkmConfig = {
   mdns: { enabled: true },
   /** No WAN peers by default: a LAN federation needs none (mDNS finds them). */
   bootstrap: [],
-  mesh: { enabled: true },
+  /** targetConnections: gossipsub's mesh degree D (src/net/constants.ts TARGET_CONNECTIONS_DEFAULT). */
+  mesh: { enabled: true, targetConnections: 8 },
   limits: {
     /** libp2p's own default maxConnections. */
     connectionsMax: 300,

@@ -41,7 +41,8 @@ export interface GkmConfig {
   bootstrap: string[]
   /** Private-network key file (libp2p pnet). */
   pnetKeyFile?: string
-  mesh: { enabled: boolean }
+  /** `targetConnections`: direct connections to keep by peer exchange (0 = off). */
+  mesh: { enabled: boolean; targetConnections: number }
   limits: {
     connectionsMax: number
     inboundConnectionThreshold: number
@@ -155,7 +156,7 @@ const schema = z.strictObject({
     error: 'must be an array of multiaddrs or file paths',
   }),
   pnetKeyFile: path.optional(),
-  mesh: z.strictObject({ enabled: bool }),
+  mesh: z.strictObject({ enabled: bool, targetConnections: intIn(0, 1000) }),
   limits: z.strictObject({
     connectionsMax: intIn(1, 100_000),
     inboundConnectionThreshold: intIn(1, 100_000, 'per second per host'),

@@ -22,7 +22,9 @@ const MiB = 1024 * KiB
 export const PROTOCOL_PUSH = '/gkm/sync/push/1.0.0'
 export const PROTOCOL_PULL = '/gkm/sync/pull/1.0.0'
 export const PROTOCOL_RESOLVE = '/gkm/sync/resolve-conflict/1.0.0'
-export const PROTOCOLS = [PROTOCOL_PUSH, PROTOCOL_PULL, PROTOCOL_RESOLVE] as const
+/** Peer exchange (src/net/protocols/peers.ts). */
+export const PROTOCOL_PEERS = '/gkm/peers/1.0.0'
+export const PROTOCOLS = [PROTOCOL_PUSH, PROTOCOL_PULL, PROTOCOL_RESOLVE, PROTOCOL_PEERS] as const
 
 /** Short names in topic strings: the spec's `data_types` names. */
 export const TOPIC_NAMES: Readonly<Record<EventType, string>> = {
@@ -291,6 +293,26 @@ export const KNOWN_PEER_DIAL_ATTEMPTS_MAX = 20
 
 /** One dial (all of a peer's addresses) gives up after this. */
 export const DIAL_TIMEOUT_MS = 10_000
+
+/** Direct connections a node keeps by default (config `mesh.targetConnections`): while it has
+ *  fewer, it asks its peers for theirs (peer exchange) and dials the members it learns. 8 is
+ *  gossipsub's mesh degree D: with that many direct peers a publish reaches the whole mesh in
+ *  one hop in federations of up to 9 nodes and in few hops beyond. */
+export const TARGET_CONNECTIONS_DEFAULT = 8
+
+/** Peers in one peer-exchange answer: more than a target's worth, so a newcomer learns enough
+ *  members from one peer; 32 records of 8 addresses are < 16 KiB. */
+export const PEER_EXCHANGE_PEERS_MAX = 32
+
+/** Addresses per peer in a peer-exchange answer (a node listens on a few interfaces). */
+export const PEER_EXCHANGE_ADDRS_MAX = 8
+
+/** While below the target, connected peers are asked again for their peers this often (a member
+ *  that joined later becomes known within this time). One small exchange per peer. */
+export const PEER_EXCHANGE_INTERVAL_MS = 30_000
+
+/** A peer-exchange request that takes longer is given up (tried again at the next interval). */
+export const PEER_EXCHANGE_TIMEOUT_MS = 5_000
 
 // ---------------------------------------------------------------------------------------------
 // mDNS

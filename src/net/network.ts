@@ -27,6 +27,7 @@ import {
   INGEST_BATCH_EVENTS_MAX,
   INGEST_QUEUE_BYTES_MAX,
   INGEST_QUEUE_EVENTS_MAX,
+  PROTOCOL_PEERS,
   PROTOCOL_PULL,
   PROTOCOL_PUSH,
   PROTOCOL_RESOLVE,
@@ -34,6 +35,7 @@ import {
   RECENT_EVENTS_BYTES_MAX,
   RECENT_EVENTS_MAX,
   SEEN_DIGESTS_MAX,
+  TARGET_CONNECTIONS_DEFAULT,
   WIRE_LIMITS,
 } from './constants.ts'
 import { NetConfigError, NetworkNotRunningError, NotAMemberError, PeerClosedError } from './errors.ts'
@@ -43,9 +45,11 @@ import type { NetComponents, NetInit, Network, PeerInfo } from './index.ts'
 import { IngestQueue } from './ingest-queue.ts'
 import { MdnsDiscovery } from './mdns.ts'
 import { Membership } from './membership.ts'
+import { MeshKeeper } from './mesh-keeper.ts'
 import { PeerBook } from './peer-book.ts'
 import { parseSwarmKey, peerIdFromAuthorKey, peerIdOfMultiaddr } from './peer-files.ts'
 import { deadline, type ProtocolContext, StreamOpenLimiter, serve } from './protocols/context.ts'
+import { handlePeers, peersOf } from './protocols/peers.ts'
 import { fetchFrom, handlePull, type PullFrame, type PullFromRequest, pullFrom } from './protocols/pull.ts'
 import { handlePush, pushTo } from './protocols/push.ts'
 import { handleResolve, resolveOn } from './protocols/resolve.ts'
@@ -78,6 +82,7 @@ export class GkmNetwork implements Network {
   #catchUp: CatchUp | undefined
   #redialer: Redialer | undefined
   #mdns: MdnsDiscovery | undefined
+  #keeper: MeshKeeper | undefined
   #unsubscribe: (() => void) | undefined
   #catchUpTimer: ReturnType<typeof setInterval> | undefined
   #publishQueue: StoredEvent[] = []
@@ -177,6 +182,11 @@ export class GkmNetwork implements Network {
       serve(ctx, limiter, 'resolve', (lp, peer) => handleResolve(ctx, lp, peer)),
       streamLimits,
     )
+    await libp2p.handle(
+      PROTOCOL_PEERS,
+      serve(ctx, limiter, 'peers', (lp, peer) => handlePeers(lp, peer, (r) => this.#keeper?.shared(r) ?? [])),
+      streamLimits,
+    )
 
     this.#ingest = new IngestQueue(
       this.#c.api,
@@ -220,12 +230,30 @@ export class GkmNetwork implements Network {
       },
     })
 
+    const redialer = this.#redialer
+    this.#keeper = new MeshKeeper(
+      {
+        selfId: this.peerId,
+        book: this.#book,
+        stats: this.#stats,
+        log: this.#log,
+        isMember: (id) => this.#membership.isMember(id),
+        connected: () => libp2p.getPeers(),
+        ask: (peer, signal) => peersOf(ctx, peer, signal),
+        want: (id, addrs) => redialer.want(id, addrs, 'known'),
+        wanted: (id) => redialer.has(id),
+      },
+      { targetConnections: init.targetConnections ?? TARGET_CONNECTIONS_DEFAULT },
+    )
+
     libp2p.addEventListener('peer:connect', (evt) => this.#onConnect(evt.detail))
     libp2p.addEventListener('peer:disconnect', (evt) => this.#redialer?.disconnected(evt.detail.toString()))
     libp2p.addEventListener('peer:identify', (evt) => {
       const id = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
       if (addrs.length > 0) this.#book.touch(id, addrs)
+      // Learn the peer's peers once it is known to speak peer exchange (older nodes do not).
+      if (evt.detail.protocols.includes(PROTOCOL_PEERS)) this.#keeper?.exchange(evt.detail.peerId)
     })
 
     await this.#book.load()
@@ -247,6 +275,7 @@ export class GkmNetwork implements Network {
       this.#redialer.want(id, [withoutPeerId(b)], 'bootstrap')
     }
     this.#redialer.start()
+    this.#keeper.start()
 
     if (init.mdns.enabled) {
       this.#mdns = new MdnsDiscovery(
@@ -284,6 +313,7 @@ export class GkmNetwork implements Network {
     this.#unsubscribe?.()
     if (this.#catchUpTimer !== undefined) clearInterval(this.#catchUpTimer)
     this.#redialer?.stop()
+    this.#keeper?.stop()
     await this.#mdns?.stop()
     await this.#catchUp?.stop()
     this.#gossip?.stop()

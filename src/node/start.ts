@@ -211,6 +211,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           dataTypes: config.dataTypes,
           limits: config.limits,
           driftMaxMs: config.hlcDriftMaxMs,
+          targetConnections: config.mesh.targetConnections,
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )

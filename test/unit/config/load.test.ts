@@ -67,7 +67,7 @@ describe('defaults', () => {
     assert.deepEqual(c.mdns, { enabled: true })
     assert.deepEqual(c.bootstrap, [])
     assert.equal(c.pnetKeyFile, undefined)
-    assert.deepEqual(c.mesh, { enabled: true })
+    assert.deepEqual(c.mesh, { enabled: true, targetConnections: 8 })
     assert.deepEqual(c.limits, {
       connectionsMax: 300,
       inboundConnectionThreshold: 100,

@@ -39,7 +39,8 @@ describe('catch-up: pull on connect, persisted cursors and peers, redial', () =>
     const lost = await a.api.write('persona_update', 'lost', persona(1))
     await waitFor('b validated the gossip copy', () => (b.net.stats['gossip.accepted_events'] ?? 0) >= 1)
     await waitFor('and failed to store it', () => (b.net.stats['ingest.failed'] ?? 0) >= 1)
-    assert.equal(b.api.has(lost.digest), false)
+    // (No check that b lacks it here: b pulls every 200 ms, so its catch-up may already have
+    // brought it; that the gossip copy failed is what ingest.failed says.)
     b.api.failVerified = false
     await waitFor('b stores it from its next catch-up with a', () => b.api.has(lost.digest))
     assert.ok((b.api.received.get(`peer:${a.net.peerId}`) ?? 0) >= 1)
