@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|commit|replay|propagation ...]`: runs the named benchmarks (all by
+ * `npm run bench [-- ingest|commit|replay|propagation|star ...]`: runs the named benchmarks (all by
  * default), prints median and range, and updates bench/results.json (quoted in
  * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
@@ -23,6 +23,7 @@ const results: Record<string, unknown> = {
 if (want('ingest')) results.ingest = await benchIngest()
 if (want('commit')) results.commit = await benchCommitCost()
 if (want('replay')) results.replay = await benchReplay()
+if (want('star')) results.star = await (await import('./star.ts')).benchStar()
 if (want('propagation')) {
   const mod = await import('./propagation.ts').catch(() => undefined)
   if (mod === undefined) console.log('propagation benchmark: not available')
