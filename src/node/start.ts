@@ -28,7 +28,7 @@ import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
 import { createCryptoPool } from './crypto-pool.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
-import { SyncNode } from './sync-node.ts'
+import { retryLaterOf, SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
 
@@ -119,7 +119,14 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       memoryMb: config.yjs.memoryMb,
     })
     stops.push(() => guard.stop())
-    const crdt: CrdtMerger = { merge: (base, update) => guard.merge(base, update) }
+    // A merge the guard could not finish for this node's load or lifecycle is `retry_later` (the
+    // event comes back), never a verdict on the update (src/node/sync-node.ts retryLaterOf).
+    const crdt: CrdtMerger = {
+      merge: (base, update) =>
+        guard.merge(base, update).catch((err: unknown) => {
+          throw retryLaterOf(err) ?? err
+        }),
+    }
 
     const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
     const ingestor = new Ingestor(

@@ -116,6 +116,22 @@ function rejection(eventId: string | null, err: EventRejectedError) {
   return { event_id: eventId, error: err.code, message: err.message }
 }
 
+/**
+ * The Yjs guard's refusals that depend on this node's load or lifecycle, not on the bytes
+ * (timeouts, memory kills, a full guard queue, a stopping or broken guard), as RetryLaterError:
+ * refusing such an event for good would let nodes' event sets drift apart. Undefined for a
+ * verdict on the bytes.
+ */
+export function retryLaterOf(err: unknown): RetryLaterError | undefined {
+  const cause = (err as { cause?: { name?: string } })?.cause
+  if (cause?.name !== 'YjsGuardTransientError' && (err as Error)?.name !== 'YjsGuardUnavailableError')
+    return undefined
+  return new RetryLaterError(
+    `the Yjs update could not be checked now (${(err as Error).message}); offer it again later`,
+    { cause: err },
+  )
+}
+
 export class SyncNode implements SyncApi {
   readonly #c: SyncNodeComponents
   readonly #init: SyncNodeInit
@@ -156,16 +172,7 @@ export class SyncNode implements SyncApi {
     try {
       await this.#c.yjs.check(action.update)
     } catch (err) {
-      // Timeouts, memory kills and a full guard queue depend on this node's load, not on the
-      // bytes: refusing such an event for good would let nodes' event sets drift apart.
-      const cause = (err as { cause?: { name?: string } }).cause
-      if (cause?.name === 'YjsGuardTransientError' || (err as Error).name === 'YjsGuardUnavailableError') {
-        throw new RetryLaterError(
-          `the Yjs update could not be checked now (${(err as Error).message}); offer it again later`,
-          { cause: err },
-        )
-      }
-      throw err
+      throw retryLaterOf(err) ?? err
     }
   }
 

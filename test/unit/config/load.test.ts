@@ -62,7 +62,7 @@ describe('defaults', () => {
       queueBytesMax: 48 * 1024 * 1024,
       groupBytesMax: 8 * 1024 * 1024,
     })
-    assert.deepEqual(c.yjs, { workers: 2, timeoutMs: 250, memoryMb: 64 })
+    assert.deepEqual(c.yjs, { workers: 2, timeoutMs: 1000, memoryMb: 64 })
     assert.deepEqual(c.listen, ['/ip4/0.0.0.0/tcp/7421'])
     assert.deepEqual(c.mdns, { enabled: true })
     assert.deepEqual(c.bootstrap, [])
