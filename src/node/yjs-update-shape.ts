@@ -157,12 +157,15 @@ export function measureYjsUpdate(update: Uint8Array): YjsUpdateShape {
       case 7: // true
         return
       case 2:
-        return r.skipVarInt()
+        r.skipVarInt()
+        return
       case 3:
-        return r.skip(4)
+        r.skip(4)
+        return
       case 4:
       case 5:
-        return r.skip(8)
+        r.skip(8)
+        return
       case 8:
         r.bytes()
         return
