@@ -29,10 +29,11 @@ import {
   encodedEventBytes,
   PullRequest,
   PullResponse,
+  SIGNATURE_BYTES,
 } from '../../wire/index.ts'
 import {
   ANSWER_FRAME_OVERHEAD_BYTES,
-  EVENT_WIRE_BYTES_MAX,
+  EVENT_SIGNED_BYTES_MAX,
   FRAME_BYTES_MIN,
   FRAME_OVERHEAD_BYTES,
   PROTOCOL_PULL,
@@ -90,7 +91,7 @@ const sizeOf = (e: StoredEvent) => encodedEventBytes(e.signed.byteLength, e.sign
  *  of the page's frames). Never less than one maximal event (FRAME_BYTES_MIN). */
 export function answerBytesMax(frameBytes: number): number {
   return Math.max(
-    EVENT_WIRE_BYTES_MAX,
+    encodedEventBytes(EVENT_SIGNED_BYTES_MAX, SIGNATURE_BYTES),
     frameBytes - FRAME_OVERHEAD_BYTES - (PULL_STREAM_PAGES_MAX + 1) * ANSWER_FRAME_OVERHEAD_BYTES,
   )
 }
@@ -112,10 +113,15 @@ export async function handlePull(ctx: ProtocolContext, lp: Framed, peer: string)
   // Answer frames fit what the client reads (0: the floor every node reads) and what we send.
   const frameBytes = Math.min(ctx.frameBytesMax, Math.max(FRAME_BYTES_MIN, req.frameBytesMax))
   if (req.digests.length > 0) {
+    // Within the answer's byte budget too: what does not fit is left out like an event no
+    // longer held (the asker gets it by pull).
     const found: StoredEvent[] = []
+    let budget = answerBytesMax(frameBytes)
     for (const d of req.digests) {
       const e = ctx.recent.get(toHex(d))
-      if (e !== undefined) found.push(e)
+      if (e === undefined || sizeOf(e) > budget) continue
+      found.push(e)
+      budget -= sizeOf(e)
     }
     ctx.stats.inc('pull.fetch_served')
     await writePage(ctx, lp, frameBytes, found, '', false, true)
