@@ -1,7 +1,8 @@
 /**
  * Relay: events a node learns by catch-up reach its other peers by gossip within seconds,
  * without waiting for their own periodic pull (60 s in these tests), and without loops.
- * Line topology on 127.0.0.1 (mDNS off): A - B - C; A and C never connect.
+ * Line topology on 127.0.0.1 (mDNS off): A - B - C; A and C never connect (peer exchange off:
+ * `targetConnections: 0`, so only relay can bring A's events to C).
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
@@ -14,9 +15,10 @@ describe('relay of events learned by catch-up', () => {
   after(() => runCleanup(cleanup))
 
   it('what B pulls from A on connect reaches C (connected to B only) by gossip', async () => {
-    const a = await startNode({}, cleanup)
-    const b = await startNode({}, cleanup)
-    const c = await startNode({}, cleanup)
+    const line = { targetConnections: 0 }
+    const a = await startNode(line, cleanup)
+    const b = await startNode(line, cleanup)
+    const c = await startNode(line, cleanup)
     await c.net.dial(b.addr())
     await waitForSubscribers([b, c], topicOf('persona_update'), 1)
     // A writes while it is connected to no one: its gossip reaches nobody.
@@ -34,5 +36,6 @@ describe('relay of events learned by catch-up', () => {
     // No loop: c (which stored them from gossip) relays nothing, and a ignores them (seen).
     assert.equal(c.net.stats['catchup.relayed'] ?? 0, 0)
     assert.equal(a.api.log.length, 25)
+    assert.ok(!c.net.peers().some((p) => p.peerId === a.net.peerId && p.connected), 'a and c never connected')
   })
 })
