@@ -42,8 +42,9 @@ export interface GkmConfig {
   /** Private-network key file (libp2p pnet). */
   pnetKeyFile?: string
   /** `reconcileIntervalMs`: anti-entropy period (0 = on connect and on demand only);
-   *  `gossip`: false sends events by reconciliation only. */
-  mesh: { enabled: boolean; reconcileIntervalMs: number; gossip: boolean }
+   *  `gossip`: false sends events by reconciliation only; `targetConnections`: direct
+   *  connections to keep by peer exchange (0 = off). */
+  mesh: { enabled: boolean; reconcileIntervalMs: number; gossip: boolean; targetConnections: number }
   limits: {
     connectionsMax: number
     inboundConnectionThreshold: number
@@ -157,7 +158,12 @@ const schema = z.strictObject({
     error: 'must be an array of multiaddrs or file paths',
   }),
   pnetKeyFile: path.optional(),
-  mesh: z.strictObject({ enabled: bool, reconcileIntervalMs: intIn(0, 3_600_000, 'ms'), gossip: bool }),
+  mesh: z.strictObject({
+    enabled: bool,
+    reconcileIntervalMs: intIn(0, 3_600_000, 'ms'),
+    gossip: bool,
+    targetConnections: intIn(0, 1000),
+  }),
   limits: z.strictObject({
     connectionsMax: intIn(1, 100_000),
     inboundConnectionThreshold: intIn(1, 100_000, 'per second per host'),

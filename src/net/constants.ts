@@ -23,7 +23,15 @@ export const PROTOCOL_PUSH = '/gkm/sync/push/1.0.0'
 export const PROTOCOL_PULL = '/gkm/sync/pull/1.0.0'
 export const PROTOCOL_RESOLVE = '/gkm/sync/resolve-conflict/1.0.0'
 export const PROTOCOL_RECONCILE = '/gkm/sync/reconcile/1.0.0'
-export const PROTOCOLS = [PROTOCOL_PUSH, PROTOCOL_PULL, PROTOCOL_RESOLVE, PROTOCOL_RECONCILE] as const
+/** Peer exchange (src/net/protocols/peers.ts). */
+export const PROTOCOL_PEERS = '/gkm/peers/1.0.0'
+export const PROTOCOLS = [
+  PROTOCOL_PUSH,
+  PROTOCOL_PULL,
+  PROTOCOL_RESOLVE,
+  PROTOCOL_RECONCILE,
+  PROTOCOL_PEERS,
+] as const
 
 /** Short names in topic strings: the spec's `data_types` names. */
 export const TOPIC_NAMES: Readonly<Record<EventType, string>> = {
@@ -59,6 +67,12 @@ export const FRAME_OVERHEAD_BYTES = 4 * KiB
  *  receiver's limit stays within it (push requests); a pull answer uses the size the client
  *  asked for (PullRequest.frame_bytes_max), never less than this. */
 export const FRAME_BYTES_MIN = EVENT_WIRE_BYTES_MAX + 16 + FRAME_OVERHEAD_BYTES
+
+/** Per page of a pull answer, bytes kept free of events for its frames' length prefixes,
+ *  protobuf tags and cursor (a page of a few frames needs < 200 bytes). With
+ *  FRAME_OVERHEAD_BYTES this keeps a whole streamed answer within one frame size, which is what
+ *  the reader can buffer (src/net/protocols/pull.ts, "Byte budget"). */
+export const ANSWER_FRAME_OVERHEAD_BYTES = 512
 
 /** Short text fields on the wire (cursors, codes, messages, conflict ids, strategies): cursors
  *  are < 100 bytes and error messages are truncated to this when sent. */
@@ -154,6 +168,26 @@ export const IN_SYNC_PEERS_MAX = 1024
 
 /** Catch-up pulls running at once: each holds a stream and feeds the ingest queue. */
 export const CATCH_UP_PARALLEL_MAX = 4
+
+/** First retry of a catch-up held back by a transient refusal (src/net/catch-up.ts), doubling
+ *  on each retry in a row up to the catch-up interval: a busy node gets a second later the
+ *  events it refused, instead of at the next 30 s pull. */
+export const CATCH_UP_RETRY_BASE_MS = 1_000
+
+/** Events one catch-up run passes on by gossip (relay, src/net/catch-up.ts): what a peer wrote
+ *  while away from part of the mesh reaches the rest within seconds; a node catching up a
+ *  large log does not re-publish all of it to peers that have it (they pull it themselves). */
+export const CATCH_UP_RELAY_EVENTS_MAX = 5_000
+
+/** Refusal codes that depend on the receiving node's load or lifecycle, not on the event: the
+ *  node's `retry_later` (ingest queue or Yjs guard busy), `busy` (ingest queue full), `stopped`,
+ *  `storage_error`. A catch-up never saves its cursor past an event refused with one of them. */
+export const TRANSIENT_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'retry_later',
+  'busy',
+  'stopped',
+  'storage_error',
+])
 
 /** Connected peers are pulled again this often, so an event gossip lost arrives anyway (until
  *  range reconciliation exists). A cursor pull that finds nothing is one small round trip. */
@@ -304,6 +338,26 @@ export const KNOWN_PEER_DIAL_ATTEMPTS_MAX = 20
 
 /** One dial (all of a peer's addresses) gives up after this. */
 export const DIAL_TIMEOUT_MS = 10_000
+
+/** Direct connections a node keeps by default (config `mesh.targetConnections`): while it has
+ *  fewer, it asks its peers for theirs (peer exchange) and dials the members it learns. 8 is
+ *  gossipsub's mesh degree D: with that many direct peers a publish reaches the whole mesh in
+ *  one hop in federations of up to 9 nodes and in few hops beyond. */
+export const TARGET_CONNECTIONS_DEFAULT = 8
+
+/** Peers in one peer-exchange answer: more than a target's worth, so a newcomer learns enough
+ *  members from one peer; 32 records of 8 addresses are < 16 KiB. */
+export const PEER_EXCHANGE_PEERS_MAX = 32
+
+/** Addresses per peer in a peer-exchange answer (a node listens on a few interfaces). */
+export const PEER_EXCHANGE_ADDRS_MAX = 8
+
+/** While below the target, connected peers are asked again for their peers this often (a member
+ *  that joined later becomes known within this time). One small exchange per peer. */
+export const PEER_EXCHANGE_INTERVAL_MS = 30_000
+
+/** A peer-exchange request that takes longer is given up (tried again at the next interval). */
+export const PEER_EXCHANGE_TIMEOUT_MS = 5_000
 
 // ---------------------------------------------------------------------------------------------
 // mDNS

@@ -2,7 +2,8 @@
  * The libp2p mesh of a gkm-sync node: TCP + Noise + Yamux, identify, ping; discovery by mDNS
  * and bootstrap lists (remembered peers redialled with backoff); one gossipsub topic per event
  * type (`/gkm/events/<vector|persona|document|graph>/1`); the push / pull / resolve-conflict
- * protocols; pull-on-connect catch-up from a per-peer cursor; federation membership (allow-list
+ * protocols; pull-on-connect catch-up from a per-peer cursor (events it brings are relayed on
+ * gossip); peer exchange (`/gkm/peers/1.0.0`) and a target number of direct connections; federation membership (allow-list
  * in the connection gater, optional pnet key). docs/MESH.md explains the design, docs/LIMITS.md
  * every limit, docs/PROTOCOL.md (mesh protocols) the messages.
  *
@@ -118,6 +119,9 @@ export interface NetInit {
   /** Publishes within this many ms of the previous one wait and leave as one batch (default
    *  GOSSIP_PUBLISH_LINGER_MS_DEFAULT, 10 ms; 0 = publish every burst at once). */
   readonly publishLingerMs?: number
+  /** Direct connections to keep: below it the node asks peers for theirs (`/gkm/peers/1.0.0`)
+   *  and dials the members it learns (default TARGET_CONNECTIONS_DEFAULT, 8; 0 = off). */
+  readonly targetConnections?: number
   /** identify's agent version, e.g. `gkm-sync/0.1.0`. */
   readonly agentVersion?: string
 }
@@ -186,11 +190,13 @@ export function createNetwork(components: NetComponents, init: NetInit): Network
 export {
   ANNOUNCE_BYTES_MIN_DEFAULT,
   FRAME_BYTES_MIN,
+  PROTOCOL_PEERS,
   PROTOCOL_PULL,
   PROTOCOL_PUSH,
   PROTOCOL_RECONCILE,
   PROTOCOL_RESOLVE,
   PROTOCOLS,
+  TARGET_CONNECTIONS_DEFAULT,
 } from './constants.ts'
 export {
   FetchMismatchError,

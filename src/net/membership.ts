@@ -4,24 +4,26 @@
  * authors (the node's event verification).
  */
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import { admittedAuthors } from '../core/authors.ts'
 import { peerIdFromAuthorKey } from './peer-files.ts'
 
 export class Membership {
   readonly #peerIds: ReadonlySet<string> | undefined
   readonly #authors: ReadonlySet<string> | undefined
 
-  /** `members`: hex public keys; undefined = open federation. */
-  constructor(members: readonly string[] | undefined) {
+  /** `members`: hex public keys; undefined = open federation. `selfKey`: the node's own key,
+   *  admitted as an author by the node's one author rule (src/core/authors.ts). */
+  constructor(members: readonly string[] | undefined, selfKey: string) {
+    this.#authors = admittedAuthors(members, selfKey)
     if (members === undefined) return
-    this.#authors = new Set(members.map((m) => m.toLowerCase()))
-    this.#peerIds = new Set([...this.#authors].map(peerIdFromAuthorKey))
+    this.#peerIds = new Set(members.map((m) => peerIdFromAuthorKey(m.toLowerCase())))
   }
 
   get open(): boolean {
     return this.#peerIds === undefined
   }
 
-  /** Members' keys for event verification; undefined when open. */
+  /** Authors admitted by event verification (members and the node itself); undefined when open. */
   get allowedAuthors(): ReadonlySet<string> | undefined {
     return this.#authors
   }

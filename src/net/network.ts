@@ -28,6 +28,7 @@ import {
   INGEST_BATCH_EVENTS_MAX,
   INGEST_QUEUE_BYTES_MAX,
   INGEST_QUEUE_EVENTS_MAX,
+  PROTOCOL_PEERS,
   PROTOCOL_PULL,
   PROTOCOL_PUSH,
   PROTOCOL_RECONCILE,
@@ -37,6 +38,7 @@ import {
   RECENT_EVENTS_MAX,
   RECONCILE_INTERVAL_MS_DEFAULT,
   SEEN_DIGESTS_MAX,
+  TARGET_CONNECTIONS_DEFAULT,
   WIRE_LIMITS,
 } from './constants.ts'
 import { NetConfigError, NetworkNotRunningError, NotAMemberError, PeerClosedError } from './errors.ts'
@@ -46,9 +48,11 @@ import type { NetComponents, NetInit, Network, PeerInfo } from './index.ts'
 import { IngestQueue } from './ingest-queue.ts'
 import { MdnsDiscovery } from './mdns.ts'
 import { Membership } from './membership.ts'
+import { MeshKeeper } from './mesh-keeper.ts'
 import { PeerBook } from './peer-book.ts'
 import { parseSwarmKey, peerIdFromAuthorKey, peerIdOfMultiaddr } from './peer-files.ts'
 import { deadline, type ProtocolContext, StreamOpenLimiter, serve } from './protocols/context.ts'
+import { handlePeers, peersOf } from './protocols/peers.ts'
 import { fetchFrom, handlePull, type PullFrame, type PullFromRequest, pullFrom } from './protocols/pull.ts'
 import { handlePush, pushTo } from './protocols/push.ts'
 import { handleReconcile, type ReconcileReport } from './protocols/reconcile.ts'
@@ -89,6 +93,7 @@ export class GkmNetwork implements Network {
   #antiEntropy: AntiEntropy | undefined
   #redialer: Redialer | undefined
   #mdns: MdnsDiscovery | undefined
+  #keeper: MeshKeeper | undefined
   #unsubscribe: (() => void) | undefined
   #catchUpTimer: ReturnType<typeof setInterval> | undefined
   #publishQueue: StoredEvent[] = []
@@ -110,8 +115,9 @@ export class GkmNetwork implements Network {
       if (peerIdOfMultiaddr(b) === undefined)
         throw new NetConfigError(`bootstrap address ${b} has no /p2p/<peer id>`)
     }
-    this.#membership = new Membership(init.members)
-    this.peerId = peerIdFromAuthorKey(toHex(signerFromSeed(components.seed).publicKey))
+    const selfKey = toHex(signerFromSeed(components.seed).publicKey)
+    this.#membership = new Membership(init.members, selfKey)
+    this.peerId = peerIdFromAuthorKey(selfKey)
     this.#book = new PeerBook(components.dataDir, this.#now, this.#log)
   }
 
@@ -217,6 +223,11 @@ export class GkmNetwork implements Network {
         },
       )
     }
+    await libp2p.handle(
+      PROTOCOL_PEERS,
+      serve(ctx, limiter, 'peers', (lp, peer) => handlePeers(lp, peer, (r) => this.#keeper?.shared(r) ?? [])),
+      streamLimits,
+    )
 
     this.#ingest = new IngestQueue(
       this.#c.api,
@@ -248,6 +259,7 @@ export class GkmNetwork implements Network {
         this.#book,
         init.dataTypes,
         (d) => this.#seen.get(d) === 'stored',
+        init.catchUpIntervalMs ?? CATCH_UP_INTERVAL_MS,
         this.#now,
       )
     this.#redialer = new Redialer({
@@ -260,6 +272,22 @@ export class GkmNetwork implements Network {
         this.#log.debug('dialling a peer failed', { peer, reason: (err as Error)?.message })
       },
     })
+
+    const redialer = this.#redialer
+    this.#keeper = new MeshKeeper(
+      {
+        selfId: this.peerId,
+        book: this.#book,
+        stats: this.#stats,
+        log: this.#log,
+        isMember: (id) => this.#membership.isMember(id),
+        connected: () => libp2p.getPeers(),
+        ask: (peer, signal) => peersOf(ctx, peer, signal),
+        want: (id, addrs) => redialer.want(id, addrs, 'known'),
+        wanted: (id) => redialer.has(id),
+      },
+      { targetConnections: init.targetConnections ?? TARGET_CONNECTIONS_DEFAULT },
+    )
 
     libp2p.addEventListener('peer:connect', (evt) => this.#onConnect(evt.detail))
     libp2p.addEventListener('connection:open', (evt) => this.#watchClose(evt.detail))
@@ -275,6 +303,8 @@ export class GkmNetwork implements Network {
       const id = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
       if (addrs.length > 0) this.#book.touch(id, addrs)
+      // Learn the peer's peers once it is known to speak peer exchange (older nodes do not).
+      if (evt.detail.protocols.includes(PROTOCOL_PEERS)) this.#keeper?.exchange(evt.detail.peerId)
     })
 
     await this.#book.load()
@@ -296,6 +326,7 @@ export class GkmNetwork implements Network {
       this.#redialer.want(id, [withoutPeerId(b)], 'bootstrap')
     }
     this.#redialer.start()
+    this.#keeper.start()
 
     if (init.mdns.enabled) {
       this.#mdns = new MdnsDiscovery(
@@ -343,6 +374,7 @@ export class GkmNetwork implements Network {
     this.#unsubscribe?.()
     if (this.#catchUpTimer !== undefined) clearInterval(this.#catchUpTimer)
     this.#redialer?.stop()
+    this.#keeper?.stop()
     await this.#mdns?.stop()
     await this.#catchUp?.stop()
     await this.#antiEntropy?.stop()

@@ -99,6 +99,21 @@ export class PeerBook {
     this.#schedule()
   }
 
+  /** Records addresses another peer told us about (peer exchange). A peer new to the book is
+   *  added as seen now (so it expires KNOWN_PEER_TTL_MS after it was last learned or seen); a
+   *  known one gets the addresses it lacks, after its own, and keeps its last-seen time: hearsay
+   *  does not keep a peer that is never seen alive. */
+  learn(peerId: string, addrs: readonly string[]): void {
+    const p = this.#peers.get(peerId)
+    if (p === undefined) {
+      this.#peers.set(peerId, { addrs: addrs.slice(0, KNOWN_PEER_ADDRS_MAX), lastSeenMs: this.#now() })
+      this.#evict()
+    } else {
+      p.addrs = [...new Set([...p.addrs, ...addrs])].slice(0, KNOWN_PEER_ADDRS_MAX)
+    }
+    this.#schedule()
+  }
+
   /** The cursor we caught up to on this peer, if it was pulled with the same types. */
   cursor(peerId: string, types: string): string | undefined {
     const p = this.#peers.get(peerId)

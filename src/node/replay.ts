@@ -6,8 +6,10 @@
  * writes last.
  *
  * Events are re-checked against the current allow-list (a revoked member's events are skipped),
+ * by the same rule as live admission (`admittedAuthors`: the members plus the node's own key),
  * not re-verified (their signatures were verified when they were first stored).
  */
+import { admittedAuthors } from '../core/authors.ts'
 import { eventFromTrustedBytes } from '../core/event.ts'
 import type { IngestItem, Ingestor } from '../core/ingest.ts'
 import type { Store } from '../core/ports.ts'
@@ -41,7 +43,10 @@ export async function rebuildState(
   store: Store,
   ingestor: Ingestor,
   opts: {
+    /** The federation's members (hex keys); undefined = open federation. */
     members?: ReadonlySet<string>
+    /** The node's own key (hex): admitted with the members, as live admission does. */
+    selfKey: string
     now: () => number
     force?: boolean
     /** Events per page (REPLAY_BATCH_EVENTS); tests use small pages to cross page borders. */
@@ -73,6 +78,7 @@ export async function rebuildState(
   let writing: Promise<unknown> = Promise.resolve()
   let lastTarget: string | undefined
   const pageEvents = opts.pageEvents ?? REPLAY_BATCH_EVENTS
+  const allowed = admittedAuthors(opts.members, opts.selfKey)
   let reading = store.readByTargetOrder(undefined, pageEvents)
   for (;;) {
     const page = await reading
@@ -84,7 +90,7 @@ export async function rebuildState(
     const items: Array<IngestItem & { kind: 'signed' }> = []
     for (const ev of page.events) {
       const e = eventFromTrustedBytes(ev.signed, ev.signature, ev.digest)
-      if (opts.members !== undefined && !opts.members.has(e.author)) {
+      if (allowed !== undefined && !allowed.has(e.author)) {
         skipped++
         continue
       }

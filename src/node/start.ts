@@ -33,7 +33,7 @@ import { EventSet } from './event-set.ts'
 import { createLogger, type Logger, netLogger } from './log.ts'
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
-import { SyncNode } from './sync-node.ts'
+import { retryLaterOf, SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
 
@@ -218,7 +218,14 @@ export async function startNode(
       memoryMb: config.yjs.memoryMb,
     })
     stops.push(() => guard.stop())
-    const crdt: CrdtMerger = { merge: (base, update) => guard.merge(base, update) }
+    // A merge the guard could not finish for this node's load or lifecycle is `retry_later` (the
+    // event comes back), never a verdict on the update (src/node/sync-node.ts retryLaterOf).
+    const crdt: CrdtMerger = {
+      merge: (base, update) =>
+        guard.merge(base, update).catch((err: unknown) => {
+          throw retryLaterOf(err) ?? err
+        }),
+    }
 
     const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
     const ingestor = new Ingestor(
@@ -239,6 +246,7 @@ export async function startNode(
     let lastLogMs = Number.NEGATIVE_INFINITY
     const replay = await rebuildState(store, ingestor, {
       members,
+      selfKey: publicKey,
       now,
       force: opts.rebuild,
       onProgress: (done, total) => {
@@ -377,6 +385,7 @@ export async function startNode(
           driftMaxMs: config.hlcDriftMaxMs,
           reconcileIntervalMs: config.mesh.reconcileIntervalMs,
           gossip: config.mesh.gossip,
+          targetConnections: config.mesh.targetConnections,
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )

@@ -3,6 +3,7 @@
  * Transports (HTTP, libp2p) call it; it validates, verifies, queues for group commit, and
  * feeds the change feed.
  */
+
 import type {
   ChangeEvent,
   HistoryPage,
@@ -18,6 +19,7 @@ import type {
   StatusInfo,
   SyncApi,
 } from '../core/api.ts'
+import { admittedAuthors } from '../core/authors.ts'
 import { PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_EVENTS_MAX } from '../core/constants.ts'
 import {
   type EventRejectedError,
@@ -121,26 +123,44 @@ function rejection(eventId: string | null, err: EventRejectedError) {
   return { event_id: eventId, error: err.code, message: err.message }
 }
 
+/**
+ * The Yjs guard's refusals that depend on this node's load or lifecycle, not on the bytes
+ * (timeouts, memory kills, a full guard queue, a stopping or broken guard), as RetryLaterError:
+ * refusing such an event for good would let nodes' event sets drift apart. Undefined for a
+ * verdict on the bytes.
+ */
+export function retryLaterOf(err: unknown): RetryLaterError | undefined {
+  const cause = (err as { cause?: { name?: string } })?.cause
+  if (cause?.name !== 'YjsGuardTransientError' && (err as Error)?.name !== 'YjsGuardUnavailableError')
+    return undefined
+  return new RetryLaterError(
+    `the Yjs update could not be checked now (${(err as Error).message}); offer it again later`,
+    { cause: err },
+  )
+}
+
 export class SyncNode implements SyncApi {
   readonly #c: SyncNodeComponents
   readonly #init: SyncNodeInit
   readonly #subscribers = new Set<(c: ChangeEvent) => void>()
   readonly #startedAt: number
   readonly #publicKey: string
+  /** The one author rule (src/core/authors.ts), shared with the start-up rebuild. */
+  readonly #allowedAuthors: ReadonlySet<string> | undefined
 
   constructor(components: SyncNodeComponents, init: SyncNodeInit) {
     this.#c = components
     this.#init = init
     this.#startedAt = components.now()
     this.#publicKey = toHex(components.signer.publicKey)
+    this.#allowedAuthors = admittedAuthors(init.members, this.#publicKey)
   }
 
   #verifyContext(): VerifyContext {
-    const members = this.#init.members
     return {
       nowMs: this.#c.now(),
       driftMaxMs: this.#init.driftMaxMs,
-      allowedAuthors: members === undefined ? undefined : new Set([...members, this.#publicKey]),
+      allowedAuthors: this.#allowedAuthors,
     }
   }
 
@@ -169,16 +189,7 @@ export class SyncNode implements SyncApi {
     try {
       await this.#c.yjs.check(action.update)
     } catch (err) {
-      // Timeouts, memory kills and a full guard queue depend on this node's load, not on the
-      // bytes: refusing such an event for good would let nodes' event sets drift apart.
-      const cause = (err as { cause?: { name?: string } }).cause
-      if (cause?.name === 'YjsGuardTransientError' || (err as Error).name === 'YjsGuardUnavailableError') {
-        throw new RetryLaterError(
-          `the Yjs update could not be checked now (${(err as Error).message}); offer it again later`,
-          { cause: err },
-        )
-      }
-      throw err
+      throw retryLaterOf(err) ?? err
     }
   }
 

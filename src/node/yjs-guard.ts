@@ -2,9 +2,12 @@
  * A bounded guard for untrusted Yjs updates.
  *
  * Remote Yjs update bytes are untrusted: crafted updates of a few dozen bytes hang yjs or eat
- * gigabytes (yjs/yjs#687, #498, #479). The guard applies each update in a pool of long-lived
- * worker threads, under a timer and a V8 heap limit, and rejects what exceeds either. Only bytes
- * it accepted should reach a Y.Doc (or `Y.mergeUpdates`) on the main thread. See
+ * gigabytes (yjs/yjs#687, #498, #479). The guard first bounds the work an update can cause by
+ * its size and structure (yjs-update-shape.ts: structs, clock span, delete-set ranges, clients,
+ * nesting), a verdict on the bytes alone that every node reaches, idle or loaded; then applies
+ * it in a pool of long-lived worker threads. The workers' timer and V8 heap limit stay as a
+ * safety net, and what they stop is a transient refusal (retried later), never a verdict. Only
+ * bytes it accepted should reach a Y.Doc (or `Y.mergeUpdates`) on the main thread. See
  * docs/YJS-GUARD.md for the bounds and the measurements behind them.
  *
  * @example
@@ -17,7 +20,7 @@
  *
  * Every rejection of an update is an `UnsafeCrdtUpdateError`; its message gives the reason.
  * Two kinds, told apart by `cause`:
- * - deterministic (`invalid`, `empty update`, `too large`): a verdict on the bytes alone, the
+ * - deterministic (`invalid`, `shape`, `empty update`, `too large`): a verdict on the bytes alone, the
  *   same on every node (for `too large`: as long as nodes keep the default `updateBytesMax`);
  *   the event can be refused for good.
  * - transient (`timeout`, `memory`, `crashed`, `guard queue full`, `guard stopped`): `err.cause`
@@ -31,11 +34,13 @@
 import { Worker } from 'node:worker_threads'
 import { UnsafeCrdtUpdateError } from '../core/errors.ts'
 import type { GuardReply, GuardRequest } from './yjs-guard-worker.ts'
+import { measureYjsUpdate, YjsUpdateShapeError } from './yjs-update-shape.ts'
 
 export interface YjsGuardInit {
   /** Worker threads. Default 2: this runs on 2-core machines, next to the node's own thread. */
   workers?: number
-  /** Per update, from the moment a ready worker receives it. Default 250. */
+  /** Per update, from the moment a ready worker receives it; a safety net (the shape bounds
+   *  the work), and what it stops is a transient refusal. Default 1000. */
   timeoutMs?: number
   /** `resourceLimits.maxOldGenerationSizeMb` of each worker (the young generation adds
    *  YOUNG_GENERATION_MB). Default 64, at least MEMORY_MB_MIN (16). */
@@ -65,9 +70,10 @@ export interface YjsGuard {
 /** 2 cores: one worker per core; the node's main thread is mostly waiting on I/O. */
 const WORKERS_DEFAULT = 2
 /** Measured (docs/YJS-GUARD.md): a small update ~0.3 ms, the largest valid one 13-130 ms on a
- *  loaded 2-core machine, so ~2x headroom at worst; short enough that a hostile peer cannot stall
- *  the queue for long. Research 1.10 rejected the 43-byte #687 payload at 255 ms with it. */
-const TIMEOUT_MS_DEFAULT = 250
+ *  loaded 2-core machine. The shape check bounds the work before a worker sees it, so this is a
+ *  safety net against a bug, not a verdict: ~8x headroom, so load alone rarely makes a valid
+ *  update wait for a retry, and short enough that a worker is not held for long. */
+const TIMEOUT_MS_DEFAULT = 1_000
 /** A 64 KiB update decodes to a few MB of structs; 64 MB stops the 880 MB-and-growing payloads
  *  long before they hurt the host (research 1.10: the main thread stayed at 68 MB RSS). */
 const MEMORY_MB_DEFAULT = 64
@@ -213,6 +219,13 @@ class YjsGuardPool implements YjsGuard {
     if (update.byteLength === 0) return unsafe('empty update')
     if (update.byteLength > this.#updateBytesMax) {
       return unsafe(`too large: ${update.byteLength} bytes > ${this.#updateBytesMax}`)
+    }
+    // Bounded by size and structure before any worker: the same verdict on every node.
+    try {
+      measureYjsUpdate(update)
+    } catch (err) {
+      if (err instanceof YjsUpdateShapeError) return unsafe(`shape: ${err.message}`)
+      throw err
     }
     if (this.#pending >= this.#queueMax)
       return transient(`guard queue full (${this.#pending} checks pending)`)

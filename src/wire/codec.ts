@@ -8,6 +8,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { DIGEST_BYTES, SIGNATURE_BYTES } from './constants.ts'
 import { WireDecodeError, WireError, WireLimitError } from './errors.ts'
 import { Announce, GossipEvent, GossipMessage } from './pb/gossip.ts'
+import { PeerRecord, PeersRequest, PeersResponse } from './pb/peers.ts'
 import {
   Event,
   PullRequest,
@@ -262,6 +263,9 @@ export {
   Event,
   GossipEvent,
   GossipMessage,
+  PeerRecord,
+  PeersRequest,
+  PeersResponse,
   PullRequest,
   PullResponse,
   PushRequest,
@@ -271,4 +275,31 @@ export {
   Refusal,
   ResolveRequest,
   ResolveResponse,
+}
+
+/** What a peer-exchange reader accepts (/gkm/peers/1.0.0). */
+export interface PeerExchangeLimits {
+  /** Peers in one answer. */
+  readonly peersMax: number
+  /** Addresses per peer. */
+  readonly addrsMax: number
+  /** UTF-8 bytes of a peer id or an address. */
+  readonly textBytesMax: number
+}
+
+export function decodePeersRequest(bytes: Bytes): PeersRequest {
+  return run('PeersRequest', () => PeersRequest.decode(bytes))
+}
+
+export function decodePeersResponse(bytes: Bytes, limits: PeerExchangeLimits): PeersResponse {
+  const m = run('PeersResponse', () =>
+    PeersResponse.decode(bytes, { limits: { peers: limits.peersMax, peers$: { addrs: limits.addrsMax } } }),
+  )
+  for (const [i, p] of m.peers.entries()) {
+    if (p.peerId === '') throw new WireDecodeError(`PeersResponse.peers[${i}]: no peer id`)
+    checkText(`PeersResponse.peers[${i}].peer_id`, p.peerId, limits.textBytesMax)
+    for (const [k, a] of p.addrs.entries())
+      checkText(`PeersResponse.peers[${i}].addrs[${k}]`, a, limits.textBytesMax)
+  }
+  return m
 }

@@ -28,6 +28,8 @@ export interface MeshNodeOptions {
   bootstrap?: readonly string[]
   /** Other config fields (loadConfig `values`), e.g. `{ limits: {...} }`. */
   values?: Record<string, unknown>
+  /** false: start with the mesh off (HTTP only: the node is cut off from its peers). */
+  mesh?: boolean
 }
 
 export interface MeshNode {
@@ -173,14 +175,14 @@ async function meshNode(index: number, dir: string, initial: MeshNodeOptions): P
         flags: {
           dataDir: dir,
           http: '127.0.0.1:0',
-          mesh: true,
+          mesh: opts.mesh ?? true,
           mdns: false,
           listen: [`/ip4/127.0.0.1/tcp/${port}`],
           bootstrap: [...(opts.bootstrap ?? [])],
         },
       })
       running = await startNode(config, { logger: testLogger() })
-      port = Number(/\/tcp\/(\d+)\//.exec(self.addr())?.[1] ?? 0)
+      if (opts.mesh !== false) port = Number(/\/tcp\/(\d+)\//.exec(self.addr())?.[1] ?? 0)
     },
     async stop() {
       const r = running

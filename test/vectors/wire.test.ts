@@ -221,6 +221,21 @@ const VECTORS: Vector[] = [
     reencode: (m: w.ResolveResponse) => w.ResolveResponse.encode(m),
     hex: '0a40' + '63'.repeat(64) + '221d0a12636f6e666c6963745f6e6f745f666f756e641207756e6b6e6f776e',
   },
+  {
+    name: 'PeersRequest',
+    encode: () => w.PeersRequest.encode({ limit: 32 }),
+    decode: (b) => w.decodePeersRequest(b),
+    reencode: (m: w.PeersRequest) => w.PeersRequest.encode(m),
+    hex: '0820',
+  },
+  {
+    name: 'PeersResponse',
+    encode: () => w.PeersResponse.encode({ peers: [{ peerId: 'p1', addrs: ['/ip4/127.0.0.1/tcp/7421'] }] }),
+    decode: (b) => w.decodePeersResponse(b, { peersMax: 32, addrsMax: 8, textBytesMax: 1024 }),
+    reencode: (m: w.PeersResponse) => w.PeersResponse.encode(m),
+    // peers[0] = { peer_id "p1", addrs ["/ip4/127.0.0.1/tcp/7421"] }
+    hex: '0a1d' + '0a027031' + '1217' + Buffer.from('/ip4/127.0.0.1/tcp/7421').toString('hex'),
+  },
 ]
 
 describe('wire vectors', () => {

@@ -62,12 +62,17 @@ describe('defaults', () => {
       queueBytesMax: 48 * 1024 * 1024,
       groupBytesMax: 8 * 1024 * 1024,
     })
-    assert.deepEqual(c.yjs, { workers: 2, timeoutMs: 250, memoryMb: 64 })
+    assert.deepEqual(c.yjs, { workers: 2, timeoutMs: 1000, memoryMb: 64 })
     assert.deepEqual(c.listen, ['/ip4/0.0.0.0/tcp/7421'])
     assert.deepEqual(c.mdns, { enabled: true })
     assert.deepEqual(c.bootstrap, [])
     assert.equal(c.pnetKeyFile, undefined)
-    assert.deepEqual(c.mesh, { enabled: true, reconcileIntervalMs: 10_000, gossip: true })
+    assert.deepEqual(c.mesh, {
+      enabled: true,
+      reconcileIntervalMs: 10_000,
+      gossip: true,
+      targetConnections: 8,
+    })
     assert.deepEqual(c.limits, {
       connectionsMax: 300,
       inboundConnectionThreshold: 100,

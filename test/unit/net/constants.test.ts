@@ -61,3 +61,16 @@ describe('mesh limits', () => {
     assert.ok(C.ANNOUNCE_BYTES_MIN_DEFAULT < C.EVENT_WIRE_BYTES_MAX)
   })
 })
+
+describe('pull answer byte budget', () => {
+  it('holds one maximal event even at the frame floor, and grows with the frame', async () => {
+    const { answerBytesMax } = await import('../../../src/net/protocols/pull.ts')
+    const { FRAME_BYTES_MIN, EVENT_SIGNED_BYTES_MAX } = await import('../../../src/net/constants.ts')
+    const { encodedEventBytes, SIGNATURE_BYTES } = await import('../../../src/wire/index.ts')
+    const maximal = encodedEventBytes(EVENT_SIGNED_BYTES_MAX, SIGNATURE_BYTES)
+    assert.ok(answerBytesMax(FRAME_BYTES_MIN) >= maximal)
+    assert.ok(answerBytesMax(FRAME_BYTES_MIN) + 4096 <= FRAME_BYTES_MIN, 'one page of it fits one frame')
+    assert.ok(answerBytesMax(4 << 20) < 4 << 20)
+    assert.ok(answerBytesMax(4 << 20) > (4 << 20) - 64 * 1024)
+  })
+})

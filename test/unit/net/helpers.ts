@@ -19,6 +19,7 @@ import type {
 } from '../../../src/core/api.ts'
 import { ConflictNotFoundError, InvalidRequestError, isEventRejectedError } from '../../../src/core/errors.ts'
 import { eventFromTrustedBytes, eventFromWire, eventToJson, signEvent } from '../../../src/core/event.ts'
+import { digestOf } from '../../../src/core/event-codec.ts'
 import type { StoredEvent } from '../../../src/core/records.ts'
 import {
   EVENT_TYPES,
@@ -96,11 +97,25 @@ export class FakeApi implements SyncApi {
   /** Events handed to pushSigned/pushVerified, per origin kind and id (`peer:<id>`). */
   readonly received = new Map<string, number>()
 
+  /** Digests refused once with `retry_later` (a busy node) the first time they are offered. */
+  readonly refuseOnce = new Set<string>()
+  /** pushSigned calls that throw a `busy` error (a full ingest queue) before any is handled. */
+  busyCalls = 0
+
   async pushSigned(events: readonly StoredEvent[], origin: Origin): Promise<PushResult> {
+    if (this.busyCalls > 0) {
+      this.busyCalls--
+      throw Object.assign(new Error('ingest queue is full (test)'), { name: 'IngestBusyError', code: 'busy' })
+    }
     const from = `${origin.kind}:${'id' in origin ? origin.id : ''}`
     this.received.set(from, (this.received.get(from) ?? 0) + events.length)
     const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [] }
     for (const e of events) {
+      const digest = digestOf(e.signed)
+      if (this.refuseOnce.delete(digest)) {
+        result.rejected.push({ event_id: null, error: 'retry_later', message: 'busy (test)' })
+        continue
+      }
       try {
         const ev =
           this.trustPeers && origin.kind === 'peer'

@@ -96,7 +96,12 @@ describe('rebuildState', () => {
           return typeof v === 'function' ? v.bind(target) : v
         },
       })
-      const report = await rebuildState(slow, fresh, { now: () => NOW, force: true, pageEvents })
+      const report = await rebuildState(slow, fresh, {
+        selfKey: Buffer.from(testSigner(20).publicKey).toString('hex'),
+        now: () => NOW,
+        force: true,
+        pageEvents,
+      })
       assert.equal(report.events, history().length)
       assert.deepEqual(await summary(store, fresh.stateHash), before)
       assert.equal(await store.getMeta('stateHash'), before.stateHash)

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as Y from 'yjs'
 import { UnsafeCrdtUpdateError } from '../../../src/core/errors.ts'
+import { retryLaterOf } from '../../../src/node/sync-node.ts'
 import { createYjsGuard, type YjsGuard, type YjsGuardInit } from '../../../src/node/yjs-guard.ts'
 
 /**
@@ -240,7 +241,7 @@ describe('yjs guard: hostile input', SUITE, () => {
       for (const [name, payload] of Object.entries(CRAFTED)) {
         for (const run of [() => guard.check(payload), () => guard.merge(base, payload)]) {
           const started = performance.now()
-          await assert.rejects(run(), rejectedWith(/invalid: /, 'deterministic'), name)
+          await assert.rejects(run(), rejectedWith(/(invalid|shape): /, 'deterministic'), name)
           const elapsedMs = performance.now() - started
           assert.ok(elapsedMs < timeoutMs + SCHEDULING_SLACK_MS, `${name} took ${elapsedMs.toFixed(0)} ms`)
           t.diagnostic(`${name} (${payload.length} B) rejected in ${elapsedMs.toFixed(1)} ms`)
@@ -355,6 +356,89 @@ describe('yjs guard: queue and lifecycle', SUITE, () => {
       t.diagnostic(
         `one ${large.length}-byte update (4,000 map items): ${(performance.now() - started).toFixed(1)} ms`,
       )
+    })
+  })
+})
+
+/** A verdict as another node would see it: accepted, refused for good (with the reason), or not
+ *  decided (a transient refusal: retried later). */
+async function verdict(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'accept'
+  } catch (err) {
+    assert.ok(err instanceof UnsafeCrdtUpdateError, String(err))
+    if ((err.cause as Error | undefined)?.name === 'YjsGuardTransientError') return 'transient'
+    return `refuse: ${err.message}`
+  }
+}
+
+/** Every timed-out check costs a worker respawn (130-350 ms idle, seconds on a machine shared
+ *  with other jobs), so this suite gets more time than SUITE. */
+describe('yjs guard: the decision does not depend on load', { timeout: 60_000 }, () => {
+  it('a starved guard (1 worker, 5 ms, a queue of other work) decides as an idle one, or not at all (retry)', async () => {
+    const doc = new Y.Doc()
+    doc.transact(() => {
+      for (let i = 0; i < 4000; i++) doc.getMap('m').set(`k${i}`, i)
+    })
+    const updates: Record<string, Uint8Array> = {
+      small: mapUpdate(),
+      large: Y.encodeStateAsUpdate(doc),
+      // A GC run past the clock-span bound: valid for yjs, refused by its shape.
+      longGc: Uint8Array.from([1, 1, 7, 0, 0, 0x81, 0x80, 0x80, 0x01, 0]),
+      ...CRAFTED,
+    }
+    const idle: Record<string, string> = {}
+    await withGuard({}, async (guard) => {
+      for (const [name, u] of Object.entries(updates)) idle[name] = await verdict(guard.check(u))
+    })
+    assert.equal(idle.small, 'accept')
+    assert.equal(idle.large, 'accept')
+    assert.match(idle.longGc, /shape: structs span more than/)
+    const loaded: Record<string, string> = {}
+    await withGuard({ workers: 1, timeoutMs: 5 }, async (guard) => {
+      await verdict(guard.check(mapUpdate())) // the worker is up; what follows is load, not start-up
+      const background = Array.from({ length: 4 }, () => verdict(guard.check(mapUpdate())))
+      for (const [name, u] of Object.entries(updates)) loaded[name] = await verdict(guard.check(u))
+      await Promise.all(background)
+    })
+    for (const name of Object.keys(updates)) {
+      assert.ok(
+        loaded[name] === idle[name] || loaded[name] === 'transient',
+        `${name}: idle ${idle[name]}, loaded ${loaded[name]}`,
+      )
+    }
+    // Refusals by size and structure need no worker: exactly the same under load.
+    for (const name of ['longGc', ...Object.keys(CRAFTED)])
+      if (idle[name].includes('shape:')) assert.equal(loaded[name], idle[name], name)
+    // The large update (22-130 ms to apply here) could not be applied in 5 ms: not decided,
+    // never refused for good.
+    assert.equal(loaded.large, 'transient')
+  })
+})
+
+describe('yjs guard refusals in the node', SUITE, () => {
+  it('a transient refusal (check or merge) becomes retry_later; a verdict on the bytes stays unsafe_crdt_update', async () => {
+    const doc = new Y.Doc()
+    doc.transact(() => {
+      for (let i = 0; i < 4000; i++) doc.getMap('m').set(`k${i}`, i)
+    })
+    const large = Y.encodeStateAsUpdate(doc)
+    await withGuard({ workers: 1, timeoutMs: 1 }, async (guard) => {
+      for (const run of [() => guard.check(large), () => guard.merge(undefined, large)]) {
+        const err = await run().then(
+          () => assert.fail('a 55 KB update applied within 1 ms'),
+          (e: unknown) => e,
+        )
+        const retry = retryLaterOf(err)
+        assert.equal(retry?.code, 'retry_later')
+        assert.equal(retry?.cause, err)
+      }
+      const shape = await guard
+        .check(Uint8Array.from([1, 1, 7, 0, 0, 0x81, 0x80, 0x80, 0x01, 0]))
+        .catch((e) => e)
+      assert.equal((shape as UnsafeCrdtUpdateError).code, 'unsafe_crdt_update')
+      assert.equal(retryLaterOf(shape), undefined)
     })
   })
 })
