@@ -53,6 +53,9 @@ export interface PeerSchedule {
 interface PeerState {
   connected: boolean
   running: boolean
+  /** The peer runs a session with us (we serve it): ours waits, or both would move the same
+   *  events twice. */
+  serving: number
   queued: boolean
   strikes: number
   bannedUntilMs: number
@@ -79,7 +82,7 @@ export class SyncScheduler {
   #peer(id: string): PeerState {
     let p = this.#peers.get(id)
     if (p === undefined) {
-      p = { connected: false, running: false, queued: false, strikes: 0, bannedUntilMs: 0 }
+      p = { connected: false, running: false, serving: 0, queued: false, strikes: 0, bannedUntilMs: 0 }
       this.#peers.set(id, p)
     }
     return p
@@ -132,7 +135,7 @@ export class SyncScheduler {
     for (let i = 0; i < this.#queue.length && this.#running < this.#init.parallelMax; ) {
       const id = this.#queue[i]
       const p = this.#peer(id)
-      if (p.running) {
+      if (p.running || p.serving > 0) {
         i++
         continue
       }
@@ -164,6 +167,12 @@ export class SyncScheduler {
   handleSessionFailed(id: string, protocolError: boolean, nowMs: number): void {
     const p = this.#finish(id)
     if (protocolError) this.#strike(id, p, nowMs)
+  }
+
+  /** The peer started (`true`) or ended (`false`) a session with this node. */
+  handleServing(id: string, serving: boolean): void {
+    const p = this.#peer(id)
+    p.serving = Math.max(0, p.serving + (serving ? 1 : -1))
   }
 
   /** Events arrived from `id` outside a session this node ran (the peer pushed them in its own). */

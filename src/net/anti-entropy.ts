@@ -120,6 +120,12 @@ export class AntiEntropy {
     return this.#sched.banned(id, this.#c.now())
   }
 
+  /** A peer's session with this node started or ended: ours with it waits meanwhile. */
+  serving(id: string, active: boolean): void {
+    this.#sched.handleServing(id, active)
+    if (!active) this.#drive()
+  }
+
   /** The node learned events from `from` outside a session it ran: relay them. */
   onLearned(from: string): void {
     if (this.#abort.signal.aborted) return

@@ -199,11 +199,16 @@ export class GkmNetwork implements Network {
     if (eventSet !== undefined) {
       await libp2p.handle(
         PROTOCOL_RECONCILE,
-        serve(ctx, limiter, 'reconcile', (lp, peer) =>
-          handleReconcile(ctx, eventSet, init.dataTypes, lp, peer, (from) =>
-            this.#antiEntropy?.onLearned(from),
-          ),
-        ),
+        serve(ctx, limiter, 'reconcile', async (lp, peer) => {
+          this.#antiEntropy?.serving(peer, true)
+          try {
+            await handleReconcile(ctx, eventSet, init.dataTypes, lp, peer, (from) =>
+              this.#antiEntropy?.onLearned(from),
+            )
+          } finally {
+            this.#antiEntropy?.serving(peer, false)
+          }
+        }),
         streamLimits,
       )
       this.#antiEntropy = new AntiEntropy(

@@ -34,6 +34,15 @@ describe('SyncScheduler', () => {
     assert.equal(s.schedule('z')?.inSyncAtMs, 2)
   })
 
+  test('no session of ours while the peer runs one with us (it would move the same events twice)', () => {
+    const s = new SyncScheduler(init)
+    s.handleConnected('z', 0)
+    s.handleServing('z', true)
+    assert.deepEqual(s.pollStart(0), [])
+    s.handleServing('z', false)
+    assert.deepEqual(s.pollStart(1), ['z'])
+  })
+
   test('at most parallelMax sessions at once', () => {
     const s = new SyncScheduler(init)
     for (const id of ['x', 'y', 'z']) s.handleConnected(id, 0)
