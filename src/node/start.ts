@@ -5,12 +5,20 @@
 import { readFile } from 'node:fs/promises'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import {
+  type ChangeFeed,
+  createSink,
+  type SinkLogger,
+  SinkManager,
+  type SinkRunnerInit,
+} from '../adapters/index.ts'
 import { type GkmConfig, isMultiaddrText } from '../config/index.ts'
 import type { SyncApi } from '../core/api.ts'
 import { parseHlc } from '../core/hlc.ts'
 import { Ingestor } from '../core/ingest.ts'
 import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
+import type { JsonValue } from '../core/types.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 import { createHttpApi } from '../http/server.ts'
 import {
@@ -28,6 +36,8 @@ import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
 import { createCryptoPool } from './crypto-pool.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
+import { sinkFeed } from './sink-feed.ts'
+import { stderrSinkLogger } from './sink-logger.ts'
 import { SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
@@ -46,6 +56,10 @@ export interface RunningNode {
   readonly network?: Network
   /** Mesh multiaddrs (each ending in /p2p/<peer id>). */
   readonly listenAddrs: readonly string[]
+  /** The application adapters (config `sinks`, `--sink`): their runners and figures. */
+  readonly sinks: SinkManager
+  /** The change feed as adapters read it (a sink run outside the node's config uses it). */
+  readonly feed: ChangeFeed
   stop(): Promise<void>
 }
 
@@ -56,6 +70,10 @@ export interface StartOptions {
   readonly rebuild?: boolean
   /** Where the mesh reports warnings (silent by default). */
   readonly meshLogger?: NetLogger
+  /** Where sinks log (default: JSON lines on stderr at the configured level). */
+  readonly sinkLogger?: SinkLogger
+  /** Retry and batch tunables of the sinks (tests shorten the backoff). */
+  readonly sinkRunner?: SinkRunnerInit
 }
 
 /** Bootstrap entries are multiaddrs or files of them (bootstrap/README.md). */
@@ -146,6 +164,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     }
 
     let node: SyncNode | undefined
+    let sinks: SinkManager | undefined
     const queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
@@ -172,6 +191,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
         driftMaxMs: config.hlcDriftMaxMs,
         members,
         dataTypes: config.dataTypes,
+        extraStatus: (): Record<string, JsonValue> =>
+          sinks === undefined || sinks.runners.length === 0 ? {} : { sinks: sinks.statusJson() },
       },
     )
     await store.appendAudit([
@@ -213,6 +234,16 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       stops.push(() => network!.stop())
     }
 
+    // Sinks stop after HTTP and before the mesh and the store (reverse order of this list).
+    const feed = sinkFeed(store, node)
+    sinks = new SinkManager(
+      { feed, logger: opts.sinkLogger ?? stderrSinkLogger(config.log.level) },
+      { now, ...opts.sinkRunner },
+    )
+    for (const spec of config.sinks) sinks.add(await createSink(spec))
+    sinks.start()
+    stops.push(() => sinks!.stop())
+
     const http = createHttpApi(node, {
       host: config.http.host,
       port: config.http.port,
@@ -232,6 +263,8 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
       replay,
       network,
       listenAddrs: network?.addresses() ?? [],
+      sinks,
+      feed,
       stop: stopAll,
     }
   } catch (err) {

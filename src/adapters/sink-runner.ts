@@ -1,0 +1,261 @@
+/**
+ * SinkRunner: moves one sink along the node's change feed, batch by batch, from the checkpoint
+ * its store holds. The sink's own pace sets how fast it reads; the node never waits for it.
+ *
+ * States (one file owns them):
+ *   starting  -> opening the sink and reading its checkpoint
+ *   running   -> applying batches, or idle at the head of the log waiting for a wake-up
+ *   retrying  -> the last batch failed; the same range is tried again after a backoff
+ *   paused    -> SINK_RETRIES_MAX failures in a row: an error in /status and the log; the sink is
+ *                probed every pausedRetryMs and goes back to running when a batch succeeds
+ *   stopped   -> stop() was called (the batch in flight, if any, finished or failed first)
+ */
+import type { JsonValue } from '../core/types.ts'
+import {
+  SINK_BACKOFF_BASE_MS,
+  SINK_BACKOFF_MAX_MS,
+  SINK_BATCH_MAX,
+  SINK_PAUSED_RETRY_MS,
+  SINK_RETRIES_MAX,
+} from './constants.ts'
+import type { ChangeFeed, Sink, SinkBatch, SinkChange, SinkLogger } from './index.ts'
+import { projectState } from './projection.ts'
+
+export const SINK_STATES = ['starting', 'running', 'retrying', 'paused', 'stopped'] as const
+export type SinkState = (typeof SINK_STATES)[number]
+
+export interface SinkRunnerInit {
+  readonly batchMax?: number
+  readonly retriesMax?: number
+  readonly backoffBaseMs?: number
+  readonly backoffMaxMs?: number
+  readonly pausedRetryMs?: number
+  readonly now?: () => number
+}
+
+/** A sink's figures, as /status shows them and a metrics module reads them. */
+export interface SinkStatus {
+  name: string
+  kind: string
+  types: string[]
+  state: SinkState
+  /** The sequence the sink's store holds (every change up to it is applied). */
+  checkpoint: number
+  /** The node's last sequence as this runner last saw it. */
+  head: number
+  /** head - checkpoint: log entries (of any type) the sink has not passed yet. */
+  lag: number
+  appliedBatches: number
+  appliedChanges: number
+  /** Failed batches since start (retries included). */
+  errorsTotal: number
+  /** Failures in a row (0 after a success). */
+  failures: number
+  lastError: { message: string; name: string; atMs: number } | null
+  pausedAtMs: number | null
+}
+
+export class SinkRunner {
+  readonly sink: Sink
+  readonly #feed: ChangeFeed
+  readonly #log: SinkLogger
+  readonly #batchMax: number
+  readonly #retriesMax: number
+  readonly #backoffBaseMs: number
+  readonly #backoffMaxMs: number
+  readonly #pausedRetryMs: number
+  readonly #now: () => number
+  #state: SinkState = 'starting'
+  #checkpoint = 0
+  #head = 0
+  #appliedBatches = 0
+  #appliedChanges = 0
+  #errorsTotal = 0
+  #failures = 0
+  #lastError: SinkStatus['lastError'] = null
+  #pausedAtMs: number | null = null
+  #wake: (() => void) | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #unwatch: (() => void) | undefined
+  #loop: Promise<void> | undefined
+  #stopping = false
+  #opened = false
+  /** Set by the feed's wake-up; cleared when a step reads the head (no lost wake-ups). */
+  #pending = false
+
+  constructor(sink: Sink, feed: ChangeFeed, logger: SinkLogger, init: SinkRunnerInit = {}) {
+    this.sink = sink
+    this.#feed = feed
+    this.#log = logger
+    this.#batchMax = init.batchMax ?? SINK_BATCH_MAX
+    this.#retriesMax = init.retriesMax ?? SINK_RETRIES_MAX
+    this.#backoffBaseMs = init.backoffBaseMs ?? SINK_BACKOFF_BASE_MS
+    this.#backoffMaxMs = init.backoffMaxMs ?? SINK_BACKOFF_MAX_MS
+    this.#pausedRetryMs = init.pausedRetryMs ?? SINK_PAUSED_RETRY_MS
+    this.#now = init.now ?? Date.now
+  }
+
+  /** Starts the loop (returns at once; open and checkpoint failures count as batch failures). */
+  start(): void {
+    if (this.#loop !== undefined) return
+    this.#unwatch = this.#feed.watch((seq) => {
+      if (seq > this.#head) this.#head = seq
+      this.#pending = true
+      if (this.#state === 'running') this.#wakeUp()
+    })
+    this.#loop = this.#run()
+  }
+
+  /** Stops after the batch in flight and closes the sink. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    this.#unwatch?.()
+    this.#wakeUp()
+    await this.#loop
+    this.#state = 'stopped'
+    if (this.#opened) await this.sink.close()
+    this.#opened = false
+  }
+
+  /** Resolves when the sink's checkpoint reaches `seq` (tests and benchmarks). */
+  async caughtUp(seq: number, timeoutMs: number): Promise<void> {
+    const deadline = this.#now() + timeoutMs
+    while (this.#checkpoint < seq) {
+      if (this.#now() > deadline)
+        throw new Error(
+          `sink ${this.sink.name}: checkpoint ${this.#checkpoint} < ${seq} after ${timeoutMs} ms`,
+        )
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+
+  status(): SinkStatus {
+    return {
+      name: this.sink.name,
+      kind: this.sink.kind,
+      types: [...this.sink.types],
+      state: this.#state,
+      checkpoint: this.#checkpoint,
+      head: this.#head,
+      lag: Math.max(0, this.#head - this.#checkpoint),
+      appliedBatches: this.#appliedBatches,
+      appliedChanges: this.#appliedChanges,
+      errorsTotal: this.#errorsTotal,
+      failures: this.#failures,
+      lastError: this.#lastError,
+      pausedAtMs: this.#pausedAtMs,
+    }
+  }
+
+  #wakeUp(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    const w = this.#wake
+    this.#wake = undefined
+    w?.()
+  }
+
+  #sleep(ms: number | undefined): Promise<void> {
+    if (this.#stopping) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.#wake = resolve
+      if (ms !== undefined) this.#timer = setTimeout(() => this.#wakeUp(), ms)
+    })
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        if (!this.#opened) {
+          await this.sink.open()
+          this.#opened = true
+          this.#checkpoint = await this.sink.checkpoint()
+          this.#head = Math.max(this.#head, await this.#feed.lastSeq())
+          this.#log.info('sink started', {
+            sink: this.sink.name,
+            kind: this.sink.kind,
+            checkpoint: this.#checkpoint,
+          })
+          if (this.#state === 'starting') this.#state = 'running'
+        }
+        const moved = await this.#step()
+        this.#succeeded()
+        if (!moved && !this.#pending) await this.#sleep(undefined)
+      } catch (err) {
+        await this.#failed(err as Error)
+      }
+    }
+  }
+
+  /** Applies one batch; false when the sink was already at the head of the log. */
+  async #step(): Promise<boolean> {
+    const from = this.#checkpoint
+    this.#pending = false
+    const head = await this.#feed.lastSeq()
+    if (head > this.#head) this.#head = head
+    if (head <= from) return false
+    const rows = await this.#feed.read(from, this.#batchMax, this.sink.types)
+    // Every entry up to `head` of the sink's types is in `rows` unless the page is full.
+    const toSeq =
+      rows.length === this.#batchMax ? rows[rows.length - 1].seq : Math.max(head, rows.at(-1)?.seq ?? 0)
+    const seen = new Map<string, { type: SinkChange['type']; id: string }>()
+    for (const r of rows) seen.set(`${r.type}\u0000${r.targetId}`, { type: r.type, id: r.targetId })
+    const changes: SinkChange[] = await Promise.all(
+      [...seen.values()].map(async ({ type, id }) => ({
+        type,
+        id,
+        projection: projectState(type, id, await this.#feed.state(type, id)),
+      })),
+    )
+    const batch: SinkBatch = { fromSeq: from, toSeq, changes }
+    await this.sink.apply(batch)
+    this.#checkpoint = toSeq
+    this.#appliedBatches++
+    this.#appliedChanges += rows.length
+    return true
+  }
+
+  #succeeded(): void {
+    if (this.#state === 'paused' || this.#state === 'retrying') {
+      this.#log.info('sink resumed', { sink: this.sink.name, checkpoint: this.#checkpoint })
+    }
+    if (!this.#stopping) this.#state = 'running'
+    this.#failures = 0
+    this.#pausedAtMs = null
+  }
+
+  async #failed(err: Error): Promise<void> {
+    this.#errorsTotal++
+    this.#failures++
+    this.#lastError = { message: err.message, name: err.name, atMs: this.#now() }
+    const fields: Record<string, JsonValue> = {
+      sink: this.sink.name,
+      error: err.name,
+      message: err.message,
+      failures: this.#failures,
+      checkpoint: this.#checkpoint,
+    }
+    if (err.name === 'SinkCheckpointMismatchError') {
+      // Someone else moved the store's checkpoint: continue from what the store holds.
+      try {
+        this.#checkpoint = await this.sink.checkpoint()
+      } catch {}
+    }
+    if (this.#stopping) return
+    if (this.#failures >= this.#retriesMax) {
+      if (this.#state !== 'paused') {
+        this.#state = 'paused'
+        this.#pausedAtMs = this.#now()
+        this.#log.error('sink paused after repeated failures; the node keeps syncing', {
+          ...fields,
+          retryMs: this.#pausedRetryMs,
+        })
+      }
+      await this.#sleep(this.#pausedRetryMs)
+      return
+    }
+    this.#state = 'retrying'
+    this.#log.warn('sink batch failed; retrying', fields)
+    await this.#sleep(Math.min(this.#backoffMaxMs, this.#backoffBaseMs * 2 ** (this.#failures - 1)))
+  }
+}
