@@ -117,10 +117,13 @@ export class SinkRunner {
     this.#opened = false
   }
 
-  /** Resolves when the sink's checkpoint reaches `seq` (tests and benchmarks). */
+  /** Resolves when the sink's checkpoint reaches `seq`; rejects after `timeoutMs` or when the
+   *  runner is stopped first (tests and benchmarks). */
   async caughtUp(seq: number, timeoutMs: number): Promise<void> {
     const deadline = this.#now() + timeoutMs
     while (this.#checkpoint < seq) {
+      if (this.#stopping)
+        throw new Error(`sink ${this.sink.name}: stopped at checkpoint ${this.#checkpoint} < ${seq}`)
       if (this.#now() > deadline)
         throw new Error(
           `sink ${this.sink.name}: checkpoint ${this.#checkpoint} < ${seq} after ${timeoutMs} ms`,
