@@ -23,6 +23,8 @@ export interface SinkSpec {
   readonly types?: readonly EventType[]
   /** Table / collection name prefix (postgres, mongodb); default `gkm_`. */
   readonly prefix?: string
+  /** postgres: also turn the application's direct writes into pushes (outbox + triggers). */
+  readonly source?: boolean
 }
 
 /**

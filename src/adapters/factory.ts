@@ -9,7 +9,8 @@ import {
   type SinkSpec,
 } from './constants.ts'
 import { SinkConfigError } from './errors.ts'
-import type { Sink } from './index.ts'
+import type { Sink, SinkLogger } from './index.ts'
+import type { PostgresSource, PushPort } from './postgres/postgres-source.ts'
 
 /** Parses `kind=target` (the `--sink` flag), e.g. `postgres=postgres://app@db/app`, `lancedb=./vectors`. */
 export function parseSinkFlag(text: string): SinkSpec {
@@ -64,4 +65,21 @@ export async function createSink(spec: SinkSpec): Promise<Sink> {
       return new Neo4jSink({ name, types, url: spec.target })
     }
   }
+}
+
+/** The source of a spec that asks for one (`source: true`, postgres only), else undefined. */
+export async function createSource(
+  spec: SinkSpec,
+  push: PushPort,
+  logger: SinkLogger,
+): Promise<PostgresSource | undefined> {
+  if (spec.source !== true) return undefined
+  if (spec.kind !== 'postgres')
+    throw new SinkConfigError(`sink ${spec.name ?? spec.kind}: only a postgres sink has a source`)
+  const { PostgresSource } = await import('./postgres/postgres-source.ts')
+  return new PostgresSource(
+    { name: spec.name ?? spec.kind, prefix: spec.prefix ?? 'gkm_', connectionString: spec.target },
+    push,
+    logger,
+  )
 }

@@ -148,7 +148,8 @@ export interface SinkLogger {
 
 export { SINK_KINDS, type SinkKind, type SinkSpec } from './constants.ts'
 export * from './errors.ts'
-export { createSink, parseSinkFlag } from './factory.ts'
+export { createSink, createSource, parseSinkFlag } from './factory.ts'
+export type { PostgresSource, PushPort } from './postgres/postgres-source.ts'
 export { projectState } from './projection.ts'
 export { type SinkCounters, SinkManager, type SinkManagerComponents } from './sink-manager.ts'
 export { SinkRunner, type SinkRunnerInit, type SinkState, type SinkStatus } from './sink-runner.ts'

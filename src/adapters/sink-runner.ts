@@ -55,6 +55,14 @@ export interface SinkStatus {
   pausedAtMs: number | null
 }
 
+interface Prepared {
+  readonly batch: SinkBatch
+  /** Log entries the batch covers (a target changed twice counts twice). */
+  readonly entries: number
+  /** The page was full: more entries are likely waiting. */
+  readonly full: boolean
+}
+
 export class SinkRunner {
   readonly sink: Sink
   readonly #feed: ChangeFeed
@@ -80,6 +88,8 @@ export class SinkRunner {
   #loop: Promise<void> | undefined
   #stopping = false
   #opened = false
+  /** The next batch, read while the current one is applied. */
+  #ahead: { from: number; next: Promise<Prepared | undefined> } | undefined
   /** Set by the feed's wake-up; cleared when a step reads the head (no lost wake-ups). */
   #pending = false
 
@@ -190,17 +200,15 @@ export class SinkRunner {
     }
   }
 
-  /** Applies one batch; false when the sink was already at the head of the log. */
-  async #step(): Promise<boolean> {
-    const from = this.#checkpoint
-    this.#pending = false
+  /** Reads the batch that starts at `from`: log entries, then each changed target's state. */
+  async #prepare(from: number): Promise<Prepared | undefined> {
     const head = await this.#feed.lastSeq()
     if (head > this.#head) this.#head = head
-    if (head <= from) return false
+    if (head <= from) return undefined
     const rows = await this.#feed.read(from, this.#batchMax, this.sink.types)
+    const full = rows.length === this.#batchMax
     // Every entry up to `head` of the sink's types is in `rows` unless the page is full.
-    const toSeq =
-      rows.length === this.#batchMax ? rows[rows.length - 1].seq : Math.max(head, rows.at(-1)?.seq ?? 0)
+    const toSeq = full ? rows[rows.length - 1].seq : Math.max(head, rows.at(-1)?.seq ?? 0)
     const seen = new Map<string, { type: SinkChange['type']; id: string }>()
     for (const r of rows) seen.set(`${r.type}\u0000${r.targetId}`, { type: r.type, id: r.targetId })
     const changes: SinkChange[] = await Promise.all(
@@ -210,11 +218,35 @@ export class SinkRunner {
         projection: projectState(type, id, await this.#feed.state(type, id)),
       })),
     )
-    const batch: SinkBatch = { fromSeq: from, toSeq, changes }
-    await this.sink.apply(batch)
-    this.#checkpoint = toSeq
+    return { batch: { fromSeq: from, toSeq, changes }, entries: rows.length, full }
+  }
+
+  /**
+   * Applies one batch; false when the sink was already at the head of the log. While a full
+   * batch is being applied the next one is read (the log and the states only grow, so a batch
+   * read early is still exact: its states are at least as new as its entries).
+   */
+  async #step(): Promise<boolean> {
+    this.#pending = false
+    const from = this.#checkpoint
+    const ahead = this.#ahead
+    this.#ahead = undefined
+    const prepared = ahead !== undefined && ahead.from === from ? await ahead.next : await this.#prepare(from)
+    if (prepared === undefined) return false
+    if (prepared.full) {
+      const next = this.#prepare(prepared.batch.toSeq)
+      next.catch(() => {})
+      this.#ahead = { from: prepared.batch.toSeq, next }
+    }
+    try {
+      await this.sink.apply(prepared.batch)
+    } catch (err) {
+      this.#ahead = undefined
+      throw err
+    }
+    this.#checkpoint = prepared.batch.toSeq
     this.#appliedBatches++
-    this.#appliedChanges += rows.length
+    this.#appliedChanges += prepared.entries
     return true
   }
 

@@ -66,6 +66,8 @@ export interface SinkConfig {
   types?: ConfigEventType[]
   /** Table/collection prefix (postgres, mongodb); default gkm_. */
   prefix?: string
+  /** postgres only: also push the application's direct writes to the sink's tables (outbox). */
+  source?: boolean
 }
 
 const KiB = 1024
@@ -208,6 +210,7 @@ const schema = z.strictObject({
             error: 'must be a lower-case identifier of at most 31 characters',
           })
           .optional(),
+        source: bool.optional(),
       }),
       { error: 'must be an array of sinks ({ "kind": "postgres", "target": "postgres://..." })' },
     )

@@ -8,6 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   type ChangeFeed,
   createSink,
+  createSource,
   type SinkLogger,
   SinkManager,
   type SinkRunnerInit,
@@ -243,6 +244,19 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     for (const spec of config.sinks) sinks.add(await createSink(spec))
     sinks.start()
     stops.push(() => sinks!.stop())
+    // Sources (postgres `source: true`): the application's direct writes pushed as local writes.
+    const sinkLog = opts.sinkLogger ?? stderrSinkLogger(config.log.level)
+    for (const spec of config.sinks) {
+      const source = await createSource(
+        spec,
+        { push: (events) => node!.push(events, { kind: 'local', id: `source:${spec.name ?? spec.kind}` }) },
+        sinkLog,
+      )
+      if (source === undefined) continue
+      await source.install()
+      source.start()
+      stops.push(() => source.stop())
+    }
 
     const http = createHttpApi(node, {
       host: config.http.host,

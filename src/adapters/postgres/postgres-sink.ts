@@ -25,6 +25,8 @@ export interface PostgresSinkInit {
   readonly connectionString: string
   /** Connections held (a batch uses one; 2 lets snapshot() and status reads not wait). */
   readonly poolMax?: number
+  /** Build an HNSW index per vector dimension (default true). Without it, `<->` queries scan. */
+  readonly vectorIndex?: boolean
 }
 
 type Rows = Parameters<typeof batchStatements>[1]
@@ -161,11 +163,13 @@ export class PostgresSink implements Sink {
     const newDims: number[] = []
     try {
       await client.query('BEGIN')
+      // The source's triggers skip writes made with this setting (no echo of the node's state).
+      await client.query("SELECT set_config('gkm.origin', 'sink', true)")
       const cp = await client.query<{ seq: string }>(checkpointReadStatement(prefix), [this.name])
       const stored = cp.rows.length === 0 ? 0 : Number(cp.rows[0].seq)
       if (stored !== batch.fromSeq) throw new SinkCheckpointMismatchError(this.name, batch.fromSeq, stored)
       for (const d of new Set(rows.vectorUpserts.dims)) {
-        if (this.#indexedDims.has(d) || d > PG_HNSW_DIMS_MAX) continue
+        if (this.#init.vectorIndex === false || this.#indexedDims.has(d) || d > PG_HNSW_DIMS_MAX) continue
         if (this.#indexedDims.size + newDims.length >= PG_INDEXED_DIMS_MAX) continue
         await client.query(vectorIndexStatement(prefix, d))
         newDims.push(d)
