@@ -5,17 +5,14 @@
  */
 import type { ChangeFeed } from '../adapters/index.ts'
 import type { SyncApi } from '../core/api.ts'
-import { decodeSigned } from '../core/event-codec.ts'
+import { readTypeAndTarget } from '../core/event-codec.ts'
 import type { Store } from '../core/ports.ts'
 
 export function sinkFeed(store: Store, api: SyncApi): ChangeFeed {
   return {
     async read(afterSeq, limit, types) {
       const rows = await store.readLog(afterSeq, limit, types.length === 4 ? undefined : types)
-      return rows.map((r) => {
-        const f = decodeSigned(r.event.signed, true)
-        return { seq: r.seq, type: f.type, targetId: f.targetId }
-      })
+      return rows.map((r) => ({ seq: r.seq, ...readTypeAndTarget(r.event.signed) }))
     },
     lastSeq: () => store.lastSeq(),
     state: (type, targetId) => api.state(type, targetId),
