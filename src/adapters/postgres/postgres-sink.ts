@@ -114,6 +114,9 @@ export class PostgresSink implements Sink {
       this.#pool = new pg.Pool({
         connectionString: this.#init.connectionString,
         max: this.#init.poolMax ?? 2,
+        // An unreachable server fails the batch (and is retried) instead of hanging it, and
+        // with it the node's stop.
+        connectionTimeoutMillis: 10_000,
       })
       // An idle connection that dies (server restart) must not crash the node: the next batch
       // gets a new connection, and its failure is the runner's to count.

@@ -52,7 +52,11 @@ export class PostgresSource {
   }
 
   #p(): pg.Pool {
-    this.#pool ??= new pg.Pool({ connectionString: this.#init.connectionString, max: 1 })
+    this.#pool ??= new pg.Pool({
+      connectionString: this.#init.connectionString,
+      max: 1,
+      connectionTimeoutMillis: 10_000,
+    })
     this.#pool.on('error', () => {})
     return this.#pool
   }
