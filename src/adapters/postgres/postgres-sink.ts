@@ -165,9 +165,8 @@ export class PostgresSink implements Sink {
     let broken: Error | undefined
     const newDims: number[] = []
     try {
-      await client.query('BEGIN')
-      // The source's triggers skip writes made with this setting (no echo of the node's state).
-      await client.query("SELECT set_config('gkm.origin', 'sink', true)")
+      // One round trip: the source's triggers skip writes made with this setting (no echo).
+      await client.query("BEGIN; SELECT set_config('gkm.origin', 'sink', true)")
       const cp = await client.query<{ seq: string }>(checkpointReadStatement(prefix), [this.name])
       const stored = cp.rows.length === 0 ? 0 : Number(cp.rows[0].seq)
       if (stored !== batch.fromSeq) throw new SinkCheckpointMismatchError(this.name, batch.fromSeq, stored)
