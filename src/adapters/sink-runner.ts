@@ -231,7 +231,9 @@ export class SinkRunner {
     const from = this.#checkpoint
     const ahead = this.#ahead
     this.#ahead = undefined
-    const prepared = ahead !== undefined && ahead.from === from ? await ahead.next : await this.#prepare(from)
+    // A batch read ahead that found nothing is stale (writes may have come since): read again.
+    const early = ahead !== undefined && ahead.from === from ? await ahead.next : undefined
+    const prepared = early ?? (await this.#prepare(from))
     if (prepared === undefined) return false
     if (prepared.full) {
       const next = this.#prepare(prepared.batch.toSeq)
