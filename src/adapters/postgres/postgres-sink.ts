@@ -50,7 +50,7 @@ export function batchRows(changes: SinkBatch['changes']): Rows {
         else {
           rows.vectorUpserts.ids.push(c.id)
           rows.vectorUpserts.dims.push(p.values.length)
-          rows.vectorUpserts.embeddings.push(`[${p.values.join(',')}]`)
+          rows.vectorUpserts.embeddings.push(p.values)
           rows.vectorUpserts.metadata.push(JSON.stringify(p.metadata))
         }
         break
@@ -102,6 +102,8 @@ export class PostgresSink implements Sink {
   readonly #init: PostgresSinkInit
   #pool: pg.Pool | undefined
   readonly #indexedDims = new Set<number>()
+  /** pgvector's type oid (binary parameters name their element type). */
+  #vectorOid = 0
 
   constructor(init: PostgresSinkInit) {
     this.#init = init
@@ -131,6 +133,8 @@ export class PostgresSink implements Sink {
       for (const sql of createStatements(this.#init.prefix, this.types)) await client.query(sql)
       if (this.types.includes('vector_update')) {
         const t = tableNames(this.#init.prefix)
+        const oid = await client.query<{ oid: number }>("SELECT 'vector'::regtype::oid AS oid")
+        this.#vectorOid = Number(oid.rows[0].oid)
         const res = await client.query<{ indexname: string }>(
           'SELECT indexname FROM pg_indexes WHERE tablename = $1',
           [t.vectors],
@@ -176,7 +180,7 @@ export class PostgresSink implements Sink {
         await client.query(vectorIndexStatement(prefix, d))
         newDims.push(d)
       }
-      for (const s of batchStatements(prefix, rows)) await client.query(s.text, s.values)
+      for (const s of batchStatements(prefix, rows, this.#vectorOid)) await client.query(s.text, s.values)
       await client.query(checkpointWriteStatement(prefix), [this.name, batch.toSeq])
       await batch.beforeCommit?.()
       await client.query('COMMIT')
