@@ -17,6 +17,7 @@ interface StartOptions {
   mdns?: boolean
   mesh?: boolean
   logLevel?: string
+  sink?: string[]
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
@@ -35,6 +36,11 @@ export function registerStartCommand(program: Command, io: CliIo): void {
     .option(
       '--bootstrap <file|multiaddr>',
       'peer to dial, or a file listing peers; repeatable (env GKM_BOOTSTRAP)',
+      collect,
+    )
+    .option(
+      '--sink <kind=target>',
+      'keep an application store in sync: postgres=URL, lancedb=DIR, mongodb=URL, neo4j=URL; repeatable (docs/ADAPTERS.md)',
       collect,
     )
     .option('--no-mdns', 'do not discover LAN peers with mDNS (env GKM_NO_MDNS=1)')
@@ -56,7 +62,8 @@ Precedence: defaults < config file < environment < flags.
 Examples:
   gkm-sync start
   gkm-sync start --data-dir /var/lib/gkm --http 0.0.0.0:7420 --config /etc/gkm/node.json
-  gkm-sync start --no-mdns --bootstrap /ip4/10.0.0.5/tcp/7421/p2p/12D3KooW...`,
+  gkm-sync start --no-mdns --bootstrap /ip4/10.0.0.5/tcp/7421/p2p/12D3KooW...
+  gkm-sync start --sink postgres=postgres://app@127.0.0.1:5432/app --sink lancedb=./vectors`,
     )
     .action(async (opts: StartOptions, cmd: Command) => {
       const fromCli = (name: string) => cmd.getOptionValueSource(name) === 'cli'
@@ -68,6 +75,7 @@ Examples:
         mdns: fromCli('mdns') ? opts.mdns : undefined,
         mesh: fromCli('mesh') ? opts.mesh : undefined,
         logLevel: opts.logLevel,
+        sinks: opts.sink,
       }
       const config = loadConfig({ file: opts.config, env: io.env, flags, cwd: io.cwd })
       const startNode = io.startNode ?? (await import('../node/index.ts')).startNode

@@ -24,6 +24,9 @@ export const SHORT_EVENT_TYPES: Readonly<Record<string, (typeof CONFIG_EVENT_TYP
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
 
+/** Sink kinds (src/adapters/constants.ts SINK_KINDS; config does not import adapters). */
+export const SINK_KINDS = ['postgres', 'lancedb', 'mongodb', 'neo4j'] as const
+
 const MiB = 1024 * 1024
 
 /** Fields a person may leave out and that stay absent: `http.token`, `members`, `membersFile`,
@@ -99,4 +102,6 @@ export const CONFIG_DEFAULTS: GkmConfig = {
     frameBytesMax: 4 * MiB,
   },
   log: { level: 'info' },
+  /** No application adapters unless configured (docs/ADAPTERS.md). */
+  sinks: [],
 }

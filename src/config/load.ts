@@ -29,6 +29,8 @@ export interface ConfigFlags {
   mesh?: boolean
   /** `--log-level L` */
   logLevel?: string
+  /** `--sink KIND=TARGET`, repeatable; added to the configured sinks. */
+  sinks?: readonly string[]
 }
 
 export interface LoadConfigOptions {
@@ -172,6 +174,17 @@ function applyFlags(merged: Merged, flags: ConfigFlags, issues: ConfigIssue[]): 
   if (flags.mdns !== undefined) merged.set(['mdns', 'enabled'], flags.mdns, '--no-mdns')
   if (flags.mesh !== undefined) merged.set(['mesh', 'enabled'], flags.mesh, '--no-mesh')
   if (flags.logLevel !== undefined) merged.set(['log', 'level'], flags.logLevel, '--log-level')
+  if (flags.sinks !== undefined && flags.sinks.length > 0) {
+    const configured = Array.isArray(merged.values.sinks) ? merged.values.sinks : []
+    const added = flags.sinks.map((text) => {
+      const eq = text.indexOf('=')
+      const kind = eq < 0 ? text : text.slice(0, eq)
+      const target = eq < 0 ? '' : text.slice(eq + 1)
+      // A lancedb target is a directory: relative to the working directory like --data-dir.
+      return { kind, target: kind === 'lancedb' && target !== '' ? merged.path(target) : target }
+    })
+    merged.set(['sinks'], [...configured, ...added], '--sink')
+  }
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT`. A port that is not digits is kept as text so the schema reports it. */

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { CONFIG_EVENT_TYPES, LOG_LEVELS, SHORT_EVENT_TYPES } from './defaults.ts'
+import { CONFIG_EVENT_TYPES, LOG_LEVELS, SHORT_EVENT_TYPES, SINK_KINDS } from './defaults.ts'
 import type { ConfigIssue } from './errors.ts'
 
 export type ConfigEventType = (typeof CONFIG_EVENT_TYPES)[number]
@@ -54,6 +54,23 @@ export interface GkmConfig {
     frameBytesMax: number
   }
   log: { level: LogLevel }
+  /** Application adapters (docs/ADAPTERS.md): each keeps one store in step with the node. */
+  sinks: SinkConfig[]
+}
+
+/** One sink: `--sink kind=target`, or an entry of the config file's `sinks`. */
+export interface SinkConfig {
+  kind: (typeof SINK_KINDS)[number]
+  /** Connection URL (postgres, mongodb, neo4j) or directory (lancedb). */
+  target: string
+  /** Name in /status and key of its checkpoint; defaults to the kind. Unique per node. */
+  name?: string
+  /** Event types it stores (defaults per kind, docs/ADAPTERS.md). */
+  types?: ConfigEventType[]
+  /** Table/collection prefix (postgres, mongodb); default gkm_. */
+  prefix?: string
+  /** postgres only: also push the application's direct writes to the sink's tables (outbox). */
+  source?: boolean
 }
 
 const KiB = 1024
@@ -176,6 +193,36 @@ const schema = z.strictObject({
   log: z.strictObject({
     level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
   }),
+  sinks: z
+    .array(
+      z.strictObject({
+        kind: z.enum(SINK_KINDS, { error: `must be one of ${SINK_KINDS.join(', ')}` }),
+        target: nonEmpty('a connection URL or a directory'),
+        name: z
+          .string({ error: 'must be a name of 1..64 letters, digits, ".", "_" or "-"' })
+          .regex(/^[A-Za-z0-9._-]{1,64}$/, {
+            error: 'must be a name of 1..64 letters, digits, ".", "_" or "-"',
+          })
+          .optional(),
+        types: z
+          .array(z.enum(typeNames, { error: `must be one of ${CONFIG_EVENT_TYPES.join(', ')}` }))
+          .min(1, { error: 'must name at least one event type' })
+          .transform((names) => {
+            const set = new Set(names.map((n) => SHORT_EVENT_TYPES[n] ?? (n as ConfigEventType)))
+            return CONFIG_EVENT_TYPES.filter((t) => set.has(t))
+          })
+          .optional(),
+        prefix: z
+          .string({ error: 'must be a lower-case identifier of at most 31 characters' })
+          .regex(/^[a-z_][a-z0-9_]{0,30}$/, {
+            error: 'must be a lower-case identifier of at most 31 characters',
+          })
+          .optional(),
+        source: bool.optional(),
+      }),
+      { error: 'must be an array of sinks ({ "kind": "postgres", "target": "postgres://..." })' },
+    )
+    .max(16, { error: 'at most 16 sinks per node' }),
 })
 
 // Compile-time check that the schema produces exactly a GkmConfig (plus the ignored $schema).

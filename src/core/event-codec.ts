@@ -231,3 +231,10 @@ export function readMeta(signed: Uint8Array): { hlcKey: string; parents: Digest[
   for (let i = 0; i < count; i++, o += 32) parents.push(toHex(signed.subarray(o, o + 32)) as Digest)
   return { hlcKey, parents, type: EVENT_TYPES[signed[4] - 1] }
 }
+
+/** Reads only the type and target from trusted signed bytes (the adapters' change feed: no
+ *  payload parse, which for a 768-dimension vector is most of a full decode). */
+export function readTypeAndTarget(signed: Uint8Array): { type: EventType; targetId: string } {
+  const targetLen = (signed[61] << 8) | signed[62]
+  return { type: EVENT_TYPES[signed[4] - 1], targetId: fromUtf8(signed.subarray(63, 63 + targetLen)) }
+}

@@ -5,12 +5,21 @@
 import { readFile } from 'node:fs/promises'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import {
+  type ChangeFeed,
+  createSink,
+  createSource,
+  type SinkLogger,
+  SinkManager,
+  type SinkRunnerInit,
+} from '../adapters/index.ts'
 import { type GkmConfig, isMultiaddrText } from '../config/index.ts'
 import type { SyncApi } from '../core/api.ts'
 import { parseHlc } from '../core/hlc.ts'
 import { Ingestor } from '../core/ingest.ts'
 import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
+import type { JsonValue } from '../core/types.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 import { createHttpApi, type HttpApi } from '../http/server.ts'
 import {
@@ -33,6 +42,8 @@ import { EventSet } from './event-set.ts'
 import { createLogger, type Logger, netLogger } from './log.ts'
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
+import { sinkFeed } from './sink-feed.ts'
+import { sinkLogger } from './sink-logger.ts'
 import { retryLaterOf, SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
@@ -57,6 +68,10 @@ export interface RunningNode {
   readonly log: Logger
   /** The node's Prometheus metrics (also served at GET /metrics). */
   readonly metrics: NodeMetrics
+  /** The application adapters (config `sinks`, `--sink`): their runners and figures. */
+  readonly sinks: SinkManager
+  /** The change feed as adapters read it (a sink run outside the node's config uses it). */
+  readonly feed: ChangeFeed
   stop(): Promise<void>
 }
 
@@ -83,6 +98,10 @@ export interface StartOptions {
   readonly libp2pMetrics?: boolean
   /** Told as soon as the HTTP API listens (before the rebuild), with its address. */
   readonly onListening?: (address: { host: string; port: number }) => void
+  /** Where sinks log (default: the node's logger, component "sinks"). */
+  readonly sinkLogger?: SinkLogger
+  /** Retry and batch tunables of the sinks (tests shorten the backoff). */
+  readonly sinkRunner?: SinkRunnerInit
 }
 
 /** Bootstrap entries are multiaddrs or files of them (bootstrap/README.md). */
@@ -276,6 +295,7 @@ export async function startNode(
     // the change feed hears of it, and the stored ones are loaded before the mesh starts.
     const eventSet = new EventSet(store)
     stops.push(async () => eventSet.close())
+    let sinks: SinkManager | undefined
     queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
@@ -331,8 +351,9 @@ export async function startNode(
         members,
         dataTypes: config.dataTypes,
         // "In sync with X as of T": per connected or known peer, when a reconciliation last
-        // found nothing missing either way, with both state hashes then.
-        extraStatus: () => ({
+        // found nothing missing either way, with both state hashes then; and the sinks.
+        extraStatus: (): Record<string, JsonValue> => ({
+          ...(sinks === undefined || sinks.runners.length === 0 ? {} : { sinks: sinks.statusJson() }),
           in_sync: (network?.peers() ?? [])
             .filter((p) => p.inSyncAsOf !== undefined)
             .map((p) => ({
@@ -394,6 +415,28 @@ export async function startNode(
       stops.push(() => mesh.stop())
     }
 
+    // Sinks stop after HTTP and before the mesh and the store (reverse order of this list).
+    const feed = sinkFeed(store, node)
+    const sinkLog = opts.sinkLogger ?? sinkLogger(log.child({ component: 'sinks' }))
+    sinks = new SinkManager({ feed, logger: sinkLog }, { now, ...opts.sinkRunner })
+    for (const spec of config.sinks) sinks.add(await createSink(spec))
+    sinks.start()
+    const runningSinks = sinks
+    stops.push(() => runningSinks.stop())
+    // Sources (postgres `source: true`): the application's direct writes pushed as local writes.
+    const writer = node
+    for (const spec of config.sinks) {
+      const source = await createSource(
+        spec,
+        { push: (events) => writer.push(events, { kind: 'local', id: `source:${spec.name ?? spec.kind}` }) },
+        sinkLog,
+      )
+      if (source === undefined) continue
+      await source.install()
+      source.start()
+      stops.push(() => source.stop())
+    }
+
     http?.ready(node)
     progress = undefined
     log.info(
@@ -419,6 +462,8 @@ export async function startNode(
       network,
       eventSet,
       listenAddrs: network?.addresses() ?? [],
+      sinks,
+      feed,
       stop: stopAll,
     }
   } catch (err) {

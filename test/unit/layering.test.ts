@@ -26,8 +26,12 @@ const RULES: Record<string, { folders: string[]; packages: RegExp }> = {
   },
   http: { folders: ['http', 'core', 'util'], packages: /^(node:|fastify$|@fastify\/)/ },
   config: { folders: ['config', 'util'], packages: /^(node:|zod$)/ },
+  adapters: {
+    folders: ['adapters', 'core', 'util'],
+    packages: /^(node:|pg$|@lancedb\/lancedb$|mongodb$|neo4j-driver$)/,
+  },
   node: {
-    folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util'],
+    folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util', 'adapters'],
     packages: /^(node:|yjs$|@libp2p\/|prom-client$|pino$|pino-pretty$)/,
   },
   cli: { folders: ['cli', 'node', 'config', 'util'], packages: /^(node:|commander$)/ },

@@ -1,0 +1,327 @@
+/**
+ * `npm run bench:adapters [-- throughput|latency|vectors]`: figures of the application adapters
+ * (docs/ADAPTERS.md quotes them; results in bench/results-adapters.json).
+ *
+ * - throughput: a node (mesh off) holds N changes; a fresh sink (PGlite + pgvector over the wire
+ *   protocol, or LanceDB in a temp directory) is started at checkpoint 0 and timed until it has
+ *   applied them all, in batches of SINK_BATCH_MAX. Kinds of change: 768-dimension vectors,
+ *   persona documents. BENCH_RUNS runs (default 3); median and range.
+ * - latency: 3 nodes on loopback (mDNS off, bootstrap), each with its own PGlite sink. One
+ *   persona write at a time on node 0; the time until its row is in node 1's and node 2's
+ *   Postgres (polled over the wire every 2 ms). BENCH_SAMPLES writes (default 100).
+ * - vectors: BENCH_VECTORS 768-dimension vectors (default 10,000; the issue's 100,000 with
+ *   BENCH_VECTORS=100000) written on node 0 of 3, synced by the mesh into each node's LanceDB;
+ *   then 100 random queries (seeded) asked of every node's store: are the 10 nearest ids the
+ *   same everywhere?
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import type { Sink } from '../src/adapters/index.ts'
+import { LanceDbSink } from '../src/adapters/lancedb/lancedb-sink.ts'
+import { PostgresSink } from '../src/adapters/postgres/postgres-sink.ts'
+import { SinkRunner } from '../src/adapters/sink-runner.ts'
+import { loadConfig } from '../src/config/index.ts'
+import { type RunningNode, startNode } from '../src/node/index.ts'
+import { emptyMesh, waitFor, waitForPeers } from '../test/helpers/mesh.ts'
+import { startPglite } from '../test/helpers/pglite.ts'
+import { fmt, summarize } from './stats.ts'
+
+const which = process.argv.slice(2)
+const want = (name: string) => which.length === 0 || which.includes(name)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const LOCAL = { kind: 'local' as const, id: 'bench' }
+const silent = { info() {}, warn() {}, error() {} }
+
+/** Seeded PRNG (mulberry32): the same vectors and queries every run. */
+function rng(seed: number) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+const vec = (r: () => number, dims: number) =>
+  Array.from({ length: dims }, () => Math.round((r() * 2 - 1) * 1e4) / 1e4)
+
+async function soloNode(dir: string): Promise<RunningNode> {
+  return startNode(
+    loadConfig({ env: {}, flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false } }),
+  )
+}
+
+async function pushAll(node: RunningNode, events: unknown[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 500) {
+    const r = await node.api.push(events.slice(i, i + 500), LOCAL)
+    if (r.rejected.length > 0) throw new Error(JSON.stringify(r.rejected[0]))
+  }
+}
+
+/** Time for a fresh sink to pass log sequence `upTo` (vectors are seqs 1..N, personas after). */
+async function timeSink(node: RunningNode, sink: Sink, upTo?: number): Promise<number> {
+  const head = upTo ?? (await node.feed.lastSeq())
+  const runner = new SinkRunner(sink, node.feed, silent)
+  const t0 = performance.now()
+  runner.start()
+  await runner.caughtUp(head, 600_000)
+  const ms = performance.now() - t0
+  await runner.stop()
+  return ms
+}
+
+async function throughput() {
+  const N = Number(process.env.BENCH_CHANGES ?? 10_000)
+  /** HNSW inserts in PGlite (WASM) cost ~15 ms per 768-d vector: that case gets fewer. */
+  const N_HNSW = Number(process.env.BENCH_CHANGES_HNSW ?? 1_000)
+  const out: Record<string, unknown> = {}
+  const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-adapters-'))
+  const node = await soloNode(join(dir, 'node'))
+  try {
+    const r = rng(1)
+    await pushAll(
+      node,
+      Array.from({ length: N }, (_, i) => ({
+        event_type: 'vector_update',
+        target_id: `v${i}`,
+        payload: { op: 'upsert', values: vec(r, 768), metadata: { i } },
+      })),
+    )
+    await pushAll(
+      node,
+      Array.from({ length: N }, (_, i) => ({
+        event_type: 'persona_update',
+        target_id: `p${i}`,
+        payload: { op: 'set', fields: { name: `n${i}`, i, tags: ['a', 'b'] } },
+      })),
+    )
+    const cases: Array<[string, () => Promise<{ sink: Sink; done: () => Promise<void> }>, number?]> = [
+      [
+        'postgres personas (JSONB)',
+        async () => {
+          const s = await startPglite()
+          return {
+            sink: new PostgresSink({
+              name: 'b',
+              types: ['persona_update'],
+              prefix: 'gkm_',
+              connectionString: s.url,
+            }),
+            done: () => s.stop(),
+          }
+        },
+      ],
+      [
+        'postgres vectors 768d (pgvector + HNSW)',
+        async () => {
+          const s = await startPglite()
+          return {
+            sink: new PostgresSink({
+              name: 'b',
+              types: ['vector_update'],
+              prefix: 'gkm_',
+              connectionString: s.url,
+            }),
+            done: () => s.stop(),
+          }
+        },
+        N_HNSW,
+      ],
+      [
+        'postgres vectors 768d (pgvector, no index)',
+        async () => {
+          const s = await startPglite()
+          return {
+            sink: new PostgresSink({
+              name: 'b',
+              types: ['vector_update'],
+              prefix: 'gkm_',
+              connectionString: s.url,
+              vectorIndex: false,
+            }),
+            done: () => s.stop(),
+          }
+        },
+      ],
+      [
+        'lancedb vectors 768d',
+        async () => {
+          const d = await mkdtemp(join(tmpdir(), 'gkm-bench-lance-'))
+          return {
+            sink: new LanceDbSink({ name: 'b', types: ['vector_update'], path: d }),
+            done: () => rm(d, { recursive: true, force: true }),
+          }
+        },
+      ],
+    ]
+    for (const [name, make, count = N] of cases) {
+      const rates: number[] = []
+      for (let i = 0; i < RUNS; i++) {
+        const { sink, done } = await make()
+        try {
+          const ms = await timeSink(node, sink, count === N ? undefined : count)
+          rates.push((count / ms) * 1000)
+        } finally {
+          await done()
+        }
+      }
+      const s = summarize(rates)
+      console.log(
+        `sink throughput, ${name}: ${fmt(s.median)} changes/s (${fmt(s.min)}..${fmt(s.max)}, ${s.runs} runs of ${fmt(count)})`,
+      )
+      out[name] = { changes: count, changesPerSecond: s }
+    }
+  } finally {
+    await node.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+  return out
+}
+
+async function latency() {
+  const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100)
+  const servers = await Promise.all([0, 1, 2].map(() => startPglite()))
+  const mesh = emptyMesh()
+  const clients: pg.Client[] = []
+  try {
+    for (let i = 0; i < 3; i++) await mesh.create()
+    for (const [i, n] of mesh.nodes.entries()) {
+      n.configure({
+        bootstrap: i === 0 ? [] : [mesh.nodes[0].addr()],
+        values: { sinks: [{ kind: 'postgres', target: servers[i].url, types: ['persona_update'] }] },
+      })
+      await n.start()
+    }
+    await waitForPeers(mesh.nodes.slice(1), 1, 30_000)
+    for (const s of servers.slice(1)) {
+      const c = new pg.Client({ connectionString: s.url })
+      await c.connect()
+      clients.push(c)
+    }
+    await waitFor('sink tables', async () => {
+      for (const c of clients)
+        if ((await c.query("SELECT to_regclass('gkm_personas') AS t")).rows[0].t === null) return false
+      return true
+    })
+    const lat: number[] = []
+    for (let i = 0; i < SAMPLES; i++) {
+      const id = `lat-${i}`
+      const t0 = performance.now()
+      await mesh.nodes[0].push([
+        { event_type: 'persona_update', target_id: id, payload: { op: 'set', fields: { i } } },
+      ])
+      await Promise.all(
+        clients.map(async (c) => {
+          const until = Date.now() + 30_000
+          while ((await c.query('SELECT 1 FROM gkm_personas WHERE id = $1', [id])).rows.length === 0) {
+            if (Date.now() > until) throw new Error(`row ${id} not there after 30 s`)
+            await new Promise((r) => setTimeout(r, 2))
+          }
+          lat.push(performance.now() - t0)
+        }),
+      )
+    }
+    lat.sort((a, b) => a - b)
+    const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]
+    const res = { samples: lat.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1] }
+    console.log(
+      `write on node 0 -> row in node 1/2 Postgres: p50 ${res.p50.toFixed(1)} ms, p90 ${res.p90.toFixed(1)}, p99 ${res.p99.toFixed(1)}, max ${res.max.toFixed(1)} (${res.samples} samples)`,
+    )
+    return res
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})))
+    await mesh.close()
+    await Promise.all(servers.map((s) => s.stop()))
+  }
+}
+
+async function vectors() {
+  const N = Number(process.env.BENCH_VECTORS ?? 10_000)
+  const DIMS = 768
+  const dirs = await Promise.all([0, 1, 2].map(() => mkdtemp(join(tmpdir(), 'gkm-bench-lance-'))))
+  const mesh = emptyMesh()
+  try {
+    for (let i = 0; i < 3; i++) await mesh.create()
+    for (const [i, n] of mesh.nodes.entries()) {
+      n.configure({
+        bootstrap: i === 0 ? [] : [mesh.nodes[0].addr()],
+        values: { sinks: [{ kind: 'lancedb', target: dirs[i] }] },
+      })
+      await n.start()
+    }
+    await waitForPeers(mesh.nodes.slice(1), 1, 30_000)
+    const r = rng(7)
+    const t0 = performance.now()
+    for (let i = 0; i < N; i += 500) {
+      await mesh.nodes[0].push(
+        Array.from({ length: Math.min(500, N - i) }, (_, k) => ({
+          event_type: 'vector_update',
+          target_id: `v${i + k}`,
+          payload: { op: 'upsert', values: vec(r, DIMS) },
+        })),
+      )
+    }
+    const head = await mesh.nodes[0].node.feed.lastSeq()
+    await waitFor(
+      `${N} vectors in every node's LanceDB`,
+      async () => {
+        for (const n of mesh.nodes) {
+          const s = n.node.sinks.status()[0]
+          if (s.lag > 0 || (await n.node.feed.lastSeq()) < head) return false
+        }
+        return true
+      },
+      3_600_000,
+    )
+    const syncMs = performance.now() - t0
+    const q = rng(99)
+    const queries = Array.from({ length: 100 }, () => vec(q, DIMS))
+    let same = 0
+    const qt0 = performance.now()
+    for (const query of queries) {
+      const answers = await Promise.all(
+        mesh.nodes.map((n) =>
+          (n.node.sinks.runners[0].sink as LanceDbSink)
+            .nearest(query, 10)
+            .then((a) => a.map((x) => x.id).join(',')),
+        ),
+      )
+      if (answers.every((a) => a === answers[0] && a.split(',').length === 10)) same++
+    }
+    const queryMs = (performance.now() - qt0) / (queries.length * 3)
+    const res = {
+      vectors: N,
+      dims: DIMS,
+      nodes: 3,
+      syncSeconds: syncMs / 1000,
+      queries: 100,
+      identicalAnswers: same,
+      msPerQuery: queryMs,
+    }
+    console.log(
+      `${fmt(N)} vectors of ${DIMS} dims into 3 nodes' LanceDB: ${res.syncSeconds.toFixed(1)} s from first write to the last sink caught up; identical 10-NN answers on every node for ${same}/100 queries (${queryMs.toFixed(1)} ms per exact query)`,
+    )
+    return res
+  } finally {
+    await mesh.close()
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+  }
+}
+
+const file = new URL('./results-adapters.json', import.meta.url)
+const results: Record<string, unknown> = {
+  ...(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {}),
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+}
+if (want('throughput')) results.throughput = await throughput()
+if (want('latency')) results.latency = await latency()
+if (want('vectors')) results[`vectors${process.env.BENCH_VECTORS ?? ''}`] = await vectors()
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
+console.log('wrote bench/results-adapters.json')

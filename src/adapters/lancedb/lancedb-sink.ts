@@ -1,0 +1,197 @@
+/**
+ * Embedded vector store sink: LanceDB (one directory, one table `vectors`, no server).
+ *
+ * Rows: `id`, `vector` (float32, the table's fixed dimension), `metadata` (JSON text),
+ * `deleted` (bool). LanceDB commits one table version per write and has no multi-statement
+ * transactions, so a batch is ONE `mergeInsert` (one atomic commit) that carries:
+ *   - an upsert per changed vector,
+ *   - a tombstone (`deleted = true`) per deleted vector, and
+ *   - the checkpoint row (`id` = CHECKPOINT_PREFIX + sink name, its `metadata` = {"seq": n}).
+ * Tombstones are removed later by a separate delete; a crash between the two leaves a tombstone,
+ * which reads as "absent" all the same. Queries filter `deleted = false`.
+ *
+ * Dimension: the `dims` given, else the first vector's. Vectors of another dimension cannot go in
+ * the table; they are skipped and counted (`skipped` in /status) and a warning names them.
+ * Nearest-neighbour queries are exact (flat scan, L2): every node holding the same vectors
+ * answers the same ids (an approximate index trained per node could differ).
+ */
+import * as lancedb from '@lancedb/lancedb'
+import type { EventType, JsonObject } from '../../core/types.ts'
+import { SinkApplyError, SinkCheckpointMismatchError } from '../errors.ts'
+import type { Sink, SinkBatch, TargetProjection } from '../index.ts'
+
+export const LANCEDB_TABLE = 'vectors'
+/** Ids of checkpoint rows start with a character no target id can hold (targets are UTF-8 text
+ *  of 1..255 bytes; NUL is refused by the node), so they never meet a vector id. */
+export const CHECKPOINT_PREFIX = '\u0000gkm-checkpoint:'
+/** Batches between two tombstone clean-ups (each clean-up is one more table version). */
+const TOMBSTONE_SWEEP_EVERY = 50
+
+export interface LanceDbSinkInit {
+  readonly name: string
+  readonly types: readonly EventType[]
+  readonly path: string
+  readonly dims?: number
+}
+
+interface Row extends Record<string, unknown> {
+  id: string
+  vector: number[]
+  metadata: string
+  deleted: boolean
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "''")}'`
+
+export class LanceDbSink implements Sink {
+  readonly name: string
+  readonly kind = 'lancedb'
+  readonly types: readonly EventType[]
+  readonly #init: LanceDbSinkInit
+  #db: lancedb.Connection | undefined
+  #table: lancedb.Table | undefined
+  #dims: number | undefined
+  /** Checkpoint of batches applied before the table existed (nothing of them was stored). */
+  #early = 0
+  #batches = 0
+  /** The checkpoint this process last read or wrote (one writer per directory). */
+  #cached: number | undefined
+  skipped = 0
+  onSkip: ((id: string, dims: number) => void) | undefined
+
+  constructor(init: LanceDbSinkInit) {
+    this.#init = init
+    this.name = init.name
+    this.types = init.types
+    this.#dims = init.dims
+  }
+
+  get #checkpointId(): string {
+    return CHECKPOINT_PREFIX + this.name
+  }
+
+  async open(): Promise<void> {
+    this.#db ??= await lancedb.connect(this.#init.path)
+    if (this.#table === undefined && (await this.#db.tableNames()).includes(LANCEDB_TABLE)) {
+      this.#table = await this.#db.openTable(LANCEDB_TABLE)
+      const schema = await this.#table.schema()
+      const field = schema.fields.find((f) => f.name === 'vector')
+      const size = (field?.type as { listSize?: number } | undefined)?.listSize
+      if (typeof size === 'number') this.#dims = size
+    }
+  }
+
+  async checkpoint(): Promise<number> {
+    this.#cached = await this.#readCheckpoint()
+    return this.#cached
+  }
+
+  async #readCheckpoint(): Promise<number> {
+    if (this.#table === undefined) return this.#early
+    const rows = await this.#table
+      .query()
+      .where(`id = ${quote(this.#checkpointId)}`)
+      .select(['metadata'])
+      .toArray()
+    if (rows.length === 0) return this.#early
+    return Number((JSON.parse(String(rows[0].metadata)) as { seq: number }).seq)
+  }
+
+  async apply(batch: SinkBatch): Promise<void> {
+    const stored = this.#cached ?? (await this.checkpoint())
+    if (stored !== batch.fromSeq) throw new SinkCheckpointMismatchError(this.name, batch.fromSeq, stored)
+    const rows: Row[] = []
+    for (const c of batch.changes) {
+      if (c.type !== 'vector_update') continue
+      const p = c.projection
+      if (p?.type === 'vector_update') {
+        this.#dims ??= p.values.length
+        if (p.values.length !== this.#dims) {
+          this.skipped++
+          this.onSkip?.(c.id, p.values.length)
+          continue
+        }
+        rows.push({ id: c.id, vector: [...p.values], metadata: JSON.stringify(p.metadata), deleted: false })
+      } else if (this.#dims !== undefined) {
+        rows.push({ id: c.id, vector: new Array(this.#dims).fill(0), metadata: '{}', deleted: true })
+      }
+    }
+    if (this.#dims === undefined) {
+      // No table and nothing to put in one: remember how far we are (re-reading after a restart
+      // finds only deletes of vectors this store never held).
+      await batch.beforeCommit?.()
+      this.#early = batch.toSeq
+      this.#cached = batch.toSeq
+      return
+    }
+    rows.push({
+      id: this.#checkpointId,
+      vector: new Array(this.#dims).fill(0),
+      metadata: JSON.stringify({ seq: batch.toSeq }),
+      deleted: true,
+    })
+    await batch.beforeCommit?.()
+    try {
+      if (this.#table === undefined) {
+        this.#table = await this.#db!.createTable(LANCEDB_TABLE, rows)
+      } else {
+        await this.#table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows)
+      }
+      this.#cached = batch.toSeq
+    } catch (err) {
+      this.#cached = undefined
+      throw new SinkApplyError(
+        `sink ${this.name}: batch (${batch.fromSeq}, ${batch.toSeq}] failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      )
+    }
+    if (++this.#batches % TOMBSTONE_SWEEP_EVERY === 0) await this.sweep()
+  }
+
+  /** Removes tombstones (not the checkpoint row). */
+  async sweep(): Promise<void> {
+    await this.#table?.delete(
+      `deleted = true AND id <> ${quote(this.#checkpointId)} AND NOT starts_with(id, ${quote(CHECKPOINT_PREFIX)})`,
+    )
+  }
+
+  /** The `k` nearest live vectors to `query` (exact L2 scan; ties broken by id). */
+  async nearest(query: readonly number[], k: number): Promise<Array<{ id: string; distance: number }>> {
+    if (this.#table === undefined) return []
+    const rows = await this.#table
+      .vectorSearch([...query])
+      .distanceType('l2')
+      .where('deleted = false')
+      .bypassVectorIndex()
+      .limit(k)
+      .toArray()
+    return rows
+      .map((r) => ({ id: String(r.id), distance: Number(r._distance) }))
+      .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
+  }
+
+  async snapshot(): Promise<TargetProjection[]> {
+    if (this.#table === undefined) return []
+    const rows = await this.#table.query().where('deleted = false').toArray()
+    return rows
+      .map(
+        (r): TargetProjection => ({
+          type: 'vector_update',
+          id: String(r.id),
+          values: Array.from(r.vector as ArrayLike<number>),
+          metadata: JSON.parse(String(r.metadata)) as JsonObject,
+        }),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+  }
+
+  async close(): Promise<void> {
+    this.#table?.close()
+    this.#db?.close()
+    this.#table = undefined
+    this.#db = undefined
+    this.#cached = undefined
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The Postgres sink against a real Postgres engine (PGlite + pgvector over the wire protocol):
+ * the conformance suite, then what only Postgres shows (the HNSW index and a `<->` query).
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import pg from 'pg'
+import { SINK_DEFAULT_TYPES } from '../../src/adapters/constants.ts'
+import { PostgresSink } from '../../src/adapters/postgres/postgres-sink.ts'
+import { runSinkConformance } from '../compliance/sink-suite.ts'
+import { type PgliteServer, startPglite } from '../helpers/pglite.ts'
+
+let server: PgliteServer | undefined
+
+runSinkConformance('postgres (PGlite + pgvector over the wire protocol)', async () => {
+  server = await startPglite()
+  const url = server.url
+  return {
+    open: () =>
+      new PostgresSink({
+        name: 'conformance',
+        types: SINK_DEFAULT_TYPES.postgres,
+        prefix: 'gkm_',
+        connectionString: url,
+      }),
+    destroy: async () => {},
+  }
+})
+
+describe('postgres sink: what the store holds', () => {
+  after(() => server?.stop())
+  it('vectors sit in a vector column with an HNSW index per dimension; a <-> query uses the tables', async () => {
+    assert.ok(server, 'the conformance run started the server')
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    try {
+      const idx = await client.query(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'gkm_vectors' AND indexname LIKE '%hnsw%'",
+      )
+      assert.equal(idx.rows.length, 1)
+      assert.match(idx.rows[0].indexdef, /USING hnsw .*vector\(4\).*vector_l2_ops.*WHERE \(dims = 4\)/)
+      const nn = await client.query(
+        "SELECT id FROM gkm_vectors WHERE dims = 4 ORDER BY embedding::vector(4) <-> '[9,9,9,9]' LIMIT 1",
+      )
+      assert.match(nn.rows[0].id, /-v1$/)
+      const types = await client.query(
+        "SELECT table_name, column_name, data_type, udt_name FROM information_schema.columns WHERE table_name IN ('gkm_vectors','gkm_personas') AND column_name IN ('embedding','fields')",
+      )
+      const byCol = Object.fromEntries(types.rows.map((r) => [r.column_name, r.udt_name]))
+      assert.deepEqual(byCol, { embedding: 'vector', fields: 'jsonb' })
+    } finally {
+      await client.end()
+    }
+  })
+})
