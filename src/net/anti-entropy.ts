@@ -77,6 +77,9 @@ export class AntiEntropy {
   readonly #records = new Map<string, PeerRecord>()
   readonly #abort = new AbortController()
   readonly #running = new Set<Promise<void>>()
+  /** Digests some session is fetching or storing now (shared by the sessions this node runs and
+   *  serves, so parallel sessions take each event once). */
+  readonly inFlight = new Set<string>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #timerAt: number | undefined
 

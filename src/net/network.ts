@@ -202,8 +202,14 @@ export class GkmNetwork implements Network {
         serve(ctx, limiter, 'reconcile', async (lp, peer) => {
           this.#antiEntropy?.serving(peer, true)
           try {
-            await handleReconcile(ctx, eventSet, init.dataTypes, lp, peer, (from) =>
-              this.#antiEntropy?.onLearned(from),
+            await handleReconcile(
+              ctx,
+              eventSet,
+              init.dataTypes,
+              lp,
+              peer,
+              (from) => this.#antiEntropy?.onLearned(from),
+              this.#antiEntropy?.inFlight,
             )
           } finally {
             this.#antiEntropy?.serving(peer, false)

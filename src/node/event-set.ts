@@ -83,6 +83,11 @@ export class EventSet {
     return n
   }
 
+  /** Which of these events (32-byte digests) the store holds now. */
+  async hasEvents(digests: readonly Uint8Array[]): Promise<boolean[]> {
+    return this.#store.hasEvents(digests.map((d) => Buffer.from(d).toString('hex') as Digest))
+  }
+
   /** Stored events by digest (32 bytes each), in order; undefined where not held. */
   async getEvents(digests: readonly Uint8Array[]): Promise<Array<StoredEvent | undefined>> {
     return this.#store.getEvents(digests.map((d) => Buffer.from(d).toString('hex') as Digest))

@@ -211,3 +211,43 @@ describe('relay of what reconciliation brought', () => {
     assert.ok((net(b).stats['reconcile.relay_sessions'] ?? 0) >= 1, JSON.stringify(net(b).stats))
   })
 })
+
+describe('parallel sessions', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('a node reconciling with two peers that hold the same events at once fetches each event once', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    const b = await mesh.create({ values, bootstrap: [a.addr()] })
+    await b.start()
+    await pushAll(a, writes('both', 400))
+    await net(b).reconcile(a.peerId)
+    await waitFor(
+      'b holds what a wrote',
+      () => converged([a, b], 400),
+      20_000,
+      () => summaries([a, b]),
+    )
+    const c = await mesh.create({
+      values: { mesh: { enabled: true, reconcileIntervalMs: 0, gossip: false, targetConnections: 0 } },
+    })
+    await c.start()
+    await net(c).dial(a.addr())
+    await net(c).dial(b.addr())
+    // Sessions on connect may already have run (started by a or b); c's own, with both at once:
+    await net(c).reconcile()
+    await waitFor(
+      'c holds everything',
+      () => converged([a, b, c], 400),
+      20_000,
+      () => summaries([a, b, c]),
+    )
+    const fetched = net(c).stats['reconcile.events_fetched'] ?? 0
+    const received = net(c).stats['reconcile.events_received'] ?? 0
+    assert.ok(
+      fetched + received <= 400 + 32,
+      `c took ${fetched} fetched + ${received} pushed events for 400: ${JSON.stringify(net(c).stats)}`,
+    )
+  })
+})

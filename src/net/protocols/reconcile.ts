@@ -51,6 +51,8 @@ export interface EventSetSource {
   /** The index of one type; undefined while the node still loads it. */
   index(type: EventType): RangeIndex | undefined
   getEvents(digests: readonly Uint8Array[]): Promise<Array<StoredEvent | undefined>>
+  /** Which of these events the node holds now (one batched read). */
+  hasEvents(digests: readonly Uint8Array[]): Promise<boolean[]>
 }
 
 export const RECONCILE_LIMITS: ReconcileLimits = {
@@ -167,6 +169,9 @@ export async function handleReconcile(
   lp: Framed,
   peer: string,
   onLearned?: (peer: string) => void,
+  /** Digests some session of this node is fetching or storing now (shared with reconcileWith):
+   *  pushed copies of them are not verified and stored a second time. */
+  inFlight: Set<string> = new Set(),
 ): Promise<void> {
   const meter = new Meter()
   const sessions = new Map<EventType, ReconcileSession>()
@@ -227,18 +232,29 @@ export async function handleReconcile(
         await meter.write(lp, { events: frames[i], done: i === frames.length - 1 })
       ctx.stats.inc('reconcile.events_served', found.length)
     } else if (f.events.length > 0) {
-      const events = f.events.map((e) => ({ signed: e.signed, signature: e.signature }))
+      const events: StoredEvent[] = []
+      const marked: string[] = []
+      for (const e of f.events) {
+        const d = digestOf(e.signed)
+        if (inFlight.has(d)) continue
+        inFlight.add(d)
+        marked.push(d)
+        events.push({ signed: e.signed, signature: e.signature })
+      }
       let accepted = 0
       try {
-        const r = await ctx.api.pushSigned(events, { kind: 'peer', id: peer })
-        accepted = r.accepted
-        publish(ctx, events, r.digests)
-        if (r.accepted > 0) onLearned?.(peer)
+        const r =
+          events.length === 0 ? undefined : await ctx.api.pushSigned(events, { kind: 'peer', id: peer })
+        accepted = r?.accepted ?? 0
+        if (r !== undefined) publish(ctx, events, r.digests)
+        if (accepted > 0) onLearned?.(peer)
       } catch (err) {
         await meter.write(lp, {
           error: { code: refusalCode(err), message: clip((err as Error).message, ctx.limits.textBytesMax) },
         })
         continue
+      } finally {
+        for (const d of marked) inFlight.delete(d)
       }
       await meter.write(lp, { accepted })
       ctx.stats.inc('reconcile.events_received', accepted)
@@ -267,9 +283,13 @@ export async function reconcileWith(
   peer: PeerId,
   types: readonly EventType[],
   signal?: AbortSignal,
+  /** Digests (hex) some session of this node is fetching now: this one leaves them to it, so
+   *  parallel sessions with several peers do not fetch the same events each. */
+  inFlight: Set<string> = new Set(),
 ): Promise<ReconcileReport> {
   const meter = new Meter()
   const id = peer.toString()
+  const mine = new Set<string>()
   const need: Uint8Array[] = []
   const have: Uint8Array[] = []
   let rounds = 0
@@ -331,8 +351,17 @@ export async function reconcileWith(
     // Storing a fetched batch (verify, merge, fsync) overlaps fetching the next one.
     let storing: Promise<void> = Promise.resolve()
     const relay: StoredEvent[] = []
-    const store = async (got: StoredEvent[]): Promise<void> => {
-      const r = await ctx.api.pushSigned(got, { kind: 'peer', id })
+    let deferred = 0
+    const store = async (got: StoredEvent[], asked: readonly string[]): Promise<void> => {
+      let r: Awaited<ReturnType<typeof ctx.api.pushSigned>>
+      try {
+        r = await ctx.api.pushSigned(got, { kind: 'peer', id })
+      } finally {
+        for (const d of asked) {
+          inFlight.delete(d)
+          mine.delete(d)
+        }
+      }
       accepted += r.accepted + r.duplicates
       refusedCount += r.rejected.length
       for (const x of r.rejected) refusals[x.error] = (refusals[x.error] ?? 0) + 1
@@ -344,8 +373,24 @@ export async function reconcileWith(
       learned += r.accepted
     }
     for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
-      const ask = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
-      const wanted = new Set(ask.map(toHex))
+      const ask: Uint8Array[] = []
+      const askedHex: string[] = []
+      const chunk = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
+      // What another session stored since this one compared sets is not fetched again.
+      const held = await set.hasEvents(chunk)
+      for (const [k, d] of chunk.entries()) {
+        const h = toHex(d)
+        if (held[k] || inFlight.has(h)) {
+          deferred++
+          continue
+        }
+        inFlight.add(h)
+        mine.add(h)
+        ask.push(d)
+        askedHex.push(h)
+      }
+      if (ask.length === 0) continue
+      const wanted = new Set(askedHex)
       await meter.write(lp, { fetch: ask }, signal)
       const got: StoredEvent[] = []
       for (;;) {
@@ -361,7 +406,12 @@ export async function reconcileWith(
       }
       withheld += wanted.size
       await storing
-      if (got.length > 0) storing = store(got)
+      if (got.length > 0) storing = store(got, askedHex)
+      else
+        for (const h of askedHex) {
+          inFlight.delete(h)
+          mine.delete(h)
+        }
     }
     await storing
     // Relay: a few new events go on gossip at once; the adapter also reconciles with the other
@@ -391,6 +441,7 @@ export async function reconcileWith(
     ctx.stats.inc('reconcile.events_pushed', pushedAccepted)
     if (withheld > 0) ctx.stats.inc('reconcile.withheld', withheld)
     if (forged > 0) ctx.stats.inc('reconcile.forged', forged)
+    if (deferred > 0) ctx.stats.inc('reconcile.deferred', deferred)
     return {
       peer: id,
       types: served,
@@ -413,5 +464,6 @@ export async function reconcileWith(
     }
   } finally {
     if (!finished) stream.abort(new UnexpectedMessageError('reconciliation abandoned'))
+    for (const d of mine) inFlight.delete(d)
   }
 }
