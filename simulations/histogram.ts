@@ -30,7 +30,7 @@ export class Histogram {
     let seen = 0
     for (let b = 0; b < BUCKETS; b++) {
       seen += this.counts[b]
-      if (seen >= want) return Math.min(this.max, Math.round(Histogram.upperOf(b)))
+      if (seen >= want) return Math.round(Math.min(this.max, Histogram.upperOf(b)))
     }
     return this.max
   }

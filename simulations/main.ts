@@ -62,7 +62,9 @@ const base = join(dir, `${scenario.name}-seed${seed}`)
 writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 1)}\n`)
 writeFileSync(`${base}.html`, renderReport(result))
 const conv =
-  result.convergeAfterHealMs === null ? 'did not converge' : `converged ${(result.convergeAfterHealMs / 1000).toFixed(2)} s after the heal`
+  result.convergeAfterHealMs === null
+    ? 'did not converge'
+    : `converged ${(result.convergeAfterHealMs / 1000).toFixed(2)} s after the heal`
 console.log(
   `${result.passed ? 'PASSED' : 'FAILED'}: ${conv}; propagation p50 ${result.delays.p50} ms, p99 ${result.delays.p99} ms; ${result.counters.sessions} sessions; wall ${((result.wallMs ?? 0) / 1000).toFixed(1)} s`,
 )

@@ -88,7 +88,8 @@ export class NetworkModel {
 
   extraLoss(t: number): number {
     let loss = 0
-    for (const b of this.#s.faults.lossBursts ?? []) if (t >= b.atMs && t < b.untilMs) loss = Math.max(loss, b.loss)
+    for (const b of this.#s.faults.lossBursts ?? [])
+      if (t >= b.atMs && t < b.untilMs) loss = Math.max(loss, b.loss)
     return loss
   }
 

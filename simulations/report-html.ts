@@ -68,17 +68,26 @@ function lineChart(o: {
     g += `<line x1="${X(v.x)}" x2="${X(v.x)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#111827" stroke-dasharray="4 3"/><text x="${X(v.x) + 4}" y="${PAD.t + 11}" class="ax" fill="#111827">${esc(v.label)}</text>`
   o.series.forEach((s, i) => {
     if (s.points.length === 0) return
-    const d = s.points.map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join('')
+    const d = s.points
+      .map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`)
+      .join('')
     g += `<path d="${d}" fill="none" stroke="${s.color ?? COLORS[i % COLORS.length]}" stroke-width="2"/>`
   })
   g += `<rect x="${PAD.l}" y="${PAD.t}" width="${iw}" height="${ih}" fill="none" stroke="#d1d5db"/>`
   const legend = o.series
-    .map((s, i) => `<span class="lg"><i style="background:${s.color ?? COLORS[i % COLORS.length]}"></i>${esc(s.name)}</span>`)
+    .map(
+      (s, i) =>
+        `<span class="lg"><i style="background:${s.color ?? COLORS[i % COLORS.length]}"></i>${esc(s.name)}</span>`,
+    )
     .join('')
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${g}</svg><div class="legend">${legend}</div>`
 }
 
-function barChart(bars: Array<{ label: string; values: number[] }>, names: string[], fmt: (v: number) => string): string {
+function barChart(
+  bars: Array<{ label: string; values: number[] }>,
+  names: string[],
+  fmt: (v: number) => string,
+): string {
   const iw = W - PAD.l - PAD.r
   const ih = H - PAD.t - PAD.b
   const max = niceMax(Math.max(1, ...bars.map((b) => b.values.reduce((a, c) => a + c, 0))))
@@ -101,7 +110,9 @@ function barChart(bars: Array<{ label: string; values: number[] }>, names: strin
       g += `<text x="${PAD.l + i * bw + bw / 2}" y="${PAD.t + ih + 16}" text-anchor="middle" class="ax">${esc(b.label)}</text>`
   })
   g += `<rect x="${PAD.l}" y="${PAD.t}" width="${iw}" height="${ih}" fill="none" stroke="#d1d5db"/>`
-  const legend = names.map((n, k) => `<span class="lg"><i style="background:${COLORS[k]}"></i>${esc(n)}</span>`).join('')
+  const legend = names
+    .map((n, k) => `<span class="lg"><i style="background:${COLORS[k]}"></i>${esc(n)}</span>`)
+    .join('')
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${g}</svg><div class="legend">${legend}</div>`
 }
 
@@ -148,12 +159,20 @@ export function renderReport(r: RunResult): string {
   const xMax = r.endedAtMs / 1000
   const bands: Band[] = r.marks
     .filter((m) => m.kind !== 'ban' && m.kind !== 'clock skew')
-    .map((m) => ({ from: m.atMs / 1000, to: m.untilMs / 1000, label: m.label, color: KIND_COLORS[m.kind] ?? '#6b7280' }))
+    .map((m) => ({
+      from: m.atMs / 1000,
+      to: m.untilMs / 1000,
+      label: m.label,
+      color: KIND_COLORS[m.kind] ?? '#6b7280',
+    }))
   const vlines = [{ x: r.healAtMs / 1000, label: 'heal' }]
   if (r.convergedAtMs !== null) vlines.push({ x: r.convergedAtMs / 1000, label: 'converged' })
   const conv = lineChart({
     series: [
-      { name: 'live honest nodes holding every event (%)', points: r.samples.map((s) => [s.t / 1000, s.live === 0 ? 0 : (100 * s.complete) / s.live]) },
+      {
+        name: 'live honest nodes holding every event (%)',
+        points: r.samples.map((s) => [s.t / 1000, s.live === 0 ? 0 : (100 * s.complete) / s.live]),
+      },
       { name: 'mean share of events held (%)', points: r.samples.map((s) => [s.t / 1000, 100 * s.coverage]) },
     ],
     xMax,
@@ -166,8 +185,16 @@ export function renderReport(r: RunResult): string {
   const cmax = niceMax(Math.max(1, ...r.samples.map((s) => s.conflictsRaised)))
   const conflicts = lineChart({
     series: [
-      { name: 'raised (cumulative)', points: r.samples.map((s) => [s.t / 1000, s.conflictsRaised]), color: COLORS[2] },
-      { name: 'resolved or superseded (cumulative)', points: r.samples.map((s) => [s.t / 1000, s.conflictsResolved]), color: COLORS[1] },
+      {
+        name: 'raised (cumulative)',
+        points: r.samples.map((s) => [s.t / 1000, s.conflictsRaised]),
+        color: COLORS[2],
+      },
+      {
+        name: 'resolved or superseded (cumulative)',
+        points: r.samples.map((s) => [s.t / 1000, s.conflictsResolved]),
+        color: COLORS[1],
+      },
       { name: 'open', points: r.samples.map((s) => [s.t / 1000, s.conflictsOpen]), color: COLORS[4] },
     ],
     xMax,
@@ -178,7 +205,10 @@ export function renderReport(r: RunResult): string {
   })
   const hist = r.delays.histogram
   const delayBars = barChart(
-    hist.map(([ms, n]) => ({ label: ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`, values: [n] })),
+    hist.map(([ms, n]) => ({
+      label: ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`,
+      values: [n],
+    })),
     ['event arrivals at a node, by delay after the write'],
     (v) => `${Math.round(v)}`,
   )

@@ -4,9 +4,10 @@
  * file and the HTML report are written from. Same scenario and seed, same result (the wall-time
  * field aside).
  */
+
+import { compareKeys } from '../src/core/range-index.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import type { Digest } from '../src/core/types.ts'
-import { compareKeys } from '../src/core/range-index.ts'
 import { sha256Hex } from '../src/util/crypto.ts'
 import { Rng } from './rng.ts'
 import type { Scenario } from './scenario.ts'
@@ -126,7 +127,7 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
         `  t=${(t / 1000).toFixed(1).padStart(6)} s  nodes ${last.complete}/${last.live} complete  coverage ${(last.coverage * 100).toFixed(2)}%  events ${last.events}  sessions ${last.sessions}  ${(performance.now() - started) / 1000 < 1 ? '' : `(${((performance.now() - started) / 1000).toFixed(0)} s wall)`}`,
       )
     }
-    if (t >= s.healAtMs && t >= s.writeUntilMs && sim.converged()) {
+    if (t >= s.healAtMs && t >= s.writeUntilMs && sim.converged() && cutOff(sim)) {
       convergedAt = t
       break
     }
@@ -188,13 +189,17 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
   const states: StateGroup[] = []
   const shuffle = new Rng(seed, 'check-order')
   for (const ids of groups.values()) {
-    const ords = sim.heldOrds(sim.nodes[ids[0]]).sort((a, b) => compareKeys(sim.events[a].key, sim.events[b].key))
+    const ords = sim
+      .heldOrds(sim.nodes[ids[0]])
+      .sort((a, b) => compareKeys(sim.events[a].key, sim.events[b].key))
     const evs = ords.map((o) => sim.events[o].stored)
     const st = await computeState(evs, endedAt)
     if (evs.length <= 20_000) {
       const again = await computeState(shuffle.shuffle([...evs]), endedAt)
       if (again.stateHash !== st.stateHash || again.openConflicts.join() !== st.openConflicts.join())
-        failures.push(`state of one event set differs with the order of ingest (${st.stateHash} vs ${again.stateHash})`)
+        failures.push(
+          `state of one event set differs with the order of ingest (${st.stateHash} vs ${again.stateHash})`,
+        )
     }
     if (st.refused > 0) failures.push(`${st.refused} events of a node's set are refused by the ingest`)
     states.push({
@@ -238,7 +243,9 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
     bytesPerNode: {
       gossip: spread(sim.nodes.filter((n) => n.joined).map((n) => n.bytesGossip)),
       reconcile: spread(sim.nodes.filter((n) => n.joined).map((n) => n.bytesReconcile)),
-      perNode: sim.nodes.filter((n) => n.joined).map((n) => [Math.round(n.bytesGossip), Math.round(n.bytesReconcile)]),
+      perNode: sim.nodes
+        .filter((n) => n.joined)
+        .map((n) => [Math.round(n.bytesGossip), Math.round(n.bytesReconcile)]),
     },
     states,
     acknowledged: { total: acked, lost, leftWithAuthor },
@@ -255,6 +262,21 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
   return result
 }
 
+/** Every withholding or invalid-sending member has been cut off by at least one honest peer. */
+function cutOff(sim: Simulator): boolean {
+  return sim.nodes.every(
+    (n) =>
+      (n.role !== 'withholder' && n.role !== 'invalid') ||
+      sim.nodes.some((m) => m.role === 'honest' && (m.bannedUntil.get(n.id) ?? 0) > 0),
+  )
+}
+
 function pct(h: import('./histogram.ts').Histogram): Percentiles {
-  return { count: h.count, p50: h.quantile(0.5), p90: h.quantile(0.9), p99: h.quantile(0.99), max: Math.round(h.max) }
+  return {
+    count: h.count,
+    p50: h.quantile(0.5),
+    p90: h.quantile(0.9),
+    p99: h.quantile(0.99),
+    max: Math.round(h.max),
+  }
 }

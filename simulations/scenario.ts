@@ -108,10 +108,7 @@ export const DEFAULTS: Omit<Scenario, 'name' | 'description'> = {
 
 export type ScenarioInput = Partial<Scenario> & Pick<Scenario, 'name' | 'description'>
 
-export function resolveScenario(
-  s: ScenarioInput,
-  over: { nodes?: number; events?: number } = {},
-): Scenario {
+export function resolveScenario(s: ScenarioInput, over: { nodes?: number; events?: number } = {}): Scenario {
   const out: Scenario = { ...DEFAULTS, ...s }
   return {
     ...out,

@@ -171,8 +171,11 @@ export class Simulator {
   readonly #bucketTimes = new MinHeap<number>()
   readonly #targetEvents = new Map<string, number[]>()
   readonly #memo = new Map<string, Transcript>()
+  /** Slots with more than one version (a forking member's events). */
+  readonly #forked = new Set<number>()
   readonly #types: readonly EventType[]
   #capacity = 1024
+  #dist = new Float64Array(0)
   #liveHonest = 0
   #slots = 0
   /** Slots some live honest node holds. */
@@ -181,7 +184,13 @@ export class Simulator {
   onSample?: (s: Sample) => void
   /** Called as events are created (the conflicts oracle feeds on them). */
   onEvent?: (e: SimEvent) => void
-  openConflictPicker?: () => Array<{ id: string; sides: Digest[]; cell: string; type: EventType; target: string }>
+  openConflictPicker?: () => Array<{
+    id: string
+    sides: Digest[]
+    cell: string
+    type: EventType
+    target: string
+  }>
 
   constructor(s: Scenario, seed: number) {
     this.s = s
@@ -243,6 +252,7 @@ export class Simulator {
       })
     }
     for (const n of this.nodes) if (n.joined && n.role === 'honest') this.#liveHonest++
+    this.#dist = new Float64Array(total)
     this.#setupClocks()
     this.#writeHistory()
     this.#scheduleFaults(joiners)
@@ -252,17 +262,25 @@ export class Simulator {
       if (!n.joined) continue
       this.#startInterval(n)
     }
-    for (const n of this.nodes) if (n.up) for (const p of n.nbrs) this.at(this.#rng.session.int(s.redialMs) + 1, () => this.request(n.id, p))
+    for (const n of this.nodes)
+      if (n.up)
+        for (const p of n.nbrs) this.at(this.#rng.session.int(s.redialMs) + 1, () => this.request(n.id, p))
   }
 
   #setupClocks(): void {
     const sk = this.s.faults.skew
     if (sk === undefined) return
     const ids = this.#rng.fault.shuffle([...Array(this.s.nodes).keys()]).slice(0, sk.count)
-    for (const id of ids) this.nodes[id].clockOffsetMs = Math.round(this.#rng.fault.range(-sk.maxOffsetMs, sk.maxOffsetMs))
+    for (const id of ids)
+      this.nodes[id].clockOffsetMs = Math.round(this.#rng.fault.range(-sk.maxOffsetMs, sk.maxOffsetMs))
     for (const j of sk.jumps ?? []) {
       const id = this.#rng.fault.int(this.s.nodes)
-      this.mark('clock jump', j.atMs, j.untilMs, `node ${id} clock ${j.byMs > 0 ? '+' : ''}${j.byMs / 1000} s`)
+      this.mark(
+        'clock jump',
+        j.atMs,
+        j.untilMs,
+        `node ${id} clock ${j.byMs > 0 ? '+' : ''}${j.byMs / 1000} s`,
+      )
       this.at(j.atMs, () => {
         this.nodes[id].clockOffsetMs += j.byMs
       })
@@ -270,7 +288,13 @@ export class Simulator {
         this.nodes[id].clockOffsetMs -= j.byMs
       })
     }
-    if (ids.length > 0) this.mark('clock skew', 0, this.s.healAtMs, `${ids.length} nodes off by up to ±${sk.maxOffsetMs / 1000} s`)
+    if (ids.length > 0)
+      this.mark(
+        'clock skew',
+        0,
+        this.s.healAtMs,
+        `${ids.length} nodes off by up to ±${sk.maxOffsetMs / 1000} s`,
+      )
   }
 
   /** The node's wall clock (ms since the epoch) at virtual time t. */
@@ -286,10 +310,22 @@ export class Simulator {
     const s = this.s
     const f = s.faults
     for (const p of f.partitions ?? []) {
-      this.mark(p.oneWay ? 'one-way partition' : 'partition', p.atMs, p.untilMs, `${p.groups} groups${p.oneWay ? ', one way' : ''}`)
+      this.mark(
+        p.oneWay ? 'one-way partition' : 'partition',
+        p.atMs,
+        p.untilMs,
+        `${p.groups} groups${p.oneWay ? ', one way' : ''}`,
+      )
     }
-    for (const fl of f.flapping ?? []) this.mark('flapping', fl.atMs, fl.untilMs, `${Math.round(fl.share * 100)}% of links, ${fl.periodMs} ms period`)
-    for (const b of f.lossBursts ?? []) this.mark('loss', b.atMs, b.untilMs, `loss ${Math.round(b.loss * 100)}%, +${b.extraDelayMs} ms delay`)
+    for (const fl of f.flapping ?? [])
+      this.mark(
+        'flapping',
+        fl.atMs,
+        fl.untilMs,
+        `${Math.round(fl.share * 100)}% of links, ${fl.periodMs} ms period`,
+      )
+    for (const b of f.lossBursts ?? [])
+      this.mark('loss', b.atMs, b.untilMs, `loss ${Math.round(b.loss * 100)}%, +${b.extraDelayMs} ms delay`)
     // Links coming back: both ends reconcile (the redialer reconnects, AntiEntropy runs on connect).
     for (const t of this.net.upTransitions()) {
       this.at(t, () => {
@@ -310,7 +346,12 @@ export class Simulator {
     }
     const ch = f.churn
     if (ch !== undefined) {
-      this.mark('churn', ch.atMs, ch.untilMs, `a node leaves every ${ch.leaveEveryMs / 1000} s, one joins every ${ch.joinEveryMs / 1000} s`)
+      this.mark(
+        'churn',
+        ch.atMs,
+        ch.untilMs,
+        `a node leaves every ${ch.leaveEveryMs / 1000} s, one joins every ${ch.joinEveryMs / 1000} s`,
+      )
       for (let t = ch.atMs; t < ch.untilMs; t += ch.leaveEveryMs) this.at(t, () => this.#leaveOne())
       for (let i = 0; i < joiners; i++) {
         const t = ch.atMs + i * ch.joinEveryMs
@@ -361,11 +402,20 @@ export class Simulator {
     if (type === 'graph_update') {
       return {
         target: `graph-${target}`,
-        payload: { op: 'set_edge_properties', from: `n${field}`, label: 'rel', to: `m${field % 3}`, properties: { w: value } },
+        payload: {
+          op: 'set_edge_properties',
+          from: `n${field}`,
+          label: 'rel',
+          to: `m${field % 3}`,
+          properties: { w: value },
+        },
       }
     }
     if (type === 'vector_update')
-      return { target: `vec-${target}-${field}`, payload: { op: 'upsert', values: [value / 1000, field], metadata: {} } }
+      return {
+        target: `vec-${target}-${field}`,
+        payload: { op: 'upsert', values: [value / 1000, field], metadata: {} },
+      }
     if (type === 'document_update')
       return { target: `doc-${target}-${field}`, payload: { op: 'put', content: `v${value}` } }
     return { target: `persona-${target}`, payload: { op: 'set', fields: { [`f${field}`]: value } } }
@@ -386,7 +436,14 @@ export class Simulator {
     const wall = opts.wallMs ?? this.clock(n, at)
     n.hlc = tickHlc(n.hlc, wall)
     const e = signEvent(
-      { eventId: opts.eventId ?? this.#rng.write.uuid(), type, targetId: target, payload, hlc: n.hlc, parents: parents as Digest[] },
+      {
+        eventId: opts.eventId ?? this.#rng.write.uuid(),
+        type,
+        targetId: target,
+        payload,
+        hlc: n.hlc,
+        parents: parents as Digest[],
+      },
       n.signer,
     )
     let signature = e.signature
@@ -399,6 +456,7 @@ export class Simulator {
     this.#grow(ord)
     const slot = opts.slot ?? ord
     if (slot === ord) this.#slots++
+    else this.#forked.add(slot)
     this.events.push({
       ord,
       typeIdx,
@@ -420,7 +478,10 @@ export class Simulator {
     })
     this.byDigest.set(e.digest, ord)
     let list = this.#targetEvents.get(key)
-    if (list === undefined) this.#targetEvents.set(key, (list = []))
+    if (list === undefined) {
+      list = []
+      this.#targetEvents.set(key, list)
+    }
     list.push(ord)
     return ord
   }
@@ -437,7 +498,10 @@ export class Simulator {
   #writeHistory(): void {
     const s = this.s
     const off = s.faults.offline
-    if (off !== undefined) this.#offlineIds = this.#rng.fault.shuffle([...Array(s.nodes).keys()].filter((i) => this.nodes[i].role === 'honest')).slice(0, off.count)
+    if (off !== undefined)
+      this.#offlineIds = this.#rng.fault
+        .shuffle([...Array(s.nodes).keys()].filter((i) => this.nodes[i].role === 'honest'))
+        .slice(0, off.count)
     if (s.history <= 0 && off === undefined) return
     const honest = this.nodes.filter((n) => n.joined && n.role === 'honest')
     const dayMs = 24 * 3600_000
@@ -467,15 +531,20 @@ export class Simulator {
     const s = this.s
     const span = Math.max(1, s.writeUntilMs - s.writeFromMs)
     for (let i = 0; i < s.events; i++) {
-      const t = s.writeFromMs + Math.floor((i * span) / s.events) + this.#rng.write.int(Math.max(1, Math.floor(span / s.events)))
+      const t =
+        s.writeFromMs +
+        Math.floor((i * span) / s.events) +
+        this.#rng.write.int(Math.max(1, Math.floor(span / s.events)))
       this.at(t, () => this.#writeOne())
     }
     const byz = this.nodes.filter((n) => n.role !== 'honest')
     for (const n of byz) {
-      for (let t = s.writeFromMs + 500; t < s.writeUntilMs; t += Math.max(1000, Math.floor(span / 10))) this.at(t, () => this.#byzantineWrite(n))
+      for (let t = s.writeFromMs + 500; t < s.writeUntilMs; t += Math.max(1000, Math.floor(span / 10)))
+        this.at(t, () => this.#byzantineWrite(n))
     }
     if (s.resolveEveryMs > 0)
-      for (let t = s.resolveEveryMs; t < s.healAtMs + s.budgetMs / 2; t += s.resolveEveryMs) this.at(t, () => this.#resolveOne())
+      for (let t = s.resolveEveryMs; t < s.healAtMs + s.budgetMs / 2; t += s.resolveEveryMs)
+        this.at(t, () => this.#resolveOne())
   }
 
   #writeOne(): void {
@@ -495,10 +564,17 @@ export class Simulator {
     const ord = this.#create(n, typeIdx, target, payload, this.now)
     if (n.role === 'forker') {
       // A second version under the same event_id, different content.
-      const twin = this.#create(n, typeIdx, target, { ...payload, ...this.#payload(typeIdx, 0).payload }, this.now, {
-        eventId: this.events[ord].eventId,
-        slot: ord,
-      })
+      const twin = this.#create(
+        n,
+        typeIdx,
+        target,
+        { ...payload, ...this.#payload(typeIdx, 0).payload },
+        this.now,
+        {
+          eventId: this.events[ord].eventId,
+          slot: ord,
+        },
+      )
       this.counters.forksWritten++
       this.events[ord].valid = this.valid(this.events[ord]) ? 1 : 2
       this.#store(n, this.events[ord], this.now, true)
@@ -515,7 +591,9 @@ export class Simulator {
     const open = this.openConflictPicker?.() ?? []
     for (const c of open) {
       const sides = c.sides.map((d) => this.byDigest.get(d)!)
-      const cands = this.nodes.filter((n) => n.up && n.role === 'honest' && sides.every((o) => n.held[o] === 2))
+      const cands = this.nodes.filter(
+        (n) => n.up && n.role === 'honest' && sides.every((o) => n.held[o] === 2),
+      )
       if (cands.length === 0) continue
       const n = this.#rng.write.pick(cands)
       const typeIdx = this.#types.indexOf(c.type)
@@ -554,7 +632,8 @@ export class Simulator {
     const ms = Math.max(this.now + 1, Math.ceil(t))
     let b = this.#buckets.get(ms)
     if (b === undefined) {
-      this.#buckets.set(ms, (b = []))
+      b = []
+      this.#buckets.set(ms, b)
       this.#bucketTimes.push(ms, ms)
     }
     b.push(node, ord)
@@ -603,10 +682,11 @@ export class Simulator {
     if (!n.up) return
     this.counters.crashes++
     n.up = false
-    for (const o of n.pending) if (n.held[o] === 1) {
-      n.held[o] = 0
-      this.counters.lostInFlight++
-    }
+    for (const o of n.pending)
+      if (n.held[o] === 1) {
+        n.held[o] = 0
+        this.counters.lostInFlight++
+      }
     n.pending = []
     n.commitScheduled = false
     n.queue = []
@@ -699,12 +779,10 @@ export class Simulator {
           this.counters.driftRefused++
           continue
         }
-        if (e.slot !== ord || this.#hasTwin(n, e)) {
-          if (this.#hasTwin(n, e)) {
-            n.held[ord] = 0
-            this.counters.equivocations++
-            continue
-          }
+        if (this.#forked.has(e.slot) && this.#hasTwin(n, e)) {
+          n.held[ord] = 0
+          this.counters.equivocations++
+          continue
         }
       }
       this.#store(n, e, this.now, true)
@@ -724,7 +802,11 @@ export class Simulator {
   #store(n: SimNode, e: SimEvent, t: number, observe: boolean): void {
     n.held[e.ord] = 2
     n.idx[e.typeIdx].insert(e.key)
-    if (observe && e.author !== n.id && (e.hlc.wallMs > n.hlc.wallMs || (e.hlc.wallMs === n.hlc.wallMs && e.hlc.counter > n.hlc.counter)))
+    if (
+      observe &&
+      e.author !== n.id &&
+      (e.hlc.wallMs > n.hlc.wallMs || (e.hlc.wallMs === n.hlc.wallMs && e.hlc.counter > n.hlc.counter))
+    )
       n.hlc = e.hlc
     const slot = this.events[e.slot]
     n.heldSlots++
@@ -745,14 +827,15 @@ export class Simulator {
     const e = this.events[ord]
     const rng = this.#rng.gossip
     const size = e.bytes + GOSSIP_OVERHEAD_BYTES
-    const dist = new Map<number, number>()
+    const dist = this.#dist
+    dist.fill(Infinity)
     const heap = new MinHeap<number>()
-    dist.set(origin, t)
+    dist[origin] = t
     heap.push(t, origin)
     while (heap.size > 0) {
       const d = heap.peekKey()!
       const u = heap.pop()!
-      if (d > (dist.get(u) ?? Infinity)) continue
+      if (d > dist[u]) continue
       const nu = this.nodes[u]
       if (u !== origin) {
         // The validator: a bad signature or an event too far ahead of this node's clock stops here.
@@ -775,8 +858,8 @@ export class Simulator {
           this.nodes[v].bytesGossip += size
           this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
         }
-        if (tv < (dist.get(v) ?? Infinity)) {
-          dist.set(v, tv)
+        if (tv < dist[v]) {
+          dist[v] = tv
           heap.push(tv, v)
         }
       }
@@ -855,7 +938,8 @@ export class Simulator {
       msgBytes.push(messageBytes(answer))
       msg = init.handle(answer)
     }
-    const ords = (ds: Uint8Array[]) => ds.map((d) => this.byDigest.get(Buffer.from(d).toString('hex')) ?? -1).filter((o) => o >= 0)
+    const ords = (ds: Uint8Array[]) =>
+      ds.map((d) => this.byDigest.get(Buffer.from(d).toString('hex')) ?? -1).filter((o) => o >= 0)
     const t: Transcript = {
       msgBytes,
       need: ords(init.need),
@@ -894,7 +978,10 @@ export class Simulator {
       [b.id, a.id],
     ]) {
       const d = this.#hop(x, y, t, 64)
-      if (d < 0) return fail(t + 1)
+      if (d < 0) {
+        fail(t + 1)
+        return
+      }
       t += d
     }
     const need: number[] = []
@@ -906,7 +993,10 @@ export class Simulator {
       for (let i = 0; i < tr.msgBytes.length; i++) {
         const from = i % 2 === 0 ? a.id : b.id
         const d = this.#hop(from, from === a.id ? b.id : a.id, t, tr.msgBytes[i] + FRAME_OVERHEAD_BYTES)
-        if (d < 0) return fail(t + 1)
+        if (d < 0) {
+          fail(t + 1)
+          return
+        }
         t += d
       }
       need.push(...tr.need)
@@ -916,66 +1006,94 @@ export class Simulator {
     // Fetch what a lacks, RECONCILE_FETCH_DIGESTS_MAX at a time; the peer serves what it holds.
     let withheld = 0
     let badSignature = 0
-    let learned = 0
-    const relay: number[] = []
+    const report = { learned: 0, withheld: 0, badSignature: 0, truncated, relay: [] as number[] }
     for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
       const ask = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
       const d1 = this.#hop(a.id, b.id, t, ask.length * 34 + FRAME_OVERHEAD_BYTES)
-      if (d1 < 0) return fail(t + 1)
+      if (d1 < 0) {
+        fail(t + 1)
+        return
+      }
       t += d1
       const served = b.role === 'withholder' ? [] : ask.filter((o) => b.held[o] === 2)
       withheld += ask.length - served.length
       const bytes = served.reduce((x, o) => x + this.events[o].bytes, FRAME_OVERHEAD_BYTES)
       const d2 = this.#hop(b.id, a.id, t, bytes)
-      if (d2 < 0) return fail(t + 1)
-      t += d2
-      for (const o of served) {
-        if (!this.valid(this.events[o])) {
-          badSignature++
-          continue
-        }
-        if (a.held[o] === 0) {
-          learned++
-          if (relay.length < RECONCILE_RELAY_GOSSIP_MAX) relay.push(o)
-        }
-        this.#deliverAt(t, a.id, o)
+      if (d2 < 0) {
+        fail(t + 1)
+        return
       }
+      t += d2
+      const good = served.filter((o) => this.valid(this.events[o]))
+      badSignature += served.length - good.length
+      // Learned: what was still new to the node when the batch arrived (gossip may have won).
+      this.at(t, () => {
+        for (const o of good) {
+          if (
+            a.held[o] === 0 &&
+            !(this.#forked.has(this.events[o].slot) && this.#hasTwin(a, this.events[o]))
+          ) {
+            report.learned++
+            if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
+          }
+          this.#receive(a, o, this.now)
+        }
+      })
       this.counters.fetched += served.length
     }
     // Push what b lacks.
-    let pushedNew = 0
     if (a.role !== 'withholder') {
       const events = have.filter((o) => a.held[o] === 2)
       for (let i = 0; i < events.length; ) {
         let bytes = FRAME_OVERHEAD_BYTES
         const frame: number[] = []
-        while (i < events.length && (frame.length === 0 || bytes + this.events[events[i]].bytes <= PUSH_FRAME_BYTES)) {
+        while (
+          i < events.length &&
+          (frame.length === 0 || bytes + this.events[events[i]].bytes <= PUSH_FRAME_BYTES)
+        ) {
           bytes += this.events[events[i]].bytes
           frame.push(events[i++])
         }
         const d1 = this.#hop(a.id, b.id, t, bytes)
-        if (d1 < 0) return fail(t + 1)
-        t += d1
-        for (const o of frame) {
-          if (b.held[o] === 0) pushedNew++
-          this.#deliverAt(t, b.id, o)
+        if (d1 < 0) {
+          fail(t + 1)
+          return
         }
+        t += d1
+        this.at(t, () => {
+          let fresh = 0
+          for (const o of frame) {
+            if (
+              b.held[o] === 0 &&
+              !(this.#forked.has(this.events[o].slot) && this.#hasTwin(b, this.events[o]))
+            )
+              fresh++
+            this.#receive(b, o, this.now)
+          }
+          if (fresh > 0) this.#onLearned(b, a.id)
+        })
         const d2 = this.#hop(b.id, a.id, t, 24)
-        if (d2 < 0) return fail(t + 1)
+        if (d2 < 0) {
+          fail(t + 1)
+          return
+        }
         t += d2
       }
       this.counters.pushed += events.length
     }
-    if (pushedNew > 0) this.at(t, () => this.#onLearned(b, a.id))
     this.counters.withheld += withheld
     this.counters.badSignature += badSignature
-    this.at(t + 1, () => this.#endSession(a, b, { learned, withheld, badSignature, truncated, relay }))
+    report.withheld = withheld
+    report.badSignature = badSignature
+    this.at(t + 1, () => this.#endSession(a, b, report))
   }
 
   #endSession(
     a: SimNode,
     b: SimNode,
-    r: { learned: number; withheld: number; badSignature: number; truncated: boolean; relay: number[] } | undefined,
+    r:
+      | { learned: number; withheld: number; badSignature: number; truncated: boolean; relay: number[] }
+      | undefined,
   ): void {
     a.active = Math.max(0, a.active - 1)
     a.running.delete(b.id)
@@ -1022,7 +1140,8 @@ export class Simulator {
 
   /** Whether every live honest node holds every event (slot) any of them holds. */
   converged(): boolean {
-    for (const n of this.nodes) if (n.up && n.role === 'honest' && this.#heldSlotCount(n) !== this.#union) return false
+    for (const n of this.nodes)
+      if (n.up && n.role === 'honest' && this.#heldSlotCount(n) !== this.#union) return false
     return true
   }
 

@@ -7,5 +7,7 @@ export const clockSkew: ScenarioInput = {
   writeUntilMs: 24_000,
   healAtMs: 25_000,
   budgetMs: 90_000,
-  faults: { skew: { count: 10, maxOffsetMs: 25_000, jumps: [{ atMs: 5_000, untilMs: 20_000, byMs: 90_000 }] } },
+  faults: {
+    skew: { count: 10, maxOffsetMs: 25_000, jumps: [{ atMs: 5_000, untilMs: 20_000, byMs: 90_000 }] },
+  },
 }

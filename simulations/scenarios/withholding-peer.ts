@@ -6,7 +6,7 @@ export const withholdingPeer: ScenarioInput = {
     'A peer offers its events in fingerprints but never serves them (nor forwards gossip): its neighbours strike it three times and cut it off',
   writeUntilMs: 20_000,
   healAtMs: 20_000,
-  budgetMs: 40_000,
-  reconcileIntervalMs: 5_000,
+  budgetMs: 90_000,
+  reconcileIntervalMs: 2_000,
   faults: { withholders: 1 },
 }
