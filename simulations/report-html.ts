@@ -64,8 +64,9 @@ function lineChart(o: {
   for (let x = 0; x <= o.xMax + 1e-9; x += step)
     g += `<line x1="${X(x)}" x2="${X(x)}" y1="${PAD.t + ih}" y2="${PAD.t + ih + 4}" stroke="#9ca3af"/><text x="${X(x)}" y="${PAD.t + ih + 16}" text-anchor="middle" class="ax">${+x.toFixed(2)}</text>`
   g += `<text x="${PAD.l + iw / 2}" y="${H - 4}" text-anchor="middle" class="ax">${esc(o.xLabel)}</text>`
-  for (const v of o.vlines ?? [])
-    g += `<line x1="${X(v.x)}" x2="${X(v.x)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#111827" stroke-dasharray="4 3"/><text x="${X(v.x) + 4}" y="${PAD.t + 11}" class="ax" fill="#111827">${esc(v.label)}</text>`
+  ;(o.vlines ?? []).forEach((v, i) => {
+    g += `<line x1="${X(v.x)}" x2="${X(v.x)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#111827" stroke-dasharray="4 3"/><text x="${X(v.x) > W - 140 ? X(v.x) - 4 : X(v.x) + 4}" y="${PAD.t + 11 + 13 * i}" text-anchor="${X(v.x) > W - 140 ? 'end' : 'start'}" class="ax" fill="#111827">${esc(v.label)}</text>`
+  })
   o.series.forEach((s, i) => {
     if (s.points.length === 0) return
     const d = s.points
@@ -167,6 +168,8 @@ export function renderReport(r: RunResult): string {
     }))
   const vlines = [{ x: r.healAtMs / 1000, label: 'heal' }]
   if (r.convergedAtMs !== null) vlines.push({ x: r.convergedAtMs / 1000, label: 'converged' })
+  if (r.settledAtMs !== null && r.settledAtMs !== r.convergedAtMs)
+    vlines.push({ x: r.settledAtMs / 1000, label: 'resolutions spread' })
   const conv = lineChart({
     series: [
       {
@@ -256,7 +259,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;
 ${verdict}
 <p class="muted">Reproduce: <code>${esc(r.command)}</code></p>
 <div class="cards">
-${card('converged after the heal', r.convergeAfterHealMs === null ? 'no' : `${(r.convergeAfterHealMs / 1000).toFixed(2)} s`, `budget ${r.budgetMs / 1000} s, heal at ${r.healAtMs / 1000} s`)}
+${card('converged after the heal', r.convergeAfterHealMs === null ? 'no' : `${(r.convergeAfterHealMs / 1000).toFixed(2)} s`, `budget ${r.budgetMs / 1000} s, heal at ${r.healAtMs / 1000} s${r.settledAtMs !== null && r.settledAtMs !== r.convergedAtMs ? `; with resolutions ${(r.settledAtMs / 1000).toFixed(1)} s` : ''}`)}
 ${card('nodes / events', `${r.nodes} / ${r.events.toLocaleString('en')}`, `seed ${r.seed}`)}
 ${card('propagation p50 / p99', `${r.delays.p50} / ${r.delays.p99} ms`, `max ${r.delays.max} ms over ${r.delays.count.toLocaleString('en')} arrivals`)}
 ${card('bytes per node (mean)', fmtBytes(r.bytesPerNode.gossip.mean + r.bytesPerNode.reconcile.mean), `gossip ${fmtBytes(r.bytesPerNode.gossip.mean)}, reconcile ${fmtBytes(r.bytesPerNode.reconcile.mean)}`)}

@@ -37,6 +37,8 @@ export interface RunResult {
   readonly budgetMs: number
   readonly convergedAtMs: number | null
   readonly convergeAfterHealMs: number | null
+  /** With resolutions after the heal: when they had spread too (the run's end). */
+  readonly settledAtMs: number | null
   readonly endedAtMs: number
   readonly counters: Record<string, number>
   readonly delays: Percentiles & { histogram: Array<[number, number]> }
@@ -103,6 +105,7 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
   sim.setup()
   const end = s.healAtMs + s.budgetMs
   let convergedAt: number | null = null
+  let firstConverged: number | null = null
   let lastPrint = -Infinity
   for (let t = 0; t <= end; t += s.sampleMs) {
     sim.run(t)
@@ -128,8 +131,12 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
       )
     }
     if (t >= s.healAtMs && t >= s.writeUntilMs && sim.converged() && cutOff(sim)) {
-      convergedAt = t
-      break
+      firstConverged ??= t
+      // With resolutions after the heal, run on until they were written and have spread.
+      if (t >= s.healAtMs + s.settleMs) {
+        convergedAt = t
+        break
+      }
     }
   }
   const endedAt = sim.now
@@ -234,8 +241,10 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
     failures,
     healAtMs: s.healAtMs,
     budgetMs: s.budgetMs,
-    convergedAtMs: convergedAt,
-    convergeAfterHealMs: convergedAt === null ? null : Math.max(0, convergedAt - s.healAtMs),
+    convergedAtMs: convergedAt === null ? null : firstConverged,
+    convergeAfterHealMs:
+      convergedAt === null || firstConverged === null ? null : Math.max(0, firstConverged - s.healAtMs),
+    settledAtMs: convergedAt,
     endedAtMs: endedAt,
     counters: { ...sim.counters },
     delays: { ...pct(sim.delays), histogram: sim.delays.buckets() },

@@ -47,8 +47,10 @@ export interface Scenario {
   readonly healAtMs: number
   readonly budgetMs: number
   readonly faults: Faults
-  /** Honest nodes resolve open conflicts whose sides they hold, this often (0 = never). */
+  /** Honest nodes resolve open conflicts whose sides they hold, this often (0 = never), until
+   *  settleMs after the heal; the run then goes on until the resolutions have spread too. */
   readonly resolveEveryMs: number
+  readonly settleMs: number
   /** Progress and the convergence chart are sampled this often. */
   readonly sampleMs: number
 }
@@ -103,6 +105,7 @@ export const DEFAULTS: Omit<Scenario, 'name' | 'description'> = {
   budgetMs: 30_000,
   faults: {},
   resolveEveryMs: 0,
+  settleMs: 0,
   sampleMs: 250,
 }
 

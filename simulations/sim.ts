@@ -40,6 +40,8 @@ export const MESSAGE_BUDGET_BYTES = 64 * 1024 + 16 + 4 * 1024 + 300 - 8 * 1024
 const GOSSIP_OVERHEAD_BYTES = 64
 const FRAME_OVERHEAD_BYTES = 16
 const PUSH_FRAME_BYTES = 64 * 1024
+/** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
+const RESOLUTIONS_PER_TICK = 10
 
 export type Role = 'honest' | 'forker' | 'invalid' | 'withholder'
 
@@ -543,7 +545,7 @@ export class Simulator {
         this.at(t, () => this.#byzantineWrite(n))
     }
     if (s.resolveEveryMs > 0)
-      for (let t = s.resolveEveryMs; t < s.healAtMs + s.budgetMs / 2; t += s.resolveEveryMs)
+      for (let t = s.resolveEveryMs; t < s.healAtMs + s.settleMs; t += s.resolveEveryMs)
         this.at(t, () => this.#resolveOne())
   }
 
@@ -589,6 +591,7 @@ export class Simulator {
 
   #resolveOne(): void {
     const open = this.openConflictPicker?.() ?? []
+    let done = 0
     for (const c of open) {
       const sides = c.sides.map((d) => this.byDigest.get(d)!)
       const cands = this.nodes.filter(
@@ -608,7 +611,7 @@ export class Simulator {
       const ord = this.#create(n, typeIdx, c.target, payload, this.now, { extraParents: c.sides })
       this.counters.resolutions++
       this.#receive(n, ord, this.now)
-      return
+      if (++done >= RESOLUTIONS_PER_TICK) return
     }
   }
 
@@ -838,7 +841,9 @@ export class Simulator {
       if (d > dist[u]) continue
       const nu = this.nodes[u]
       if (u !== origin) {
-        // The validator: a bad signature or an event too far ahead of this node's clock stops here.
+        // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
+        // validator stops a bad signature or an event too far ahead of this node's clock.
+        if (nu.held[ord] !== 0) continue
         if (!nu.up || !this.valid(e) || e.hlc.wallMs - this.clock(nu, d) > HLC_DRIFT_MAX_MS_DEFAULT) continue
         this.#deliverAt(d, u, ord)
         if (nu.role === 'withholder') continue
