@@ -66,7 +66,7 @@ const conv =
     ? 'did not converge'
     : `converged ${(result.convergeAfterHealMs / 1000).toFixed(2)} s after the heal`
 console.log(
-  `${result.passed ? 'PASSED' : 'FAILED'}: ${conv}; propagation p50 ${result.delays.p50} ms, p99 ${result.delays.p99} ms; ${result.counters.sessions} sessions; wall ${((result.wallMs ?? 0) / 1000).toFixed(1)} s`,
+  `${result.passed ? 'PASSED' : 'FAILED'}: ${conv}; propagation p50 ${result.delays.p50} ms, p99 ${result.delays.p99} ms; ${result.counters.sessions} sessions; wall ${((result.wallMs ?? 0) / 1000).toFixed(1)} s, CPU ${((result.cpuMs ?? 0) / 1000).toFixed(1)} s`,
 )
 for (const f of result.failures) console.log(`  - ${f}`)
 console.log(`report: ${base}.html\nresult: ${base}.json`)

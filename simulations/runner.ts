@@ -49,8 +49,9 @@ export interface RunResult {
   readonly conflicts: { raised: number; resolved: number; superseded: number; openAtEnd: number }
   readonly samples: Sample[]
   readonly marks: FaultMark[]
-  /** Not part of the deterministic result. */
+  /** Not part of the deterministic result: wall time and CPU time (user + system) of the run. */
   wallMs?: number
+  cpuMs?: number
 }
 
 interface Percentiles {
@@ -87,6 +88,7 @@ function spread(values: number[]): Spread {
 
 export async function runScenario(s: Scenario, seed: number, opts: RunOptions): Promise<RunResult> {
   const started = performance.now()
+  const cpu0 = process.cpuUsage()
   const sim = new Simulator(s, seed)
   const oracle = opts.oracle === false ? undefined : new StateBuilder()
   let fed = 0
@@ -268,6 +270,8 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
     marks: sim.marks,
   }
   result.wallMs = Math.round(performance.now() - started)
+  const cpu = process.cpuUsage(cpu0)
+  result.cpuMs = Math.round((cpu.user + cpu.system) / 1000)
   return result
 }
 
