@@ -145,7 +145,7 @@ export class Simulator {
   readonly fullDelays = new Histogram()
   readonly counters = {
     gossipMessages: 0,
-    gossipDuplicates: 0,
+    receivedDuplicates: 0,
     gossipLost: 0,
     sessions: 0,
     sessionsFailed: 0,
@@ -752,7 +752,7 @@ export class Simulator {
   #receive(n: SimNode, ord: number, t: number): void {
     if (!n.up) return
     if (n.held[ord] !== 0) {
-      this.counters.gossipDuplicates++
+      this.counters.receivedDuplicates++
       return
     }
     n.held[ord] = 1
