@@ -738,6 +738,7 @@ export class Simulator {
   }
 
   #banned(a: number, b: number, t: number): boolean {
+    if (this.counters.bans === 0) return false
     return (this.nodes[a].bannedUntil.get(b) ?? 0) > t || (this.nodes[b].bannedUntil.get(a) ?? 0) > t
   }
 
