@@ -202,10 +202,13 @@ export function renderReport(r: RunResult): string {
     ],
     xMax,
     yMax: cmax,
-    yFmt: (v) => `${Math.round(v)}`,
+    yFmt: (v) => (Number.isInteger(v) ? `${v}` : v.toFixed(1)),
     xLabel: 'simulated seconds',
     vlines,
   })
+  const conflictsSection = r.oracle
+    ? `${conflicts}<p class="muted">From the shipped ingest fed every valid event as it was written (the mesh's global view).</p>`
+    : '<p class="muted">The conflicts timeline was not computed (<code>--no-oracle</code>); the open and resolved conflicts at the end are in the state table below.</p>'
   const hist = r.delays.histogram
   const delayBars = barChart(
     hist.map(([ms, n]) => ({
@@ -265,7 +268,19 @@ ${card('propagation p50 / p99', `${r.delays.p50} / ${r.delays.p99} ms`, `max ${r
 ${card('bytes per node (mean)', fmtBytes(r.bytesPerNode.gossip.mean + r.bytesPerNode.reconcile.mean), `gossip ${fmtBytes(r.bytesPerNode.gossip.mean)}, reconcile ${fmtBytes(r.bytesPerNode.reconcile.mean)}`)}
 ${card('sessions', c.sessions.toLocaleString('en'), `${c.sessionsFailed} failed, ${c.rounds} rounds`)}
 ${card('acknowledged events lost', `${r.acknowledged.lost}`, `of ${r.acknowledged.total.toLocaleString('en')}${r.acknowledged.leftWithAuthor > 0 ? `; ${r.acknowledged.leftWithAuthor} left with their author` : ''}`)}
-${card('conflicts raised / closed', `${r.conflicts.raised} / ${r.conflicts.resolved + r.conflicts.superseded}`, `${r.conflicts.resolved} resolved, ${r.conflicts.superseded} superseded, ${r.conflicts.openAtEnd} open at the end`)}
+${
+  r.oracle
+    ? card(
+        'conflicts raised / closed',
+        `${r.conflicts.raised} / ${r.conflicts.resolved + r.conflicts.superseded}`,
+        `${r.conflicts.resolved} resolved, ${r.conflicts.superseded} superseded, ${r.conflicts.openAtEnd} open at the end`,
+      )
+    : card(
+        'conflicts open at the end',
+        `${r.conflicts.openAtEnd}`,
+        `${r.states[0]?.resolvedConflicts ?? 0} resolved (timeline off)`,
+      )
+}
 ${card('time to reach every node', `p50 ${r.fullDelays.p50} ms`, `p99 ${r.fullDelays.p99} ms, ${r.fullDelays.count.toLocaleString('en')} events`)}
 </div>
 <section><h2>Convergence over time</h2>${conv}<p class="muted">Shaded: fault windows. A node is complete when it holds every event some live honest node holds.</p></section>
@@ -274,7 +289,7 @@ ${card('time to reach every node', `p50 ${r.fullDelays.p50} ms`, `p99 ${r.fullDe
 <table><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>
 <tr><td>write → stored on a node</td><td>${r.delays.count.toLocaleString('en')}</td><td>${r.delays.p50} ms</td><td>${r.delays.p90} ms</td><td>${r.delays.p99} ms</td><td>${r.delays.max} ms</td></tr>
 <tr><td>write → on every live honest node</td><td>${r.fullDelays.count.toLocaleString('en')}</td><td>${r.fullDelays.p50} ms</td><td>${r.fullDelays.p90} ms</td><td>${r.fullDelays.p99} ms</td><td>${r.fullDelays.max} ms</td></tr></table></section>
-<section><h2>Conflicts</h2>${conflicts}<p class="muted">From the shipped ingest fed every valid event as it was written (the mesh's global view).</p></section>
+<section><h2>Conflicts</h2>${conflictsSection}</section>
 <section><h2>Bytes per node</h2>${bytesBars}<p class="muted">Nodes sorted by total bytes; gossip mean ${fmtBytes(r.bytesPerNode.gossip.mean)} (max ${fmtBytes(r.bytesPerNode.gossip.max)}), reconciliation mean ${fmtBytes(r.bytesPerNode.reconcile.mean)} (max ${fmtBytes(r.bytesPerNode.reconcile.max)}).</p></section>
 <section><h2>State at the end</h2><table><tr><th>nodes</th><th>events</th><th>state hash</th><th>open conflicts</th><th>resolved</th><th>records open / resolved / superseded</th></tr>${states}</table>
 <p class="muted">One row per distinct event set among live honest nodes, computed by the shipped ingest (a second time in shuffled order to check that state is a function of the set).</p></section>

@@ -46,7 +46,9 @@ export interface RunResult {
   readonly bytesPerNode: { gossip: Spread; reconcile: Spread; perNode: Array<[number, number]> }
   readonly states: StateGroup[]
   readonly acknowledged: { total: number; lost: number; leftWithAuthor: number }
+  /** raised/resolved/superseded come from the conflicts oracle (absent with --no-oracle: -1). */
   readonly conflicts: { raised: number; resolved: number; superseded: number; openAtEnd: number }
+  readonly oracle: boolean
   readonly samples: Sample[]
   readonly marks: FaultMark[]
   /** Not part of the deterministic result: wall time and CPU time (user + system) of the run. */
@@ -261,11 +263,12 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
     states,
     acknowledged: { total: acked, lost, leftWithAuthor },
     conflicts: {
-      raised: raised === undefined ? 0 : raised.open + raised.resolved + raised.superseded,
-      resolved: raised?.resolved ?? 0,
-      superseded: raised?.superseded ?? 0,
+      raised: raised === undefined ? -1 : raised.open + raised.resolved + raised.superseded,
+      resolved: raised?.resolved ?? -1,
+      superseded: raised?.superseded ?? -1,
       openAtEnd: states[0]?.openConflicts ?? 0,
     },
+    oracle: oracle !== undefined,
     samples: sim.samples,
     marks: sim.marks,
   }
