@@ -91,6 +91,28 @@ describe('layering', () => {
     })
   }
 
+  // The simulator drives the shipped core: it may import src/core, src/util and src/store only,
+  // never the network, HTTP or node layers (nor libp2p).
+  const SIMULATIONS = resolve(import.meta.dirname, '../../simulations')
+  for (const file of files(SIMULATIONS)) {
+    it(`simulations/${relative(SIMULATIONS, file)} imports only src/core, src/util and src/store`, () => {
+      const text = readFileSync(file, 'utf8')
+      for (const spec of imports(text)) {
+        if (spec.startsWith('.')) {
+          const target = resolve(dirname(file), spec)
+          if (target.startsWith(SIMULATIONS)) continue
+          const folder = relative(SRC, target).split('/')[0]
+          assert.ok(
+            ['core', 'util', 'store'].includes(folder) && !relative(SRC, target).startsWith('..'),
+            `simulations must not import ${spec}`,
+          )
+        } else {
+          assert.match(spec, /^node:/, `simulations must not import the package ${spec}`)
+        }
+      }
+    })
+  }
+
   it('the rule can fail: a core file importing node:fs is caught', () => {
     assert.doesNotMatch('node:fs', RULES.core.packages)
     assert.match("import { x } from '../net/index.ts'", /from\s*['"]\.\.\/net/)

@@ -1,0 +1,1214 @@
+/**
+ * The deterministic simulator: N nodes in one process, virtual time in integer milliseconds,
+ * one seed. Each node holds its event set as the shipped core does — one RangeIndex per event
+ * type (src/core/range-index.ts) — and reconciles with its neighbours by running the shipped
+ * ReconcileSession (src/core/reconcile-session.ts) message by message over the simulated
+ * network, scheduled as src/net/anti-entropy.ts schedules it (on connect, every interval with a
+ * random neighbour, relay after learning, again at once after a truncated session, strikes and a
+ * ban for a peer that withholds or serves bad events). Events are built and signed by
+ * src/core/event.ts; signatures are checked with the real verifier once per event and cached
+ * (a pure function of the bytes). State is computed by the shipped Ingestor (see state.ts).
+ */
+import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
+import { signEvent } from '../src/core/event.ts'
+import { decodeSigned } from '../src/core/event-codec.ts'
+import { tickHlc } from '../src/core/hlc.ts'
+import { itemKey, RangeIndex } from '../src/core/range-index.ts'
+import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
+import type { StoredEvent } from '../src/core/records.ts'
+import type { Digest, EventType, Hlc, JsonObject } from '../src/core/types.ts'
+import { fromHex } from '../src/util/bytes.ts'
+import { type Signer, signerFromSeed, verifyEd25519 } from '../src/util/crypto.ts'
+import { MinHeap } from './heap.ts'
+import { Histogram } from './histogram.ts'
+import { buildMesh, NetworkModel } from './network.ts'
+import { Rng } from './rng.ts'
+import type { Scenario } from './scenario.ts'
+
+/** Wall-clock time of virtual time 0 (HLC wall times are built on it). */
+export const EPOCH_MS = Date.UTC(2026, 0, 1)
+/** Mirrors of the node's constants (src/net/constants.ts; the simulator may not import src/net). */
+export const RECONCILE_PARALLEL_MAX = 4
+export const RECONCILE_STRIKES_MAX = 3
+export const RECONCILE_BAN_MS = 10 * 60_000
+export const RECONCILE_RELAY_DELAY_MS = 200
+export const RECONCILE_RELAY_GOSSIP_MAX = 128
+export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
+/** A reconciliation message stays within the smallest frame every node reads, less slack. */
+export const MESSAGE_BUDGET_BYTES = 64 * 1024 + 16 + 4 * 1024 + 300 - 8 * 1024
+/** Envelope bytes of a gossip message / a stream frame around its payload (estimates). */
+const GOSSIP_OVERHEAD_BYTES = 64
+const FRAME_OVERHEAD_BYTES = 16
+const PUSH_FRAME_BYTES = 64 * 1024
+/** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
+const RESOLUTIONS_PER_TICK = 10
+
+export type Role = 'honest' | 'forker' | 'invalid' | 'withholder'
+
+export interface SimEvent {
+  readonly ord: number
+  readonly typeIdx: number
+  readonly target: string
+  readonly eventId: string
+  readonly author: number
+  readonly stored: StoredEvent
+  readonly digest: Digest
+  readonly key: Uint8Array
+  readonly hlc: Hlc
+  readonly parents: readonly Digest[]
+  readonly bytes: number
+  readonly createdAt: number
+  ackAt: number
+  /** Events that are versions of one (author, event_id) share a slot (the first one's ord). */
+  readonly slot: number
+  /** 0 not checked yet, 1 signature verifies, 2 it does not. */
+  valid: 0 | 1 | 2
+  /** Live honest nodes holding it durably (per slot, on the slot's first event). */
+  holders: number
+  fullAt: number
+}
+
+interface SimNode {
+  readonly id: number
+  readonly role: Role
+  readonly signer: Signer
+  joined: boolean
+  up: boolean
+  left: boolean
+  /** Per event ordinal: 0 absent, 1 received and not yet durable, 2 durable. */
+  held: Uint8Array
+  pending: number[]
+  commitScheduled: boolean
+  readonly idx: RangeIndex[]
+  heldSlots: number
+  hlc: Hlc
+  nbrs: number[]
+  clockOffsetMs: number
+  // AntiEntropy
+  running: Set<number>
+  again: Set<number>
+  queue: number[]
+  active: number
+  strikes: Map<number, number>
+  bannedUntil: Map<number, number>
+  relayFrom: Set<number>
+  relayScheduled: boolean
+  bytesGossip: number
+  bytesReconcile: number
+  sessions: number
+}
+
+export interface FaultMark {
+  readonly kind: string
+  readonly atMs: number
+  readonly untilMs: number
+  readonly label: string
+}
+
+export interface Sample {
+  readonly t: number
+  /** Live honest nodes, and of them those holding every event any of them holds. */
+  readonly live: number
+  readonly complete: number
+  /** Mean share of that union each live honest node holds. */
+  readonly coverage: number
+  readonly events: number
+  readonly conflictsOpen: number
+  readonly conflictsResolved: number
+  readonly conflictsRaised: number
+  readonly sessions: number
+  readonly bytes: number
+}
+
+interface Transcript {
+  readonly msgBytes: number[]
+  readonly need: number[]
+  readonly have: number[]
+  readonly rounds: number
+  readonly truncated: boolean
+}
+
+/** A delivery bucket: (node, ordinal) pairs arriving at one ms. */
+type Bucket = number[]
+
+export class Simulator {
+  readonly s: Scenario
+  readonly seed: number
+  now = 0
+  readonly nodes: SimNode[] = []
+  readonly events: SimEvent[] = []
+  readonly byDigest = new Map<string, number>()
+  readonly net: NetworkModel
+  readonly marks: FaultMark[] = []
+  readonly samples: Sample[] = []
+  readonly delays = new Histogram()
+  readonly fullDelays = new Histogram()
+  readonly counters = {
+    gossipMessages: 0,
+    receivedDuplicates: 0,
+    gossipLost: 0,
+    sessions: 0,
+    sessionsFailed: 0,
+    sessionsMemo: 0,
+    rounds: 0,
+    fetched: 0,
+    pushed: 0,
+    withheld: 0,
+    badSignature: 0,
+    equivocations: 0,
+    driftRefused: 0,
+    strikes: 0,
+    bans: 0,
+    crashes: 0,
+    lostInFlight: 0,
+    joins: 0,
+    leaves: 0,
+    resolutions: 0,
+    invalidWritten: 0,
+    forksWritten: 0,
+  }
+  readonly #rng: { topo: Rng; write: Rng; gossip: Rng; session: Rng; fault: Rng; keys: Rng }
+  readonly #actions = new MinHeap<() => void>()
+  readonly #buckets = new Map<number, Bucket>()
+  readonly #bucketTimes = new MinHeap<number>()
+  readonly #targetEvents = new Map<string, number[]>()
+  readonly #memo = new Map<string, Transcript>()
+  /** Slots with more than one version (a forking member's events). */
+  readonly #forked = new Set<number>()
+  readonly #types: readonly EventType[]
+  #capacity = 1024
+  #dist = new Float64Array(0)
+  #liveHonest = 0
+  #slots = 0
+  /** Slots some live honest node holds. */
+  #union = 0
+  #lastSampleAt = -1
+  onSample?: (s: Sample) => void
+  /** Called as events are created (the conflicts oracle feeds on them). */
+  onEvent?: (e: SimEvent) => void
+  openConflictPicker?: () => Array<{
+    id: string
+    sides: Digest[]
+    cell: string
+    type: EventType
+    target: string
+  }>
+
+  constructor(s: Scenario, seed: number) {
+    this.s = s
+    this.seed = seed
+    this.#types = s.types
+    this.#rng = {
+      topo: new Rng(seed, 'topology'),
+      write: new Rng(seed, 'writes'),
+      gossip: new Rng(seed, 'gossip'),
+      session: new Rng(seed, 'sessions'),
+      fault: new Rng(seed, 'faults'),
+      keys: new Rng(seed, 'keys'),
+    }
+    this.net = new NetworkModel(s, this.#rng.topo.u32())
+  }
+
+  // ---------------------------------------------------------------- set-up
+
+  setup(): void {
+    const s = this.s
+    const f = s.faults
+    const joiners =
+      f.churn === undefined ? 0 : Math.floor((f.churn.untilMs - f.churn.atMs) / f.churn.joinEveryMs) + 1
+    const total = s.nodes + joiners
+    const roles: Role[] = Array.from({ length: total }, () => 'honest')
+    const byz = this.#rng.topo.shuffle([...Array(s.nodes).keys()])
+    let k = 0
+    for (let i = 0; i < (f.forkers ?? 0); i++) roles[byz[k++]] = 'forker'
+    for (let i = 0; i < (f.invalidSenders ?? 0); i++) roles[byz[k++]] = 'invalid'
+    for (let i = 0; i < (f.withholders ?? 0); i++) roles[byz[k++]] = 'withholder'
+    const mesh = buildMesh(total, s.degree, this.#rng.topo)
+    for (let i = 0; i < total; i++) {
+      this.nodes.push({
+        id: i,
+        role: roles[i],
+        signer: signerFromSeed(this.#rng.keys.bytes(32)),
+        joined: i < s.nodes,
+        up: i < s.nodes,
+        left: false,
+        held: new Uint8Array(this.#capacity),
+        pending: [],
+        commitScheduled: false,
+        idx: this.#types.map(() => new RangeIndex()),
+        heldSlots: 0,
+        hlc: { wallMs: 0, counter: 0 },
+        nbrs: mesh[i].filter((j) => j < s.nodes || j === i),
+        clockOffsetMs: 0,
+        running: new Set(),
+        again: new Set(),
+        queue: [],
+        active: 0,
+        strikes: new Map(),
+        bannedUntil: new Map(),
+        relayFrom: new Set(),
+        relayScheduled: false,
+        bytesGossip: 0,
+        bytesReconcile: 0,
+        sessions: 0,
+      })
+    }
+    for (const n of this.nodes) if (n.joined && n.role === 'honest') this.#liveHonest++
+    this.#dist = new Float64Array(total)
+    this.#setupClocks()
+    this.#writeHistory()
+    this.#scheduleFaults(joiners)
+    this.#scheduleWrites()
+    // AntiEntropy: a session on every connection at start, then every interval.
+    for (const n of this.nodes) {
+      if (!n.joined) continue
+      this.#startInterval(n)
+    }
+    for (const n of this.nodes)
+      if (n.up)
+        for (const p of n.nbrs) this.at(this.#rng.session.int(s.redialMs) + 1, () => this.request(n.id, p))
+  }
+
+  #setupClocks(): void {
+    const sk = this.s.faults.skew
+    if (sk === undefined) return
+    const ids = this.#rng.fault.shuffle([...Array(this.s.nodes).keys()]).slice(0, sk.count)
+    for (const id of ids)
+      this.nodes[id].clockOffsetMs = Math.round(this.#rng.fault.range(-sk.maxOffsetMs, sk.maxOffsetMs))
+    for (const j of sk.jumps ?? []) {
+      const id = this.#rng.fault.int(this.s.nodes)
+      this.mark(
+        'clock jump',
+        j.atMs,
+        j.untilMs,
+        `node ${id} clock ${j.byMs > 0 ? '+' : ''}${j.byMs / 1000} s`,
+      )
+      this.at(j.atMs, () => {
+        this.nodes[id].clockOffsetMs += j.byMs
+      })
+      this.at(j.untilMs, () => {
+        this.nodes[id].clockOffsetMs -= j.byMs
+      })
+    }
+    if (ids.length > 0)
+      this.mark(
+        'clock skew',
+        0,
+        this.s.healAtMs,
+        `${ids.length} nodes off by up to ±${sk.maxOffsetMs / 1000} s`,
+      )
+  }
+
+  /** The node's wall clock (ms since the epoch) at virtual time t. */
+  clock(n: SimNode, t = this.now): number {
+    return EPOCH_MS + t + n.clockOffsetMs
+  }
+
+  mark(kind: string, atMs: number, untilMs: number, label: string): void {
+    this.marks.push({ kind, atMs, untilMs, label })
+  }
+
+  #scheduleFaults(joiners: number): void {
+    const s = this.s
+    const f = s.faults
+    for (const p of f.partitions ?? []) {
+      this.mark(
+        p.oneWay ? 'one-way partition' : 'partition',
+        p.atMs,
+        p.untilMs,
+        `${p.groups} groups${p.oneWay ? ', one way' : ''}`,
+      )
+    }
+    for (const fl of f.flapping ?? [])
+      this.mark(
+        'flapping',
+        fl.atMs,
+        fl.untilMs,
+        `${Math.round(fl.share * 100)}% of links, ${fl.periodMs} ms period`,
+      )
+    for (const b of f.lossBursts ?? [])
+      this.mark('loss', b.atMs, b.untilMs, `loss ${Math.round(b.loss * 100)}%, +${b.extraDelayMs} ms delay`)
+    // Links coming back: both ends reconcile (the redialer reconnects, AntiEntropy runs on connect).
+    for (const t of this.net.upTransitions()) {
+      this.at(t, () => {
+        for (const n of this.nodes) {
+          if (!n.up) continue
+          for (const p of n.nbrs) if (p > n.id && this.linkUp(n.id, p, t)) this.#reconnect(n.id, p)
+        }
+      })
+    }
+    for (const c of f.crashes ?? []) {
+      for (let i = 0; i < c.count; i++) {
+        const id = this.#rng.fault.int(s.nodes)
+        const at = Math.round(this.#rng.fault.range(c.atMs, Math.max(c.atMs + 1, c.untilMs - c.downMs)))
+        this.mark('crash', at, at + c.downMs, `node ${id} crashed`)
+        this.at(at, () => this.crash(id))
+        this.at(at + c.downMs, () => this.restart(id))
+      }
+    }
+    const ch = f.churn
+    if (ch !== undefined) {
+      this.mark(
+        'churn',
+        ch.atMs,
+        ch.untilMs,
+        `a node leaves every ${ch.leaveEveryMs / 1000} s, one joins every ${ch.joinEveryMs / 1000} s`,
+      )
+      for (let t = ch.atMs; t < ch.untilMs; t += ch.leaveEveryMs) this.at(t, () => this.#leaveOne())
+      for (let i = 0; i < joiners; i++) {
+        const t = ch.atMs + i * ch.joinEveryMs
+        if (t >= ch.untilMs) break
+        this.at(t, () => this.#join(s.nodes + i))
+      }
+    }
+    const off = f.offline
+    if (off !== undefined) {
+      for (let i = 0; i < off.count; i++) {
+        const n = this.nodes[this.#offlineIds[i]]
+        this.mark('offline', 0, off.untilMs, `node ${n.id} offline (a day's backlog)`)
+        this.at(off.untilMs, () => this.restart(n.id))
+      }
+    }
+  }
+
+  #offlineIds: number[] = []
+
+  // ---------------------------------------------------------------- events
+
+  #grow(ord: number): void {
+    if (ord < this.#capacity) return
+    while (this.#capacity <= ord) this.#capacity *= 2
+    for (const n of this.nodes) {
+      const h = new Uint8Array(this.#capacity)
+      h.set(n.held)
+      n.held = h
+    }
+  }
+
+  #heads(n: SimNode, key: string): Digest[] {
+    const list = this.#targetEvents.get(key)
+    if (list === undefined) return []
+    const held = list.filter((o) => n.held[o] === 2)
+    const named = new Set<string>()
+    for (const o of held) for (const p of this.events[o].parents) named.add(p)
+    const heads = held.filter((o) => !named.has(this.events[o].digest))
+    heads.sort((a, b) => b - a)
+    return heads.slice(0, 12).map((o) => this.events[o].digest)
+  }
+
+  #payload(typeIdx: number, target: number): { target: string; payload: JsonObject } {
+    const r = this.#rng.write
+    const type = this.#types[typeIdx]
+    const field = r.int(this.s.fieldsPerTarget)
+    const value = r.int(1000)
+    if (type === 'graph_update') {
+      return {
+        target: `graph-${target}`,
+        payload: {
+          op: 'set_edge_properties',
+          from: `n${field}`,
+          label: 'rel',
+          to: `m${field % 3}`,
+          properties: { w: value },
+        },
+      }
+    }
+    if (type === 'vector_update')
+      return {
+        target: `vec-${target}-${field}`,
+        payload: { op: 'upsert', values: [value / 1000, field], metadata: {} },
+      }
+    if (type === 'document_update')
+      return { target: `doc-${target}-${field}`, payload: { op: 'put', content: `v${value}` } }
+    return { target: `persona-${target}`, payload: { op: 'set', fields: { [`f${field}`]: value } } }
+  }
+
+  /** Builds, signs and registers an event written by node n at its clock; returns its ordinal. */
+  #create(
+    n: SimNode,
+    typeIdx: number,
+    target: string,
+    payload: JsonObject,
+    at: number,
+    opts: { eventId?: string; slot?: number; extraParents?: readonly Digest[]; wallMs?: number } = {},
+  ): number {
+    const type = this.#types[typeIdx]
+    const key = `${type}/${target}`
+    const parents = [...new Set([...this.#heads(n, key), ...(opts.extraParents ?? [])])].slice(0, 16)
+    const wall = opts.wallMs ?? this.clock(n, at)
+    n.hlc = tickHlc(n.hlc, wall)
+    const e = signEvent(
+      {
+        eventId: opts.eventId ?? this.#rng.write.uuid(),
+        type,
+        targetId: target,
+        payload,
+        hlc: n.hlc,
+        parents: parents as Digest[],
+      },
+      n.signer,
+    )
+    let signature = e.signature
+    if (n.role === 'invalid') {
+      signature = signature.slice()
+      signature[7] ^= 0x5a
+      this.counters.invalidWritten++
+    }
+    const ord = this.events.length
+    this.#grow(ord)
+    const slot = opts.slot ?? ord
+    if (slot === ord) this.#slots++
+    else this.#forked.add(slot)
+    this.events.push({
+      ord,
+      typeIdx,
+      target,
+      eventId: e.eventId,
+      author: n.id,
+      stored: { signed: e.signed, signature, digest: e.digest },
+      digest: e.digest,
+      key: itemKey(e.signed.subarray(21, 29), fromHex(e.digest)!),
+      hlc: e.hlc,
+      parents: e.parents,
+      bytes: e.signed.byteLength + 64 + 8,
+      createdAt: at,
+      ackAt: -1,
+      slot,
+      valid: 0,
+      holders: 0,
+      fullAt: -1,
+    })
+    this.byDigest.set(e.digest, ord)
+    let list = this.#targetEvents.get(key)
+    if (list === undefined) {
+      list = []
+      this.#targetEvents.set(key, list)
+    }
+    list.push(ord)
+    return ord
+  }
+
+  /** The real signature check, once per event (a pure function of its bytes). */
+  valid(e: SimEvent): boolean {
+    if (e.valid === 0) {
+      const f = decodeSigned(e.stored.signed)
+      e.valid = verifyEd25519(fromHex(f.author)!, e.stored.signed, e.stored.signature) ? 1 : 2
+    }
+    return e.valid === 1
+  }
+
+  #writeHistory(): void {
+    const s = this.s
+    const off = s.faults.offline
+    if (off !== undefined)
+      this.#offlineIds = this.#rng.fault
+        .shuffle([...Array(s.nodes).keys()].filter((i) => this.nodes[i].role === 'honest'))
+        .slice(0, off.count)
+    if (s.history <= 0 && off === undefined) return
+    const honest = this.nodes.filter((n) => n.joined && n.role === 'honest')
+    const dayMs = 24 * 3600_000
+    for (let i = 0; i < s.history; i++) {
+      const author = this.#rng.write.pick(honest)
+      const typeIdx = this.#rng.write.int(this.#types.length)
+      const { target, payload } = this.#payload(typeIdx, this.#rng.write.int(s.targets))
+      const wall = EPOCH_MS - dayMs + Math.floor((i * dayMs) / s.history)
+      const ord = this.#create(author, typeIdx, target, payload, 0, { wallMs: wall })
+      const e = this.events[ord]
+      e.valid = 1
+      e.ackAt = 0
+      const backlog = off !== undefined && i >= s.history - off.backlog
+      for (const n of this.nodes) {
+        if (!n.joined) continue
+        if (backlog && this.#offlineIds.includes(n.id)) continue
+        this.#store(n, e, 0, false)
+      }
+    }
+    for (const id of this.#offlineIds) {
+      this.nodes[id].up = false
+      this.#setLive(this.nodes[id], false)
+    }
+  }
+
+  #scheduleWrites(): void {
+    const s = this.s
+    const span = Math.max(1, s.writeUntilMs - s.writeFromMs)
+    for (let i = 0; i < s.events; i++) {
+      const t =
+        s.writeFromMs +
+        Math.floor((i * span) / s.events) +
+        this.#rng.write.int(Math.max(1, Math.floor(span / s.events)))
+      this.at(t, () => this.#writeOne())
+    }
+    const byz = this.nodes.filter((n) => n.role !== 'honest')
+    for (const n of byz) {
+      for (let t = s.writeFromMs + 500; t < s.writeUntilMs; t += Math.max(1000, Math.floor(span / 10)))
+        this.at(t, () => this.#byzantineWrite(n))
+    }
+    if (s.resolveEveryMs > 0)
+      for (let t = s.resolveEveryMs; t < s.healAtMs + s.settleMs; t += s.resolveEveryMs)
+        this.at(t, () => this.#resolveOne())
+  }
+
+  #writeOne(): void {
+    const live = this.nodes.filter((n) => n.up && n.role === 'honest')
+    if (live.length === 0) return
+    const n = this.#rng.write.pick(live)
+    const typeIdx = this.#rng.write.int(this.#types.length)
+    const { target, payload } = this.#payload(typeIdx, this.#rng.write.int(this.s.targets))
+    const ord = this.#create(n, typeIdx, target, payload, this.now)
+    this.#receive(n, ord, this.now)
+  }
+
+  #byzantineWrite(n: SimNode): void {
+    if (!n.up) return
+    const typeIdx = this.#rng.write.int(this.#types.length)
+    const { target, payload } = this.#payload(typeIdx, this.#rng.write.int(this.s.targets))
+    const ord = this.#create(n, typeIdx, target, payload, this.now)
+    if (n.role === 'forker') {
+      // A second version under the same event_id, different content.
+      const twin = this.#create(
+        n,
+        typeIdx,
+        target,
+        { ...payload, ...this.#payload(typeIdx, 0).payload },
+        this.now,
+        {
+          eventId: this.events[ord].eventId,
+          slot: ord,
+        },
+      )
+      this.counters.forksWritten++
+      this.events[ord].valid = this.valid(this.events[ord]) ? 1 : 2
+      this.#store(n, this.events[ord], this.now, true)
+      const half = Math.ceil(n.nbrs.length / 2)
+      this.#publish(ord, n.id, this.now, n.nbrs.slice(0, half))
+      this.#publish(twin, n.id, this.now, n.nbrs.slice(half))
+      return
+    }
+    this.#store(n, this.events[ord], this.now, true)
+    if (n.role === 'invalid') this.#publish(ord, n.id, this.now)
+  }
+
+  #resolveOne(): void {
+    const open = this.openConflictPicker?.() ?? []
+    let done = 0
+    for (const c of open) {
+      const sides = c.sides.map((d) => this.byDigest.get(d)!)
+      const cands = this.nodes.filter(
+        (n) => n.up && n.role === 'honest' && sides.every((o) => n.held[o] === 2),
+      )
+      if (cands.length === 0) continue
+      const n = this.#rng.write.pick(cands)
+      const typeIdx = this.#types.indexOf(c.type)
+      const winner = this.events[sides[sides.length - 1]]
+      const value = this.#payloadValue(winner, c.cell)
+      const payload: JsonObject = {
+        op: 'resolve',
+        conflict_id: c.id,
+        strategy: 'prefer_local',
+        cells: [value === undefined ? { cell: c.cell, del: true } : { cell: c.cell, value }],
+      }
+      const ord = this.#create(n, typeIdx, c.target, payload, this.now, { extraParents: c.sides })
+      this.counters.resolutions++
+      this.#receive(n, ord, this.now)
+      if (++done >= RESOLUTIONS_PER_TICK) return
+    }
+  }
+
+  #payloadValue(e: SimEvent, cell: string): JsonObject[string] | undefined {
+    const p = decodeSigned(e.stored.signed).payload
+    if (p.op === 'set' && cell.startsWith('field:')) return (p.fields as JsonObject)[cell.slice(6)]
+    if (p.op === 'set_edge_properties' && cell.startsWith('prop:')) {
+      const key = (JSON.parse(cell.slice(5)) as string[])[3]
+      return (p.properties as JsonObject)[key]
+    }
+    return undefined
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  at(t: number, fn: () => void): void {
+    this.#actions.push(Math.max(t, this.now), fn)
+  }
+
+  #deliverAt(t: number, node: number, ord: number): void {
+    const ms = Math.max(this.now + 1, Math.ceil(t))
+    let b = this.#buckets.get(ms)
+    if (b === undefined) {
+      b = []
+      this.#buckets.set(ms, b)
+      this.#bucketTimes.push(ms, ms)
+    }
+    b.push(node, ord)
+  }
+
+  /** Runs the simulation until `until` (ms) or until `stop()` returns true at a sample. */
+  run(until: number, stop?: () => boolean): void {
+    for (;;) {
+      const ta = this.#actions.peekKey()
+      const tb = this.#bucketTimes.peekKey()
+      const t = Math.min(ta ?? Infinity, tb ?? Infinity)
+      if (t === Infinity || t > until) {
+        this.now = until
+        return
+      }
+      this.now = t
+      if (tb !== undefined && tb === t && (ta === undefined || tb <= ta)) {
+        this.#bucketTimes.pop()
+        const b = this.#buckets.get(t)!
+        this.#buckets.delete(t)
+        for (let i = 0; i < b.length; i += 2) this.#receive(this.nodes[b[i]], b[i + 1], t)
+        continue
+      }
+      const fn = this.#actions.pop()!
+      fn()
+      if (this.#lastSampleAt === this.now && stop?.() === true) return
+    }
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  #setLive(n: SimNode, live: boolean): void {
+    if (n.role !== 'honest') return
+    this.#liveHonest += live ? 1 : -1
+    for (let o = 0; o < this.events.length; o++) {
+      if (n.held[o] !== 2) continue
+      const e = this.events[this.events[o].slot]
+      if (live) {
+        if (e.holders++ === 0) this.#union++
+      } else if (--e.holders === 0) this.#union--
+    }
+  }
+
+  crash(id: number): void {
+    const n = this.nodes[id]
+    if (!n.up) return
+    this.counters.crashes++
+    n.up = false
+    for (const o of n.pending)
+      if (n.held[o] === 1) {
+        n.held[o] = 0
+        this.counters.lostInFlight++
+      }
+    n.pending = []
+    n.commitScheduled = false
+    n.queue = []
+    n.again.clear()
+    this.#setLive(n, false)
+  }
+
+  restart(id: number): void {
+    const n = this.nodes[id]
+    if (n.up || n.left) return
+    n.up = true
+    n.joined = true
+    n.active = 0
+    n.running.clear()
+    this.#setLive(n, true)
+    for (const p of n.nbrs) this.#reconnect(id, p)
+  }
+
+  #leaveOne(): void {
+    const cands = this.nodes.filter((n) => n.up && n.role === 'honest' && n.id < this.s.nodes)
+    if (cands.length <= 2) return
+    const n = this.#rng.fault.pick(cands)
+    this.crash(n.id)
+    n.left = true
+    this.counters.leaves++
+  }
+
+  #join(id: number): void {
+    const n = this.nodes[id]
+    const live = this.nodes.filter((m) => m.up && m.id !== id)
+    const picks = this.#rng.fault.shuffle([...live]).slice(0, this.s.degree)
+    n.nbrs = picks.map((m) => m.id).sort((a, b) => a - b)
+    for (const m of picks) if (!m.nbrs.includes(id)) m.nbrs.push(id)
+    n.hlc = { wallMs: 0, counter: 0 }
+    this.counters.joins++
+    this.restart(id)
+    this.#startInterval(n)
+  }
+
+  #reconnect(a: number, b: number): void {
+    const d = this.#rng.session.int(this.s.redialMs) + 1
+    this.at(this.now + d, () => {
+      this.request(a, b)
+      this.request(b, a)
+    })
+  }
+
+  #banned(a: number, b: number, t: number): boolean {
+    if (this.counters.bans === 0) return false
+    return (this.nodes[a].bannedUntil.get(b) ?? 0) > t || (this.nodes[b].bannedUntil.get(a) ?? 0) > t
+  }
+
+  /** Whether a message from a reaches b at t: both up, no fault window in the way, no ban. */
+  linkUp(a: number, b: number, t: number): boolean {
+    const na = this.nodes[a]
+    const nb = this.nodes[b]
+    return na.up && nb.up && this.net.passes(a, b, t) && !this.#banned(a, b, t)
+  }
+
+  /** A received event (gossip, reconciliation, or the node's own write): queued for the next commit. */
+  #receive(n: SimNode, ord: number, t: number): void {
+    if (!n.up) return
+    if (n.held[ord] !== 0) {
+      this.counters.receivedDuplicates++
+      return
+    }
+    n.held[ord] = 1
+    n.pending.push(ord)
+    if (!n.commitScheduled) {
+      n.commitScheduled = true
+      this.at(t + this.s.commitDelayMs, () => this.#commit(n))
+    }
+  }
+
+  /** The node's group commit: what passes its checks becomes durable and enters its range index. */
+  #commit(n: SimNode): void {
+    n.commitScheduled = false
+    if (!n.up) return
+    const pending = n.pending
+    n.pending = []
+    for (const ord of pending) {
+      if (n.held[ord] !== 1) continue
+      const e = this.events[ord]
+      if (e.author !== n.id) {
+        if (!this.valid(e)) {
+          n.held[ord] = 0
+          continue
+        }
+        if (e.hlc.wallMs - this.clock(n) > HLC_DRIFT_MAX_MS_DEFAULT) {
+          n.held[ord] = 0
+          this.counters.driftRefused++
+          continue
+        }
+        if (this.#forked.has(e.slot) && this.#hasTwin(n, e)) {
+          n.held[ord] = 0
+          this.counters.equivocations++
+          continue
+        }
+      }
+      this.#store(n, e, this.now, true)
+      if (e.author === n.id && e.ackAt < 0) {
+        e.ackAt = this.now
+        if (n.role === 'honest') this.#publish(ord, n.id, this.now)
+      }
+    }
+  }
+
+  #hasTwin(n: SimNode, e: SimEvent): boolean {
+    const list = this.#targetEvents.get(`${this.#types[e.typeIdx]}/${e.target}`) ?? []
+    for (const o of list) if (o !== e.ord && this.events[o].slot === e.slot && n.held[o] === 2) return true
+    return false
+  }
+
+  #store(n: SimNode, e: SimEvent, t: number, observe: boolean): void {
+    n.held[e.ord] = 2
+    n.idx[e.typeIdx].insert(e.key)
+    if (
+      observe &&
+      e.author !== n.id &&
+      (e.hlc.wallMs > n.hlc.wallMs || (e.hlc.wallMs === n.hlc.wallMs && e.hlc.counter > n.hlc.counter))
+    )
+      n.hlc = e.hlc
+    const slot = this.events[e.slot]
+    n.heldSlots++
+    if (n.role === 'honest' && n.up) {
+      if (slot.holders++ === 0) this.#union++
+      if (e.createdAt >= 0 && e.author !== n.id && t > 0) this.delays.add(t - e.createdAt)
+      if (slot.holders === this.#liveHonest && slot.fullAt < 0 && t > 0) {
+        slot.fullAt = t
+        this.fullDelays.add(t - slot.createdAt)
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- gossip
+
+  /** A lossy, delayed flood over the mesh: each node forwards once, on first receipt. */
+  #publish(ord: number, origin: number, t: number, firstHop?: readonly number[]): void {
+    const e = this.events[ord]
+    const rng = this.#rng.gossip
+    const size = e.bytes + GOSSIP_OVERHEAD_BYTES
+    const dist = this.#dist
+    dist.fill(Infinity)
+    const heap = new MinHeap<number>()
+    dist[origin] = t
+    heap.push(t, origin)
+    while (heap.size > 0) {
+      const d = heap.peekKey()!
+      const u = heap.pop()!
+      if (d > dist[u]) continue
+      const nu = this.nodes[u]
+      if (u !== origin) {
+        // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
+        // validator stops a bad signature or an event too far ahead of this node's clock.
+        if (nu.held[ord] !== 0) continue
+        if (!nu.up || !this.valid(e) || e.hlc.wallMs - this.clock(nu, d) > HLC_DRIFT_MAX_MS_DEFAULT) continue
+        this.#deliverAt(d, u, ord)
+        if (nu.role === 'withholder') continue
+      }
+      const loss = Math.max(this.s.gossip.loss, this.net.extraLoss(d))
+      for (const v of u === origin && firstHop !== undefined ? firstHop : nu.nbrs) {
+        if (!this.linkUp(u, v, d)) continue
+        this.counters.gossipMessages++
+        nu.bytesGossip += size
+        if (rng.chance(loss)) {
+          this.counters.gossipLost++
+          continue
+        }
+        this.nodes[v].bytesGossip += size
+        const tv = d + this.net.delay(d, rng) + size / this.s.bandwidthBytesPerMs
+        if (rng.chance(this.s.gossip.duplicate)) {
+          this.nodes[v].bytesGossip += size
+          this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
+        }
+        if (tv < dist[v]) {
+          dist[v] = tv
+          heap.push(tv, v)
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- anti-entropy
+
+  #startInterval(n: SimNode): void {
+    const every = this.s.reconcileIntervalMs
+    if (every <= 0) return
+    const tick = () => {
+      if (n.left) return
+      if (n.up) {
+        const peers = n.nbrs.filter((p) => this.linkUp(n.id, p, this.now))
+        if (peers.length > 0) this.request(n.id, this.#rng.session.pick(peers))
+      }
+      this.at(this.now + every, tick)
+    }
+    this.at(this.now + 1 + this.#rng.session.int(every), tick)
+  }
+
+  /** AntiEntropy.request: a session with the peer now, or once the one running ends. */
+  request(a: number, b: number): void {
+    const n = this.nodes[a]
+    if (!n.up || !this.nodes[b].up || this.#banned(a, b, this.now)) return
+    if (n.running.has(b)) {
+      n.again.add(b)
+      return
+    }
+    if (n.queue.includes(b)) return
+    n.queue.push(b)
+    this.#pump(n)
+  }
+
+  #pump(n: SimNode): void {
+    for (let i = 0; i < n.queue.length && n.active < RECONCILE_PARALLEL_MAX; ) {
+      const b = n.queue[i]
+      if (n.running.has(b)) {
+        i++
+        continue
+      }
+      n.queue.splice(i, 1)
+      n.active++
+      n.running.add(b)
+      this.#session(n, this.nodes[b])
+    }
+  }
+
+  /** The set key of one index: its size and whole-range fingerprint (order-free). */
+  #setKey(idx: RangeIndex): string {
+    return `${idx.size}:${Buffer.from(idx.fingerprint(0, idx.size)).toString('hex')}`
+  }
+
+  /**
+   * Runs the shipped session between two indexes. A session's messages are a pure function of
+   * the two sets (and the message budget), so a pair seen before in this run is answered from
+   * the memo, as signature checks are.
+   */
+  #transcript(typeIdx: number, a: SimNode, b: SimNode): Transcript {
+    const ia = a.idx[typeIdx]
+    const ib = b.idx[typeIdx]
+    const memoKey = `${typeIdx}|${this.#setKey(ia)}|${this.#setKey(ib)}`
+    const hit = this.#memo.get(memoKey)
+    if (hit !== undefined) {
+      this.counters.sessionsMemo++
+      return hit
+    }
+    const init = new ReconcileSession(ia, 'initiator', { messageBytesMax: MESSAGE_BUDGET_BYTES })
+    const resp = new ReconcileSession(ib, 'responder', { messageBytesMax: MESSAGE_BUDGET_BYTES })
+    const msgBytes: number[] = []
+    let msg: ReconRange[] | null = init.initiate()
+    while (msg !== null) {
+      msgBytes.push(messageBytes(msg))
+      const answer = resp.handle(msg) as ReconRange[]
+      msgBytes.push(messageBytes(answer))
+      msg = init.handle(answer)
+    }
+    const ords = (ds: Uint8Array[]) =>
+      ds.map((d) => this.byDigest.get(Buffer.from(d).toString('hex')) ?? -1).filter((o) => o >= 0)
+    const t: Transcript = {
+      msgBytes,
+      need: ords(init.need),
+      have: ords(init.have),
+      rounds: init.rounds,
+      truncated: init.truncated,
+    }
+    if (this.#memo.size > 256) this.#memo.delete(this.#memo.keys().next().value!)
+    this.#memo.set(memoKey, t)
+    return t
+  }
+
+  /** One message over the stream: its delay, or -1 when the link is down at that moment. */
+  #hop(from: number, to: number, t: number, bytes: number): number {
+    if (!this.linkUp(from, to, t)) return -1
+    const rng = this.#rng.session
+    let d = this.net.delay(t, rng) + bytes / this.s.bandwidthBytesPerMs
+    const segments = Math.max(1, Math.ceil(bytes / 65536))
+    for (let i = 0; i < segments; i++) if (rng.chance(this.s.streamLoss)) d += this.s.retransmitMs
+    this.nodes[from].bytesReconcile += bytes
+    this.nodes[to].bytesReconcile += bytes
+    return d
+  }
+
+  #session(a: SimNode, b: SimNode): void {
+    this.counters.sessions++
+    a.sessions++
+    let t = this.now
+    const fail = (at: number) => {
+      this.counters.sessionsFailed++
+      this.at(at, () => this.#endSession(a, b, undefined))
+    }
+    // Opening the stream: one round trip (protocol negotiation).
+    for (const [x, y] of [
+      [a.id, b.id],
+      [b.id, a.id],
+    ]) {
+      const d = this.#hop(x, y, t, 64)
+      if (d < 0) {
+        fail(t + 1)
+        return
+      }
+      t += d
+    }
+    const need: number[] = []
+    const have: number[] = []
+    let truncated = false
+    for (let ti = 0; ti < this.#types.length; ti++) {
+      const tr = this.#transcript(ti, a, b)
+      this.counters.rounds += tr.rounds
+      for (let i = 0; i < tr.msgBytes.length; i++) {
+        const from = i % 2 === 0 ? a.id : b.id
+        const d = this.#hop(from, from === a.id ? b.id : a.id, t, tr.msgBytes[i] + FRAME_OVERHEAD_BYTES)
+        if (d < 0) {
+          fail(t + 1)
+          return
+        }
+        t += d
+      }
+      need.push(...tr.need)
+      have.push(...tr.have)
+      truncated ||= tr.truncated
+    }
+    // Fetch what a lacks, RECONCILE_FETCH_DIGESTS_MAX at a time; the peer serves what it holds.
+    let withheld = 0
+    let badSignature = 0
+    const report = { learned: 0, withheld: 0, badSignature: 0, truncated, relay: [] as number[] }
+    for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
+      const ask = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
+      const d1 = this.#hop(a.id, b.id, t, ask.length * 34 + FRAME_OVERHEAD_BYTES)
+      if (d1 < 0) {
+        fail(t + 1)
+        return
+      }
+      t += d1
+      const served = b.role === 'withholder' ? [] : ask.filter((o) => b.held[o] === 2)
+      withheld += ask.length - served.length
+      const bytes = served.reduce((x, o) => x + this.events[o].bytes, FRAME_OVERHEAD_BYTES)
+      const d2 = this.#hop(b.id, a.id, t, bytes)
+      if (d2 < 0) {
+        fail(t + 1)
+        return
+      }
+      t += d2
+      const good = served.filter((o) => this.valid(this.events[o]))
+      badSignature += served.length - good.length
+      // Learned: what was still new to the node when the batch arrived (gossip may have won).
+      this.at(t, () => {
+        for (const o of good) {
+          if (
+            a.held[o] === 0 &&
+            !(this.#forked.has(this.events[o].slot) && this.#hasTwin(a, this.events[o]))
+          ) {
+            report.learned++
+            if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
+          }
+          this.#receive(a, o, this.now)
+        }
+      })
+      this.counters.fetched += served.length
+    }
+    // Push what b lacks.
+    if (a.role !== 'withholder') {
+      const events = have.filter((o) => a.held[o] === 2)
+      for (let i = 0; i < events.length; ) {
+        let bytes = FRAME_OVERHEAD_BYTES
+        const frame: number[] = []
+        while (
+          i < events.length &&
+          (frame.length === 0 || bytes + this.events[events[i]].bytes <= PUSH_FRAME_BYTES)
+        ) {
+          bytes += this.events[events[i]].bytes
+          frame.push(events[i++])
+        }
+        const d1 = this.#hop(a.id, b.id, t, bytes)
+        if (d1 < 0) {
+          fail(t + 1)
+          return
+        }
+        t += d1
+        this.at(t, () => {
+          let fresh = 0
+          for (const o of frame) {
+            if (
+              b.held[o] === 0 &&
+              !(this.#forked.has(this.events[o].slot) && this.#hasTwin(b, this.events[o]))
+            )
+              fresh++
+            this.#receive(b, o, this.now)
+          }
+          if (fresh > 0) this.#onLearned(b, a.id)
+        })
+        const d2 = this.#hop(b.id, a.id, t, 24)
+        if (d2 < 0) {
+          fail(t + 1)
+          return
+        }
+        t += d2
+      }
+      this.counters.pushed += events.length
+    }
+    this.counters.withheld += withheld
+    this.counters.badSignature += badSignature
+    report.withheld = withheld
+    report.badSignature = badSignature
+    this.at(t + 1, () => this.#endSession(a, b, report))
+  }
+
+  #endSession(
+    a: SimNode,
+    b: SimNode,
+    r:
+      | { learned: number; withheld: number; badSignature: number; truncated: boolean; relay: number[] }
+      | undefined,
+  ): void {
+    a.active = Math.max(0, a.active - 1)
+    a.running.delete(b.id)
+    if (r !== undefined && a.up) {
+      if (r.relay.length > 0) for (const o of r.relay) if (a.held[o] !== 0) this.#publish(o, a.id, this.now)
+      if (r.learned > 0) this.#onLearned(a, b.id)
+      if (r.withheld > 0 || r.badSignature > 0) this.#strike(a, b.id)
+      if (r.truncated) this.request(a.id, b.id)
+    }
+    if (a.again.delete(b.id)) this.request(a.id, b.id)
+    this.#pump(a)
+  }
+
+  #strike(n: SimNode, peer: number): void {
+    this.counters.strikes++
+    const s = (n.strikes.get(peer) ?? 0) + 1
+    if (s >= RECONCILE_STRIKES_MAX) {
+      n.strikes.set(peer, 0)
+      n.bannedUntil.set(peer, this.now + RECONCILE_BAN_MS)
+      this.counters.bans++
+      this.mark('ban', this.now, this.now + RECONCILE_BAN_MS, `node ${n.id} cut off node ${peer}`)
+    } else n.strikes.set(peer, s)
+  }
+
+  /** Relay: reconcile with every other neighbour shortly after learning something. */
+  #onLearned(n: SimNode, from: number): void {
+    n.relayFrom.add(from)
+    if (n.relayScheduled) return
+    n.relayScheduled = true
+    this.at(this.now + RECONCILE_RELAY_DELAY_MS, () => {
+      n.relayScheduled = false
+      const sources = new Set(n.relayFrom)
+      n.relayFrom.clear()
+      if (!n.up) return
+      for (const p of n.nbrs) if (!sources.has(p) && this.linkUp(n.id, p, this.now)) this.request(n.id, p)
+    })
+  }
+
+  // ---------------------------------------------------------------- measuring
+
+  liveHonest(): SimNode[] {
+    return this.nodes.filter((n) => n.up && n.role === 'honest')
+  }
+
+  /** Whether every live honest node holds every event (slot) any of them holds. */
+  converged(): boolean {
+    for (const n of this.nodes)
+      if (n.up && n.role === 'honest' && this.#heldSlotCount(n) !== this.#union) return false
+    return true
+  }
+
+  #heldSlotCount(n: SimNode): number {
+    return n.heldSlots
+  }
+
+  sample(): void {
+    const live = this.liveHonest()
+    let complete = 0
+    let cover = 0
+    for (const n of live) {
+      if (n.heldSlots === this.#union) complete++
+      cover += this.#union === 0 ? 1 : n.heldSlots / this.#union
+    }
+    const s: Sample = {
+      t: this.now,
+      live: live.length,
+      complete,
+      coverage: live.length === 0 ? 1 : cover / live.length,
+      events: this.events.length,
+      conflictsOpen: 0,
+      conflictsResolved: 0,
+      conflictsRaised: 0,
+      sessions: this.counters.sessions,
+      bytes: this.nodes.reduce((x, n) => x + n.bytesGossip + n.bytesReconcile, 0),
+    }
+    this.samples.push(s)
+    this.#lastSampleAt = this.now
+    this.onSample?.(s)
+  }
+
+  /** Keys of the node's set per type (size and fingerprint), joined: equal iff the sets are equal. */
+  setKeyOf(n: SimNode): string {
+    return n.idx.map((i) => this.#setKey(i)).join('/')
+  }
+
+  heldOrds(n: SimNode): number[] {
+    const out: number[] = []
+    for (let o = 0; o < this.events.length; o++) if (n.held[o] === 2) out.push(o)
+    return out
+  }
+
+  get union(): number {
+    return this.#union
+  }
+
+  get slots(): number {
+    return this.#slots
+  }
+}
+
+/** Encoded size estimate of a reconciliation message (protobuf: bound, mode, fingerprint, ids). */
+export function messageBytes(m: readonly ReconRange[]): number {
+  let n = 8
+  for (const r of m) {
+    n += 2 + r.upper.length + 2 + 4
+    if (r.fingerprint !== undefined) n += 2 + r.fingerprint.length
+    n += ((r.ids?.length ?? 0) + (r.wanted?.length ?? 0)) * 34
+  }
+  return n
+}
+
+export { NEED_MAX }
