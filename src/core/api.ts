@@ -129,6 +129,8 @@ export interface SyncApi {
   state(type: EventType, target: string): Promise<StateView | undefined>
   status(): Promise<StatusInfo>
   audit(afterSeq: number, limit: number): Promise<AuditRecord[]>
+  /** `ok`, or why the node is degraded (a full disk, a damaged store); absent = always ok. */
+  health?(): Promise<{ ok: boolean; degraded?: string }>
   /** Follows the change feed from `afterSeq` (replaying stored events first). Returns
    *  unsubscribe. `onError` is told when the replay from the store fails (the subscription ends). */
   subscribe(

@@ -2,7 +2,7 @@
  * Composition root: config -> components -> start in order (store, identity, replay, engine,
  * HTTP, mesh) and stop in reverse. Nothing else in src/ wires components together.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, statfs } from 'node:fs/promises'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { type GkmConfig, isMultiaddrText } from '../config/index.ts'
@@ -27,7 +27,9 @@ import { signerFromSeed } from '../util/crypto.ts'
 import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
 import { createCryptoPool } from './crypto-pool.ts'
+import { BootstrapFileError, MeshListenError } from './errors.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
+import { StorageHealth, watchedStore } from './storage-health.ts'
 import { SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
@@ -62,10 +64,41 @@ export interface StartOptions {
 async function resolveBootstrap(entries: readonly string[]): Promise<string[]> {
   const out: string[] = []
   for (const e of entries) {
-    if (isMultiaddrText(e)) out.push(e)
-    else out.push(...parseBootstrapFile(await readFile(e, 'utf8')))
+    if (e.trim() === '') {
+      throw new BootstrapFileError(
+        'bootstrap entry is empty (--bootstrap, GKM_BOOTSTRAP or "bootstrap" in the config file): give a multiaddr or a file of them',
+      )
+    }
+    if (isMultiaddrText(e)) {
+      out.push(e)
+      continue
+    }
+    let text: string
+    try {
+      text = await readFile(e, 'utf8')
+    } catch (err) {
+      throw new BootstrapFileError(
+        `bootstrap file ${JSON.stringify(e)} (--bootstrap, GKM_BOOTSTRAP or "bootstrap" in the config file) cannot be read: ${(err as Error).message}`,
+        { cause: err },
+      )
+    }
+    out.push(...parseBootstrapFile(text))
   }
   return out
+}
+
+/** A mesh that could not listen names the address (a port in use is the usual cause). */
+function meshStartError(err: unknown, listen: readonly string[]): unknown {
+  const text = `${(err as Error)?.message ?? err} ${String((err as { cause?: Error })?.cause?.message ?? '')}`
+  const inUse = /EADDRINUSE|address already in use/i.test(text)
+  const addrs = listen.join(', ')
+  if (!inUse && !/listen/i.test(text)) return err
+  return new MeshListenError(
+    inUse
+      ? `mesh listen address ${addrs} is already in use (another gkm-sync node or program holds the port): stop it, or pass another --listen`
+      : `the mesh could not listen on ${addrs}: ${(err as Error)?.message ?? err}`,
+    { cause: err },
+  )
 }
 
 /** Reads a members file: a JSON array of keys, or one hex key or peer id per line (`#`
@@ -109,9 +142,24 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     stops.push(() => pool.stop())
     const signer = { ...baseSigner, signMany: (m: readonly Uint8Array[]) => pool.signMany(m) }
 
-    const store: Store = createLevelStore(config.dataDir)
-    await store.open()
-    stops.push(() => store.close())
+    const level = createLevelStore(config.dataDir)
+    await level.open()
+    stops.push(() => level.close())
+    let queue: WriteQueue | undefined
+    let ingestor: Ingestor | undefined
+    const health = new StorageHealth({
+      store: level,
+      freeBytes: async () => {
+        const f = await statfs(config.dataDir)
+        return f.bavail * f.bsize
+      },
+      quiesce: (fn) => (queue === undefined ? fn() : queue.whenIdle(fn)),
+      // A batch whose write failed may be on disk after the reopen: drop the engine's caches.
+      afterReopen: async () => ingestor?.resetCaches((await level.getMeta('stateHash')) ?? EMPTY_STATE_HASH),
+      log: (line) => process.stderr.write(`gkm-sync ${line}\n`),
+    })
+    stops.push(async () => health.stop())
+    const store: Store = watchedStore(level, health)
 
     const guard = createYjsGuard({
       workers: config.yjs.workers,
@@ -122,7 +170,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     const crdt: CrdtMerger = { merge: (base, update) => guard.merge(base, update) }
 
     const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
-    const ingestor = new Ingestor(
+    ingestor = new Ingestor(
       { store, signer, crdt },
       { hlc, stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH },
     )
@@ -146,7 +194,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
     }
 
     let node: SyncNode | undefined
-    const queue = new WriteQueue(ingestor, store, {
+    queue = new WriteQueue(ingestor, store, {
       groupEventsMax: config.ingest.groupEventsMax,
       queueEventsMax: config.ingest.queueEventsMax,
       queueBytesMax: config.ingest.queueBytesMax,
@@ -162,6 +210,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
         queue,
         signer,
         yjs: guard,
+        health,
         now,
         newEventId,
         verify: (items) => pool.verifyMany(items),
@@ -209,7 +258,11 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )
-      await network.start()
+      try {
+        await network.start()
+      } catch (err) {
+        throw meshStartError(err, config.listen)
+      }
       stops.push(() => network!.stop())
     }
 

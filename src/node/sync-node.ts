@@ -48,11 +48,13 @@ import {
   type SignedEvent,
 } from '../core/types.ts'
 import { crdtView, valueView } from '../core/view.ts'
+import { StorageError } from '../store/errors.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { isoFromMs, msFromIso } from '../util/time.ts'
 import { buildResolution } from './resolve.ts'
 import { buildRollback } from './rollback.ts'
+import type { StorageHealth } from './storage-health.ts'
 import type { CommittedEvent, WriteQueue } from './write-queue.ts'
 
 /** Checks untrusted Yjs bytes before they are queued (the worker guard). */
@@ -72,6 +74,8 @@ export interface SyncNodeComponents {
   readonly verify: (
     items: ReadonlyArray<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>,
   ) => Promise<boolean[]>
+  /** Whether the store takes writes (absent: always assumed healthy). */
+  readonly health?: StorageHealth
 }
 
 export interface SyncNodeInit {
@@ -190,6 +194,7 @@ export class SyncNode implements SyncApi {
         detail: { accepted: digests.length, duplicates, rejected, digests },
       }
     }
+    this.#c.health?.checkWritable()
     const outcomes = items.length > 0 ? await this.#c.queue.submit({ items, audit, origin }) : []
     if (items.length === 0 && pre.length > 0) await this.#c.store.appendAudit([audit([])])
     // Stitch outcomes back into input order.
@@ -366,15 +371,26 @@ export class SyncNode implements SyncApi {
     }
     // A pull that serves nothing is not a sync operation worth a record (and a durable write):
     // every peer's periodic catch-up would otherwise add one every 30 s to a log kept forever.
+    // While the store refuses writes (a full disk) the record is best effort: the page is served
+    // without it and the skip is counted (status `audit_skipped`), so reads keep working.
     if (page.events.length > 0) {
-      await this.#c.store.appendAudit([
-        {
-          atMs: this.#c.now(),
-          op: 'pull',
-          origin: `${origin.kind}:${origin.id}`,
-          detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
-        },
-      ])
+      const health = this.#c.health
+      if (health?.writesStopped()) health.skippedAudits++
+      else {
+        try {
+          await this.#c.store.appendAudit([
+            {
+              atMs: this.#c.now(),
+              op: 'pull',
+              origin: `${origin.kind}:${origin.id}`,
+              detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
+            },
+          ])
+        } catch (err) {
+          if (health === undefined || !(err instanceof StorageError)) throw err
+          health.skippedAudits++
+        }
+      }
     }
     return page
   }
@@ -410,6 +426,7 @@ export class SyncNode implements SyncApi {
     op: string,
     detail: Record<string, import('../core/types.ts').JsonValue>,
   ): Promise<SignedEvent> {
+    this.#c.health?.checkWritable()
     const outcomes = await this.#c.queue.submit({
       items: [item],
       origin,
@@ -495,8 +512,20 @@ export class SyncNode implements SyncApi {
       data_types: [...this.#init.dataTypes],
       ingest_queue: this.#c.queue.queuedEvents,
       ingest_queue_bytes: this.#c.queue.queuedBytes,
+      storage: this.degraded() === undefined ? 'ok' : `degraded: ${this.degraded()}`,
+      audit_skipped: this.#c.health?.skippedAudits ?? 0,
       ...(this.#init.extraStatus?.() ?? {}),
     }
+  }
+
+  /** Why the node is degraded (its store refuses writes, or a read met damaged data). */
+  degraded(): string | undefined {
+    return this.#c.health?.degraded()
+  }
+
+  async health(): Promise<{ ok: boolean; degraded?: string }> {
+    const why = this.degraded()
+    return why === undefined ? { ok: true } : { ok: false, degraded: why }
   }
 
   audit(afterSeq: number, limit: number) {

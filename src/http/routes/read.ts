@@ -39,5 +39,11 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return { records: await ctx.api.audit(after, limit) }
   })
 
-  app.get('/health', async () => ({ ok: true }))
+  // 503 while degraded (a full disk, a damaged store), so that a monitor reading only the
+  // status code notices; reads and pulls still work then.
+  app.get('/health', async (_req, reply) => {
+    const h = (await ctx.api.health?.()) ?? { ok: true }
+    if (!h.ok) void reply.code(503)
+    return h.ok ? { ok: true } : { ok: false, status: `degraded: ${h.degraded}` }
+  })
 }
