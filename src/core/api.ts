@@ -104,6 +104,15 @@ export interface StatusInfo {
   [extra: string]: JsonValue
 }
 
+export interface BackupResult {
+  dir: string
+  /** Key-value entries copied (events, indexes, states, audit, meta). */
+  entries: number
+  events: number
+  last_seq: number
+  state_hash: string | null
+}
+
 /** One entry of the change feed: every event the node stores, in arrival order. */
 export interface ChangeEvent {
   readonly seq: number
@@ -129,6 +138,9 @@ export interface SyncApi {
   state(type: EventType, target: string): Promise<StateView | undefined>
   status(): Promise<StatusInfo>
   audit(afterSeq: number, limit: number): Promise<AuditRecord[]>
+  /** A consistent copy of the node's store into a new store in `dir` (an absolute path on the
+   *  node's machine that holds no store); absent when the store cannot be copied. */
+  backup?(dir: string, origin: Origin): Promise<BackupResult>
   /** `ok`, or why the node is degraded (a full disk, a damaged store); absent = always ok. */
   health?(): Promise<{ ok: boolean; degraded?: string }>
   /** Follows the change feed from `afterSeq` (replaying stored events first). Returns

@@ -125,6 +125,7 @@ const BY_NAME: Readonly<
     message:
       "a record this request needs is damaged on the node's disk; other requests are not affected (see GET /health)",
   },
+  StorageOpenError: { status: 409 },
   StoreNotOpenError: {
     status: 503,
     message: "the node's store is reopening after a write failure; retry shortly",

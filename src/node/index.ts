@@ -11,6 +11,7 @@
  * ```
  */
 
+export { checkStore, repairStore, restoreStore } from '../store/maintenance.ts'
 export { loadOrCreateIdentity } from '../util/identity-file.ts'
 export { type RunningNode, readMembersFile, type StartOptions, startNode, VERSION } from './start.ts'
 export { SyncNode } from './sync-node.ts'

@@ -211,6 +211,7 @@ export async function startNode(config: GkmConfig, opts: StartOptions = {}): Pro
         signer,
         yjs: guard,
         health,
+        backup: (dir) => level.backup(dir),
         now,
         newEventId,
         verify: (items) => pool.verifyMany(items),

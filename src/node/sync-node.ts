@@ -4,6 +4,7 @@
  * feeds the change feed.
  */
 import type {
+  BackupResult,
   ChangeEvent,
   PullPage,
   PullRequest,
@@ -49,6 +50,7 @@ import {
 } from '../core/types.ts'
 import { crdtView, valueView } from '../core/view.ts'
 import { StorageError } from '../store/errors.ts'
+import { checkStore } from '../store/maintenance.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { isoFromMs, msFromIso } from '../util/time.ts'
@@ -74,6 +76,8 @@ export interface SyncNodeComponents {
   readonly verify: (
     items: ReadonlyArray<{ key: Uint8Array; message: Uint8Array; signature: Uint8Array }>,
   ) => Promise<boolean[]>
+  /** Copies the store into a new store in a directory (LevelStore.backup); returns entries. */
+  readonly backup?: (dir: string) => Promise<number>
   /** Whether the store takes writes (absent: always assumed healthy). */
   readonly health?: StorageHealth
 }
@@ -515,6 +519,35 @@ export class SyncNode implements SyncApi {
       storage: this.degraded() === undefined ? 'ok' : `degraded: ${this.degraded()}`,
       audit_skipped: this.#c.health?.skippedAudits ?? 0,
       ...(this.#init.extraStatus?.() ?? {}),
+    }
+  }
+
+  async backup(dir: string, origin: Origin): Promise<BackupResult> {
+    const backup = this.#c.backup
+    if (backup === undefined) throw new InvalidRequestError('this node cannot make backups')
+    if (typeof dir !== 'string' || !dir.startsWith('/') || dir.includes('\0'))
+      throw new InvalidRequestError("dir must be an absolute path on the node's machine")
+    const entries = await backup(dir)
+    const summary = await checkStore(dir)
+    // Best effort: a backup is most wanted when the disk is in trouble.
+    await this.#c.store
+      .appendAudit([
+        {
+          atMs: this.#c.now(),
+          op: 'backup',
+          origin: `${origin.kind}:${origin.id}`,
+          detail: { dir, entries, last_seq: summary.lastSeq },
+        },
+      ])
+      .catch(() => {
+        if (this.#c.health !== undefined) this.#c.health.skippedAudits++
+      })
+    return {
+      dir,
+      entries,
+      events: summary.events,
+      last_seq: summary.lastSeq,
+      state_hash: summary.stateHash ?? null,
     }
   }
 

@@ -30,6 +30,7 @@ export { AUDIT_GENESIS_HASH, auditHash, findAuditBreak } from './audit-chain.ts'
 export { FORMAT_VERSION, READ_LIMIT_MAX } from './constants.ts'
 export * from './errors.ts'
 export { type LevelDatabase, LevelStore } from './level-store.ts'
+export { checkStore, repairStore, restoreStore } from './maintenance.ts'
 export { createMemoryStore } from './memory-store.ts'
 
 /** A LevelDB store in `dir` (created, with parents, when missing). Call open() before use. */

@@ -24,6 +24,7 @@ import {
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
 import { READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
+import { copyDatabase } from './copy-database.ts'
 import {
   StorageCorruptionError,
   StorageDamagedError,
@@ -94,6 +95,16 @@ export class LevelStore implements Store {
       if (opened !== undefined) await opened.db.close()
       if (typeof this.#source === 'string') this.#db = undefined
     })
+  }
+
+  /**
+   * A consistent copy of the whole store (one LevelDB snapshot) into a new store in `dir`,
+   * made while the node runs: writes go on meanwhile, the copy holds each of their batches
+   * entirely or not at all. Returns the entries copied.
+   */
+  backup(dir: string): Promise<number> {
+    const { db } = this.#open()
+    return copyDatabase(db, dir)
   }
 
   /**

@@ -84,7 +84,7 @@ export function openError(err: unknown, dir: string): Error {
       { cause: err },
     )
   }
-  if (code === 'LEVEL_CORRUPTION' || /corruption|does not exist|missing files/i.test(text)) {
+  if (code === 'LEVEL_CORRUPTION' || /corruption|does not exist|missing files|No such file/i.test(text)) {
     return new StorageDamagedError(
       `the store in ${dir} is damaged: ${describeDamage(text)}. ${repairAdvice(dir)}`,
       {

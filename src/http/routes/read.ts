@@ -1,10 +1,10 @@
 /** The reading routes: conflicts, equivocations, state, status, audit, health. */
 import type { FastifyInstance } from 'fastify'
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
-import { NotFoundError } from '../errors.ts'
+import { BadRequestError, NotFoundError } from '../errors.ts'
 import { equivocationToJson } from '../json.ts'
 import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
-import type { RouteContext } from './context.ts'
+import { originOf, type RouteContext } from './context.ts'
 
 type Query = Record<string, unknown>
 
@@ -37,6 +37,15 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const after = intText(q.after, 'after', 0, Number.MAX_SAFE_INTEGER, 0)
     const limit = intText(q.limit, 'limit', 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)
     return { records: await ctx.api.audit(after, limit) }
+  })
+
+  // A consistent copy of the store into a directory on the node's machine (docs/API.md).
+  app.post('/admin/backup', async (req) => {
+    const body = req.body as { dir?: unknown } | undefined
+    if (ctx.api.backup === undefined) throw new NotFoundError('this node cannot make backups')
+    if (typeof body?.dir !== 'string' || body.dir.length === 0 || body.dir.length > 4096)
+      throw new BadRequestError('dir: an absolute directory path (at most 4096 characters) is required')
+    return ctx.api.backup(body.dir, originOf(req))
   })
 
   // 503 while degraded (a full disk, a damaged store), so that a monitor reading only the
