@@ -59,15 +59,19 @@ export class LevelStore implements Store {
 
   /** A data directory (LevelDB; a store is created only in a directory without one) or an
    *  abstract-level database to own. */
-  constructor(source: string | K.LevelDatabase) {
+  constructor(source: string | K.LevelDatabase, opts: { create?: boolean } = {}) {
     this.#source = source
+    this.#create = opts.create ?? true
   }
+
+  /** False: a directory without a store is refused instead of given a new one. */
+  readonly #create: boolean
 
   async open(): Promise<void> {
     if (this.#opened !== undefined) return
     if (this.#db === undefined) {
       if (typeof this.#source === 'string') {
-        this.#db = await openLevelDatabase(this.#source)
+        this.#db = await openLevelDatabase(this.#source, { create: this.#create })
       } else {
         this.#db = this.#source
         await this.#db.open()

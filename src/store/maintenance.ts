@@ -24,7 +24,7 @@ export interface StoreSummary {
 
 /** Opens the store in `dir` with every check of LevelStore.open and summarises it. */
 export async function checkStore(dir: string): Promise<StoreSummary> {
-  const store = new LevelStore(dir)
+  const store = new LevelStore(dir, { create: false })
   await store.open()
   try {
     const counts = await store.counts()
