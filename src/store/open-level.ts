@@ -5,6 +5,7 @@
  * LevelDB data files at all, and then with error-if-exists. Every way an open can fail becomes
  * a named error whose message names the file or directory and says what to do.
  */
+import { readFileSync } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
@@ -86,7 +87,7 @@ export function openError(err: unknown, dir: string): Error {
   }
   if (code === 'LEVEL_CORRUPTION' || /corruption|does not exist|missing files|No such file/i.test(text)) {
     return new StorageDamagedError(
-      `the store in ${dir} is damaged: ${describeDamage(text)}. ${repairAdvice(dir)}`,
+      `the store in ${dir} is damaged: ${describeDamage(text, currentManifest(dir))}. ${repairAdvice(dir)}`,
       {
         cause: err,
       },
@@ -96,11 +97,25 @@ export function openError(err: unknown, dir: string): Error {
 }
 
 /** LevelDB's status text, with the file it names said first when there is one. */
-export function describeDamage(text: string): string {
+export function describeDamage(text: string, manifest?: string): string {
   const missing = /(\d+) missing files; e\.g\.: (\S+)/.exec(text)
   if (missing !== null) return `table file ${missing[2]} is missing (${missing[1]} missing in all)`
   const file = /(\S*(?:MANIFEST-\d+|\d+\.(?:ldb|sst|log)|CURRENT))/.exec(text)
-  return file === null ? `LevelDB says "${text}"` : `${file[1]} is unreadable (LevelDB says "${text}")`
+  if (file !== null) return `${file[1]} is unreadable (LevelDB says "${text}")`
+  // LevelDB calls the MANIFEST "descriptor" and does not name it.
+  if (manifest !== undefined && /descriptor|manifest|meta-|comparator/i.test(text))
+    return `the MANIFEST ${manifest} is unreadable (LevelDB says "${text}")`
+  return `LevelDB says "${text}"`
+}
+
+/** The MANIFEST that CURRENT names, when CURRENT can be read. */
+function currentManifest(dir: string): string | undefined {
+  try {
+    const name = readFileSync(join(dir, 'CURRENT'), 'utf8').trim()
+    return /^MANIFEST-\d+$/.test(name) ? join(dir, name) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** True for an error text that says the disk is full. */

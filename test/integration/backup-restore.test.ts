@@ -104,7 +104,10 @@ describe('backup and restore', () => {
     await a.start()
     const notABackup = await mkdtemp(join(tmpdir(), 'gkm-empty-'))
     dirs.push(notABackup)
-    await assert.rejects(restoreStore(notABackup, a.dir, { nowMs: 1, force: true }), /holds no gkm-sync store/)
+    await assert.rejects(
+      restoreStore(notABackup, a.dir, { nowMs: 1, force: true }),
+      /holds no gkm-sync store/,
+    )
     const backups = await mkdtemp(join(tmpdir(), 'gkm-backups-'))
     dirs.push(backups)
     assert.equal((await postJson(`${a.url}/admin/backup`, { dir: join(backups, 'x') })).status, 200)
