@@ -41,6 +41,8 @@ export interface CrashRound {
   readonly op: CrashOp
   /** When the kill came, ms after the operation's process was spawned. */
   readonly killAfterMs: number
+  /** True when the kill came before the node served (during start-up, i.e. the rebuild). */
+  readonly killedBeforeReady: boolean
   /** Events acknowledged before the kill (setup included). */
   readonly acked: number
   /** Acknowledged events missing after the restart (must be 0). */
@@ -191,10 +193,19 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
     await stopGracefully(setup)
 
     // The operation, killed at a random point.
-    const killAfterMs = Math.floor(rnd() * (op === 'rebuild' ? 2500 : 1500)) + 20
+    // A rebuild child needs ~1-3 s to load and then rebuilds for about as long: the window covers
+    // both, and the round records whether the kill came before the node served.
+    const killAfterMs = Math.floor(rnd() * (op === 'rebuild' ? 5000 : 1500)) + 20
     const node = spawnNode(dir, op === 'rebuild')
     children.push(node)
     const began = Date.now()
+    let readyMs: number | undefined
+    node.url.then(
+      () => {
+        readyMs = Date.now() - began
+      },
+      () => {},
+    )
     let killed = false
     const setupAcked = acked.size
     const killer = (async () => {
@@ -253,6 +264,7 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
     }
     await killer
     const killedAfterMs = Date.now() - began
+    const killedBeforeReady = readyMs === undefined
 
     // Restart: every acknowledged event is there; the state equals a rebuild from the log.
     const after = spawnNode(dir)
@@ -274,6 +286,7 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
       seed,
       op,
       killAfterMs: killedAfterMs,
+      killedBeforeReady,
       acked: acked.size,
       lost,
       stored: stored.size,
