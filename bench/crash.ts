@@ -33,7 +33,7 @@ for (let i = 0; i < rounds; i++) {
   const ok = r.lost === 0 && r.stateHash === r.rebuiltHash
   if (!ok) bad++
   console.log(
-    `${String(i + 1).padStart(3)} ${op.padEnd(8)} seed ${r.seed} kill@${r.killAfterMs}ms${r.killedBeforeReady ? ' (before serving)' : ''} acked ${r.acked} stored ${r.stored} lost ${r.lost} hash ${r.stateHash === r.rebuiltHash ? '=' : '≠'} rebuild ${ok ? 'ok' : `FAIL (reproduce: npm run crash -- --seed ${r.seed} --rounds 1 --ops ${op})`} ${(r.ms / 1000).toFixed(1)}s`,
+    `${String(i + 1).padStart(3)} ${op.padEnd(8)} seed ${r.seed} kill@${r.killAfterMs}ms${r.killedBeforeReady ? ' (before serving)' : ''}${r.restartRebuilt ? ' (inside the rebuild)' : ''} acked ${r.acked} stored ${r.stored} lost ${r.lost} hash ${r.stateHash === r.rebuiltHash ? '=' : '≠'} rebuild ${ok ? 'ok' : `FAIL (reproduce: npm run crash -- --seed ${r.seed} --rounds 1 --ops ${op})`} ${(r.ms / 1000).toFixed(1)}s`,
   )
 }
 
@@ -47,7 +47,7 @@ for (const op of ops) {
   if (rs.length === 0) continue
   const acked = rs.map((r) => r.acked)
   console.log(
-    `  ${op.padEnd(8)} ${rs.length} rounds, acked ${median(acked)} [${Math.min(...acked)}-${Math.max(...acked)}], lost ${rs.reduce((a, r) => a + r.lost, 0)}, mismatches ${rs.filter((r) => r.stateHash !== r.rebuiltHash).length}, kill at ${median(rs.map((r) => r.killAfterMs))} ms median, ${rs.filter((r) => r.killedBeforeReady).length} before serving`,
+    `  ${op.padEnd(8)} ${rs.length} rounds, acked ${median(acked)} [${Math.min(...acked)}-${Math.max(...acked)}], lost ${rs.reduce((a, r) => a + r.lost, 0)}, mismatches ${rs.filter((r) => r.stateHash !== r.rebuiltHash).length}, kill at ${median(rs.map((r) => r.killAfterMs))} ms median, ${rs.filter((r) => r.killedBeforeReady).length} before serving, ${rs.filter((r) => r.restartRebuilt).length} inside a rebuild`,
   )
 }
 console.log(`total: ${results.length} rounds, ${bad} failed, seed ${seed}`)

@@ -43,6 +43,8 @@ export interface CrashRound {
   readonly killAfterMs: number
   /** True when the kill came before the node served (during start-up, i.e. the rebuild). */
   readonly killedBeforeReady: boolean
+  /** True when the restart had to rebuild: the kill landed inside a rebuild. */
+  readonly restartRebuilt: boolean
   /** Events acknowledged before the kill (setup included). */
   readonly acked: number
   /** Acknowledged events missing after the restart (must be 0). */
@@ -57,25 +59,30 @@ export interface CrashRound {
 interface Child {
   readonly child: ChildProcess
   readonly url: Promise<string>
+  /** Events the node replayed at start (a rebuild), once it serves. */
+  readonly replayed: Promise<number>
 }
 
 function spawnNode(dir: string, rebuild = false): Child {
   const child = spawn(process.execPath, [CHILD, dir, ...(rebuild ? ['--rebuild'] : [])], {
     stdio: ['ignore', 'pipe', 'ignore'],
   })
-  const url = new Promise<string>((resolve, reject) => {
+  const ready = new Promise<{ url: string; replayed: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node did not start in time')), START_TIMEOUT_MS)
     createInterface({ input: child.stdout! }).once('line', (l) => {
       clearTimeout(timer)
-      resolve((JSON.parse(l) as { url: string }).url)
+      resolve(JSON.parse(l) as { url: string; replayed: number })
     })
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
       reject(new Error(`node exited (${code ?? signal}) before it served`))
     })
   })
+  const url = ready.then((r) => r.url)
+  const replayed = ready.then((r) => r.replayed)
   url.catch(() => {})
-  return { child, url }
+  replayed.catch(() => {})
+  return { child, url, replayed }
 }
 
 async function kill9(c: Child): Promise<void> {
@@ -270,6 +277,9 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
     const after = spawnNode(dir)
     children.push(after)
     const url = await after.url
+    // A kill that landed inside a rebuild leaves no state hash (it is cleared first and written
+    // last), so this start rebuilds again.
+    const restartRebuilt = (await after.replayed) > 0
     const stored = await allDigests(url)
     let lost = 0
     for (const d of acked) if (!stored.has(d)) lost++
@@ -287,6 +297,7 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
       op,
       killAfterMs: killedAfterMs,
       killedBeforeReady,
+      restartRebuilt,
       acked: acked.size,
       lost,
       stored: stored.size,
