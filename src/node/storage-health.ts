@@ -112,11 +112,15 @@ export class StorageHealth {
       this.#corruption = err.message
       return err
     }
-    if (code === 'LEVEL_CORRUPTION' || causeCode === 'LEVEL_CORRUPTION') {
-      const e = new StorageCorruptionError(
-        `LevelDB could not read a block of the store: ${(err as Error).message}`,
-        { cause: err },
-      )
+    // Write failures arrive named (StorageWriteError); what LevelDB raises here comes from a
+    // read: a damaged block (Corruption), or a table cut short (an I/O error reading past its end).
+    const text = String((err as Error)?.message ?? '')
+    if (
+      code === 'LEVEL_CORRUPTION' ||
+      causeCode === 'LEVEL_CORRUPTION' ||
+      /^(Corruption|IO error): /.test(text)
+    ) {
+      const e = new StorageCorruptionError(`LevelDB could not read the store: ${text}`, { cause: err })
       this.#corruption = e.message
       return e
     }
