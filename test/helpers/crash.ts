@@ -63,10 +63,18 @@ interface Child {
   readonly replayed: Promise<number>
 }
 
+/** Node processes alive, killed if this process exits before a round's cleanup ran. */
+const LIVE = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const c of LIVE) c.kill('SIGKILL')
+})
+
 function spawnNode(dir: string, rebuild = false): Child {
   const child = spawn(process.execPath, [CHILD, dir, ...(rebuild ? ['--rebuild'] : [])], {
     stdio: ['ignore', 'pipe', 'ignore'],
   })
+  LIVE.add(child)
+  child.once('exit', () => LIVE.delete(child))
   const ready = new Promise<{ url: string; replayed: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node did not start in time')), START_TIMEOUT_MS)
     createInterface({ input: child.stdout! }).once('line', (l) => {

@@ -80,6 +80,14 @@ describe('backup and restore', () => {
 
     // Restoring over a store is refused without --force, and with it the old store is kept aside.
     await assert.rejects(restoreStore(join(backups, 'b1'), fresh, { nowMs: 2 }), /needs --force/)
+    const err: string[] = []
+    const refused = await runCli(['restore', join(backups, 'b1'), '--data-dir', fresh], {
+      stdout: { write: () => {} },
+      stderr: { write: (s: string) => err.push(s) },
+      env: {},
+    })
+    assert.equal(refused, 1)
+    assert.match(err.join(''), /^gkm-sync: .*already holds a store: restoring over it needs --force/)
     const forced = await restoreStore(join(backups, 'b1'), fresh, { nowMs: 3, force: true })
     assert.ok(forced.movedAside !== undefined)
     assert.ok((await readdir(forced.movedAside!)).includes('CURRENT'))
