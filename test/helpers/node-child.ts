@@ -3,6 +3,8 @@
 import { loadConfig } from '../../src/config/index.ts'
 import { startNode } from '../../src/node/index.ts'
 
+// Modules are loaded: the start (store open, replay or rebuild, mesh, HTTP) begins now.
+process.stdout.write(`${JSON.stringify({ starting: true })}\n`)
 const node = await startNode(
   loadConfig({ env: {}, flags: { dataDir: process.argv[2], http: '127.0.0.1:0', mesh: false, mdns: false } }),
   { rebuild: process.argv[3] === '--rebuild' },
