@@ -41,11 +41,12 @@ export async function writeBatch(db: LevelDatabase, ops: readonly BatchOp[]): Pr
     await batch.write(SYNC_WRITE as never)
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
-    // LevelDB refuses every write after a background compaction met a damaged table: that is
-    // not transient, the store needs a repair.
+    // LevelDB refuses every write after a background compaction met a damaged table (a bad
+    // block, or a table cut short: an I/O error naming the table): that is not transient, the
+    // store needs a repair.
     const Class = isNoSpace(why)
       ? StorageFullError
-      : /corruption/i.test(why)
+      : /corruption/i.test(why) || /IO error: \S+\.(ldb|sst): /.test(why)
         ? StorageDamagedError
         : StorageWriteError
     throw new Class(`atomic batch of ${ops.length} operations was not written: ${why}`, { cause: err })
