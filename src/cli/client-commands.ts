@@ -278,7 +278,12 @@ Example:
   clientOptions(
     program.command('status').description("show the node's status: id, counts, state hash, clock"),
   ).action(async (opts: ClientOptions) => {
-    printJson(io, await clientFor(io, opts).json('GET', '/status'), opts.json === true)
+    const status = (await clientFor(io, opts).json('GET', '/status')) as { storage?: unknown }
+    printJson(io, status, opts.json === true)
+    // A degraded node (full disk, damaged store) answers, but a script must notice: exit 2.
+    if (typeof status?.storage === 'string' && status.storage.startsWith('degraded')) {
+      throw new RequestFailedError(`the node is ${status.storage}`)
+    }
   })
 
   clientOptions(

@@ -42,14 +42,13 @@ export class NodeClient {
   }
 
   /** A JSON request; resolves with the parsed answer of a 2xx response. */
-  async json(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    const res = await this.#send(
-      method,
-      path,
-      body,
-      'application/json',
-      AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    )
+  async json(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<unknown> {
+    const res = await this.#send(method, path, body, 'application/json', AbortSignal.timeout(timeoutMs))
     const text = await res.text()
     try {
       return JSON.parse(text)

@@ -13,6 +13,7 @@ import { EXIT_OK, EXIT_REQUEST_FAILED, EXIT_USAGE } from './errors.ts'
 import { type CliIo, defaultIo } from './io.ts'
 import { registerKeygenCommand } from './keygen.ts'
 import { registerStartCommand } from './start.ts'
+import { registerStorageCommands } from './storage-commands.ts'
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -42,6 +43,7 @@ Run a node with "gkm-sync start"; the other commands talk to a running node over
   registerKeygenCommand(program, io)
   registerDoctorCommand(program, io)
   registerClientCommands(program, io)
+  registerStorageCommands(program, io)
   return program
 }
 

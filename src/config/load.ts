@@ -226,7 +226,8 @@ class Merged {
   }
 
   bootstrapEntry(entry: string): string {
-    return isMultiaddrText(entry) ? entry : this.path(entry)
+    // An empty entry stays empty (the schema names it and its flag), not the current directory.
+    return isMultiaddrText(entry) || entry.trim() === '' ? entry : this.path(entry)
   }
 
   /** Merges a file-shaped layer; its relative paths are resolved against `baseDir`. */

@@ -154,6 +154,15 @@ export interface StatusInfo {
   [extra: string]: JsonValue
 }
 
+export interface BackupResult {
+  dir: string
+  /** Key-value entries copied (events, indexes, states, audit, meta). */
+  entries: number
+  events: number
+  last_seq: number
+  state_hash: string | null
+}
+
 /** One entry of the change feed: every event the node stores, in arrival order. */
 export interface ChangeEvent {
   readonly seq: number
@@ -182,6 +191,11 @@ export interface SyncApi {
   status(): Promise<StatusInfo>
   /** Records with seq > afterSeq; newest first: the latest with seq < afterSeq (0: the latest). */
   audit(afterSeq: number, limit: number, newestFirst?: boolean): Promise<AuditRecord[]>
+  /** A consistent copy of the node's store into a new store in `dir` (an absolute path on the
+   *  node's machine that holds no store); absent when the store cannot be copied. */
+  backup?(dir: string, origin: Origin): Promise<BackupResult>
+  /** `ok`, or why the node is degraded (a full disk, a damaged store); absent = always ok. */
+  health?(): Promise<{ ok: boolean; degraded?: string }>
   /** Follows the change feed from `afterSeq` (replaying stored events first). Returns
    *  unsubscribe. `onError` is told when the replay from the store fails (the subscription ends). */
   subscribe(

@@ -83,7 +83,9 @@ export interface ErrorAnswer {
  * push result; when one escapes another operation (a resolution whose event is refused) it is
  * still the caller's fault: 400.
  */
-const BY_NAME: Readonly<Record<string, { status: number; message?: string; retryAfterS?: number }>> = {
+const BY_NAME: Readonly<
+  Record<string, { status: number; message?: string; retryAfterS?: number; log?: boolean }>
+> = {
   // EventRejectedError subclasses (src/core/errors.ts)
   MalformedEventError: { status: 400 },
   UnknownEventTypeError: { status: 400 },
@@ -103,6 +105,33 @@ const BY_NAME: Readonly<Record<string, { status: number; message?: string; retry
   IngestBusyError: { status: 503, message: 'the node is busy ingesting; retry shortly', retryAfterS: 1 },
   NodeStoppedError: { status: 503, message: 'the node is stopping' },
   StorageWriteError: { status: 500, message: 'the node could not write to its store; see its log' },
+  // Storage faults (src/store/errors.ts; docs/STORAGE.md "Degraded mode"): logged, answered
+  // with a fixed text (no paths), the error code says which.
+  StorageFullError: {
+    status: 507,
+    message:
+      "the disk holding the node's store is full: writes are refused until space is freed (reads and pulls still work); retry later",
+    retryAfterS: 30,
+    log: true,
+  },
+  StorageDamagedError: {
+    status: 503,
+    message:
+      'the node\'s store is damaged and refuses writes until its operator runs "gkm-sync repair" (see GET /health)',
+    log: true,
+  },
+  StorageCorruptionError: {
+    status: 500,
+    message:
+      "a record this request needs is damaged on the node's disk; other requests are not affected (see GET /health)",
+  },
+  StorageOpenError: { status: 409 },
+  StoreNotOpenError: {
+    status: 503,
+    message: "the node's store is reopening after a write failure; retry shortly",
+    retryAfterS: 1,
+    log: true,
+  },
   // Errors of the mesh (src/net/errors.ts), met by POST /peers
   NotAMemberError: { status: 403 },
   NetConfigError: { status: 400 },
@@ -151,7 +180,7 @@ export function errorAnswer(err: unknown, bodyBytesMax: number): ErrorAnswer {
       status: known.status,
       body: { error: code, message: known.message ?? err.message },
       headers: known.retryAfterS === undefined ? undefined : { 'retry-after': String(known.retryAfterS) },
-      internal: known.status === 500,
+      internal: known.status === 500 || known.log === true,
     }
   }
   // A core error class added after this table was written: still the caller's fault.

@@ -17,3 +17,15 @@ export class NodeStoppedError extends Error {
   override readonly name = 'NodeStoppedError'
   readonly code = 'stopped'
 }
+
+/** The mesh could not listen on its address (the port is in use, the address is not local). */
+export class MeshListenError extends Error {
+  override readonly name = 'MeshListenError'
+  readonly code = 'mesh_listen_failed'
+}
+
+/** A bootstrap entry is empty, or names a file that cannot be read. */
+export class BootstrapFileError extends Error {
+  override readonly name = 'BootstrapFileError'
+  readonly code = 'bootstrap_file'
+}

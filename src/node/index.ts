@@ -11,6 +11,7 @@
  * ```
  */
 
+export { checkStore, repairStore, restoreStore } from '../store/maintenance.ts'
 export { loadOrCreateIdentity } from '../util/identity-file.ts'
 export { createLogger, type Logger, netLogger, silentLogger } from './log.ts'
 export { createNodeMetrics, type NodeMetrics } from './metrics.ts'

@@ -2,7 +2,7 @@
  * Composition root: config -> components -> start in order (store, identity, replay, engine,
  * HTTP, mesh) and stop in reverse. Nothing else in src/ wires components together.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, statfs } from 'node:fs/promises'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
@@ -38,12 +38,14 @@ import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
 import { REBUILD_LOG_INTERVAL_MS, SLOW_COMMIT_MS } from './constants.ts'
 import { createCryptoPool } from './crypto-pool.ts'
+import { BootstrapFileError, MeshListenError } from './errors.ts'
 import { EventSet } from './event-set.ts'
 import { createLogger, type Logger, netLogger } from './log.ts'
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
 import { sinkFeed } from './sink-feed.ts'
 import { sinkLogger } from './sink-logger.ts'
+import { StorageHealth, watchedStore } from './storage-health.ts'
 import { retryLaterOf, SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
@@ -108,10 +110,41 @@ export interface StartOptions {
 async function resolveBootstrap(entries: readonly string[]): Promise<string[]> {
   const out: string[] = []
   for (const e of entries) {
-    if (isMultiaddrText(e)) out.push(e)
-    else out.push(...parseBootstrapFile(await readFile(e, 'utf8')))
+    if (e.trim() === '') {
+      throw new BootstrapFileError(
+        'bootstrap entry is empty (--bootstrap, GKM_BOOTSTRAP or "bootstrap" in the config file): give a multiaddr or a file of them',
+      )
+    }
+    if (isMultiaddrText(e)) {
+      out.push(e)
+      continue
+    }
+    let text: string
+    try {
+      text = await readFile(e, 'utf8')
+    } catch (err) {
+      throw new BootstrapFileError(
+        `bootstrap file ${JSON.stringify(e)} (--bootstrap, GKM_BOOTSTRAP or "bootstrap" in the config file) cannot be read: ${(err as Error).message}`,
+        { cause: err },
+      )
+    }
+    out.push(...parseBootstrapFile(text))
   }
   return out
+}
+
+/** A mesh that could not listen names the address (a port in use is the usual cause). */
+function meshStartError(err: unknown, listen: readonly string[]): unknown {
+  const text = `${(err as Error)?.message ?? err} ${String((err as { cause?: Error })?.cause?.message ?? '')}`
+  const inUse = /EADDRINUSE|address already in use/i.test(text)
+  const addrs = listen.join(', ')
+  if (!inUse && !/listen/i.test(text)) return err
+  return new MeshListenError(
+    inUse
+      ? `mesh listen address ${addrs} is already in use (another gkm-sync node or program holds the port): stop it, or pass another --listen`
+      : `the mesh could not listen on ${addrs}: ${(err as Error)?.message ?? err}`,
+    { cause: err },
+  )
 }
 
 /** Reads a members file: a JSON array of keys, or one hex key or peer id per line (`#`
@@ -226,10 +259,24 @@ export async function startNode(
     stops.push(() => pool.stop())
     const signer = { ...baseSigner, signMany: (m: readonly Uint8Array[]) => pool.signMany(m) }
 
-    const store: Store = createLevelStore(config.dataDir)
-    await store.open()
+    const level = createLevelStore(config.dataDir)
+    await level.open()
+    stops.push(() => level.close())
+    let ingestor: Ingestor | undefined
+    const health = new StorageHealth({
+      store: level,
+      freeBytes: async () => {
+        const f = await statfs(config.dataDir)
+        return f.bavail * f.bsize
+      },
+      quiesce: (fn) => (queue === undefined ? fn() : queue.whenIdle(fn)),
+      // A batch whose write failed may be on disk after the reopen: drop the engine's caches.
+      afterReopen: async () => ingestor?.resetCaches((await level.getMeta('stateHash')) ?? EMPTY_STATE_HASH),
+      log: (line) => log.warn({ component: 'storage' }, line),
+    })
+    stops.push(async () => health.stop())
+    const store: Store = watchedStore(level, health)
     openStore = store
-    stops.push(() => store.close())
 
     const guard = createYjsGuard({
       workers: config.yjs.workers,
@@ -247,7 +294,7 @@ export async function startNode(
     }
 
     const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
-    const ingestor = new Ingestor(
+    ingestor = new Ingestor(
       { store, signer, crdt },
       { hlc, stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH },
     )
@@ -336,6 +383,8 @@ export async function startNode(
         queue,
         signer,
         yjs: guard,
+        health,
+        backup: (dir) => level.backup(dir),
         now,
         newEventId,
         verify: (items) => pool.verifyMany(items),
@@ -411,7 +460,11 @@ export async function startNode(
         },
       )
       const mesh = network
-      await mesh.start()
+      try {
+        await mesh.start()
+      } catch (err) {
+        throw meshStartError(err, config.listen)
+      }
       stops.push(() => mesh.stop())
     }
 

@@ -5,6 +5,7 @@
  */
 
 import type {
+  BackupResult,
   ChangeEvent,
   HistoryPage,
   HistoryRequest,
@@ -53,12 +54,15 @@ import {
   type SignedEvent,
 } from '../core/types.ts'
 import { crdtView, valueView } from '../core/view.ts'
+import { StorageError } from '../store/errors.ts'
+import { checkStore } from '../store/maintenance.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { isoFromMs, msFromIso } from '../util/time.ts'
 import { readHistory } from './history.ts'
 import { buildResolution } from './resolve.ts'
 import { buildRollback } from './rollback.ts'
+import type { StorageHealth } from './storage-health.ts'
 import type { CommittedEvent, WriteQueue } from './write-queue.ts'
 
 /** Checks untrusted Yjs bytes before they are queued (the worker guard). */
@@ -81,6 +85,10 @@ export interface SyncNodeComponents {
   /** Told when a change-feed subscriber throws (the node logs it and counts it). The error is
    *  contained: delivery goes on, to that subscriber and to the others. */
   readonly onSubscriberError?: (err: unknown) => void
+  /** Copies the store into a new store in a directory (LevelStore.backup); returns entries. */
+  readonly backup?: (dir: string) => Promise<number>
+  /** Whether the store takes writes (absent: always assumed healthy). */
+  readonly health?: StorageHealth
 }
 
 export interface SyncNodeInit {
@@ -218,6 +226,7 @@ export class SyncNode implements SyncApi {
         detail: { accepted: digests.length, duplicates, rejected, digests },
       }
     }
+    this.#c.health?.checkWritable()
     const outcomes = items.length > 0 ? await this.#c.queue.submit({ items, audit, origin }) : []
     if (items.length === 0 && pre.length > 0) await this.#c.store.appendAudit([audit([])])
     // Stitch outcomes back into input order.
@@ -416,15 +425,26 @@ export class SyncNode implements SyncApi {
     }
     // A pull that serves nothing is not a sync operation worth a record (and a durable write):
     // every peer's periodic catch-up would otherwise add one every 30 s to a log kept forever.
+    // While the store refuses writes (a full disk) the record is best effort: the page is served
+    // without it and the skip is counted (status `audit_skipped`), so reads keep working.
     if (page.events.length > 0) {
-      await this.#c.store.appendAudit([
-        {
-          atMs: this.#c.now(),
-          op: 'pull',
-          origin: `${origin.kind}:${origin.id}`,
-          detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
-        },
-      ])
+      const health = this.#c.health
+      if (health?.writesStopped()) health.skippedAudits++
+      else {
+        try {
+          await this.#c.store.appendAudit([
+            {
+              atMs: this.#c.now(),
+              op: 'pull',
+              origin: `${origin.kind}:${origin.id}`,
+              detail: { events: page.events.length, cursor: cursor ?? null, next_cursor: page.next_cursor },
+            },
+          ])
+        } catch (err) {
+          if (health === undefined || !(err instanceof StorageError)) throw err
+          health.skippedAudits++
+        }
+      }
     }
     return page
   }
@@ -460,6 +480,7 @@ export class SyncNode implements SyncApi {
     op: string,
     detail: Record<string, import('../core/types.ts').JsonValue>,
   ): Promise<SignedEvent> {
+    this.#c.health?.checkWritable()
     const outcomes = await this.#c.queue.submit({
       items: [item],
       origin,
@@ -551,8 +572,49 @@ export class SyncNode implements SyncApi {
       data_types: [...this.#init.dataTypes],
       ingest_queue: this.#c.queue.queuedEvents,
       ingest_queue_bytes: this.#c.queue.queuedBytes,
+      storage: this.degraded() === undefined ? 'ok' : `degraded: ${this.degraded()}`,
+      audit_skipped: this.#c.health?.skippedAudits ?? 0,
       ...(this.#init.extraStatus?.() ?? {}),
     }
+  }
+
+  async backup(dir: string, origin: Origin): Promise<BackupResult> {
+    const backup = this.#c.backup
+    if (backup === undefined) throw new InvalidRequestError('this node cannot make backups')
+    if (typeof dir !== 'string' || !dir.startsWith('/') || dir.includes('\0'))
+      throw new InvalidRequestError("dir must be an absolute path on the node's machine")
+    const entries = await backup(dir)
+    const summary = await checkStore(dir)
+    // Best effort: a backup is most wanted when the disk is in trouble.
+    await this.#c.store
+      .appendAudit([
+        {
+          atMs: this.#c.now(),
+          op: 'backup',
+          origin: `${origin.kind}:${origin.id}`,
+          detail: { dir, entries, last_seq: summary.lastSeq },
+        },
+      ])
+      .catch(() => {
+        if (this.#c.health !== undefined) this.#c.health.skippedAudits++
+      })
+    return {
+      dir,
+      entries,
+      events: summary.events,
+      last_seq: summary.lastSeq,
+      state_hash: summary.stateHash ?? null,
+    }
+  }
+
+  /** Why the node is degraded (its store refuses writes, or a read met damaged data). */
+  degraded(): string | undefined {
+    return this.#c.health?.degraded()
+  }
+
+  async health(): Promise<{ ok: boolean; degraded?: string }> {
+    const why = this.degraded()
+    return why === undefined ? { ok: true } : { ok: false, degraded: why }
   }
 
   audit(afterSeq: number, limit: number, newestFirst = false) {

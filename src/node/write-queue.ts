@@ -257,6 +257,11 @@ export class WriteQueue {
       },
       (err: Error) => {
         f.done = true
+        // A full disk or a damaged store keeps its own name (HTTP 507 / 503): it says what to do.
+        if (err.name === 'StorageFullError' || err.name === 'StorageDamagedError') {
+          f.error = err
+          return
+        }
         f.error = new StorageWriteError(
           `durable write failed; nothing of this batch was acknowledged: ${err.message}`,
           { cause: err },
@@ -313,6 +318,13 @@ export class WriteQueue {
     this.#queuedEvents -= f.events
     this.#queuedBytes -= f.bytes
     for (const w of f.group) w.reject(err)
+  }
+
+  /** Runs `fn` once no group is queued, merged or being written (new requests may queue
+   *  meanwhile; the caller refuses them while it needs the store to itself). */
+  async whenIdle<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#running !== undefined) await this.#running
+    return fn()
   }
 
   /** Refuses new requests and waits for the queued ones to finish. */

@@ -47,3 +47,8 @@ export const LEVEL_OPTIONS = {
  * a cold read from disk does not stall it.
  */
 export const SYNC_READ_KEYS_MAX = 32
+
+/** Bytes per batch when a store is copied (backup, restore): a few MB keeps one batch's memory
+ *  small while amortising the per-batch cost; only the last batch is fsynced (the copy is
+ *  complete only when the command has returned). */
+export const COPY_BATCH_BYTES_MAX = 4 * 1024 * 1024

@@ -27,8 +27,8 @@ export class StorageFormatError extends StorageError {
 /** The atomic batch was not written (disk full, I/O error, database closed underneath). Nothing
  *  of it is stored; `cause` holds the underlying error. */
 export class StorageWriteError extends StorageError {
-  override readonly name = 'StorageWriteError'
-  readonly code = 'storage_write_failed'
+  override readonly name: string = 'StorageWriteError'
+  readonly code: string = 'storage_write_failed'
 }
 
 export abstract class StoreMisuseError extends Error {
@@ -59,4 +59,32 @@ export class EventIdTakenError extends StoreMisuseError {
 export class InvalidStoreArgumentError extends StoreMisuseError {
   override readonly name = 'InvalidStoreArgumentError'
   readonly code = 'invalid_store_argument'
+}
+
+/** The store's files are damaged (a missing CURRENT, a corrupt MANIFEST, a missing or garbled
+ *  table file). The message names the file and what to do; the store was not opened and
+ *  nothing on disk was changed. */
+export class StorageDamagedError extends StorageError {
+  override readonly name = 'StorageDamagedError'
+  readonly code = 'storage_damaged'
+}
+
+/** Another process holds the data directory's LevelDB `LOCK`: a node is already running on it. */
+export class StoreLockedError extends StorageError {
+  override readonly name = 'StoreLockedError'
+  readonly code = 'store_locked'
+}
+
+/** The disk holding the store is full: the write (or the open) was refused, nothing of it is
+ *  stored. Writes resume once space is freed. */
+export class StorageFullError extends StorageWriteError {
+  override readonly name = 'StorageFullError'
+  override readonly code = 'storage_full'
+}
+
+/** The store could not be opened for another reason (permissions, an I/O error); the message
+ *  says which and names the directory. */
+export class StorageOpenError extends StorageError {
+  override readonly name = 'StorageOpenError'
+  readonly code = 'storage_open_failed'
 }

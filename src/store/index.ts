@@ -8,7 +8,7 @@
  * ```ts
  * import { createLevelStore } from './src/store/index.ts'
  *
- * const store = createLevelStore(join(dataDir, 'db')) // created if missing
+ * const store = createLevelStore(join(dataDir, 'db')) // a new store only where there is none
  * await store.open()
  * const { seqs } = await store.commit({
  *   events: [{ signed: event.signed, signature: event.signature }],
@@ -30,9 +30,10 @@ export { AUDIT_GENESIS_HASH, auditHash, findAuditBreak } from './audit-chain.ts'
 export { FORMAT_VERSION, READ_LIMIT_MAX } from './constants.ts'
 export * from './errors.ts'
 export { type LevelDatabase, LevelStore } from './level-store.ts'
+export { checkStore, repairStore, restoreStore } from './maintenance.ts'
 export { createMemoryStore } from './memory-store.ts'
 
-/** A LevelDB store in `dir` (created, with parents, when missing). Call open() before use. */
+/** A LevelDB store in `dir` (created, with parents, only where no store is). Call open() before use. */
 export function createLevelStore(dir: string): LevelStore {
   return new LevelStore(dir)
 }

@@ -6,8 +6,6 @@
  * head (last seq, audit chain head, counters) always matches the disk; it is replaced only after
  * a batch has resolved. Reads run concurrently and read multi-key answers from one snapshot.
  */
-import { mkdir } from 'node:fs/promises'
-import { Level } from 'level'
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
 import type { AuditDraft, CommitBatch, CommitResult, EquivocationRecord, Store } from '../core/ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
@@ -26,11 +24,20 @@ import {
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
 import { LEVEL_OPTIONS, READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
-import { StorageCorruptionError, StoreNotOpenError } from './errors.ts'
+import { copyDatabase } from './copy-database.ts'
+import {
+  StorageCorruptionError,
+  StorageDamagedError,
+  type StorageError,
+  StorageFullError,
+  StorageWriteError,
+  StoreNotOpenError,
+} from './errors.ts'
 import type { TargetPage } from './event-queries.ts'
 import * as Q from './event-queries.ts'
 import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
+import { openLevelDatabase } from './open-level.ts'
 import { readMany, readOne } from './read-many.ts'
 import { writeBatch } from './write-batch.ts'
 
@@ -47,24 +54,33 @@ export class LevelStore implements Store {
   #opened: Opened | undefined
   #head: StoreHead | undefined
   #tail: Promise<unknown> = Promise.resolve()
+  /** The write failure that stopped writes until reopen() (see writeFault). */
+  #fault: StorageError | undefined
+  #reopening = false
 
-  /** A data directory (LevelDB, created if missing) or an abstract-level database to own. */
-  constructor(source: string | K.LevelDatabase) {
+  /** A data directory (LevelDB; a store is created only in a directory without one) or an
+   *  abstract-level database to own. */
+  constructor(source: string | K.LevelDatabase, opts: { create?: boolean } = {}) {
     this.#source = source
+    this.#create = opts.create ?? true
   }
+
+  /** False: a directory without a store is refused instead of given a new one. */
+  readonly #create: boolean
 
   async open(): Promise<void> {
     if (this.#opened !== undefined) return
     if (this.#db === undefined) {
       if (typeof this.#source === 'string') {
-        await mkdir(this.#source, { recursive: true })
-        this.#db = new Level<string, string>(this.#source, LEVEL_OPTIONS)
+        this.#db = await openLevelDatabase(this.#source, { create: this.#create })
       } else {
         this.#db = this.#source
+        await this.#db.open()
       }
+    } else {
+      await this.#db.open()
     }
     const db = this.#db
-    await db.open()
     try {
       const s = K.openSublevels(db)
       await checkFormat(db, s)
@@ -82,6 +98,62 @@ export class LevelStore implements Store {
       this.#opened = undefined
       this.#head = undefined
       if (opened !== undefined) await opened.db.close()
+      if (typeof this.#source === 'string') this.#db = undefined
+    })
+  }
+
+  /**
+   * A consistent copy of the whole store (one LevelDB snapshot) into a new store in `dir`,
+   * made while the node runs: writes go on meanwhile, the copy holds each of their batches
+   * entirely or not at all. Returns the entries copied.
+   */
+  backup(dir: string): Promise<number> {
+    const { db } = this.#open()
+    return copyDatabase(db, dir)
+  }
+
+  /**
+   * The failed database write that stopped this store's writes, if any. After LevelDB failed a
+   * write (a full disk, an I/O error) its log may end in a torn record and LevelDB itself may
+   * refuse every later write, so the store refuses writes (with this error's class) until
+   * reopen() has succeeded. Reads go on.
+   */
+  writeFault(): StorageError | undefined {
+    return this.#fault
+  }
+
+  /**
+   * Closes and opens the database again (after the running writes), reloading the head from
+   * disk: LevelDB recovers its log, dropping a torn tail, and forgets a sticky write error.
+   * A batch whose write failed may or may not be in the reopened store (LevelDB cannot tell);
+   * the head is read back, so the store stays consistent either way. Reads made while the
+   * database is closed fail with StoreNotOpenError. If the open fails the store stays closed
+   * and reopen() may be called again.
+   */
+  reopen(): Promise<void> {
+    return this.#serial(async () => {
+      const opened = this.#opened
+      this.#reopening = true
+      this.#opened = undefined
+      try {
+        if (opened !== undefined) await opened.db.close()
+        let db: K.LevelDatabase
+        if (typeof this.#source === 'string') {
+          this.#db = undefined
+          db = await openLevelDatabase(this.#source, { create: false })
+          this.#db = db
+        } else {
+          db = this.#source
+          await db.open()
+        }
+        const s = K.openSublevels(db)
+        await checkFormat(db, s)
+        this.#head = await loadHead(s)
+        this.#opened = { db, s }
+        this.#fault = undefined
+      } finally {
+        this.#reopening = false
+      }
     })
   }
 
@@ -91,7 +163,7 @@ export class LevelStore implements Store {
       const events = prepareEvents(batch.events)
       const reads = await commitReads(s, batch, events)
       const plan = planCommit(s, this.#head!, batch, events, reads)
-      await writeBatch(db, plan.ops)
+      await this.#write(db, plan.ops)
       this.#head = plan.head
       return { seqs: plan.seqs }
     })
@@ -102,7 +174,7 @@ export class LevelStore implements Store {
       const { db, s } = this.#open()
       if (records.length === 0) return
       const plan = planAudit(s, this.#head!, records)
-      await writeBatch(db, plan.ops)
+      await this.#write(db, plan.ops)
       this.#head = plan.head
     })
   }
@@ -110,9 +182,15 @@ export class LevelStore implements Store {
   clearMaterialized(): Promise<void> {
     return this.#serial(async () => {
       const { db, s } = this.#open()
-      await clearMaterialized(db, s, this.#head!.counters, (counters) => {
-        this.#head = { ...this.#head!, counters }
-      })
+      this.#checkFault()
+      try {
+        await clearMaterialized(db, s, this.#head!.counters, (counters) => {
+          this.#head = { ...this.#head!, counters }
+        })
+      } catch (err) {
+        if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
+        throw err
+      }
     })
   }
 
@@ -365,8 +443,38 @@ export class LevelStore implements Store {
 
   #open(): Opened {
     if (this.#opened === undefined)
-      throw new StoreNotOpenError('store is not open (call open() first, or it was closed)')
+      throw new StoreNotOpenError(
+        this.#reopening || this.#fault !== undefined
+          ? 'the store is being reopened after a failed write; retry shortly'
+          : 'store is not open (call open() first, or it was closed)',
+      )
     return this.#opened
+  }
+
+  #checkFault(): void {
+    const f = this.#fault
+    if (f === undefined) return
+    const Class =
+      f instanceof StorageFullError
+        ? StorageFullError
+        : f instanceof StorageDamagedError
+          ? StorageDamagedError
+          : StorageWriteError
+    throw new Class(`writes are stopped since a write failed (${f.message}); they resume after a reopen`, {
+      cause: f,
+    })
+  }
+
+  /** The one write path of commit and appendAudit: refused while a fault stands; a failure of
+   *  the database itself stops later writes until reopen(). */
+  async #write(db: K.LevelDatabase, ops: Parameters<typeof writeBatch>[1]): Promise<void> {
+    this.#checkFault()
+    try {
+      await writeBatch(db, ops)
+    } catch (err) {
+      if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
+      throw err
+    }
   }
 
   /** Runs writes one at a time, in call order; a failed write does not stop the next. */

@@ -1,8 +1,9 @@
 /** The one place the store writes: an atomic batch, fsynced before it resolves. */
 import type { AbstractBatchOptions } from 'abstract-level'
 import type { BatchOp } from './commit-plan.ts'
-import { StorageWriteError } from './errors.ts'
+import { StorageDamagedError, StorageFullError, StorageWriteError } from './errors.ts'
 import type { LevelDatabase } from './keys.ts'
+import { isNoSpace } from './open-level.ts'
 
 type Key = Uint8Array | string
 
@@ -40,8 +41,14 @@ export async function writeBatch(db: LevelDatabase, ops: readonly BatchOp[]): Pr
     await batch.write(SYNC_WRITE as never)
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
-    throw new StorageWriteError(`atomic batch of ${ops.length} operations was not written: ${why}`, {
-      cause: err,
-    })
+    // LevelDB refuses every write after a background compaction met a damaged table (a bad
+    // block, or a table cut short: an I/O error naming the table): that is not transient, the
+    // store needs a repair.
+    const Class = isNoSpace(why)
+      ? StorageFullError
+      : /corruption/i.test(why) || /IO error: \S+\.(ldb|sst): /.test(why)
+        ? StorageDamagedError
+        : StorageWriteError
+    throw new Class(`atomic batch of ${ops.length} operations was not written: ${why}`, { cause: err })
   }
 }

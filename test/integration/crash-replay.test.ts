@@ -20,7 +20,8 @@ async function startChild(dir: string): Promise<{ child: ChildProcess; url: stri
   const child = spawn(process.execPath, [CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node did not start within 30 s')), 30_000)
-    createInterface({ input: child.stdout! }).once('line', (l) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      if (l.includes('"starting"')) return // the child began to start the node
       clearTimeout(timer)
       resolve(l)
     })

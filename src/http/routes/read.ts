@@ -5,7 +5,7 @@ import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { conflictToJson, equivocationToJson } from '../json.ts'
 import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
-import type { RouteContext } from './context.ts'
+import { originOf, type RouteContext } from './context.ts'
 
 type Query = Record<string, unknown>
 
@@ -62,5 +62,20 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return { records: await ctx.api.audit(after, limit) }
   })
 
-  app.get('/health', async () => ({ ok: true }))
+  // A consistent copy of the store into a directory on the node's machine (docs/API.md).
+  app.post('/admin/backup', async (req) => {
+    const body = req.body as { dir?: unknown } | undefined
+    if (ctx.api.backup === undefined) throw new NotFoundError('this node cannot make backups')
+    if (typeof body?.dir !== 'string' || body.dir.length === 0 || body.dir.length > 4096)
+      throw new BadRequestError('dir: an absolute directory path (at most 4096 characters) is required')
+    return ctx.api.backup(body.dir, originOf(req))
+  })
+
+  // 503 while degraded (a full disk, a damaged store), so that a monitor reading only the
+  // status code notices; reads and pulls still work then.
+  app.get('/health', async (_req, reply) => {
+    const h = (await ctx.api.health?.()) ?? { ok: true }
+    if (!h.ok) void reply.code(503)
+    return h.ok ? { ok: true } : { ok: false, status: `degraded: ${h.degraded}` }
+  })
 }

@@ -52,6 +52,24 @@ describe('the error table', () => {
     assert.doesNotMatch(storage.body.message, /EIO/)
   })
 
+  it('storage faults: 507 for a full disk, 503 for a damaged store, named, logged, no paths', () => {
+    const named = (name: string, code: string) =>
+      Object.assign(new Error('/var/lib/gkm/000005.ldb: No space left on device'), { name, code })
+    const full = errorAnswer(named('StorageFullError', 'storage_full'), 1)
+    assert.equal(full.status, 507)
+    assert.equal(full.body.error, 'storage_full')
+    assert.equal(full.internal, true)
+    assert.deepEqual(full.headers, { 'retry-after': '30' })
+    assert.doesNotMatch(full.body.message, /var\/lib/)
+    const damaged = errorAnswer(named('StorageDamagedError', 'storage_damaged'), 1)
+    assert.equal(damaged.status, 503)
+    assert.match(damaged.body.message, /gkm-sync repair/)
+    const corrupt = errorAnswer(named('StorageCorruptionError', 'storage_corruption'), 1)
+    assert.equal(corrupt.status, 500)
+    assert.equal(corrupt.body.error, 'storage_corruption')
+    assert.equal(errorAnswer(named('StoreNotOpenError', 'store_not_open'), 1).status, 503)
+  })
+
   it('anything else is a 500 that does not leak its message', () => {
     const a = errorAnswer(new Error('secret path /x'), 1)
     assert.equal(a.status, 500)

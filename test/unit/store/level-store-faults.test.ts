@@ -52,12 +52,21 @@ describe('LevelStore faults', () => {
           audit: [audit('push', 2)],
         }),
       ),
-      (err: Error) => err.name === 'StorageWriteError' && err.cause === diskFull,
+      (err: Error) => err.name === 'StorageFullError' && err.cause === diskFull,
     )
-    await assert.rejects(store.appendAudit([audit('pull', 3)]), { name: 'StorageWriteError' })
+    await assert.rejects(store.appendAudit([audit('pull', 3)]), { name: 'StorageFullError' })
     ;(db as { batch: unknown }).batch = original
     assert.deepEqual(await store.counts(), before)
     assert.equal(await store.lastSeq(), 1)
+    // The failed write stops writes (LevelDB's log may end in a torn record) until a reopen;
+    // reads go on meanwhile.
+    assert.equal(store.writeFault()?.name, 'StorageFullError')
+    await assert.rejects(store.appendAudit([audit('pull', 3)]), (err: Error) =>
+      /writes are stopped/.test(err.message),
+    )
+    assert.equal((await store.readLog(0, 10)).length, 1)
+    await store.reopen()
+    assert.equal(store.writeFault(), undefined)
     const { seqs } = await store.commit(
       batchOf({ events: [stored(makeEvent({ n: 2 }))], audit: [audit('push', 4)] }),
     )
