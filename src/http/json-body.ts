@@ -67,5 +67,8 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       hi = mid - 1
     }
   }
-  return lo
+  // The decoder stops where a sequence cannot go on; name the byte that started it.
+  let i = lo - 1
+  while (i >= 0 && i >= lo - 3 && bytes[i] >= 0x80 && bytes[i] <= 0xbf) i--
+  return i >= 0 && i >= lo - 3 && bytes[i] >= 0xc0 ? i : lo
 }

@@ -229,8 +229,10 @@ export class SyncNode implements SyncApi {
         }
       },
       (i) => {
+        // The id goes into the answer and the audit record: well-formed text only (a lone
+        // surrogate, or a pair cut in two by the slice, has no canonical JSON form).
         const id = (raw[i] as { event_id?: unknown } | null)?.event_id
-        return typeof id === 'string' ? id.slice(0, 64) : null
+        return typeof id === 'string' ? id.slice(0, 64).toWellFormed() : null
       },
     )
   }

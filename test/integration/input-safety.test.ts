@@ -67,6 +67,26 @@ describe('input safety (issue 9)', () => {
     assert.equal((await getJson(`${t.url}/state/persona/surrogate`)).status, 404)
   })
 
+  it('an event_id with a lone surrogate is refused and fails no neighbour (its audit record too)', async () => {
+    // Found by test/fuzz: the refused id went into the push's audit record, which had no
+    // canonical JSON form, so the whole group's durable write failed (500 for every request).
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        postJson(`${t.url}/sync/push`, [
+          i === 3
+            ? { ...persona(`audit-${i}`, { n: i }), event_id: `${'a'.repeat(63)}\ud83d\ude00` }
+            : persona(`audit-${i}`, { n: i }),
+        ]),
+      ),
+    )
+    for (const [i, a] of answers.entries()) {
+      assert.equal(a.status, 200, `push ${i}: ${JSON.stringify(a.body)}`)
+      assert.equal(a.body.accepted, i === 3 ? 0 : 1)
+    }
+    assert.equal(answers[3].body.rejected[0].error, 'malformed')
+    assert.ok(answers[3].body.rejected[0].event_id.isWellFormed())
+  })
+
   it('an empty time-mode pull does not rewind the cursor', async () => {
     await postJson(`${t.url}/sync/push`, [persona('cursor', { a: 1 })])
     const future = await postJson(`${t.url}/sync/pull`, { last_sync_time: '2999-01-01T00:00:00.000Z' })
