@@ -101,6 +101,22 @@ function checkAnswer(route: string, res: { status: number; body: Json }, allowed
   }
 }
 
+/** Nothing acknowledged is lost: every digest a push (HTTP or mesh) answered is in the log. */
+export async function nothingLost(t: TestNode): Promise<void> {
+  const inLog = new Set<string>()
+  for (let cursor = 's.0'; ; ) {
+    const page = await t.node.api.pull({ cursor, limit: 5000 }, { kind: 'local', id: 'fuzz' })
+    for (const e of page.events) inLog.add(e.digest ?? digestOf(e.signed))
+    cursor = page.next_cursor
+    if (!page.has_more) break
+  }
+  const lost = [...acknowledged].filter((d) => !inLog.has(d))
+  expect(
+    lost.length === 0,
+    `${lost.length} of ${acknowledged.size} acknowledged events are not in the log (${lost.slice(0, 3).join(', ')})`,
+  )
+}
+
 export function httpTargets(t: TestNode, conflictIds: readonly string[]): FuzzTarget[] {
   const now = Date.now()
   const signedJson = signedEvent(now).map((e) => eventToJson(e) as unknown)
@@ -264,21 +280,7 @@ export function httpTargets(t: TestNode, conflictIds: readonly string[]): FuzzTa
           for (const d of b.digests) acknowledged.add(d)
         }
       },
-      async finish() {
-        // Nothing acknowledged is lost: every digest a push (HTTP or mesh) answered is in the log.
-        const inLog = new Set<string>()
-        for (let cursor = 's.0'; ; ) {
-          const page = await t.node.api.pull({ cursor, limit: 5000 }, { kind: 'local', id: 'fuzz' })
-          for (const e of page.events) inLog.add(e.digest ?? digestOf(e.signed))
-          cursor = page.next_cursor
-          if (!page.has_more) break
-        }
-        const lost = [...acknowledged].filter((d) => !inLog.has(d))
-        expect(
-          lost.length === 0,
-          `${lost.length} acknowledged events are not in the log (${lost.slice(0, 3).join(', ')})`,
-        )
-      },
+      finish: () => nothingLost(t),
     } satisfies FuzzTarget<Body>,
     {
       name: 'http POST /sync/pull',

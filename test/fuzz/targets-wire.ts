@@ -34,7 +34,7 @@ import {
 import type { TestNode } from '../helpers/node.ts'
 import { bytesNear, nastyJson, nastyString, signedEvent } from './arbitraries.ts'
 import { expect, type FuzzTarget } from './runner.ts'
-import { acknowledged } from './targets-http.ts'
+import { acknowledged, nothingLost } from './targets-http.ts'
 
 const FRAME_BYTES_MAX = 4 * 1024 * 1024
 
@@ -223,6 +223,7 @@ export function wireTargets(t: TestNode, conflictIds: readonly string[]): FuzzTa
         const result = await t.node.api.pushVerified(verified, { kind: 'peer', id: 'fuzz-gossip' })
         for (const d of result.digests) acknowledged.add(d)
       },
+      finish: () => nothingLost(t),
     } satisfies FuzzTarget<Uint8Array>,
   ] as FuzzTarget[]
 }
