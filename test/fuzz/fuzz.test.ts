@@ -9,7 +9,7 @@ import { openFuzzFixture } from './fixture.ts'
 import { type FuzzFixture, runTarget } from './runner.ts'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_205)
-const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 250)
+const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 200)
 const NAMES = [
   'http POST /sync/push',
   'http POST /sync/pull',
