@@ -59,7 +59,16 @@ export function canonicalJson(value: unknown): string {
   if (typeof value === 'boolean' || value === null) return JSON.stringify(value)
   if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value)
   if (typeof value === 'string' && value.isWellFormed()) return JSON.stringify(value)
-  const text = canonicalize(value)
+  let text: string | undefined
+  try {
+    text = canonicalize(value)
+  } catch (err) {
+    // Lone surrogates, non-finite numbers, nesting beyond the stack: a fault of the value, so
+    // the event that carries it is refused, never the group it arrived with.
+    throw new MalformedEventError(`value has no canonical JSON form: ${(err as Error)?.message ?? err}`, {
+      cause: err,
+    })
+  }
   if (text === undefined) throw new MalformedEventError('value has no JSON form')
   return text
 }

@@ -22,12 +22,14 @@ import {
   isUuid,
 } from './event-codec.ts'
 import { formatHlc, parseHlc } from './hlc.ts'
+import { targetIdProblem } from './ids.ts'
 import { parsePayload } from './payload.ts'
 import {
   type AuthorKey,
   type Digest,
+  EVENT_TYPE_NAMES,
+  eventTypeOf,
   type Hlc,
-  isEventType,
   type JsonObject,
   type LocalWrite,
   type SignedEvent,
@@ -102,13 +104,14 @@ export function parseLocalWrite(raw: unknown): LocalWrite {
     malformed('timestamp must be an ISO 8601 date-time with a zone (e.g. 2026-01-01T00:00:00.000Z)')
   }
   if (event_type === undefined) malformed('event_type is missing')
-  if (!isEventType(event_type)) {
+  const type = eventTypeOf(event_type)
+  if (type === undefined) {
     throw new UnknownEventTypeError(
-      `unknown event_type ${JSON.stringify(event_type).slice(0, 60)}; expected vector_update, persona_update, document_update or graph_update`,
+      `unknown event_type ${JSON.stringify(event_type).slice(0, 60)}; expected one of ${EVENT_TYPE_NAMES.join(', ')}`,
     )
   }
-  if (typeof target_id !== 'string' || target_id.length === 0)
-    malformed('target_id must be a non-empty string')
+  const idProblem = targetIdProblem(target_id)
+  if (idProblem !== undefined) malformed(`target_id ${idProblem}`)
   if (!isObject(payload)) malformed('payload must be a JSON object')
   for (const k of Object.keys(raw)) {
     if (!['event_id', 'timestamp', 'event_type', 'target_id', 'payload'].includes(k)) {
@@ -117,7 +120,7 @@ export function parseLocalWrite(raw: unknown): LocalWrite {
       )
     }
   }
-  return raw as unknown as LocalWrite
+  return { ...(raw as unknown as LocalWrite), event_type: type }
 }
 
 /** True when the object carries an envelope (any of its fields), so it must be a signed event. */
@@ -157,7 +160,8 @@ export function fieldsFromJson(raw: unknown): {
       malformed(`unexpected field ${JSON.stringify(k).slice(0, 60)}`)
     }
   }
-  if (!isEventType(r.event_type))
+  const type = eventTypeOf(r.event_type)
+  if (type === undefined)
     throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(r.event_type).slice(0, 60)}`)
   if (!isObject(r.payload)) malformed('payload must be a JSON object')
   const hlc = parseHlc(r.hlc as string)
@@ -178,7 +182,7 @@ export function fieldsFromJson(raw: unknown): {
   return {
     fields: {
       eventId: (r.event_id as string).toLowerCase(),
-      type: r.event_type,
+      type,
       targetId: r.target_id as string,
       payload: r.payload as JsonObject,
       author: r.author as AuthorKey,
@@ -228,6 +232,8 @@ export function checkEvent(
   signature: Uint8Array,
   ctx: VerifyContext,
 ): SignedEvent {
+  const idProblem = targetIdProblem(fields.targetId)
+  if (idProblem !== undefined) malformed(`target_id ${idProblem}`)
   if (ctx.allowedAuthors !== undefined && !ctx.allowedAuthors.has(fields.author)) {
     throw new UnknownAuthorError(`author ${fields.author.slice(0, 16)}... is not a member of this federation`)
   }

@@ -74,6 +74,66 @@ export function jsonDepthExceeds(value: unknown, max: number): boolean {
   return false
 }
 
+/**
+ * Why a JSON value cannot be taken, or undefined: nested deeper than `max`, or a string (value
+ * or key) with a lone surrogate, which has no UTF-8 form and no canonical JSON (RFC 8785): it
+ * would fail the event's encoding after it was accepted. Iterative; the path of the culprit is
+ * worked out only when there is one.
+ */
+export function jsonProblem(value: unknown, max: number): string | undefined {
+  const values: unknown[] = [value]
+  const depths: number[] = [1]
+  let found = false
+  while (values.length > 0 && !found) {
+    const v = values.pop()
+    const d = depths.pop()!
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) found = true
+      continue
+    }
+    if (v === null || typeof v !== 'object') continue
+    if (d > max) return `nested deeper than ${max}`
+    if (Array.isArray(v)) {
+      for (const child of v) {
+        values.push(child)
+        depths.push(d + 1)
+      }
+    } else {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue
+        if (!k.isWellFormed()) {
+          found = true
+          break
+        }
+        values.push((v as Record<string, unknown>)[k])
+        depths.push(d + 1)
+      }
+    }
+  }
+  return found ? `${loneSurrogatePath(value)} holds a lone surrogate (not valid Unicode)` : undefined
+}
+
+/** The path (`fields.a[2]`, `key "x\ud800"`) of the first lone surrogate in a value. */
+function loneSurrogatePath(value: unknown): string {
+  const stack: Array<{ v: unknown; path: string }> = [{ v: value, path: '' }]
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) return path === '' ? 'the value' : path
+      continue
+    }
+    if (v === null || typeof v !== 'object') continue
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], path: `${path}[${i}]` })
+    } else
+      for (const k of Object.keys(v)) {
+        if (!k.isWellFormed()) return `the name of a field in ${path === '' ? 'the value' : path}`
+        stack.push({ v: (v as Record<string, unknown>)[k], path: path === '' ? k : `${path}.${k}` })
+      }
+  }
+  return 'a string'
+}
+
 function checkName(type: EventType, what: string, v: unknown, max: number): string {
   if (typeof v !== 'string' || v.length === 0) return bad(type, `${what} must be a non-empty string`)
   // A string of n UTF-16 units has at most 3n UTF-8 bytes: short names need no encoding.
@@ -129,7 +189,8 @@ function yjsUpdate(type: EventType, p: JsonObject): Uint8Array {
 
 /** Validates a payload against its type's schema and returns what it does. */
 export function parsePayload(type: EventType, p: JsonObject): PayloadAction {
-  if (jsonDepthExceeds(p, JSON_DEPTH_MAX)) bad(type, `nested deeper than ${JSON_DEPTH_MAX}`)
+  const problem = jsonProblem(p, JSON_DEPTH_MAX)
+  if (problem !== undefined) bad(type, problem)
   const op = p.op
   if (typeof op !== 'string') return bad(type, 'op must be a string')
   if (op === 'resolve') {

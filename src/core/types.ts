@@ -18,6 +18,24 @@ export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value)
 }
 
+/** The spec's short names of the event types, accepted wherever a type is taken (docs/API.md). */
+export const EVENT_TYPE_SHORT_NAMES: Readonly<Record<string, EventType>> = Object.freeze({
+  vector: 'vector_update',
+  persona: 'persona_update',
+  document: 'document_update',
+  graph: 'graph_update',
+})
+
+/** Every accepted spelling of an event type: the full names, then the short ones. */
+export const EVENT_TYPE_NAMES: readonly string[] = [...EVENT_TYPES, ...Object.keys(EVENT_TYPE_SHORT_NAMES)]
+
+/** The event type a full or short name stands for; undefined for anything else. */
+export function eventTypeOf(value: unknown): EventType | undefined {
+  if (typeof value !== 'string') return undefined
+  if (isEventType(value)) return value
+  return Object.hasOwn(EVENT_TYPE_SHORT_NAMES, value) ? EVENT_TYPE_SHORT_NAMES[value] : undefined
+}
+
 /** sha256 of an event's signed bytes, 64 lowercase hex chars. */
 export type Digest = string & { readonly __brand: 'Digest' }
 /** Ed25519 public key of an author (= the node's libp2p identity), 64 lowercase hex chars. */

@@ -26,7 +26,11 @@ export function crdtView(state: TargetState): JsonValue | undefined {
   if (doc === undefined) return undefined
   try {
     if (state.type === 'document_update') return doc.getText(YJS_DOCUMENT_TEXT).toString()
-    return doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue
+    // Y.Map.toJSON() assigns into a plain object, where a "__proto__" key would vanish.
+    const out: JsonObject = {}
+    for (const [k, v] of doc.getMap(YJS_PERSONA_MAP).entries())
+      setOwn(out, k, (v instanceof Y.AbstractType ? v.toJSON() : v) as JsonValue)
+    return out
   } finally {
     doc.destroy()
   }
@@ -47,6 +51,17 @@ function crdtFingerprint(state: TargetState): JsonValue {
   }
 }
 
+/**
+ * `o[k] = v`, except that a key "__proto__" becomes an own property (plain assignment would set
+ * the object's prototype and the field would vanish from the answer). Other names such as
+ * "constructor" are ordinary own properties already.
+ */
+export function setOwn(o: JsonObject, k: string, v: JsonValue): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+  else o[k] = v
+}
+
 function parseCell(cell: string, prefix: string): string[] {
   return JSON.parse(cell.slice(prefix.length)) as string[]
 }
@@ -64,7 +79,7 @@ export function valueView(state: TargetState): JsonValue {
     case 'persona_update': {
       const fields: JsonObject = {}
       for (const [cell, c] of live.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-        if (cell.startsWith('field:')) fields[cell.slice(6)] = c.w.v as JsonValue
+        if (cell.startsWith('field:')) setOwn(fields, cell.slice(6), c.w.v as JsonValue)
       }
       return fields
     }
@@ -76,13 +91,18 @@ export function valueView(state: TargetState): JsonValue {
         const [from, label, to, key] = parseCell(cell, 'prop:')
         const k = JSON.stringify([from, label, to])
         const p = props.get(k) ?? {}
-        p[key] = c.w.v as JsonValue
+        setOwn(p, key, c.w.v as JsonValue)
         props.set(k, p)
       }
       for (const [cell] of live.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
         if (!cell.startsWith('edge:')) continue
         const [from, label, to] = parseCell(cell, 'edge:')
-        edges.push({ from, label, to, properties: props.get(JSON.stringify([from, label, to])) ?? {} })
+        edges.push({
+          from,
+          label,
+          to,
+          properties: props.get(JSON.stringify([from, label, to])) ?? {},
+        })
       }
       return { edges }
     }

@@ -11,13 +11,18 @@ import type { SyncApi } from '../core/api.ts'
 import { bearerCheck } from './auth.ts'
 import {
   CLOSE_GRACE_MS,
+  CONNECTIONS_MAX,
+  HEADERS_TIMEOUT_MS,
   PARAM_CHARS_MAX,
+  REQUEST_TIMEOUT_MS,
   SSE_HEARTBEAT_MS,
   SSE_QUEUE_BYTES_MAX,
   SSE_QUEUE_EVENTS_MAX,
   SSE_RETRY_MS,
+  TIMEOUT_CHECK_INTERVAL_MS,
 } from './constants.ts'
-import { BadRequestError, errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
+import { errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
+import { parseJsonBody } from './json-body.ts'
 import { registerChangesRoute } from './routes/changes.ts'
 import { CONSOLE_PATHS, registerConsoleRoutes } from './routes/console.ts'
 import type { HttpLog, RouteContext } from './routes/context.ts'
@@ -38,6 +43,13 @@ export interface HttpApiInit {
   log?: HttpLog
   /** The mesh, for GET/POST /peers; absent when the node runs without it (`--no-mesh`). */
   peers?: MeshPeers
+  /** Connection limits (tests shrink them); defaults in ./constants.ts. */
+  connections?: Partial<{
+    connectionsMax: number
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    timeoutCheckIntervalMs: number
+  }>
   /** Change-feed tunables (tests shrink them). */
   changes?: Partial<{ queueEventsMax: number; queueBytesMax: number; heartbeatMs: number; retryMs: number }>
   /** The node's structured logger (pino), given to fastify; internal errors are logged there
@@ -94,11 +106,19 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
     changeStreams: new Set(),
     closing: false,
   }
+  const requestTimeoutMs = init.connections?.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   const app = Fastify({
     ...(logger === undefined
       ? { logger: false }
       : { loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: init.bodyBytesMax,
+    // Slow clients: docs/LIMITS.md (HTTP API). Fastify sets the server's requestTimeout itself.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: init.connections?.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: init.connections?.timeoutCheckIntervalMs ?? TIMEOUT_CHECK_INTERVAL_MS,
+    },
     routerOptions: { maxParamLength: PARAM_CHARS_MAX },
     // Bad URLs and over-long parameters are answered before routing, in our error format.
     frameworkErrors: (err, _req, reply) => {
@@ -131,14 +151,14 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
     }
   })
 
+  app.server.maxConnections = init.connections?.connectionsMax ?? CONNECTIONS_MAX
+
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string
-    if (text.trim() === '') return done(null, undefined)
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(text))
+      done(null, parseJsonBody(body as Buffer))
     } catch (err) {
-      done(new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`), undefined)
+      done(err as Error, undefined)
     }
   })
 

@@ -5,31 +5,23 @@
  */
 
 import type { DataTypeFilter, PullRequest, ResolveRequest, RollbackRequest } from '../core/api.ts'
-import { PULL_LIMIT_MAX, TARGET_ID_BYTES_MAX } from '../core/constants.ts'
-import { RESOLUTION_STRATEGIES } from '../core/payload.ts'
+import { JSON_DEPTH_MAX, PULL_LIMIT_MAX } from '../core/constants.ts'
+import { targetIdProblem } from '../core/ids.ts'
+import { jsonProblem, RESOLUTION_STRATEGIES } from '../core/payload.ts'
 import type { ConflictRecord } from '../core/records.ts'
-import { EVENT_TYPES, type EventType, type JsonValue } from '../core/types.ts'
-import { utf8 } from '../util/bytes.ts'
+import { EVENT_TYPE_NAMES, type EventType, eventTypeOf, type JsonValue } from '../core/types.ts'
 import { msFromIso } from '../util/time.ts'
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './constants.ts'
 import { BadRequestError } from './errors.ts'
 
 type Fields = Record<string, unknown>
 
-const SHORT_TYPES: Readonly<Record<string, EventType>> = {
-  vector: 'vector_update',
-  persona: 'persona_update',
-  document: 'document_update',
-  graph: 'graph_update',
-}
-const TYPE_NAMES = [...EVENT_TYPES, ...Object.keys(SHORT_TYPES)]
+const TYPE_NAMES = EVENT_TYPE_NAMES
 const CURSOR_CHARS_MAX = 256
+/** A manual-merge value sits three levels down in its event's payload
+ *  (`{cells: [{value: ...}]}`), so it may nest this deep. */
+export const RESOLVE_VALUE_DEPTH_MAX = JSON_DEPTH_MAX - 3
 const CONFLICT_STATUSES = ['open', 'resolved', 'superseded', 'all'] as const
-// Control characters (C0, DEL, C1) never belong in an id; refusing them keeps logs and
-// terminals safe.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/
-
 const bad = (message: string): never => {
   throw new BadRequestError(message)
 }
@@ -52,10 +44,8 @@ export function objectBody(body: unknown, allowed: readonly string[], what: stri
 }
 
 export function eventType(v: unknown, field: string): EventType {
-  if (typeof v === 'string') {
-    if (Object.hasOwn(SHORT_TYPES, v)) return SHORT_TYPES[v]
-    if ((EVENT_TYPES as readonly string[]).includes(v)) return v as EventType
-  }
+  const type = eventTypeOf(v)
+  if (type !== undefined) return type
   return bad(`${field} must be one of ${TYPE_NAMES.join(', ')} (got ${show(v)})`)
 }
 
@@ -126,6 +116,13 @@ export function resolveBody(body: unknown): ResolveRequest {
   }
   if (b.deleted !== undefined && typeof b.deleted !== 'boolean')
     bad(`deleted must be true or false (got ${show(b.deleted)})`)
+  if ('value' in b && b.deleted === true)
+    bad('give either value (the merged value) or deleted: true (resolve to absent), not both')
+  if ('value' in b) {
+    // The value becomes a cell of the resolution's payload (payload.cells[0].value).
+    const problem = jsonProblem(b.value, RESOLVE_VALUE_DEPTH_MAX)
+    if (problem !== undefined) bad(`value: ${problem}`)
+  }
   const req: ResolveRequest = {
     conflictId: b.conflictId as string,
     resolutionStrategy: b.resolutionStrategy as ResolveRequest['resolutionStrategy'],
@@ -153,12 +150,11 @@ export function rollbackBody(body: unknown): RollbackRequest {
   return req
 }
 
+/** A target id, by the one rule every path uses (src/core/ids.ts). */
 export function targetId(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.length === 0) return bad(`${field} must be a non-empty string`)
-  if (CONTROL_RE.test(v)) bad(`${field} must not contain control characters`)
-  if (utf8(v).byteLength > TARGET_ID_BYTES_MAX)
-    bad(`${field} must be at most ${TARGET_ID_BYTES_MAX} UTF-8 bytes`)
-  return v
+  const problem = targetIdProblem(v)
+  if (problem !== undefined) bad(`${field} ${problem}`)
+  return v as string
 }
 
 export function conflictsQuery(q: Fields): { status: ConflictRecord['status'] | 'all'; limit: number } {

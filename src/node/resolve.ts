@@ -9,9 +9,10 @@
  * - manual_merge: the `value` given (or `deleted: true` for "absent").
  */
 import type { ResolveRequest } from '../core/api.ts'
+import { JSON_DEPTH_MAX } from '../core/constants.ts'
 import { ConflictNotFoundError, InvalidResolutionError } from '../core/errors.ts'
 import type { IngestItem } from '../core/ingest.ts'
-import { RESOLUTION_STRATEGIES } from '../core/payload.ts'
+import { jsonProblem, RESOLUTION_STRATEGIES } from '../core/payload.ts'
 import type { ConflictRecord, ConflictSide } from '../core/records.ts'
 import type { Digest, JsonObject } from '../core/types.ts'
 
@@ -67,12 +68,21 @@ export function buildResolution(
       break
     }
     case 'manual_merge': {
+      if (req.deleted === true && req.value !== undefined)
+        throw new InvalidResolutionError(
+          'manual_merge takes either the merged value or deleted: true (resolve to absent), not both',
+        )
       if (req.deleted === true) write = { cell: conflict.cell, del: true }
       else if (req.value === undefined)
         throw new InvalidResolutionError(
           'manual_merge needs the merged value in `value` (or `deleted: true`)',
         )
-      else write = { cell: conflict.cell, value: req.value }
+      else {
+        // The value sits three levels down in the payload (`cells[0].value`).
+        const problem = jsonProblem(req.value, JSON_DEPTH_MAX - 3)
+        if (problem !== undefined) throw new InvalidResolutionError(`value: ${problem}`)
+        write = { cell: conflict.cell, value: req.value }
+      }
       break
     }
   }

@@ -45,6 +45,12 @@ export async function buildRollback(
     const t = msFromIso(req.to_time)
     if (t === undefined) throw new InvalidRollbackError('to_time must be an ISO 8601 date-time with a zone')
     keep = events.filter((e) => e.hlc.wallMs <= t)
+    // Before its first event the target did not exist: "rolling back" to that would delete
+    // every cell, which is not a rollback (docs/API.md: 400 invalid_rollback).
+    if (keep.length === 0)
+      throw new InvalidRollbackError(
+        `target ${req.event_type}/${req.target_id} did not exist at ${req.to_time} (its first event is later); pick a later to_time`,
+      )
   } else {
     const byDigest = new Map(events.map((e) => [e.digest as string, e]))
     const start = byDigest.get(String(req.to_event))

@@ -21,7 +21,7 @@ import type {
   SyncApi,
 } from '../core/api.ts'
 import { admittedAuthors } from '../core/authors.ts'
-import { PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_EVENTS_MAX } from '../core/constants.ts'
+import { HLC_WALL_MS_MAX, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_EVENTS_MAX } from '../core/constants.ts'
 import {
   type EventRejectedError,
   InvalidRequestError,
@@ -39,7 +39,7 @@ import {
   type VerifyContext,
 } from '../core/event.ts'
 import { decodeSigned, digestOf, encodeSigned, readMeta } from '../core/event-codec.ts'
-import { formatHlc } from '../core/hlc.ts'
+import { formatHlc, hlcKey } from '../core/hlc.ts'
 import type { IngestItem, IngestOutcome, Ingestor } from '../core/ingest.ts'
 import { openConflicts } from '../core/merge.ts'
 import { parsePayload } from '../core/payload.ts'
@@ -49,6 +49,7 @@ import {
   type Digest,
   EVENT_TYPES,
   type EventType,
+  eventTypeOf,
   isEventType,
   type Origin,
   type SignedEvent,
@@ -104,13 +105,6 @@ export interface SyncNodeInit {
 /** Live changes held per subscriber while it catches up from the log (see subscribe). */
 const SUBSCRIBE_BUFFER_MAX = 10_000
 
-const SHORT_TYPES: Record<string, EventType> = {
-  vector: 'vector_update',
-  persona: 'persona_update',
-  graph: 'graph_update',
-  document: 'document_update',
-}
-
 export function normalizeTypes(raw: unknown): EventType[] | undefined {
   if (raw === undefined) return undefined
   if (!Array.isArray(raw) || raw.length === 0)
@@ -118,8 +112,8 @@ export function normalizeTypes(raw: unknown): EventType[] | undefined {
   return [
     ...new Set(
       raw.map((t) => {
-        const type = typeof t === 'string' ? (SHORT_TYPES[t] ?? t) : t
-        if (!isEventType(type))
+        const type = eventTypeOf(t)
+        if (type === undefined)
           throw new InvalidRequestError(`data_types: unknown type ${JSON.stringify(t).slice(0, 40)}`)
         return type
       }),
@@ -286,8 +280,10 @@ export class SyncNode implements SyncApi {
         }
       },
       (i) => {
+        // The id goes into the answer and the audit record: well-formed text only (a lone
+        // surrogate, or a pair cut in two by the slice, has no canonical JSON form).
         const id = (raw[i] as { event_id?: unknown } | null)?.event_id
-        return typeof id === 'string' ? id.slice(0, 64) : null
+        return typeof id === 'string' ? id.slice(0, 64).toWellFormed() : null
       },
     )
     for (const e of result.events ?? []) {
@@ -465,10 +461,13 @@ export class SyncNode implements SyncApi {
     rows.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.digest < b.digest ? -1 : 1))
     const page = rows.slice(0, limit)
     const last = page[page.length - 1]
+    // An empty page keeps the client where it asked to be: after its cursor, or just before
+    // `sinceMs` (the smallest key of that millisecond and the smallest digest), so the next
+    // pull neither rewinds to the start of the log nor skips an event of that millisecond.
     const next =
       last === undefined
         ? after === undefined
-          ? 't.' + '0'.repeat(16) + '.' + '0'.repeat(64)
+          ? `t.${hlcKey({ wallMs: Math.min(Math.max(Math.ceil(sinceMs), 0), HLC_WALL_MS_MAX), counter: 0 })}.${'0'.repeat(64)}`
           : `t.${after.hlcKey}.${after.digest}`
         : `t.${last.key}.${last.digest}`
     return { events: page.map((r) => r.event), next_cursor: next, has_more: rows.length > limit }

@@ -81,6 +81,9 @@ interface Waiting {
   readonly request: WriteRequest
   readonly resolve: (outcomes: IngestOutcome[]) => void
   readonly reject: (err: Error) => void
+  /** Set when a group this request was in failed to merge: it is retried in a group of its
+   *  own, so the failure reaches only the request that causes it. */
+  alone?: boolean
 }
 
 export class WriteQueue {
@@ -203,7 +206,9 @@ export class WriteQueue {
     while (
       this.#waiting.length > 0 &&
       (group.length === 0 ||
-        (n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax &&
+        (group[0].alone !== true &&
+          this.#waiting[0].alone !== true &&
+          n + this.#waiting[0].request.items.length <= this.#init.groupEventsMax &&
           bytes + this.#waiting[0].bytes <= this.#init.groupBytesMax))
     ) {
       const w = this.#waiting.shift()!
@@ -224,6 +229,15 @@ export class WriteQueue {
       result = await this.#ingestor.ingest(items, nowMs)
     } catch (err) {
       // Nothing of this group was kept by the engine (a group becomes a layer only on success).
+      // Per-event faults are outcomes, not throws, so this is a fault the engine did not
+      // foresee; one request's events must not fail its neighbours': each request of the group
+      // goes back to the front of the queue to be merged alone, and only a request that fails
+      // on its own is refused.
+      if (group.length > 1) {
+        for (const w of group) w.alone = true
+        this.#waiting.unshift(...group)
+        return undefined
+      }
       this.#queuedEvents -= items.length
       this.#queuedBytes -= bytes
       for (const w of group) w.reject(err as Error)

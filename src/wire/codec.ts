@@ -42,6 +42,10 @@ export interface WireLimits {
 
 type Bytes = Uint8Array | Uint8ArrayList
 
+/** The largest time a JavaScript Date holds (ECMA-262 §21.4.1.22): a larger since_ms has no
+ *  ISO 8601 form, so it is refused here rather than failing later in the pull handler. */
+const DATE_MS_MAX = 8.64e15
+
 /** Runs a protons decoder, mapping its failures to named wire errors. */
 function run<T>(what: string, fn: () => T): T {
   try {
@@ -170,7 +174,10 @@ export function decodePullRequest(bytes: Bytes, limits: WireLimits): PullRequest
   checkText('PullRequest.cursor', m.cursor, limits.textBytesMax)
   for (const [i, t] of m.types.entries()) checkText(`PullRequest.types[${i}]`, t, limits.textBytesMax)
   for (const [i, d] of m.digests.entries()) checkDigest(`PullRequest.digests[${i}]`, d)
-  if (m.sinceMs !== undefined && (!Number.isSafeInteger(m.sinceMs) || m.sinceMs < 0)) {
+  if (
+    m.sinceMs !== undefined &&
+    (!Number.isSafeInteger(m.sinceMs) || m.sinceMs < 0 || m.sinceMs > DATE_MS_MAX)
+  ) {
     throw new WireDecodeError('PullRequest.since_ms is out of range')
   }
   const modes = (m.sinceMs !== undefined ? 1 : 0) + (m.cursor !== '' ? 1 : 0) + (m.digests.length > 0 ? 1 : 0)

@@ -168,3 +168,37 @@ describe('WriteQueue pipeline', () => {
     await queue.stop()
   })
 })
+
+describe('WriteQueue isolation', () => {
+  it('a group that fails to merge is retried request by request: only the culprit fails (20 requests, 1 bad)', async () => {
+    const { base, ingestor, queue } = await setup(20)
+    queue.groups = 0
+    // An engine fault that no per-event check foresaw, raised by one request's event.
+    const ingest = ingestor.ingest.bind(ingestor)
+    let groupsWithPoison = 0
+    ingestor.ingest = async (items, nowMs, audit, mode) => {
+      if (items.some((it) => it.kind === 'local' && it.targetId === 'poison')) {
+        groupsWithPoison++
+        throw new TypeError('engine fault')
+      }
+      return ingest(items, nowMs, audit, mode)
+    }
+    const submit = (target: string) =>
+      queue.submit({ items: [local(0, target)], origin }).then(
+        (o) => ({ ok: true as const, o }),
+        (err: Error) => ({ ok: false as const, err }),
+      )
+    // The first request is written (slowly) while the other 20 queue up behind it.
+    const first = submit('first')
+    const rest = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(i === 7 ? 'poison' : `n${i}`)))
+    assert.ok((await first).ok)
+    assert.ok(groupsWithPoison >= 2, 'the poison was met in a group with others, then alone')
+    for (const [i, r] of rest.entries()) {
+      if (i === 7) assert.ok(!r.ok && r.err instanceof TypeError, 'the culprit gets its error')
+      else assert.ok(r.ok && r.o[0].status === 'accepted', `request ${i}: ${!r.ok && r.err}`)
+    }
+    assert.equal((await base.counts()).events, 20)
+    assert.equal(queue.queuedEvents, 0)
+    await queue.stop()
+  })
+})

@@ -212,6 +212,13 @@ describe('wire codecs: limits and malformed messages', () => {
       () => w.decodePullRequest(w.PullRequest.encode({ cursor: 's.1', digests: [digest] }), LIMITS),
       'WireDecodeError',
     )
+    // since_ms beyond the last time a Date holds (found by test/fuzz): it has no ISO form, and
+    // the pull handler failed on it with a RangeError instead of a named wire error
+    throwsWire(
+      () => w.decodePullRequest(w.PullRequest.encode({ sinceMs: 8.64e15 + 1 }), LIMITS),
+      'WireDecodeError',
+    )
+    assert.equal(w.decodePullRequest(w.PullRequest.encode({ sinceMs: 8.64e15 }), LIMITS).sinceMs, 8.64e15)
     // since_ms = 2^60: beyond a safe integer
     throwsWire(
       () =>
