@@ -200,6 +200,7 @@ export class AntiEntropy {
       peerIdFromString(id),
       this.#types,
       this.#abort.signal,
+      this.inFlight,
     ).then(
       (report) => {
         const now = this.#c.now()

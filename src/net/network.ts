@@ -208,8 +208,8 @@ export class GkmNetwork implements Network {
               init.dataTypes,
               lp,
               peer,
+              this.#antiEntropy?.inFlight ?? new Set(),
               (from) => this.#antiEntropy?.onLearned(from),
-              this.#antiEntropy?.inFlight,
             )
           } finally {
             this.#antiEntropy?.serving(peer, false)

@@ -191,6 +191,7 @@ const STORE_METHODS = [
   'readByTime',
   'readByTargetOrder',
   'readTarget',
+  'scanEventKeys',
   'clearMaterialized',
   'listConflicts',
   'listEquivocations',
@@ -201,6 +202,12 @@ const STORE_METHODS = [
   'open',
   'close',
 ] as const
+
+// Every method of the Store port must be wrapped (a new one forgotten here would escape the
+// health checks, or be missing altogether): a compile-time check names any left out.
+type Unwrapped = Exclude<keyof Store, (typeof STORE_METHODS)[number] | 'iterateTargets'>
+const _everyMethodWrapped: [Unwrapped] extends [never] ? true : Unwrapped = true
+void _everyMethodWrapped
 
 /**
  * The store as the node's components see it: every call's error passes through

@@ -117,6 +117,12 @@ describe('observability: logs and metrics', () => {
     await waitFor('a logged b connecting', () => logA.find('peer connected').some((l) => l.peer === b.peerId))
     // One reconciliation on connect, started by the side whose peer id sorts first: it logs what
     // moved (b lacked a's 5 events: the initiator needed them, or had them to push).
+    // (the events are stored a moment before the session that moved them ends and logs)
+    await waitFor('a reconciliation logged', () =>
+      [...logA.find('reconciliation with a peer done'), ...logB.find('reconciliation with a peer done')].some(
+        (l) => l.peer === a.peerId || l.peer === b.peerId,
+      ),
+    )
     const sessionB = logB.find('reconciliation with a peer done').find((l) => l.peer === a.peerId)
     const sessionA = logA.find('reconciliation with a peer done').find((l) => l.peer === b.peerId)
     const session = sessionB ?? sessionA

@@ -168,10 +168,10 @@ export async function handleReconcile(
   dataTypes: readonly EventType[],
   lp: Framed,
   peer: string,
-  onLearned?: (peer: string) => void,
   /** Digests some session of this node is fetching or storing now (shared with reconcileWith):
    *  pushed copies of them are not verified and stored a second time. */
-  inFlight: Set<string> = new Set(),
+  inFlight: Set<string>,
+  onLearned?: (peer: string) => void,
 ): Promise<void> {
   const meter = new Meter()
   const sessions = new Map<EventType, ReconcileSession>()
@@ -282,10 +282,10 @@ export async function reconcileWith(
   set: EventSetSource,
   peer: PeerId,
   types: readonly EventType[],
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
   /** Digests (hex) some session of this node is fetching now: this one leaves them to it, so
    *  parallel sessions with several peers do not fetch the same events each. */
-  inFlight: Set<string> = new Set(),
+  inFlight: Set<string>,
 ): Promise<ReconcileReport> {
   const meter = new Meter()
   const id = peer.toString()
@@ -373,21 +373,32 @@ export async function reconcileWith(
       learned += r.accepted
     }
     for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
-      const ask: Uint8Array[] = []
-      const askedHex: string[] = []
-      const chunk = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
-      // What another session stored since this one compared sets is not fetched again.
-      const held = await set.hasEvents(chunk)
-      for (const [k, d] of chunk.entries()) {
+      // Claim first (what another session is fetching or storing is left to it), then drop what
+      // another session stored since this one compared sets: claiming after the read would
+      // let a session that finished meanwhile slip between the two.
+      const claimed: Array<{ d: Uint8Array; h: string }> = []
+      for (const d of need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)) {
         const h = toHex(d)
-        if (held[k] || inFlight.has(h)) {
+        if (inFlight.has(h)) {
           deferred++
           continue
         }
         inFlight.add(h)
         mine.add(h)
-        ask.push(d)
-        askedHex.push(h)
+        claimed.push({ d, h })
+      }
+      const held = claimed.length === 0 ? [] : await set.hasEvents(claimed.map((c) => c.d))
+      const ask: Uint8Array[] = []
+      const askedHex: string[] = []
+      for (const [k, c] of claimed.entries()) {
+        if (held[k]) {
+          deferred++
+          inFlight.delete(c.h)
+          mine.delete(c.h)
+          continue
+        }
+        ask.push(c.d)
+        askedHex.push(c.h)
       }
       if (ask.length === 0) continue
       const wanted = new Set(askedHex)
