@@ -163,8 +163,16 @@ function applyFlags(merged: Merged, flags: ConfigFlags, issues: ConfigIssue[]): 
   if (flags.http !== undefined) setHostPort(merged, flags.http, '--http', issues)
   if (flags.listen !== undefined) merged.set(['listen'], [...flags.listen], '--listen')
   if (flags.bootstrap !== undefined) {
-    // An empty value (`--bootstrap "$PEER"` with PEER unset) names no peer: it is skipped, as
-    // empty items of GKM_BOOTSTRAP are, instead of being read as the working directory.
+    // An empty value (`--bootstrap "$PEER"` with PEER unset) names no peer: it is refused with
+    // the flag named (issue: never read it as the working directory, never start without the
+    // peer the operator meant to give).
+    if (flags.bootstrap.some((b) => b.trim() === '')) {
+      issues.push({
+        path: '--bootstrap',
+        message:
+          'is empty: give a multiaddr (/ip4/…/tcp/7421/p2p/12D3KooW…) or a file of them (was the variable holding the address unset?)',
+      })
+    }
     merged.set(
       ['bootstrap'],
       flags.bootstrap.filter((b) => b.trim() !== '').map((b) => merged.bootstrapEntry(b)),

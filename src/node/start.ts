@@ -520,7 +520,12 @@ export async function startNode(
       stop: stopAll,
     }
   } catch (err) {
-    log.error({ err }, 'start failed')
+    // A named failure (a locked or damaged store, a port in use, a bad bootstrap file) is said
+    // in one line; only an unexpected one (a bug) carries its stack.
+    const e = err as { name?: string; code?: unknown; message?: string }
+    if (typeof e?.code === 'string')
+      log.error({ error: e.name, code: e.code, reason: e.message }, 'start failed')
+    else log.error({ err }, 'start failed')
     await stopAll()
     throw err
   }

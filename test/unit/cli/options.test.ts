@@ -26,13 +26,16 @@ describe('client options', () => {
     assert.doesNotMatch(r.stderr, /last_sync_time/)
   })
 
-  it('an empty --bootstrap names no peer (not the working directory)', () => {
-    const c = loadConfig({
-      env: {},
-      cwd: '/x',
-      flags: { bootstrap: ['', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'] },
-    })
-    assert.deepEqual(c.bootstrap, ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'])
+  it('an empty --bootstrap is refused with the flag named (not read as the working directory)', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          env: {},
+          cwd: '/x',
+          flags: { bootstrap: ['', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'] },
+        }),
+      /--bootstrap: is empty/,
+    )
   })
 })
 
