@@ -1,5 +1,5 @@
 /**
- * kill -9 at a random point of an operation (ingest, rebuild, resolve, rollback), then check
+ * kill -9 at a random point of an operation (ingest, catch-up, rebuild, resolve, rollback), then check
  * what a restart finds: every acknowledged event is stored, and the state hash equals a rebuild
  * from the log. One round per call, seeded; used by test/integration/crash-random.test.ts (a few
  * rounds) and bench/crash.ts (`npm run crash`, 50+ rounds).
@@ -16,7 +16,7 @@ import { makeEvent, testSigner } from './events.ts'
 import { postJson } from './node.ts'
 import { nodeConfig } from './store-files.ts'
 
-export const CRASH_OPS = ['ingest', 'rebuild', 'resolve', 'rollback'] as const
+export const CRASH_OPS = ['ingest', 'catchup', 'rebuild', 'resolve', 'rollback'] as const
 export type CrashOp = (typeof CRASH_OPS)[number]
 
 const CHILD = new URL('./node-child.ts', import.meta.url).pathname
@@ -61,6 +61,8 @@ export interface CrashRound {
 interface Child {
   readonly child: ChildProcess
   readonly url: Promise<string>
+  /** Its loopback mesh address (with --mesh), once it serves. */
+  readonly addr: Promise<string | undefined>
   /** Events the node replayed at start (a rebuild), once it serves. */
   readonly replayed: Promise<number>
   /** Resolves when the child has loaded its modules and begins to start the node. */
@@ -73,8 +75,8 @@ process.once('exit', () => {
   for (const c of LIVE) c.kill('SIGKILL')
 })
 
-function spawnNode(dir: string, rebuild = false): Child {
-  const child = spawn(process.execPath, [CHILD, dir, ...(rebuild ? ['--rebuild'] : [])], {
+function spawnNode(dir: string, rebuild = false, extra: readonly string[] = []): Child {
+  const child = spawn(process.execPath, [CHILD, dir, ...(rebuild ? ['--rebuild'] : []), ...extra], {
     stdio: ['ignore', 'pipe', 'ignore'],
   })
   LIVE.add(child)
@@ -86,13 +88,13 @@ function spawnNode(dir: string, rebuild = false): Child {
     LIVE.delete(child)
     markStarting()
   })
-  const ready = new Promise<{ url: string; replayed: number }>((resolve, reject) => {
+  const ready = new Promise<{ url: string; replayed: number; addr?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node did not start in time')), START_TIMEOUT_MS)
     createInterface({ input: child.stdout! }).on('line', (l) => {
-      const msg = JSON.parse(l) as { starting?: true; url?: string; replayed?: number }
+      const msg = JSON.parse(l) as { starting?: true; url?: string; replayed?: number; addr?: string }
       if (msg.starting) return markStarting()
       clearTimeout(timer)
-      resolve(msg as { url: string; replayed: number })
+      resolve(msg as { url: string; replayed: number; addr?: string })
     })
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
@@ -101,9 +103,11 @@ function spawnNode(dir: string, rebuild = false): Child {
   })
   const url = ready.then((r) => r.url)
   const replayed = ready.then((r) => r.replayed)
+  const addr = ready.then((r) => r.addr)
   url.catch(() => {})
   replayed.catch(() => {})
-  return { child, url, replayed, starting }
+  addr.catch(() => {})
+  return { child, url, addr, replayed, starting }
 }
 
 async function kill9(c: Child): Promise<void> {
@@ -166,7 +170,9 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
   const t0 = Date.now()
   const rnd = prng(seed)
   const dir = await mkdtemp(join(tmpdir(), 'gkm-crash-'))
+  const sourceDir = op === 'catchup' ? await mkdtemp(join(tmpdir(), 'gkm-crash-src-')) : undefined
   const children: Child[] = []
+  let bootstrap: string[] = []
   try {
     const acked = new Set<string>()
     // Setup: everything here is acknowledged before the kill.
@@ -203,6 +209,17 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
         }
         if (!(await push(url0, events, acked))) throw new Error('setup push failed')
       }
+    } else if (op === 'catchup') {
+      // A peer holding 4,000 events the node does not have: the node reconciles with it as soon
+      // as it starts, while clients push to it; the kill lands during that catch-up.
+      const source = spawnNode(sourceDir as string, false, ['--mesh'])
+      children.push(source)
+      const srcUrl = await source.url
+      for (let b = 0; b < 8; b++) {
+        const r = await postJson(`${srcUrl}/sync/push`, localWrites(rnd, `s${b}`, 500, 300))
+        if (r.status !== 200) throw new Error(`source push: ${r.status}`)
+      }
+      bootstrap = ['--bootstrap', (await source.addr) as string]
     } else if (op === 'rollback') {
       for (let v = 0; v < 3; v++) {
         const events = Array.from({ length: 200 }, (_, i) => ({
@@ -224,7 +241,7 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
     // A rebuild is killed within REBUILD_KILL_WINDOW_MS of the moment its process begins to
     // start the node (store open, then the rebuild); the others after their first ack.
     const killAfterMs = Math.floor(rnd() * (op === 'rebuild' ? REBUILD_KILL_WINDOW_MS : 1500)) + 20
-    const node = spawnNode(dir, op === 'rebuild')
+    const node = spawnNode(dir, op === 'rebuild', bootstrap)
     children.push(node)
     const began = Date.now()
     let readyMs: number | undefined
@@ -252,7 +269,7 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
       const url = await node.url
       const workers = Array.from({ length: 3 }, async (_, w) => {
         for (let k = 0; k < ROUND_REQUESTS_MAX && !killed; k++) {
-          if (op === 'ingest') {
+          if (op === 'ingest' || op === 'catchup') {
             if (!(await push(url, localWrites(rnd, `w${w}`, 1 + Math.floor(rnd() * 300), 500), acked))) return
           } else if (op === 'resolve') {
             const target = conflictTargets[(w + 3 * k) % conflictTargets.length]
@@ -328,6 +345,7 @@ export async function crashRound(seed: number, op: CrashOp): Promise<CrashRound>
     }
   } finally {
     for (const c of children) await kill9(c)
+    if (sourceDir !== undefined) await rm(sourceDir, { recursive: true, force: true })
     await rm(dir, { recursive: true, force: true })
   }
 }

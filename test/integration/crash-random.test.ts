@@ -1,5 +1,5 @@
 /**
- * kill -9 at a random point of ingest, rebuild, resolve and rollback (one round each; the
+ * kill -9 at a random point of ingest, catch-up, rebuild, resolve and rollback (one round each; the
  * 50-round run is `npm run crash`): 0 acknowledged events lost, and the state after the restart
  * equals a rebuild from the log. Seeded: GKM_CRASH_SEED=<n> reproduces a run.
  */
