@@ -21,15 +21,9 @@ import {
 import type { StoredEvent } from '../../core/records.ts'
 import { type EventType, isEventType } from '../../core/types.ts'
 import { toHex } from '../../util/bytes.ts'
-import {
-  decodeReconcileFrame,
-  encodedEventBytes,
-  ReconcileFrame,
-  type ReconcileLimits,
-} from '../../wire/index.ts'
+import { decodeReconcileFrame, ReconcileFrame, type ReconcileLimits } from '../../wire/index.ts'
 import {
   FRAME_BYTES_MIN,
-  FRAME_OVERHEAD_BYTES,
   PROTOCOL_RECONCILE,
   RECONCILE_FETCH_DIGESTS_MAX,
   RECONCILE_FRAMES_MAX,
@@ -45,6 +39,7 @@ import {
   readFrame,
   refusalCode,
 } from './context.ts'
+import { chunkForFrames } from './push.ts'
 
 /** What reconciliation needs of the node: its event set per type and stored events by digest. */
 export interface EventSetSource {
@@ -120,25 +115,6 @@ const fromRange = (r: ReconRange) => ({
   ids: [...(r.ids ?? [])],
   wanted: [...(r.wanted ?? [])],
 })
-
-/** Packs events into frames of at most `frameBytes` and eventsMax events. */
-function packEvents(events: readonly StoredEvent[], frameBytes: number, eventsMax: number): StoredEvent[][] {
-  const frames: StoredEvent[][] = []
-  let batch: StoredEvent[] = []
-  let bytes = FRAME_OVERHEAD_BYTES
-  for (const e of events) {
-    const size = encodedEventBytes(e.signed.byteLength, e.signature.byteLength)
-    if (batch.length > 0 && (bytes + size > frameBytes || batch.length >= eventsMax)) {
-      frames.push(batch)
-      batch = []
-      bytes = FRAME_OVERHEAD_BYTES
-    }
-    batch.push(e)
-    bytes += size
-  }
-  if (batch.length > 0) frames.push(batch)
-  return frames
-}
 
 class Meter {
   sent = 0
@@ -222,7 +198,7 @@ export async function handleReconcile(
     } else if (f.fetch.length > 0) {
       const found = (await set.getEvents(f.fetch)).filter((e): e is StoredEvent => e !== undefined)
       // Frames as large as both sides read (the floor until the initiator said more).
-      const frames = packEvents(
+      const frames = chunkForFrames(
         found,
         budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
         ctx.limits.eventsMax,
@@ -436,7 +412,7 @@ export async function reconcileWith(
         (e): e is StoredEvent => e !== undefined,
       )
       const frameBytes = budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES
-      for (const frame of packEvents(events, frameBytes, ctx.limits.eventsMax)) {
+      for (const frame of chunkForFrames(events, frameBytes, ctx.limits.eventsMax)) {
         await meter.write(lp, { events: frame }, signal)
         const f = await meter.read(ctx, lp, signal, false)
         if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-push')
