@@ -81,6 +81,13 @@ function rangeBytes(r: ReconRange): number {
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
+/** What is left of a message for one answer: bytes, ranges and ids. */
+interface Room {
+  readonly bytes: number
+  readonly ranges: number
+  readonly ids: number
+}
+
 export class ReconcileSession {
   readonly #index: RangeIndex
   readonly #initiator: boolean
@@ -168,12 +175,15 @@ export class ReconcileSession {
     const idx = this.#index
     const out: ReconRange[] = []
     let bytes = 0
+    let ids = 0
     let lo = 0
     for (let i = 0; i < message.length; i++) {
       const r = message[i]
       const last = i === message.length - 1
       const hi = last ? idx.size : idx.lowerBound(r.upper)
-      if (bytes > this.#budget) {
+      // Out of room in bytes, ranges or ids (what the peer accepts: RANGES_MAX, IDS_MAX), with
+      // space kept for one more answer (a split, or a diff).
+      if (bytes > this.#budget || out.length + BUCKETS + 2 > RANGES_MAX || ids + 2 * IDLIST_MAX > IDS_MAX) {
         // Out of room: the rest of the key space as one fingerprint, split again next round.
         out.push({
           upper: new Uint8Array(0),
@@ -182,9 +192,14 @@ export class ReconcileSession {
         })
         return this.#finish(out)
       }
-      const answer = this.#answer(r, lo, hi, this.#budget - bytes)
+      const answer = this.#answer(r, lo, hi, {
+        bytes: this.#budget - bytes,
+        ranges: RANGES_MAX - out.length,
+        ids: IDS_MAX - ids,
+      })
       for (const a of answer) {
         bytes += rangeBytes(a)
+        ids += (a.ids?.length ?? 0) + (a.wanted?.length ?? 0)
         out.push(a)
       }
       lo = hi
@@ -192,7 +207,7 @@ export class ReconcileSession {
     return this.#finish(out)
   }
 
-  #answer(r: ReconRange, lo: number, hi: number, room: number): ReconRange[] {
+  #answer(r: ReconRange, lo: number, hi: number, room: Room): ReconRange[] {
     const idx = this.#index
     const skip: ReconRange = { upper: r.upper, mode: RangeMode.skip }
     switch (r.mode) {
@@ -242,14 +257,18 @@ export class ReconcileSession {
 
   /** Diff runs while they fit in `room` bytes; the rest of the range goes as one fingerprint
    *  (the initiator answers it with its ids again next round). */
-  #diffRuns(r: ReconRange, lo: number, hi: number, room: number): ReconRange[] {
+  #diffRuns(r: ReconRange, lo: number, hi: number, room: Room): ReconRange[] {
     const idx = this.#index
     const theirs = new Set((r.ids ?? []).map(hexOf))
     const mine = new Set<string>()
     const out: ReconRange[] = []
     let used = 0
+    let idsUsed = (r.ids ?? []).length
     for (let from = lo; from < hi; from += IDLIST_MAX) {
-      if (out.length > 0 && used > room) {
+      if (
+        out.length > 0 &&
+        (used > room.bytes || out.length + 2 > room.ranges || idsUsed + IDLIST_MAX > room.ids)
+      ) {
         out.push({ upper: r.upper, mode: RangeMode.fingerprint, fingerprint: idx.fingerprint(from, hi) })
         // Their ids beyond this point are unknown to the runs above: they come back next round.
         for (let i = from; i < hi; i++) mine.add(hexOf(idx.keyAt(i).subarray(8)))
@@ -270,6 +289,7 @@ export class ReconcileSession {
         wanted: [],
       }
       used += rangeBytes(run)
+      idsUsed += lacking.length
       out.push(run)
     }
     const wanted = (r.ids ?? []).filter((id) => !mine.has(hexOf(id)))
