@@ -54,7 +54,9 @@ async function start(bootstrap: string[] = []): Promise<any> {
       bootstrap,
     },
   })
-  return nodeMod.startNode(config)
+  // Quiet: the code under test logs on stderr (the base code takes no logger and ignores it).
+  const quiet = nodeMod.silentLogger?.()
+  return nodeMod.startNode(config, quiet === undefined ? {} : { logger: quiet })
 }
 
 /** Single-event pushes, WRITERS in flight (the node's group commit may put several in one
