@@ -6,6 +6,7 @@
  */
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { SinkCounters } from '../adapters/index.ts'
 import type { Origin } from '../core/types.ts'
 import type { Network } from '../net/index.ts'
 import type { WriteQueueObserver } from './write-queue.ts'
@@ -22,6 +23,8 @@ export interface MetricsSources {
   readonly network?: () => Network | undefined
   /** Rebuild progress while starting: [done, total]; undefined when ready. */
   readonly starting?: () => { done: number; total: number } | undefined
+  /** The application adapters' figures (config `sinks`), one entry per sink. */
+  readonly sinks?: () => readonly SinkCounters[]
 }
 
 export interface NodeMetrics {
@@ -244,6 +247,53 @@ export function createNodeMetrics(sources: MetricsSources): NodeMetrics {
       setCounter(this, { result: 'pushed' }, stats['reconcile.events_pushed'] ?? 0)
     },
   )
+
+  // The application adapters (docs/ADAPTERS.md): one series per sink, read at scrape time.
+  const sinkGauge = (name: string, help: string, read: (c: SinkCounters) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['sink', 'kind'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const c of sources.sinks?.() ?? []) this.set({ sink: c.name, kind: c.kind }, read(c))
+      },
+    })
+  sinkGauge('gkm_sink_lag_events', 'Per sink: log entries the sink has not applied yet', (c) => c.lag)
+  sinkGauge(
+    'gkm_sink_checkpoint',
+    'Per sink: the change-feed sequence its store holds as applied',
+    (c) => c.checkpoint,
+  )
+  sinkGauge('gkm_sink_paused', 'Per sink: 1 while paused after repeated failures, else 0', (c) =>
+    c.paused ? 1 : 0,
+  )
+  const sinkCounter = (name: string, help: string, read: (c: SinkCounters) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['sink', 'kind'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const c of sources.sinks?.() ?? []) {
+          const v = read(c)
+          if (v > 0) this.inc({ sink: c.name, kind: c.kind }, v)
+        }
+      },
+    })
+  sinkCounter(
+    'gkm_sink_applied_batches_total',
+    'Per sink: batches applied to its store',
+    (c) => c.appliedBatches,
+  )
+  sinkCounter(
+    'gkm_sink_applied_changes_total',
+    'Per sink: changes (targets) applied to its store',
+    (c) => c.appliedChanges,
+  )
+  sinkCounter('gkm_sink_errors_total', 'Per sink: failed attempts to apply a batch', (c) => c.errorsTotal)
 
   const libp2p = prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true })
 

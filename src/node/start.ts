@@ -9,6 +9,7 @@ import {
   type ChangeFeed,
   createSink,
   createSource,
+  type SinkCounters,
   type SinkLogger,
   SinkManager,
   type SinkRunnerInit,
@@ -223,11 +224,14 @@ export async function startNode(
   let network: Network | undefined
   let queue: WriteQueue | undefined
   let openStore: Store | undefined
+  /** The sinks' figures for /metrics, once the sinks exist. */
+  let sinkCounters: () => readonly SinkCounters[] = () => []
   const metrics = createNodeMetrics({
     counts: () => openStore?.counts(),
     writeQueueEvents: () => queue?.queuedEvents ?? 0,
     network: () => network,
     starting: () => progress,
+    sinks: () => sinkCounters(),
   })
   try {
     if (opts.http !== false) {
@@ -475,6 +479,7 @@ export async function startNode(
     for (const spec of config.sinks) sinks.add(await createSink(spec))
     sinks.start()
     const runningSinks = sinks
+    sinkCounters = () => runningSinks.counters()
     stops.push(() => runningSinks.stop())
     // Sources (postgres `source: true`): the application's direct writes pushed as local writes.
     const writer = node

@@ -141,6 +141,14 @@ describe('3 nodes on loopback, each with its own Postgres kept in sync', () => {
       assert.equal(s.sinks[0].kind, 'postgres')
       assert.equal(s.sinks[0].state, 'running')
       assert.ok(s.sinks[0].applied_changes >= 5)
+      // the same figures in /metrics
+      const metrics = await (await fetch(`${n.url}/metrics`)).text()
+      const value = (name: string) =>
+        Number(new RegExp(`^${name}\\{sink="postgres",kind="postgres"\\} (\\S+)$`, 'm').exec(metrics)?.[1])
+      assert.equal(value('gkm_sink_lag_events'), 0, metrics.slice(0, 200))
+      assert.equal(value('gkm_sink_checkpoint'), s.last_seq)
+      assert.equal(value('gkm_sink_paused'), 0)
+      assert.ok(value('gkm_sink_applied_changes_total') >= 5)
     }
   })
 })
