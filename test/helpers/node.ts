@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 /** Test helpers: real nodes in temp directories (mesh off, HTTP on an OS-picked loopback port). */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -61,4 +62,22 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
   })
   const text = await res.text()
   return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined }
+}
+
+/** Resolves with a node process's HTTP URL once it prints its start-up line (`… | http URL | …`);
+ *  rejects after 60 s, or when the process exits first, with its stderr. */
+export function startupUrl(child: ChildProcess, stderr: () => string): Promise<string> {
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start-up line in 60 s; stderr: ${stderr()}`)), 60_000)
+    child.stdout?.on('data', (d) => {
+      out += d
+      const m = /\| http (http:\/\/127\.0\.0\.1:\d+) \|/.exec(out)
+      if (m !== null) {
+        clearTimeout(timer)
+        resolve(m[1])
+      }
+    })
+    child.once('exit', () => reject(new Error(`the node exited before it served; stderr: ${stderr()}`)))
+  })
 }

@@ -4,12 +4,14 @@
  * and the overrides an operator would put in a drop-in (data dir, loopback HTTP and mesh ports,
  * mDNS off) given as GKM_* variables; then SIGTERM, as systemd sends it, must stop it cleanly.
  */
+
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { startupUrl } from '../helpers/node.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 
@@ -69,24 +71,16 @@ describe('deploy/gkm-sync.service', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    let out = ''
     let err = ''
     child.stderr.on('data', (d) => {
       err += d
     })
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+    })
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start-up line in 60 s; stderr: ${err}`)), 60_000)
-        child.stdout.on('data', (d) => {
-          out += d
-          const m = /\| http (http:\/\/127\.0\.0\.1:\d+) \|/.exec(out)
-          if (m !== null) {
-            clearTimeout(timer)
-            resolve(m[1])
-          }
-        })
-        child.once('exit', () => reject(new Error(`the node exited; stderr: ${err}`)))
-      })
+      const url = await startupUrl(child, () => err)
       assert.equal((await fetch(`${url}/health`)).status, 200)
       const metrics = await (await fetch(`${url}/metrics`)).text()
       assert.match(metrics, /^gkm_events_held 0$/m)

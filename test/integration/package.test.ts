@@ -6,6 +6,7 @@
  * that stops the node cleanly. The installed copy holds no TypeScript (Node does not strip types
  * under node_modules).
  */
+
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { startupUrl } from '../helpers/node.ts'
 
 const run = promisify(execFile)
 const root = new URL('../../', import.meta.url).pathname
@@ -105,24 +107,12 @@ describe('the npm package', () => {
       { cwd: app, env: { ...env, GKM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    let out = ''
     let err = ''
     child.stderr.on('data', (d) => {
       err += d
     })
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start-up line in 60 s; stderr: ${err}`)), 60_000)
-        child.stdout.on('data', (d) => {
-          out += d
-          const m = /\| http (http:\/\/127\.0\.0\.1:\d+) \|/.exec(out)
-          if (m !== null) {
-            clearTimeout(timer)
-            resolve(m[1])
-          }
-        })
-        child.once('exit', () => reject(new Error(`the node exited; stderr: ${err}`)))
-      })
+      const url = await startupUrl(child, () => err)
       const events = join(work, 'events.json')
       await writeFile(
         events,

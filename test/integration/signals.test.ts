@@ -6,6 +6,7 @@
  *   flags of src/cli/runtime-flags.ts and passes SIGINT on; both exit.
  * Loopback ports picked by the OS, mDNS off, temp data dirs.
  */
+
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -15,6 +16,7 @@ import { delimiter, join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { NODE_FLAGS } from '../../src/cli/runtime-flags.ts'
 import { waitFor } from '../helpers/mesh.ts'
+import { startupUrl } from '../helpers/node.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const env: Record<string, string | undefined> = {
@@ -58,23 +60,6 @@ function alive(pid: number): boolean {
 
 function cmdline(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-}
-
-/** Resolves with the node's HTTP URL once the start-up line is printed. */
-function startupUrl(child: ChildProcess, stderr: () => string): Promise<string> {
-  let out = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up line in 60 s; stderr: ${stderr()}`)), 60_000)
-    child.stdout?.on('data', (d) => {
-      out += d
-      const m = /\| http (http:\/\/127\.0\.0\.1:\d+) \|/.exec(out)
-      if (m !== null) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
-    })
-    child.once('exit', () => reject(new Error(`exited before starting; stderr: ${stderr()}`)))
-  })
 }
 
 describe('signals', () => {
