@@ -3,7 +3,7 @@
  * is the event's digest. Specified byte for byte in docs/PROTOCOL.md ("Signed event bytes"),
  * checked by test/vectors.
  *
- *   magic        4  "GKE1"
+ *   magic        4  "GKE2" (GKE1 carried vectors as JSON numbers)
  *   type         1  1 vector_update, 2 persona_update, 3 document_update, 4 graph_update
  *   event_id    16  UUID bytes
  *   hlc          8  u48 wall ms BE, u16 counter BE
@@ -13,10 +13,15 @@
  *   parent_cnt   1  u8, 0..16
  *   parents   32*k  digests, strictly ascending
  *   payload_len  4  u32 BE, <= 65536
- *   payload      m  RFC 8785 canonical JSON (UTF-8)
+ *   payload      m  RFC 8785 canonical JSON (UTF-8); a vector upsert's `values` are not in it
+ *   dims         2  u16 BE: 1..4096 for a vector_update upsert, 0 for every other event
+ *   values    4*d  float32 little-endian, finite
+ *
+ * Vectors travel as packed float32 (3 KB for 768 dimensions, not ~15 KB of JSON digits): the
+ * in-memory payload keeps `values` as numbers, each exactly a float32 (`Math.fround`).
  */
 import canonicalize from 'canonicalize'
-import { fromUtf8, toHex, utf8 } from '../util/bytes.ts'
+import { fromBase64, fromUtf8, toHex, utf8 } from '../util/bytes.ts'
 import { sha256Hex } from '../util/crypto.ts'
 import {
   HLC_COUNTER_MAX,
@@ -25,6 +30,7 @@ import {
   PAYLOAD_BYTES_MAX,
   SIGNED_MAGIC,
   TARGET_ID_BYTES_MAX,
+  VECTOR_DIMENSIONS_MAX,
 } from './constants.ts'
 import { MalformedEventError, PayloadTooLargeError, UnknownEventTypeError } from './errors.ts'
 import {
@@ -35,6 +41,7 @@ import {
   type EventType,
   type Hlc,
   type JsonObject,
+  type JsonValue,
 } from './types.ts'
 
 const MAGIC = utf8(SIGNED_MAGIC)
@@ -81,8 +88,81 @@ export function isDigest(text: string): text is Digest {
   return DIGEST_RE.test(text)
 }
 
+/** Base64 of packed little-endian float32 -> numbers; undefined when it is not that. */
+export function float32FromBase64(text: string): number[] | undefined {
+  const bytes = fromBase64(text)
+  if (bytes === undefined || bytes.byteLength === 0 || bytes.byteLength % 4 !== 0) return undefined
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const out = new Array<number>(bytes.byteLength / 4)
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true)
+  return out
+}
+
+/** Numbers (each a float32) -> base64 of packed little-endian float32. */
+export function float32ToBase64(values: readonly number[]): string {
+  const bytes = new Uint8Array(4 * values.length)
+  const view = new DataView(bytes.buffer)
+  for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true)
+  return Buffer.from(bytes).toString('base64')
+}
+
+/** True for the one payload whose `values` travel as packed float32 after the JSON part. */
+function isVectorUpsert(type: EventType, payload: JsonObject): boolean {
+  return type === 'vector_update' && payload.op === 'upsert' && Array.isArray(payload.values)
+}
+
+/**
+ * Splits a payload into its JSON part and its packed vector (vector upserts only). Values are
+ * rounded to float32; a value that is not a finite number, or overflows float32, is refused.
+ */
+export function splitPayload(
+  type: EventType,
+  payload: JsonObject,
+): { json: JsonObject; vector?: Float32Array } {
+  if (!isVectorUpsert(type, payload)) return { json: payload }
+  const values = payload.values as unknown[]
+  if (values.length < 1 || values.length > VECTOR_DIMENSIONS_MAX)
+    throw new MalformedEventError(`a vector has 1..${VECTOR_DIMENSIONS_MAX} values, got ${values.length}`)
+  const vector = new Float32Array(values.length)
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new MalformedEventError(`vector values[${i}] is not a finite number`)
+    vector[i] = v
+    if (!Number.isFinite(vector[i])) throw new MalformedEventError(`vector values[${i}] overflows float32`)
+  }
+  const { values: _values, ...json } = payload
+  return { json, vector }
+}
+
+/** The payload as it reads back after encoding: vector values rounded to float32, and values
+ *  given as base64 of packed float32 (little-endian; the HTTP API accepts both) unpacked. */
+export function normalizePayload(type: EventType, payload: JsonObject): JsonObject {
+  if (type === 'vector_update' && payload.op === 'upsert' && typeof payload.values === 'string') {
+    const values = float32FromBase64(payload.values)
+    if (values === undefined)
+      throw new MalformedEventError(
+        'vector values as text must be base64 of little-endian float32 (4 bytes each)',
+      )
+    return { ...payload, values }
+  }
+  if (!isVectorUpsert(type, payload)) return payload
+  const values = payload.values as JsonValue[]
+  let exact = true
+  for (const v of values) if (typeof v !== 'number' || Math.fround(v) !== v) exact = false
+  if (exact) return payload
+  return { ...payload, values: values.map((v) => (typeof v === 'number' ? Math.fround(v) : v)) }
+}
+
+/** The canonical JSON part of a payload (a vector upsert's `values` travel packed). */
+export function payloadJsonOf(type: EventType, payload: JsonObject): string {
+  return canonicalJson(isVectorUpsert(type, payload) ? splitPayload(type, payload).json : payload)
+}
+
 /** Encodes the signed bytes. Throws a named error when a field is outside its limits. */
-export function encodeSigned(f: EventFields, payloadJson: string = canonicalJson(f.payload)): Uint8Array {
+export function encodeSigned(f: EventFields, payloadJson?: string): Uint8Array {
+  const { json, vector } = splitPayload(f.type, f.payload)
+  if (payloadJson === undefined) payloadJson = canonicalJson(json)
   const eventId = f.eventId.toLowerCase()
   if (!UUID_RE.test(eventId))
     throw new MalformedEventError(`event_id must be a UUID, got ${JSON.stringify(f.eventId).slice(0, 80)}`)
@@ -121,8 +201,21 @@ export function encodeSigned(f: EventFields, payloadJson: string = canonicalJson
       `payload is ${payload.byteLength} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`,
     )
   }
+  const dims = vector?.length ?? 0
   const size =
-    4 + 1 + 16 + 8 + 32 + 2 + target.byteLength + 1 + 32 * f.parents.length + 4 + payload.byteLength
+    4 +
+    1 +
+    16 +
+    8 +
+    32 +
+    2 +
+    target.byteLength +
+    1 +
+    32 * f.parents.length +
+    4 +
+    payload.byteLength +
+    2 +
+    4 * dims
   const out = new Uint8Array(size)
   const view = new DataView(out.buffer)
   let o = 0
@@ -149,6 +242,10 @@ export function encodeSigned(f: EventFields, payloadJson: string = canonicalJson
   view.setUint32(o, payload.byteLength)
   o += 4
   out.set(payload, o)
+  o += payload.byteLength
+  view.setUint16(o, dims)
+  o += 2
+  for (let i = 0; i < dims; i++, o += 4) view.setFloat32(o, (vector as Float32Array)[i], true)
   return out
 }
 
@@ -166,8 +263,8 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   const fail = (why: string): never => {
     throw new MalformedEventError(`signed bytes: ${why}`)
   }
-  if (bytes.byteLength < 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4) fail('too short')
-  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) fail('bad magic (not GKE1)')
+  if (bytes.byteLength < 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4 + 2) fail('too short')
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) fail(`bad magic (not ${SIGNED_MAGIC})`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let o = 4
   const type = EVENT_TYPES[bytes[o++] - 1]
@@ -201,8 +298,12 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   o += 4
   if (payloadLen > PAYLOAD_BYTES_MAX)
     throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
-  if (o + payloadLen !== bytes.byteLength) fail('payload length does not match the remaining bytes')
-  const payloadText = fromUtf8(bytes.subarray(o))
+  if (o + payloadLen + 2 > bytes.byteLength) fail('truncated payload')
+  const payloadText = fromUtf8(bytes.subarray(o, o + payloadLen))
+  o += payloadLen
+  const dims = view.getUint16(o)
+  o += 2
+  if (o + 4 * dims !== bytes.byteLength) fail('vector length does not match the remaining bytes')
   let payload: unknown
   try {
     payload = JSON.parse(payloadText)
@@ -212,6 +313,22 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
     fail('payload is not a JSON object')
   if (!trusted && canonicalJson(payload) !== payloadText) fail('payload is not in canonical JSON form')
+  const p = payload as JsonObject
+  const vectorUpsert = type === 'vector_update' && p.op === 'upsert'
+  if (vectorUpsert) {
+    if (dims < 1 || dims > VECTOR_DIMENSIONS_MAX)
+      fail(`a vector upsert carries 1..${VECTOR_DIMENSIONS_MAX} values, got ${dims}`)
+    if ('values' in p) fail('a vector upsert carries its values packed, not in the JSON part')
+    const values = new Array<number>(dims)
+    for (let i = 0; i < dims; i++, o += 4) {
+      const v = view.getFloat32(o, true)
+      if (!Number.isFinite(v)) fail(`vector values[${i}] is not finite`)
+      values[i] = v
+    }
+    // `values` first would change the key order of the object; JSON order is irrelevant here
+    // (canonical JSON sorts keys), so append it.
+    p.values = values
+  } else if (dims !== 0) fail('only a vector upsert carries packed values')
   return {
     eventId,
     type,

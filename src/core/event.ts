@@ -13,13 +13,13 @@ import {
   UnknownEventTypeError,
 } from './errors.ts'
 import {
-  canonicalJson,
   decodeSigned,
   digestOf,
   type EventFields,
   encodeSigned,
   isDigest,
   isUuid,
+  normalizePayload,
 } from './event-codec.ts'
 import { formatHlc, parseHlc } from './hlc.ts'
 import { targetIdProblem } from './ids.ts'
@@ -76,14 +76,15 @@ export function stampEvent(
   if (!payloadChecked) parsePayload(fields.type, fields.payload)
   const author = toHex(publicKey) as AuthorKey
   const parents = [...new Set(fields.parents)].sort()
-  const all: EventFields = { ...fields, eventId: fields.eventId.toLowerCase(), author, parents }
-  const payloadJson = canonicalJson(fields.payload)
-  const signed = encodeSigned(all, payloadJson)
+  // Vector values as they read back: float32 (base64 input decoded, numbers rounded).
+  const payload = normalizePayload(fields.type, fields.payload)
+  const all: EventFields = { ...fields, payload, eventId: fields.eventId.toLowerCase(), author, parents }
+  const signed = encodeSigned(all)
   return {
     eventId: all.eventId,
     type: all.type,
     targetId: all.targetId,
-    payload: fields.payload,
+    payload,
     author,
     hlc: all.hlc,
     parents,

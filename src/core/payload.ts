@@ -20,6 +20,7 @@ import {
   VECTOR_DIMENSIONS_MAX,
 } from './constants.ts'
 import { InvalidPayloadError } from './errors.ts'
+import { float32FromBase64 } from './event-codec.ts'
 import type { EventType, JsonObject, JsonValue } from './types.ts'
 
 export const RESOLUTION_STRATEGIES = ['prefer_local', 'prefer_remote', 'manual_merge'] as const
@@ -236,14 +237,27 @@ function vectorPayload(p: JsonObject, op: string): PayloadAction {
   }
   if (op !== 'upsert') return bad(t, `op must be upsert or delete, got ${JSON.stringify(op).slice(0, 40)}`)
   onlyKeys(t, p, ['op', 'values', 'metadata'])
-  const values = p.values
-  if (!Array.isArray(values) || values.length === 0 || values.length > VECTOR_DIMENSIONS_MAX) {
-    return bad(t, `values must be an array of 1..${VECTOR_DIMENSIONS_MAX} numbers`)
+  let values = p.values
+  if (typeof values === 'string') {
+    // Base64 of packed little-endian float32: 4 bytes a value, a third smaller than the JSON.
+    const unpacked = float32FromBase64(values)
+    if (unpacked === undefined)
+      return bad(t, 'values as text must be canonical base64 of little-endian float32 (4 bytes each)')
+    values = unpacked
   }
-  for (const v of values)
-    if (typeof v !== 'number' || !Number.isFinite(v)) bad(t, 'values must be finite numbers')
+  if (!Array.isArray(values) || values.length === 0 || values.length > VECTOR_DIMENSIONS_MAX) {
+    return bad(t, `values must be an array of 1..${VECTOR_DIMENSIONS_MAX} numbers (or base64 float32)`)
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(t, `values[${i}] must be a finite number`)
+    if (!Number.isFinite(Math.fround(v as number)))
+      bad(t, `values[${i}] = ${v} is outside the float32 range (vectors are stored as float32)`)
+  }
   if (p.metadata !== undefined && !isObject(p.metadata)) bad(t, 'metadata must be an object')
-  return { kind: 'cells', writes: [{ cell: 'value', value: { values, metadata: p.metadata ?? {} } }] }
+  // Stored and sent as float32: the cell holds the values as they read back.
+  const f32 = values.map((v) => Math.fround(v as number))
+  return { kind: 'cells', writes: [{ cell: 'value', value: { values: f32, metadata: p.metadata ?? {} } }] }
 }
 
 function personaPayload(p: JsonObject, op: string): PayloadAction {

@@ -1,6 +1,7 @@
 /** JSON forms of store records for HTTP answers. */
 
 import { eventFromTrustedBytes, eventToJson } from '../core/event.ts'
+import { float32ToBase64 } from '../core/event-codec.ts'
 import type { EquivocationRecord } from '../core/ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from '../core/records.ts'
 import type { JsonValue, SyncEventJson } from '../core/types.ts'
@@ -58,4 +59,33 @@ function sideToJson(s: ConflictSide): Record<string, JsonValue> {
     event_id: s.eventId,
     timestamp: Number.isFinite(wallMs) ? isoFromMs(wallMs) : null,
   }
+}
+
+/** The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149011612):
+ *  vectors are stored as float32, and pgvector and numpy print them this way too. */
+export function shortestFloat32(x: number): number {
+  for (let digits = 6; digits < 9; digits++) {
+    const d = Number(x.toPrecision(digits))
+    if (Math.fround(d) === x) return d
+  }
+  return Number(x.toPrecision(9))
+}
+
+/**
+ * A vector target's state for an HTTP answer: values as short decimals (default) or, with
+ * `vectors=base64`, as base64 of packed little-endian float32 (4 bytes a value, the form a
+ * client can also push).
+ */
+export function vectorStateOut<T extends { event_type: string; value: JsonValue }>(
+  state: T,
+  form: 'numbers' | 'base64',
+): T {
+  const v = state.value
+  if (state.event_type !== 'vector_update' || v === null || typeof v !== 'object' || Array.isArray(v))
+    return state
+  const values = (v as { values?: unknown }).values
+  if (!Array.isArray(values)) return state
+  const nums = values as number[]
+  const out = form === 'base64' ? float32ToBase64(nums) : nums.map(shortestFloat32)
+  return { ...state, value: { ...v, values: out } }
 }

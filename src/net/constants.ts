@@ -9,6 +9,7 @@ import {
   PULL_LIMIT_MAX,
   PUSH_EVENTS_MAX,
   TARGET_ID_BYTES_MAX,
+  VECTOR_DIMENSIONS_MAX,
 } from '../core/constants.ts'
 import type { EventType } from '../core/types.ts'
 import { SIGNATURE_BYTES, type WireLimits } from '../wire/index.ts'
@@ -51,9 +52,11 @@ export const AGENT_PREFIX = 'gkm-sync'
 // Event and frame sizes
 
 /** Largest canonical signed bytes of one event: fixed header (4 magic + 1 type + 16 id + 8 hlc
- *  + 32 author + 2 target length + 1 parent count + 4 payload length) + the variable parts at
- *  their core limits. Anything larger cannot be a valid event and is refused before decoding. */
-export const EVENT_SIGNED_BYTES_MAX = 68 + TARGET_ID_BYTES_MAX + 32 * PARENTS_MAX + PAYLOAD_BYTES_MAX
+ *  + 32 author + 2 target length + 1 parent count + 4 payload length + 2 vector dimensions) +
+ *  the variable parts at their core limits (a vector upsert's packed float32 values come on top
+ *  of its JSON part). Anything larger cannot be a valid event and is refused before decoding. */
+export const EVENT_SIGNED_BYTES_MAX =
+  70 + TARGET_ID_BYTES_MAX + 32 * PARENTS_MAX + PAYLOAD_BYTES_MAX + 4 * VECTOR_DIMENSIONS_MAX
 
 /** Signed bytes + signature of the largest event. */
 export const EVENT_WIRE_BYTES_MAX = EVENT_SIGNED_BYTES_MAX + SIGNATURE_BYTES

@@ -13,6 +13,7 @@
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
+import { SIGNED_MAGIC } from '../core/constants.ts'
 import { isEventRejectedError } from '../core/errors.ts'
 import { badSignature, checkEvent, eventFromWire, type VerifyContext } from '../core/event.ts'
 import { decodeSigned, digestOf } from '../core/event-codec.ts'
@@ -53,17 +54,13 @@ export function typeOfTopic(topic: string): EventType | undefined {
   return TYPE_BY_TOPIC.get(topic)
 }
 
-/** The event type of canonical signed bytes (byte 4 after the "GKE1" magic), without decoding
+const SIGNED_MAGIC_BYTES = Buffer.from(SIGNED_MAGIC, 'latin1')
+
+/** The event type of canonical signed bytes (byte 4 after the "GKE2" magic), without decoding
  *  the rest; undefined when the bytes are not an event. */
 export function eventTypeOfSigned(signed: Uint8Array): EventType | undefined {
-  if (
-    signed.byteLength < 5 ||
-    signed[0] !== 0x47 ||
-    signed[1] !== 0x4b ||
-    signed[2] !== 0x45 ||
-    signed[3] !== 0x31
-  )
-    return undefined
+  if (signed.byteLength < 5) return undefined
+  for (let i = 0; i < 4; i++) if (signed[i] !== SIGNED_MAGIC_BYTES[i]) return undefined
   return EVENT_TYPES[signed[4] - 1]
 }
 

@@ -1,7 +1,9 @@
 /** Limits and tunables of the store layer, each with the reason for its value. */
 
-/** Version of the key layout (src/store/keys.ts). Bump it, with a migration, on any change. */
-export const FORMAT_VERSION = '1'
+/** Version of the store: the key layout (src/store/keys.ts) and the event bytes in it. Bump it
+ *  on any change. 2: events are GKE2 (vectors packed as float32, docs/PROTOCOL.md); a version 1
+ *  store is refused with what to do (there were no deployments to migrate). */
+export const FORMAT_VERSION = '2'
 
 /** Largest `limit` one read accepts. The largest page the core asks for is PULL_LIMIT_MAX
  *  (5,000) and an ancestry walk visits at most ANCESTRY_VISIT_MAX (10,000) events; 50,000

@@ -3,7 +3,7 @@
  * without decoding the payload: the store's hot paths need only the type, event id, HLC, author
  * and target of an event to build its index keys.
  *
- *   0 magic "GKE1" | 4 type | 5 event_id (16) | 21 hlc (8) | 29 author (32) | 61 target_len (2) | 63 target
+ *   0 magic "GKE2" | 4 type | 5 event_id (16) | 21 hlc (8) | 29 author (32) | 61 target_len (2) | 63 target
  *
  * The 8 HLC bytes (u48 wall ms BE, u16 counter BE) sort exactly like `hlcKey()` of the core.
  */
@@ -18,8 +18,9 @@ const HLC_AT = 21
 const AUTHOR_AT = 29
 const TARGET_LEN_AT = 61
 const TARGET_AT = 63
-/** Header, a 1-byte target, parent count and payload length: the shortest valid encoding. */
-export const SIGNED_BYTES_MIN = TARGET_AT + 1 + 1 + 4
+/** Header, a 1-byte target, parent count, payload length and vector dimensions: the shortest
+ *  valid encoding. */
+export const SIGNED_BYTES_MIN = TARGET_AT + 1 + 1 + 4 + 2
 
 export interface EventHeader {
   readonly typeCode: number

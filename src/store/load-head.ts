@@ -14,7 +14,9 @@ export async function checkFormat(db: K.LevelDatabase, s: K.Sublevels): Promise<
   if (version === FORMAT_VERSION) return
   if (version !== undefined) {
     throw new StorageFormatError(
-      `database has format version ${JSON.stringify(version)}; this build reads version ${FORMAT_VERSION} only`,
+      `database has format version ${JSON.stringify(version)}; this build reads version ${FORMAT_VERSION} only. ` +
+        'There is no migration: start this build on an empty data directory and let it catch up from peers ' +
+        'that run this version (or back up the data and keep running the build that wrote it)',
     )
   }
   const any = await db.keys({ keyEncoding: 'view', limit: 1 }).all()

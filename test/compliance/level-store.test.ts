@@ -95,6 +95,22 @@ describe('LevelStore on disk', () => {
     )
   })
 
+  it('refuses a version 1 store (GKE1 events) and says what to do', async () => {
+    const dir = freshDir()
+    const store = createLevelStore(dir)
+    await store.open()
+    await store.close()
+    const raw = new Level<string, string>(dir)
+    await raw.sublevel('meta').put('formatVersion', '1')
+    await raw.close()
+    await assert.rejects(createLevelStore(dir).open(), (err: Error) => {
+      assert.equal(err.name, 'StorageFormatError')
+      assert.match(err.message, /format version "1"; this build reads version 2 only/)
+      assert.match(err.message, /empty data directory and let it catch up/)
+      return true
+    })
+  })
+
   it('refuses a LevelDB directory that is not a gkm-sync store', async () => {
     const dir = freshDir()
     const raw = new Level<string, string>(dir)

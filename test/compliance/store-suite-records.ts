@@ -9,6 +9,7 @@ import type { AuditRecord } from '../../src/core/records.ts'
 import type { TargetState } from '../../src/core/target-state.ts'
 import { EVENT_TYPES } from '../../src/core/types.ts'
 import { sha256 } from '../../src/util/crypto.ts'
+import { FORMAT_VERSION } from '../../src/store/constants.ts'
 import { audit, batchOf, bob, conflict, makeEvent, stored, targetState, uuid } from './event-fixtures.ts'
 import { assertSameEvents, type MakeStore, reopen, withStore } from './store-suite.ts'
 
@@ -168,7 +169,7 @@ export function runRecordConformance(makeStore: MakeStore): void {
 
   it("stores meta values with the batch; formatVersion is the store's", () =>
     withStore(makeStore, async (store) => {
-      assert.equal(await store.getMeta('formatVersion'), '1')
+      assert.equal(await store.getMeta('formatVersion'), FORMAT_VERSION)
       assert.equal(await store.getMeta('hlc'), undefined)
       await store.commit(
         batchOf({ meta: { hlc: '1700000000000:3', stateHash: 'ab'.repeat(32), 'odd/key!': 'ü' } }),
@@ -178,7 +179,7 @@ export function runRecordConformance(makeStore: MakeStore): void {
       await assert.rejects(store.commit(batchOf({ meta: { formatVersion: '2' } })), {
         name: 'InvalidStoreArgumentError',
       })
-      assert.equal(await store.getMeta('formatVersion'), '1')
+      assert.equal(await store.getMeta('formatVersion'), FORMAT_VERSION)
     }))
 
   it('counts events in total and by type', () =>

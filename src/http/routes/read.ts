@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX } from '../../core/constants.ts'
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
-import { conflictToJson, equivocationToJson } from '../json.ts'
+import { conflictToJson, equivocationToJson, vectorStateOut } from '../json.ts'
 import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
 import { originOf, type RouteContext } from './context.ts'
 
@@ -25,10 +25,15 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const params = req.params as { event_type: string; target_id: string }
     const type = eventType(params.event_type, 'event_type')
     const target = targetId(params.target_id, 'target_id')
+    const vectors = (req.query as Query).vectors
+    if (vectors !== undefined && vectors !== 'numbers' && vectors !== 'base64')
+      throw new BadRequestError(
+        'vectors must be numbers (the default) or base64 (packed little-endian float32)',
+      )
     const state = await ctx.api.state(type, target)
     if (state === undefined)
       throw new NotFoundError(`no state for ${type} ${JSON.stringify(target)}: no event names this target`)
-    return state
+    return vectorStateOut(state, vectors ?? 'numbers')
   })
 
   app.get('/state/:event_type/:target_id/history', async (req) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { PAYLOAD_BYTES_MAX } from '../../../src/core/constants.ts'
+import { PAYLOAD_BYTES_MAX, VECTOR_DIMENSIONS_MAX } from '../../../src/core/constants.ts'
 import { encodeSigned } from '../../../src/core/event-codec.ts'
 import type { AuthorKey, Digest } from '../../../src/core/types.ts'
 import * as C from '../../../src/net/constants.ts'
@@ -39,12 +39,12 @@ describe('mesh limits', () => {
   })
 
   it('the largest valid event fits the event limit, the frame floor and a gossip RPC', () => {
-    // payload at the limit, longest target, 16 parents
-    const content = 'x'.repeat(PAYLOAD_BYTES_MAX - 40)
-    const payload = { op: 'put', content }
+    // a vector upsert: JSON part at the limit, 4096 packed values, longest target, 16 parents
+    const note = 'x'.repeat(PAYLOAD_BYTES_MAX - 50)
+    const payload = { op: 'upsert', values: new Array(VECTOR_DIMENSIONS_MAX).fill(0.5), metadata: { note } }
     const signed = encodeSigned({
       eventId: '00000000-0000-4000-8000-000000000000',
-      type: 'document_update',
+      type: 'vector_update',
       targetId: 't'.repeat(255),
       payload,
       author: 'ab'.repeat(32) as AuthorKey,
