@@ -6,7 +6,7 @@
  *   -> { ready: { peerId, addr, url } }            once serving
  *   <- { reset: true }                             start of the measured phase: samples and CPU
  *                                                  are counted from here
- *   <- { report: true } -> { report: { samples, cpuMs, elu, stats } }
+ *   <- { report: true } -> { report: { samples, sentBytes, cpuMs, elu, stats } }
  *   <- { stop: true }                              stop, remove the data directory, exit
  *
  * Every second it samples RSS, heap, the node's write queue (`status().ingest_queue`), the
@@ -57,6 +57,8 @@ const node = await startNode(
       bootstrap: values.bootstrap as string[],
     },
   }),
+  // libp2p's own byte counters in /metrics, as `gkm-sync start` has them (one node a process).
+  { libp2pMetrics: true },
 )
 const network = node.network as GkmNetwork
 
@@ -84,6 +86,16 @@ const sampler = setInterval(() => {
     })
 }, 1000)
 
+/** Bytes this node sent on all mesh connections (libp2p's own counter, from /metrics). */
+async function sentBytes(): Promise<number> {
+  const text = await (await fetch(`http://${node.http.host}:${node.http.port}/metrics`)).text()
+  const m = /^libp2p_data_transfer_bytes_total\{protocol="global sent"\} (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(
+    text,
+  )
+  return m === null ? Number.NaN : Number(m[1])
+}
+
+let sentAtStart = 0
 let cpuAtStart = process.cpuUsage()
 let eluAtStart = performance.eventLoopUtilization()
 let stopping = false
@@ -101,20 +113,27 @@ const deadline = setTimeout(() => void stop(), Number(values['max-ms']))
 process.on('message', (m: { reset?: true; report?: true; stop?: true }) => {
   if (m.reset) {
     samples = []
+    void sentBytes().then((b) => {
+      sentAtStart = b
+    })
     cpuAtStart = process.cpuUsage()
     eluAtStart = performance.eventLoopUtilization()
   }
   if (m.report) {
     const cpu = process.cpuUsage(cpuAtStart)
-    send({
-      report: {
-        samples,
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        cpuSystemMs: cpu.system / 1000,
-        elu: performance.eventLoopUtilization(eluAtStart).utilization,
-        stats: network.stats,
-      },
-    })
+    const elu = performance.eventLoopUtilization(eluAtStart).utilization
+    void sentBytes().then((sent) =>
+      send({
+        report: {
+          samples,
+          sentBytes: sent - sentAtStart,
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          cpuSystemMs: cpu.system / 1000,
+          elu,
+          stats: network.stats,
+        },
+      }),
+    )
   }
   if (m.stop) void stop()
 })

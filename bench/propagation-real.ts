@@ -81,6 +81,8 @@ function prng(seed: number): () => number {
 
 interface Report {
   samples: RealSample[]
+  /** Bytes the node sent on its mesh connections during the measured phase. */
+  sentBytes: number
   cpuMs: number
   /** Of which in the kernel (fsync, sockets). */
   cpuSystemMs: number
@@ -331,12 +333,18 @@ async function write(
     })
       .then(async (res) => {
         const r = (await res.json()) as { accepted?: number }
-        if (res.status !== 200 || r.accepted !== ks.length) failed += ks.length
+        if (res.status !== 200 || r.accepted !== ks.length) {
+          failed += ks.length
+          // The first failure says why (the rest are counted).
+          if (failed === ks.length)
+            console.error(`write failed: ${res.status} ${JSON.stringify(r).slice(0, 300)}`)
+        }
         const t = now()
         for (const i of ks) acked[i] = t
       })
-      .catch(() => {
+      .catch((err) => {
         failed += ks.length
+        if (failed === ks.length) console.error(`write failed: ${(err as Error)?.cause ?? err}`)
       })
       .finally(() => {
         inFlight--
@@ -403,6 +411,8 @@ export interface LatencyRun {
   cpu_ms_per_event_per_node: number
   /** Share of that CPU spent in the kernel (fsync, sockets). */
   cpu_system_share: number
+  /** Bytes sent on the mesh by all nodes together, per event written. */
+  wire_bytes_per_event: number
   elu: number[]
   feed_overflows: number
 }
@@ -420,6 +430,8 @@ export interface LatencyResult {
     commit_to_node_p99_ms: ReturnType<typeof summarize>
     reached_all_p99_ms: ReturnType<typeof summarize>
     delivered: ReturnType<typeof summarize>
+    cpu_ms_per_event_per_node: ReturnType<typeof summarize>
+    wire_bytes_per_event: ReturnType<typeof summarize>
   }
 }
 
@@ -501,6 +513,7 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         cpu_ms_per_event_per_node: Math.round((cpu / total / nodes.length) * 1000) / 1000,
         cpu_system_share:
           Math.round((rep.reduce((a, x) => a + x.cpuSystemMs, 0) / Math.max(1, cpu)) * 100) / 100,
+        wire_bytes_per_event: Math.round(rep.reduce((a, x) => a + x.sentBytes, 0) / total),
         elu: rep.map((x) => Math.round(x.elu * 100) / 100),
         feed_overflows: feeds.reduce((a, f) => a + f.overflows, 0),
       }
@@ -509,7 +522,8 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         `run ${r + 1}: ${total} events, delivered ${(one.delivered * 100).toFixed(2)} %; ack p50 ${one.ack_ms.p50} ms; ` +
           `send→node p50 ${one.send_to_node_ms.p50} p90 ${one.send_to_node_ms.p90} p99 ${one.send_to_node_ms.p99} max ${one.send_to_node_ms.max} ms; ` +
           `commit→node p50 ${one.commit_to_node_ms.p50} p99 ${one.commit_to_node_ms.p99} ms; reached all p50 ${one.reached_all_ms.p50} p99 ${one.reached_all_ms.p99} ms; ` +
-          `CPU ${one.cpu_ms_per_event_per_node} ms/event/node (${Math.round(one.cpu_system_share * 100)} % kernel), event loops busy ${one.elu.map((x) => Math.round(x * 100)).join('/')} %` +
+          `CPU ${one.cpu_ms_per_event_per_node} ms/event/node (${Math.round(one.cpu_system_share * 100)} % kernel), ` +
+          `wire ${one.wire_bytes_per_event} B/event (all nodes), event loops busy ${one.elu.map((x) => Math.round(x * 100)).join('/')} %` +
           (w.failed > 0 || w.late > 0 ? `; writer: ${w.failed} failed, ${w.late} late sends` : ''),
       )
     } finally {
@@ -525,6 +539,8 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
     commit_to_node_p99_ms: s((x) => x.commit_to_node_ms.p99),
     reached_all_p99_ms: s((x) => x.reached_all_ms.p99),
     delivered: s((x) => x.delivered),
+    cpu_ms_per_event_per_node: s((x) => x.cpu_ms_per_event_per_node),
+    wire_bytes_per_event: s((x) => x.wire_bytes_per_event),
   }
   const show = (label: string, v: ReturnType<typeof summarize>) =>
     log(
@@ -535,6 +551,10 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
   show('writer commit → other node p50', summary.commit_to_node_p50_ms)
   show('writer commit → other node p99', summary.commit_to_node_p99_ms)
   show('reached all p99', summary.reached_all_p99_ms)
+  const plain = (label: string, v: ReturnType<typeof summarize>, unit: string) =>
+    log(`${label}: median ${v.median} ${unit} (range ${v.min} .. ${v.max}, ${v.runs} runs)`)
+  plain('CPU per event per node', summary.cpu_ms_per_event_per_node, 'ms')
+  plain('wire bytes per event, all nodes', summary.wire_bytes_per_event, 'B')
   return { nodes: o.nodes, rate: o.rate, seconds: o.seconds, warmup_seconds: o.warmup, runs, summary }
 }
 

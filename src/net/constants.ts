@@ -243,6 +243,32 @@ export const GOSSIP_DECODE_LIMITS = {
   maxPeerInfos: 16,
 } as const
 
+/**
+ * The gossip mesh of a federation (gossipsub's degree and lazy-gossip parameters; docs/MESH.md
+ * "Fan-out"). gossipsub's defaults (D 6, IHAVE to 6 peers about every message of the last 3
+ * heartbeats) are made for open networks of thousands of peers with no other repair; here a
+ * publisher floods its own writes to every connected peer (floodPublish), reconciliation repairs
+ * what gossip misses within seconds, and a federation is usually tens of nodes. So:
+ * - a mesh degree of 3 (2..4): a random graph of degree 3 still reaches 100 nodes in ~5 hops;
+ * - IDONTWANT for every message (gossipsub sends it only above 512 bytes by default; our events
+ *   are ~300): a peer that got the event from its author tells its mesh peers before it
+ *   validates, so they do not forward a copy it already has;
+ * - lazy gossip (IHAVE) about the last heartbeat only, to 2 peers outside the mesh.
+ * Measured with 8 real nodes (bench/propagation.ts, docs/BENCHMARKS-MESH.md): 6.6 KB on the wire
+ * per write for all nodes together with gossipsub's defaults, 3.9 KB with these.
+ */
+export const GOSSIP_MESH = {
+  D: 3,
+  Dlo: 2,
+  Dhi: 4,
+  /** Dout must be below Dlo and at most D / 2. */
+  Dout: 1,
+  Dscore: 2,
+  Dlazy: 2,
+  mcacheGossip: 1,
+  idontwantMinDataSize: 1,
+} as const
+
 /** Concurrent gossipsub streams per connection: one each way is all gossipsub opens. */
 export const GOSSIP_STREAMS_PER_CONNECTION_MAX = 2
 

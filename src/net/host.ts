@@ -16,6 +16,7 @@ import {
   AGENT_PREFIX,
   DIAL_TIMEOUT_MS,
   GOSSIP_DECODE_LIMITS,
+  GOSSIP_MESH,
   GOSSIP_OUTBOUND_BUFFER_BYTES_MAX,
   GOSSIP_RPC_BYTES_MAX,
   GOSSIP_SCORE,
@@ -99,6 +100,8 @@ export function gossipsubOptions(): Partial<GossipsubOpts> {
     maxInboundStreams: GOSSIP_STREAMS_PER_CONNECTION_MAX,
     maxOutboundStreams: GOSSIP_STREAMS_PER_CONNECTION_MAX,
     allowedTopics: [...ALL_TOPICS],
+    // Degree, lazy gossip and IDONTWANT sized for a federation (constants.ts GOSSIP_MESH).
+    ...GOSSIP_MESH,
     scoreParams: {
       topics: Object.fromEntries(ALL_TOPICS.map((t) => [t, topicParams])),
       IPColocationFactorWeight: 0,

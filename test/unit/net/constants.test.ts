@@ -27,6 +27,17 @@ describe('mesh limits', () => {
     assert.equal(o.scoreThresholds?.graylistThreshold, C.GOSSIP_SCORE.graylistThreshold)
   })
 
+  it("the federation's mesh degree is applied and satisfies gossipsub's own rules", () => {
+    const o = gossipsubOptions()
+    const m = C.GOSSIP_MESH
+    for (const [k, v] of Object.entries(m)) assert.equal(o[k as keyof typeof o], v, k)
+    assert.ok(m.Dlo <= m.D && m.D <= m.Dhi, 'Dlo <= D <= Dhi')
+    assert.ok(m.Dout < m.Dlo && m.Dout <= m.D / 2, 'Dout < Dlo and Dout <= D/2')
+    assert.ok(m.Dscore <= m.Dhi, 'Dscore <= Dhi')
+    assert.ok(m.mcacheGossip >= 1 && m.mcacheGossip <= 5, 'gossip about at most the cached windows (5)')
+    assert.ok(m.idontwantMinDataSize < 200, 'IDONTWANT covers events of every size')
+  })
+
   it('topics are versioned, one per type', () => {
     assert.deepEqual(ALL_TOPICS, [
       '/gkm/events/vector/1',
