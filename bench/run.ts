@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|commit|replay|reconcile|catchup|star|propagation ...]`: runs the named benchmarks (all by
+ * `npm run bench [-- ingest|commit|replay|reconcile|catchup|vectors|star|propagation ...]`: runs the named benchmarks (all by
  * default), prints median and range, and updates bench/results.json (quoted in
  * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
@@ -27,6 +27,7 @@ if (want('commit')) results.commit = await benchCommitCost()
 if (want('replay')) results.replay = await benchReplay()
 if (want('reconcile')) results.reconcile = await benchReconcile()
 if (want('catchup')) results.catchup = await benchCatchUp()
+if (want('vectors')) results.vectors = await (await import('./vector-size.ts')).benchVectorSize()
 if (want('star')) results.star = await (await import('./star.ts')).benchStar()
 if (want('propagation')) {
   const mod = await import('./propagation.ts').catch(() => undefined)
