@@ -4,7 +4,7 @@
  * holding every chunk `delayMs` in each direction, in order. A side that queues more than
  * QUEUE_BYTES_MAX is paused until the other side drains (bounded memory). Counts bytes.
  */
-import { createServer, type Server, type Socket, connect } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { HUB_IP, MESH_PORT, nodeIp } from './lab.ts'
 import { proxyPort } from './netfaults.ts'
 
@@ -52,8 +52,7 @@ export class DelayProxy {
 
   static async start(n: number, delayMs: number): Promise<DelayProxy> {
     const p = new DelayProxy()
-    for (let a = 0; a < n; a++)
-      for (let b = 0; b < n; b++) if (a !== b) await p.#listen(a, b, delayMs)
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) await p.#listen(a, b, delayMs)
     return p
   }
 

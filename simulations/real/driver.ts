@@ -12,15 +12,15 @@ import { parseArgs } from 'node:util'
 import { peerIdFromAuthorKey } from '../../src/net/index.ts'
 import { loadOrCreateIdentity } from '../../src/node/index.ts'
 import { Rng } from '../rng.ts'
+import { parseRunArgs, RUN_OPTIONS, reproduceCommand } from './args.ts'
 import { DelayProxy } from './delay-proxy.ts'
 import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
 import { NodeProc, type NodeSpec, nodeConfig } from './node-proc.ts'
 import { NodeView } from './observer.ts'
-import { type FaultSpan, histogram, percentiles, type RealRunResult, type Sample } from './result.ts'
 import { renderRealReport } from './report.ts'
+import { type FaultSpan, histogram, percentiles, type RealRunResult, type Sample } from './result.ts'
 import { type Action, findScenario, planFor, resolveScenario } from './scenarios.ts'
-import { parseRunArgs, RUN_OPTIONS, reproduceCommand } from './args.ts'
 
 /** How long the mesh may take to form before the writes start (nodes start on a loaded CPU). */
 const MESH_TIMEOUT_MS = 120_000
@@ -92,7 +92,9 @@ for (const spec of specs) {
           .filter((o) => o.index !== spec.index)
           .map((o) => `/ip4/${HUB_IP}/tcp/${proxyPort(spec.index, o.index)}/p2p/${o.peerId}`)
       : []
-  procs.push(new NodeProc(spec, nodeConfig({ spec, members, mdns: profile.name === 'lan', bootstrap }), s.skew))
+  procs.push(
+    new NodeProc(spec, nodeConfig({ spec, members, mdns: profile.name === 'lan', bootstrap }), s.skew),
+  )
 }
 
 // --- network -------------------------------------------------------------------------------
@@ -223,7 +225,8 @@ async function apply(a: Action): Promise<void> {
     case 'skew':
       procs[a.node].setOffset(a.offsetS)
       if (a.offsetS === 0) closeSpan(`skew${a.node}`)
-      else openSpan(`skew${a.node}`, 'skew', `node ${a.node}: clock ${a.offsetS > 0 ? '+' : ''}${a.offsetS} s`)
+      else
+        openSpan(`skew${a.node}`, 'skew', `node ${a.node}: clock ${a.offsetS > 0 ? '+' : ''}${a.offsetS} s`)
       break
   }
 }
@@ -273,7 +276,7 @@ const writer = (async () => {
   while (k < planned && !aborted) {
     const due = t0 + k * gap
     if (t() < due) {
-      await new Promise((r) => setTimeout(r, Math.min(20, due - t())))
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(20, due - t()))))
       continue
     }
     if (inFlight >= WRITES_IN_FLIGHT_MAX) {
@@ -312,7 +315,9 @@ const metricsPoller = setInterval(() => {
 const progress = setInterval(() => {
   const up = procs.filter((p) => p.state === 'up').length
   const sizes = views.filter((v) => v.node.state === 'up').map((v) => v.held.size)
-  const hashes = new Set(views.filter((v) => v.node.state === 'up' && v.status).map((v) => v.status!.state_hash))
+  const hashes = new Set(
+    views.filter((v) => v.node.state === 'up' && v.status).map((v) => v.status!.state_hash),
+  )
   const faultNow = [...open.values()].map((f) => f.label).join('; ')
   say(
     `[${(since() / 1000).toFixed(0).padStart(4)} s] writes ${writes.sent}/${planned} acked ${writes.acked}` +
@@ -337,7 +342,9 @@ for (const p of procs) {
   if (p.state === 'down') healed.push(apply({ at: 0, kind: 'restart', node: p.spec.index }))
 }
 await Promise.all(healed)
-say(`[${(since() / 1000).toFixed(0).padStart(4)} s] writes done and healed; waiting for convergence (budget ${s.budgetMs / 1000} s)`)
+say(
+  `[${(since() / 1000).toFixed(0).padStart(4)} s] writes done and healed; waiting for convergence (budget ${s.budgetMs / 1000} s)`,
+)
 
 let convergedAt: number | null = null
 const deadline = t0 + healAt + s.budgetMs
@@ -346,8 +353,7 @@ while (t() < deadline && !aborted) {
   if (live.length === s.nodes) {
     const u = union()
     const ok =
-      live.every((v) => v.held.size === u.size) &&
-      [...acked.keys()].every((d) => live[0].held.has(d))
+      live.every((v) => v.held.size === u.size) && [...acked.keys()].every((d) => live[0].held.has(d))
     if (ok) {
       const at = since()
       const statuses = await Promise.all(live.map((v) => v.pollStatus()))
@@ -432,7 +438,7 @@ const result: RealRunResult = {
   description: s.description,
   seed: args.seed,
   command,
-  ok,
+  passed: ok,
   profile: { ...profile },
   nodes: s.nodes,
   rate: s.rate,
@@ -468,7 +474,10 @@ const result: RealRunResult = {
 for (const v of views) v.stop()
 await Promise.all(procs.map((p) => p.stop()))
 proxy?.close()
-if (!ok && !args.keep) say(`(node logs, last lines)\n${procs.map((p) => `--- node ${p.spec.index}\n${p.log.slice(-1500)}`).join('\n')}`)
+if (!ok && !args.keep)
+  say(
+    `(node logs, last lines)\n${procs.map((p) => `--- node ${p.spec.index}\n${p.log.slice(-1500)}`).join('\n')}`,
+  )
 if (!args.keep) rmSync(runDir, { recursive: true, force: true })
 else say(`kept the nodes' directories in ${runDir}`)
 
@@ -479,14 +488,18 @@ writeFileSync(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`)
 writeFileSync(`${file}.html`, renderRealReport(result))
 const p = result.propagation
 say(
-  `${ok ? 'OK' : 'FAILED'}: ${s.name} (${profile.name}), ${s.nodes} nodes, ${writes.acked} acknowledged of ${planned} planned writes`,
+  `${ok ? 'PASSED' : 'FAILED'}: ${s.name} (${profile.name}), ${s.nodes} nodes, ${writes.acked} acknowledged of ${planned} planned writes`,
 )
-say(`  propagation (origin → other node) p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count} arrivals)`)
+say(
+  `  propagation (origin → other node) p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count} arrivals)`,
+)
 say(`  on every node: p50 ${result.everyNode.p50} ms, p99 ${result.everyNode.p99} ms`)
 say(
   `  converged ${result.convergedAfterHealMs === null ? 'NOT' : `${(result.convergedAfterHealMs / 1000).toFixed(2)} s`} after the heal (budget ${s.budgetMs / 1000} s)`,
 )
-say(`  load average ${result.load.loadavgStart.join(' ')} → ${result.load.loadavgEnd.join(' ')} on ${result.load.cpus} CPUs; wall ${(result.wallMs / 1000).toFixed(1)} s`)
+say(
+  `  load average ${result.load.loadavgStart.join(' ')} → ${result.load.loadavgEnd.join(' ')} on ${result.load.cpus} CPUs; wall ${(result.wallMs / 1000).toFixed(1)} s`,
+)
 for (const c of checks) if (!c.ok) say(`  check failed: ${c.name}: ${c.detail}`)
 if (!ok) say(`  reproduce: ${command}`)
 say(`result: ${file}.json`)

@@ -22,7 +22,11 @@ const DRIVER = fileURLToPath(new URL('./driver.ts', import.meta.url))
 let values: Record<string, string | boolean | undefined>
 try {
   values = parseArgs({
-    options: { ...RUN_OPTIONS, list: { type: 'boolean', default: false }, cleanup: { type: 'boolean', default: false } },
+    options: {
+      ...RUN_OPTIONS,
+      list: { type: 'boolean', default: false },
+      cleanup: { type: 'boolean', default: false },
+    },
     strict: true,
   }).values
 } catch (err) {
@@ -53,7 +57,9 @@ try {
 }
 const scenario = resolveScenario(findScenario(args.scenario)!, args.overrides)
 if (scenario.skew && faketimeLib() === undefined) {
-  console.error(`scenario ${scenario.name} skews clocks with libfaketime: install it (apt-get install faketime)`)
+  console.error(
+    `scenario ${scenario.name} skews clocks with libfaketime: install it (apt-get install faketime)`,
+  )
   process.exit(3)
 }
 
@@ -63,7 +69,9 @@ const removeLab = () => {
   if (lab === undefined || removed) return
   removed = true
   const r = destroyLab(lab)
-  console.log(`lab ${lab.prefix} removed (${r.namespaces} namespaces${r.killed > 0 ? `, ${r.killed} leftover processes killed` : ''})`)
+  console.log(
+    `lab ${lab.prefix} removed (${r.namespaces} namespaces${r.killed > 0 ? `, ${r.killed} leftover processes killed` : ''})`,
+  )
 }
 process.on('exit', removeLab)
 let signals = 0

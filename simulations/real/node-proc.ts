@@ -100,7 +100,17 @@ export class NodeProc {
     this.lives++
     const proc = spawn(
       'ip',
-      ['netns', 'exec', this.spec.ns, process.execPath, ...NODE_FLAGS, BIN, 'start', '--config', this.#configFile],
+      [
+        'netns',
+        'exec',
+        this.spec.ns,
+        process.execPath,
+        ...NODE_FLAGS,
+        BIN,
+        'start',
+        '--config',
+        this.#configFile,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env },
     )
     this.#proc = proc
@@ -109,7 +119,10 @@ export class NodeProc {
     })
     const { promise, resolve, reject } = Promise.withResolvers<void>()
     const timer = setTimeout(
-      () => reject(new Error(`node ${this.spec.index} did not start within ${START_TIMEOUT_MS} ms: ${this.#log}`)),
+      () =>
+        reject(
+          new Error(`node ${this.spec.index} did not start within ${START_TIMEOUT_MS} ms: ${this.#log}`),
+        ),
       START_TIMEOUT_MS,
     )
     createInterface({ input: proc.stdout! }).on('line', (line) => {

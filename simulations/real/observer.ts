@@ -117,7 +117,10 @@ export class NodeView {
   }
 
   async get(path: string): Promise<Response> {
-    return fetch(`${this.node.url}${path}`, { headers: this.#auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    return fetch(`${this.node.url}${path}`, {
+      headers: this.#auth,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    })
   }
 
   async pollStatus(): Promise<NodeStatus | undefined> {

@@ -33,7 +33,12 @@ function niceMax(v: number): number {
   return 10 * p
 }
 
-function frame(inner: string, yTicks: Array<[number, string]>, xTicks: Array<[number, string]>, xLabel: string): string {
+function frame(
+  inner: string,
+  yTicks: Array<[number, string]>,
+  xTicks: Array<[number, string]>,
+  xLabel: string,
+): string {
   const ih = H - PAD.t - PAD.b
   let g = ''
   for (const [y, label] of yTicks)
@@ -67,8 +72,14 @@ function convergence(r: RealRunResult, xMaxS: number): string {
     pts.length === 0
       ? ''
       : `<path d="${pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join('')}" fill="none" stroke="${color}" stroke-width="2"/>`
-  g += line(r.samples.map((s) => [s.t / 1000, s.complete]), '#2563eb')
-  g += line(r.samples.map((s) => [s.t / 1000, s.meanShare]), '#16a34a')
+  g += line(
+    r.samples.map((s) => [s.t / 1000, s.complete]),
+    '#2563eb',
+  )
+  g += line(
+    r.samples.map((s) => [s.t / 1000, s.meanShare]),
+    '#16a34a',
+  )
   const marks: Array<[number, string]> = [[r.healAtMs / 1000, 'heal']]
   if (r.convergedAtMs !== null) marks.push([r.convergedAtMs / 1000, 'converged'])
   marks.forEach(([x, label], i) => {
@@ -91,11 +102,17 @@ function timeline(r: RealRunResult, xMaxS: number): string {
     for (const f of r.faults.filter((x) => x.kind === k))
       g += `<rect x="${X(f.fromMs / 1000)}" y="${y + 3}" width="${Math.max(2, X(f.toMs / 1000) - X(f.fromMs / 1000))}" height="${lane - 6}" fill="${KIND_COLORS[k] ?? '#6b7280'}" opacity="0.7"><title>${esc(`${f.label}: ${(f.fromMs / 1000).toFixed(1)}–${(f.toMs / 1000).toFixed(1)} s`)}</title></rect>`
   })
-  for (const [x, label] of ticks) g += `<text x="${x}" y="${h - 6}" text-anchor="middle" class="ax">${label}</text>`
+  for (const [x, label] of ticks)
+    g += `<text x="${x}" y="${h - 6}" text-anchor="middle" class="ax">${label}</text>`
   return `<svg viewBox="0 0 ${W} ${h}" width="100%" role="img">${g}</svg>`
 }
 
-function bars(items: Array<{ label: string; values: number[] }>, names: string[], colors: string[], fmt: (v: number) => string): string {
+function bars(
+  items: Array<{ label: string; values: number[] }>,
+  names: string[],
+  colors: string[],
+  fmt: (v: number) => string,
+): string {
   const iw = W - PAD.l - PAD.r
   const ih = H - PAD.t - PAD.b
   const max = niceMax(Math.max(1, ...items.map((b) => b.values.reduce((a, c) => a + c, 0))))
@@ -111,17 +128,26 @@ function bars(items: Array<{ label: string; values: number[] }>, names: string[]
   })
   const yt: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((v) => [PAD.t + ih - v * ih, fmt(v * max)])
   const xt: Array<[number, string]> = items.map((b, i) => [PAD.l + i * bw + bw / 2, b.label])
-  const legend = names.map((n, k) => `<span class="lg"><i style="background:${colors[k]}"></i>${esc(n)}</span>`).join('')
+  const legend = names
+    .map((n, k) => `<span class="lg"><i style="background:${colors[k]}"></i>${esc(n)}</span>`)
+    .join('')
   return `${frame(g, yt, xt, '')}<div class="legend">${legend}</div>`
 }
 
 export function renderRealReport(r: RealRunResult): string {
   const xMaxS = Math.max(1, ...r.samples.map((s) => s.t / 1000))
   const p = r.propagation
-  const card = (k: string, v: string) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`
-  const prof = r.profile.delayMs > 0 ? `${r.profile.name}: ${r.profile.delayMs} ms each way, ${r.profile.lossPerMille / 10} % loss, ${r.profile.rateMbit} Mbit/s` : `${r.profile.name}: bridge, no shaping`
+  const card = (k: string, v: string) =>
+    `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`
+  const prof =
+    r.profile.delayMs > 0
+      ? `${r.profile.name}: ${r.profile.delayMs} ms each way, ${r.profile.lossPerMille / 10} % loss, ${r.profile.rateMbit} Mbit/s`
+      : `${r.profile.name}: bridge, no shaping`
   const hist = bars(
-    r.propagationHistogram.map((b) => ({ label: b.toMs < 0 ? `≥${b.fromMs}` : `<${b.toMs}`, values: [b.count] })),
+    r.propagationHistogram.map((b) => ({
+      label: b.toMs < 0 ? `≥${b.fromMs}` : `<${b.toMs}`,
+      values: [b.count],
+    })),
     ['arrivals (origin → other node), ms buckets'],
     ['#2563eb'],
     (v) => `${Math.round(v)}`,
@@ -133,14 +159,17 @@ export function renderRealReport(r: RealRunResult): string {
     fmtBytes,
   )
   const rows = r.statesAtEnd
-    .map((s) => `<tr><td>n${s.node}</td><td>${s.events}</td><td><code>${esc(s.stateHash.slice(0, 16))}</code></td><td>${s.conflictsOpen}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>n${s.node}</td><td>${s.events}</td><td><code>${esc(s.stateHash.slice(0, 16))}</code></td><td>${s.conflictsOpen}</td></tr>`,
+    )
     .join('')
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>gkm-sync real nodes: ${esc(r.scenario)} seed ${r.seed}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:900px;color:#111827}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 .ok{color:#15803d}.bad{color:#b91c1c}.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #e5e7eb;border-radius:6px;padding:8px 12px;min-width:150px}
 .k{color:#6b7280;font-size:12px}.v{font-size:18px;font-weight:600}.ax{font-size:11px;fill:#4b5563}.legend{font-size:12px;color:#374151}.lg{margin-right:14px}
 .lg i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}code{background:#f3f4f6;padding:1px 4px;border-radius:3px}table{border-collapse:collapse}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}</style></head><body>
-<h1>Real nodes: ${esc(r.scenario)} — <span class="${r.ok ? 'ok' : 'bad'}">${r.ok ? 'passed' : 'FAILED'}</span></h1>
+<h1>Real nodes: ${esc(r.scenario)} — <span class="${r.passed ? 'ok' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</span></h1>
 <p>${esc(r.description)}. ${r.nodes} node processes in network namespaces, profile ${esc(prof)}; ${r.rate} events/s for ${r.writeMs / 1000} s; clocks: ${esc(r.clock)}. Reproduce: <code>${esc(r.command)}</code> (the seed fixes the fault plan and the writes; real time and TCP do the rest).</p>
 <div class="cards">${card('converged after the heal', r.convergedAfterHealMs === null ? 'not converged' : `${(r.convergedAfterHealMs / 1000).toFixed(2)} s`)}${card('propagation p50 / p99', `${p.p50} / ${p.p99} ms`)}${card('on every node p99', `${r.everyNode.p99} ms`)}${card('writes acknowledged', `${r.writes.acked} of ${r.writes.planned}`)}${card('acknowledged lost', r.checks.find((c) => c.name === 'no acknowledged event lost')?.ok ? '0' : 'some')}${card('restarts (kill -9)', String(r.restarts))}${card('mesh bytes / node', fmtBytes(r.bytesPerNode.reduce((a, b) => a + b.sent, 0) / Math.max(1, r.bytesPerNode.length)))}${card('load average', `${r.load.loadavgStart[0]} → ${r.load.loadavgEnd[0]} (${r.load.cpus} CPUs)`)}</div>
 <h2>Checks</h2><ul>${r.checks.map((c) => `<li class="${c.ok ? 'ok' : 'bad'}">${esc(c.name)}: ${esc(c.detail)}</li>`).join('')}</ul>

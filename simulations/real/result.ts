@@ -38,7 +38,7 @@ export interface RealRunResult {
   description: string
   seed: number
   command: string
-  ok: boolean
+  passed: boolean
   profile: { name: string; delayMs: number; lossPerMille: number; rateMbit: number }
   nodes: number
   rate: number
