@@ -8,6 +8,7 @@ export const RUN_OPTIONS = {
   rate: { type: 'string' },
   'write-s': { type: 'string' },
   'fault-s': { type: 'string' },
+  'budget-s': { type: 'string' },
   profile: { type: 'string' },
   out: { type: 'string', default: 'simulations/out' },
   keep: { type: 'boolean', default: false },
@@ -51,6 +52,7 @@ export function parseRunArgs(values: Record<string, string | boolean | undefined
       rate: int('rate', values.rate as string | undefined, 1, 500),
       writeS: int('write-s', values['write-s'] as string | undefined, 1, 3_600),
       faultS: int('fault-s', values['fault-s'] as string | undefined, 1, 3_600),
+      budgetS: int('budget-s', values['budget-s'] as string | undefined, 1, 3_600),
       profile,
     },
     out: String(values.out),
@@ -67,6 +69,7 @@ export function reproduceCommand(a: RunArgs): string {
     o.rate !== undefined ? `--rate ${o.rate}` : '',
     o.writeS !== undefined ? `--write-s ${o.writeS}` : '',
     o.faultS !== undefined ? `--fault-s ${o.faultS}` : '',
+    o.budgetS !== undefined ? `--budget-s ${o.budgetS}` : '',
   ].filter((x) => x !== '')
   return `npm run simulate:real -- --scenario ${a.scenario} --seed ${a.seed}${extra.length > 0 ? ` ${extra.join(' ')}` : ''}`
 }

@@ -398,7 +398,7 @@ const checks = [
   {
     name: 'no acknowledged event lost',
     ok: lost.length === 0 && live.length === s.nodes,
-    detail: `${acked.size} acknowledged, ${lost.length} missing on some live node; ${live.length}/${s.nodes} nodes live`,
+    detail: `${acked.size} acknowledged, ${lost.length} missing on some live node${lost.length > 0 && convergedAt === null ? ' (not converged: not arrived yet, or lost)' : ''}; ${live.length}/${s.nodes} nodes live`,
   },
   {
     name: 'one event set',

@@ -83,7 +83,7 @@ function convergence(r: RealRunResult, xMaxS: number): string {
   const marks: Array<[number, string]> = [[r.healAtMs / 1000, 'heal']]
   if (r.convergedAtMs !== null) marks.push([r.convergedAtMs / 1000, 'converged'])
   marks.forEach(([x, label], i) => {
-    g += `<line x1="${X(x)}" x2="${X(x)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#111827" stroke-dasharray="4 3"/><text x="${X(x) + 4}" y="${PAD.t + 11 + 13 * i}" class="ax">${label}</text>`
+    g += `<line x1="${X(x)}" x2="${X(x)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#111827" stroke-dasharray="4 3"/><text x="${X(x) > W - 120 ? X(x) - 4 : X(x) + 4}" y="${PAD.t + 11 + 13 * i}" text-anchor="${X(x) > W - 120 ? 'end' : 'start'}" class="ax">${label}</text>`
   })
   const yt: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((v) => [Y(v), `${v * 100}%`])
   return `${frame(g, yt, ticks, 'seconds since the writes started')}<div class="legend"><span class="lg"><i style="background:#2563eb"></i>live nodes holding every event</span><span class="lg"><i style="background:#16a34a"></i>mean share of the events a live node holds</span></div>`

@@ -42,6 +42,7 @@ export interface Overrides {
   rate?: number
   writeS?: number
   faultS?: number
+  budgetS?: number
   profile?: ProfileName
 }
 
@@ -211,6 +212,7 @@ export function resolveScenario(s: RealScenario, o: Overrides): RealScenario {
     profile: o.profile ?? s.profile,
     faultMs,
     writeMs,
+    budgetMs: o.budgetS !== undefined ? o.budgetS * 1000 : s.budgetMs,
   }
 }
 
