@@ -92,6 +92,28 @@ describe('npm run simulate:real (3 real nodes in network namespaces)', { skip },
     for (const lab of labsOf(text)) assert.deepEqual(namespacesLeft(lab), [], 'lab removed')
   })
 
+  it('steady over the WAN profile: the mesh runs through the delay proxy (nft resets direct dials)', {
+    timeout: RUN_TIMEOUT_MS + 10_000,
+  }, async () => {
+    const { code, text } = await simulate([
+      '--scenario',
+      'steady',
+      '--profile',
+      'wan',
+      '--nodes',
+      '3',
+      '--write-s',
+      '3',
+    ])
+    assert.equal(code, 0, text)
+    const r = JSON.parse(readFileSync(join(out, `real-steady-wan-seed${SEED}.json`), 'utf8'))
+    assert.equal(r.passed, true)
+    assert.equal(r.profile.delayMs, 50)
+    const meshBytes = r.bytesPerNode.reduce((a: number, b: { sent: number }) => a + b.sent, 0)
+    assert.ok(r.proxyBytes > 0 && meshBytes > 0, `proxy ${r.proxyBytes} B, mesh ${meshBytes} B`)
+    for (const lab of labsOf(text)) assert.deepEqual(namespacesLeft(lab), [])
+  })
+
   it('partition-heal: both sides write during the split; after the heal no acknowledged event is lost', {
     timeout: RUN_TIMEOUT_MS + 10_000,
   }, async () => {
