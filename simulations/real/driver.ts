@@ -164,8 +164,8 @@ const closeSpan = (key: string) => {
   if (span !== undefined) span.toMs = Math.round(since())
   open.delete(key)
 }
-const netKeys = new Set<string>()
 let restarts = 0
+const starting = new Set<Promise<void>>()
 
 async function apply(a: Action): Promise<void> {
   switch (a.kind) {
@@ -176,7 +176,6 @@ async function apply(a: Action): Promise<void> {
           if (g !== h) for (const x of g) for (const y of h) dropped.add(pairKey(x, y))
       await applyNet()
       openSpan('net', 'partition', a.groups.map((g) => g.join(',')).join(' | '))
-      netKeys.add('net')
       break
     case 'one-way':
       dropped.clear()
@@ -203,17 +202,24 @@ async function apply(a: Action): Promise<void> {
       openSpan(`node${a.node}`, 'crash', `node ${a.node}: kill -9`)
       await procs[a.node].kill9()
       break
-    case 'restart':
+    case 'restart': {
       if (procs[a.node].state !== 'down') break
       restarts++
-      try {
-        await procs[a.node].start()
-      } catch (err) {
-        say(`  node ${a.node} failed to restart: ${(err as Error).message.slice(0, 500)}`)
-      }
-      views[a.node].follow()
-      closeSpan(`node${a.node}`)
+      // In the background: a start takes seconds on a loaded machine, and the plan's next
+      // faults keep their times.
+      const started = procs[a.node].start().then(
+        () => {
+          views[a.node].follow()
+          closeSpan(`node${a.node}`)
+        },
+        (err: Error) => {
+          say(`  node ${a.node} failed to restart: ${err.message.slice(0, 500)}`)
+        },
+      )
+      starting.add(started)
+      void started.finally(() => starting.delete(started))
       break
+    }
     case 'pause':
       if (procs[a.node].state !== 'up') break
       openSpan(`node${a.node}`, 'pause', `node ${a.node}: SIGSTOP`)
@@ -337,6 +343,7 @@ for (const a of plan) {
 await writer
 // The final heal: every link up, every node running.
 const healAt = Math.max(since(), 0)
+await Promise.all(starting)
 const healed: Promise<void>[] = []
 if (dropped.size > 0) healed.push(apply({ at: 0, kind: 'heal' }))
 for (const p of procs) {
@@ -344,6 +351,7 @@ for (const p of procs) {
   if (p.state === 'down') healed.push(apply({ at: 0, kind: 'restart', node: p.spec.index }))
 }
 await Promise.all(healed)
+await Promise.all(starting)
 say(
   `[${(since() / 1000).toFixed(0).padStart(4)} s] writes done and healed; waiting for convergence (budget ${s.budgetMs / 1000} s)`,
 )
