@@ -213,7 +213,10 @@ async function apply(a: Action): Promise<void> {
           closeSpan(`node${a.node}`)
         },
         (err: Error) => {
-          say(`  node ${a.node} failed to restart: ${err.message.slice(0, 500)}`)
+          // A kill -9 that lands during the start-up is part of the plan, not a failure.
+          if (!/exited \(SIGKILL\)/.test(err.message))
+            say(`  node ${a.node} failed to restart: ${err.message.slice(0, 500)}`)
+          else say(`  node ${a.node} killed during its start-up`)
         },
       )
       starting.add(started)

@@ -98,6 +98,7 @@ export class NodeProc {
     }
     this.state = 'starting'
     this.lives++
+    this.#log = ''
     const proc = spawn(
       'ip',
       [
