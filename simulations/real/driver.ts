@@ -496,7 +496,7 @@ else say(`kept the nodes' directories in ${runDir}`)
 
 const outDir = resolve(args.out)
 mkdirSync(outDir, { recursive: true })
-const file = join(outDir, `real-${s.name}-${s.profile}-seed${args.seed}`)
+const file = join(outDir, `real-${s.name}-${s.profile}-n${s.nodes}-seed${args.seed}`)
 writeFileSync(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`)
 writeFileSync(`${file}.html`, renderRealReport(result))
 const p = result.propagation

@@ -61,7 +61,7 @@ function simulate(args: string[], onLine?: (line: string, child: ChildProcess) =
 }
 
 function resultOf(name: string) {
-  return JSON.parse(readFileSync(join(out, `real-${name}-lan-seed${SEED}.json`), 'utf8'))
+  return JSON.parse(readFileSync(join(out, `real-${name}-lan-n3-seed${SEED}.json`), 'utf8'))
 }
 
 describe('npm run simulate:real (3 real nodes in network namespaces)', { skip }, () => {
@@ -86,7 +86,7 @@ describe('npm run simulate:real (3 real nodes in network namespaces)', { skip },
       r.bytesPerNode.every((b: { sent: number }) => b.sent > 0),
       'mesh bytes counted',
     )
-    const html = readFileSync(join(out, `real-steady-lan-seed${SEED}.html`), 'utf8')
+    const html = readFileSync(join(out, `real-steady-lan-n3-seed${SEED}.html`), 'utf8')
     assert.match(html, /<svg/)
     assert.doesNotMatch(html, /<script|https?:\/\//)
     for (const lab of labsOf(text)) assert.deepEqual(namespacesLeft(lab), [], 'lab removed')
@@ -106,7 +106,7 @@ describe('npm run simulate:real (3 real nodes in network namespaces)', { skip },
       '3',
     ])
     assert.equal(code, 0, text)
-    const r = JSON.parse(readFileSync(join(out, `real-steady-wan-seed${SEED}.json`), 'utf8'))
+    const r = JSON.parse(readFileSync(join(out, `real-steady-wan-n3-seed${SEED}.json`), 'utf8'))
     assert.equal(r.passed, true)
     assert.equal(r.profile.delayMs, 50)
     const meshBytes = r.bytesPerNode.reduce((a: number, b: { sent: number }) => a + b.sent, 0)
