@@ -95,6 +95,7 @@ describe('layering', () => {
   // never the network, HTTP or node layers (nor libp2p).
   const SIMULATIONS = resolve(import.meta.dirname, '../../simulations')
   for (const file of files(SIMULATIONS)) {
+    if (relative(SIMULATIONS, file).startsWith('real/')) continue
     it(`simulations/${relative(SIMULATIONS, file)} imports only src/core, src/util and src/store`, () => {
       const text = readFileSync(file, 'utf8')
       for (const spec of imports(text)) {
@@ -109,6 +110,33 @@ describe('layering', () => {
         } else {
           assert.match(spec, /^node:/, `simulations must not import the package ${spec}`)
         }
+      }
+    })
+  }
+
+  // The real-node harness (simulations/real/) runs nodes as processes (bin/gkm-sync.js): it may
+  // import the pure helpers it needs to configure them, never the node, HTTP or network layers.
+  const REAL_ALLOWED = [
+    'src/core/',
+    'src/util/',
+    'src/store/',
+    'src/cli/runtime-flags.ts',
+    'src/net/peer-files.ts',
+  ]
+  for (const file of files(join(SIMULATIONS, 'real'))) {
+    it(`simulations/${relative(SIMULATIONS, file)} starts nodes as processes, not in-process`, () => {
+      for (const spec of imports(readFileSync(file, 'utf8'))) {
+        if (!spec.startsWith('.')) {
+          assert.match(spec, /^node:/, `simulations/real must not import the package ${spec}`)
+          continue
+        }
+        const target = resolve(dirname(file), spec)
+        if (target.startsWith(SIMULATIONS)) continue
+        const rel = `src/${relative(SRC, target)}`
+        assert.ok(
+          REAL_ALLOWED.some((a) => rel.startsWith(a)),
+          `simulations/real must not import ${spec}`,
+        )
       }
     })
   }

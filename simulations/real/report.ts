@@ -1,0 +1,184 @@
+/**
+ * The HTML report of a real-node run: one self-contained file (inline CSS and SVG, no scripts, no
+ * external assets): the verdict and the reproduce command, the figures, convergence over time
+ * with the faults shaded, the faults on a timeline, the propagation histogram, bytes per node.
+ */
+import type { RealRunResult } from './result.ts'
+
+const W = 860
+const H = 220
+const PAD = { l: 56, r: 16, t: 14, b: 34 }
+const KIND_COLORS: Record<string, string> = {
+  partition: '#dc2626',
+  'one-way': '#ea580c',
+  'links-down': '#ca8a04',
+  crash: '#111827',
+  pause: '#9333ea',
+  skew: '#0891b2',
+}
+
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+function fmtBytes(b: number): string {
+  if (b < 1024) return `${Math.round(b)} B`
+  if (b < 1024 * 1024) return `${(b / 1024).toFixed(1)} KB`
+  return `${(b / 1024 / 1024).toFixed(1)} MB`
+}
+
+function niceMax(v: number): number {
+  if (v <= 0) return 1
+  const p = 10 ** Math.floor(Math.log10(v))
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p
+  return 10 * p
+}
+
+function frame(
+  inner: string,
+  yTicks: Array<[number, string]>,
+  xTicks: Array<[number, string]>,
+  xLabel: string,
+): string {
+  const ih = H - PAD.t - PAD.b
+  let g = ''
+  for (const [y, label] of yTicks)
+    g += `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="${PAD.l - 6}" y="${y + 4}" text-anchor="end" class="ax">${esc(label)}</text>`
+  for (const [x, label] of xTicks)
+    g += `<text x="${x}" y="${PAD.t + ih + 16}" text-anchor="middle" class="ax">${esc(label)}</text>`
+  g += inner
+  g += `<text x="${(PAD.l + W - PAD.r) / 2}" y="${H - 4}" text-anchor="middle" class="ax">${esc(xLabel)}</text>`
+  g += `<rect x="${PAD.l}" y="${PAD.t}" width="${W - PAD.l - PAD.r}" height="${ih}" fill="none" stroke="#d1d5db"/>`
+  return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${g}</svg>`
+}
+
+function timeAxis(xMaxS: number): { X: (s: number) => number; ticks: Array<[number, string]> } {
+  const iw = W - PAD.l - PAD.r
+  const X = (s: number) => PAD.l + (xMaxS === 0 ? 0 : (s / xMaxS) * iw)
+  const step = niceMax(xMaxS / 8)
+  const ticks: Array<[number, string]> = []
+  for (let x = 0; x <= xMaxS + 1e-9; x += step) ticks.push([X(x), `${+x.toFixed(1)}`])
+  return { X, ticks }
+}
+
+function convergence(r: RealRunResult, xMaxS: number): string {
+  const ih = H - PAD.t - PAD.b
+  const { X, ticks } = timeAxis(xMaxS)
+  const Y = (v: number) => PAD.t + ih - v * ih
+  let g = ''
+  for (const f of r.faults)
+    if (f.kind !== 'skew')
+      g += `<rect x="${X(f.fromMs / 1000)}" y="${PAD.t}" width="${Math.max(1, X(f.toMs / 1000) - X(f.fromMs / 1000))}" height="${ih}" fill="${KIND_COLORS[f.kind] ?? '#6b7280'}" opacity="0.08"><title>${esc(f.label)}</title></rect>`
+  const line = (pts: Array<[number, number]>, color: string) =>
+    pts.length === 0
+      ? ''
+      : `<path d="${pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join('')}" fill="none" stroke="${color}" stroke-width="2"/>`
+  g += line(
+    r.samples.map((s) => [s.t / 1000, s.complete]),
+    '#2563eb',
+  )
+  g += line(
+    r.samples.map((s) => [s.t / 1000, s.meanShare]),
+    '#16a34a',
+  )
+  const marks: Array<[number, string]> = [[r.healAtMs / 1000, 'heal']]
+  if (r.convergedAtMs !== null) marks.push([r.convergedAtMs / 1000, 'converged'])
+  marks.forEach(([x, label], i) => {
+    g += `<line x1="${X(x)}" x2="${X(x)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#111827" stroke-dasharray="4 3"/><text x="${X(x) > W - 120 ? X(x) - 4 : X(x) + 4}" y="${PAD.t + 11 + 13 * i}" text-anchor="${X(x) > W - 120 ? 'end' : 'start'}" class="ax">${label}</text>`
+  })
+  const yt: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((v) => [Y(v), `${v * 100}%`])
+  return `${frame(g, yt, ticks, 'seconds since the writes started')}<div class="legend"><span class="lg"><i style="background:#2563eb"></i>live nodes holding every event</span><span class="lg"><i style="background:#16a34a"></i>mean share of the events a live node holds</span></div>`
+}
+
+function timeline(r: RealRunResult, xMaxS: number): string {
+  const kinds = [...new Set(r.faults.map((f) => f.kind))]
+  if (kinds.length === 0) return '<p>No faults injected.</p>'
+  const { X, ticks } = timeAxis(xMaxS)
+  const lane = 22
+  const h = PAD.t + kinds.length * lane + 24
+  let g = ''
+  kinds.forEach((k, i) => {
+    const y = PAD.t + i * lane
+    g += `<text x="${PAD.l - 6}" y="${y + 15}" text-anchor="end" class="ax">${esc(k)}</text>`
+    for (const f of r.faults.filter((x) => x.kind === k))
+      g += `<rect x="${X(f.fromMs / 1000)}" y="${y + 3}" width="${Math.max(2, X(f.toMs / 1000) - X(f.fromMs / 1000))}" height="${lane - 6}" fill="${KIND_COLORS[k] ?? '#6b7280'}" opacity="0.7"><title>${esc(`${f.label}: ${(f.fromMs / 1000).toFixed(1)}–${(f.toMs / 1000).toFixed(1)} s`)}</title></rect>`
+  })
+  for (const [x, label] of ticks)
+    g += `<text x="${x}" y="${h - 6}" text-anchor="middle" class="ax">${label}</text>`
+  return `<svg viewBox="0 0 ${W} ${h}" width="100%" role="img">${g}</svg>`
+}
+
+function bars(
+  items: Array<{ label: string; values: number[] }>,
+  names: string[],
+  colors: string[],
+  fmt: (v: number) => string,
+): string {
+  const iw = W - PAD.l - PAD.r
+  const ih = H - PAD.t - PAD.b
+  const max = niceMax(Math.max(1, ...items.map((b) => b.values.reduce((a, c) => a + c, 0))))
+  const bw = iw / Math.max(1, items.length)
+  let g = ''
+  items.forEach((b, i) => {
+    let y = PAD.t + ih
+    b.values.forEach((v, k) => {
+      const hh = (v / max) * ih
+      y -= hh
+      g += `<rect x="${(PAD.l + i * bw + bw * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw * 0.8).toFixed(1)}" height="${hh.toFixed(1)}" fill="${colors[k]}"><title>${esc(`${b.label}: ${names[k]} ${fmt(v)}`)}</title></rect>`
+    })
+  })
+  const yt: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((v) => [PAD.t + ih - v * ih, fmt(v * max)])
+  const xt: Array<[number, string]> = items.map((b, i) => [PAD.l + i * bw + bw / 2, b.label])
+  const legend = names
+    .map((n, k) => `<span class="lg"><i style="background:${colors[k]}"></i>${esc(n)}</span>`)
+    .join('')
+  return `${frame(g, yt, xt, '')}<div class="legend">${legend}</div>`
+}
+
+export function renderRealReport(r: RealRunResult): string {
+  const xMaxS = Math.max(1, ...r.samples.map((s) => s.t / 1000))
+  const p = r.propagation
+  const card = (k: string, v: string) =>
+    `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`
+  const prof =
+    r.profile.delayMs > 0
+      ? `${r.profile.name}: ${r.profile.delayMs} ms each way, ${r.profile.lossPerMille / 10} % loss, ${r.profile.rateMbit} Mbit/s`
+      : `${r.profile.name}: bridge, no shaping`
+  const hist = bars(
+    r.propagationHistogram.map((b) => ({
+      label: b.toMs < 0 ? `≥${b.fromMs}` : `<${b.toMs}`,
+      values: [b.count],
+    })),
+    ['arrivals (origin → other node), ms buckets'],
+    ['#2563eb'],
+    (v) => `${Math.round(v)}`,
+  )
+  const bytes = bars(
+    r.bytesPerNode.map((b) => ({ label: `n${b.node}`, values: [b.sent, b.received] })),
+    ['mesh bytes sent', 'mesh bytes received'],
+    ['#2563eb', '#16a34a'],
+    fmtBytes,
+  )
+  const rows = r.statesAtEnd
+    .map(
+      (s) =>
+        `<tr><td>n${s.node}</td><td>${s.events}</td><td><code>${esc(s.stateHash.slice(0, 16))}</code></td><td>${s.conflictsOpen}</td></tr>`,
+    )
+    .join('')
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>gkm-sync real nodes: ${esc(r.scenario)} seed ${r.seed}</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:900px;color:#111827}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+.ok{color:#15803d}.bad{color:#b91c1c}.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #e5e7eb;border-radius:6px;padding:8px 12px;min-width:150px}
+.k{color:#6b7280;font-size:12px}.v{font-size:18px;font-weight:600}.ax{font-size:11px;fill:#4b5563}.legend{font-size:12px;color:#374151}.lg{margin-right:14px}
+.lg i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}code{background:#f3f4f6;padding:1px 4px;border-radius:3px}table{border-collapse:collapse}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}</style></head><body>
+<h1>Real nodes: ${esc(r.scenario)} — <span class="${r.passed ? 'ok' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</span></h1>
+<p>${esc(r.description)}. ${r.nodes} node processes in network namespaces, profile ${esc(prof)}; ${r.rate} events/s for ${r.writeMs / 1000} s; clocks: ${esc(r.clock)}. Reproduce: <code>${esc(r.command)}</code> (the seed fixes the fault plan and the writes; real time and TCP do the rest).</p>
+<div class="cards">${card('converged after the heal', r.convergedAfterHealMs === null ? 'not converged' : `${(r.convergedAfterHealMs / 1000).toFixed(2)} s`)}${card('propagation p50 / p99', `${p.p50} / ${p.p99} ms`)}${card('on every node p99', `${r.everyNode.p99} ms`)}${card('writes acknowledged', `${r.writes.acked} of ${r.writes.planned}`)}${card('acknowledged lost', r.checks.find((c) => c.name === 'no acknowledged event lost')?.ok ? '0' : 'some')}${card('restarts (kill -9)', String(r.restarts))}${card('mesh bytes / node', fmtBytes(r.bytesPerNode.reduce((a, b) => a + b.sent, 0) / Math.max(1, r.bytesPerNode.length)))}${card('load average', `${r.load.loadavgStart[0]} → ${r.load.loadavgEnd[0]} (${r.load.cpus} CPUs)`)}</div>
+<h2>Checks</h2><ul>${r.checks.map((c) => `<li class="${c.ok ? 'ok' : 'bad'}">${esc(c.name)}: ${esc(c.detail)}</li>`).join('')}</ul>
+<h2>Convergence over time</h2>${convergence(r, xMaxS)}
+<h2>Faults on a timeline</h2>${timeline(r, xMaxS)}
+<h2>Propagation delay</h2><p>From the event appearing in its origin's change feed to appearing in another node's (both read by the driver on the hub): p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms over ${p.count} arrivals; on every node: p50 ${r.everyNode.p50} ms, p99 ${r.everyNode.p99} ms, max ${r.everyNode.max} ms.</p>${hist}
+<h2>Bytes per node</h2><p>libp2p's global counters (all mesh protocols), summed over each process's lives${r.proxyBytes > 0 ? `; the delay proxy carried ${fmtBytes(r.proxyBytes)}` : ''}.</p>${bytes}
+<h2>State at the end</h2><table><tr><th>node</th><th>events</th><th>state hash</th><th>conflicts open</th></tr>${rows}</table>
+<h2>Writes</h2><p>${r.writes.planned} planned, ${r.writes.sent} sent, ${r.writes.acked} acknowledged, ${r.writes.failed} refused or no live node, ${r.writes.unanswered} unanswered (timeout: a paused or killed node). Mesh formed ${(r.startupMs / 1000).toFixed(1)} s after the start; wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>
+</body></html>
+`
+}
