@@ -88,6 +88,48 @@ export class NodeClient {
     if (rest.trim() !== '') onLine(rest)
   }
 
+  /**
+   * A long request with progress (`POST /sync/reconcile`, `POST /admin/backup`, as NDJSON: see
+   * src/http/progress-stream.ts): calls `onProgress` with each `progress` line and resolves
+   * with the result of the last line. A node that answers plain JSON (an older version) gives
+   * its answer as the result, without progress.
+   */
+  async withProgress(path: string, body: unknown, onProgress: (progress: unknown) => void): Promise<unknown> {
+    let result: unknown
+    let failure: { error?: unknown; message?: unknown } | undefined
+    let ended = false
+    await this.ndjson(path, body, (line) => {
+      let value: Record<string, unknown>
+      try {
+        value = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        throw new RequestFailedError(
+          `the node at ${this.#base.origin} answered with something that is not JSON: ${snippet(line)}`,
+        )
+      }
+      if (value === null || typeof value !== 'object') return
+      if ('progress' in value) {
+        onProgress(value.progress)
+        return
+      }
+      ended = true
+      if (value.done === false) {
+        failure = value
+        return
+      }
+      const { done: _done, ...rest } = value
+      result = rest
+    })
+    if (failure !== undefined) {
+      const code = typeof failure.error === 'string' ? failure.error : undefined
+      const message = typeof failure.message === 'string' ? failure.message : 'the request failed'
+      throw new RequestFailedError(`${message}${code === undefined ? '' : ` (${code})`}`, { code })
+    }
+    if (!ended)
+      throw new RequestFailedError(`the node at ${this.#base.origin} ended the answer before its result`)
+    return result
+  }
+
   async #send(
     method: string,
     path: string,

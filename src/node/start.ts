@@ -252,7 +252,8 @@ export async function startNode(
               addresses: () => network?.addresses() ?? [],
               peers: () => network?.peers() ?? [],
               dial: (addr: string) => (network as Network).dial(addr),
-              reconcile: (peer?: string) => (network as Network).reconcile(peer),
+              reconcile: (peer?: string, onProgress?: (p: object) => void) =>
+                (network as Network).reconcile(peer, onProgress),
             }
           : undefined,
       })
