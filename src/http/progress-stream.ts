@@ -6,8 +6,9 @@
  * failed after the status line went out. Used by `POST /sync/reconcile` and `POST
  * /admin/backup`, so that `gkm-sync sync` and `gkm-sync backup` can show progress.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify'
+
 import { Readable } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { errorAnswer } from './errors.ts'
 
 /** Progress lines are sent at most this often: a terminal redraws ten times a second. */

@@ -334,7 +334,11 @@ function progressOf(set: EventSetSource, peer: string, waiters: readonly Waiter[
     },
     getEvents: async (digests) => {
       const events = await set.getEvents(digests)
-      tell({ ...progress, phase: 'sending', sent: progress.sent + events.filter((e) => e !== undefined).length })
+      tell({
+        ...progress,
+        phase: 'sending',
+        sent: progress.sent + events.filter((e) => e !== undefined).length,
+      })
       return events
     },
   }

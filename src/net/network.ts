@@ -511,10 +511,7 @@ export class GkmNetwork implements Network {
 
   /** Reconciles now with one peer or every connected one; `onProgress` hears how far each
    *  session is (counts so far, see ReconcileProgress). */
-  async reconcile(
-    peerId?: string,
-    onProgress?: (p: ReconcileProgress) => void,
-  ): Promise<ReconcileReport[]> {
+  async reconcile(peerId?: string, onProgress?: (p: ReconcileProgress) => void): Promise<ReconcileReport[]> {
     const libp2p = this.#requireRunning()
     const ae = this.#antiEntropy
     if (ae === undefined)
