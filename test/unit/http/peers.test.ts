@@ -183,6 +183,21 @@ describe('POST /sync/reconcile as NDJSON (progress)', () => {
     })
   })
 
+  it('a failure before the first progress report keeps its status (no stream)', async () => {
+    const { mesh } = fakeMesh()
+    const url = await start({
+      ...mesh,
+      reconcile: async () => {
+        throw new Error('no route to the peer')
+      },
+    })
+    const { status, lines } = await ndjson(url)
+    assert.equal(status, 502)
+    assert.deepEqual(lines, [
+      { error: 'dial_failed', message: 'reconciliation failed: no route to the peer' },
+    ])
+  })
+
   it('errors found before any work keep their status (no stream)', async () => {
     const url = await start(undefined)
     const { status, lines } = await ndjson(url)
