@@ -23,7 +23,8 @@ export const PLAIN_LINE_MS = 5_000
 const ERASE_LINE_END = '\u001b[K'
 
 export interface Progress {
-  update(done: number, total: number): void
+  /** `detail` replaces the "done/total" text (a backup's total is a share, not a count). */
+  update(done: number, total: number, detail?: string): void
   /** Ends the bar (a newline after it); nothing if nothing was shown. */
   done(): void
 }
@@ -42,15 +43,19 @@ export function progressBar(
   let lastDrawMs = Number.NEGATIVE_INFINITY
   let lastStep = -1
   let last: [number, number] = [0, 0]
+  let text: string | undefined
   const draw = (done: number, total: number) => {
     const ratio = total > 0 ? Math.min(1, done / total) : 0
     const fill = Math.round(ratio * BAR_CHARS)
     const pct = Math.floor(ratio * 100)
-    out.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(BAR_CHARS - fill)}] ${pct}% ${done}/${total}`)
+    out.write(
+      `\r${label} [${'#'.repeat(fill)}${'.'.repeat(BAR_CHARS - fill)}] ${pct}% ${text ?? `${done}/${total}`}${ERASE_LINE_END}`,
+    )
   }
   return {
-    update(done, total) {
+    update(done, total, detail) {
       last = [done, total]
+      text = detail
       if (tty) {
         const t = now()
         if (t - lastDrawMs < REDRAW_MS && done < total) return
@@ -62,7 +67,7 @@ export function progressBar(
       const step = total > 0 ? Math.floor((done / total) * 10) : 0
       if (step === lastStep) return
       lastStep = step
-      out.write(`${label}: ${done} of ${total} (${step * 10}%)\n`)
+      out.write(`${label}: ${detail ?? `${done} of ${total}`} (${step * 10}%)\n`)
       shown = true
     },
     done() {

@@ -62,7 +62,7 @@ describe('progress', () => {
     assert.ok(!out.includes('7/10'))
     bar.done() // a push that failed at 7 of 10 ends at 70 %, not 100 %
     assert.ok(out.startsWith('\rpushing ['))
-    assert.ok(out.endsWith('] 70% 7/10\n'), JSON.stringify(out))
+    assert.ok(out.endsWith('] 70% 7/10\u001b[K\n'), JSON.stringify(out))
     assert.equal(out.split('\n').length, 2)
   })
 
