@@ -24,6 +24,7 @@ import {
 } from './constants.ts'
 import { errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
 import { parseJsonBody } from './json-body.ts'
+import { registerBackupRoute } from './routes/backup.ts'
 import { registerChangesRoute } from './routes/changes.ts'
 import { CONSOLE_PATHS, registerConsoleRoutes } from './routes/console.ts'
 import type { HttpLog, RouteContext } from './routes/context.ts'
@@ -190,6 +191,7 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
   registerConsoleRoutes(app, ctx.log)
   registerPullRoute(app, ctx)
   registerReadRoutes(app, ctx)
+  registerBackupRoute(app, ctx)
   registerPeersRoutes(app, ctx, init.peers)
   registerChangesRoute(app, ctx, {
     queueEventsMax: init.changes?.queueEventsMax ?? SSE_QUEUE_EVENTS_MAX,

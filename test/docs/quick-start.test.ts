@@ -55,7 +55,11 @@ describe("the README's quick start", { skip }, () => {
     if (work !== undefined) await rm(work, { recursive: true, force: true })
   })
 
-  it('three nodes, a conflict settled with a click in the console, the same name on every node', async () => {
+  // Three node start-ups, a browser and two waits of up to DEADLINE_MS each: more than the
+  // suite's default 120 s on a loaded machine.
+  it('three nodes, a conflict settled with a click in the console, the same name on every node', {
+    timeout: 400_000,
+  }, async () => {
     const [setUp, checkAndStop] = quickStartBlocks()
     for (const code of [setUp, checkAndStop]) assert.equal(unsafeBecause(code), undefined)
     work = await mkdtemp(join(tmpdir(), 'gkm-quickstart-'))

@@ -112,7 +112,11 @@ describe('the npm package', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true })
   })
 
-  it('packs, installs offline into an empty directory, starts, takes a push, and stops on SIGTERM', async () => {
+  // npm pack (tsc twice: JavaScript, then declarations), npm ci, two type checks and a node: about
+  // 50 s alone, more than the suite's default 120 s when the whole suite shares two CPUs.
+  it('packs, installs offline into an empty directory, type-checks against it, starts, takes a push, and stops on SIGTERM', {
+    timeout: 600_000,
+  }, async () => {
     const work = await mkdtemp(join(tmpdir(), 'gkm-pack-'))
     dirs.push(work)
     const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], {

@@ -63,24 +63,6 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return { records: await ctx.api.audit(after, limit) }
   })
 
-  // A consistent copy of the store into a directory on the node's machine (docs/API.md); with
-  // `Accept: application/x-ndjson`, progress lines first (src/http/progress-stream.ts).
-  app.post('/admin/backup', async (req, reply) => {
-    const body = req.body as { dir?: unknown } | undefined
-    if (ctx.api.backup === undefined) throw new NotFoundError('this node cannot make backups')
-    if (typeof body?.dir !== 'string' || body.dir.length === 0 || body.dir.length > 4096)
-      throw new BadRequestError('dir: an absolute directory path (at most 4096 characters) is required')
-    const dir = body.dir
-    const backup = ctx.backup
-    if (backup === undefined || !wantsNdjson(req)) return ctx.api.backup(dir, originOf(req))
-    return sendWithProgress(
-      reply,
-      ctx.bodyBytesMax,
-      (report) => backup(dir, originOf(req), report),
-      (err) => ctx.log.error('backup stream failed', { err }),
-    )
-  })
-
   // 503 while degraded (a full disk, a damaged store), so that a monitor reading only the
   // status code notices; reads and pulls still work then.
   app.get('/health', async (_req, reply) => {
