@@ -4,7 +4,6 @@ import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX } from '../../core/constants.t
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { conflictToJson, equivocationToJson } from '../json.ts'
-import { sendWithProgress, wantsNdjson } from '../progress-stream.ts'
 import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
 import { originOf, type RouteContext } from './context.ts'
 
