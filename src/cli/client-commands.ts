@@ -9,7 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_NODE_URL, NodeClient, parseNodeUrl } from './client.ts'
 import { CliUsageError, RequestFailedError } from './errors.ts'
 import { type CliIo, printJson } from './io.ts'
-import { isTty, progressBar } from './progress.ts'
+import { isTty, progressBar, progressLine } from './progress.ts'
 import { batches, parseEvents } from './push-input.ts'
 
 interface ClientOptions {
@@ -332,11 +332,18 @@ Example:
         'reconcile now with a peer (or all connected peers) and print what each session found and moved',
       ),
   ).action(async (peer: string | undefined, opts: ClientOptions) => {
-    printJson(
-      io,
-      await clientFor(io, opts).json('POST', '/sync/reconcile', peer === undefined ? {} : { peer }),
-      opts.json === true,
-    )
+    // Progress on stderr (stdout stays the JSON answer): counts per session, summed over peers.
+    const line = progressLine(io.stderr, 'reconciling', isTty(io.stderr))
+    const sessions = new Map<string, ReconcileProgress>()
+    const result = await clientFor(io, opts)
+      .withProgress('/sync/reconcile', peer === undefined ? {} : { peer }, (p) => {
+        const s = p as ReconcileProgress
+        if (typeof s?.peer !== 'string') return
+        sessions.set(s.peer, s)
+        line.update(describeSessions([...sessions.values()]))
+      })
+      .finally(() => line.done())
+    printJson(io, result, opts.json === true)
   })
 
   // The client options on `peers` itself too: `gkm-sync peers --node URL` (list is the default)
@@ -377,4 +384,21 @@ async function readStdin(io: CliIo): Promise<string> {
   for await (const chunk of io.stdin)
     text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
   return text + decoder.decode()
+}
+
+/** What `POST /sync/reconcile` streams per session (src/net/anti-entropy.ts ReconcileProgress). */
+interface ReconcileProgress {
+  readonly peer: string
+  readonly phase: string
+  readonly fetched: number
+  readonly sent: number
+}
+
+/** "2 peers: fetched 4000 events, sent 12 (fetching)". */
+export function describeSessions(sessions: readonly ReconcileProgress[]): string {
+  const fetched = sessions.reduce((n, s) => n + (Number(s.fetched) || 0), 0)
+  const sent = sessions.reduce((n, s) => n + (Number(s.sent) || 0), 0)
+  const phases = [...new Set(sessions.map((s) => s.phase))].join(', ')
+  const who = sessions.length === 1 ? `peer ${sessions[0].peer.slice(0, 16)}...` : `${sessions.length} peers`
+  return `${who}: fetched ${fetched} events, sent ${sent} (${phases})`
 }

@@ -48,7 +48,7 @@ export class NodeClient {
     body?: unknown,
     timeoutMs = REQUEST_TIMEOUT_MS,
   ): Promise<unknown> {
-    const res = await this.#send(method, path, body, 'application/json', AbortSignal.timeout(timeoutMs))
+    const res = await this.#send(method, path, body, 'application/json', timeoutMs)
     const text = await res.text()
     try {
       return JSON.parse(text)
@@ -62,9 +62,15 @@ export class NodeClient {
     }
   }
 
-  /** An NDJSON request: calls `onLine` with each line as it arrives (no overall timeout). */
-  async ndjson(path: string, body: unknown, onLine: (line: string) => void): Promise<void> {
-    const res = await this.#send('POST', path, body, 'application/x-ndjson')
+  /** An NDJSON request: calls `onLine` with each line as it arrives (no overall timeout unless
+   *  `timeoutMs`). */
+  async ndjson(
+    path: string,
+    body: unknown,
+    onLine: (line: string) => void,
+    timeoutMs?: number,
+  ): Promise<void> {
+    const res = await this.#send('POST', path, body, 'application/x-ndjson', timeoutMs)
     const decoder = new TextDecoder()
     let rest = ''
     try {
@@ -88,12 +94,64 @@ export class NodeClient {
     if (rest.trim() !== '') onLine(rest)
   }
 
+  /**
+   * A long request with progress (`POST /sync/reconcile`, `POST /admin/backup`, as NDJSON: see
+   * src/http/progress-stream.ts): calls `onProgress` with each `progress` line and resolves
+   * with the result of the last line. A node that answers plain JSON (an older version) gives
+   * its answer as the result, without progress.
+   */
+  async withProgress(
+    path: string,
+    body: unknown,
+    onProgress: (progress: unknown) => void,
+    timeoutMs?: number,
+  ): Promise<unknown> {
+    let result: unknown
+    let failure: { error?: unknown; message?: unknown } | undefined
+    let ended = false
+    await this.ndjson(
+      path,
+      body,
+      (line) => {
+        let value: Record<string, unknown>
+        try {
+          value = JSON.parse(line) as Record<string, unknown>
+        } catch {
+          throw new RequestFailedError(
+            `the node at ${this.#base.origin} answered with something that is not JSON: ${snippet(line)}`,
+          )
+        }
+        if (value === null || typeof value !== 'object') return
+        if ('progress' in value) {
+          onProgress(value.progress)
+          return
+        }
+        ended = true
+        if (value.done === false) {
+          failure = value
+          return
+        }
+        const { done: _done, ...rest } = value
+        result = rest
+      },
+      timeoutMs,
+    )
+    if (failure !== undefined) {
+      const code = typeof failure.error === 'string' ? failure.error : undefined
+      const message = typeof failure.message === 'string' ? failure.message : 'the request failed'
+      throw new RequestFailedError(`${message}${code === undefined ? '' : ` (${code})`}`, { code })
+    }
+    if (!ended)
+      throw new RequestFailedError(`the node at ${this.#base.origin} ended the answer before its result`)
+    return result
+  }
+
   async #send(
     method: string,
     path: string,
     body: unknown,
     accept: string,
-    signal?: AbortSignal,
+    timeoutMs?: number,
   ): Promise<Response> {
     const url = new URL(path, this.#base)
     const headers: Record<string, string> = { accept }
@@ -105,12 +163,12 @@ export class NodeClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
+        signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
       })
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') {
         throw new RequestFailedError(
-          `the node at ${this.#base.origin} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`,
+          `the node at ${this.#base.origin} did not answer within ${(timeoutMs ?? 0) / 1000} s`,
           { cause: err },
         )
       }

@@ -9,6 +9,7 @@ import { loadConfig } from '../config/index.ts'
 import { DEFAULT_NODE_URL, NodeClient, parseNodeUrl } from './client.ts'
 import { RequestFailedError } from './errors.ts'
 import { type CliIo, printJson } from './io.ts'
+import { isTty, progressBar, progressLine } from './progress.ts'
 
 /** A backup copies ~50,000-200,000 entries/s here; an hour covers stores far beyond the
  *  documented limits while still ending a request that hangs. */
@@ -43,7 +44,8 @@ export function registerStorageCommands(program: Command, io: CliIo): void {
       'after',
       `
 The node copies its store from one LevelDB snapshot while it keeps serving: writes made during
-the copy are in it entirely or not at all. The copy is a store "gkm-sync restore" takes. The
+the copy are in it entirely or not at all. Progress goes to stderr: a bar on a terminal (the
+share of the store copied, estimated from LevelDB's on-disk sizes), a line per 10 % elsewhere. The copy is a store "gkm-sync restore" takes. The
 identity key is not copied (back up <data-dir>/identity.key once, separately).
 
 Example:
@@ -53,12 +55,28 @@ Example:
       const base = parseNodeUrl(opts.node ?? io.env.GKM_NODE ?? DEFAULT_NODE_URL)
       const token = opts.token ?? (io.env.GKM_HTTP_TOKEN === '' ? undefined : io.env.GKM_HTTP_TOKEN)
       const client = new NodeClient({ base, token })
-      const result = await client.json(
-        'POST',
-        '/admin/backup',
-        { dir: resolve(io.cwd, dir) },
-        BACKUP_TIMEOUT_MS,
-      )
+      // Progress on stderr (stdout stays the JSON answer): a bar while the node can estimate the
+      // share copied, the entries copied otherwise.
+      const tty = isTty(io.stderr)
+      const bar = progressBar(io.stderr, 'backing up', tty)
+      const count = progressLine(io.stderr, 'backing up', tty)
+      const result = await client
+        .withProgress(
+          '/admin/backup',
+          { dir: resolve(io.cwd, dir) },
+          (p) => {
+            const { entries, fraction } = (p ?? {}) as { entries?: unknown; fraction?: unknown }
+            if (typeof entries !== 'number') return
+            if (typeof fraction === 'number')
+              bar.update(Math.round(fraction * 1000), 1000, `${entries} entries`)
+            else count.update(`${entries} entries copied`)
+          },
+          BACKUP_TIMEOUT_MS,
+        )
+        .finally(() => {
+          bar.done()
+          count.done()
+        })
       printJson(io, result, opts.json === true)
     })
 

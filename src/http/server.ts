@@ -8,6 +8,7 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { SyncApi } from '../core/api.ts'
+import type { Origin } from '../core/types.ts'
 import { bearerCheck } from './auth.ts'
 import {
   CLOSE_GRACE_MS,
@@ -23,6 +24,7 @@ import {
 } from './constants.ts'
 import { errorAnswer, UnsupportedMediaTypeError } from './errors.ts'
 import { parseJsonBody } from './json-body.ts'
+import { registerBackupRoute } from './routes/backup.ts'
 import { registerChangesRoute } from './routes/changes.ts'
 import { CONSOLE_PATHS, registerConsoleRoutes } from './routes/console.ts'
 import type { HttpLog, RouteContext } from './routes/context.ts'
@@ -61,6 +63,9 @@ export interface HttpApiInit {
    *  m`); undefined once ready. While it returns text, /health answers 503, /status 200 with the
    *  progress, /metrics as usual, and every other route 503 with `error: "starting"`. */
   starting?: () => { message: string; done: number; total: number } | undefined
+  /** `POST /admin/backup` with progress (as NDJSON when asked; src/http/progress-stream.ts);
+   *  without it the route answers with `api.backup`, in one piece. */
+  backup?: (dir: string, origin: Origin, onProgress: (progress: object) => void) => Promise<object>
 }
 
 export interface HttpApi {
@@ -103,6 +108,7 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
             error: (message, fields) => logger.error(fields ?? {}, message),
           }),
     bodyBytesMax: init.bodyBytesMax,
+    ...(init.backup === undefined ? {} : { backup: init.backup }),
     changeStreams: new Set(),
     closing: false,
   }
@@ -185,6 +191,7 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
   registerConsoleRoutes(app, ctx.log)
   registerPullRoute(app, ctx)
   registerReadRoutes(app, ctx)
+  registerBackupRoute(app, ctx)
   registerPeersRoutes(app, ctx, init.peers)
   registerChangesRoute(app, ctx, {
     queueEventsMax: init.changes?.queueEventsMax ?? SSE_QUEUE_EVENTS_MAX,

@@ -30,9 +30,23 @@ export interface PeerSyncInfo {
   readonly strikes: number
 }
 
+/**
+ * How far a running session is, for a caller that waits on it (`gkm-sync sync`). The number of
+ * events to fetch is known only inside the session, so these are counts so far: `fetched`
+ * events the session asked the peer for (after dropping those the node already holds or
+ * another session is fetching), `sent` events it is sending the peer.
+ */
+export interface ReconcileProgress {
+  readonly peer: string
+  readonly phase: 'comparing' | 'fetching' | 'sending'
+  readonly fetched: number
+  readonly sent: number
+}
+
 interface Waiter {
   resolve: (r: ReconcileReport) => void
   reject: (e: unknown) => void
+  onProgress?: (p: ReconcileProgress) => void
 }
 
 interface PeerRecord {
@@ -136,8 +150,9 @@ export class AntiEntropy {
     this.#drive()
   }
 
-  /** A session with this peer: now, or after the one running. Resolves with its report. */
-  request(peer: PeerId): Promise<ReconcileReport> {
+  /** A session with this peer: now, or after the one running. Resolves with its report;
+   *  `onProgress` hears how far the session that serves the request is. */
+  request(peer: PeerId, onProgress?: (p: ReconcileProgress) => void): Promise<ReconcileReport> {
     if (this.#abort.signal.aborted) return Promise.reject(new Error('anti-entropy stopped'))
     const id = peer.toString()
     const now = this.#c.now()
@@ -148,7 +163,7 @@ export class AntiEntropy {
       )
     }
     return new Promise((resolve, reject) => {
-      this.#record(id).pending.push({ resolve, reject })
+      this.#record(id).pending.push({ resolve, reject, ...(onProgress === undefined ? {} : { onProgress }) })
       this.#sched.request(id, now)
       this.#drive()
     })
@@ -196,7 +211,7 @@ export class AntiEntropy {
     const serving = rec.current
     const p = reconcileWith(
       this.#c.ctx,
-      this.#c.set,
+      serving.some((w) => w.onProgress !== undefined) ? progressOf(this.#c.set, id, serving) : this.#c.set,
       peerIdFromString(id),
       this.#types,
       this.#abort.signal,
@@ -293,5 +308,38 @@ export class AntiEntropy {
     for (const r of this.#records.values())
       for (const w of r.pending.splice(0)) w.reject(new Error('anti-entropy stopped'))
     await Promise.allSettled([...this.#running])
+  }
+}
+
+/**
+ * The node's event set as one session sees it, counting what the session does with it: before
+ * fetching a chunk of the events it lacks it checks which it holds (`hasEvents`, with the
+ * digests it is about to ask for), and it reads the events it sends (`getEvents`). Each count
+ * goes to the waiters' `onProgress`.
+ */
+function progressOf(set: EventSetSource, peer: string, waiters: readonly Waiter[]): EventSetSource {
+  let progress: ReconcileProgress = { peer, phase: 'comparing', fetched: 0, sent: 0 }
+  const tell = (next: ReconcileProgress) => {
+    progress = next
+    for (const w of waiters) w.onProgress?.(progress)
+  }
+  tell(progress)
+  return {
+    index: (type) => set.index(type),
+    hasEvents: async (digests) => {
+      const held = await set.hasEvents(digests)
+      const asked = held.filter((h) => !h).length
+      tell({ ...progress, phase: 'fetching', fetched: progress.fetched + asked })
+      return held
+    },
+    getEvents: async (digests) => {
+      const events = await set.getEvents(digests)
+      tell({
+        ...progress,
+        phase: 'sending',
+        sent: progress.sent + events.filter((e) => e !== undefined).length,
+      })
+      return events
+    },
   }
 }

@@ -37,6 +37,7 @@ import type { PullRequest, PushResult, ResolveRequest, ResolveResult, SyncApi } 
 import type { StoredEvent } from '../core/records.ts'
 import type { EventType } from '../core/types.ts'
 import type { VerifyItem } from '../util/crypto.ts'
+import type { ReconcileProgress } from './anti-entropy.ts'
 import type { Datastore, GkmLibp2p } from './host.ts'
 import { GkmNetwork } from './network.ts'
 import type { PullFrame, PullFromRequest } from './protocols/pull.ts'
@@ -171,8 +172,9 @@ export interface Network {
   push(peerId: string, events: readonly StoredEvent[]): Promise<PushResult>
   pull(peerId: string, req: PullFromRequest): AsyncGenerator<PullFrame>
   resolve(peerId: string, req: ResolveRequest): Promise<ResolveResult>
-  /** Reconciles now with one peer, or with every connected peer; one report per peer. */
-  reconcile(peerId?: string): Promise<ReconcileReport[]>
+  /** Reconciles now with one peer, or with every connected peer; one report per peer.
+   *  `onProgress` hears how far each session is (counts so far). */
+  reconcile(peerId?: string, onProgress?: (p: ReconcileProgress) => void): Promise<ReconcileReport[]>
   /** Counters (gossip.accept, gossip.reject.bad_signature, streams.rate_limited, ...). */
   readonly stats: Record<string, number>
   /** The libp2p host (diagnostics, tests); undefined before start. */
@@ -231,6 +233,7 @@ export type {
   PullFrame,
   PullFromRequest,
   PullRequest,
+  ReconcileProgress,
   ReconcileReport,
   VerifyItem,
 }

@@ -15,7 +15,7 @@ import type { StoredEvent } from '../core/records.ts'
 import { toHex } from '../util/bytes.ts'
 import { signerFromSeed } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
-import { AntiEntropy } from './anti-entropy.ts'
+import { AntiEntropy, type ReconcileProgress } from './anti-entropy.ts'
 import { CatchUp } from './catch-up.ts'
 import {
   ANNOUNCE_BYTES_MIN_DEFAULT,
@@ -509,13 +509,15 @@ export class GkmNetwork implements Network {
     return resolveOn(this.#ctx as ProtocolContext, peerIdFromString(peerId), req)
   }
 
-  async reconcile(peerId?: string): Promise<ReconcileReport[]> {
+  /** Reconciles now with one peer or every connected one; `onProgress` hears how far each
+   *  session is (counts so far, see ReconcileProgress). */
+  async reconcile(peerId?: string, onProgress?: (p: ReconcileProgress) => void): Promise<ReconcileReport[]> {
     const libp2p = this.#requireRunning()
     const ae = this.#antiEntropy
     if (ae === undefined)
       throw new NetConfigError("reconciliation needs the node's event set (NetComponents.eventSet)")
     const peers = peerId === undefined ? libp2p.getPeers() : [peerIdFromString(peerId)]
-    return Promise.all(peers.map((p) => ae.request(p)))
+    return Promise.all(peers.map((p) => ae.request(p, onProgress)))
   }
 
   /** Resolves when no reconciliation runs or waits (tests). */

@@ -242,6 +242,8 @@ export async function startNode(
         bodyBytesMax: config.http.bodyBytesMax,
         logger: log.child({ component: 'http' }),
         metrics,
+        // The routes are reached only once the node is ready (and `node` set).
+        backup: (dir, origin, onProgress) => (node as SyncNode).backup(dir, origin, onProgress),
         starting: () => progress,
         // The mesh starts later; the routes are reached only once the node is ready.
         peers: config.mesh.enabled
@@ -252,7 +254,8 @@ export async function startNode(
               addresses: () => network?.addresses() ?? [],
               peers: () => network?.peers() ?? [],
               dial: (addr: string) => (network as Network).dial(addr),
-              reconcile: (peer?: string) => (network as Network).reconcile(peer),
+              reconcile: (peer?: string, onProgress?: (p: object) => void) =>
+                (network as Network).reconcile(peer, onProgress),
             }
           : undefined,
       })
@@ -388,7 +391,7 @@ export async function startNode(
         signer,
         yjs: guard,
         health,
-        backup: (dir) => level.backup(dir),
+        backup: (dir, onProgress) => level.backup(dir, onProgress),
         now,
         newEventId,
         verify: (items) => pool.verifyMany(items),

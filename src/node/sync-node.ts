@@ -86,10 +86,18 @@ export interface SyncNodeComponents {
   /** Told when a change-feed subscriber throws (the node logs it and counts it). The error is
    *  contained: delivery goes on, to that subscriber and to the others. */
   readonly onSubscriberError?: (err: unknown) => void
-  /** Copies the store into a new store in a directory (LevelStore.backup); returns entries. */
-  readonly backup?: (dir: string) => Promise<number>
+  /** Copies the store into a new store in a directory (LevelStore.backup); returns entries.
+   *  `onProgress` hears how far the copy is. */
+  readonly backup?: (dir: string, onProgress?: (progress: BackupProgress) => void) => Promise<number>
   /** Whether the store takes writes (absent: always assumed healthy). */
   readonly health?: StorageHealth
+}
+
+/** How far a backup is: entries copied, and (an estimate, when the store can tell) the share of
+ *  the store behind them, 0..1 (src/store/copy-database.ts CopyProgress). */
+export interface BackupProgress {
+  readonly entries: number
+  readonly fraction?: number
 }
 
 export interface SyncNodeInit {
@@ -577,12 +585,18 @@ export class SyncNode implements SyncApi {
     }
   }
 
-  async backup(dir: string, origin: Origin): Promise<BackupResult> {
+  /** A consistent copy of the store (docs/API.md `POST /admin/backup`); `onProgress` hears how
+   *  far the copy is (`gkm-sync backup` draws it). */
+  async backup(
+    dir: string,
+    origin: Origin,
+    onProgress?: (progress: BackupProgress) => void,
+  ): Promise<BackupResult> {
     const backup = this.#c.backup
     if (backup === undefined) throw new InvalidRequestError('this node cannot make backups')
     if (typeof dir !== 'string' || !dir.startsWith('/') || dir.includes('\0'))
       throw new InvalidRequestError("dir must be an absolute path on the node's machine")
-    const entries = await backup(dir)
+    const entries = await backup(dir, onProgress)
     const summary = await checkStore(dir)
     // Best effort: a backup is most wanted when the disk is in trouble.
     await this.#c.store

@@ -24,7 +24,7 @@ import {
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
 import { LEVEL_OPTIONS, READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
-import { copyDatabase } from './copy-database.ts'
+import { type CopyProgress, copyDatabase } from './copy-database.ts'
 import {
   StorageCorruptionError,
   StorageDamagedError,
@@ -107,9 +107,9 @@ export class LevelStore implements Store {
    * made while the node runs: writes go on meanwhile, the copy holds each of their batches
    * entirely or not at all. Returns the entries copied.
    */
-  backup(dir: string): Promise<number> {
+  backup(dir: string, onProgress?: (progress: CopyProgress) => void): Promise<number> {
     const { db } = this.#open()
-    return copyDatabase(db, dir)
+    return copyDatabase(db, dir, onProgress)
   }
 
   /**

@@ -42,14 +42,17 @@ describe('backup and restore', () => {
       for (let i = 0; i < 20 && writing; i++) await a.push(events(`during${i}`, 100))
     })()
     const out: string[] = []
+    const progress: string[] = []
     const code = await runCli(['backup', join(backups, 'b1'), '--node', a.url, '--json'], {
       stdout: { write: (s: string) => out.push(s) },
-      stderr: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => progress.push(s) },
     })
     writing = false
     await writer
-    assert.equal(code, 0, out.join(''))
+    assert.equal(code, 0, `${out.join('')}${progress.join('')}`)
     const backup = JSON.parse(out.join('')) as { events: number; last_seq: number; state_hash: string }
+    // Progress on stderr (not a terminal: a line per 10 %), ending with the whole store copied.
+    assert.match(progress.join(''), /^backing up: \d+ entries \(100%\)$/m, progress.join(''))
     assert.ok(backup.events >= 500)
     assert.equal(backup.last_seq, backup.events)
 

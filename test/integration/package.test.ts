@@ -3,8 +3,9 @@
  * into an empty directory from the local npm cache (offline: `npm ci` filled it), then the
  * installed `gkm-sync start` (loopback ports, mDNS off) and a `gkm-sync push` with the installed
  * copy, on the Node this repository pins (node_modules/.bin/node, first on PATH), and a SIGTERM
- * that stops the node cleanly. The installed copy holds no TypeScript (Node does not strip types
- * under node_modules).
+ * that stops the node cleanly. The installed copy holds no TypeScript sources (Node does not
+ * strip types under node_modules), but it has type declarations: the docs/EMBEDDING.md example
+ * type-checks against the installed package (strict, skipLibCheck off) and a wrong call does not.
  */
 
 import assert from 'node:assert/strict'
@@ -65,13 +66,57 @@ async function appFiles(spec: string): Promise<{ packageJson: string; lock: stri
   }
 }
 
+/** The TypeScript of an application that uses the installed package: the docs/EMBEDDING.md
+ *  example must type-check, a call with a wrong config must not. */
+async function typeCheckAgainst(app: string): Promise<void> {
+  const doc = await readFile(join(root, 'docs/EMBEDDING.md'), 'utf8')
+  const example = /```ts\n([\s\S]*?)```/.exec(doc)?.[1]
+  assert.ok(example !== undefined, 'docs/EMBEDDING.md has a ts example')
+  assert.ok(example.includes("from 'gkm-sync'"), 'the example imports the package')
+  await writeFile(join(app, 'example.mts'), example)
+  await writeFile(
+    join(app, 'wrong.mts'),
+    "import { startNode } from 'gkm-sync'\nawait startNode({ dataDir: 42 })\n",
+  )
+  const tsconfig = (file: string) =>
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2024',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        // The application has no @types/node of its own here (it installs offline).
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: [file],
+    })
+  await writeFile(join(app, 'tsconfig.example.json'), tsconfig('example.mts'))
+  await writeFile(join(app, 'tsconfig.wrong.json'), tsconfig('wrong.mts'))
+  const tsc = join(root, 'node_modules/.bin/tsc')
+  await run(tsc, ['-p', 'tsconfig.example.json'], { cwd: app, env }).catch((err: { stdout?: string }) => {
+    assert.fail(`the docs/EMBEDDING.md example does not type-check against the package:\n${err.stdout}`)
+  })
+  const wrong = await run(tsc, ['-p', 'tsconfig.wrong.json'], { cwd: app, env }).then(
+    () => '',
+    (err: { stdout?: string }) => err.stdout ?? '',
+  )
+  assert.match(wrong, /wrong\.mts\(2,\d+\): error TS2\d+/, 'a wrong config is a type error')
+}
+
 describe('the npm package', () => {
   const dirs: string[] = []
   after(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true })
   })
 
-  it('packs, installs offline into an empty directory, starts, takes a push, and stops on SIGTERM', async () => {
+  // npm pack (tsc twice: JavaScript, then declarations), npm ci, two type checks and a node: about
+  // 50 s alone, more than the suite's default 120 s when the whole suite shares two CPUs.
+  it('packs, installs offline into an empty directory, type-checks against it, starts, takes a push, and stops on SIGTERM', {
+    timeout: 600_000,
+  }, async () => {
     const work = await mkdtemp(join(tmpdir(), 'gkm-pack-'))
     dirs.push(work)
     const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], {
@@ -87,7 +132,13 @@ describe('the npm package', () => {
     assert.ok(paths.includes('dist/cli/main.js'), 'compiled CLI in the package')
     assert.ok(paths.includes('bin/gkm-sync.js'))
     assert.ok(paths.includes('deploy/gkm-sync.service'))
-    assert.equal(paths.filter((p) => p.endsWith('.ts')).length, 0, 'no TypeScript in the package')
+    assert.deepEqual(
+      paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts')),
+      [],
+      'no TypeScript sources in the package',
+    )
+    for (const p of ['dist/node/index.d.ts', 'dist/config/index.d.ts', 'dist/wire/pb/sync.d.ts'])
+      assert.ok(paths.includes(p), `${p} in the package`)
 
     const app = join(work, 'app')
     await mkdir(app)
@@ -98,6 +149,7 @@ describe('the npm package', () => {
     // every dependency comes from the npm cache that our own `npm ci` filled, no registry.
     await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: app, env, maxBuffer: 16 << 20 })
     assert.ok((await readdir(join(app, 'node_modules/gkm-sync/dist'))).includes('cli'))
+    await typeCheckAgainst(app)
 
     const bin = join(app, 'node_modules/.bin/gkm-sync')
     const data = join(work, 'data')

@@ -14,6 +14,8 @@ export interface RouteContext {
   readonly api: SyncApi
   readonly log: HttpLog
   readonly bodyBytesMax: number
+  /** A backup that reports its progress (HttpApiInit.backup). */
+  readonly backup?: (dir: string, origin: Origin, onProgress: (progress: object) => void) => Promise<object>
   /** Open change-feed streams, ended when the server closes. */
   readonly changeStreams: Set<ChangeStream>
   /** True once close() was called: long answers (NDJSON pulls) stop early. */

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { BadRequestError, DialFailedError, errorAnswer, MeshDisabledError } from '../errors.ts'
+import { sendWithProgress, wantsNdjson } from '../progress-stream.ts'
 import { objectBody } from '../validate.ts'
 import type { RouteContext } from './context.ts'
 
@@ -25,8 +26,9 @@ export interface MeshPeers {
   peers(): readonly MeshPeerInfo[]
   /** Dials now and keeps redialling (the peer is remembered). */
   dial(multiaddr: string): Promise<void>
-  /** Reconciles now with one peer (peer id) or every connected peer; one report per peer. */
-  reconcile?(peerId?: string): Promise<readonly object[]>
+  /** Reconciles now with one peer (peer id) or every connected peer; one report per peer.
+   *  `onProgress` hears how far each session is. */
+  reconcile?(peerId?: string, onProgress?: (progress: object) => void): Promise<readonly object[]>
 }
 
 const PEER_ID_RE = /^[1-9A-HJ-NP-Za-km-z]{32,128}$/
@@ -44,8 +46,9 @@ export function registerPeersRoutes(
   })
 
   // POST /sync/reconcile {peer?}: a reconciliation now, with one peer or every connected one;
-  // answers when the sessions ended, with what each found and moved.
-  app.post('/sync/reconcile', async (req) => {
+  // answers when the sessions ended, with what each found and moved. With `Accept:
+  // application/x-ndjson`, progress lines first (src/http/progress-stream.ts).
+  app.post('/sync/reconcile', async (req, reply) => {
     const body = objectBody(req.body ?? {}, ['peer'], 'sync/reconcile')
     const peer = body.peer
     if (peer !== undefined && (typeof peer !== 'string' || !PEER_ID_RE.test(peer)))
@@ -54,14 +57,21 @@ export function registerPeersRoutes(
       throw new MeshDisabledError(
         'this node runs without the mesh (--no-mesh); there is nobody to reconcile with',
       )
-    try {
-      return { sessions: await mesh.reconcile(peer as string | undefined) }
-    } catch (err) {
-      if (!errorAnswer(err, ctx.bodyBytesMax).internal) throw err
-      throw new DialFailedError(`reconciliation failed: ${(err as Error)?.message ?? String(err)}`, {
-        cause: err,
-      })
+    const reconcile = mesh.reconcile.bind(mesh)
+    const run = async (onProgress?: (progress: object) => void) => {
+      try {
+        return { sessions: await reconcile(peer as string | undefined, onProgress) }
+      } catch (err) {
+        if (!errorAnswer(err, ctx.bodyBytesMax).internal) throw err
+        throw new DialFailedError(`reconciliation failed: ${(err as Error)?.message ?? String(err)}`, {
+          cause: err,
+        })
+      }
     }
+    if (!wantsNdjson(req)) return run()
+    return sendWithProgress(reply, ctx.bodyBytesMax, run, (err) =>
+      ctx.log.error('reconcile stream failed', { err }),
+    )
   })
 
   app.post('/peers', async (req) => {

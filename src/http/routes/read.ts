@@ -67,15 +67,6 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return { records: await ctx.api.audit(after, limit) }
   })
 
-  // A consistent copy of the store into a directory on the node's machine (docs/API.md).
-  app.post('/admin/backup', async (req) => {
-    const body = req.body as { dir?: unknown } | undefined
-    if (ctx.api.backup === undefined) throw new NotFoundError('this node cannot make backups')
-    if (typeof body?.dir !== 'string' || body.dir.length === 0 || body.dir.length > 4096)
-      throw new BadRequestError('dir: an absolute directory path (at most 4096 characters) is required')
-    return ctx.api.backup(body.dir, originOf(req))
-  })
-
   // 503 while degraded (a full disk, a damaged store), so that a monitor reading only the
   // status code notices; reads and pulls still work then.
   app.get('/health', async (_req, reply) => {

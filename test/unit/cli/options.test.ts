@@ -2,7 +2,7 @@
  *  an empty `--bootstrap`, and progress output. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isTty, progressBar } from '../../../src/cli/progress.ts'
+import { isTty, PLAIN_LINE_MS, progressBar, progressLine } from '../../../src/cli/progress.ts'
 import { loadConfig } from '../../../src/config/index.ts'
 import { run } from './run.ts'
 
@@ -52,13 +52,46 @@ describe('progress', () => {
     assert.equal(isTty({ write: () => {} }), false)
   })
 
-  it('redraws one line in place on a terminal and ends it with a newline', () => {
+  it('redraws one line in place on a terminal and ends it, as far as it got, with a newline', () => {
     let out = ''
-    const bar = progressBar({ write: (t: string) => (out += t) }, 'pushing', true)
+    let t = 0
+    const bar = progressBar({ write: (s: string) => (out += s) }, 'pushing', true, () => t)
     bar.update(5, 10)
-    bar.done()
+    t += 10
+    bar.update(7, 10) // within the redraw interval: not drawn now
+    assert.ok(!out.includes('7/10'))
+    bar.done() // a push that failed at 7 of 10 ends at 70 %, not 100 %
     assert.ok(out.startsWith('\rpushing ['))
-    assert.ok(out.endsWith('] 100% 10/10\n'))
+    assert.ok(out.endsWith('] 70% 7/10\u001b[K\n'), JSON.stringify(out))
     assert.equal(out.split('\n').length, 2)
+  })
+
+  it('a count line without a total: redrawn on a terminal, one line per interval elsewhere', () => {
+    let out = ''
+    let t = 0
+    const line = progressLine({ write: (s: string) => (out += s) }, 'reconciling', false, () => t)
+    line.update('fetched 0 events')
+    for (let i = 1; i <= 95; i++) {
+      t += 100 // 9.5 s in all: a line at 0 s and at 5 s
+      line.update(`fetched ${i * 10} events`)
+    }
+    line.done()
+    const lines = out.trim().split('\n')
+    assert.equal(lines[0], 'reconciling: fetched 0 events')
+    assert.deepEqual(lines, [
+      'reconciling: fetched 0 events',
+      `reconciling: fetched ${(PLAIN_LINE_MS / 100) * 10} events`,
+      'reconciling: fetched 950 events', // the last counts, written by done()
+    ])
+
+    let tty = ''
+    const onTty = progressLine({ write: (s: string) => (tty += s) }, 'reconciling', true, () => t)
+    onTty.update('fetched 1 events')
+    onTty.update('fetched 2 events') // same instant: drawn at done()
+    onTty.done()
+    assert.equal(tty, '\rreconciling: fetched 1 events\u001b[K\rreconciling: fetched 2 events\u001b[K\n')
+    let none = ''
+    progressLine({ write: (s: string) => (none += s) }, 'x', true).done()
+    assert.equal(none, '', 'nothing shown, nothing written')
   })
 })

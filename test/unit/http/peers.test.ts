@@ -122,3 +122,86 @@ describe('/peers', () => {
     assert.equal(((await res.json()) as { error: string }).error, 'mesh_disabled')
   })
 })
+
+describe('POST /sync/reconcile as NDJSON (progress)', () => {
+  const ndjson = async (url: string) => {
+    const res = await fetch(`${url}/sync/reconcile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      body: '{}',
+    })
+    return {
+      status: res.status,
+      lines: (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    }
+  }
+
+  it('progress lines, then the result with done: true; the latest progress is never lost to the rate limit', async () => {
+    const { mesh } = fakeMesh()
+    const url = await start({
+      ...mesh,
+      reconcile: async (_peer, onProgress) => {
+        onProgress?.({ peer: 'p', fetched: 0 })
+        await new Promise((r) => setTimeout(r, 20))
+        // Two reports at once, within the rate limit: the latest still goes out.
+        for (const fetched of [10, 20]) onProgress?.({ peer: 'p', fetched })
+        await new Promise((r) => setTimeout(r, 300))
+        return [{ peer: 'p', need: 20 }]
+      },
+    })
+    const { status, lines } = await ndjson(url)
+    assert.equal(status, 200)
+    assert.deepEqual(lines.at(-1), { sessions: [{ peer: 'p', need: 20 }], done: true })
+    const fetched = lines.slice(0, -1).map((l) => l.progress.fetched)
+    assert.deepEqual(fetched.at(-1), 20, `the latest progress is sent: ${JSON.stringify(lines)}`)
+    assert.deepEqual(
+      fetched,
+      [0, 10, 20].filter((f) => fetched.includes(f)),
+      'in order, each at most once',
+    )
+  })
+
+  it('a failure after the first line is the last line, with done: false', async () => {
+    const { mesh } = fakeMesh()
+    const url = await start({
+      ...mesh,
+      reconcile: async (_peer, onProgress) => {
+        onProgress?.({ peer: 'p', fetched: 1 })
+        await new Promise((r) => setTimeout(r, 10))
+        throw new Error('the peer hung up')
+      },
+    })
+    const { status, lines } = await ndjson(url)
+    assert.equal(status, 200)
+    assert.deepEqual(lines.at(-1), {
+      error: 'dial_failed',
+      message: 'reconciliation failed: the peer hung up',
+      done: false,
+    })
+  })
+
+  it('a failure before the first progress report keeps its status (no stream)', async () => {
+    const { mesh } = fakeMesh()
+    const url = await start({
+      ...mesh,
+      reconcile: async () => {
+        throw new Error('no route to the peer')
+      },
+    })
+    const { status, lines } = await ndjson(url)
+    assert.equal(status, 502)
+    assert.deepEqual(lines, [
+      { error: 'dial_failed', message: 'reconciliation failed: no route to the peer' },
+    ])
+  })
+
+  it('errors found before any work keep their status (no stream)', async () => {
+    const url = await start(undefined)
+    const { status, lines } = await ndjson(url)
+    assert.equal(status, 409)
+    assert.equal(lines[0].error, 'mesh_disabled')
+  })
+})
