@@ -332,17 +332,30 @@ Example:
         'reconcile now with a peer (or all connected peers) and print what each session found and moved',
       ),
   ).action(async (peer: string | undefined, opts: ClientOptions) => {
-    // Progress on stderr (stdout stays the JSON answer): counts per session, summed over peers.
-    const line = progressLine(io.stderr, 'reconciling', isTty(io.stderr))
+    // Progress on stderr (stdout stays the JSON answer), summed over peers: counts while the
+    // sets are compared, then a bar once every session knows what it will move.
+    const tty = isTty(io.stderr)
+    const line = progressLine(io.stderr, 'reconciling', tty)
+    const bar = progressBar(io.stderr, 'syncing', tty)
     const sessions = new Map<string, ReconcileProgress>()
     const result = await clientFor(io, opts)
       .withProgress('/sync/reconcile', peer === undefined ? {} : { peer }, (p) => {
         const s = p as ReconcileProgress
         if (typeof s?.peer !== 'string') return
         sessions.set(s.peer, s)
-        line.update(describeSessions([...sessions.values()]))
+        const all = [...sessions.values()]
+        const total = sessionTotal(all)
+        if (total === undefined) line.update(describeSessions(all))
+        else {
+          line.done()
+          const done = all.reduce((n, x) => n + (Number(x.fetched) || 0) + (Number(x.sent) || 0), 0)
+          bar.update(Math.min(done, total), total, `${Math.min(done, total)} of ${total} events`)
+        }
       })
-      .finally(() => line.done())
+      .finally(() => {
+        line.done()
+        bar.done()
+      })
     printJson(io, result, opts.json === true)
   })
 
@@ -392,6 +405,18 @@ interface ReconcileProgress {
   readonly phase: string
   readonly fetched: number
   readonly sent: number
+  readonly to_fetch?: number
+  readonly to_send?: number
+}
+
+/** Events all sessions will move, once every one of them has compared its sets. */
+export function sessionTotal(sessions: readonly ReconcileProgress[]): number | undefined {
+  let total = 0
+  for (const s of sessions) {
+    if (typeof s.to_fetch !== 'number' || typeof s.to_send !== 'number') return undefined
+    total += s.to_fetch + s.to_send
+  }
+  return total
 }
 
 /** "2 peers: fetched 4000 events, sent 12 (fetching)". */

@@ -41,6 +41,9 @@ export interface ReconcileProgress {
   readonly phase: 'comparing' | 'fetching' | 'sending'
   readonly fetched: number
   readonly sent: number
+  /** Once the sets are compared: the events this node lacks and the events the peer lacks. */
+  readonly to_fetch?: number
+  readonly to_send?: number
 }
 
 interface Waiter {
@@ -326,6 +329,7 @@ function progressOf(set: EventSetSource, peer: string, waiters: readonly Waiter[
   tell(progress)
   return {
     index: (type) => set.index(type),
+    planned: (need, have) => tell({ ...progress, to_fetch: need, to_send: have }),
     hasEvents: async (digests) => {
       const held = await set.hasEvents(digests)
       const asked = held.filter((h) => !h).length

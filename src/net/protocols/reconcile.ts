@@ -48,6 +48,9 @@ export interface EventSetSource {
   getEvents(digests: readonly Uint8Array[]): Promise<Array<StoredEvent | undefined>>
   /** Which of these events the node holds now (one batched read). */
   hasEvents(digests: readonly Uint8Array[]): Promise<boolean[]>
+  /** Told once the sets are compared, before anything moves: how many events this side lacks
+   *  and how many the peer lacks (a progress total; optional). */
+  planned?(need: number, have: number): void
 }
 
 export const RECONCILE_LIMITS: ReconcileLimits = {
@@ -317,6 +320,7 @@ export async function reconcileWith(
       truncated ||= session.truncated
     }
 
+    set.planned?.(need.length, have.length)
     // Fetch what we lack.
     let accepted = 0
     let refusedCount = 0
