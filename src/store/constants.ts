@@ -1,7 +1,9 @@
 /** Limits and tunables of the store layer, each with the reason for its value. */
 
-/** Version of the key layout (src/store/keys.ts). Bump it, with a migration, on any change. */
-export const FORMAT_VERSION = '1'
+/** Version of the key layout (src/store/keys.ts). Bump it on any change; an older store is refused
+ *  at open with a message naming its version (no migration: issue 12 changed the layout before any
+ *  deployment). */
+export const FORMAT_VERSION = '2'
 
 /** Largest `limit` one read accepts. The largest page the core asks for is PULL_LIMIT_MAX
  *  (5,000) and an ancestry walk visits at most ANCESTRY_VISIT_MAX (10,000) events; 50,000
