@@ -48,6 +48,26 @@ async function profileStop(): Promise<void> {
   await writeFile(profileFile as string, JSON.stringify(profile))
 }
 
+/** Puts and bytes (key + value) the store writes in the measured window: counted on abstract-level's
+ *  chained batch, which both codes write through. */
+const writes = { puts: 0, bytes: 0, counting: false }
+{
+  const { AbstractChainedBatch } = await import('abstract-level')
+  const proto = AbstractChainedBatch.prototype as unknown as {
+    put: (k: unknown, v: unknown, o?: unknown) => unknown
+  }
+  const put = proto.put
+  const size = (x: unknown) =>
+    typeof x === 'string' ? Buffer.byteLength(x) : x instanceof Uint8Array ? x.byteLength : 0
+  proto.put = function (this: unknown, k: unknown, v: unknown, o?: unknown) {
+    if (writes.counting) {
+      writes.puts++
+      writes.bytes += size(k) + size(v)
+    }
+    return put.call(this, k, v, o)
+  }
+}
+
 const dirs: string[] = []
 // biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
 async function start(): Promise<any> {
@@ -61,7 +81,12 @@ async function start(): Promise<any> {
   return nodeMod.startNode(config, quiet === undefined ? {} : { logger: quiet })
 }
 
-function client(url: string, batches: number, batch: number, concurrency: number): Promise<{ events: number; seconds: number }> {
+function client(
+  url: string,
+  batches: number,
+  batch: number,
+  concurrency: number,
+): Promise<{ events: number; seconds: number }> {
   return new Promise((resolve, reject) => {
     const c = spawn(
       process.execPath,
@@ -120,6 +145,7 @@ try {
     const from = { kind: 'peer', id: 'bench' }
     for (const e of events.slice(0, WARMUP)) await r.api.pushVerified([e], from)
     await profileStart()
+    writes.counting = true
     const c0 = process.cpuUsage()
     const t0 = performance.now()
     for (const e of events.slice(WARMUP)) {
@@ -127,14 +153,22 @@ try {
       if (res.accepted !== 1) throw new Error(`event not accepted: ${JSON.stringify(res.rejected)}`)
     }
     const c = process.cpuUsage(c0)
+    writes.counting = false
     await profileStop()
-    out = { cpuMs: (c.user + c.system) / 1000 / n, wallMs: (performance.now() - t0) / n }
+    out = {
+      cpuMs: (c.user + c.system) / 1000 / n,
+      wallMs: (performance.now() - t0) / n,
+      putsPerEvent: writes.puts / n,
+      bytesPerEvent: writes.bytes / n,
+    }
     await r.stop()
   } else if (scenario === 'push500' || scenario === 'push1') {
     const node = await start()
     const url = `http://${node.http.host}:${node.http.port}/sync/push`
+    await profileStart()
     const r =
       scenario === 'push500' ? await client(url, Math.ceil(n / 500), 500, 4) : await client(url, n, 1, 1)
+    await profileStop()
     out = { eventsPerS: r.events / r.seconds }
     await node.stop()
   } else throw new Error(`unknown scenario ${scenario}`)

@@ -248,7 +248,7 @@ export class Ingestor {
       if (e !== undefined) return e
       const stored = await this.#store.getEvent(d)
       if (stored === undefined) return undefined
-      return eventFromTrustedBytes(stored.signed, stored.signature)
+      return eventFromTrustedBytes(stored.signed, stored.signature, stored.digest)
     }
 
     for (const item of items) {

@@ -38,7 +38,7 @@ export async function buildRollback(
   const stored = await store.readTarget(req.event_type, req.target_id, ROLLBACK_EVENTS_MAX + 1)
   if (stored.length > ROLLBACK_EVENTS_MAX)
     throw new InvalidRollbackError(`target has more than ${ROLLBACK_EVENTS_MAX} events; rollback refused`)
-  const events = stored.map((s) => eventFromTrustedBytes(s.signed, s.signature))
+  const events = stored.map((s) => eventFromTrustedBytes(s.signed, s.signature, s.digest))
   let keep: SignedEvent[]
   if (req.to_time !== undefined) {
     const t = msFromIso(req.to_time)
