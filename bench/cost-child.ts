@@ -166,10 +166,19 @@ try {
     const node = await start()
     const url = `http://${node.http.host}:${node.http.port}/sync/push`
     await profileStart()
+    writes.counting = true
+    const c0 = process.cpuUsage()
     const r =
       scenario === 'push500' ? await client(url, Math.ceil(n / 500), 500, 4) : await client(url, n, 1, 1)
+    const c = process.cpuUsage(c0)
+    writes.counting = false
     await profileStop()
-    out = { eventsPerS: r.events / r.seconds }
+    out = {
+      eventsPerS: r.events / r.seconds,
+      cpuMsPerEvent: (c.user + c.system) / 1000 / r.events,
+      putsPerEvent: writes.puts / r.events,
+      bytesPerEvent: writes.bytes / r.events,
+    }
     await node.stop()
   } else throw new Error(`unknown scenario ${scenario}`)
 } finally {

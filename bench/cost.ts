@@ -89,9 +89,19 @@ export async function benchCost(): Promise<Record<string, unknown>> {
       const key = scenario === 'commit' ? 'cpuMs' : 'eventsPerS'
       const now: number[] = []
       const then: number[] = []
+      // Puts and bytes written per event: deterministic, whatever the machine's load.
+      let writes: Record<string, number> = {}
       for (let r = 0; r < RUNS; r++) {
-        now.push((await child(ROOT, scenario, n))[key])
-        then.push((await child(base, scenario, n))[key])
+        const a = await child(ROOT, scenario, n)
+        const b = await child(base, scenario, n)
+        now.push(a[key])
+        then.push(b[key])
+        writes = {
+          puts: a.putsPerEvent,
+          basePuts: b.putsPerEvent,
+          bytes: a.bytesPerEvent,
+          baseBytes: b.bytesPerEvent,
+        }
         console.log(`  ${scenario} run ${r + 1}: ${f(now[r], 3)} vs ${BASE_REF} ${f(then[r], 3)} ${key}`)
       }
       const s = summarize(now)
@@ -99,9 +109,10 @@ export async function benchCost(): Promise<Record<string, unknown>> {
       const ratio = summarize(now.map((x, i) => x / then[i]))
       const d = key === 'cpuMs' ? 3 : 0
       console.log(
-        `${scenario} (${n} events): ${range(s, d)} ${key} vs ${BASE_REF} ${range(b, d)}; ratio ${range(ratio, 2)}`,
+        `${scenario} (${n} events): ${range(s, d)} ${key} vs ${BASE_REF} ${range(b, d)}; ratio ${range(ratio, 2)}; ` +
+          `writes per event ${f(writes.puts, 2)} puts, ${f(writes.bytes, 0)} B vs ${f(writes.basePuts, 2)} puts, ${f(writes.baseBytes, 0)} B`,
       )
-      out[scenario] = { events: n, unit: key, now: s, base: b, ratio }
+      out[scenario] = { events: n, unit: key, now: s, base: b, ratio, writesPerEvent: writes }
     }
   } finally {
     execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', base], { stdio: 'ignore' })
