@@ -17,7 +17,13 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
 import type { AuditDraft } from '../../../src/core/ports.ts'
-import { type Digest, EVENT_TYPES, type EventType, type SignedEvent } from '../../../src/core/types.ts'
+import {
+  type Digest,
+  EVENT_TYPES,
+  type EventType,
+  type JsonObject,
+  type SignedEvent,
+} from '../../../src/core/types.ts'
 import { EMPTY_STATE_HASH } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { rebuildState } from '../../../src/node/replay.ts'
@@ -28,7 +34,7 @@ const SEED = Number(process.env.GKM_SEED ?? 20261205)
 const NOW = 1_764_000_100_000
 const authors = [testSigner(31), testSigner(32), testSigner(33)]
 
-function payloadOf(type: EventType, v: number) {
+function payloadOf(type: EventType, v: number): JsonObject {
   switch (type) {
     case 'persona_update':
       return { op: 'set', fields: { [`f${v % 3}`]: v } }
