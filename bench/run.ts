@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|commit|replay|reconcile|catchup|vectors|star|propagation ...]`: runs the named benchmarks (all by
+ * `npm run bench [-- ingest|commit|cost|replay|reconcile|catchup|vectors|star|propagation ...]`: runs the named benchmarks (all by
  * default), prints median and range, and updates bench/results.json (quoted in
  * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { benchCatchUp } from './catch-up.ts'
 import { benchCommitCost } from './commit-cost.ts'
+import { benchCost } from './cost.ts'
 import { benchIngest } from './ingest.ts'
 import { benchReconcile } from './reconcile.ts'
 import { benchReplay } from './replay.ts'
@@ -28,6 +29,7 @@ if (want('replay')) results.replay = await benchReplay()
 if (want('reconcile')) results.reconcile = await benchReconcile()
 if (want('catchup')) results.catchup = await benchCatchUp()
 if (want('vectors')) results.vectors = await (await import('./vector-size.ts')).benchVectorSize()
+if (want('cost')) results.cost = await benchCost()
 if (want('star')) results.star = await (await import('./star.ts')).benchStar()
 if (want('propagation')) {
   const mod = await import('./propagation.ts').catch(() => undefined)

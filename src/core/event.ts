@@ -23,7 +23,7 @@ import {
 } from './event-codec.ts'
 import { formatHlc, parseHlc } from './hlc.ts'
 import { targetIdProblem } from './ids.ts'
-import { parsePayload } from './payload.ts'
+import { type PayloadAction, parsePayload } from './payload.ts'
 import {
   type AuthorKey,
   type Digest,
@@ -54,6 +54,27 @@ const malformed = (why: string): never => {
   throw new MalformedEventError(why)
 }
 
+/**
+ * One pass: the payload of an event is parsed once on its way in, and the parse travels with the
+ * event object (these maps hold it, keyed by the object, for as long as the event lives).
+ * `checked` holds the events `checkEvent` built: their digest was computed from their bytes
+ * there, so a second check of the same object (the gossip validator's event handed to
+ * `pushVerified`) re-checks membership and drift but neither hashes nor parses again.
+ */
+const actions = new WeakMap<SignedEvent, PayloadAction>()
+const checked = new WeakSet<SignedEvent>()
+
+/** The parsed payload of an event: parsed at most once per event object. Throws the parse's
+ *  named error for a payload that does not parse. */
+export function payloadActionOf(e: SignedEvent): PayloadAction {
+  let a = actions.get(e)
+  if (a === undefined) {
+    a = parsePayload(e.type, e.payload)
+    actions.set(e, a)
+  }
+  return a
+}
+
 /** An all-zero signature: the placeholder of a stamped event until it is signed. */
 export const UNSIGNED = new Uint8Array(64)
 
@@ -71,16 +92,16 @@ export function signEvent(fields: Omit<EventFields, 'author'>, signer: Signer): 
 export function stampEvent(
   fields: Omit<EventFields, 'author'>,
   publicKey: Uint8Array,
-  payloadChecked = false,
+  payloadChecked: boolean | PayloadAction = false,
 ): SignedEvent {
-  if (!payloadChecked) parsePayload(fields.type, fields.payload)
+  const action = payloadChecked === false ? parsePayload(fields.type, fields.payload) : payloadChecked
   const author = toHex(publicKey) as AuthorKey
   const parents = [...new Set(fields.parents)].sort()
   // Vector values as they read back: float32 (base64 input decoded, numbers rounded).
   const payload = normalizePayload(fields.type, fields.payload)
   const all: EventFields = { ...fields, payload, eventId: fields.eventId.toLowerCase(), author, parents }
   const signed = encodeSigned(all)
-  return {
+  const e: SignedEvent = {
     eventId: all.eventId,
     type: all.type,
     targetId: all.targetId,
@@ -92,6 +113,8 @@ export function stampEvent(
     signature: UNSIGNED,
     digest: digestOf(signed),
   }
+  if (action !== true) actions.set(e, action)
+  return e
 }
 
 /** Checks the fields of a local write (spec fields only) and returns them typed. */
@@ -243,8 +266,19 @@ export function checkEvent(
       `event time ${isoFromMs(fields.hlc.wallMs)} is ${fields.hlc.wallMs - ctx.nowMs} ms ahead of this node's clock (max ${ctx.driftMaxMs} ms)`,
     )
   }
-  parsePayload(fields.type, fields.payload)
-  return { ...fields, parents: [...fields.parents], signed, signature, digest: digestOf(signed) }
+  const same = fields as SignedEvent
+  if (checked.has(same) && same.signed === signed && same.signature === signature) return same
+  const action = parsePayload(fields.type, fields.payload)
+  const e: SignedEvent = {
+    ...fields,
+    parents: [...fields.parents],
+    signed,
+    signature,
+    digest: digestOf(signed),
+  }
+  actions.set(e, action)
+  checked.add(e)
+  return e
 }
 
 /** JSON form of a signed event -> verified event. */

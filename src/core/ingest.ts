@@ -10,7 +10,7 @@ import type { Signer } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
 import { PARENTS_MAX } from './constants.ts'
 import { EquivocationError, type EventRejectedError, isEventRejectedError } from './errors.ts'
-import { eventFromTrustedBytes, stampEvent } from './event.ts'
+import { eventFromTrustedBytes, payloadActionOf, stampEvent } from './event.ts'
 import { canonicalJson, readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
@@ -30,6 +30,8 @@ export type IngestItem =
       readonly type: EventType
       readonly targetId: string
       readonly payload: JsonObject
+      /** The payload parsed at admission (one pass); parsed here when absent. */
+      readonly action?: PayloadAction
       /** Parents besides the target's heads (a resolution names its conflict's sides). */
       readonly extraParents?: readonly Digest[]
     }
@@ -100,7 +102,7 @@ async function chunked<T, R>(
 
 /** Value a conflict side wrote to a cell, read from its event's payload. */
 function sideWrite(e: SignedEvent, cell: string): CellWrite | undefined {
-  const action = parsePayload(e.type, e.payload)
+  const action = payloadActionOf(e)
   return action.kind === 'yjs' ? undefined : action.writes.find((w) => w.cell === cell)
 }
 
@@ -246,7 +248,7 @@ export class Ingestor {
       if (e !== undefined) return e
       const stored = await this.#store.getEvent(d)
       if (stored === undefined) return undefined
-      return eventFromTrustedBytes(stored.signed, stored.signature)
+      return eventFromTrustedBytes(stored.signed, stored.signature, stored.digest)
     }
 
     for (const item of items) {
@@ -295,7 +297,7 @@ export class Ingestor {
           const prev = await stateOf(item.type, item.targetId)
           const parents = await this.#chooseParents(prev?.heads ?? [], item.extraParents ?? [], ancestry)
           const hlc = tickHlc(this.#hlc, nowMs)
-          action = parsePayload(item.type, item.payload)
+          action = item.action ?? parsePayload(item.type, item.payload)
           e = stampEvent(
             {
               eventId: item.eventId,
@@ -306,13 +308,13 @@ export class Ingestor {
               parents,
             },
             this.#signer.publicKey,
-            true,
+            action,
           )
           unsigned.push(e)
           // A local event is newer than every parent by construction (the HLC observed them).
           this.#hlc = hlc
         }
-        action ??= parsePayload(e.type, e.payload)
+        action ??= payloadActionOf(e)
         const key = targetKey(e.type, e.targetId)
         const prev = await stateOf(e.type, e.targetId)
         metas.set(e.digest, { hlcKey: hlcKey(e.hlc), parents: e.parents })
@@ -376,7 +378,10 @@ export class Ingestor {
     }
     this.#layers.push({ targets, metas, owners, events, conflicts, stateHash, cache: !replay })
     const batch: CommitBatch = {
-      events: replay ? [] : accepted.map((e): StoredEvent => ({ signed: e.signed, signature: e.signature })),
+      // The digest travels with the event: the store does not hash the bytes again.
+      events: replay
+        ? []
+        : accepted.map((e): StoredEvent => ({ signed: e.signed, signature: e.signature, digest: e.digest })),
       targets: [...targets.values()],
       conflicts: [...conflicts.values()],
       equivocations,

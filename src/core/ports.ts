@@ -30,7 +30,9 @@ export interface StoreReader {
 
 /** Everything one group commit writes, atomically and durably. */
 export interface CommitBatch {
-  /** New events, in arrival order; the store assigns consecutive sequence numbers. */
+  /** New events, in arrival order; the store assigns consecutive sequence numbers. An event's
+   *  `digest`, when given, is trusted (the engine computed it from these bytes): the store does
+   *  not hash the bytes again, and every read re-checks it. */
   readonly events: readonly StoredEvent[]
   /** Final state of every target the group touched. */
   readonly targets: readonly TargetState[]
@@ -52,8 +54,12 @@ export interface EquivocationRecord {
   readonly atMs: number
 }
 
-/** An audit record before the store chains it. */
-export type AuditDraft = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>
+/** An audit record before the store chains it. `names` points at events of the same commit
+ *  (positions in `CommitBatch.events`): the store writes their seq range into the detail as
+ *  `seq_first` and `seq_last`, so a record names its group instead of listing every digest. */
+export type AuditDraft = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> & {
+  readonly names?: { readonly from: number; readonly count: number }
+}
 
 export interface CommitResult {
   /** Sequence number assigned to each event of the batch, in order. */

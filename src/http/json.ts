@@ -9,7 +9,7 @@ import { isoFromMs } from '../util/time.ts'
 
 /** A stored event (signed bytes + signature, verified when it arrived) in its JSON form. */
 export function storedToJson(e: StoredEvent): SyncEventJson {
-  return eventToJson(eventFromTrustedBytes(e.signed, e.signature))
+  return eventToJson(eventFromTrustedBytes(e.signed, e.signature, e.digest))
 }
 
 export interface EquivocationJson {

@@ -8,10 +8,9 @@
  */
 import type { RollbackRequest } from '../core/api.ts'
 import { InvalidRollbackError } from '../core/errors.ts'
-import { eventFromTrustedBytes } from '../core/event.ts'
+import { eventFromTrustedBytes, payloadActionOf } from '../core/event.ts'
 import type { IngestItem } from '../core/ingest.ts'
 import { type EventMeta, mergeEvent } from '../core/merge.ts'
-import { parsePayload } from '../core/payload.ts'
 import type { Store } from '../core/ports.ts'
 import type { TargetState } from '../core/target-state.ts'
 import { type Digest, isEventType, type JsonObject, type SignedEvent } from '../core/types.ts'
@@ -39,7 +38,7 @@ export async function buildRollback(
   const stored = await store.readTarget(req.event_type, req.target_id, ROLLBACK_EVENTS_MAX + 1)
   if (stored.length > ROLLBACK_EVENTS_MAX)
     throw new InvalidRollbackError(`target has more than ${ROLLBACK_EVENTS_MAX} events; rollback refused`)
-  const events = stored.map((s) => eventFromTrustedBytes(s.signed, s.signature))
+  const events = stored.map((s) => eventFromTrustedBytes(s.signed, s.signature, s.digest))
   let keep: SignedEvent[]
   if (req.to_time !== undefined) {
     const t = msFromIso(req.to_time)
@@ -77,16 +76,8 @@ export async function buildRollback(
   const ancestry = { meta: async (d: Digest) => metas.get(d) }
   let past: TargetState | undefined
   for (const e of keep)
-    past = (
-      await mergeEvent(
-        past,
-        e,
-        parsePayload(e.type, e.payload),
-        ancestry,
-        trustedYjsMerger,
-        past !== undefined,
-      )
-    ).state
+    past = (await mergeEvent(past, e, payloadActionOf(e), ancestry, trustedYjsMerger, past !== undefined))
+      .state
 
   const cells: JsonObject[] = []
   for (const cell of new Set([...Object.keys(current.cells), ...Object.keys(past?.cells ?? {})])) {

@@ -36,13 +36,14 @@ import {
   fieldsFromJson,
   hasEnvelope,
   parseLocalWrite,
+  payloadActionOf,
   type VerifyContext,
 } from '../core/event.ts'
 import { decodeSigned, digestOf, encodeSigned, readMeta } from '../core/event-codec.ts'
 import { formatHlc, hlcKey } from '../core/hlc.ts'
 import type { IngestItem, IngestOutcome, Ingestor } from '../core/ingest.ts'
 import { openConflicts } from '../core/merge.ts'
-import { parsePayload } from '../core/payload.ts'
+import { type PayloadAction, parsePayload } from '../core/payload.ts'
 import type { AuditDraft, Store } from '../core/ports.ts'
 import type { StoredEvent } from '../core/records.ts'
 import {
@@ -178,7 +179,12 @@ export class SyncNode implements SyncApi {
   onCommitted(events: readonly CommittedEvent[]): void {
     for (const { seq, event, request } of events) {
       const origin = request.origin
-      const change: ChangeEvent = { seq, event: { signed: event.signed, signature: event.signature }, origin }
+      // The digest travels with the change: subscribers need not hash the bytes again.
+      const change: ChangeEvent = {
+        seq,
+        event: { signed: event.signed, signature: event.signature, digest: event.digest },
+        origin,
+      }
       for (const s of this.#subscribers) this.#call(s, change)
     }
   }
@@ -193,8 +199,7 @@ export class SyncNode implements SyncApi {
     }
   }
 
-  async #checkYjs(type: EventType, payload: import('../core/types.ts').JsonObject): Promise<void> {
-    const action = parsePayload(type, payload)
+  async #checkYjs(action: PayloadAction): Promise<void> {
     if (action.kind !== 'yjs') return
     try {
       await this.#c.yjs.check(action.update)
@@ -210,14 +215,14 @@ export class SyncNode implements SyncApi {
     total: number,
   ): Promise<PushResult> {
     const audit = (outcomes: readonly IngestOutcome[]): AuditDraft => {
-      const digests: string[] = []
+      let accepted = 0
       let duplicates = 0
       const rejected: Array<{ event_id: string | null; error: string }> = pre.map((p) => ({
         event_id: p.eventId,
         error: p.error.code,
       }))
       for (const o of outcomes) {
-        if (o.status === 'accepted') digests.push(o.event.digest)
+        if (o.status === 'accepted') accepted++
         else if (o.status === 'duplicate') duplicates++
         else rejected.push({ event_id: o.eventId, error: o.error.code })
       }
@@ -225,7 +230,9 @@ export class SyncNode implements SyncApi {
         atMs: this.#c.now(),
         op: 'push',
         origin: `${origin.kind}:${origin.id}`,
-        detail: { accepted: digests.length, duplicates, rejected, digests },
+        // The accepted events are named by their seq range (seq_first, seq_last: the store adds
+        // it), not by listing every digest again: the log maps seqs to digests.
+        detail: { accepted, duplicates, rejected },
       }
     }
     this.#c.health?.checkWritable()
@@ -375,8 +382,13 @@ export class SyncNode implements SyncApi {
       const it = parsed[i]
       if (it === undefined) continue
       try {
-        if (it.kind === 'signed') await this.#checkYjs(it.event.type, it.event.payload)
-        else await this.#checkYjs(it.type, it.payload)
+        // One pass: the parse travels with the item (the event object, or the local item).
+        if (it.kind === 'signed') await this.#checkYjs(payloadActionOf(it.event))
+        else {
+          const action = it.action ?? parsePayload(it.type, it.payload)
+          parsed[i] = { ...it, action }
+          await this.#checkYjs(action)
+        }
       } catch (err) {
         fail(i, err)
       }

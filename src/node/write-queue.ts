@@ -250,9 +250,14 @@ export class WriteQueue {
       at += w.request.items.length
     }
     const audit = [...result.batch.audit]
+    // Each request's accepted events are consecutive in the batch (accepted in item order): its
+    // audit record names them by position, and the store writes their seq range into it.
+    let from = 0
     group.forEach((w, i) => {
+      const count = perRequest[i].reduce((n, o) => n + (o.status === 'accepted' ? 1 : 0), 0)
       const a = w.request.audit?.(perRequest[i])
-      if (a !== undefined) audit.push(a)
+      if (a !== undefined) audit.push(count > 0 ? { ...a, names: { from, count } } : a)
+      from += count
     })
     const batch = { ...result.batch, audit }
     const f: InFlight = {

@@ -8,7 +8,7 @@
  * leads to, so they stay exact whichever batch was the last one written.
  */
 import { fromUtf8 } from '../util/bytes.ts'
-import { type BatchOp, counterOps, type StoreCounters } from './commit-plan.ts'
+import { type BatchOp, headOp, type StoreCounters, type StoreHead } from './commit-plan.ts'
 import { CLEAR_BATCH_SIZE } from './constants.ts'
 import { type LevelDatabase, META_STATE_HASH, STATUS_CODE, type Sublevels } from './keys.ts'
 import { writeBatch } from './write-batch.ts'
@@ -22,17 +22,22 @@ interface Page {
 export async function clearMaterialized(
   db: LevelDatabase,
   s: Sublevels,
-  counters: StoreCounters,
-  onWritten: (counters: StoreCounters) => void,
+  start: StoreHead,
+  onWritten: (head: StoreHead) => void,
 ): Promise<void> {
-  let c = counters
+  const { [META_STATE_HASH]: _dropped, ...meta } = start.meta
+  let head: StoreHead = { ...start, meta }
+  let c = head.counters
   const write = async (page: Page): Promise<void> => {
-    await writeBatch(db, [...page.ops, ...counterOps(s, page.counters)])
+    const next = { ...head, counters: page.counters }
+    await writeBatch(db, [...page.ops, headOp(s, next)])
+    head = next
     c = page.counters
-    onWritten(c)
+    onWritten(head)
   }
 
-  await writeBatch(db, [{ type: 'del', sublevel: s.meta, key: META_STATE_HASH }])
+  // The head record without stateHash goes first.
+  await write({ ops: [], counters: c })
 
   // Each loop reads `gt` the last deleted key, so a page never walks over earlier tombstones.
   let afterState: Uint8Array | undefined

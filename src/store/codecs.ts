@@ -5,7 +5,7 @@
 import type { EquivocationRecord } from '../core/ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
-import type { AuthorKey, Digest } from '../core/types.ts'
+import { type AuthorKey, type Digest, EVENT_TYPES, type EventType } from '../core/types.ts'
 import { fromBase64, toBase64, toHex } from '../util/bytes.ts'
 import { sha256Hex } from '../util/crypto.ts'
 import { StorageCorruptionError } from './errors.ts'
@@ -132,11 +132,49 @@ export function decodeEquivocation(key: Uint8Array, text: string): EquivocationR
   }
 }
 
-/** A counter: a non-negative safe integer in decimal; absent counts as 0. */
-export function decodeCount(key: string, text: string | undefined): number {
-  if (text === undefined) return 0
-  const n = /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : Number.NaN
-  return Number.isSafeInteger(n)
-    ? n
-    : corrupt('count', key, `value ${JSON.stringify(text.slice(0, 40))} is not a count`)
+/** What the `meta/head` record holds: the log's end, the counters and the node's meta values. */
+export interface HeadRecord {
+  readonly lastSeq: number
+  readonly events: number
+  readonly byType: Readonly<Record<EventType, number>>
+  readonly targets: number
+  readonly conflictsOpen: number
+  readonly meta: Readonly<Record<string, string>>
+}
+
+export function encodeHead(h: HeadRecord): string {
+  return JSON.stringify({
+    lastSeq: h.lastSeq,
+    events: h.events,
+    byType: h.byType,
+    targets: h.targets,
+    conflictsOpen: h.conflictsOpen,
+    meta: h.meta,
+  })
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+
+/** The head record; absent (a new store) is the empty head. */
+export function decodeHead(text: string | undefined): HeadRecord {
+  if (text === undefined)
+    return { lastSeq: 0, events: 0, byType: zeroByType(), targets: 0, conflictsOpen: 0, meta: {} }
+  const v = parseJson('meta', 'head', text)
+  const byType = isObj(v.byType) ? v.byType : {}
+  const meta = isObj(v.meta) ? v.meta : undefined
+  const ok =
+    isCount(v.lastSeq) &&
+    isCount(v.events) &&
+    isCount(v.targets) &&
+    isCount(v.conflictsOpen) &&
+    EVENT_TYPES.every((t) => isCount(byType[t])) &&
+    Object.keys(byType).length === EVENT_TYPES.length &&
+    meta !== undefined &&
+    Object.values(meta).every((x) => typeof x === 'string')
+  if (!ok) return corrupt('meta', 'head', 'value is not a head record')
+  return v as unknown as HeadRecord
+}
+
+export function zeroByType(): Record<EventType, number> {
+  return Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as Record<EventType, number>
 }

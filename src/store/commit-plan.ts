@@ -8,29 +8,25 @@ import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord } from '../core/ports.ts'
 import type { ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
-import { EVENT_TYPES, type EventType } from '../core/types.ts'
+import type { EventType } from '../core/types.ts'
 import { toHex, utf8 } from '../util/bytes.ts'
 import { sha256 } from '../util/crypto.ts'
 import { type AuditHead, chainAudit } from './audit-chain.ts'
-import { encodeEquivocation, encodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
+import { encodeEquivocation, encodeEventValue, encodeHead, SIGNATURE_BYTES } from './codecs.ts'
 import { DuplicateEventError, EventIdTakenError, InvalidStoreArgumentError } from './errors.ts'
 import { type EventHeader, readEventHeader } from './event-header.ts'
 import {
-  COUNT_CONFLICTS_OPEN,
-  COUNT_EVENTS,
-  COUNT_TARGETS,
   conflictStatusKey,
-  countByTypeKey,
   digestKey,
   EMPTY,
   equivocationKey,
   eventIdBytes,
   eventIdKey,
   META_FORMAT_VERSION,
+  META_HEAD,
   STATUS_CODE,
   type Sublevels,
   seqKey,
-  seqValue,
   stateKey,
   targetIndexKey,
   timeKey,
@@ -45,11 +41,15 @@ export interface StoreCounters {
   readonly conflictsOpen: number
 }
 
-/** What the store keeps in memory between writes; replaced whole after a write succeeds. */
+/** What the store keeps in memory between writes; replaced whole after a write succeeds. All
+ *  but the audit head is the `meta/head` record on disk (the audit head is the last audit
+ *  record, read at open). */
 export interface StoreHead {
   readonly lastSeq: number
   readonly audit: AuditHead
   readonly counters: StoreCounters
+  /** Node meta values (hlc, stateHash, stateFormat, ...) as committed. */
+  readonly meta: Readonly<Record<string, string>>
 }
 
 type AnySublevel = Sublevels[keyof Sublevels]
@@ -77,7 +77,13 @@ function prepareOne(e: StoredEvent, what: string): PreparedEvent {
   }
   const header = readEventHeader(e.signed)
   if (header === undefined) return invalid(`${what}: signed bytes are not an encoded event`)
-  return { event: e, header, digest: sha256(e.signed) }
+  // One pass: the digest computed when the event came in travels with it, and the store does
+  // not hash the bytes again. Every read re-checks it (decodeEventValue), so a wrong digest is
+  // found as corruption, never served.
+  if (e.digest === undefined) return { event: e, header, digest: sha256(e.signed) }
+  const digest = digestKey(e.digest)
+  if (digest === undefined) return invalid(`${what}: digest must be 64 lowercase hex characters`)
+  return { event: e, header, digest }
 }
 
 /** Checks and hashes the batch's events; refuses an event that appears twice in it. */
@@ -149,7 +155,6 @@ export function planCommit(
     seqs.push(seq)
     const code = header.typeCode
     put(s.events, digest, encodeEventValue(event))
-    put(s.seq, seqKey(seq), seqValue(code, digest))
     put(s.typeSeq, typeSeqKey(code, seq), digest)
     put(s.time, timeKey(code, header.hlc, digest), EMPTY)
     put(s.target, targetIndexKey(code, header.target, header.hlc, digest), EMPTY)
@@ -171,14 +176,15 @@ export function planCommit(
 
   for (const [i, r] of batch.equivocations.entries()) put(s.equivocation, ...equivocationEntry(r, i))
 
-  const audit = chainAudit(head.audit, batch.audit)
+  const audit = chainAudit(head.audit, namedAudit(batch.audit, head.lastSeq, events.length))
   for (const r of audit) put(s.audit, seqKey(r.seq), JSON.stringify(r))
 
+  const meta: Record<string, string> = { ...head.meta }
   for (const [k, v] of Object.entries(batch.meta)) {
     if (typeof v !== 'string') invalid(`meta ${JSON.stringify(k)} must be a string`)
-    if (k.length === 0 || k === META_FORMAT_VERSION)
+    if (k.length === 0 || k === META_FORMAT_VERSION || k === META_HEAD)
       invalid(`meta key ${JSON.stringify(k)} is empty or owned by the store`)
-    put(s.meta, k, v)
+    meta[k] = v
   }
 
   const counters: StoreCounters = {
@@ -187,17 +193,46 @@ export function planCommit(
     targets,
     conflictsOpen,
   }
-  ops.push(...counterOps(s, counters))
   const last = audit.at(-1)
-  return {
-    ops,
-    seqs,
-    head: {
-      lastSeq: seq,
-      audit: last === undefined ? head.audit : { seq: last.seq, hash: last.hash },
-      counters,
-    },
+  const next: StoreHead = {
+    lastSeq: seq,
+    audit: last === undefined ? head.audit : { seq: last.seq, hash: last.hash },
+    counters,
+    meta,
   }
+  ops.push(headOp(s, next))
+  return { ops, seqs, head: next }
+}
+
+/** The one head record a commit writes (replacing nine meta and counter values of format 1). */
+export function headOp(s: Sublevels, h: StoreHead): BatchOp {
+  return {
+    type: 'put',
+    sublevel: s.meta,
+    key: META_HEAD,
+    value: encodeHead({ lastSeq: h.lastSeq, ...h.counters, meta: h.meta }),
+  }
+}
+
+/** Drafts that name events of this commit get their seq range (`seq_first`, `seq_last`) in the
+ *  detail: the record names the group, the log holds the digests. */
+function namedAudit(drafts: readonly AuditDraft[], lastSeq: number, count: number): AuditDraft[] {
+  return drafts.map((d) => {
+    const n = d.names
+    if (n === undefined) return d
+    if (!Number.isSafeInteger(n.from) || !Number.isSafeInteger(n.count) || n.from < 0 || n.count < 0)
+      invalid(`audit draft ${JSON.stringify(d.op)}: names needs non-negative integers from and count`)
+    if (n.from + n.count > count)
+      invalid(
+        `audit draft ${JSON.stringify(d.op)} names events ${n.from}..${n.from + n.count} of a commit of ${count}`,
+      )
+    const { names: _names, ...rest } = d
+    if (n.count === 0) return rest
+    return {
+      ...rest,
+      detail: { ...d.detail, seq_first: lastSeq + n.from + 1, seq_last: lastSeq + n.from + n.count },
+    }
+  })
 }
 
 /** Upserts one conflict and moves its status index entry; returns the change of the open count. */
@@ -241,19 +276,9 @@ function equivocationEntry(r: EquivocationRecord, i: number): [Uint8Array, strin
   return [equivocationKey(author, eventId, refused.digest), encodeEquivocation(r)]
 }
 
-export function counterOps(s: Sublevels, c: StoreCounters): BatchOp[] {
-  const put = (key: string, n: number): BatchOp => ({ type: 'put', sublevel: s.count, key, value: String(n) })
-  return [
-    put(COUNT_EVENTS, c.events),
-    put(COUNT_TARGETS, c.targets),
-    put(COUNT_CONFLICTS_OPEN, c.conflictsOpen),
-    ...EVENT_TYPES.map((t) => put(countByTypeKey(t), c.byType[t])),
-  ]
-}
-
 /** Audit drafts alone, for appendAudit. */
 export function planAudit(s: Sublevels, head: StoreHead, drafts: readonly AuditDraft[]): CommitPlan {
-  const audit = chainAudit(head.audit, drafts)
+  const audit = chainAudit(head.audit, namedAudit(drafts, head.lastSeq, 0))
   const last = audit.at(-1)
   return {
     ops: audit.map((r) => ({ type: 'put', sublevel: s.audit, key: seqKey(r.seq), value: JSON.stringify(r) })),

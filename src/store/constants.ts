@@ -1,8 +1,9 @@
 /** Limits and tunables of the store layer, each with the reason for its value. */
 
 /** Version of the store: the key layout (src/store/keys.ts) and the event bytes in it. Bump it
- *  on any change. 2: events are GKE2 (vectors packed as float32, docs/PROTOCOL.md); a version 1
- *  store is refused with what to do (there were no deployments to migrate). */
+ *  on any change; an older store is refused at open with a message naming its version (no
+ *  migration: issue 12 changed the layout and the event bytes, GKE2 with vectors packed as
+ *  float32, before any deployment). */
 export const FORMAT_VERSION = '2'
 
 /** Largest `limit` one read accepts. The largest page the core asks for is PULL_LIMIT_MAX

@@ -25,41 +25,74 @@ export async function readLog(
   const codes = [...new Set((types ?? EVENT_TYPES).map(codeOf))]
   if (limit === 0 || codes.length === 0) return []
   return withSnapshot(db, async (snapshot) => {
-    let entries: Array<{ seq: number; digest: Uint8Array }>
-    if (codes.length === EVENT_TYPES.length) {
-      const rows = await s.seq.iterator({ gt: K.seqKey(afterSeq), limit, snapshot }).all()
-      entries = rows.map(([k, v]) => {
-        const seq = K.readSeq(k)
-        if (k.byteLength !== 8 || seq === undefined || v.byteLength !== 33)
-          throw new StorageCorruptionError(`${K.describeKey('seq', k)}: not a log entry`)
-        return { seq, digest: v.subarray(1) }
-      })
-    } else {
-      // One bounded read per type, merged by seq: never scans entries of other types.
-      const perType = await Promise.all(
-        codes.map((c) =>
-          s.typeSeq
-            .iterator({ gt: K.typeSeqKey(c, afterSeq), lt: K.typeSeqKey(c + 1, 0), limit, snapshot })
-            .all(),
-        ),
-      )
-      entries = perType.flat().map(([k, v]) => {
-        const seq = K.readSeq(k, 1)
-        if (k.byteLength !== 9 || seq === undefined || v.byteLength !== 32)
-          throw new StorageCorruptionError(`${K.describeKey('tseq', k)}: not a log entry`)
-        return { seq, digest: v }
-      })
-      entries.sort((a, b) => a.seq - b.seq)
-      entries.length = Math.min(entries.length, limit)
-    }
+    const entries = await mergeTypeRanges(s, codes, afterSeq, limit, snapshot)
     const events = await readEvents(
       s,
       entries.map((e) => e.digest),
       snapshot,
-      'seq',
+      'tseq',
     )
     return entries.map((e, i) => ({ seq: e.seq, event: events[i] }))
   })
+}
+
+/** Chunk of one type's `tseq` range read at a time while merging (bounded work per type even
+ *  when the page is filled by another type). */
+const MERGE_CHUNK = 256
+
+/**
+ * The first `limit` log entries after `afterSeq` of the given types, by seq: one `tseq` range per
+ * type, read in chunks and merged (format 2 keeps no separate arrival-order index: `tseq`
+ * answers both the filtered and the whole log). Never reads entries of other types, and reads
+ * at most `limit` + one chunk per type.
+ */
+async function mergeTypeRanges(
+  s: K.Sublevels,
+  codes: readonly number[],
+  afterSeq: number,
+  limit: number,
+  snapshot: AbstractSnapshot,
+): Promise<Array<{ seq: number; digest: Uint8Array }>> {
+  const decode = ([k, v]: [Uint8Array, Uint8Array]) => {
+    const seq = K.readSeq(k, 1)
+    if (k.byteLength !== 9 || seq === undefined || v.byteLength !== 32)
+      throw new StorageCorruptionError(`${K.describeKey('tseq', k)}: not a log entry`)
+    return { seq, digest: v }
+  }
+  if (codes.length === 1) {
+    const c = codes[0]
+    const rows = await s.typeSeq
+      .iterator({ gt: K.typeSeqKey(c, afterSeq), lt: K.typeSeqKey(c + 1, 0), limit, snapshot })
+      .all()
+    return rows.map(decode)
+  }
+  const chunk = Math.min(limit, MERGE_CHUNK)
+  const cursors = codes.map((c) => ({
+    it: s.typeSeq.iterator({ gt: K.typeSeqKey(c, afterSeq), lt: K.typeSeqKey(c + 1, 0), snapshot }),
+    buf: [] as Array<{ seq: number; digest: Uint8Array }>,
+    at: 0,
+    done: false,
+  }))
+  try {
+    const out: Array<{ seq: number; digest: Uint8Array }> = []
+    while (out.length < limit) {
+      let best: (typeof cursors)[number] | undefined
+      for (const c of cursors) {
+        if (c.at === c.buf.length && !c.done) {
+          const rows = await c.it.nextv(chunk)
+          c.buf = rows.map(decode)
+          c.at = 0
+          c.done = rows.length < chunk
+        }
+        if (c.at < c.buf.length && (best === undefined || c.buf[c.at].seq < best.buf[best.at].seq)) best = c
+      }
+      if (best === undefined) break
+      out.push(best.buf[best.at++])
+    }
+    return out
+  } finally {
+    await Promise.all(cursors.map((c) => c.it.close()))
+  }
 }
 
 export async function readByTime(

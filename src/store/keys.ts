@@ -11,8 +11,7 @@
  * | sublevel | key                                               | value                           | for                                    |
  * |----------|---------------------------------------------------|---------------------------------|----------------------------------------|
  * | `ev`     | digest (32)                                       | signature (64) ‖ signed bytes   | getEvent, hasEvents; every index ends here |
- * | `seq`    | seq (u64)                                         | type code (1) ‖ digest (32)     | readLog, lastSeq, replay in arrival order |
- * | `tseq`   | type code (1) ‖ seq (u64)                         | digest (32)                     | readLog with a type filter, bounded    |
+ * | `tseq`   | type code (1) ‖ seq (u64)                         | digest (32)                     | readLog (one range per type, merged by seq) |
  * | `time`   | type code (1) ‖ hlc (8) ‖ digest (32)             | empty                           | readByTime, reconciliation ranges      |
  * | `tgt`    | type (1) ‖ target len (u16) ‖ target ‖ hlc (8) ‖ digest (32) | empty                | readTarget (rebuild, rollback)         |
  * | `state`  | type code (1) ‖ target (UTF-8)                    | TargetState JSON                | getTarget, iterateTargets              |
@@ -21,8 +20,11 @@
  * | `cfs`    | status code (1) ‖ conflict id (UTF-8)             | empty                           | listConflicts(status)                  |
  * | `eqv`    | author (32) ‖ event id (16) ‖ refused digest (32) | EquivocationRecord JSON         | listEquivocations                      |
  * | `audit`  | seq (u64)                                         | AuditRecord JSON                | readAudit, chain head at open          |
- * | `meta`   | name (UTF-8)                                      | string                          | formatVersion, hlc, stateHash, ...     |
- * | `count`  | name (UTF-8)                                      | decimal string                  | counts() without a scan                |
+ * | `meta`   | `formatVersion`, `head`                           | string / head record JSON       | format check; last seq, counters, node meta |
+ *
+ * Format 2 (issue 12): five index-or-event keys per event (`ev`, `tseq`, `time`, `tgt`, `eid`;
+ * format 1 also kept a `seq` entry, which `tseq` answers), and one head record per commit
+ * instead of nine meta and counter values.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { ConflictRecord } from '../core/records.ts'
@@ -36,7 +38,6 @@ type Bytes = Uint8Array
 
 export interface Sublevels {
   readonly events: Sub<Bytes, Bytes>
-  readonly seq: Sub<Bytes, Bytes>
   readonly typeSeq: Sub<Bytes, Bytes>
   readonly time: Sub<Bytes, Bytes>
   readonly target: Sub<Bytes, Bytes>
@@ -47,7 +48,6 @@ export interface Sublevels {
   readonly equivocation: Sub<Bytes, string>
   readonly audit: Sub<Bytes, string>
   readonly meta: Sub<string, string>
-  readonly count: Sub<string, string>
 }
 
 /** Creates the sublevel handles. Call after every `db.open()`: abstract-level closes sublevels
@@ -58,7 +58,6 @@ export function openSublevels(db: LevelDatabase): Sublevels {
   const text = { keyEncoding: 'utf8', valueEncoding: 'utf8' }
   return {
     events: db.sublevel<Bytes, Bytes>('ev', bin),
-    seq: db.sublevel<Bytes, Bytes>('seq', bin),
     typeSeq: db.sublevel<Bytes, Bytes>('tseq', bin),
     time: db.sublevel<Bytes, Bytes>('time', bin),
     target: db.sublevel<Bytes, Bytes>('tgt', bin),
@@ -69,17 +68,13 @@ export function openSublevels(db: LevelDatabase): Sublevels {
     equivocation: db.sublevel<Bytes, string>('eqv', binText),
     audit: db.sublevel<Bytes, string>('audit', binText),
     meta: db.sublevel<string, string>('meta', text),
-    count: db.sublevel<string, string>('count', text),
   }
 }
 
 export const META_FORMAT_VERSION = 'formatVersion'
+/** The head record: last seq, counters and the node's meta values, rewritten by every commit. */
+export const META_HEAD = 'head'
 export const META_STATE_HASH = 'stateHash'
-
-export const COUNT_EVENTS = 'events'
-export const COUNT_TARGETS = 'targets'
-export const COUNT_CONFLICTS_OPEN = 'conflictsOpen'
-export const countByTypeKey = (type: EventType): string => `events:${type}`
 
 export const EMPTY = new Uint8Array(0)
 const DIGEST_RE = /^[0-9a-f]{64}$/
@@ -133,10 +128,6 @@ export function readSeq(bytes: Bytes, offset = 0): number | undefined {
   if (bytes.byteLength < offset + 8) return undefined
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8)
   return view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4)
-}
-
-export function seqValue(code: number, digest: Bytes): Bytes {
-  return cat(Uint8Array.of(code), digest)
 }
 
 export function typeSeqKey(code: number, seq: number): Bytes {

@@ -184,8 +184,8 @@ export class LevelStore implements Store {
       const { db, s } = this.#open()
       this.#checkFault()
       try {
-        await clearMaterialized(db, s, this.#head!.counters, (counters) => {
-          this.#head = { ...this.#head!, counters }
+        await clearMaterialized(db, s, this.#head!, (head) => {
+          this.#head = head
         })
       } catch (err) {
         if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
@@ -427,7 +427,9 @@ export class LevelStore implements Store {
   async getMeta(key: string): Promise<string | undefined> {
     const { s } = this.#open()
     if (typeof key !== 'string' || key.length === 0) misuse('meta key must be a non-empty string')
-    return s.meta.get(key)
+    if (key === K.META_FORMAT_VERSION) return s.meta.get(key)
+    // Node meta values live in the head record, which the store keeps in memory.
+    return Object.hasOwn(this.#head!.meta, key) ? this.#head!.meta[key] : undefined
   }
 
   async counts(): Promise<{

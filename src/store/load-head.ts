@@ -1,7 +1,7 @@
 /** What open() checks and loads: the format version, and the head kept in memory. */
-import { EVENT_TYPES, type EventType } from '../core/types.ts'
+import { EVENT_TYPES } from '../core/types.ts'
 import { auditHash, EMPTY_AUDIT_HEAD } from './audit-chain.ts'
-import { decodeAudit, decodeCount } from './codecs.ts'
+import { decodeAudit, decodeHead } from './codecs.ts'
 import type { BatchOp, StoreHead } from './commit-plan.ts'
 import { FORMAT_VERSION } from './constants.ts'
 import { StorageCorruptionError, StorageFormatError } from './errors.ts'
@@ -14,9 +14,9 @@ export async function checkFormat(db: K.LevelDatabase, s: K.Sublevels): Promise<
   if (version === FORMAT_VERSION) return
   if (version !== undefined) {
     throw new StorageFormatError(
-      `database has format version ${JSON.stringify(version)}; this build reads version ${FORMAT_VERSION} only. ` +
-        'There is no migration: start this build on an empty data directory and let it catch up from peers ' +
-        'that run this version (or back up the data and keep running the build that wrote it)',
+      `database has format version ${JSON.stringify(version)}; this build reads version ${FORMAT_VERSION} only ` +
+        `and does not migrate older stores: start the node on an empty data directory (move this one aside) ` +
+        `and let it catch up from its peers, or run the release that wrote it`,
     )
   }
   const any = await db.keys({ keyEncoding: 'view', limit: 1 }).all()
@@ -27,16 +27,32 @@ export async function checkFormat(db: K.LevelDatabase, s: K.Sublevels): Promise<
   ] satisfies BatchOp[])
 }
 
-/** Last seq, audit chain head and counters; refuses a head record whose hash is wrong and
- *  counters that disagree with the log. */
+/** The seq of the last `tseq` entry of each type: the log's end is the largest. */
+async function logEnd(s: K.Sublevels): Promise<number> {
+  const lasts = await Promise.all(
+    EVENT_TYPES.map((_, i) =>
+      s.typeSeq.keys({ gte: Uint8Array.of(i + 1), lt: Uint8Array.of(i + 2), reverse: true, limit: 1 }).all(),
+    ),
+  )
+  let end = 0
+  for (const keys of lasts) {
+    if (keys.length === 0) continue
+    const seq = keys[0].byteLength === 9 ? K.readSeq(keys[0], 1) : undefined
+    if (seq === undefined)
+      throw new StorageCorruptionError(`${K.describeKey('tseq', keys[0])}: not a log entry`)
+    end = Math.max(end, seq)
+  }
+  return end
+}
+
+/** Last seq, audit chain head, counters and meta values; refuses an audit head whose hash is
+ *  wrong and a head record that disagrees with the log. */
 export async function loadHead(s: K.Sublevels): Promise<StoreHead> {
-  const [lastSeqKeys, lastAudit] = await Promise.all([
-    s.seq.keys({ reverse: true, limit: 1 }).all(),
+  const [end, lastAudit, headText] = await Promise.all([
+    logEnd(s),
     s.audit.iterator({ reverse: true, limit: 1 }).all(),
+    s.meta.get(K.META_HEAD),
   ])
-  const lastSeq = lastSeqKeys.length === 0 ? 0 : (K.readSeq(lastSeqKeys[0]) ?? -1)
-  if (lastSeq < 0)
-    throw new StorageCorruptionError(`${K.describeKey('seq', lastSeqKeys[0])}: not a sequence key`)
   let audit = EMPTY_AUDIT_HEAD
   if (lastAudit.length > 0) {
     const [k, v] = lastAudit[0]
@@ -47,20 +63,22 @@ export async function loadHead(s: K.Sublevels): Promise<StoreHead> {
     }
     audit = { seq: r.seq, hash: r.hash }
   }
-  const names = [
-    K.COUNT_EVENTS,
-    K.COUNT_TARGETS,
-    K.COUNT_CONFLICTS_OPEN,
-    ...EVENT_TYPES.map(K.countByTypeKey),
-  ]
-  const values = await s.count.getMany(names)
-  const [events, targets, conflictsOpen, ...perType] = names.map((n, i) => decodeCount(n, values[i]))
-  const byType = Object.fromEntries(EVENT_TYPES.map((t, i) => [t, perType[i]])) as Record<EventType, number>
-  const typed = perType.reduce((a, b) => a + b, 0)
-  if (events !== lastSeq || typed !== events) {
+  const h = decodeHead(headText)
+  const typed = EVENT_TYPES.reduce((a, t) => a + h.byType[t], 0)
+  if (h.lastSeq !== end || h.events !== end || typed !== end) {
     throw new StorageCorruptionError(
-      `count/events is ${events} and the per-type counts add up to ${typed}, but the log ends at seq ${lastSeq}`,
+      `meta/"head" says the log ends at seq ${h.lastSeq} with ${h.events} events (${typed} by type), but the log ends at seq ${end}`,
     )
   }
-  return { lastSeq, audit, counters: { events, byType, targets, conflictsOpen } }
+  return {
+    lastSeq: h.lastSeq,
+    audit,
+    counters: {
+      events: h.events,
+      byType: { ...h.byType },
+      targets: h.targets,
+      conflictsOpen: h.conflictsOpen,
+    },
+    meta: { ...h.meta },
+  }
 }

@@ -9,7 +9,6 @@ import type { AuditRecord } from '../../src/core/records.ts'
 import type { TargetState } from '../../src/core/target-state.ts'
 import { EVENT_TYPES } from '../../src/core/types.ts'
 import { sha256 } from '../../src/util/crypto.ts'
-import { FORMAT_VERSION } from '../../src/store/constants.ts'
 import { audit, batchOf, bob, conflict, makeEvent, stored, targetState, uuid } from './event-fixtures.ts'
 import { assertSameEvents, type MakeStore, reopen, withStore } from './store-suite.ts'
 
@@ -169,17 +168,85 @@ export function runRecordConformance(makeStore: MakeStore): void {
 
   it("stores meta values with the batch; formatVersion is the store's", () =>
     withStore(makeStore, async (store) => {
-      assert.equal(await store.getMeta('formatVersion'), FORMAT_VERSION)
+      assert.equal(await store.getMeta('formatVersion'), '2')
       assert.equal(await store.getMeta('hlc'), undefined)
       await store.commit(
         batchOf({ meta: { hlc: '1700000000000:3', stateHash: 'ab'.repeat(32), 'odd/key!': 'ü' } }),
       )
       assert.equal(await store.getMeta('hlc'), '1700000000000:3')
       assert.equal(await store.getMeta('odd/key!'), 'ü')
-      await assert.rejects(store.commit(batchOf({ meta: { formatVersion: '2' } })), {
+      await assert.rejects(store.commit(batchOf({ meta: { formatVersion: '3' } })), {
         name: 'InvalidStoreArgumentError',
       })
-      assert.equal(await store.getMeta('formatVersion'), FORMAT_VERSION)
+      await assert.rejects(store.commit(batchOf({ meta: { head: '{}' } })), {
+        name: 'InvalidStoreArgumentError',
+      })
+      assert.equal(await store.getMeta('formatVersion'), '2')
+      // A later commit keeps the values it does not set (one head record holds them all).
+      await store.commit(batchOf({ meta: { hlc: '1700000000001:0' } }))
+      assert.equal(await store.getMeta('stateHash'), 'ab'.repeat(32))
+      assert.equal(await store.getMeta('hlc'), '1700000000001:0')
+      await reopen(store)
+      assert.equal(await store.getMeta('stateHash'), 'ab'.repeat(32))
+      assert.equal(await store.getMeta('hlc'), '1700000000001:0')
+      assert.equal(await store.getMeta('odd/key!'), 'ü')
+    }))
+
+  it('an audit draft that names events of its commit gets their seq range, not their digests', () =>
+    withStore(makeStore, async (store) => {
+      await store.commit(batchOf({ events: [stored(makeEvent({ n: 1 }))] }))
+      const events = [2, 3, 4, 5].map((n) => stored(makeEvent({ n })))
+      await store.commit(
+        batchOf({
+          events,
+          audit: [
+            { ...audit('push', 1), names: { from: 0, count: 1 } },
+            { ...audit('push', 2), names: { from: 1, count: 3 } },
+            { ...audit('push', 3), names: { from: 4, count: 0 } },
+          ],
+        }),
+      )
+      const records = await store.readAudit(0, 10)
+      assert.deepEqual(
+        records.map((r) => [r.detail.seq_first, r.detail.seq_last]),
+        [
+          [2, 2],
+          [3, 5],
+          [undefined, undefined],
+        ],
+      )
+      assert.ok(records.every((r) => !('names' in r)))
+      assertChain(records, '0'.repeat(64), 1)
+      // Naming events the commit does not hold is refused, and nothing is written.
+      await assert.rejects(
+        store.commit(
+          batchOf({
+            events: [stored(makeEvent({ n: 6 }))],
+            audit: [{ ...audit('push', 4), names: { from: 0, count: 2 } }],
+          }),
+        ),
+        { name: 'InvalidStoreArgumentError' },
+      )
+      await assert.rejects(store.appendAudit([{ ...audit('pull', 5), names: { from: 0, count: 1 } }]), {
+        name: 'InvalidStoreArgumentError',
+      })
+      assert.equal(await store.lastSeq(), 5)
+      assert.equal((await store.readAudit(0, 10)).length, 3)
+    }))
+
+  it('takes the digest an event carries, refuses a malformed one, and finds a wrong one on read', () =>
+    withStore(makeStore, async (store) => {
+      const a = makeEvent({ n: 1 })
+      const b = makeEvent({ n: 2 })
+      await store.commit(batchOf({ events: [{ ...stored(a), digest: a.digest }] }))
+      assert.equal((await store.getEvent(a.digest))?.digest, a.digest)
+      await assert.rejects(store.commit(batchOf({ events: [{ ...stored(b), digest: 'XY' }] })), {
+        name: 'InvalidStoreArgumentError',
+      })
+      // A digest that is not the bytes' (a caller's bug) is never served as the event.
+      const c = makeEvent({ n: 3 })
+      await store.commit(batchOf({ events: [{ ...stored(c), digest: b.digest }] }))
+      await assert.rejects(store.getEvent(b.digest), { name: 'StorageCorruptionError' })
     }))
 
   it('counts events in total and by type', () =>

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { hlcKey } from '../../src/core/hlc.ts'
 import type { Store } from '../../src/core/ports.ts'
-import type { Digest, SignedEvent } from '../../src/core/types.ts'
+import { type Digest, EVENT_TYPES, type EventType, type SignedEvent } from '../../src/core/types.ts'
 import { alice, batchOf, bob, makeEvent, stored, uuid } from './event-fixtures.ts'
 import { runRecordConformance } from './store-suite-records.ts'
 
@@ -146,6 +146,40 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         )
         assert.deepEqual(await store.readLog(0, 10, []), [])
         assert.deepEqual(await store.readLog(0, 0), [])
+      }))
+
+    it('readLog merges the per-type ranges by seq across long runs of one type (pages of every size)', () =>
+      withStore(makeStore, async (store) => {
+        // Runs of one type longer than the merge's read chunk (256), then interleaved types:
+        // the whole log and each filtered log must come back in seq order, page by page.
+        const types: EventType[] = []
+        for (let i = 0; i < 600; i++) types.push('persona_update')
+        for (let i = 0; i < 300; i++) types.push(EVENT_TYPES[(i * 7) % 4])
+        for (let i = 0; i < 300; i++) types.push('graph_update')
+        const events = types.map((type, i) => makeEvent({ n: i + 1, type }))
+        for (let i = 0; i < events.length; i += 500)
+          await store.commit(batchOf({ events: events.slice(i, i + 500).map(stored) }))
+        for (const [filter, pageSize] of [
+          [undefined, 1],
+          [undefined, 257],
+          [undefined, 5000],
+          [['graph_update', 'persona_update'], 300],
+          [['vector_update', 'document_update'], 7],
+        ] as const) {
+          const want = types.flatMap((t, i) =>
+            filter === undefined || filter.includes(t as never) ? [i + 1] : [],
+          )
+          const got: number[] = []
+          for (let after = 0; ; ) {
+            const page = await store.readLog(after, pageSize, filter === undefined ? undefined : [...filter])
+            if (page.length === 0) break
+            assert.ok(page.length <= pageSize)
+            for (const r of page) assert.equal(r.event.digest, events[r.seq - 1].digest)
+            got.push(...page.map((r) => r.seq))
+            after = page[page.length - 1].seq
+          }
+          assert.deepEqual(got, want, `filter ${String(filter)}, pages of ${pageSize}`)
+        }
       }))
 
     it('readByTime orders by (hlc, digest), honours sinceMs and pages with after', () =>

@@ -140,23 +140,36 @@ describe('LevelStore faults', () => {
     await store.close()
   })
 
-  it('counters that disagree with the log are refused at open', async () => {
+  it('a head record that disagrees with the log is refused at open', async () => {
     const { db, store } = await openStore()
-    await store.commit(batchOf({ events: [stored(makeEvent({ n: 1 }))] }))
+    await store.commit(batchOf({ events: [stored(makeEvent({ n: 1 }))], meta: { hlc: '1:0' } }))
     await store.close()
     await db.open()
-    await db.sublevel('count').put('events', '7')
+    // Sublevels close with their parent: take a fresh handle after every open.
+    const meta = () => db.sublevel<string, string>('meta', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    const head = JSON.parse((await meta().get('head'))!)
+    assert.equal(head.lastSeq, 1)
+    assert.equal(head.meta.hlc, '1:0')
+    await meta().put('head', JSON.stringify({ ...head, events: 7 }))
     await db.close()
     await assert.rejects(
       store.open(),
       (err: Error) => err.name === 'StorageCorruptionError' && err.message.includes('seq 1'),
     )
     await db.open()
-    await db.sublevel('count').put('events', 'x1')
+    await meta().put('head', JSON.stringify({ ...head, lastSeq: 'x1' }))
     await db.close()
     await assert.rejects(
       store.open(),
-      (err: Error) => err.name === 'StorageCorruptionError' && err.message.includes('count/"events"'),
+      (err: Error) => err.name === 'StorageCorruptionError' && err.message.includes('meta/"head"'),
+    )
+    // A log entry the head does not know of (a head record lost) is refused too.
+    await db.open()
+    await meta().del('head')
+    await db.close()
+    await assert.rejects(
+      store.open(),
+      (err: Error) => err.name === 'StorageCorruptionError' && err.message.includes('log ends at seq 1'),
     )
   })
 

@@ -1,0 +1,187 @@
+/**
+ * One measurement of what an event costs the node that stores it, for the code under ROOT (this
+ * checkout, or the code at the start of issue 12 checked out by bench/cost.ts), in a fresh
+ * process so the two codes never share a heap:
+ *
+ *   node bench/cost-child.ts ROOT commit N   CPU per stored gossiped event: a writer node makes
+ *                                            N + 1,000 events; each is checked as the gossip
+ *                                            validator does (`eventFromWire`, before timing) and
+ *                                            a fresh receiver takes them one `pushVerified` each
+ *                                            (one group commit, fsync); the first 1,000 warm up
+ *   node bench/cost-child.ts ROOT push500 N  local writes through POST /sync/push, batches of
+ *                                            500, 4 requests in flight (bench/push-client.ts in
+ *                                            its own process), durable: events/s
+ *   node bench/cost-child.ts ROOT push1 N    one local write per POST /sync/push, sequential
+ *                                            (one request in flight): events/s
+ *
+ * Prints one JSON line. CPU is the process's (`process.cpuUsage`: event loop, LevelDB's threads,
+ * workers), so it is the whole cost on this machine.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const [root, scenario, nText] = process.argv.slice(2)
+const n = Number(nText)
+const WARMUP = 1000
+const CLIENT = fileURLToPath(new URL('./push-client.ts', import.meta.url))
+const nodeMod = await import(pathToFileURL(join(root, 'src/node/index.ts')).href)
+const configMod = await import(pathToFileURL(join(root, 'src/config/index.ts')).href)
+const eventMod = await import(pathToFileURL(join(root, 'src/core/event.ts')).href)
+
+/** BENCH_PROFILE=file: a V8 CPU profile of the measured window only. */
+const profileFile = process.env.BENCH_PROFILE
+const inspector =
+  profileFile === undefined ? undefined : new (await import('node:inspector/promises')).Session()
+async function profileStart(): Promise<void> {
+  if (inspector === undefined) return
+  inspector.connect()
+  await inspector.post('Profiler.enable')
+  await inspector.post('Profiler.start')
+}
+async function profileStop(): Promise<void> {
+  if (inspector === undefined) return
+  const { profile } = await inspector.post('Profiler.stop')
+  const { writeFile } = await import('node:fs/promises')
+  await writeFile(profileFile as string, JSON.stringify(profile))
+}
+
+/** Puts and bytes (key + value) the store writes in the measured window: counted on abstract-level's
+ *  chained batch, which both codes write through. */
+const writes = { puts: 0, bytes: 0, counting: false }
+{
+  const { AbstractChainedBatch } = await import('abstract-level')
+  const proto = AbstractChainedBatch.prototype as unknown as {
+    put: (k: unknown, v: unknown, o?: unknown) => unknown
+  }
+  const put = proto.put
+  const size = (x: unknown) =>
+    typeof x === 'string' ? Buffer.byteLength(x) : x instanceof Uint8Array ? x.byteLength : 0
+  proto.put = function (this: unknown, k: unknown, v: unknown, o?: unknown) {
+    if (writes.counting) {
+      writes.puts++
+      writes.bytes += size(k) + size(v)
+    }
+    return put.call(this, k, v, o)
+  }
+}
+
+const dirs: string[] = []
+// biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
+async function start(): Promise<any> {
+  const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-cost-'))
+  dirs.push(dir)
+  const config = configMod.loadConfig({
+    env: {},
+    flags: { dataDir: dir, http: '127.0.0.1:0', mesh: false, mdns: false },
+  })
+  const quiet = nodeMod.silentLogger?.()
+  return nodeMod.startNode(config, quiet === undefined ? {} : { logger: quiet })
+}
+
+function client(
+  url: string,
+  batches: number,
+  batch: number,
+  concurrency: number,
+): Promise<{ events: number; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(
+      process.execPath,
+      [CLIENT, url, 'local', String(batches), String(batch), String(concurrency), '0'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    c.stdout.on('data', (d) => {
+      out += d
+    })
+    c.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
+        : reject(new Error(`push client exited with ${code}`)),
+    )
+  })
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: either version of the code's events
+async function gossipedEvents(count: number): Promise<any[]> {
+  const w = await start()
+  try {
+    // biome-ignore lint/suspicious/noExplicitAny: either version
+    const wire: any[] = []
+    const off = w.api.subscribe(0, (c: { event: { signed: Uint8Array; signature: Uint8Array } }) =>
+      wire.push({ signed: c.event.signed, signature: c.event.signature }),
+    )
+    for (let i = 0; i < count; i++)
+      await w.api.push(
+        [
+          {
+            event_type: 'persona_update',
+            target_id: `bench-${i % 256}`,
+            payload: { op: 'set', fields: { bench: 1, k: i, sent: 1_700_000_000_000 + i } },
+          },
+        ],
+        { kind: 'local', id: 'bench' },
+      )
+    for (let waited = 0; wire.length < count && waited < 5_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20))
+    off()
+    if (wire.length < count) throw new Error(`the writer's change feed gave ${wire.length} of ${count}`)
+    // What the gossip validator hands over: events checked (and signature-verified) by the core.
+    const ctx = { nowMs: Date.now(), driftMaxMs: 60_000 }
+    return wire.map((x) => eventMod.eventFromWire(x.signed, x.signature, ctx))
+  } finally {
+    await w.stop()
+  }
+}
+
+let out: Record<string, number>
+try {
+  if (scenario === 'commit') {
+    const events = await gossipedEvents(n + WARMUP)
+    const r = await start()
+    const from = { kind: 'peer', id: 'bench' }
+    for (const e of events.slice(0, WARMUP)) await r.api.pushVerified([e], from)
+    await profileStart()
+    writes.counting = true
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    for (const e of events.slice(WARMUP)) {
+      const res = await r.api.pushVerified([e], from)
+      if (res.accepted !== 1) throw new Error(`event not accepted: ${JSON.stringify(res.rejected)}`)
+    }
+    const c = process.cpuUsage(c0)
+    writes.counting = false
+    await profileStop()
+    out = {
+      cpuMs: (c.user + c.system) / 1000 / n,
+      wallMs: (performance.now() - t0) / n,
+      putsPerEvent: writes.puts / n,
+      bytesPerEvent: writes.bytes / n,
+    }
+    await r.stop()
+  } else if (scenario === 'push500' || scenario === 'push1') {
+    const node = await start()
+    const url = `http://${node.http.host}:${node.http.port}/sync/push`
+    await profileStart()
+    writes.counting = true
+    const c0 = process.cpuUsage()
+    const r =
+      scenario === 'push500' ? await client(url, Math.ceil(n / 500), 500, 4) : await client(url, n, 1, 1)
+    const c = process.cpuUsage(c0)
+    writes.counting = false
+    await profileStop()
+    out = {
+      eventsPerS: r.events / r.seconds,
+      cpuMsPerEvent: (c.user + c.system) / 1000 / r.events,
+      putsPerEvent: writes.puts / r.events,
+      bytesPerEvent: writes.bytes / r.events,
+    }
+    await node.stop()
+  } else throw new Error(`unknown scenario ${scenario}`)
+} finally {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+}
+console.log(JSON.stringify(out))

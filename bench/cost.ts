@@ -1,0 +1,129 @@
+/**
+ * Cost per event (issue 12, store and ingest side), this checkout beside the code at the start of
+ * the issue (BENCH_BASE_REF, default 73ef879), alternating A B A B in one run so the machine's
+ * drift hits both alike; ratios are taken per pair. Each measurement is its own process
+ * (bench/cost-child.ts):
+ *
+ * - commit: CPU per stored gossiped event (one `pushVerified` per event, fsync), BENCH_COST_COMMIT
+ *   events (default 3,000) after a warm-up of 1,000;
+ * - push500: local writes through POST /sync/push in batches of 500, 4 in flight,
+ *   BENCH_COST_PUSH events (default 20,000): events/s;
+ * - push1: one local write per POST /sync/push, sequential, BENCH_COST_PUSH1 (default 2,000):
+ *   events/s;
+ * - floor: what one synced LevelDB batch of 1 and of 8 small puts costs on this machine (the
+ *   lower bound of a one-event group commit: the fsync itself), CPU per write.
+ *
+ * The base code is checked out with `git worktree add` into a temp dir (removed at the end) and
+ * runs on this checkout's node_modules. Run: npm run bench -- cost
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ClassicLevel } from 'classic-level'
+import { summarize } from './stats.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CHILD = fileURLToPath(new URL('./cost-child.ts', import.meta.url))
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const BASE_REF = process.env.BENCH_BASE_REF ?? '73ef879'
+const SCENARIOS: Record<string, number> = {
+  commit: Number(process.env.BENCH_COST_COMMIT ?? 3000),
+  push500: Number(process.env.BENCH_COST_PUSH ?? 20_000),
+  push1: Number(process.env.BENCH_COST_PUSH1 ?? 2000),
+}
+
+function child(root: string, scenario: string, n: number): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(
+      process.execPath,
+      ['--max-old-space-size=256', '--max-semi-space-size=16', CHILD, root, scenario, String(n)],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
+    )
+    let out = ''
+    c.stdout.on('data', (d) => {
+      out += d
+    })
+    c.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
+        : reject(new Error(`child ${scenario} exited ${code}`)),
+    )
+  })
+}
+
+/** CPU per synced batch of `puts` small puts (~300 B + 40 B values), 2,000 batches. */
+async function floor(puts: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-floor-'))
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+  try {
+    await db.open()
+    const count = 2000
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < count; i++) {
+      const b = db.batch()
+      for (let j = 0; j < puts; j++) b.put(Buffer.from(`k${i}-${j}`), Buffer.alloc(j === 0 ? 300 : 40, i))
+      await b.write({ sync: true } as never)
+    }
+    const c = process.cpuUsage(c0)
+    return (c.user + c.system) / 1000 / count
+  } finally {
+    await db.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const f = (x: number, d = 3) => x.toFixed(d)
+const range = (s: { median: number; min: number; max: number }, d: number) =>
+  `${f(s.median, d)} (${f(s.min, d)}..${f(s.max, d)})`
+
+export async function benchCost(): Promise<Record<string, unknown>> {
+  const base = await mkdtemp(join(tmpdir(), 'gkm-bench-base-'))
+  await rm(base, { recursive: true })
+  execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', base, BASE_REF], { stdio: 'ignore' })
+  await symlink(join(ROOT, 'node_modules'), join(base, 'node_modules'))
+  const out: Record<string, unknown> = { baseRef: BASE_REF, runs: RUNS }
+  try {
+    for (const [scenario, n] of Object.entries(SCENARIOS)) {
+      const key = scenario === 'commit' ? 'cpuMs' : 'eventsPerS'
+      const now: number[] = []
+      const then: number[] = []
+      // Puts and bytes written per event: deterministic, whatever the machine's load.
+      let writes: Record<string, number> = {}
+      for (let r = 0; r < RUNS; r++) {
+        const a = await child(ROOT, scenario, n)
+        const b = await child(base, scenario, n)
+        now.push(a[key])
+        then.push(b[key])
+        writes = {
+          puts: a.putsPerEvent,
+          basePuts: b.putsPerEvent,
+          bytes: a.bytesPerEvent,
+          baseBytes: b.bytesPerEvent,
+        }
+        console.log(`  ${scenario} run ${r + 1}: ${f(now[r], 3)} vs ${BASE_REF} ${f(then[r], 3)} ${key}`)
+      }
+      const s = summarize(now)
+      const b = summarize(then)
+      const ratio = summarize(now.map((x, i) => x / then[i]))
+      const d = key === 'cpuMs' ? 3 : 0
+      console.log(
+        `${scenario} (${n} events): ${range(s, d)} ${key} vs ${BASE_REF} ${range(b, d)}; ratio ${range(ratio, 2)}; ` +
+          `writes per event ${f(writes.puts, 2)} puts, ${f(writes.bytes, 0)} B vs ${f(writes.basePuts, 2)} puts, ${f(writes.baseBytes, 0)} B`,
+      )
+      out[scenario] = { events: n, unit: key, now: s, base: b, ratio, writesPerEvent: writes }
+    }
+  } finally {
+    execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', base], { stdio: 'ignore' })
+  }
+  const floors = { onePut: summarize([await floor(1), await floor(1), await floor(1)]) }
+  const eight = summarize([await floor(8), await floor(8), await floor(8)])
+  console.log(
+    `floor: one synced LevelDB batch, CPU ms: 1 put ${range(floors.onePut, 3)}, 8 puts ${range(eight, 3)}`,
+  )
+  out.floorCpuMsPerSyncedBatch = { onePut: floors.onePut, eightPuts: eight }
+  return out
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchCost()
