@@ -33,6 +33,7 @@ import {
   typeCode,
   typeSeqKey,
 } from './keys.ts'
+import { stripVectorValues } from './vector-state.ts'
 
 export interface StoreCounters {
   readonly events: number
@@ -165,7 +166,7 @@ export function planCommit(
   const counted = new Set<string>()
   for (const t of batch.targets) {
     const key = targetStateKey(t)
-    put(s.state, key, toJson(t, `target ${t.type}/${t.target}`))
+    put(s.state, key, toJson(stripVectorValues(t), `target ${t.type}/${t.target}`))
     const hex = toHex(key)
     if (!counted.has(hex) && reads.targetExists.get(hex) !== true) targets += 1
     counted.add(hex)

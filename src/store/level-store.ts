@@ -39,6 +39,7 @@ import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
 import { openLevelDatabase } from './open-level.ts'
 import { readMany, readOne } from './read-many.ts'
+import { restoreVectorValues, vectorEventOf } from './vector-state.ts'
 import { writeBatch } from './write-batch.ts'
 
 export type { LevelDatabase } from './keys.ts'
@@ -226,7 +227,24 @@ export class LevelStore implements Store {
     const state = decodeTargetState(key, text)
     if (state.type !== type || state.target !== target)
       throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
+    await this.#withVectors([state])
     return state
+  }
+
+  /** Reads back the vectors a stored state leaves in their events (vector-state.ts). */
+  async #withVectors(states: ReadonlyArray<TargetState | undefined>): Promise<void> {
+    const need: Array<{ state: TargetState; digest: Digest }> = []
+    for (const state of states) {
+      const digest = state === undefined ? undefined : vectorEventOf(state)
+      if (state !== undefined && digest !== undefined) need.push({ state, digest })
+    }
+    for (let i = 0; i < need.length; i += READ_LIMIT_MAX) {
+      const part = need.slice(i, i + READ_LIMIT_MAX)
+      const events = await this.getEvents(part.map((x) => x.digest))
+      part.forEach((x, j) =>
+        restoreVectorValues(x.state, events[j], `state of vector_update ${JSON.stringify(x.state.target)}`),
+      )
+    }
   }
 
   async getEventIdOwner(author: AuthorKey, eventId: string): Promise<Digest | undefined> {
@@ -271,7 +289,7 @@ export class LevelStore implements Store {
     const valid = keys.filter((k) => k !== undefined)
     const texts = await readMany(s.state, valid)
     let i = 0
-    return keys.map((key, j) => {
+    const states = keys.map((key, j) => {
       if (key === undefined) return undefined
       const text = texts[i++]
       if (text === undefined) return undefined
@@ -280,6 +298,8 @@ export class LevelStore implements Store {
         throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
       return state
     })
+    await this.#withVectors(states)
+    return states
   }
 
   async getEventIdOwners(
@@ -367,7 +387,9 @@ export class LevelStore implements Store {
       const rows = await s.state
         .iterator({ ...(after === undefined ? {} : { gt: after }), limit: WALK_PAGE_SIZE })
         .all()
-      for (const [k, v] of rows) yield decodeTargetState(k, v)
+      const states = rows.map(([k, v]) => decodeTargetState(k, v))
+      await this.#withVectors(states)
+      yield* states
       if (rows.length < WALK_PAGE_SIZE) return
       after = rows[rows.length - 1][0]
     }
