@@ -184,7 +184,7 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
   // Misbehaving members are cut off by someone.
   for (const n of sim.nodes) {
     if (n.role !== 'withholder' && n.role !== 'invalid') continue
-    const cutBy = sim.nodes.filter((m) => m.role === 'honest' && (m.bannedUntil.get(n.id) ?? 0) > 0).length
+    const cutBy = sim.nodes.filter((m) => m.role === 'honest' && sim.cutOff(m, n.id)).length
     if (cutBy === 0) failures.push(`node ${n.id} (${n.role}) was never cut off by an honest peer`)
   }
   // State: one computation per distinct event set (and a second in shuffled order for purity).
@@ -283,7 +283,7 @@ function cutOff(sim: Simulator): boolean {
   return sim.nodes.every(
     (n) =>
       (n.role !== 'withholder' && n.role !== 'invalid') ||
-      sim.nodes.some((m) => m.role === 'honest' && (m.bannedUntil.get(n.id) ?? 0) > 0),
+      sim.nodes.some((m) => m.role === 'honest' && sim.cutOff(m, n.id)),
   )
 }
 
