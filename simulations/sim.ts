@@ -12,7 +12,7 @@
  * the bytes). State is computed by the shipped Ingestor (see state.ts).
  */
 import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
-import { signEvent } from '../src/core/event.ts'
+import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
 import { decodeSigned } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
 import { itemKey, RangeIndex } from '../src/core/range-index.ts'
@@ -32,7 +32,7 @@ import {
   RECONCILE_STRIKES_MAX,
 } from '../src/net/constants.ts'
 import { fromHex } from '../src/util/bytes.ts'
-import { type Signer, signerFromSeed, verifyEd25519 } from '../src/util/crypto.ts'
+import { type Signer, signerFromSeed } from '../src/util/crypto.ts'
 import { MinHeap } from './heap.ts'
 import { Histogram } from './histogram.ts'
 import { buildMesh, NetworkModel } from './network.ts'
@@ -44,6 +44,8 @@ export const EPOCH_MS = Date.UTC(2026, 0, 1)
 /** A reconciliation message's budget, as the node's adapter (src/net/protocols/reconcile.ts)
  *  sets it before the peer says what it reads: the smallest frame every node reads, less slack. */
 export const MESSAGE_BUDGET_BYTES = FRAME_BYTES_MIN - RECONCILE_MESSAGE_SLACK_BYTES
+/** Admission once per event: the drift rule is applied per node (open federation: no members). */
+const NO_DRIFT_CHECK: VerifyContext = { nowMs: Number.POSITIVE_INFINITY, driftMaxMs: 0 }
 /** Envelope bytes of a gossip message / a stream frame around its payload (estimates). */
 const GOSSIP_OVERHEAD_BYTES = 64
 const FRAME_OVERHEAD_BYTES = 16
@@ -190,6 +192,8 @@ export class Simulator {
   readonly #types: readonly EventType[]
   #capacity = 1024
   #dist = new Float64Array(0)
+  #settled = new Uint8Array(0)
+  readonly #floodHeap = new MinHeap<number>()
   #liveHonest = 0
   #slots = 0
   /** Slots some live honest node holds. */
@@ -264,6 +268,7 @@ export class Simulator {
     }
     for (const n of this.nodes) if (n.joined && n.role === 'honest') this.#liveHonest++
     this.#dist = new Float64Array(total)
+    this.#settled = new Uint8Array(total)
     this.#setupClocks()
     this.#writeHistory()
     this.#scheduleFaults(joiners)
@@ -498,13 +503,26 @@ export class Simulator {
     return ord
   }
 
-  /** The real signature check, once per event (a pure function of its bytes). */
+  /**
+   * The node's admission check (src/core/event.ts `eventFromWire`: schema, target id, signature),
+   * once per event: it is a pure function of the bytes but for the clock-drift rule, which
+   * depends on the receiving node's clock and is applied per node (`#ahead`).
+   */
   valid(e: SimEvent): boolean {
     if (e.valid === 0) {
-      const f = decodeSigned(e.stored.signed)
-      e.valid = verifyEd25519(fromHex(f.author)!, e.stored.signed, e.stored.signature) ? 1 : 2
+      try {
+        eventFromWire(e.stored.signed, e.stored.signature, NO_DRIFT_CHECK)
+        e.valid = 1
+      } catch {
+        e.valid = 2
+      }
     }
     return e.valid === 1
+  }
+
+  /** The admission's drift rule at node n's clock at t (checkEvent in src/core/event.ts). */
+  #ahead(n: SimNode, e: SimEvent, t = this.now): boolean {
+    return e.hlc.wallMs - this.clock(n, t) > HLC_DRIFT_MAX_MS_DEFAULT
   }
 
   #writeHistory(): void {
@@ -835,7 +853,7 @@ export class Simulator {
           n.held[ord] = 0
           continue
         }
-        if (e.hlc.wallMs - this.clock(n) > HLC_DRIFT_MAX_MS_DEFAULT) {
+        if (this.#ahead(n, e)) {
           n.held[ord] = 0
           this.counters.driftRefused++
           continue
@@ -883,42 +901,56 @@ export class Simulator {
 
   // ---------------------------------------------------------------- gossip
 
-  /** A lossy, delayed flood over the mesh: each node forwards once, on first receipt. */
+  /**
+   * A lossy, delayed flood over the mesh: each node forwards once, on first receipt (Dijkstra
+   * over the hops' sampled delays). Every hop is counted and may be lost; a hop to a node that
+   * already has the event from an earlier arrival cannot change anything, so its delay and
+   * duplicate are not drawn.
+   */
   #publish(ord: number, origin: number, t: number, firstHop?: readonly number[]): void {
     const e = this.events[ord]
     const rng = this.#rng.gossip
     const size = e.bytes + GOSSIP_OVERHEAD_BYTES
     const dist = this.#dist
+    const settled = this.#settled
     dist.fill(Infinity)
-    const heap = new MinHeap<number>()
+    settled.fill(0)
+    const heap = this.#floodHeap
+    const dup = this.s.gossip.duplicate
+    const perByte = 1 / this.s.bandwidthBytesPerMs
     dist[origin] = t
     heap.push(t, origin)
     while (heap.size > 0) {
       const d = heap.peekKey()!
       const u = heap.pop()!
-      if (d > dist[u]) continue
+      if (settled[u] === 1) continue
+      settled[u] = 1
       const nu = this.nodes[u]
       if (u !== origin) {
         // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
         // validator stops a bad signature or an event too far ahead of this node's clock.
         if (nu.held[ord] !== 0) continue
-        if (!nu.up || !this.valid(e) || e.hlc.wallMs - this.clock(nu, d) > HLC_DRIFT_MAX_MS_DEFAULT) continue
+        if (!nu.up || !this.valid(e) || this.#ahead(nu, e, d)) continue
         this.#deliverAt(d, u, ord)
         if (nu.role === 'withholder') continue
       }
       const loss = Math.max(this.s.gossip.loss, this.net.extraLoss(d))
-      for (const v of u === origin && firstHop !== undefined ? firstHop : nu.nbrs) {
+      const out = u === origin && firstHop !== undefined ? firstHop : nu.nbrs
+      let sent = 0
+      for (let k = 0; k < out.length; k++) {
+        const v = out[k]
         if (!this.linkUp(u, v, d)) continue
-        this.counters.gossipMessages++
-        nu.bytesGossip += size
+        sent++
         if (rng.chance(loss)) {
           this.counters.gossipLost++
           continue
         }
-        this.nodes[v].bytesGossip += size
-        const tv = d + this.net.delay(d, rng) + size / this.s.bandwidthBytesPerMs
-        if (rng.chance(this.s.gossip.duplicate)) {
-          this.nodes[v].bytesGossip += size
+        const nv = this.nodes[v]
+        nv.bytesGossip += size
+        if (settled[v] === 1) continue
+        const tv = d + this.net.delay(d, rng) + size * perByte
+        if (rng.chance(dup)) {
+          nv.bytesGossip += size
           this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
         }
         if (tv < dist[v]) {
@@ -926,6 +958,8 @@ export class Simulator {
           heap.push(tv, v)
         }
       }
+      this.counters.gossipMessages += sent
+      nu.bytesGossip += sent * size
     }
   }
 
@@ -1104,7 +1138,7 @@ export class Simulator {
         for (const o of good) {
           const e = this.events[o]
           if (a.held[o] === 0 && !(this.#forked.has(e.slot) && this.#hasTwin(a, e))) {
-            if (e.hlc.wallMs - this.clock(a) > HLC_DRIFT_MAX_MS_DEFAULT) report.transient = true
+            if (this.#ahead(a, e)) report.transient = true
             else {
               report.learned++
               if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
@@ -1260,6 +1294,11 @@ export class Simulator {
 
   get union(): number {
     return this.#union
+  }
+
+  /** Slots with more than one version (a forking member's events). */
+  get forkedSlots(): ReadonlySet<number> {
+    return this.#forked
   }
 
   get slots(): number {
