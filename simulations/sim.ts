@@ -15,7 +15,7 @@ import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
 import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
 import { decodeSigned } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
-import { itemKey, RangeIndex } from '../src/core/range-index.ts'
+import { ChunkPool, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import { type SessionOutcome, SyncScheduler } from '../src/core/sync-scheduler.ts'
@@ -194,6 +194,8 @@ export class Simulator {
   #dist = new Float64Array(0)
   #settled = new Uint8Array(0)
   readonly #floodHeap = new MinHeap<number>()
+  /** Range-index chunks shared by the nodes that hold equal ones (most of them, most of the time). */
+  readonly chunks = new ChunkPool()
   #liveHonest = 0
   #slots = 0
   /** Slots some live honest node holds. */
@@ -1257,6 +1259,8 @@ export class Simulator {
   }
 
   sample(): void {
+    // Nodes holding the same events in a key range share one copy of its chunks from here on.
+    for (const n of this.nodes) if (n.joined) for (const idx of n.idx) idx.share(this.chunks)
     const live = this.liveHonest()
     let complete = 0
     let cover = 0
