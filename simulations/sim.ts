@@ -193,7 +193,8 @@ export class Simulator {
   #capacity = 1024
   #dist = new Float64Array(0)
   #settled = new Uint8Array(0)
-  readonly #floodHeap = new MinHeap<number>()
+  /** The flood's queue: nodes reached in each millisecond after the publish (reused). */
+  readonly #floodBuckets: number[][] = []
   /** Range-index chunks shared by the nodes that hold equal ones (most of them, most of the time). */
   readonly chunks = new ChunkPool()
   #liveHonest = 0
@@ -905,9 +906,11 @@ export class Simulator {
 
   /**
    * A lossy, delayed flood over the mesh: each node forwards once, on first receipt (Dijkstra
-   * over the hops' sampled delays). Every hop is counted and may be lost; a hop to a node that
-   * already has the event from an earlier arrival cannot change anything, so its delay and
-   * duplicate are not drawn.
+   * over the hops' sampled delays, with a queue of 1 ms buckets: a hop takes at least
+   * latency.baseMs, so what a node reached in one millisecond relaxes only later buckets, and
+   * within a bucket nodes are taken in the order they were reached). Every hop is counted and
+   * may be lost; a hop to a node that already has the event from an earlier arrival cannot
+   * change anything, so its delay and duplicate are not drawn.
    */
   #publish(ord: number, origin: number, t: number, firstHop?: readonly number[]): void {
     const e = this.events[ord]
@@ -917,51 +920,63 @@ export class Simulator {
     const settled = this.#settled
     dist.fill(Infinity)
     settled.fill(0)
-    const heap = this.#floodHeap
+    const buckets = this.#floodBuckets
+    const base = Math.floor(t)
     const dup = this.s.gossip.duplicate
     const perByte = 1 / this.s.bandwidthBytesPerMs
     dist[origin] = t
-    heap.push(t, origin)
-    while (heap.size > 0) {
-      const d = heap.peekKey()!
-      const u = heap.pop()!
-      if (settled[u] === 1) continue
-      settled[u] = 1
-      const nu = this.nodes[u]
-      if (u !== origin) {
-        // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
-        // validator stops a bad signature or an event too far ahead of this node's clock.
-        if (nu.held[ord] !== 0) continue
-        if (!nu.up || !this.valid(e) || this.#ahead(nu, e, d)) continue
-        this.#deliverAt(d, u, ord)
-        if (nu.role === 'withholder') continue
-      }
-      const loss = Math.max(this.s.gossip.loss, this.net.extraLoss(d))
-      const out = u === origin && firstHop !== undefined ? firstHop : nu.nbrs
-      let sent = 0
-      for (let k = 0; k < out.length; k++) {
-        const v = out[k]
-        if (!this.linkUp(u, v, d)) continue
-        sent++
-        if (rng.chance(loss)) {
-          this.counters.gossipLost++
-          continue
+    let last = 0
+    const queue = (v: number, tv: number) => {
+      const b = Math.floor(tv) - base
+      while (buckets.length <= b) buckets.push([])
+      buckets[b].push(v)
+      if (b > last) last = b
+    }
+    queue(origin, t)
+    for (let b = 0; b <= last; b++) {
+      const bucket = buckets[b]
+      for (let k = 0; k < bucket.length; k++) {
+        const u = bucket[k]
+        if (settled[u] === 1) continue
+        settled[u] = 1
+        const d = dist[u]
+        const nu = this.nodes[u]
+        if (u !== origin) {
+          // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
+          // validator stops a bad signature or an event too far ahead of this node's clock.
+          if (nu.held[ord] !== 0) continue
+          if (!nu.up || !this.valid(e) || this.#ahead(nu, e, d)) continue
+          this.#deliverAt(d, u, ord)
+          if (nu.role === 'withholder') continue
         }
-        const nv = this.nodes[v]
-        nv.bytesGossip += size
-        if (settled[v] === 1) continue
-        const tv = d + this.net.delay(d, rng) + size * perByte
-        if (rng.chance(dup)) {
+        const loss = Math.max(this.s.gossip.loss, this.net.extraLoss(d))
+        const out = u === origin && firstHop !== undefined ? firstHop : nu.nbrs
+        let sent = 0
+        for (let j = 0; j < out.length; j++) {
+          const v = out[j]
+          if (!this.linkUp(u, v, d)) continue
+          sent++
+          if (rng.chance(loss)) {
+            this.counters.gossipLost++
+            continue
+          }
+          const nv = this.nodes[v]
           nv.bytesGossip += size
-          this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
+          if (settled[v] === 1) continue
+          const tv = d + this.net.delay(d, rng) + size * perByte
+          if (rng.chance(dup)) {
+            nv.bytesGossip += size
+            this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
+          }
+          if (tv < dist[v]) {
+            dist[v] = tv
+            queue(v, tv)
+          }
         }
-        if (tv < dist[v]) {
-          dist[v] = tv
-          heap.push(tv, v)
-        }
+        this.counters.gossipMessages += sent
+        nu.bytesGossip += sent * size
       }
-      this.counters.gossipMessages += sent
-      nu.bytesGossip += sent * size
+      bucket.length = 0
     }
   }
 

@@ -11,7 +11,7 @@
  * the whole chunks inside it plus at most two partial chunks.
  *
  * Items live in chunks, each one flat Uint8Array (40 bytes an item, no object per item:
- * 1,000,000 events take ~40 MB plus at most GROW_KEYS spare keys and a header per chunk).
+ * 1,000,000 events take 40 MB of keys, ~55 MB with the chunks' spare room).
  * Chunk boundaries are content-defined: a key whose digest's first two bytes are 0 mod
  * CHUNK_BOUNDARY_EVERY starts a chunk, so the chunks over a key range are a function of the keys
  * in it, whatever order they were inserted in (a chunk that reaches CHUNK_ITEMS_MAX splits in
@@ -36,7 +36,7 @@ export const CHUNK_ITEMS_MAX = 1024
  *  average, the chunk list of a million events at ~4,000 entries, and a chunk reaching
  *  CHUNK_ITEMS_MAX (split in half, not by content) about once in 55 (e^-4). */
 export const CHUNK_BOUNDARY_EVERY = 256
-/** Spare keys a chunk's buffer grows by (linear growth keeps the spare room per chunk small). */
+/** Spare keys of a new chunk or a private copy of a shared one; a full buffer doubles. */
 const GROW_KEYS = 64
 
 interface Chunk {
@@ -199,7 +199,9 @@ export class RangeIndex {
     const tail = this.#chunks[lastChunk]
     const appends =
       tail.n === 0 || compareAt(tail.keys, (tail.n - 1) * KEY_BYTES, KEY_BYTES, key, 0, KEY_BYTES) < 0
-    const ci = appends ? lastChunk : this.#chunkFor(key)
+    // Late arrivals mostly land in the last chunk: no search over the chunk list for them.
+    const ci =
+      appends || compareAt(tail.keys, 0, KEY_BYTES, key, 0, KEY_BYTES) <= 0 ? lastChunk : this.#chunkFor(key)
     const at = appends ? tail.n : lowerIn(this.#chunks[ci], key)
     {
       const c = this.#chunks[ci]
@@ -219,7 +221,7 @@ export class RangeIndex {
     }
     const c = this.#own(ci)
     if (c.n * KEY_BYTES === c.keys.length) {
-      const grown = new Uint8Array(Math.min(c.n + GROW_KEYS, CHUNK_ITEMS_MAX) * KEY_BYTES)
+      const grown = new Uint8Array(Math.min(c.n * 2, CHUNK_ITEMS_MAX) * KEY_BYTES)
       grown.set(c.keys)
       c.keys = grown
     }
@@ -282,7 +284,7 @@ export class RangeIndex {
     const c = this.#own(ci)
     c.touched = true
     const moved = c.n - at
-    const right = newChunk(moved + 1 + GROW_KEYS)
+    const right = newChunk(Math.max(moved + 1 + GROW_KEYS, CHUNK_BOUNDARY_EVERY))
     right.keys.set(key, 0)
     right.keys.set(c.keys.subarray(at * KEY_BYTES, c.n * KEY_BYTES), KEY_BYTES)
     right.n = moved + 1
@@ -472,7 +474,8 @@ function newChunk(capacityKeys: number): Chunk {
 }
 
 function oneKeyChunk(key: Uint8Array): Chunk {
-  const c = newChunk(1 + GROW_KEYS)
+  // A chunk opened at a boundary grows to CHUNK_BOUNDARY_EVERY items on average.
+  const c = newChunk(CHUNK_BOUNDARY_EVERY)
   c.keys.set(key, 0)
   c.n = 1
   addDigest(c.sum, key, HLC_BYTES)
