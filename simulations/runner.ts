@@ -256,7 +256,7 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
       convergedAt === null || firstConverged === null ? null : Math.max(0, firstConverged - s.healAtMs),
     settledAtMs: convergedAt,
     endedAtMs: endedAt,
-    counters: { ...sim.counters },
+    counters: { ...sim.counters, pooledChunks: sim.chunks.chunks, pooledKeys: sim.chunks.items },
     delays: { ...pct(sim.delays), histogram: sim.delays.buckets() },
     fullDelays: pct(sim.fullDelays),
     bytesPerNode: {

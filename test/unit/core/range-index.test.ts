@@ -84,7 +84,10 @@ describe('RangeIndex chunks', () => {
     }
     // ~6,000 / 256 content-defined chunks (forced splits aside).
     const boundaries = keys.filter(starts).length
-    assert.ok(sorted.chunkCount >= boundaries && sorted.chunkCount <= boundaries + 1, `${sorted.chunkCount} chunks`)
+    assert.ok(
+      sorted.chunkCount >= boundaries && sorted.chunkCount <= boundaries + 1,
+      `${sorted.chunkCount} chunks`,
+    )
     for (const [lo, hi] of [
       [0, keys.length],
       [17, 4_321],
@@ -103,10 +106,7 @@ describe('RangeIndex chunks', () => {
     const idx = build(shuffled(plain, SEED + 1))
     assert.ok(idx.chunkCount >= 3, `${idx.chunkCount} chunks`)
     assert.equal(idx.size, plain.length)
-    assert.deepEqual(
-      allKeys(idx),
-      plain.map((k) => Buffer.from(k).toString('hex')).sort(),
-    )
+    assert.deepEqual(allKeys(idx), plain.map((k) => Buffer.from(k).toString('hex')).sort())
     assert.equal(Buffer.from(idx.fingerprint(0, idx.size)).toString('hex'), naive(idx, 0, idx.size))
   })
 
