@@ -91,6 +91,10 @@ interface SimNode {
   pending: number[]
   commitScheduled: boolean
   readonly idx: RangeIndex[]
+  /** Committed events not yet in `idx`: added in one batch, in HLC order, before the index is
+   *  read (a session, a sample, a check), so the index is always the node's durable set when
+   *  something looks at it, and a node's inserts run together (its chunks stay in cache). */
+  unindexed: number[]
   heldSlots: number
   hlc: Hlc
   nbrs: number[]
@@ -192,6 +196,11 @@ export class Simulator {
   readonly #types: readonly EventType[]
   #capacity = 1024
   #dist = new Float64Array(0)
+  /** Each event's HLC as one number (wall ms * 2^16 + counter): the index's key order, nearly. */
+  #hlcOrder = new Float64Array(1024)
+  /** Nodes holding each event (received or durable): a flood whose origin is its only holder
+   *  need not look at what the others hold. */
+  #holding = new Int32Array(1024)
   #settled = new Uint8Array(0)
   /** The flood's queue: nodes reached in each millisecond after the publish (reused). */
   readonly #floodBuckets: number[][] = []
@@ -255,6 +264,7 @@ export class Simulator {
         pending: [],
         commitScheduled: false,
         idx: this.#types.map(() => new RangeIndex()),
+        unindexed: [],
         heldSlots: 0,
         hlc: { wallMs: 0, counter: 0 },
         nbrs: mesh[i].filter((j) => j < s.nodes || j === i),
@@ -396,6 +406,12 @@ export class Simulator {
   #grow(ord: number): void {
     if (ord < this.#capacity) return
     while (this.#capacity <= ord) this.#capacity *= 2
+    const order = new Float64Array(this.#capacity)
+    order.set(this.#hlcOrder)
+    this.#hlcOrder = order
+    const holding = new Int32Array(this.#capacity)
+    holding.set(this.#holding)
+    this.#holding = holding
     for (const n of this.nodes) {
       const h = new Uint8Array(this.#capacity)
       h.set(n.held)
@@ -497,6 +513,7 @@ export class Simulator {
       fullAt: -1,
     })
     this.byDigest.set(e.digest, ord)
+    this.#hlcOrder[ord] = e.hlc.wallMs * 65536 + e.hlc.counter
     let list = this.#targetEvents.get(key)
     if (list === undefined) {
       list = []
@@ -719,6 +736,7 @@ export class Simulator {
     for (const o of n.pending)
       if (n.held[o] === 1) {
         n.held[o] = 0
+        this.#holding[o]--
         this.counters.lostInFlight++
       }
     n.pending = []
@@ -835,6 +853,7 @@ export class Simulator {
       return
     }
     n.held[ord] = 1
+    this.#holding[ord]++
     n.pending.push(ord)
     if (!n.commitScheduled) {
       n.commitScheduled = true
@@ -854,15 +873,18 @@ export class Simulator {
       if (e.author !== n.id) {
         if (!this.valid(e)) {
           n.held[ord] = 0
+          this.#holding[ord]--
           continue
         }
         if (this.#ahead(n, e)) {
           n.held[ord] = 0
+          this.#holding[ord]--
           this.counters.driftRefused++
           continue
         }
         if (this.#forked.has(e.slot) && this.#hasTwin(n, e)) {
           n.held[ord] = 0
+          this.#holding[ord]--
           this.counters.equivocations++
           continue
         }
@@ -882,8 +904,9 @@ export class Simulator {
   }
 
   #store(n: SimNode, e: SimEvent, t: number, observe: boolean): void {
+    if (n.held[e.ord] === 0) this.#holding[e.ord]++
     n.held[e.ord] = 2
-    n.idx[e.typeIdx].insert(e.key)
+    n.unindexed.push(e.ord)
     if (
       observe &&
       e.author !== n.id &&
@@ -916,6 +939,7 @@ export class Simulator {
     const e = this.events[ord]
     const rng = this.#rng.gossip
     const size = e.bytes + GOSSIP_OVERHEAD_BYTES
+    const othersHold = this.#holding[ord] > (this.nodes[origin].held[ord] === 0 ? 0 : 1)
     const dist = this.#dist
     const settled = this.#settled
     dist.fill(Infinity)
@@ -944,7 +968,7 @@ export class Simulator {
         if (u !== origin) {
           // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
           // validator stops a bad signature or an event too far ahead of this node's clock.
-          if (nu.held[ord] !== 0) continue
+          if (othersHold && nu.held[ord] !== 0) continue
           if (!nu.up || !this.valid(e) || this.#ahead(nu, e, d)) continue
           this.#deliverAt(d, u, ord)
           if (nu.role === 'withholder') continue
@@ -1005,6 +1029,24 @@ export class Simulator {
     })
   }
 
+  /** Node n's range index of one type, with every event it committed. */
+  index(n: SimNode, typeIdx: number): RangeIndex {
+    this.#flushIndex(n)
+    return n.idx[typeIdx]
+  }
+
+  #flushIndex(n: SimNode): void {
+    const ords = n.unindexed
+    if (ords.length === 0) return
+    n.unindexed = []
+    const hlc = this.#hlcOrder
+    ords.sort((x, y) => hlc[x] - hlc[y] || x - y)
+    for (const o of ords) {
+      const e = this.events[o]
+      n.idx[e.typeIdx].insert(e.key)
+    }
+  }
+
   /** The set key of one index: its size and whole-range fingerprint (order-free). */
   #setKey(idx: RangeIndex): string {
     return `${idx.size}:${Buffer.from(idx.fingerprint(0, idx.size)).toString('hex')}`
@@ -1016,8 +1058,8 @@ export class Simulator {
    * the memo, as signature checks are.
    */
   #transcript(typeIdx: number, a: SimNode, b: SimNode): Transcript {
-    const ia = a.idx[typeIdx]
-    const ib = b.idx[typeIdx]
+    const ia = this.index(a, typeIdx)
+    const ib = this.index(b, typeIdx)
     const memoKey = `${typeIdx}|${this.#setKey(ia)}|${this.#setKey(ib)}`
     const hit = this.#memo.get(memoKey)
     if (hit !== undefined) {
@@ -1275,7 +1317,11 @@ export class Simulator {
 
   sample(): void {
     // Nodes holding the same events in a key range share one copy of its chunks from here on.
-    for (const n of this.nodes) if (n.joined) for (const idx of n.idx) idx.share(this.chunks)
+    for (const n of this.nodes) {
+      if (!n.joined) continue
+      this.#flushIndex(n)
+      for (const idx of n.idx) idx.share(this.chunks)
+    }
     const live = this.liveHonest()
     let complete = 0
     let cover = 0
@@ -1302,7 +1348,7 @@ export class Simulator {
 
   /** Keys of the node's set per type (size and fingerprint), joined: equal iff the sets are equal. */
   setKeyOf(n: SimNode): string {
-    return n.idx.map((i) => this.#setKey(i)).join('/')
+    return this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
   }
 
   heldOrds(n: SimNode): number[] {
