@@ -74,11 +74,15 @@ export class NetworkModel {
     return true
   }
 
-  /** Times at which the link a-b may come back up (fault windows ending, flaps rising). */
-  upTransitions(): number[] {
+  /** Times at which a link may go down or come back up (fault windows starting and ending,
+   *  flaps falling and rising). */
+  transitions(): number[] {
     const f = this.#s.faults
     const out = new Set<number>()
-    for (const p of f.partitions ?? []) out.add(p.untilMs)
+    for (const p of f.partitions ?? []) {
+      out.add(p.atMs)
+      out.add(p.untilMs)
+    }
     for (const fl of f.flapping ?? []) {
       for (let t = fl.atMs; t <= fl.untilMs; t += fl.periodMs / 2) out.add(Math.round(t))
       out.add(fl.untilMs)

@@ -3,22 +3,36 @@
  * one seed. Each node holds its event set as the shipped core does — one RangeIndex per event
  * type (src/core/range-index.ts) — and reconciles with its neighbours by running the shipped
  * ReconcileSession (src/core/reconcile-session.ts) message by message over the simulated
- * network, scheduled as src/net/anti-entropy.ts schedules it (on connect, every interval with a
- * random neighbour, relay after learning, again at once after a truncated session, strikes and a
- * ban for a peer that withholds or serves bad events). Events are built and signed by
- * src/core/event.ts; signatures are checked with the real verifier once per event and cached
- * (a pure function of the bytes). State is computed by the shipped Ingestor (see state.ts).
+ * network. When it reconciles with whom (on connect, every interval, relay after learning,
+ * again after a truncated session, retries, one session per peer and RECONCILE_PARALLEL_MAX at
+ * once, strikes and bans) is decided by the shipped SyncScheduler (src/core/sync-scheduler.ts),
+ * one per node, driven here as src/net/anti-entropy.ts drives it in the node, with the node's
+ * own constants (src/net/constants.ts). Events are built and signed by src/core/event.ts;
+ * signatures are checked with the real verifier once per event and cached (a pure function of
+ * the bytes). State is computed by the shipped Ingestor (see state.ts).
  */
 import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
-import { signEvent } from '../src/core/event.ts'
+import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
 import { decodeSigned } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
-import { itemKey, RangeIndex } from '../src/core/range-index.ts'
+import { ChunkPool, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
 import type { StoredEvent } from '../src/core/records.ts'
+import { type SessionOutcome, SyncScheduler } from '../src/core/sync-scheduler.ts'
 import type { Digest, EventType, Hlc, JsonObject } from '../src/core/types.ts'
+import {
+  FRAME_BYTES_MIN,
+  RECONCILE_BAN_MS,
+  RECONCILE_FETCH_DIGESTS_MAX,
+  RECONCILE_MESSAGE_SLACK_BYTES,
+  RECONCILE_PARALLEL_MAX,
+  RECONCILE_RELAY_DELAY_MS,
+  RECONCILE_RELAY_GOSSIP_MAX,
+  RECONCILE_RETRY_MS,
+  RECONCILE_STRIKES_MAX,
+} from '../src/net/constants.ts'
 import { fromHex } from '../src/util/bytes.ts'
-import { type Signer, signerFromSeed, verifyEd25519 } from '../src/util/crypto.ts'
+import { type Signer, signerFromSeed } from '../src/util/crypto.ts'
 import { MinHeap } from './heap.ts'
 import { Histogram } from './histogram.ts'
 import { buildMesh, NetworkModel } from './network.ts'
@@ -27,19 +41,16 @@ import type { Scenario } from './scenario.ts'
 
 /** Wall-clock time of virtual time 0 (HLC wall times are built on it). */
 export const EPOCH_MS = Date.UTC(2026, 0, 1)
-/** Mirrors of the node's constants (src/net/constants.ts; the simulator may not import src/net). */
-export const RECONCILE_PARALLEL_MAX = 4
-export const RECONCILE_STRIKES_MAX = 3
-export const RECONCILE_BAN_MS = 10 * 60_000
-export const RECONCILE_RELAY_DELAY_MS = 200
-export const RECONCILE_RELAY_GOSSIP_MAX = 128
-export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
-/** A reconciliation message stays within the smallest frame every node reads, less slack. */
-export const MESSAGE_BUDGET_BYTES = 64 * 1024 + 16 + 4 * 1024 + 300 - 8 * 1024
+/** A reconciliation message's budget, as the node's adapter (src/net/protocols/reconcile.ts)
+ *  sets it before the peer says what it reads: the smallest frame every node reads, less slack. */
+export const MESSAGE_BUDGET_BYTES = FRAME_BYTES_MIN - RECONCILE_MESSAGE_SLACK_BYTES
+/** Admission once per event: the drift rule is applied per node (open federation: no members). */
+const NO_DRIFT_CHECK: VerifyContext = { nowMs: Number.POSITIVE_INFINITY, driftMaxMs: 0 }
 /** Envelope bytes of a gossip message / a stream frame around its payload (estimates). */
 const GOSSIP_OVERHEAD_BYTES = 64
 const FRAME_OVERHEAD_BYTES = 16
-const PUSH_FRAME_BYTES = 64 * 1024
+/** A push frame: the adapter fills frames up to the frame floor. */
+const PUSH_FRAME_BYTES = FRAME_BYTES_MIN
 /** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
 const RESOLUTIONS_PER_TICK = 10
 
@@ -80,19 +91,25 @@ interface SimNode {
   pending: number[]
   commitScheduled: boolean
   readonly idx: RangeIndex[]
+  /** Committed events not yet in `idx`: added in one batch, in HLC order, before the index is
+   *  read (a session, a sample, a check), so the index is always the node's durable set when
+   *  something looks at it, and a node's inserts run together (its chunks stay in cache). */
+  unindexed: number[]
   heldSlots: number
   hlc: Hlc
   nbrs: number[]
   clockOffsetMs: number
-  // AntiEntropy
-  running: Set<number>
-  again: Set<number>
-  queue: number[]
-  active: number
-  strikes: Map<number, number>
-  bannedUntil: Map<number, number>
-  relayFrom: Set<number>
-  relayScheduled: boolean
+  /** AntiEntropy: the shipped scheduler (a new one at each restart, as a new process). */
+  sched: SyncScheduler
+  /** Bumped at each restart: what a session or timer of the old process reports is dropped. */
+  epoch: number
+  /** When the scheduler's wake-up is armed (undefined: none). */
+  timerAt: number | undefined
+  /** Peers this node holds a connection to. */
+  readonly conn: Set<number>
+  /** Events some session of this node is fetching (the adapter's `inFlight`: parallel sessions
+   *  take each event once). */
+  readonly inFlight: Set<number>
   bytesGossip: number
   bytesReconcile: number
   sessions: number
@@ -150,6 +167,7 @@ export class Simulator {
     sessions: 0,
     sessionsFailed: 0,
     sessionsMemo: 0,
+    deferred: 0,
     rounds: 0,
     fetched: 0,
     pushed: 0,
@@ -178,6 +196,16 @@ export class Simulator {
   readonly #types: readonly EventType[]
   #capacity = 1024
   #dist = new Float64Array(0)
+  /** Each event's HLC as one number (wall ms * 2^16 + counter): the index's key order, nearly. */
+  #hlcOrder = new Float64Array(1024)
+  /** Nodes holding each event (received or durable): a flood whose origin is its only holder
+   *  need not look at what the others hold. */
+  #holding = new Int32Array(1024)
+  #settled = new Uint8Array(0)
+  /** The flood's queue: nodes reached in each millisecond after the publish (reused). */
+  readonly #floodBuckets: number[][] = []
+  /** Range-index chunks shared by the nodes that hold equal ones (most of them, most of the time). */
+  readonly chunks = new ChunkPool()
   #liveHonest = 0
   #slots = 0
   /** Slots some live honest node holds. */
@@ -236,18 +264,16 @@ export class Simulator {
         pending: [],
         commitScheduled: false,
         idx: this.#types.map(() => new RangeIndex()),
+        unindexed: [],
         heldSlots: 0,
         hlc: { wallMs: 0, counter: 0 },
         nbrs: mesh[i].filter((j) => j < s.nodes || j === i),
         clockOffsetMs: 0,
-        running: new Set(),
-        again: new Set(),
-        queue: [],
-        active: 0,
-        strikes: new Map(),
-        bannedUntil: new Map(),
-        relayFrom: new Set(),
-        relayScheduled: false,
+        sched: this.#newScheduler(i),
+        epoch: 0,
+        timerAt: undefined,
+        conn: new Set(),
+        inFlight: new Set(),
         bytesGossip: 0,
         bytesReconcile: 0,
         sessions: 0,
@@ -255,18 +281,14 @@ export class Simulator {
     }
     for (const n of this.nodes) if (n.joined && n.role === 'honest') this.#liveHonest++
     this.#dist = new Float64Array(total)
+    this.#settled = new Uint8Array(total)
     this.#setupClocks()
     this.#writeHistory()
     this.#scheduleFaults(joiners)
     this.#scheduleWrites()
-    // AntiEntropy: a session on every connection at start, then every interval.
-    for (const n of this.nodes) {
-      if (!n.joined) continue
-      this.#startInterval(n)
-    }
-    for (const n of this.nodes)
-      if (n.up)
-        for (const p of n.nbrs) this.at(this.#rng.session.int(s.redialMs) + 1, () => this.request(n.id, p))
+    // Every node dials its neighbours at start (the scheduler starts a session on each new
+    // connection and ticks every interval from the first one).
+    for (const n of this.nodes) if (n.up) for (const p of n.nbrs) if (p > n.id) this.#reconnect(n.id, p)
   }
 
   #setupClocks(): void {
@@ -328,12 +350,18 @@ export class Simulator {
       )
     for (const b of f.lossBursts ?? [])
       this.mark('loss', b.atMs, b.untilMs, `loss ${Math.round(b.loss * 100)}%, +${b.extraDelayMs} ms delay`)
-    // Links coming back: both ends reconcile (the redialer reconnects, AntiEntropy runs on connect).
-    for (const t of this.net.upTransitions()) {
+    // Links going down drop their connections; links coming back are redialed (and the
+    // scheduler starts a session on the new connection).
+    for (const t of this.net.transitions()) {
       this.at(t, () => {
         for (const n of this.nodes) {
           if (!n.up) continue
-          for (const p of n.nbrs) if (p > n.id && this.linkUp(n.id, p, t)) this.#reconnect(n.id, p)
+          for (const p of n.nbrs) {
+            if (p < n.id) continue
+            const both = this.#bothWays(n.id, p, t)
+            if (!both && n.conn.has(p)) this.#disconnect(n.id, p)
+            else if (both && !n.conn.has(p)) this.#reconnect(n.id, p)
+          }
         }
       })
     }
@@ -378,6 +406,12 @@ export class Simulator {
   #grow(ord: number): void {
     if (ord < this.#capacity) return
     while (this.#capacity <= ord) this.#capacity *= 2
+    const order = new Float64Array(this.#capacity)
+    order.set(this.#hlcOrder)
+    this.#hlcOrder = order
+    const holding = new Int32Array(this.#capacity)
+    holding.set(this.#holding)
+    this.#holding = holding
     for (const n of this.nodes) {
       const h = new Uint8Array(this.#capacity)
       h.set(n.held)
@@ -479,6 +513,7 @@ export class Simulator {
       fullAt: -1,
     })
     this.byDigest.set(e.digest, ord)
+    this.#hlcOrder[ord] = e.hlc.wallMs * 65536 + e.hlc.counter
     let list = this.#targetEvents.get(key)
     if (list === undefined) {
       list = []
@@ -488,13 +523,26 @@ export class Simulator {
     return ord
   }
 
-  /** The real signature check, once per event (a pure function of its bytes). */
+  /**
+   * The node's admission check (src/core/event.ts `eventFromWire`: schema, target id, signature),
+   * once per event: it is a pure function of the bytes but for the clock-drift rule, which
+   * depends on the receiving node's clock and is applied per node (`#ahead`).
+   */
   valid(e: SimEvent): boolean {
     if (e.valid === 0) {
-      const f = decodeSigned(e.stored.signed)
-      e.valid = verifyEd25519(fromHex(f.author)!, e.stored.signed, e.stored.signature) ? 1 : 2
+      try {
+        eventFromWire(e.stored.signed, e.stored.signature, NO_DRIFT_CHECK)
+        e.valid = 1
+      } catch {
+        e.valid = 2
+      }
     }
     return e.valid === 1
+  }
+
+  /** The admission's drift rule at node n's clock at t (checkEvent in src/core/event.ts). */
+  #ahead(n: SimNode, e: SimEvent, t = this.now): boolean {
+    return e.hlc.wallMs - this.clock(n, t) > HLC_DRIFT_MAX_MS_DEFAULT
   }
 
   #writeHistory(): void {
@@ -688,12 +736,13 @@ export class Simulator {
     for (const o of n.pending)
       if (n.held[o] === 1) {
         n.held[o] = 0
+        this.#holding[o]--
         this.counters.lostInFlight++
       }
     n.pending = []
     n.commitScheduled = false
-    n.queue = []
-    n.again.clear()
+    for (const p of [...n.conn]) this.#disconnect(n.id, p)
+    n.inFlight.clear()
     this.#setLive(n, false)
   }
 
@@ -702,8 +751,11 @@ export class Simulator {
     if (n.up || n.left) return
     n.up = true
     n.joined = true
-    n.active = 0
-    n.running.clear()
+    // A new process: a new scheduler (strikes and bans are in memory), reports of the old one's
+    // sessions and timers are dropped.
+    n.sched = this.#newScheduler(id)
+    n.epoch++
+    n.timerAt = undefined
     this.#setLive(n, true)
     for (const p of n.nbrs) this.#reconnect(id, p)
   }
@@ -726,20 +778,64 @@ export class Simulator {
     n.hlc = { wallMs: 0, counter: 0 }
     this.counters.joins++
     this.restart(id)
-    this.#startInterval(n)
   }
 
-  #reconnect(a: number, b: number): void {
-    const d = this.#rng.session.int(this.s.redialMs) + 1
-    this.at(this.now + d, () => {
-      this.request(a, b)
-      this.request(b, a)
+  #newScheduler(id: number): SyncScheduler {
+    return new SyncScheduler({
+      selfId: peerId(id),
+      intervalMs: this.s.reconcileIntervalMs,
+      retryMs: RECONCILE_RETRY_MS,
+      relayDelayMs: RECONCILE_RELAY_DELAY_MS,
+      parallelMax: RECONCILE_PARALLEL_MAX,
+      strikesMax: RECONCILE_STRIKES_MAX,
+      banMs: RECONCILE_BAN_MS,
     })
   }
 
+  /** The redialer: a connection a-b opens after a random delay, if the link is up both ways. */
+  #reconnect(a: number, b: number): void {
+    const d = this.#rng.session.int(this.s.redialMs) + 1
+    this.at(this.now + d, () => this.#connect(a, b))
+  }
+
+  #bothWays(a: number, b: number, t: number): boolean {
+    return this.linkUp(a, b, t) && this.linkUp(b, a, t)
+  }
+
+  /** A connection opens: both schedulers hear of it; one that refuses the peer (banned) hangs up. */
+  #connect(a: number, b: number): void {
+    const na = this.nodes[a]
+    const nb = this.nodes[b]
+    if (na.conn.has(b) || !this.#bothWays(a, b, this.now)) return
+    const okA = na.sched.handleConnected(peerId(b), this.now)
+    const okB = nb.sched.handleConnected(peerId(a), this.now)
+    if (!okA || !okB) {
+      if (okA) na.sched.handleDisconnected(peerId(b))
+      if (okB) nb.sched.handleDisconnected(peerId(a))
+      return
+    }
+    na.conn.add(b)
+    nb.conn.add(a)
+    this.#drive(na)
+    this.#drive(nb)
+  }
+
+  #disconnect(a: number, b: number): void {
+    const na = this.nodes[a]
+    const nb = this.nodes[b]
+    if (na.conn.delete(b)) na.sched.handleDisconnected(peerId(b))
+    if (nb.conn.delete(a)) nb.sched.handleDisconnected(peerId(a))
+  }
+
+  /** A ban either way (the banning node hung up and refuses the peer's connections). */
   #banned(a: number, b: number, t: number): boolean {
     if (this.counters.bans === 0) return false
-    return (this.nodes[a].bannedUntil.get(b) ?? 0) > t || (this.nodes[b].bannedUntil.get(a) ?? 0) > t
+    return this.nodes[a].sched.banned(peerId(b), t) || this.nodes[b].sched.banned(peerId(a), t)
+  }
+
+  /** Whether honest node `by` has cut `peer` off at some point of this process's life. */
+  cutOff(by: SimNode, peer: number): boolean {
+    return (by.sched.schedule(peerId(peer))?.bannedUntilMs ?? 0) > 0
   }
 
   /** Whether a message from a reaches b at t: both up, no fault window in the way, no ban. */
@@ -757,6 +853,7 @@ export class Simulator {
       return
     }
     n.held[ord] = 1
+    this.#holding[ord]++
     n.pending.push(ord)
     if (!n.commitScheduled) {
       n.commitScheduled = true
@@ -776,15 +873,18 @@ export class Simulator {
       if (e.author !== n.id) {
         if (!this.valid(e)) {
           n.held[ord] = 0
+          this.#holding[ord]--
           continue
         }
-        if (e.hlc.wallMs - this.clock(n) > HLC_DRIFT_MAX_MS_DEFAULT) {
+        if (this.#ahead(n, e)) {
           n.held[ord] = 0
+          this.#holding[ord]--
           this.counters.driftRefused++
           continue
         }
         if (this.#forked.has(e.slot) && this.#hasTwin(n, e)) {
           n.held[ord] = 0
+          this.#holding[ord]--
           this.counters.equivocations++
           continue
         }
@@ -804,8 +904,9 @@ export class Simulator {
   }
 
   #store(n: SimNode, e: SimEvent, t: number, observe: boolean): void {
+    if (n.held[e.ord] === 0) this.#holding[e.ord]++
     n.held[e.ord] = 2
-    n.idx[e.typeIdx].insert(e.key)
+    n.unindexed.push(e.ord)
     if (
       observe &&
       e.author !== n.id &&
@@ -826,92 +927,123 @@ export class Simulator {
 
   // ---------------------------------------------------------------- gossip
 
-  /** A lossy, delayed flood over the mesh: each node forwards once, on first receipt. */
+  /**
+   * A lossy, delayed flood over the mesh: each node forwards once, on first receipt (Dijkstra
+   * over the hops' sampled delays, with a queue of 1 ms buckets: a hop takes at least
+   * latency.baseMs, so what a node reached in one millisecond relaxes only later buckets, and
+   * within a bucket nodes are taken in the order they were reached). Every hop is counted and
+   * may be lost; a hop to a node that already has the event from an earlier arrival cannot
+   * change anything, so its delay and duplicate are not drawn.
+   */
   #publish(ord: number, origin: number, t: number, firstHop?: readonly number[]): void {
     const e = this.events[ord]
     const rng = this.#rng.gossip
     const size = e.bytes + GOSSIP_OVERHEAD_BYTES
+    const othersHold = this.#holding[ord] > (this.nodes[origin].held[ord] === 0 ? 0 : 1)
     const dist = this.#dist
+    const settled = this.#settled
     dist.fill(Infinity)
-    const heap = new MinHeap<number>()
+    settled.fill(0)
+    const buckets = this.#floodBuckets
+    const base = Math.floor(t)
+    const dup = this.s.gossip.duplicate
+    const perByte = 1 / this.s.bandwidthBytesPerMs
     dist[origin] = t
-    heap.push(t, origin)
-    while (heap.size > 0) {
-      const d = heap.peekKey()!
-      const u = heap.pop()!
-      if (d > dist[u]) continue
-      const nu = this.nodes[u]
-      if (u !== origin) {
-        // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
-        // validator stops a bad signature or an event too far ahead of this node's clock.
-        if (nu.held[ord] !== 0) continue
-        if (!nu.up || !this.valid(e) || e.hlc.wallMs - this.clock(nu, d) > HLC_DRIFT_MAX_MS_DEFAULT) continue
-        this.#deliverAt(d, u, ord)
-        if (nu.role === 'withholder') continue
+    let last = 0
+    const queue = (v: number, tv: number) => {
+      const b = Math.floor(tv) - base
+      while (buckets.length <= b) buckets.push([])
+      buckets[b].push(v)
+      if (b > last) last = b
+    }
+    queue(origin, t)
+    for (let b = 0; b <= last; b++) {
+      const bucket = buckets[b]
+      for (let k = 0; k < bucket.length; k++) {
+        const u = bucket[k]
+        if (settled[u] === 1) continue
+        settled[u] = 1
+        const d = dist[u]
+        const nu = this.nodes[u]
+        if (u !== origin) {
+          // The gossip layer ignores (neither stores nor forwards) what the node already holds; the
+          // validator stops a bad signature or an event too far ahead of this node's clock.
+          if (othersHold && nu.held[ord] !== 0) continue
+          if (!nu.up || !this.valid(e) || this.#ahead(nu, e, d)) continue
+          this.#deliverAt(d, u, ord)
+          if (nu.role === 'withholder') continue
+        }
+        const loss = Math.max(this.s.gossip.loss, this.net.extraLoss(d))
+        const out = u === origin && firstHop !== undefined ? firstHop : nu.nbrs
+        let sent = 0
+        for (let j = 0; j < out.length; j++) {
+          const v = out[j]
+          if (!this.linkUp(u, v, d)) continue
+          sent++
+          if (rng.chance(loss)) {
+            this.counters.gossipLost++
+            continue
+          }
+          const nv = this.nodes[v]
+          nv.bytesGossip += size
+          if (settled[v] === 1) continue
+          const tv = d + this.net.delay(d, rng) + size * perByte
+          if (rng.chance(dup)) {
+            nv.bytesGossip += size
+            this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
+          }
+          if (tv < dist[v]) {
+            dist[v] = tv
+            queue(v, tv)
+          }
+        }
+        this.counters.gossipMessages += sent
+        nu.bytesGossip += sent * size
       }
-      const loss = Math.max(this.s.gossip.loss, this.net.extraLoss(d))
-      for (const v of u === origin && firstHop !== undefined ? firstHop : nu.nbrs) {
-        if (!this.linkUp(u, v, d)) continue
-        this.counters.gossipMessages++
-        nu.bytesGossip += size
-        if (rng.chance(loss)) {
-          this.counters.gossipLost++
-          continue
-        }
-        this.nodes[v].bytesGossip += size
-        const tv = d + this.net.delay(d, rng) + size / this.s.bandwidthBytesPerMs
-        if (rng.chance(this.s.gossip.duplicate)) {
-          this.nodes[v].bytesGossip += size
-          this.#deliverAt(tv + this.net.delay(d, rng), v, ord)
-        }
-        if (tv < dist[v]) {
-          dist[v] = tv
-          heap.push(tv, v)
-        }
-      }
+      bucket.length = 0
     }
   }
 
   // ---------------------------------------------------------------- anti-entropy
 
-  #startInterval(n: SimNode): void {
-    const every = this.s.reconcileIntervalMs
-    if (every <= 0) return
-    const tick = () => {
-      if (n.left) return
-      if (n.up) {
-        const peers = n.nbrs.filter((p) => this.linkUp(n.id, p, this.now))
-        if (peers.length > 0) this.request(n.id, this.#rng.session.pick(peers))
-      }
-      this.at(this.now + every, tick)
+  /** AntiEntropy's #drive: start the sessions the scheduler asks for, hang up on the peers it
+   *  struck out, and arm its next wake-up. */
+  #drive(n: SimNode): void {
+    if (!n.up) return
+    for (const id of n.sched.pollStart(this.now)) this.#session(n, this.nodes[Number(id)])
+    for (const id of n.sched.pollHangUps()) {
+      const peer = Number(id)
+      this.counters.bans++
+      this.mark('ban', this.now, this.now + RECONCILE_BAN_MS, `node ${n.id} cut off node ${peer}`)
+      this.#disconnect(n.id, peer)
     }
-    this.at(this.now + 1 + this.#rng.session.int(every), tick)
+    const at = n.sched.pollTimeoutMs()
+    if (at === undefined || at === n.timerAt) return
+    n.timerAt = at
+    const epoch = n.epoch
+    this.at(at, () => {
+      if (n.epoch !== epoch || n.timerAt !== at || !n.up) return
+      n.timerAt = undefined
+      n.sched.handleTimeout(this.now, this.#rng.session.next())
+      this.#drive(n)
+    })
   }
 
-  /** AntiEntropy.request: a session with the peer now, or once the one running ends. */
-  request(a: number, b: number): void {
-    const n = this.nodes[a]
-    if (!n.up || !this.nodes[b].up || this.#banned(a, b, this.now)) return
-    if (n.running.has(b)) {
-      n.again.add(b)
-      return
-    }
-    if (n.queue.includes(b)) return
-    n.queue.push(b)
-    this.#pump(n)
+  /** Node n's range index of one type, with every event it committed. */
+  index(n: SimNode, typeIdx: number): RangeIndex {
+    this.#flushIndex(n)
+    return n.idx[typeIdx]
   }
 
-  #pump(n: SimNode): void {
-    for (let i = 0; i < n.queue.length && n.active < RECONCILE_PARALLEL_MAX; ) {
-      const b = n.queue[i]
-      if (n.running.has(b)) {
-        i++
-        continue
-      }
-      n.queue.splice(i, 1)
-      n.active++
-      n.running.add(b)
-      this.#session(n, this.nodes[b])
+  #flushIndex(n: SimNode): void {
+    const ords = n.unindexed
+    if (ords.length === 0) return
+    n.unindexed = []
+    const hlc = this.#hlcOrder
+    ords.sort((x, y) => hlc[x] - hlc[y] || x - y)
+    for (const o of ords) {
+      const e = this.events[o]
+      n.idx[e.typeIdx].insert(e.key)
     }
   }
 
@@ -926,8 +1058,8 @@ export class Simulator {
    * the memo, as signature checks are.
    */
   #transcript(typeIdx: number, a: SimNode, b: SimNode): Transcript {
-    const ia = a.idx[typeIdx]
-    const ib = b.idx[typeIdx]
+    const ia = this.index(a, typeIdx)
+    const ib = this.index(b, typeIdx)
     const memoKey = `${typeIdx}|${this.#setKey(ia)}|${this.#setKey(ib)}`
     const hit = this.#memo.get(memoKey)
     if (hit !== undefined) {
@@ -970,13 +1102,18 @@ export class Simulator {
     return d
   }
 
+  /** One session a → b (a initiates), from the stream's opening to its end. */
   #session(a: SimNode, b: SimNode): void {
     this.counters.sessions++
     a.sessions++
+    b.sched.handleServing(peerId(a.id), true)
+    const epochs = [a.epoch, b.epoch] as const
     let t = this.now
+    const claimed: number[] = []
     const fail = (at: number) => {
       this.counters.sessionsFailed++
-      this.at(at, () => this.#endSession(a, b, undefined))
+      for (const o of claimed) a.inFlight.delete(o)
+      this.at(at, () => this.#endSession(a, b, epochs, undefined))
     }
     // Opening the stream: one round trip (protocol negotiation).
     for (const [x, y] of [
@@ -1010,11 +1147,31 @@ export class Simulator {
       truncated ||= tr.truncated
     }
     // Fetch what a lacks, RECONCILE_FETCH_DIGESTS_MAX at a time; the peer serves what it holds.
+    // As the adapter does, what another session of a is fetching, or what a received since the
+    // sets were compared, is left out (claimed in a.inFlight until its batch arrives).
     let withheld = 0
     let badSignature = 0
-    const report = { learned: 0, withheld: 0, badSignature: 0, truncated, relay: [] as number[] }
+    const report = {
+      learned: 0,
+      withheld: 0,
+      badSignature: 0,
+      truncated,
+      transient: false,
+      inSync: need.length === 0 && have.length === 0,
+      relay: [] as number[],
+    }
     for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
-      const ask = need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)
+      const ask: number[] = []
+      for (const o of need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)) {
+        if (a.held[o] !== 0 || a.inFlight.has(o)) {
+          this.counters.deferred++
+          continue
+        }
+        a.inFlight.add(o)
+        claimed.push(o)
+        ask.push(o)
+      }
+      if (ask.length === 0) continue
       const d1 = this.#hop(a.id, b.id, t, ask.length * 34 + FRAME_OVERHEAD_BYTES)
       if (d1 < 0) {
         fail(t + 1)
@@ -1032,15 +1189,19 @@ export class Simulator {
       t += d2
       const good = served.filter((o) => this.valid(this.events[o]))
       badSignature += served.length - good.length
+      claimed.length = 0
       // Learned: what was still new to the node when the batch arrived (gossip may have won).
       this.at(t, () => {
+        for (const o of ask) a.inFlight.delete(o)
+        if (a.epoch !== epochs[0]) return
         for (const o of good) {
-          if (
-            a.held[o] === 0 &&
-            !(this.#forked.has(this.events[o].slot) && this.#hasTwin(a, this.events[o]))
-          ) {
-            report.learned++
-            if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
+          const e = this.events[o]
+          if (a.held[o] === 0 && !(this.#forked.has(e.slot) && this.#hasTwin(a, e))) {
+            if (this.#ahead(a, e)) report.transient = true
+            else {
+              report.learned++
+              if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
+            }
           }
           this.#receive(a, o, this.now)
         }
@@ -1067,6 +1228,7 @@ export class Simulator {
         }
         t += d1
         this.at(t, () => {
+          if (b.epoch !== epochs[1]) return
           let fresh = 0
           for (const o of frame) {
             if (
@@ -1076,7 +1238,11 @@ export class Simulator {
               fresh++
             this.#receive(b, o, this.now)
           }
-          if (fresh > 0) this.#onLearned(b, a.id)
+          // Events from a outside a session b ran: b relays them (AntiEntropy.onLearned).
+          if (fresh > 0 && b.up) {
+            b.sched.handleLearned(peerId(a.id), this.now)
+            this.#drive(b)
+          }
         })
         const d2 = this.#hop(b.id, a.id, t, 24)
         if (d2 < 0) {
@@ -1091,51 +1257,45 @@ export class Simulator {
     this.counters.badSignature += badSignature
     report.withheld = withheld
     report.badSignature = badSignature
-    this.at(t + 1, () => this.#endSession(a, b, report))
+    this.at(t + 1, () => this.#endSession(a, b, epochs, report))
   }
 
   #endSession(
     a: SimNode,
     b: SimNode,
+    epochs: readonly [number, number],
     r:
-      | { learned: number; withheld: number; badSignature: number; truncated: boolean; relay: number[] }
+      | {
+          learned: number
+          withheld: number
+          badSignature: number
+          truncated: boolean
+          transient: boolean
+          inSync: boolean
+          relay: number[]
+        }
       | undefined,
   ): void {
-    a.active = Math.max(0, a.active - 1)
-    a.running.delete(b.id)
-    if (r !== undefined && a.up) {
-      if (r.relay.length > 0) for (const o of r.relay) if (a.held[o] !== 0) this.#publish(o, a.id, this.now)
-      if (r.learned > 0) this.#onLearned(a, b.id)
-      if (r.withheld > 0 || r.badSignature > 0) this.#strike(a, b.id)
-      if (r.truncated) this.request(a.id, b.id)
+    if (b.epoch === epochs[1] && b.up) {
+      b.sched.handleServing(peerId(a.id), false)
+      this.#drive(b)
     }
-    if (a.again.delete(b.id)) this.request(a.id, b.id)
-    this.#pump(a)
-  }
-
-  #strike(n: SimNode, peer: number): void {
-    this.counters.strikes++
-    const s = (n.strikes.get(peer) ?? 0) + 1
-    if (s >= RECONCILE_STRIKES_MAX) {
-      n.strikes.set(peer, 0)
-      n.bannedUntil.set(peer, this.now + RECONCILE_BAN_MS)
-      this.counters.bans++
-      this.mark('ban', this.now, this.now + RECONCILE_BAN_MS, `node ${n.id} cut off node ${peer}`)
-    } else n.strikes.set(peer, s)
-  }
-
-  /** Relay: reconcile with every other neighbour shortly after learning something. */
-  #onLearned(n: SimNode, from: number): void {
-    n.relayFrom.add(from)
-    if (n.relayScheduled) return
-    n.relayScheduled = true
-    this.at(this.now + RECONCILE_RELAY_DELAY_MS, () => {
-      n.relayScheduled = false
-      const sources = new Set(n.relayFrom)
-      n.relayFrom.clear()
-      if (!n.up) return
-      for (const p of n.nbrs) if (!sources.has(p) && this.linkUp(n.id, p, this.now)) this.request(n.id, p)
-    })
+    if (a.epoch !== epochs[0] || !a.up) return
+    if (r === undefined) a.sched.handleSessionFailed(peerId(b.id), false, this.now)
+    else {
+      // The adapter's relay: a few new events go on gossip at once.
+      for (const o of r.relay) if (a.held[o] !== 0) this.#publish(o, a.id, this.now)
+      const outcome: SessionOutcome = {
+        learned: r.learned,
+        inSync: r.inSync,
+        truncated: r.truncated,
+        transient: r.transient,
+        misbehaved: r.withheld > 0 || r.badSignature > 0,
+      }
+      if (outcome.misbehaved) this.counters.strikes++
+      a.sched.handleSessionEnded(peerId(b.id), outcome, this.now)
+    }
+    this.#drive(a)
   }
 
   // ---------------------------------------------------------------- measuring
@@ -1156,6 +1316,12 @@ export class Simulator {
   }
 
   sample(): void {
+    // Nodes holding the same events in a key range share one copy of its chunks from here on.
+    for (const n of this.nodes) {
+      if (!n.joined) continue
+      this.#flushIndex(n)
+      for (const idx of n.idx) idx.share(this.chunks)
+    }
     const live = this.liveHonest()
     let complete = 0
     let cover = 0
@@ -1182,7 +1348,7 @@ export class Simulator {
 
   /** Keys of the node's set per type (size and fingerprint), joined: equal iff the sets are equal. */
   setKeyOf(n: SimNode): string {
-    return n.idx.map((i) => this.#setKey(i)).join('/')
+    return this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
   }
 
   heldOrds(n: SimNode): number[] {
@@ -1195,9 +1361,19 @@ export class Simulator {
     return this.#union
   }
 
+  /** Slots with more than one version (a forking member's events). */
+  get forkedSlots(): ReadonlySet<number> {
+    return this.#forked
+  }
+
   get slots(): number {
     return this.#slots
   }
+}
+
+/** A node's peer id as its scheduler knows it. */
+function peerId(n: number): string {
+  return String(n)
 }
 
 /** Encoded size estimate of a reconciliation message (protobuf: bound, mode, fingerprint, ids). */

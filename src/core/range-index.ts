@@ -10,9 +10,17 @@
  * is order-independent and incremental: a chunk keeps the sum of its digests, so a range costs
  * the whole chunks inside it plus at most two partial chunks.
  *
- * Items live in chunks of at most CHUNK_ITEMS_MAX keys, each one flat Uint8Array (40 bytes an
- * item, no object per item: 1,000,000 events take ~40 MB plus ~1% for chunk headers). Inserting
- * into a full chunk splits it in two; HLC-ordered writes append to the last chunk.
+ * Items live in chunks, each one flat Uint8Array (40 bytes an item, no object per item:
+ * 1,000,000 events take 40 MB of keys, ~55 MB with the chunks' spare room).
+ * Chunk boundaries are content-defined: a key whose digest's first two bytes are 0 mod
+ * CHUNK_BOUNDARY_EVERY starts a chunk, so the chunks over a key range are a function of the keys
+ * in it, whatever order they were inserted in (a chunk that reaches CHUNK_ITEMS_MAX splits in
+ * half, the one exception). HLC-ordered writes append to the last chunk.
+ *
+ * Sharing: indexes that hold the same keys in a range hold equal chunks there, and `share(pool)`
+ * replaces each chunk by an equal one a ChunkPool already holds (read-only from then on: an
+ * index copies a shared chunk before it changes it). The simulator shares its thousand nodes'
+ * indexes this way; a node's single index never needs it.
  */
 import { sha256 } from '../util/crypto.ts'
 
@@ -20,16 +28,99 @@ export const KEY_BYTES = 40
 export const HLC_BYTES = 8
 export const DIGEST_BYTES = 32
 export const FINGERPRINT_BYTES = 16
-/** Items per chunk: a partial chunk costs at most this many 32-byte additions per fingerprint,
- *  and an insert moves at most this many keys (40 KB); 1,024 keeps both well under a
- *  millisecond and the chunk list of a million events at ~1,000 entries. */
+/** Items per chunk at most: a partial chunk costs at most this many 32-byte additions per
+ *  fingerprint, and an insert moves at most this many keys (40 KB); 1,024 keeps both well under
+ *  a millisecond. */
 export const CHUNK_ITEMS_MAX = 1024
+/** A key starts a chunk with probability 1/this (digests are uniform): chunks of 256 items on
+ *  average, the chunk list of a million events at ~4,000 entries, and a chunk reaching
+ *  CHUNK_ITEMS_MAX (split in half, not by content) about once in 55 (e^-4). */
+export const CHUNK_BOUNDARY_EVERY = 256
+/** Spare keys of a new chunk or a private copy of a shared one; a full buffer doubles. */
+const GROW_KEYS = 64
 
 interface Chunk {
   keys: Uint8Array
   n: number
   /** Σ digests mod 2^256 as eight little-endian u32 words. */
   readonly sum: Uint32Array
+  /** Set while the chunk is shared through a pool: read-only, copied before a change. */
+  pool?: ChunkPool
+  /** Indexes holding the chunk (while pooled). */
+  refs: number
+  poolKey?: string
+  /** Changed since the last share(): not pooled yet (it is likely to change again). */
+  touched: boolean
+}
+
+/** Whether two chunks hold the same keys (their buffers start at offset 0: compared by words). */
+function sameKeys(a: Chunk, b: Chunk): boolean {
+  if (a.n !== b.n) return false
+  const words = (a.n * KEY_BYTES) >>> 2
+  const x = new Int32Array(a.keys.buffer, a.keys.byteOffset, words)
+  const y = new Int32Array(b.keys.buffer, b.keys.byteOffset, words)
+  for (let i = 0; i < words; i++) if (x[i] !== y[i]) return false
+  return true
+}
+
+/** Whether the key at `offset` starts a chunk (content-defined boundary). */
+function isBoundary(keys: Uint8Array, offset: number): boolean {
+  return ((keys[offset + HLC_BYTES] << 8) | keys[offset + HLC_BYTES + 1]) % CHUNK_BOUNDARY_EVERY === 0
+}
+
+/**
+ * Chunks shared by indexes that hold equal ones (the simulator's thousand nodes holding mostly
+ * the same events): each distinct chunk is kept once, counted by the indexes that hold it, and
+ * dropped when the last one lets it go.
+ */
+export class ChunkPool {
+  readonly #byKey = new Map<string, Chunk[]>()
+  #chunks = 0
+  #items = 0
+
+  /** The pooled chunk equal to `c` (one more holder), or `c` itself, now pooled. */
+  intern(c: Chunk): Chunk {
+    let key = `${c.n}`
+    for (let w = 0; w < 8; w++) key += `:${c.sum[w]}`
+    let list = this.#byKey.get(key)
+    if (list !== undefined)
+      for (const o of list)
+        if (sameKeys(o, c)) {
+          o.refs++
+          return o
+        }
+    if (c.keys.length > c.n * KEY_BYTES) c.keys = c.keys.slice(0, c.n * KEY_BYTES)
+    c.pool = this
+    c.refs = 1
+    c.poolKey = key
+    if (list === undefined) {
+      list = []
+      this.#byKey.set(key, list)
+    }
+    list.push(c)
+    this.#chunks++
+    this.#items += c.n
+    return c
+  }
+
+  /** One holder fewer; the last one drops the chunk from the pool. */
+  release(c: Chunk): void {
+    if (c.pool !== this || --c.refs > 0) return
+    const list = this.#byKey.get(c.poolKey!)!
+    list.splice(list.indexOf(c), 1)
+    if (list.length === 0) this.#byKey.delete(c.poolKey!)
+    this.#chunks--
+    this.#items -= c.n
+  }
+
+  /** Distinct chunks held, and the items in them. */
+  get chunks(): number {
+    return this.#chunks
+  }
+
+  get items(): number {
+    return this.#items
+  }
 }
 
 /** Adds a 32-byte little-endian number into an 8-word accumulator, mod 2^256. */
@@ -90,6 +181,8 @@ export class RangeIndex {
   /** Items before each chunk; rebuilt lazily after an insert. */
   #starts: number[] = []
   #startsDirty = false
+  /** Some chunk changed since the last share(). */
+  #unshared = false
 
   get size(): number {
     return this.#size
@@ -99,30 +192,133 @@ export class RangeIndex {
   insert(key: Uint8Array): boolean {
     if (key.length !== KEY_BYTES) throw new RangeError(`a range index key is ${KEY_BYTES} bytes`)
     if (this.#chunks.length === 0) {
-      this.#chunks.push(newChunk())
+      this.#chunks.push(newChunk(GROW_KEYS))
     }
     // In-order writes (HLC order) append: compare with the last key only.
     const lastChunk = this.#chunks.length - 1
     const tail = this.#chunks[lastChunk]
     const appends =
       tail.n === 0 || compareAt(tail.keys, (tail.n - 1) * KEY_BYTES, KEY_BYTES, key, 0, KEY_BYTES) < 0
-    const ci = appends ? lastChunk : this.#chunkFor(key)
-    const c = this.#chunks[ci]
-    const at = appends ? c.n : lowerIn(c, key)
-    if (at < c.n && compareAt(c.keys, at * KEY_BYTES, KEY_BYTES, key, 0, KEY_BYTES) === 0) return false
+    // Late arrivals mostly land in the last chunk: no search over the chunk list for them.
+    const ci =
+      appends || compareAt(tail.keys, 0, KEY_BYTES, key, 0, KEY_BYTES) <= 0 ? lastChunk : this.#chunkFor(key)
+    const at = appends ? tail.n : lowerIn(this.#chunks[ci], key)
+    {
+      const c = this.#chunks[ci]
+      if (at < c.n && compareAt(c.keys, at * KEY_BYTES, KEY_BYTES, key, 0, KEY_BYTES) === 0) return false
+    }
+    this.#size++
+    this.#startsDirty = true
+    this.#unshared = true
+    if (at > 0 && isBoundary(key, 0)) {
+      this.#splitAt(ci, at, key)
+      return true
+    }
+    if (at === 0 && this.#chunks[ci].n > 0 && isBoundary(this.#chunks[ci].keys, 0)) {
+      // Before the first chunk, which starts at a boundary: the key opens a chunk of its own.
+      this.#chunks.splice(ci, 0, oneKeyChunk(key))
+      return true
+    }
+    const c = this.#own(ci)
     if (c.n * KEY_BYTES === c.keys.length) {
-      const grown = new Uint8Array(Math.min(c.keys.length * 2, CHUNK_ITEMS_MAX * KEY_BYTES))
+      const grown = new Uint8Array(Math.min(c.n * 2, CHUNK_ITEMS_MAX) * KEY_BYTES)
       grown.set(c.keys)
       c.keys = grown
     }
     c.keys.copyWithin((at + 1) * KEY_BYTES, at * KEY_BYTES, c.n * KEY_BYTES)
     c.keys.set(key, at * KEY_BYTES)
     c.n++
+    c.touched = true
     addDigest(c.sum, key, HLC_BYTES)
-    this.#size++
-    if (c.n === CHUNK_ITEMS_MAX) this.#split(ci, at === c.n - 1 && ci === this.#chunks.length - 1)
-    this.#startsDirty = true
+    if (c.n === CHUNK_ITEMS_MAX) this.#split(ci)
     return true
+  }
+
+  /**
+   * Replaces each private chunk that did not change since the last call by an equal one `pool`
+   * holds (or pools it): indexes holding the same keys in a range then hold one copy of them.
+   * A chunk that changed is left private until a call finds it unchanged (appends keep changing
+   * the last chunk: pooling it would copy it back at the next insert). Shared chunks are
+   * read-only; the index copies one before changing it.
+   */
+  share(pool: ChunkPool): void {
+    if (!this.#unshared) return
+    let pending = false
+    for (let i = 0; i < this.#chunks.length; i++) {
+      const c = this.#chunks[i]
+      if (c.pool !== undefined || c.n === 0) continue
+      if (c.touched) {
+        c.touched = false
+        pending = true
+      } else this.#chunks[i] = pool.intern(c)
+    }
+    this.#unshared = pending
+  }
+
+  /** Chunks in the index (tests and statistics). */
+  get chunkCount(): number {
+    return this.#chunks.length
+  }
+
+  /** The chunk at ci, private to this index (a shared one is copied first). */
+  #own(ci: number): Chunk {
+    const c = this.#chunks[ci]
+    if (c.pool === undefined) return c
+    const copy = newChunk(c.n + GROW_KEYS)
+    copy.keys.set(c.keys.subarray(0, c.n * KEY_BYTES))
+    copy.n = c.n
+    copy.sum.set(c.sum)
+    c.pool.release(c)
+    this.#chunks[ci] = copy
+    return copy
+  }
+
+  /** A boundary key at position `at` > 0 of chunk ci: it starts a new chunk with the keys after it. */
+  #splitAt(ci: number, at: number, key: Uint8Array): void {
+    if (at === this.#chunks[ci].n) {
+      // After the chunk's last key: the chunk itself does not change (nor is it copied).
+      this.#chunks.splice(ci + 1, 0, oneKeyChunk(key))
+      this.#mergeNext(ci + 1)
+      return
+    }
+    const c = this.#own(ci)
+    c.touched = true
+    const moved = c.n - at
+    const right = newChunk(Math.max(moved + 1 + GROW_KEYS, CHUNK_BOUNDARY_EVERY))
+    right.keys.set(key, 0)
+    right.keys.set(c.keys.subarray(at * KEY_BYTES, c.n * KEY_BYTES), KEY_BYTES)
+    right.n = moved + 1
+    for (let i = 0; i < right.n; i++) addDigest(right.sum, right.keys, i * KEY_BYTES + HLC_BYTES)
+    c.n = at
+    c.sum.fill(0)
+    for (let i = 0; i < c.n; i++) addDigest(c.sum, c.keys, i * KEY_BYTES + HLC_BYTES)
+    this.#chunks.splice(ci + 1, 0, right)
+    // Either side may now fit together with a half left by a full chunk's split.
+    this.#mergeNext(ci + 1)
+    if (ci > 0) this.#mergeNext(ci - 1)
+  }
+
+  /**
+   * Joins chunk ci+1 into chunk ci when ci+1 does not start at a boundary (it is a half left by
+   * a full chunk's split) and both fit in one chunk: once the boundary keys that split such a
+   * chunk's runs arrive, the chunks are again the ones the content defines.
+   */
+  #mergeNext(ci: number): void {
+    const d = this.#chunks[ci + 1]
+    if (d === undefined || d.n === 0 || isBoundary(d.keys, 0)) return
+    if (this.#chunks[ci].n + d.n >= CHUNK_ITEMS_MAX) return
+    const c = this.#own(ci)
+    c.touched = true
+    if (c.keys.length < (c.n + d.n) * KEY_BYTES) {
+      const grown = new Uint8Array(Math.min(c.n + d.n + GROW_KEYS, CHUNK_ITEMS_MAX) * KEY_BYTES)
+      grown.set(c.keys.subarray(0, c.n * KEY_BYTES))
+      c.keys = grown
+    }
+    c.keys.set(d.keys.subarray(0, d.n * KEY_BYTES), c.n * KEY_BYTES)
+    c.n += d.n
+    addSum(c.sum, d.sum)
+    d.pool?.release(d)
+    this.#chunks.splice(ci + 1, 1)
   }
 
   has(key: Uint8Array): boolean {
@@ -215,14 +411,12 @@ export class RangeIndex {
     return [this.#chunks[lo], pos - starts[lo]]
   }
 
-  /** Splits a full chunk in two halves; an append at the very end instead starts a new last
-   *  chunk with the one new key, so HLC-ordered writes leave full chunks behind (not half-full
-   *  ones, which would double the memory of a log written in order). */
-  #split(ci: number, appended: boolean): void {
+  /** Splits a full (private) chunk in two halves: the one boundary not defined by content. */
+  #split(ci: number): void {
     const c = this.#chunks[ci]
-    const half = appended ? c.n - 1 : c.n >>> 1
-    const right = newChunk()
-    right.keys = new Uint8Array(CHUNK_ITEMS_MAX * KEY_BYTES)
+    c.touched = true
+    const half = c.n >>> 1
+    const right = newChunk(c.n - half + GROW_KEYS)
     right.keys.set(c.keys.subarray(half * KEY_BYTES, c.n * KEY_BYTES))
     right.n = c.n - half
     c.n = half
@@ -269,8 +463,23 @@ export class RangeIndex {
   }
 }
 
-function newChunk(): Chunk {
-  return { keys: new Uint8Array(64 * KEY_BYTES), n: 0, sum: new Uint32Array(8) }
+function newChunk(capacityKeys: number): Chunk {
+  return {
+    keys: new Uint8Array(Math.min(capacityKeys, CHUNK_ITEMS_MAX) * KEY_BYTES),
+    n: 0,
+    sum: new Uint32Array(8),
+    refs: 0,
+    touched: true,
+  }
+}
+
+function oneKeyChunk(key: Uint8Array): Chunk {
+  // A chunk opened at a boundary grows to CHUNK_BOUNDARY_EVERY items on average.
+  const c = newChunk(CHUNK_BOUNDARY_EVERY)
+  c.keys.set(key, 0)
+  c.n = 1
+  addDigest(c.sum, key, HLC_BYTES)
+  return c
 }
 
 /** First index in the chunk whose key is >= `key` (a key or prefix). */

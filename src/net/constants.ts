@@ -124,6 +124,10 @@ export const PULL_STREAM_PAGES_MAX = 20
  *  it as one group commit (the write queue's default group is 1,000 events). */
 export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
 
+/** Room a reconciliation message leaves in its frame for framing and the one range answer that
+ *  may follow the budget check (src/net/protocols/reconcile.ts; the simulator uses it too). */
+export const RECONCILE_MESSAGE_SLACK_BYTES = 8 * 1024
+
 /** Frames one reconciliation stream may carry before the responder resets it: rounds (at most
  *  the core's ROUNDS_MAX per type), fetch answers and pushes of a session that moves a million
  *  events fit easily; a peer that never ends is cut off. */

@@ -29,4 +29,18 @@ describe('simulation determinism', () => {
     assert.match(r.failures.join('\n'), /not converged/)
     assert.equal(r.command, cmd)
   })
+
+  it('a run left with many different sets computes the state of the 3 largest only, and says so', async () => {
+    const base = SCENARIOS.get('partition-heal')!
+    const s = resolveScenario(
+      { ...base, budgetMs: 0, reconcileIntervalMs: 0, gossip: { loss: 0.6, duplicate: 0 } },
+      { nodes: 20, events: 150 },
+    )
+    const r = await runScenario(s, 3, { command: 'x' })
+    assert.equal(r.passed, false)
+    assert.match(r.failures.join('\n'), /different event sets/)
+    assert.match(r.failures.join('\n'), /state computed for the 3 largest of \d+ event sets only/)
+    assert.equal(r.states.length, 3)
+    assert.ok(r.states[0].nodes >= r.states[2].nodes)
+  })
 })

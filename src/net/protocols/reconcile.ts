@@ -27,6 +27,7 @@ import {
   PROTOCOL_RECONCILE,
   RECONCILE_FETCH_DIGESTS_MAX,
   RECONCILE_FRAMES_MAX,
+  RECONCILE_MESSAGE_SLACK_BYTES,
   RECONCILE_RELAY_GOSSIP_MAX,
 } from '../constants.ts'
 import { IndexNotReadyError, RemoteRefusedError, UnexpectedMessageError } from '../errors.ts'
@@ -59,8 +60,7 @@ export const RECONCILE_LIMITS: ReconcileLimits = {
   fetchMax: RECONCILE_FETCH_DIGESTS_MAX,
 }
 
-/** Room left in a frame for framing and the one range answer that may follow the budget check. */
-const MESSAGE_SLACK_BYTES = 8 * 1024
+const MESSAGE_SLACK_BYTES = RECONCILE_MESSAGE_SLACK_BYTES
 /** Messages stay within the frame every node reads (FRAME_BYTES_MIN) until the peer says it reads
  *  more (its first frame's frame_bytes_max); then within min(ours, theirs). */
 const MESSAGE_BUDGET_BYTES = FRAME_BYTES_MIN - MESSAGE_SLACK_BYTES

@@ -1,0 +1,147 @@
+/**
+ * The range index's chunks: content-defined (the same keys give the same chunks whatever the
+ * insertion order), a full chunk splits, and indexes share equal chunks through a pool with
+ * copy-on-write (a change to one index never shows in another).
+ */
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { describe, test } from 'node:test'
+import {
+  addDigest,
+  CHUNK_BOUNDARY_EVERY,
+  CHUNK_ITEMS_MAX,
+  ChunkPool,
+  fingerprintOf,
+  itemKey,
+  RangeIndex,
+} from '../../../src/core/range-index.ts'
+
+const SEED = 20261205
+
+function key(n: number): Uint8Array {
+  const hlc = new Uint8Array(8)
+  new DataView(hlc.buffer).setBigUint64(0, BigInt(1_000_000 + (n % 977) * 13 + n))
+  return itemKey(hlc, createHash('sha256').update(`k-${n}`).digest())
+}
+
+/** Whether a key starts a chunk (the rule the index documents). */
+const starts = (k: Uint8Array) => ((k[8] << 8) | k[9]) % CHUNK_BOUNDARY_EVERY === 0
+
+function shuffled<T>(list: readonly T[], seed: number): T[] {
+  const out = [...list]
+  let s = seed >>> 0
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    const j = s % (i + 1)
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
+function build(keys: readonly Uint8Array[]): RangeIndex {
+  const idx = new RangeIndex()
+  for (const k of keys) idx.insert(k)
+  return idx
+}
+
+function allKeys(idx: RangeIndex): string[] {
+  const out: string[] = []
+  for (let i = 0; i < idx.size; i++) out.push(Buffer.from(idx.keyAt(i)).toString('hex'))
+  return out
+}
+
+/** The fingerprint of [lo, hi) computed item by item. */
+function naive(idx: RangeIndex, lo: number, hi: number): string {
+  const sum = new Uint32Array(8)
+  for (let i = lo; i < hi; i++) addDigest(sum, idx.keyAt(i), 8)
+  return Buffer.from(fingerprintOf(sum, hi - lo)).toString('hex')
+}
+
+/** Keys with no run between boundary keys long enough to fill a chunk (a full chunk splits in
+ *  half, the one boundary that depends on the insertion order). */
+function contentChunked(n: number): Uint8Array[] {
+  const sorted = Array.from({ length: n }, (_, i) => key(i)).sort((a, b) => Buffer.compare(a, b))
+  const out: Uint8Array[] = []
+  let run = 0
+  for (const k of sorted) {
+    run = starts(k) ? 1 : run + 1
+    if (run < CHUNK_ITEMS_MAX - 24) out.push(k)
+  }
+  return out
+}
+
+describe('RangeIndex chunks', () => {
+  const keys = contentChunked(6_000)
+
+  test('the same keys give the same chunks and fingerprints in any insertion order', () => {
+    const sorted = build([...keys].sort((a, b) => Buffer.compare(a, b)))
+    const reversed = build([...keys].sort((a, b) => Buffer.compare(b, a)))
+    const random = build(shuffled(keys, SEED))
+    for (const idx of [reversed, random]) {
+      assert.equal(idx.size, sorted.size)
+      assert.equal(idx.chunkCount, sorted.chunkCount, 'chunk boundaries depend on the insertion order')
+      assert.deepEqual(allKeys(idx), allKeys(sorted))
+    }
+    // ~6,000 / 256 content-defined chunks (forced splits aside).
+    const boundaries = keys.filter(starts).length
+    assert.ok(
+      sorted.chunkCount >= boundaries && sorted.chunkCount <= boundaries + 1,
+      `${sorted.chunkCount} chunks`,
+    )
+    for (const [lo, hi] of [
+      [0, keys.length],
+      [17, 4_321],
+      [255, 256],
+      [3_000, keys.length - 1],
+    ]) {
+      const f = Buffer.from(random.fingerprint(lo, hi)).toString('hex')
+      assert.equal(f, naive(sorted, lo, hi))
+      assert.equal(f, Buffer.from(sorted.fingerprint(lo, hi)).toString('hex'))
+    }
+  })
+
+  test('a chunk without boundary keys splits in half when full, and keeps every key', () => {
+    const plain = Array.from({ length: 4_000 }, (_, i) => key(10_000 + i)).filter((k) => !starts(k))
+    assert.ok(plain.length > CHUNK_ITEMS_MAX * 2)
+    const idx = build(shuffled(plain, SEED + 1))
+    assert.ok(idx.chunkCount >= 3, `${idx.chunkCount} chunks`)
+    assert.equal(idx.size, plain.length)
+    assert.deepEqual(allKeys(idx), plain.map((k) => Buffer.from(k).toString('hex')).sort())
+    assert.equal(Buffer.from(idx.fingerprint(0, idx.size)).toString('hex'), naive(idx, 0, idx.size))
+  })
+
+  test('indexes with equal keys share their chunks through a pool; a change copies, never leaks', () => {
+    const pool = new ChunkPool()
+    const a = build(shuffled(keys, SEED + 2))
+    const b = build(shuffled(keys, SEED + 3))
+    // A chunk is pooled once a share() finds it unchanged since the one before.
+    a.share(pool)
+    b.share(pool)
+    assert.equal(pool.chunks, 0, 'chunks that just changed were pooled')
+    a.share(pool)
+    b.share(pool)
+    assert.equal(pool.chunks, a.chunkCount, 'equal chunks are held once')
+    assert.equal(pool.items, keys.length)
+    const before = allKeys(b)
+    const fpB = Buffer.from(b.fingerprint(0, b.size)).toString('hex')
+
+    const extra = key(99_999)
+    assert.equal(a.insert(extra), true)
+    assert.equal(a.insert(extra), false)
+    assert.equal(a.has(extra), true)
+    assert.equal(b.has(extra), false, 'an insert into a shared chunk showed in another index')
+    assert.deepEqual(allKeys(b), before)
+    assert.equal(Buffer.from(b.fingerprint(0, b.size)).toString('hex'), fpB)
+    assert.equal(Buffer.from(a.fingerprint(0, a.size)).toString('hex'), naive(a, 0, a.size))
+
+    a.share(pool)
+    a.share(pool)
+    assert.ok(pool.chunks > a.chunkCount && pool.chunks <= a.chunkCount + 2, `${pool.chunks} pooled`)
+    // Once b holds the same key, the old version of that chunk has no holder and leaves the pool.
+    b.insert(extra)
+    b.share(pool)
+    b.share(pool)
+    assert.equal(pool.chunks, a.chunkCount)
+    assert.equal(pool.items, keys.length + 1)
+  })
+})
