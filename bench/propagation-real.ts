@@ -36,8 +36,10 @@ import { benchNodeFlags, summarize } from './stats.ts'
 const NODE_SCRIPT = fileURLToPath(new URL('./propagation-real-node.ts', import.meta.url))
 const now = () => performance.now()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** Requests the writer keeps in flight at most; beyond it the writer falls behind its schedule. */
-const WRITER_IN_FLIGHT_MAX = 256
+/** Requests the writer keeps in flight at most; beyond it the writer falls behind its schedule.
+ *  Below the node's HTTP connection cap (256, src/http/constants.ts CONNECTIONS_MAX) with room
+ *  for the change-feed readers: at 256 a slow node refused the extra connections (ECONNRESET). */
+const WRITER_IN_FLIGHT_MAX = 128
 /** After the last write, how long arrivals are waited for. */
 const DRAIN_MS = 15_000
 
