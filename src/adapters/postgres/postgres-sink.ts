@@ -30,8 +30,8 @@ export interface PostgresSinkInit {
   readonly poolMax?: number
   /** Build an HNSW index per vector dimension (default true). Without it, `<->` queries scan. */
   readonly vectorIndex?: boolean
-  /** Defer a new dimension's index while this many entries behind (default PG_BULK_LOAD_MIN;
-   *  Infinity: never build it while behind at all, 0: never defer). */
+  /** Defer a new dimension's index while at least this many entries behind (default
+   *  PG_BULK_LOAD_MIN; 0: never defer, every insert maintains the index from the first). */
   readonly bulkLoadMin?: number
 }
 
@@ -230,7 +230,8 @@ export class PostgresSink implements Sink {
   #indexDims(arriving: readonly number[], behind: number): number[] {
     if (this.#init.vectorIndex === false) return []
     const missing = new Set([...this.#deferredDims, ...arriving].filter((d) => !this.#indexedDims.has(d)))
-    if (behind >= (this.#init.bulkLoadMin ?? PG_BULK_LOAD_MIN)) {
+    const min = this.#init.bulkLoadMin ?? PG_BULK_LOAD_MIN
+    if (min > 0 && behind >= min) {
       for (const d of missing) this.#deferredDims.add(d)
       return []
     }
