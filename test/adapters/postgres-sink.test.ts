@@ -105,4 +105,28 @@ describe('postgres sink: what the store holds', () => {
       await client.end()
     }
   })
+
+  it('a server that dies in the middle of a batch fails the batch, not the process', async () => {
+    const doomed = await startPglite()
+    const sink = new PostgresSink({
+      name: 'doomed',
+      types: ['persona_update'],
+      prefix: 'gkm_',
+      connectionString: doomed.url,
+    })
+    await sink.open()
+    const persona = { type: 'persona_update' as const, id: 'x', fields: { a: 1 }, crdt: null }
+    // Without a listener on the checked-out connection, pg throws "Connection terminated
+    // unexpectedly" as an uncaught 'error' event and this test process dies.
+    await assert.rejects(
+      sink.apply({
+        fromSeq: 0,
+        toSeq: 1,
+        changes: [{ type: 'persona_update', id: 'x', projection: persona }],
+        beforeCommit: () => doomed.stop(),
+      }),
+      { name: 'SinkApplyError' },
+    )
+    await sink.close()
+  })
 })

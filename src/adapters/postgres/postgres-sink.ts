@@ -128,9 +128,12 @@ export class PostgresSink implements Sink {
         // with it the node's stop.
         connectionTimeoutMillis: 10_000,
       })
-      // An idle connection that dies (server restart) must not crash the node: the next batch
-      // gets a new connection, and its failure is the runner's to count.
+      // A connection that dies (server restart, crash) must not crash the node: idle, the pool
+      // reports it here; checked out by a batch, the pool leaves it without a listener and pg
+      // would throw its 'error' event, so each connection gets one of its own. The query in
+      // flight fails all the same, and the batch's failure is the runner's to count.
       this.#pool.on('error', () => {})
+      this.#pool.on('connect', (client) => client.on('error', () => {}))
     }
     return this.#pool
   }
