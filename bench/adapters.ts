@@ -352,14 +352,18 @@ async function vectors() {
     }, 30_000)
     progress.unref()
     try {
+      // Local writes through the node's API (what POST /sync/push calls), 500 at a time: no
+      // HTTP client timeout to trip over on a loaded machine.
       for (let i = 0; i < N; i += 500) {
-        await mesh.nodes[0].push(
+        const res = await mesh.nodes[0].node.api.push(
           Array.from({ length: Math.min(500, N - i) }, (_, k) => ({
             event_type: 'vector_update',
             target_id: `v${i + k}`,
             payload: { op: 'upsert', values: vec(r, DIMS) },
           })),
+          LOCAL,
         )
+        if (res.rejected.length > 0) throw new Error(JSON.stringify(res.rejected[0]))
       }
       milestones.writtenOnNode0 = since()
       const head = await mesh.nodes[0].node.feed.lastSeq()
