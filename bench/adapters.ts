@@ -16,12 +16,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import type { Sink } from '../src/adapters/index.ts'
 import { LanceDbSink } from '../src/adapters/lancedb/lancedb-sink.ts'
-import { PostgresSink } from '../src/adapters/postgres/postgres-sink.ts'
+import { PostgresSink, type PostgresSinkInit } from '../src/adapters/postgres/postgres-sink.ts'
 import { SinkRunner } from '../src/adapters/sink-runner.ts'
 import { loadConfig } from '../src/config/index.ts'
 import { type RunningNode, startNode } from '../src/node/index.ts'
@@ -62,35 +63,97 @@ async function pushAll(node: RunningNode, events: unknown[]): Promise<void> {
   }
 }
 
-/** Time for a fresh sink to pass log sequence `upTo` (vectors are seqs 1..N, personas after). */
-async function timeSink(node: RunningNode, sink: Sink, upTo?: number): Promise<number> {
-  const head = upTo ?? (await node.feed.lastSeq())
-  const runner = new SinkRunner(sink, node.feed, silent)
+/** PGlite in a worker thread (default), as a Postgres server is a process of its own; `inprocess`
+ *  puts it on the benchmark's thread, where node, sink and database take turns (the start's way). */
+const PGLITE_THREAD = (process.env.BENCH_PGLITE ?? 'thread') !== 'inprocess'
+const pglite = (thread = PGLITE_THREAD) => startPglite({ thread })
+
+/** The sink code a throughput run uses: this checkout's, or the one of another checkout. */
+interface Code {
+  PostgresSink: typeof PostgresSink
+  LanceDbSink: typeof LanceDbSink
+  SinkRunner: typeof SinkRunner
+}
+interface Variant {
+  label: string
+  code: Code
+  thread: boolean
+  /** The start's sink has no bulk load. */
+  bulk: boolean
+}
+
+/**
+ * BENCH_BASELINE=dir (a checkout of an earlier commit, e.g. `git worktree add dir 73ef879`, with
+ * this checkout's node_modules) runs the throughput cases with that commit's sink and runner too,
+ * alternating with this one's in the same process: ratios measured on the same machine at the
+ * same load. BENCH_VARIANTS picks among `start:inprocess`, `new:inprocess`, `new:thread`.
+ */
+async function variants(): Promise<Variant[]> {
+  const mine: Code = { PostgresSink, LanceDbSink, SinkRunner }
+  const base = process.env.BENCH_BASELINE
+  const wanted = (
+    process.env.BENCH_VARIANTS ??
+    (base === undefined
+      ? `new:${PGLITE_THREAD ? 'thread' : 'inprocess'}`
+      : 'start:inprocess,new:inprocess,new:thread')
+  ).split(',')
+  const out: Variant[] = []
+  for (const w of wanted) {
+    const [who, where] = w.split(':')
+    let code = mine
+    if (who === 'start') {
+      if (base === undefined) throw new Error('start:* needs BENCH_BASELINE=<checkout of the start>')
+      const at = (f: string) => import(pathToFileURL(join(base, 'src/adapters', f)).href)
+      code = {
+        PostgresSink: (await at('postgres/postgres-sink.ts')).PostgresSink,
+        LanceDbSink: (await at('lancedb/lancedb-sink.ts')).LanceDbSink,
+        SinkRunner: (await at('sink-runner.ts')).SinkRunner,
+      }
+    }
+    out.push({ label: w, code, thread: where === 'thread', bulk: who !== 'start' })
+  }
+  return out
+}
+
+/** Time for a fresh sink to pass log sequence `upTo` (default: the head). `check` runs on the
+ *  open sink once it has caught up (inside the timed span it is not). */
+async function timeSink(
+  node: RunningNode,
+  sink: Sink,
+  Runner: typeof SinkRunner,
+  check?: () => void,
+): Promise<number> {
+  const head = await node.feed.lastSeq()
+  const runner = new Runner(sink, node.feed, silent)
   const t0 = performance.now()
   runner.start()
-  await runner.caughtUp(head, 600_000)
+  await runner.caughtUp(head, 3_600_000)
   const ms = performance.now() - t0
+  check?.()
   await runner.stop()
   return ms
 }
 
+const vectorEvents = (r: () => number, n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    event_type: 'vector_update',
+    target_id: `v${i}`,
+    payload: { op: 'upsert', values: vec(r, 768), metadata: { i } },
+  }))
+
 async function throughput() {
   const N = Number(process.env.BENCH_CHANGES ?? 10_000)
-  /** HNSW inserts in PGlite (WASM) cost ~15 ms per 768-d vector: that case gets fewer. */
+  /** HNSW inserts in PGlite (WASM) cost several ms per 768-d vector: those cases get fewer. */
   const N_HNSW = Number(process.env.BENCH_CHANGES_HNSW ?? 1_000)
-  const out: Record<string, unknown> = {}
+  const out: Record<string, Record<string, unknown>> = {}
   const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-adapters-'))
+  // `node` holds N vectors then N personas; `hnswNode` just N_HNSW vectors (a bulk-loading sink
+  // builds its index when it nears the head, so that head must be the end of the vectors).
   const node = await soloNode(join(dir, 'node'))
+  const hnswNode = await soloNode(join(dir, 'hnsw'))
+  const vs = await variants()
   try {
-    const r = rng(1)
-    await pushAll(
-      node,
-      Array.from({ length: N }, (_, i) => ({
-        event_type: 'vector_update',
-        target_id: `v${i}`,
-        payload: { op: 'upsert', values: vec(r, 768), metadata: { i } },
-      })),
-    )
+    await pushAll(node, vectorEvents(rng(1), N))
     await pushAll(
       node,
       Array.from({ length: N }, (_, i) => ({
@@ -99,84 +162,97 @@ async function throughput() {
         payload: { op: 'set', fields: { name: `n${i}`, i, tags: ['a', 'b'] } },
       })),
     )
-    const cases: Array<[string, () => Promise<{ sink: Sink; done: () => Promise<void> }>, number?]> = [
-      [
-        'postgres personas (JSONB)',
-        async () => {
-          const s = await startPglite()
-          return {
-            sink: new PostgresSink({
-              name: 'b',
-              types: ['persona_update'],
-              prefix: 'gkm_',
-              connectionString: s.url,
-            }),
-            done: () => s.stop(),
-          }
-        },
-      ],
-      [
-        'postgres vectors 768d (pgvector + HNSW)',
-        async () => {
-          const s = await startPglite()
-          return {
-            sink: new PostgresSink({
-              name: 'b',
-              types: ['vector_update'],
-              prefix: 'gkm_',
-              connectionString: s.url,
-            }),
-            done: () => s.stop(),
-          }
-        },
-        N_HNSW,
-      ],
-      [
-        'postgres vectors 768d (pgvector, no index)',
-        async () => {
-          const s = await startPglite()
-          return {
-            sink: new PostgresSink({
-              name: 'b',
-              types: ['vector_update'],
-              prefix: 'gkm_',
-              connectionString: s.url,
-              vectorIndex: false,
-            }),
-            done: () => s.stop(),
-          }
-        },
-      ],
-      [
-        'lancedb vectors 768d',
-        async () => {
+    await pushAll(hnswNode, vectorEvents(rng(1), N_HNSW))
+    interface Case {
+      name: string
+      make: (v: Variant) => Promise<{ sink: Sink; done: () => Promise<void> }>
+      node?: RunningNode
+      count?: number
+      bulk?: boolean
+      check?: (sink: Sink) => void
+    }
+    const pgCase = (
+      name: string,
+      types: PostgresSinkInit['types'],
+      extra: Partial<PostgresSinkInit>,
+      rest: Partial<Case> = {},
+    ): Case => ({
+      name,
+      make: async (v) => {
+        const s = await pglite(v.thread)
+        return {
+          sink: new v.code.PostgresSink({
+            name: 'b',
+            types,
+            prefix: 'gkm_',
+            connectionString: s.url,
+            ...extra,
+          }),
+          done: () => s.stop(),
+        }
+      },
+      ...rest,
+    })
+    const indexed = (sink: Sink) => {
+      const s = sink as PostgresSink
+      if (typeof s.indexed === 'function' && !s.indexed(768)) throw new Error('the HNSW index was not built')
+    }
+    const cases: Case[] = [
+      pgCase('postgres personas (JSONB)', ['persona_update'], {}),
+      pgCase('postgres vectors 768d (pgvector, no index)', ['vector_update'], { vectorIndex: false }),
+      pgCase(
+        'postgres vectors 768d (pgvector + HNSW, index maintained by every insert)',
+        ['vector_update'],
+        { bulkLoadMin: 0 },
+        { node: hnswNode, count: N_HNSW, check: indexed },
+      ),
+      pgCase(
+        'postgres vectors 768d (pgvector + HNSW, bulk load: index built once near the head)',
+        ['vector_update'],
+        { bulkLoadMin: 500 },
+        { node: hnswNode, count: N_HNSW, check: indexed, bulk: true },
+      ),
+      {
+        name: 'lancedb vectors 768d',
+        make: async (v) => {
           const d = await mkdtemp(join(tmpdir(), 'gkm-bench-lance-'))
           return {
-            sink: new LanceDbSink({ name: 'b', types: ['vector_update'], path: d }),
+            sink: new v.code.LanceDbSink({ name: 'b', types: ['vector_update'], path: d }),
             done: () => rm(d, { recursive: true, force: true }),
           }
         },
-      ],
+      },
     ]
-    for (const [name, make, count = N] of cases) {
-      const rates: number[] = []
+    const only = process.env.BENCH_CASES?.split(',')
+    for (const c of cases) {
+      if (only !== undefined && !only.some((o) => c.name.includes(o))) continue
+      const count = c.count ?? N
+      const rates = new Map<string, number[]>()
+      // Runs alternate between the variants, so that a change of load hits them alike.
       for (let i = 0; i < RUNS; i++) {
-        const { sink, done } = await make()
-        try {
-          const ms = await timeSink(node, sink, count === N ? undefined : count)
-          rates.push((count / ms) * 1000)
-        } finally {
-          await done()
+        for (const v of vs) {
+          if (c.bulk === true && !v.bulk) continue
+          const { sink, done } = await c.make(v)
+          try {
+            const ms = await timeSink(c.node ?? node, sink, v.code.SinkRunner, () => c.check?.(sink))
+            rates.set(v.label, [...(rates.get(v.label) ?? []), (count / ms) * 1000])
+          } finally {
+            await done()
+          }
         }
       }
-      const s = summarize(rates)
-      console.log(
-        `sink throughput, ${name}: ${fmt(s.median)} changes/s (${fmt(s.min)}..${fmt(s.max)}, ${s.runs} runs of ${fmt(count)})`,
-      )
-      out[name] = { changes: count, changesPerSecond: s }
+      out[c.name] = { changes: count }
+      for (const [label, r] of rates) {
+        const s = summarize(r)
+        console.log(
+          `sink throughput, ${c.name} [${label}]: ${fmt(s.median)} changes/s (${fmt(s.min)}..${fmt(s.max)}, ${s.runs} runs of ${fmt(count)}; load ${loadavg()[0].toFixed(1)})`,
+        )
+        out[c.name][label] = s
+      }
     }
   } finally {
     await node.stop()
+    await hnswNode.stop()
     await rm(dir, { recursive: true, force: true })
   }
   return out
@@ -184,7 +260,7 @@ async function throughput() {
 
 async function latency() {
   const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100)
-  const servers = await Promise.all([0, 1, 2].map(() => startPglite()))
+  const servers = await Promise.all([0, 1, 2].map(() => pglite()))
   const mesh = emptyMesh()
   const clients: pg.Client[] = []
   try {
@@ -256,27 +332,66 @@ async function vectors() {
     await waitForPeers(mesh.nodes.slice(1), 1, 30_000)
     const r = rng(7)
     const t0 = performance.now()
-    for (let i = 0; i < N; i += 500) {
-      await mesh.nodes[0].push(
-        Array.from({ length: Math.min(500, N - i) }, (_, k) => ({
-          event_type: 'vector_update',
-          target_id: `v${i + k}`,
-          payload: { op: 'upsert', values: vec(r, DIMS) },
-        })),
+    const since = () => (performance.now() - t0) / 1000
+    let rssMax = process.memoryUsage().rss
+    const milestones: Record<string, number> = {}
+    // A line every 30 s: how far each node's log and each node's sink are, and the RSS.
+    const progress = setInterval(() => {
+      void (async () => {
+        const rss = process.memoryUsage().rss
+        rssMax = Math.max(rssMax, rss)
+        const at = await Promise.all(
+          mesh.nodes.map(
+            async (n) => `${await n.node.feed.lastSeq()}/${n.node.sinks.status()[0].checkpoint}`,
+          ),
+        )
+        console.log(
+          `  ${since().toFixed(0)} s: log/sink per node ${at.join(' ')}; rss ${(rss / 2 ** 20).toFixed(0)} MiB; load ${loadavg()[0].toFixed(1)}`,
+        )
+      })().catch(() => {})
+    }, 30_000)
+    progress.unref()
+    try {
+      // Local writes through the node's API (what POST /sync/push calls), 500 at a time: no
+      // HTTP client timeout to trip over on a loaded machine.
+      for (let i = 0; i < N; i += 500) {
+        const res = await mesh.nodes[0].node.api.push(
+          Array.from({ length: Math.min(500, N - i) }, (_, k) => ({
+            event_type: 'vector_update',
+            target_id: `v${i + k}`,
+            payload: { op: 'upsert', values: vec(r, DIMS) },
+          })),
+          LOCAL,
+        )
+        if (res.rejected.length > 0) throw new Error(JSON.stringify(res.rejected[0]))
+      }
+      milestones.writtenOnNode0 = since()
+      const head = await mesh.nodes[0].node.feed.lastSeq()
+      const timeoutMs = Number(process.env.BENCH_VECTORS_TIMEOUT_S ?? 3600) * 1000
+      await waitFor(
+        `${N} vectors in every node's log`,
+        async () => {
+          for (const n of mesh.nodes) if ((await n.node.feed.lastSeq()) < head) return false
+          return true
+        },
+        timeoutMs,
       )
+      milestones.inEveryLog = since()
+      await waitFor(
+        `${N} vectors in every node's LanceDB`,
+        async () => mesh.nodes.every((n) => n.node.sinks.status()[0].checkpoint >= head),
+        timeoutMs,
+      )
+      milestones.inEveryStore = since()
+    } finally {
+      clearInterval(progress)
     }
-    const head = await mesh.nodes[0].node.feed.lastSeq()
-    await waitFor(
-      `${N} vectors in every node's LanceDB`,
-      async () => {
-        for (const n of mesh.nodes) {
-          const s = n.node.sinks.status()[0]
-          if (s.lag > 0 || (await n.node.feed.lastSeq()) < head) return false
-        }
-        return true
-      },
-      3_600_000,
+    rssMax = Math.max(rssMax, process.memoryUsage().rss)
+    const stored = await Promise.all(
+      mesh.nodes.map((n) => (n.node.sinks.runners[0].sink as LanceDbSink).size()),
     )
+    if (stored.some((c) => c !== N))
+      throw new Error(`vectors stored per node: ${stored.join(', ')}, not ${N}`)
     const syncMs = performance.now() - t0
     const q = rng(99)
     const queries = Array.from({ length: 100 }, () => vec(q, DIMS))
@@ -291,6 +406,7 @@ async function vectors() {
         ),
       )
       if (answers.every((a) => a === answers[0] && a.split(',').length === 10)) same++
+      else if (same === 0) console.log(`  differing answers: ${answers.join(' | ')}`)
     }
     const queryMs = (performance.now() - qt0) / (queries.length * 3)
     const res = {
@@ -298,12 +414,16 @@ async function vectors() {
       dims: DIMS,
       nodes: 3,
       syncSeconds: syncMs / 1000,
+      milestonesSeconds: milestones,
+      storedPerNode: stored,
+      rssMaxMiB: Math.round(rssMax / 2 ** 20),
+      load: loadavg()[0],
       queries: 100,
       identicalAnswers: same,
       msPerQuery: queryMs,
     }
     console.log(
-      `${fmt(N)} vectors of ${DIMS} dims into 3 nodes' LanceDB: ${res.syncSeconds.toFixed(1)} s from first write to the last sink caught up; identical 10-NN answers on every node for ${same}/100 queries (${queryMs.toFixed(1)} ms per exact query)`,
+      `${fmt(N)} vectors of ${DIMS} dims into 3 nodes' LanceDB: ${res.syncSeconds.toFixed(1)} s from first write to the last sink caught up (all written on node 0 at ${milestones.writtenOnNode0.toFixed(1)} s, in every log at ${milestones.inEveryLog.toFixed(1)} s); ${stored.join('/')} vectors per node; max RSS ${res.rssMaxMiB} MiB (3 nodes + 3 stores, one process); identical 10-NN answers on every node for ${same}/100 queries (${queryMs.toFixed(1)} ms per exact query)`,
     )
     return res
   } finally {
@@ -314,14 +434,16 @@ async function vectors() {
 
 const file = new URL('./results-adapters.json', import.meta.url)
 const results: Record<string, unknown> = {
-  ...(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {}),
   date: new Date().toISOString(),
   node: process.version,
   cpus: cpus().length,
   cpu: cpus()[0]?.model,
+  loadAtStart: loadavg()[0],
 }
 if (want('throughput')) results.throughput = await throughput()
 if (want('latency')) results.latency = await latency()
 if (want('vectors')) results[`vectors${process.env.BENCH_VECTORS ?? ''}`] = await vectors()
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
+// Read again at the end: another scenario run meanwhile keeps its results.
+const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {}
+writeFileSync(file, `${JSON.stringify({ ...before, ...results }, null, 2)}\n`)
 console.log('wrote bench/results-adapters.json')

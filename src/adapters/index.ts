@@ -91,6 +91,13 @@ export interface SinkBatch {
   /** The latest state of each target changed in (fromSeq, toSeq], each target once. */
   readonly changes: readonly SinkChange[]
   /**
+   * Log entries (of any type) after `toSeq` that the runner knew of when it read the batch: how
+   * far behind the sink still is. A hint, not a guarantee: a sink may use it to load a large
+   * backlog first and build an index once (the Postgres sink's bulk load, docs/ADAPTERS.md).
+   * Absent: unknown, treat as 0.
+   */
+  readonly behind?: number
+  /**
    * Called inside the transaction after everything is written, just before the commit. A throw
    * aborts the transaction (nothing of the batch stays). The conformance suite uses it to
    * crash a sink mid-transaction; runners leave it out.

@@ -218,7 +218,11 @@ export class SinkRunner {
         projection: projectState(type, id, await this.#feed.state(type, id)),
       })),
     )
-    return { batch: { fromSeq: from, toSeq, changes }, entries: rows.length, full }
+    return {
+      batch: { fromSeq: from, toSeq, changes, behind: Math.max(0, this.#head - toSeq) },
+      entries: rows.length,
+      full,
+    }
   }
 
   /**

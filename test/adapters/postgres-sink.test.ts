@@ -52,4 +52,81 @@ describe('postgres sink: what the store holds', () => {
       await client.end()
     }
   })
+
+  it('bulk load: far behind, a new dimension gets no index; the first batch near the head builds it, also after a restart', async () => {
+    assert.ok(server, 'the conformance run started the server')
+    const sink = () =>
+      new PostgresSink({
+        name: 'bulk',
+        types: ['vector_update'],
+        prefix: 'bulk_',
+        connectionString: server!.url,
+        bulkLoadMin: 10,
+      })
+    const vec = (id: string, values: number[]) => ({
+      type: 'vector_update' as const,
+      id,
+      projection: { type: 'vector_update' as const, id, values, metadata: {} },
+    })
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    const indexes = async () =>
+      (
+        await client.query(
+          "SELECT indexname FROM pg_indexes WHERE tablename = 'bulk_vectors' AND indexname LIKE '%hnsw%'",
+        )
+      ).rows.map((r) => r.indexname)
+    try {
+      const first = sink()
+      await first.open()
+      await first.apply({
+        fromSeq: 0,
+        toSeq: 2,
+        behind: 10,
+        changes: [vec('a', [0, 0, 0]), vec('b', [5, 5, 5])],
+      })
+      assert.equal(first.indexed(3), false)
+      assert.deepEqual(await indexes(), [], 'no index while 10 entries behind')
+      await first.close()
+      // Restarted: the rows without an index are found at open, and the next batch near the head
+      // (even one without vectors) builds it.
+      const second = sink()
+      await second.open()
+      await second.apply({ fromSeq: 2, toSeq: 3, behind: 9, changes: [] })
+      assert.deepEqual(await indexes(), ['bulk_vectors_hnsw_3'])
+      assert.equal(second.indexed(3), true)
+      await second.apply({ fromSeq: 3, toSeq: 4, behind: 50, changes: [vec('c', [9, 9, 9])] })
+      const nn = await client.query(
+        "SELECT id FROM bulk_vectors WHERE dims = 3 ORDER BY embedding::vector(3) <-> '[8,8,8]' LIMIT 1",
+      )
+      assert.equal(nn.rows[0].id, 'c', 'a row inserted after the build is in the index')
+      await second.close()
+    } finally {
+      await client.end()
+    }
+  })
+
+  it('a server that dies in the middle of a batch fails the batch, not the process', async () => {
+    const doomed = await startPglite()
+    const sink = new PostgresSink({
+      name: 'doomed',
+      types: ['persona_update'],
+      prefix: 'gkm_',
+      connectionString: doomed.url,
+    })
+    await sink.open()
+    const persona = { type: 'persona_update' as const, id: 'x', fields: { a: 1 }, crdt: null }
+    // Without a listener on the checked-out connection, pg throws "Connection terminated
+    // unexpectedly" as an uncaught 'error' event and this test process dies.
+    await assert.rejects(
+      sink.apply({
+        fromSeq: 0,
+        toSeq: 1,
+        changes: [{ type: 'persona_update', id: 'x', projection: persona }],
+        beforeCommit: () => doomed.stop(),
+      }),
+      { name: 'SinkApplyError' },
+    )
+    await sink.close()
+  })
 })

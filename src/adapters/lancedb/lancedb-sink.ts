@@ -150,11 +150,15 @@ export class LanceDbSink implements Sink {
     if (++this.#batches % TOMBSTONE_SWEEP_EVERY === 0) await this.sweep()
   }
 
-  /** Removes tombstones (not the checkpoint row). */
+  /** Removes tombstones (not the checkpoint row), then compacts the table: each batch's commit
+   *  adds a fragment (and deletion files), and an exact query opens every one of them (at 40
+   *  fragments, ~79 files, compaction took 135 ms and left one). Old versions are kept
+   *  (LanceDB's default: removed after 7 days). */
   async sweep(): Promise<void> {
     await this.#table?.delete(
       `deleted = true AND id <> ${quote(this.#checkpointId)} AND NOT starts_with(id, ${quote(CHECKPOINT_PREFIX)})`,
     )
+    await this.#table?.optimize()
   }
 
   /** The `k` nearest live vectors to `query` (exact L2 scan; ties broken by id). */
@@ -170,6 +174,11 @@ export class LanceDbSink implements Sink {
     return rows
       .map((r) => ({ id: String(r.id), distance: Number(r._distance) }))
       .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
+  }
+
+  /** Live vectors stored. */
+  async size(): Promise<number> {
+    return this.#table === undefined ? 0 : this.#table.countRows('deleted = false')
   }
 
   async snapshot(): Promise<TargetProjection[]> {

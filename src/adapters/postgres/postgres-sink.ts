@@ -8,13 +8,16 @@ import type { EventType, JsonObject, JsonValue } from '../../core/types.ts'
 import { SinkApplyError, SinkCheckpointMismatchError } from '../errors.ts'
 import type { EdgeProjection, Sink, SinkBatch, TargetProjection } from '../index.ts'
 import {
+  batchBeginStatement,
   batchStatements,
+  checkpointInitStatement,
   checkpointReadStatement,
-  checkpointWriteStatement,
   createStatements,
+  PG_BULK_LOAD_MIN,
   PG_HNSW_DIMS_MAX,
   PG_INDEXED_DIMS_MAX,
   tableNames,
+  vectorDimsStatement,
   vectorIndexStatement,
 } from './postgres-schema.ts'
 
@@ -27,6 +30,9 @@ export interface PostgresSinkInit {
   readonly poolMax?: number
   /** Build an HNSW index per vector dimension (default true). Without it, `<->` queries scan. */
   readonly vectorIndex?: boolean
+  /** Defer a new dimension's index while at least this many entries behind (default
+   *  PG_BULK_LOAD_MIN; 0: never defer, every insert maintains the index from the first). */
+  readonly bulkLoadMin?: number
 }
 
 type Rows = Parameters<typeof batchStatements>[1]
@@ -102,6 +108,8 @@ export class PostgresSink implements Sink {
   readonly #init: PostgresSinkInit
   #pool: pg.Pool | undefined
   readonly #indexedDims = new Set<number>()
+  /** Dimensions stored without their index yet (bulk load), built once the sink nears the head. */
+  readonly #deferredDims = new Set<number>()
   /** pgvector's type oid (binary parameters name their element type). */
   #vectorOid = 0
 
@@ -120,9 +128,12 @@ export class PostgresSink implements Sink {
         // with it the node's stop.
         connectionTimeoutMillis: 10_000,
       })
-      // An idle connection that dies (server restart) must not crash the node: the next batch
-      // gets a new connection, and its failure is the runner's to count.
+      // A connection that dies (server restart, crash) must not crash the node: idle, the pool
+      // reports it here; checked out by a batch, the pool leaves it without a listener and pg
+      // would throw its 'error' event, so each connection gets one of its own. The query in
+      // flight fails all the same, and the batch's failure is the runner's to count.
       this.#pool.on('error', () => {})
+      this.#pool.on('connect', (client) => client.on('error', () => {}))
     }
     return this.#pool
   }
@@ -131,6 +142,7 @@ export class PostgresSink implements Sink {
     const client = await this.#p().connect()
     try {
       for (const sql of createStatements(this.#init.prefix, this.types)) await client.query(sql)
+      await client.query(checkpointInitStatement(this.#init.prefix), [this.name])
       if (this.types.includes('vector_update')) {
         const t = tableNames(this.#init.prefix)
         const oid = await client.query<{ oid: number }>("SELECT 'vector'::regtype::oid AS oid")
@@ -142,6 +154,11 @@ export class PostgresSink implements Sink {
         for (const r of res.rows) {
           const m = /_hnsw_(\d+)$/.exec(r.indexname)
           if (m !== null) this.#indexedDims.add(Number(m[1]))
+        }
+        if (this.#init.vectorIndex !== false) {
+          // A bulk load interrupted before its index was built leaves rows without one.
+          const dims = await client.query<{ dims: number }>(vectorDimsStatement(this.#init.prefix))
+          for (const r of dims.rows) if (!this.#indexedDims.has(r.dims)) this.#deferredDims.add(r.dims)
         }
       }
     } finally {
@@ -169,22 +186,30 @@ export class PostgresSink implements Sink {
     let broken: Error | undefined
     const newDims: number[] = []
     try {
-      // One round trip: the source's triggers skip writes made with this setting (no echo).
-      await client.query("BEGIN; SELECT set_config('gkm.origin', 'sink', true)")
-      const cp = await client.query<{ seq: string }>(checkpointReadStatement(prefix), [this.name])
-      const stored = cp.rows.length === 0 ? 0 : Number(cp.rows[0].seq)
-      if (stored !== batch.fromSeq) throw new SinkCheckpointMismatchError(this.name, batch.fromSeq, stored)
-      for (const d of new Set(rows.vectorUpserts.dims)) {
-        if (this.#init.vectorIndex === false || this.#indexedDims.has(d) || d > PG_HNSW_DIMS_MAX) continue
-        if (this.#indexedDims.size + newDims.length >= PG_INDEXED_DIMS_MAX) continue
+      // Round trips: this one (begin, no-echo mark, checkpoint compare-and-set), one per table
+      // changed (a multi-row statement each), the commit.
+      const begun = (await client.query(
+        batchBeginStatement(prefix, pg.escapeLiteral(this.name), batch.fromSeq, batch.toSeq),
+      )) as unknown as pg.QueryResult[]
+      if (begun[2].rowCount !== 1) {
+        const cp = await client.query<{ seq: string }>(checkpointReadStatement(prefix), [this.name])
+        throw new SinkCheckpointMismatchError(
+          this.name,
+          batch.fromSeq,
+          cp.rows.length === 0 ? 0 : Number(cp.rows[0].seq),
+        )
+      }
+      for (const d of this.#indexDims(rows.vectorUpserts.dims, batch.behind ?? 0)) {
         await client.query(vectorIndexStatement(prefix, d))
         newDims.push(d)
       }
       for (const s of batchStatements(prefix, rows, this.#vectorOid)) await client.query(s.text, s.values)
-      await client.query(checkpointWriteStatement(prefix), [this.name, batch.toSeq])
       await batch.beforeCommit?.()
       await client.query('COMMIT')
-      for (const d of newDims) this.#indexedDims.add(d)
+      for (const d of newDims) {
+        this.#indexedDims.add(d)
+        this.#deferredDims.delete(d)
+      }
     } catch (err) {
       try {
         await client.query('ROLLBACK')
@@ -201,6 +226,29 @@ export class PostgresSink implements Sink {
     } finally {
       client.release(broken)
     }
+  }
+
+  /** Dimensions whose HNSW index this batch builds: none while bulk loading (far behind; the
+   *  new ones are remembered), else every dimension stored or arriving without one. */
+  #indexDims(arriving: readonly number[], behind: number): number[] {
+    if (this.#init.vectorIndex === false) return []
+    const missing = new Set([...this.#deferredDims, ...arriving].filter((d) => !this.#indexedDims.has(d)))
+    const min = this.#init.bulkLoadMin ?? PG_BULK_LOAD_MIN
+    if (min > 0 && behind >= min) {
+      for (const d of missing) this.#deferredDims.add(d)
+      return []
+    }
+    const out: number[] = []
+    for (const d of missing) {
+      if (d > PG_HNSW_DIMS_MAX || this.#indexedDims.size + out.length >= PG_INDEXED_DIMS_MAX) continue
+      out.push(d)
+    }
+    return out
+  }
+
+  /** Whether vectors of `dims` dimensions have their HNSW index (false while bulk loading). */
+  indexed(dims: number): boolean {
+    return this.#indexedDims.has(dims)
   }
 
   async snapshot(): Promise<TargetProjection[]> {

@@ -57,7 +57,9 @@ export class PostgresSource {
       max: 1,
       connectionTimeoutMillis: 10_000,
     })
+    // Idle or checked out, a connection that dies fails its query, never the node (as the sink).
     this.#pool.on('error', () => {})
+    this.#pool.on('connect', (client) => client.on('error', () => {}))
     return this.#pool
   }
 

@@ -67,6 +67,20 @@ function recordingSink(onApply: (b: SinkBatch, n: number) => Promise<void> | voi
 }
 
 describe('SinkRunner', () => {
+  it('tells each batch how far behind the head it still is (behind: the bulk-load hint)', async () => {
+    const { feed, append } = memoryFeed()
+    append(25)
+    const behind: number[] = []
+    const { sink } = recordingSink((b) => {
+      behind.push(b.behind ?? -1)
+    })
+    const r = new SinkRunner(sink, feed, silent, { batchMax: 10 })
+    r.start()
+    await r.caughtUp(25, 10_000)
+    await r.stop()
+    assert.deepEqual(behind, [15, 5, 0])
+  })
+
   it('applies contiguous batches of at most batchMax entries up to the head', async () => {
     const { feed, append } = memoryFeed()
     append(25)
