@@ -155,7 +155,7 @@ export function fingerprintOf(sum: Uint32Array, count: number): Uint8Array {
 
 /** Bytewise compare of a[ao..ao+len) with b[bo..bo+blen); a shorter prefix sorts first. */
 function compareAt(a: Uint8Array, ao: number, alen: number, b: Uint8Array, bo: number, blen: number): number {
-  const n = alen < blen ? alen : blen
+  const n = Math.min(alen, blen)
   for (let i = 0; i < n; i++) {
     const d = a[ao + i] - b[bo + i]
     if (d !== 0) return d

@@ -23,7 +23,7 @@ import {
 } from './codecs.ts'
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
-import { LEVEL_OPTIONS, READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
+import { READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
 import { type CopyProgress, copyDatabase } from './copy-database.ts'
 import {
   StorageCorruptionError,
@@ -241,9 +241,8 @@ export class LevelStore implements Store {
     for (let i = 0; i < need.length; i += READ_LIMIT_MAX) {
       const part = need.slice(i, i + READ_LIMIT_MAX)
       const events = await this.getEvents(part.map((x) => x.digest))
-      part.forEach((x, j) =>
-        restoreVectorValues(x.state, events[j], `state of vector_update ${JSON.stringify(x.state.target)}`),
-      )
+      for (const [j, x] of part.entries())
+        restoreVectorValues(x.state, events[j], `state of vector_update ${JSON.stringify(x.state.target)}`)
     }
   }
 

@@ -47,15 +47,14 @@ export function vectorEventOf(t: TargetState): Digest | undefined {
 /** Puts the vector back into a decoded state from its winning event (in place). */
 export function restoreVectorValues(t: TargetState, event: StoredEvent | undefined, describe: string): void {
   const w = t.cells.value.w
-  const fail = (why: string): never => {
-    throw new StorageCorruptionError(`${describe}: the vector's event ${w.d.slice(0, 16)}... ${why}`)
-  }
-  if (event === undefined) return fail('is not in the store')
+  const corrupt = (why: string) =>
+    new StorageCorruptionError(`${describe}: the vector's event ${w.d.slice(0, 16)}... ${why}`)
+  if (event === undefined) throw corrupt('is not in the store')
   const fields = decodeSigned(event.signed, true)
   const action = parsePayload(fields.type, fields.payload)
   const write = 'writes' in action ? action.writes.find((x) => x.cell === 'value') : undefined
   const written = write?.value
-  if (!isVectorValue(written)) return fail('does not write a vector to the value cell')
+  if (!isVectorValue(written)) throw corrupt('does not write a vector to the value cell')
   const { [FROM_EVENT]: _marker, ...rest } = w.v as VectorValue
   ;(w as { v?: JsonValue }).v = { values: written.values, ...rest } as JsonValue
 }

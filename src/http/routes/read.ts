@@ -5,7 +5,7 @@ import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../constants.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { conflictToJson, equivocationToJson, vectorStateOut } from '../json.ts'
 import { conflictsQuery, eventType, intText, targetId } from '../validate.ts'
-import { originOf, type RouteContext } from './context.ts'
+import type { RouteContext } from './context.ts'
 
 type Query = Record<string, unknown>
 
