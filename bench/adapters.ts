@@ -28,6 +28,7 @@ import { loadConfig } from '../src/config/index.ts'
 import { type RunningNode, startNode } from '../src/node/index.ts'
 import { emptyMesh, waitFor, waitForPeers } from '../test/helpers/mesh.ts'
 import { startPglite } from '../test/helpers/pglite.ts'
+import { prng as rng } from './prng.ts'
 import { fmt, summarize } from './stats.ts'
 
 const which = process.argv.slice(2)
@@ -36,17 +37,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const LOCAL = { kind: 'local' as const, id: 'bench' }
 const silent = { info() {}, warn() {}, error() {} }
 
-/** Seeded PRNG (mulberry32): the same vectors and queries every run. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const vec = (r: () => number, dims: number) =>
   Array.from({ length: dims }, () => Math.round((r() * 2 - 1) * 1e4) / 1e4)
 

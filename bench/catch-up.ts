@@ -10,11 +10,12 @@
  * The base code is checked out with `git worktree add` into a temp dir (removed at the end) and
  * runs on this checkout's node_modules. Run: npm run bench -- catchup
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childJson } from './child-json.ts'
 import { fmt, summarize } from './stats.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -24,20 +25,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const BASE_REF = process.env.BENCH_BASE_REF ?? '1decfc6'
 
 function child(root: string, scenario: string): Promise<{ ms: number; bytes?: number }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CHILD, root, scenario, String(N)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    c.stdout.on('data', (d) => {
-      out += d
-    })
-    c.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
-        : reject(new Error(`child exited ${code}`)),
-    )
-  })
+  return childJson([CHILD, root, scenario, String(N)], { what: `catch-up ${scenario} child` })
 }
 
 export async function benchCatchUp(): Promise<Record<string, unknown>> {

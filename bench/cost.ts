@@ -16,12 +16,13 @@
  * The base code is checked out with `git worktree add` into a temp dir (removed at the end) and
  * runs on this checkout's node_modules. Run: npm run bench -- cost
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClassicLevel } from 'classic-level'
+import { childJson } from './child-json.ts'
 import { summarize } from './stats.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -35,21 +36,10 @@ const SCENARIOS: Record<string, number> = {
 }
 
 function child(root: string, scenario: string, n: number): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(
-      process.execPath,
-      ['--max-old-space-size=256', '--max-semi-space-size=16', CHILD, root, scenario, String(n)],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
-    )
-    let out = ''
-    c.stdout.on('data', (d) => {
-      out += d
-    })
-    c.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
-        : reject(new Error(`child ${scenario} exited ${code}`)),
-    )
+  return childJson([CHILD, root, scenario, String(n)], {
+    nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=16'],
+    env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+    what: `child ${scenario}`,
   })
 }
 

@@ -30,6 +30,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { NODE_ENV, NODE_FLAGS } from '../src/cli/runtime-flags.ts'
+import { prng } from './prng.ts'
 import type { RealSample } from './propagation-real-node.ts'
 import { benchNodeFlags, summarize } from './stats.ts'
 
@@ -65,17 +66,6 @@ function percentiles(xs: number[]): Percentiles {
     p90: r(pct(s, 90)),
     p99: r(pct(s, 99)),
     max: r(s[s.length - 1] ?? Number.NaN),
-  }
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

@@ -36,6 +36,7 @@ import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { prng } from './prng.ts'
 import {
   type LatencyOptions,
   type LatencyResult,
@@ -70,17 +71,6 @@ interface Child {
   peerId: string
   addr: string
   next<T>(key: string, timeoutMs?: number): Promise<T>
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 async function spawnNode(bootstrap: string[], maxMs: number): Promise<Child> {

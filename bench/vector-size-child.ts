@@ -13,24 +13,13 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { prng } from './prng.ts'
 
 const [root, nText, dimsText] = process.argv.slice(2)
 const n = Number(nText)
 const dims = Number(dimsText)
 const nodeMod = await import(pathToFileURL(join(root, 'src/node/index.ts')).href)
 const configMod = await import(pathToFileURL(join(root, 'src/config/index.ts')).href)
-
-/** mulberry32: the same vectors in both runs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0

@@ -4,11 +4,12 @@
  * vector event is on the wire (signed bytes + signature) and what N of them take on disk after a
  * compaction, per event. Run: npm run bench -- vectors
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childJson } from './child-json.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CHILD = fileURLToPath(new URL('./vector-size-child.ts', import.meta.url))
@@ -17,20 +18,7 @@ const DIMS = Number(process.env.BENCH_VECTORS_DIMS ?? 768)
 const BASE_REF = process.env.BENCH_BASE_REF ?? '73ef879'
 
 function child(root: string): Promise<{ wireBytes: number; diskBytes: number; events: number }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CHILD, root, String(N), String(DIMS)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    c.stdout.on('data', (d) => {
-      out += d
-    })
-    c.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
-        : reject(new Error(`child exited ${code}`)),
-    )
-  })
+  return childJson([CHILD, root, String(N), String(DIMS)], { what: 'vector-size child' })
 }
 
 export async function benchVectorSize(): Promise<Record<string, unknown>> {
