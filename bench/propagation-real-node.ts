@@ -6,7 +6,7 @@
  *   -> { ready: { peerId, addr, url } }            once serving
  *   <- { reset: true }                             start of the measured phase: samples and CPU
  *                                                  are counted from here
- *   <- { report: true } -> { report: { samples, sentBytes, cpuMs, elu, stats } }
+ *   <- { report: true } -> { report: { samples, sentBytes, sentByProtocol, cpuMs, elu, stats } }
  *   <- { stop: true }                              stop, remove the data directory, exit
  *
  * Every second it samples RSS, heap, the node's write queue (`status().ingest_queue`), the
@@ -86,16 +86,17 @@ const sampler = setInterval(() => {
     })
 }, 1000)
 
-/** Bytes this node sent on all mesh connections (libp2p's own counter, from /metrics). */
-async function sentBytes(): Promise<number> {
+/** Bytes this node sent on its mesh connections, in all ("global") and per protocol (libp2p's
+ *  own counters, from /metrics). */
+async function sentBytes(): Promise<Record<string, number>> {
   const text = await (await fetch(`http://${node.http.host}:${node.http.port}/metrics`)).text()
-  const m = /^libp2p_data_transfer_bytes_total\{protocol="global sent"\} (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(
-    text,
-  )
-  return m === null ? Number.NaN : Number(m[1])
+  const out: Record<string, number> = {}
+  for (const m of text.matchAll(/^libp2p_data_transfer_bytes_total\{protocol="(.+) sent"\} (\S+)$/gm))
+    out[m[1]] = Number(m[2])
+  return out
 }
 
-let sentAtStart = 0
+let sentAtStart: Record<string, number> = {}
 let cpuAtStart = process.cpuUsage()
 let eluAtStart = performance.eventLoopUtilization()
 let stopping = false
@@ -126,7 +127,12 @@ process.on('message', (m: { reset?: true; report?: true; stop?: true }) => {
       send({
         report: {
           samples,
-          sentBytes: sent - sentAtStart,
+          sentBytes: (sent.global ?? Number.NaN) - (sentAtStart.global ?? 0),
+          sentByProtocol: Object.fromEntries(
+            Object.entries(sent)
+              .filter(([k]) => k !== 'global')
+              .map(([k, v]) => [k, v - (sentAtStart[k] ?? 0)]),
+          ),
           cpuMs: (cpu.user + cpu.system) / 1000,
           cpuSystemMs: cpu.system / 1000,
           elu,

@@ -69,12 +69,26 @@ function percentiles(xs: number[]): Percentiles {
   }
 }
 
+/** Sent bytes per event summed over the nodes, per protocol, largest first. */
+function byProtocol(rep: readonly Report[], events: number): Record<string, number> {
+  const sum = new Map<string, number>()
+  for (const r of rep)
+    for (const [k, v] of Object.entries(r.sentByProtocol ?? {})) sum.set(k, (sum.get(k) ?? 0) + v)
+  return Object.fromEntries(
+    [...sum]
+      .map(([k, v]) => [k, Math.round(v / events)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]),
+  )
+}
+
 // ---------------------------------------------------------------------------------- children
 
 interface Report {
   samples: RealSample[]
-  /** Bytes the node sent on its mesh connections during the measured phase. */
+  /** Bytes the node sent on its mesh connections during the measured phase, and per protocol. */
   sentBytes: number
+  sentByProtocol: Record<string, number>
   cpuMs: number
   /** Of which in the kernel (fsync, sockets). */
   cpuSystemMs: number
@@ -403,8 +417,9 @@ export interface LatencyRun {
   cpu_ms_per_event_per_node: number
   /** Share of that CPU spent in the kernel (fsync, sockets). */
   cpu_system_share: number
-  /** Bytes sent on the mesh by all nodes together, per event written. */
+  /** Bytes sent on the mesh by all nodes together, per event written; and per protocol. */
   wire_bytes_per_event: number
+  wire_bytes_per_event_by_protocol: Record<string, number>
   elu: number[]
   feed_overflows: number
 }
@@ -506,6 +521,7 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         cpu_system_share:
           Math.round((rep.reduce((a, x) => a + x.cpuSystemMs, 0) / Math.max(1, cpu)) * 100) / 100,
         wire_bytes_per_event: Math.round(rep.reduce((a, x) => a + x.sentBytes, 0) / total),
+        wire_bytes_per_event_by_protocol: byProtocol(rep, total),
         elu: rep.map((x) => Math.round(x.elu * 100) / 100),
         feed_overflows: feeds.reduce((a, f) => a + f.overflows, 0),
       }
@@ -515,7 +531,11 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
           `send→node p50 ${one.send_to_node_ms.p50} p90 ${one.send_to_node_ms.p90} p99 ${one.send_to_node_ms.p99} max ${one.send_to_node_ms.max} ms; ` +
           `commit→node p50 ${one.commit_to_node_ms.p50} p99 ${one.commit_to_node_ms.p99} ms; reached all p50 ${one.reached_all_ms.p50} p99 ${one.reached_all_ms.p99} ms; ` +
           `CPU ${one.cpu_ms_per_event_per_node} ms/event/node (${Math.round(one.cpu_system_share * 100)} % kernel), ` +
-          `wire ${one.wire_bytes_per_event} B/event (all nodes), event loops busy ${one.elu.map((x) => Math.round(x * 100)).join('/')} %` +
+          `wire ${one.wire_bytes_per_event} B/event (all nodes: ${Object.entries(
+            one.wire_bytes_per_event_by_protocol,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}), event loops busy ${one.elu.map((x) => Math.round(x * 100)).join('/')} %` +
           (w.failed > 0 || w.late > 0 ? `; writer: ${w.failed} failed, ${w.late} late sends` : ''),
       )
     } finally {
