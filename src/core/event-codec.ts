@@ -119,6 +119,11 @@ export function splitPayload(
   type: EventType,
   payload: JsonObject,
 ): { json: JsonObject; vector?: Float32Array } {
+  if (type === 'vector_update' && payload.op === 'upsert' && !Array.isArray(payload.values)) {
+    // Signed bytes always carry the values packed: an event encoded with them anywhere else
+    // (base64 text in the JSON part, say) would have bytes no decoder reads back.
+    throw new MalformedEventError('a vector upsert carries its values as an array of numbers')
+  }
   if (!isVectorUpsert(type, payload)) return { json: payload }
   const values = payload.values as unknown[]
   if (values.length < 1 || values.length > VECTOR_DIMENSIONS_MAX)

@@ -99,3 +99,15 @@ describe('vectors as packed float32', () => {
     assert.throws(() => decodeSigned(short), { name: 'MalformedEventError', message: /does not match/ })
   })
 })
+
+describe('a signed vector upsert in JSON form', () => {
+  it('with values as base64 text is refused: its bytes would not decode', () => {
+    const e = makeEvent(testSigner(1), { type: 'vector_update', payload: { op: 'upsert', values: [1, 2] } })
+    const json = eventToJson(e)
+    const edited = { ...json, payload: { ...json.payload, values: float32ToBase64([1, 2]) } }
+    assert.throws(() => eventFromJson(edited, ctx), {
+      name: 'MalformedEventError',
+      message: /values as an array of numbers/,
+    })
+  })
+})
