@@ -159,15 +159,10 @@ export function normalizePayload(type: EventType, payload: JsonObject): JsonObje
   return { ...payload, values: values.map((v) => (typeof v === 'number' ? Math.fround(v) : v)) }
 }
 
-/** The canonical JSON part of a payload (a vector upsert's `values` travel packed). */
-export function payloadJsonOf(type: EventType, payload: JsonObject): string {
-  return canonicalJson(isVectorUpsert(type, payload) ? splitPayload(type, payload).json : payload)
-}
-
 /** Encodes the signed bytes. Throws a named error when a field is outside its limits. */
-export function encodeSigned(f: EventFields, payloadJson?: string): Uint8Array {
+export function encodeSigned(f: EventFields): Uint8Array {
   const { json, vector } = splitPayload(f.type, f.payload)
-  if (payloadJson === undefined) payloadJson = canonicalJson(json)
+  const payloadJson = canonicalJson(json)
   const eventId = f.eventId.toLowerCase()
   if (!UUID_RE.test(eventId))
     throw new MalformedEventError(`event_id must be a UUID, got ${JSON.stringify(f.eventId).slice(0, 80)}`)
