@@ -9,6 +9,7 @@ import { eventToJson, signEvent } from '../src/core/event.ts'
 import type { Digest } from '../src/core/types.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { newEventId } from '../src/util/random.ts'
+import { nextLogPosition } from '../test/helpers/log-position.ts'
 
 const [url, mode, batchesText, batchText = '500', concText = '4', offsetText = '0'] = process.argv.slice(2)
 const batches = Number(batchesText)
@@ -39,6 +40,7 @@ for (let b = 0; b < batches; b++) {
         payload: { op: 'upsert', values: [i, 0.5, -1, 2] },
         hlc: { wallMs: wall++, counter: 0 },
         parents: parent === undefined ? [] : [parent],
+        ...nextLogPosition(remote),
       },
       remote,
     )

@@ -16,6 +16,7 @@ import type { Digest } from '../src/core/types.ts'
 import { createLevelStore } from '../src/store/index.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { newEventId } from '../src/util/random.ts'
+import { nextLogPosition } from '../test/helpers/log-position.ts'
 import { fmt, summarize } from './stats.ts'
 
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000)
@@ -42,6 +43,7 @@ export async function fill(dir: string): Promise<number> {
           payload: { op: 'set', fields: { [`f${done % 5}`]: done, name: `n${done % 97}` } },
           hlc: { wallMs: wall++, counter: 0 },
           parents: parent ? [parent] : [],
+          ...nextLogPosition(authors[done % authors.length]),
         },
         authors[done % authors.length],
       )

@@ -13,7 +13,7 @@
  */
 import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
 import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
-import { decodeSigned } from '../src/core/event-codec.ts'
+import { decodeSigned, readLogPosition } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
 import { ChunkPool, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
@@ -31,7 +31,7 @@ import {
   RECONCILE_RETRY_MS,
   RECONCILE_STRIKES_MAX,
 } from '../src/net/constants.ts'
-import { fromHex } from '../src/util/bytes.ts'
+import { fromHex, toHex } from '../src/util/bytes.ts'
 import { type Signer, signerFromSeed } from '../src/util/crypto.ts'
 import { MinHeap } from './heap.ts'
 import { Histogram } from './histogram.ts'
@@ -464,7 +464,14 @@ export class Simulator {
     target: string,
     payload: JsonObject,
     at: number,
-    opts: { eventId?: string; slot?: number; extraParents?: readonly Digest[]; wallMs?: number } = {},
+    opts: {
+      eventId?: string
+      slot?: number
+      /** A position already used in the author's log (a forking member's second version). */
+      seq?: number
+      extraParents?: readonly Digest[]
+      wallMs?: number
+    } = {},
   ): number {
     const type = this.#types[typeIdx]
     const key = `${type}/${target}`
@@ -479,6 +486,8 @@ export class Simulator {
         payload,
         hlc: n.hlc,
         parents: parents as Digest[],
+        log: toHex(n.signer.publicKey).slice(0, 16),
+        seq: opts.seq ?? this.#nextSeq(n),
       },
       n.signer,
     )
@@ -621,8 +630,10 @@ export class Simulator {
         { ...payload, ...this.#payload(typeIdx, 0).payload },
         this.now,
         {
+          // A fork of its log: same event_id and position, other content. Both versions are
+          // kept by every node (docs/EVENTS.md "Forks"), so the twin is an event of its own.
           eventId: this.events[ord].eventId,
-          slot: ord,
+          seq: readLogPosition(this.events[ord].stored.signed).seq,
         },
       )
       this.counters.forksWritten++
@@ -895,6 +906,14 @@ export class Simulator {
         if (n.role === 'honest') this.#publish(ord, n.id, this.now)
       }
     }
+  }
+
+  /** Positions of each author's log (one log per simulated node). */
+  readonly #seqs = new Map<number, number>()
+  #nextSeq(n: SimNode): number {
+    const seq = this.#seqs.get(n.id) ?? 0
+    this.#seqs.set(n.id, seq + 1)
+    return seq
   }
 
   #hasTwin(n: SimNode, e: SimEvent): boolean {

@@ -7,7 +7,8 @@
 import { eventFromTrustedBytes } from '../src/core/event.ts'
 import { type IngestItem, Ingestor } from '../src/core/ingest.ts'
 import { openConflicts } from '../src/core/merge.ts'
-import type { CommitBatch, StoreReader } from '../src/core/ports.ts'
+import type { CommitBatch, LogRecord, StoreReader } from '../src/core/ports.ts'
+import { readLogPosition } from '../src/core/event-codec.ts'
 import type { ConflictRecord, StoredEvent } from '../src/core/records.ts'
 import { type TargetState, targetKey } from '../src/core/target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from '../src/core/types.ts'
@@ -46,12 +47,35 @@ class MapReader implements StoreReader {
   async getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>) {
     return pairs.map((p) => this.owners.get(`${p.author}/${p.eventId}`))
   }
+  readonly positions = new Map<string, Digest>()
+  readonly logs = new Map<string, LogRecord>()
+  async getLogPositions(ps: ReadonlyArray<{ author: AuthorKey; log: string; seq: number }>) {
+    return ps.map((p) => this.positions.get(`${p.author}/${p.log}/${p.seq}`))
+  }
+  async readLogRun(author: AuthorKey, log: string, fromSeq: number, limit: number) {
+    const out: Digest[] = []
+    for (let s = fromSeq; out.length < limit; s++) {
+      const d = this.positions.get(`${author}/${log}/${s}`)
+      if (d === undefined) break
+      out.push(d)
+    }
+    return out
+  }
+  async getLogRecords(ls: ReadonlyArray<{ author: AuthorKey; log: string }>) {
+    return ls.map((l) => this.logs.get(`${l.author}/${l.log}`))
+  }
 
   apply(batch: CommitBatch, accepted: ReadonlyArray<{ digest: Digest; author: string; eventId: string }>) {
     batch.events.forEach((e, i) => {
       this.events.set(accepted[i].digest, e)
-      this.owners.set(`${accepted[i].author}/${accepted[i].eventId}`, accepted[i].digest)
+      if (batch.eventIdTaken?.has(i) !== true)
+        this.owners.set(`${accepted[i].author}/${accepted[i].eventId}`, accepted[i].digest)
+      if (batch.positionTaken?.has(i) !== true) {
+        const at = readLogPosition(e.signed)
+        this.positions.set(`${accepted[i].author}/${at.log}/${at.seq}`, accepted[i].digest)
+      }
     })
+    for (const r of batch.logs ?? []) this.logs.set(`${r.author}/${r.log}`, r)
     for (const t of batch.targets) this.targets.set(targetKey(t.type, t.target), t)
     for (const c of batch.conflicts) this.conflicts.set(c.id, c)
   }
@@ -74,7 +98,7 @@ export class StateBuilder {
   readonly #reader = new MapReader()
   readonly #ingestor = new Ingestor(
     { store: this.#reader, signer: signerFromSeed(new Uint8Array(32)), crdt: trustedYjsMerger },
-    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH },
+    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '0000000000000000', logNext: 0 },
   )
   #refused = 0
 

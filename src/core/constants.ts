@@ -45,7 +45,7 @@ export const HLC_COUNTER_MAX = 0xffff
 export const ANCESTRY_VISIT_MAX = 10_000
 
 /** Bytes of the canonical signed encoding before the variable parts (see docs/PROTOCOL.md). */
-export const SIGNED_MAGIC = 'GKE2'
+export const SIGNED_MAGIC = 'GKE3'
 
 /** Events in one push (HTTP or libp2p). 1,000 x 64 KiB bounds one request's decoded size. */
 export const PUSH_EVENTS_MAX = 1000

@@ -3,7 +3,7 @@
  * is the event's digest. Specified byte for byte in docs/PROTOCOL.md ("Signed event bytes"),
  * checked by test/vectors.
  *
- *   magic        4  "GKE2" (GKE1 carried vectors as JSON numbers)
+ *   magic        4  "GKE3" (GKE2 had no log position; GKE1 carried vectors as JSON numbers)
  *   type         1  1 vector_update, 2 persona_update, 3 document_update, 4 graph_update
  *   event_id    16  UUID bytes
  *   hlc          8  u48 wall ms BE, u16 counter BE
@@ -16,6 +16,13 @@
  *   payload      m  RFC 8785 canonical JSON (UTF-8); a vector upsert's `values` are not in it
  *   dims         2  u16 BE: 1..4096 for a vector_update upsert, 0 for every other event
  *   values    4*d  float32 little-endian, finite
+ *   log          8  the author's log: a random id its store drew when it was created
+ *   seq          6  u48 BE: the event's position in that log, 0-based
+ *
+ * The log position is a trailer so every offset of the header (readMeta, the store's
+ * event-header.ts) stays where it was. One author may have several logs (a wiped or restored
+ * store starts a new one, so it never re-signs positions it signed before); within a log, two
+ * different events at one position are a fork (docs/EVENTS.md "Forks").
  *
  * Vectors travel as packed float32 (3 KB for 768 dimensions, not ~15 KB of JSON digits): the
  * in-memory payload keeps `values` as numbers, each exactly a float32 (`Math.fround`).
@@ -47,6 +54,11 @@ import {
 const MAGIC = utf8(SIGNED_MAGIC)
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const DIGEST_RE = /^[0-9a-f]{64}$/
+const LOG_RE = /^[0-9a-f]{16}$/
+/** Bytes of the log-position trailer: log id (8) and seq (u48). */
+export const LOG_TRAILER_BYTES = 14
+/** Largest position in a log (u48). */
+export const LOG_SEQ_MAX = 2 ** 48 - 1
 
 /** The signed fields of an event, before encoding. */
 export interface EventFields {
@@ -57,6 +69,18 @@ export interface EventFields {
   author: AuthorKey
   hlc: Hlc
   parents: readonly Digest[]
+  /** The author's log, 16 lowercase hex chars (8 bytes). */
+  log: string
+  /** Position in the log, 0-based. */
+  seq: number
+}
+
+export function isLogId(text: unknown): text is string {
+  return typeof text === 'string' && LOG_RE.test(text)
+}
+
+export function isLogSeq(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= LOG_SEQ_MAX
 }
 
 export function canonicalJson(value: unknown): string {
@@ -201,6 +225,8 @@ export function encodeSigned(f: EventFields): Uint8Array {
       `payload is ${payload.byteLength} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`,
     )
   }
+  if (!LOG_RE.test(f.log)) throw new MalformedEventError('log must be 8 bytes in lowercase hex (16 chars)')
+  if (!isLogSeq(f.seq)) throw new MalformedEventError(`seq must be an integer 0..${LOG_SEQ_MAX}`)
   const dims = vector?.length ?? 0
   const size =
     4 +
@@ -215,7 +241,8 @@ export function encodeSigned(f: EventFields): Uint8Array {
     4 +
     payload.byteLength +
     2 +
-    4 * dims
+    4 * dims +
+    LOG_TRAILER_BYTES
   const out = new Uint8Array(size)
   const view = new DataView(out.buffer)
   let o = 0
@@ -246,7 +273,21 @@ export function encodeSigned(f: EventFields): Uint8Array {
   view.setUint16(o, dims)
   o += 2
   for (let i = 0; i < dims; i++, o += 4) view.setFloat32(o, (vector as Float32Array)[i], true)
+  out.set(Buffer.from(f.log, 'hex'), o)
+  o += 8
+  view.setUint16(o, Math.floor(f.seq / 0x100000000))
+  view.setUint32(o + 2, f.seq % 0x100000000)
   return out
+}
+
+/** Reads the log position from the trailer of signed bytes (trusted: the bytes decoded once). */
+export function readLogPosition(signed: Uint8Array): { log: string; seq: number } {
+  const at = signed.byteLength - LOG_TRAILER_BYTES
+  const view = new DataView(signed.buffer, signed.byteOffset, signed.byteLength)
+  return {
+    log: toHex(signed.subarray(at, at + 8)),
+    seq: view.getUint16(at + 8) * 0x100000000 + view.getUint32(at + 10),
+  }
 }
 
 function uuidFromBytes(b: Uint8Array): string {
@@ -263,7 +304,7 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   const fail = (why: string): never => {
     throw new MalformedEventError(`signed bytes: ${why}`)
   }
-  if (bytes.byteLength < 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4 + 2) fail('too short')
+  if (bytes.byteLength < 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4 + 2 + LOG_TRAILER_BYTES) fail('too short')
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) fail(`bad magic (not ${SIGNED_MAGIC})`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let o = 4
@@ -298,12 +339,13 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   o += 4
   if (payloadLen > PAYLOAD_BYTES_MAX)
     throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
-  if (o + payloadLen + 2 > bytes.byteLength) fail('truncated payload')
+  if (o + payloadLen + 2 + LOG_TRAILER_BYTES > bytes.byteLength) fail('truncated payload')
   const payloadText = fromUtf8(bytes.subarray(o, o + payloadLen))
   o += payloadLen
   const dims = view.getUint16(o)
   o += 2
-  if (o + 4 * dims !== bytes.byteLength) fail('vector length does not match the remaining bytes')
+  if (o + 4 * dims + LOG_TRAILER_BYTES !== bytes.byteLength)
+    fail('vector length and log position do not match the remaining bytes')
   let payload: unknown
   try {
     payload = JSON.parse(payloadText)
@@ -329,6 +371,7 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
     // (canonical JSON sorts keys), so append it.
     p.values = values
   } else if (dims !== 0) fail('only a vector upsert carries packed values')
+  const { log, seq } = readLogPosition(bytes)
   return {
     eventId,
     type,
@@ -337,6 +380,8 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
     author,
     hlc: { wallMs, counter },
     parents,
+    log,
+    seq,
   }
 }
 

@@ -18,6 +18,8 @@ import {
   type EventFields,
   encodeSigned,
   isDigest,
+  isLogId,
+  isLogSeq,
   isUuid,
   normalizePayload,
 } from './event-codec.ts'
@@ -109,6 +111,8 @@ export function stampEvent(
     author,
     hlc: all.hlc,
     parents,
+    log: all.log,
+    seq: all.seq,
     signed,
     signature: UNSIGNED,
     digest: digestOf(signed),
@@ -177,6 +181,8 @@ export function fieldsFromJson(raw: unknown): {
         'author',
         'hlc',
         'parents',
+        'log',
+        'seq',
         'signature',
         'digest',
       ].includes(k)
@@ -201,6 +207,8 @@ export function fieldsFromJson(raw: unknown): {
     return malformed('signature must be 64 bytes in lowercase hex')
   if (!isDigest(r.author as string)) malformed('author must be a 32-byte Ed25519 public key in lowercase hex')
   if (!isUuid((r.event_id as string).toLowerCase())) malformed('event_id must be a UUID')
+  if (!isLogId(r.log)) malformed('log must be the 8-byte log id in lowercase hex (16 chars)')
+  if (!isLogSeq(r.seq)) malformed('seq must be an integer position in the log, 0 or more')
   if (r.digest !== undefined && (typeof r.digest !== 'string' || !isDigest(r.digest)))
     malformed('digest, when given, must be the 64-char lowercase hex sha256 of the signed bytes')
   return {
@@ -212,6 +220,8 @@ export function fieldsFromJson(raw: unknown): {
       author: r.author as AuthorKey,
       hlc,
       parents: parents as Digest[],
+      log: r.log as string,
+      seq: r.seq as number,
     },
     signature,
     timestamp: r.timestamp as string,
@@ -320,6 +330,8 @@ export function eventToJson(e: SignedEvent): SyncEventJson {
     author: e.author,
     hlc: formatHlc(e.hlc),
     parents: [...e.parents],
+    log: e.log,
+    seq: e.seq,
     signature: toHex(e.signature),
     digest: e.digest,
   }

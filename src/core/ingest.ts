@@ -15,7 +15,8 @@ import { canonicalJson, readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
-import type { AuditDraft, CommitBatch, EquivocationRecord, StoreReader } from './ports.ts'
+import { LogBook, LogGroup } from './log-book.ts'
+import type { AuditDraft, CommitBatch, EquivocationRecord, LogRecord, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
 import { type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
@@ -48,6 +49,9 @@ export interface IngestComponents {
 }
 
 export interface IngestInit {
+  /** The node's own log id (16 hex) and the next position in it (from the store). */
+  readonly log: string
+  readonly logNext: number
   /** HLC to continue from (the last one written, from store meta). */
   readonly hlc: Hlc
   /** The node's state hash as last committed. */
@@ -100,6 +104,22 @@ async function chunked<T, R>(
   return out
 }
 
+/** Evidence that an author signed two events where it may sign one; ordered by digest. */
+function equivocationOf(
+  kind: EquivocationRecord['kind'],
+  a: SignedEvent,
+  b: SignedEvent,
+  atMs: number,
+): EquivocationRecord {
+  const [x, y] = a.digest < b.digest ? [a, b] : [b, a]
+  const stored = (e: SignedEvent): StoredEvent => ({
+    signed: e.signed,
+    signature: e.signature,
+    digest: e.digest,
+  })
+  return { author: a.author, kind, events: [stored(x), stored(y)], atMs }
+}
+
 /** Value a conflict side wrote to a cell, read from its event's payload. */
 function sideWrite(e: SignedEvent, cell: string): CellWrite | undefined {
   const action = payloadActionOf(e)
@@ -114,6 +134,7 @@ export class Ingestor {
   readonly #metas: LruMap<Digest, EventMeta>
   readonly #author: AuthorKey
   #hlc: Hlc
+  readonly #book: LogBook
   /** State hash of the committed state. */
   #stateHash: string
   /** Results of groups ingested but not yet durably written, oldest first. A group may be
@@ -132,6 +153,12 @@ export class Ingestor {
     this.#stateHash = init.stateHash
     this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX)
     this.#metas = new LruMap(init.metaCacheMax ?? META_CACHE_MAX)
+    this.#book = new LogBook(components.store, components.signer, init.log, init.logNext)
+  }
+
+  /** The per-author log book (own log id, records of every log held). */
+  get logs(): LogBook {
+    return this.#book
   }
 
   get hlc(): Hlc {
@@ -201,6 +228,7 @@ export class Ingestor {
     nowMs: number,
     audit: readonly AuditDraft[] = [],
     mode: 'live' | 'replay' = 'live',
+    verifiedHeads?: ReadonlyMap<string, NonNullable<LogRecord['head']>>,
   ): Promise<GroupResult> {
     const replay = mode === 'replay'
     if (this.#layers.length >= INGEST_LAYERS_MAX)
@@ -218,6 +246,9 @@ export class Ingestor {
     const ancestry = this.ancestry(metas)
     const prevStates = new Map<string, TargetState | undefined>()
     const unsigned: SignedEvent[] = []
+    const group = new LogGroup()
+    const eventIdTaken = new Set<number>()
+    const positionTaken = new Set<number>()
 
     // Replay re-applies events already in the log: no presence or equivocation checks.
     const signedDigests = replay ? [] : items.flatMap((it) => (it.kind === 'signed' ? [it.event.digest] : []))
@@ -228,6 +259,11 @@ export class Ingestor {
     })
 
     const { loaded, ownersLoaded } = await this.#prefetch(items, replay)
+    if (!replay)
+      await this.#book.prefetch(
+        group,
+        items.flatMap((it) => (it.kind === 'signed' && !present.has(it.event.digest) ? [it.event] : [])),
+      )
     const stateOf = async (type: EventType, target: string): Promise<TargetState | undefined> => {
       const key = targetKey(type, target)
       if (targets.has(key)) return targets.get(key)
@@ -261,18 +297,22 @@ export class Ingestor {
             outcomes.push({ status: 'duplicate', digest: e.digest })
             continue
           }
-          const owner = replay ? undefined : await ownerOf(e.author, e.eventId)
-          if (owner !== undefined && owner !== e.digest) {
-            equivocations.push({
-              author: e.author,
-              eventId: e.eventId,
-              kept: owner,
-              refused: { signed: e.signed, signature: e.signature },
-              atMs: nowMs,
-            })
-            throw new EquivocationError(
-              `author ${e.author.slice(0, 16)}... already signed different content as event ${e.eventId} (kept ${owner.slice(0, 16)}...)`,
-            )
+          if (!replay) {
+            // Two events where an author may sign one are kept both (state stays a function of
+            // the event set, whatever arrived first) and recorded as evidence.
+            const owner = await ownerOf(e.author, e.eventId)
+            if (owner !== undefined && owner !== e.digest) {
+              const other = await eventOf(owner)
+              if (other !== undefined) equivocations.push(equivocationOf('event_id', e, other, nowMs))
+              eventIdTaken.add(accepted.length)
+            }
+            const held = await this.#book.heldAt(group, e)
+            if (held !== undefined && held !== e.digest) {
+              const other = await eventOf(held)
+              if (other !== undefined) equivocations.push(equivocationOf('position', e, other, nowMs))
+              positionTaken.add(accepted.length)
+              this.#book.fork(group, e)
+            }
           }
           this.#hlc = observeHlc(this.#hlc, e.hlc, nowMs)
         } else {
@@ -306,6 +346,8 @@ export class Ingestor {
               payload: item.payload,
               hlc,
               parents,
+              log: this.#book.log,
+              seq: this.#book.nextOwnSeq(group),
             },
             this.#signer.publicKey,
             action,
@@ -334,6 +376,7 @@ export class Ingestor {
           throw err
         }
         targets.set(key, result.state)
+        if (!replay && !positionTaken.has(accepted.length)) this.#book.claim(group, e, e.digest)
         events.set(e.digest, e)
         owners.set(`${e.author}/${e.eventId}`, e.digest)
         accepted.push(e)
@@ -376,6 +419,7 @@ export class Ingestor {
       s.hash = targetHash(s)
       stateHash = addHash(stateHash, s.hash, oldHash)
     }
+    const logs = await this.#book.finish(group, verifiedHeads)
     this.#layers.push({ targets, metas, owners, events, conflicts, stateHash, cache: !replay })
     const batch: CommitBatch = {
       // The digest travels with the event: the store does not hash the bytes again.
@@ -385,6 +429,9 @@ export class Ingestor {
       targets: [...targets.values()],
       conflicts: [...conflicts.values()],
       equivocations,
+      logs,
+      ...(eventIdTaken.size > 0 ? { eventIdTaken } : {}),
+      ...(positionTaken.size > 0 ? { positionTaken } : {}),
       audit: [
         ...audit,
         ...equivocations.map(
@@ -392,11 +439,11 @@ export class Ingestor {
             atMs: nowMs,
             op: 'equivocation',
             origin: `author:${q.author}`,
-            detail: { event_id: q.eventId, kept: q.kept },
+            detail: { kind: q.kind, digests: q.events.map((x) => x.digest ?? '') },
           }),
         ),
       ],
-      meta: { hlc: formatHlc(this.#hlc), stateHash },
+      meta: { hlc: formatHlc(this.#hlc), stateHash, log: this.#book.log },
     }
     return { outcomes, batch, accepted }
   }
@@ -572,18 +619,21 @@ export class Ingestor {
       for (const k of p.targets.keys()) this.#targets.delete(k)
     }
     this.#stateHash = p.stateHash
+    this.#book.committed()
   }
 
   /** The oldest uncommitted group's batch was not written: forget it and every group ingested
    *  after it (they built on it). Committed caches were never touched. */
   discard(): void {
     this.#layers = []
+    this.#book.discard()
   }
 
   /** Rebuild support: forget every cached target (after clearMaterialized). */
   resetCaches(stateHash: string): void {
     this.#targets.clear()
     this.#layers = []
+    this.#book.reset()
     this.#stateHash = stateHash
   }
 }

@@ -26,6 +26,16 @@ export interface StoreReader {
   getEventIdOwners(
     pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>,
   ): Promise<Array<Digest | undefined>>
+  /** Digest held at each (author, log, seq), in input order (one round trip). */
+  getLogPositions(
+    positions: ReadonlyArray<{ author: AuthorKey; log: string; seq: number }>,
+  ): Promise<Array<Digest | undefined>>
+  /** Digests at consecutive positions of a log from `fromSeq`, stopping at the first one not
+   *  held, at most `limit`. */
+  readLogRun(author: AuthorKey, log: string, fromSeq: number, limit: number): Promise<Digest[]>
+  getLogRecords(
+    logs: ReadonlyArray<{ author: AuthorKey; log: string }>,
+  ): Promise<Array<LogRecord | undefined>>
 }
 
 /** Everything one group commit writes, atomically and durably. */
@@ -38,20 +48,54 @@ export interface CommitBatch {
   readonly targets: readonly TargetState[]
   /** Conflict records created or updated. */
   readonly conflicts: readonly ConflictRecord[]
-  /** Equivocations detected: the refused event is kept here (not in the log) as evidence. */
+  /** Equivocations detected (both events are also in `events` or already stored). */
   readonly equivocations: readonly EquivocationRecord[]
+  /** New or changed log records (positions of `events` are indexed by the store itself). */
+  readonly logs?: readonly LogRecord[]
+  /** Positions in `events` whose (author, event_id) is already taken by another event: their
+   *  event-id index entry is not written (the first holder keeps it). */
+  readonly eventIdTaken?: ReadonlySet<number>
+  /** Positions in `events` whose log position is already held by another event (a fork): their
+   *  position index entry is not written (the first holder keeps it; the equivocation record
+   *  holds both). */
+  readonly positionTaken?: ReadonlySet<number>
   /** Audit records to append (the store chains them: seq, prevHash, hash). */
   readonly audit: readonly AuditDraft[]
   /** New node metadata values (hlc, state hash) — written with the batch. */
   readonly meta: Readonly<Record<string, string>>
 }
 
+/**
+ * Proof that an author signed two different events where it may sign one: at one position of
+ * one of its logs (`position`, a fork of the log), or under one event_id (`event_id`). Both
+ * events are the evidence (each carries the author's signature) and both are kept in the event
+ * set: state stays a pure function of the event set, so it cannot depend on which arrived first
+ * (docs/EVENTS.md "Forks"). `events` are ordered by digest.
+ */
 export interface EquivocationRecord {
   readonly author: AuthorKey
-  readonly eventId: string
-  readonly kept: Digest
-  readonly refused: StoredEvent
+  readonly kind: 'position' | 'event_id'
+  readonly events: readonly [StoredEvent, StoredEvent]
   readonly atMs: number
+}
+
+/** What a node holds of one author's log (author, log id): positions 0..contiguous-1 all held,
+ *  the Merkle peaks over their digests, the highest position held, the newest signed head it
+ *  verified, and the lowest position where it holds a fork. */
+export interface LogRecord {
+  readonly author: AuthorKey
+  readonly log: string
+  readonly contiguous: number
+  /** Peaks of the Merkle tree of positions [0, contiguous), largest first. */
+  readonly peaks: ReadonlyArray<{ readonly height: number; readonly hash: string }>
+  /** Highest position held + 1 (>= contiguous; greater when gossip left holes). */
+  readonly end: number
+  /** Positions held at or beyond `contiguous` (the holes are end - contiguous - heldBeyond). */
+  readonly heldBeyond: number
+  /** The newest head the author signed that this node verified: (length, root, signature). */
+  readonly head?: { readonly length: number; readonly root: string; readonly signature: string }
+  /** Lowest position where two events are held (a fork), if any. */
+  readonly forkAt?: number
 }
 
 /** An audit record before the store chains it. `names` points at events of the same commit
@@ -115,6 +159,17 @@ export interface Store extends StoreReader {
 
   listConflicts(status: ConflictRecord['status'] | 'all', limit: number): Promise<ConflictRecord[]>
   listEquivocations(limit: number): Promise<EquivocationRecord[]>
+  /** Log records in (author, log) order after an optional (author, log), at most `limit`. */
+  listLogs(after: { author: AuthorKey; log: string } | undefined, limit: number): Promise<LogRecord[]>
+  /** Events of one log at positions [fromSeq, toSeq) that are held, in position order, at most
+   *  `limit`, each with its position. */
+  readLogRange(
+    author: AuthorKey,
+    log: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<Array<{ seq: number; event: StoredEvent }>>
 
   /** Appends audit records outside an event batch (pull, rejections, ...), durably. */
   appendAudit(records: readonly AuditDraft[]): Promise<void>

@@ -67,6 +67,10 @@ export interface SyncEventJson {
   hlc: string
   /** Digests of the author's heads on this target when it wrote, hex, ascending. */
   parents: string[]
+  /** The author's log this event belongs to: 8 bytes, 16 lowercase hex chars. */
+  log: string
+  /** The event's position in that log, 0-based. */
+  seq: number
   /** Ed25519 signature over the canonical signed bytes, hex. */
   signature: string
   /** sha256 of the signed bytes, hex: the event's id for parents, rollback `to_event` and
@@ -92,6 +96,9 @@ export interface SignedEvent {
   readonly author: AuthorKey
   readonly hlc: Hlc
   readonly parents: readonly Digest[]
+  /** The author's log (16 hex) and the event's position in it. */
+  readonly log: string
+  readonly seq: number
   readonly signed: Uint8Array
   readonly signature: Uint8Array
   readonly digest: Digest

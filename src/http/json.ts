@@ -14,21 +14,21 @@ export function storedToJson(e: StoredEvent): SyncEventJson {
 
 export interface EquivocationJson {
   author: string
-  eventId: string
-  /** Digest of the event kept under this (author, event_id). */
-  kept: string
-  /** The second, refused event: the evidence. */
-  refused: SyncEventJson
-  atMs: number
+  /** `position`: two events at one position of one of the author's logs (a fork);
+   *  `event_id`: two events under one event_id. */
+  kind: EquivocationRecord['kind']
+  /** The two events, ordered by digest: the evidence, each signed by the author. Both are in
+   *  the node's event set. */
+  events: [SyncEventJson, SyncEventJson]
+  detected_at: string
 }
 
 export function equivocationToJson(r: EquivocationRecord): EquivocationJson {
   return {
     author: r.author,
-    eventId: r.eventId,
-    kept: r.kept,
-    refused: storedToJson(r.refused),
-    atMs: r.atMs,
+    kind: r.kind,
+    events: [storedToJson(r.events[0]), storedToJson(r.events[1])],
+    detected_at: isoFromMs(r.atMs),
   }
 }
 

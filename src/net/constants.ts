@@ -52,11 +52,11 @@ export const AGENT_PREFIX = 'gkm-sync'
 // Event and frame sizes
 
 /** Largest canonical signed bytes of one event: fixed header (4 magic + 1 type + 16 id + 8 hlc
- *  + 32 author + 2 target length + 1 parent count + 4 payload length + 2 vector dimensions) +
- *  the variable parts at their core limits (a vector upsert's packed float32 values come on top
+ *  + 32 author + 2 target length + 1 parent count + 4 payload length + 2 vector dimensions
+ *  + 14 log position) + the variable parts at their core limits (a vector upsert's packed float32 values come on top
  *  of its JSON part). Anything larger cannot be a valid event and is refused before decoding. */
 export const EVENT_SIGNED_BYTES_MAX =
-  70 + TARGET_ID_BYTES_MAX + 32 * PARENTS_MAX + PAYLOAD_BYTES_MAX + 4 * VECTOR_DIMENSIONS_MAX
+  84 + TARGET_ID_BYTES_MAX + 32 * PARENTS_MAX + PAYLOAD_BYTES_MAX + 4 * VECTOR_DIMENSIONS_MAX
 
 /** Signed bytes + signature of the largest event. */
 export const EVENT_WIRE_BYTES_MAX = EVENT_SIGNED_BYTES_MAX + SIGNATURE_BYTES

@@ -20,7 +20,7 @@ import { parseHlc } from '../core/hlc.ts'
 import { Ingestor } from '../core/ingest.ts'
 import type { CrdtMerger } from '../core/merge.ts'
 import type { Store } from '../core/ports.ts'
-import type { JsonValue } from '../core/types.ts'
+import type { AuthorKey, JsonValue } from '../core/types.ts'
 import { EMPTY_STATE_HASH } from '../core/view.ts'
 import { createHttpApi, type HttpApi } from '../http/server.ts'
 import {
@@ -34,6 +34,7 @@ import {
 } from '../net/index.ts'
 import type { NetLogger } from '../net/stats.ts'
 import { createLevelStore } from '../store/index.ts'
+import { toHex } from '../util/bytes.ts'
 import { signerFromSeed } from '../util/crypto.ts'
 import { loadOrCreateIdentity } from '../util/identity-file.ts'
 import { newEventId } from '../util/random.ts'
@@ -47,6 +48,7 @@ import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
 import { sinkFeed } from './sink-feed.ts'
 import { sinkLogger } from './sink-logger.ts'
 import { StorageHealth, watchedStore } from './storage-health.ts'
+import { openOwnLog } from './own-log.ts'
 import { retryLaterOf, SyncNode } from './sync-node.ts'
 import { WriteQueue } from './write-queue.ts'
 import { createYjsGuard } from './yjs-guard.ts'
@@ -301,9 +303,15 @@ export async function startNode(
     }
 
     const hlc = parseHlc((await store.getMeta('hlc')) ?? '0:0') ?? { wallMs: 0, counter: 0 }
+    const own = await openOwnLog(store, toHex(signer.publicKey) as AuthorKey)
     ingestor = new Ingestor(
       { store, signer, crdt },
-      { hlc, stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH },
+      {
+        hlc,
+        stateHash: (await store.getMeta('stateHash')) ?? EMPTY_STATE_HASH,
+        log: own.log,
+        logNext: own.next,
+      },
     )
     if ((await store.lastSeq()) === 0 && (await store.getMeta('stateFormat')) === undefined) {
       await store.commit({

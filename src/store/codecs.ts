@@ -2,7 +2,7 @@
  * Value codecs. Everything read from disk is treated as possibly corrupt: a value that does not
  * decode, or decodes to the wrong shape, throws `StorageCorruptionError` naming its key.
  */
-import type { EquivocationRecord } from '../core/ports.ts'
+import type { EquivocationRecord, LogRecord } from '../core/ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
 import { type AuthorKey, type Digest, EVENT_TYPES, type EventType } from '../core/types.ts'
@@ -102,34 +102,65 @@ export function decodeAudit(key: Uint8Array, seq: number, text: string): AuditRe
 export function encodeEquivocation(r: EquivocationRecord): string {
   return JSON.stringify({
     author: r.author,
-    eventId: r.eventId,
-    kept: r.kept,
+    kind: r.kind,
     atMs: r.atMs,
-    signed: toBase64(r.refused.signed),
-    signature: toBase64(r.refused.signature),
+    events: r.events.map((e) => ({ signed: toBase64(e.signed), signature: toBase64(e.signature) })),
   })
 }
 
 export function decodeEquivocation(key: Uint8Array, text: string): EquivocationRecord {
   const v = parseJson('eqv', key, text)
-  const signed = typeof v.signed === 'string' ? fromBase64(v.signed) : undefined
-  const signature = typeof v.signature === 'string' ? fromBase64(v.signature) : undefined
+  const events = Array.isArray(v.events)
+    ? v.events.map((e: unknown) => {
+        const o = isObj(e) ? e : {}
+        const signed = typeof o.signed === 'string' ? fromBase64(o.signed) : undefined
+        const signature = typeof o.signature === 'string' ? fromBase64(o.signature) : undefined
+        return signed === undefined || signature === undefined
+          ? undefined
+          : { signed, signature, digest: sha256Hex(signed) as Digest }
+      })
+    : []
   const ok =
     isHex64(v.author) &&
-    typeof v.eventId === 'string' &&
-    isHex64(v.kept) &&
+    (v.kind === 'position' || v.kind === 'event_id') &&
     typeof v.atMs === 'number' &&
-    signed !== undefined &&
-    signature !== undefined &&
-    sha256Hex(signed) === toHex(key.subarray(key.byteLength - 32))
+    events.length === 2 &&
+    events[0] !== undefined &&
+    events[1] !== undefined &&
+    toHex(key.subarray(32, 64)) === events[0].digest &&
+    toHex(key.subarray(64, 96)) === events[1].digest
   if (!ok) return corrupt('eqv', key, 'value is not the equivocation record of this key')
   return {
     author: v.author as AuthorKey,
-    eventId: v.eventId as string,
-    kept: v.kept as Digest,
+    kind: v.kind as EquivocationRecord['kind'],
     atMs: v.atMs as number,
-    refused: { signed: signed!, signature: signature! },
+    events: [events[0] as StoredEvent, events[1] as StoredEvent],
   }
+}
+
+export function encodeLogRecord(r: LogRecord): string {
+  return JSON.stringify(r)
+}
+
+export function decodeLogRecord(key: Uint8Array, text: string): LogRecord {
+  const v = parseJson('logs', key, text)
+  const peaks = Array.isArray(v.peaks) ? v.peaks : undefined
+  const head = v.head
+  const ok =
+    isHex64(v.author) &&
+    typeof v.log === 'string' &&
+    toHex(key) === `${v.author}${v.log}` &&
+    isCount(v.contiguous) &&
+    isCount(v.end) &&
+    isCount(v.heldBeyond) &&
+    v.end >= v.contiguous &&
+    peaks !== undefined &&
+    peaks.every((p: unknown) => isObj(p) && isCount(p.height) && isHex64(p.hash)) &&
+    (head === undefined ||
+      (isObj(head) && isCount(head.length) && isHex64(head.root) && typeof head.signature === 'string')) &&
+    (v.forkAt === undefined || isCount(v.forkAt))
+  if (!ok) return corrupt('logs', key, 'value is not the log record of this key')
+  return v as unknown as LogRecord
 }
 
 /** What the `meta/head` record holds: the log's end, the counters and the node's meta values. */

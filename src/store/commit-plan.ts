@@ -5,6 +5,7 @@
  */
 
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import { readLogPosition } from '../core/event-codec.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord } from '../core/ports.ts'
 import type { ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
@@ -20,8 +21,9 @@ import {
   digestKey,
   EMPTY,
   equivocationKey,
-  eventIdBytes,
   eventIdKey,
+  logKey,
+  logPositionKey,
   META_FORMAT_VERSION,
   META_HEAD,
   STATUS_CODE,
@@ -88,7 +90,10 @@ function prepareOne(e: StoredEvent, what: string): PreparedEvent {
 }
 
 /** Checks and hashes the batch's events; refuses an event that appears twice in it. */
-export function prepareEvents(events: readonly StoredEvent[]): PreparedEvent[] {
+export function prepareEvents(
+  events: readonly StoredEvent[],
+  eventIdTaken?: ReadonlySet<number>,
+): PreparedEvent[] {
   const seen = new Set<string>()
   const ids = new Map<string, string>()
   return events.map((e, i) => {
@@ -98,9 +103,9 @@ export function prepareEvents(events: readonly StoredEvent[]): PreparedEvent[] {
     seen.add(digest)
     const owner = toHex(eventIdKey(p.header.author, p.header.eventId))
     const other = ids.get(owner)
-    if (other !== undefined)
+    if (other !== undefined && eventIdTaken?.has(i) !== true)
       throw new EventIdTakenError(`events ${other} and ${digest} of one commit share author and event_id`)
-    ids.set(owner, digest)
+    if (other === undefined) ids.set(owner, digest)
     return p
   })
 }
@@ -151,7 +156,9 @@ export function planCommit(
   let seq = head.lastSeq
   const seqs: number[] = []
 
-  for (const { event, header, digest } of events) {
+  const taken = batch.eventIdTaken
+  const positionTaken = batch.positionTaken
+  for (const [i, { event, header, digest }] of events.entries()) {
     seq += 1
     seqs.push(seq)
     const code = header.typeCode
@@ -159,8 +166,22 @@ export function planCommit(
     put(s.typeSeq, typeSeqKey(code, seq), digest)
     put(s.time, timeKey(code, header.hlc, digest), EMPTY)
     put(s.target, targetIndexKey(code, header.target, header.hlc, digest), EMPTY)
-    put(s.eventId, eventIdKey(header.author, header.eventId), digest)
+    if (taken === undefined || !taken.has(i))
+      put(s.eventId, eventIdKey(header.author, header.eventId), digest)
+    if (positionTaken === undefined || !positionTaken.has(i)) {
+      const at = readLogPosition(event.signed)
+      put(
+        s.logPosition,
+        logPositionKey(Buffer.concat([header.author, Buffer.from(at.log, 'hex')]), at.seq),
+        digest,
+      )
+    }
     byType[header.type] += 1
+  }
+  for (const [i, r] of (batch.logs ?? []).entries()) {
+    const key = logKey(r?.author, r?.log)
+    if (key === undefined) invalid(`logs[${i}] needs a hex author and a 16-hex-char log id`)
+    put(s.logs, key as Uint8Array, toJson(r, `logs[${i}]`))
   }
 
   const counted = new Set<string>()
@@ -258,23 +279,15 @@ function planConflict(
 
 function equivocationEntry(r: EquivocationRecord, i: number): [Uint8Array, string] {
   const author = digestKey(r?.author)
-  const eventId = eventIdBytes(r?.eventId)
-  if (
-    author === undefined ||
-    eventId === undefined ||
-    digestKey(r.kept) === undefined ||
-    !Number.isFinite(r.atMs)
-  ) {
-    return invalid(`equivocations[${i}] needs a hex author, a UUID event id, a kept digest and atMs`)
-  }
-  const refused = prepareOne(r.refused, `equivocations[${i}].refused`)
-  if (
-    Buffer.compare(refused.header.author, author) !== 0 ||
-    Buffer.compare(refused.header.eventId, eventId) !== 0
-  ) {
-    return invalid(`equivocations[${i}]: the refused event has another author or event id than the record`)
-  }
-  return [equivocationKey(author, eventId, refused.digest), encodeEquivocation(r)]
+  if (author === undefined || !Number.isFinite(r.atMs) || !Array.isArray(r.events) || r.events.length !== 2)
+    return invalid(`equivocations[${i}] needs a hex author, two events and atMs`)
+  const a = prepareOne(r.events[0], `equivocations[${i}].events[0]`)
+  const b = prepareOne(r.events[1], `equivocations[${i}].events[1]`)
+  if (Buffer.compare(a.header.author, author) !== 0 || Buffer.compare(b.header.author, author) !== 0)
+    return invalid(`equivocations[${i}]: an event has another author than the record`)
+  if (Buffer.compare(a.digest, b.digest) >= 0)
+    return invalid(`equivocations[${i}]: events must be two different events ordered by digest`)
+  return [equivocationKey(author, a.digest, b.digest), encodeEquivocation(r)]
 }
 
 /** Audit drafts alone, for appendAudit. */

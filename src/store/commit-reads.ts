@@ -44,7 +44,7 @@ export async function commitReads(
   events.forEach((e, i) => {
     if (present[i]) throw new DuplicateEventError(`event ${toHex(e.digest)} is already stored`)
     const owner = owners[i]
-    if (owner !== undefined)
+    if (owner !== undefined && batch.eventIdTaken?.has(i) !== true)
       throw new EventIdTakenError(
         `event ${toHex(e.digest)}: its author's event_id already names event ${toHex(owner)}`,
       )

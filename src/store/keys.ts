@@ -18,7 +18,9 @@
  * | `eid`    | author (32) ‖ event id (16)                       | digest (32)                     | getEventIdOwner (equivocation check)   |
  * | `cf`     | conflict id (UTF-8)                               | ConflictRecord JSON             | getConflict, listConflicts('all')      |
  * | `cfs`    | status code (1) ‖ conflict id (UTF-8)             | empty                           | listConflicts(status)                  |
- * | `eqv`    | author (32) ‖ event id (16) ‖ refused digest (32) | EquivocationRecord JSON         | listEquivocations                      |
+ * | `eqv`    | author (32) ‖ digest (32) ‖ digest (32), ascending | EquivocationRecord JSON        | listEquivocations                      |
+ * | `lpos`   | author (32) ‖ log (8) ‖ seq (u48)                 | digest (32)                     | getLogPositions, readLogRange (per-author logs) |
+ * | `logs`   | author (32) ‖ log (8)                             | LogRecord JSON                  | getLogRecords, listLogs (reconciliation summaries) |
  * | `audit`  | seq (u64)                                         | AuditRecord JSON                | readAudit, chain head at open          |
  * | `meta`   | `formatVersion`, `head`                           | string / head record JSON       | format check; last seq, counters, node meta |
  *
@@ -48,6 +50,8 @@ export interface Sublevels {
   readonly equivocation: Sub<Bytes, string>
   readonly audit: Sub<Bytes, string>
   readonly meta: Sub<string, string>
+  readonly logPosition: Sub<Bytes, Bytes>
+  readonly logs: Sub<Bytes, string>
 }
 
 /** Creates the sublevel handles. Call after every `db.open()`: abstract-level closes sublevels
@@ -68,6 +72,8 @@ export function openSublevels(db: LevelDatabase): Sublevels {
     equivocation: db.sublevel<Bytes, string>('eqv', binText),
     audit: db.sublevel<Bytes, string>('audit', binText),
     meta: db.sublevel<string, string>('meta', text),
+    logPosition: db.sublevel<Bytes, Bytes>('lpos', bin),
+    logs: db.sublevel<Bytes, string>('logs', binText),
   }
 }
 
@@ -155,8 +161,33 @@ export function eventIdKey(author: Bytes, eventId: Bytes): Bytes {
   return cat(author, eventId)
 }
 
-export function equivocationKey(author: Bytes, eventId: Bytes, refused: Bytes): Bytes {
-  return cat(author, eventId, refused)
+export function equivocationKey(author: Bytes, first: Bytes, second: Bytes): Bytes {
+  return cat(author, first, second)
+}
+
+const LOG_RE = /^[0-9a-f]{16}$/
+
+/** author (32) ‖ log (8), or undefined when either is not hex of its size. */
+export function logKey(author: string, log: string): Bytes | undefined {
+  if (typeof author !== 'string' || !DIGEST_RE.test(author) || typeof log !== 'string' || !LOG_RE.test(log))
+    return undefined
+  return hexBytes(author + log)
+}
+
+/** author (32) ‖ log (8) ‖ seq (u48 BE). */
+export function logPositionKey(logKeyBytes: Bytes, seq: number): Bytes {
+  const out = new Uint8Array(46)
+  out.set(logKeyBytes, 0)
+  const view = new DataView(out.buffer)
+  view.setUint16(40, Math.floor(seq / 0x1_0000_0000))
+  view.setUint32(42, seq % 0x1_0000_0000)
+  return out
+}
+
+/** The seq of a `lpos` key. */
+export function logPositionSeq(key: Bytes): number {
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
+  return view.getUint16(40) * 0x1_0000_0000 + view.getUint32(42)
 }
 
 export const STATUS_CODE: Readonly<Record<ConflictRecord['status'], number>> = {

@@ -7,7 +7,15 @@
  * a batch has resolved. Reads run concurrently and read multi-key answers from one snapshot.
  */
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
-import type { AuditDraft, CommitBatch, CommitResult, EquivocationRecord, Store } from '../core/ports.ts'
+import type {
+  AuditDraft,
+  CommitBatch,
+  CommitResult,
+  EquivocationRecord,
+  LogRecord,
+  Store,
+} from '../core/ports.ts'
+import { isLogSeq, LOG_SEQ_MAX } from '../core/event-codec.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from '../core/types.ts'
@@ -18,6 +26,7 @@ import {
   decodeAudit,
   decodeConflict,
   decodeEquivocation,
+  decodeLogRecord,
   decodeEventValue,
   decodeTargetState,
 } from './codecs.ts'
@@ -161,7 +170,7 @@ export class LevelStore implements Store {
   commit(batch: CommitBatch): Promise<CommitResult> {
     return this.#serial(async () => {
       const { db, s } = this.#open()
-      const events = prepareEvents(batch.events)
+      const events = prepareEvents(batch.events, batch.eventIdTaken)
       const reads = await commitReads(s, batch, events)
       const plan = planCommit(s, this.#head!, batch, events, reads)
       await this.#write(db, plan.ops)
@@ -321,6 +330,99 @@ export class LevelStore implements Store {
       if (value.byteLength !== 32)
         throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
       return toHex(value) as Digest
+    })
+  }
+
+  async getLogPositions(
+    positions: ReadonlyArray<{ author: AuthorKey; log: string; seq: number }>,
+  ): Promise<Array<Digest | undefined>> {
+    const { s } = this.#open()
+    if (positions.length > READ_LIMIT_MAX)
+      misuse(`at most ${READ_LIMIT_MAX} positions per call, got ${positions.length}`)
+    const keys = positions.map(({ author, log, seq }) => {
+      const k = K.logKey(author, log)
+      return k === undefined || !isLogSeq(seq) ? undefined : K.logPositionKey(k, seq)
+    })
+    const valid = keys.filter((k) => k !== undefined)
+    const values = await readMany(s.logPosition, valid)
+    let i = 0
+    return keys.map((key) => {
+      if (key === undefined) return undefined
+      const value = values[i++]
+      if (value === undefined) return undefined
+      if (value.byteLength !== 32)
+        throw new StorageCorruptionError(`${K.describeKey('lpos', key)}: value is not a digest`)
+      return toHex(value) as Digest
+    })
+  }
+
+  async readLogRun(author: AuthorKey, log: string, fromSeq: number, limit: number): Promise<Digest[]> {
+    const { s } = this.#open()
+    checkLimit(limit)
+    const k = K.logKey(author, log)
+    if (k === undefined || !isLogSeq(fromSeq) || limit === 0) return []
+    const rows = await s.logPosition
+      .iterator({ gte: K.logPositionKey(k, fromSeq), lt: K.logPositionKey(k, LOG_SEQ_MAX), limit })
+      .all()
+    const out: Digest[] = []
+    for (const [key, value] of rows) {
+      if (K.logPositionSeq(key) !== fromSeq + out.length) break
+      if (value.byteLength !== 32)
+        throw new StorageCorruptionError(`${K.describeKey('lpos', key)}: value is not a digest`)
+      out.push(toHex(value) as Digest)
+    }
+    return out
+  }
+
+  async getLogRecords(
+    logs: ReadonlyArray<{ author: AuthorKey; log: string }>,
+  ): Promise<Array<LogRecord | undefined>> {
+    const { s } = this.#open()
+    if (logs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} logs per call, got ${logs.length}`)
+    const keys = logs.map(({ author, log }) => K.logKey(author, log))
+    const valid = keys.filter((k) => k !== undefined)
+    const values = await readMany(s.logs, valid)
+    let i = 0
+    return keys.map((key) => {
+      if (key === undefined) return undefined
+      const text = values[i++]
+      return text === undefined ? undefined : decodeLogRecord(key, text)
+    })
+  }
+
+  async listLogs(after: { author: AuthorKey; log: string } | undefined, limit: number): Promise<LogRecord[]> {
+    const { s } = this.#open()
+    checkLimit(limit)
+    if (limit === 0) return []
+    const from = after === undefined ? undefined : K.logKey(after.author, after.log)
+    if (after !== undefined && from === undefined) misuse('listLogs: after needs a hex author and log id')
+    const rows = await s.logs.iterator(from === undefined ? { limit } : { gt: from, limit }).all()
+    return rows.map(([k, v]) => decodeLogRecord(k, v))
+  }
+
+  async readLogRange(
+    author: AuthorKey,
+    log: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<Array<{ seq: number; event: StoredEvent }>> {
+    const { s } = this.#open()
+    checkLimit(limit)
+    const k = K.logKey(author, log)
+    if (k === undefined || !isLogSeq(fromSeq) || !isLogSeq(toSeq) || toSeq <= fromSeq || limit === 0)
+      return []
+    const rows = await s.logPosition
+      .iterator({ gte: K.logPositionKey(k, fromSeq), lt: K.logPositionKey(k, toSeq), limit })
+      .all()
+    const stored = await this.getEvents(rows.map(([, v]) => toHex(v) as Digest))
+    return rows.map(([key], i) => {
+      const event = stored[i]
+      if (event === undefined)
+        throw new StorageCorruptionError(
+          `${K.describeKey('lpos', key)}: names an event the store does not hold`,
+        )
+      return { seq: K.logPositionSeq(key), event }
     })
   }
 

@@ -11,3 +11,8 @@ export function newEventId(): string {
 export function newSeed(): Uint8Array {
   return new Uint8Array(randomBytes(32))
 }
+
+/** A new per-author log id: 8 random bytes, hex (docs/PROTOCOL.md "Per-author logs"). */
+export function newLogId(): string {
+  return randomBytes(8).toString('hex')
+}

@@ -5,6 +5,7 @@ import type { ConflictRecord, StoredEvent } from '../../src/core/records.ts'
 import { emptyTarget, type TargetState } from '../../src/core/target-state.ts'
 import type { ConflictId, Digest, EventType, JsonObject, SignedEvent } from '../../src/core/types.ts'
 import { type Signer, signerFromSeed } from '../../src/util/crypto.ts'
+import { nextLogPosition } from '../helpers/log-position.ts'
 
 export const alice: Signer = signerFromSeed(new Uint8Array(32).fill(7))
 export const bob: Signer = signerFromSeed(new Uint8Array(32).fill(8))
@@ -49,6 +50,7 @@ export function makeEvent(spec: EventSpec): SignedEvent {
       payload: payloadFor(type, spec.n),
       hlc: { wallMs: spec.wallMs ?? 1_700_000_000_000 + spec.n, counter: spec.counter ?? 0 },
       parents: spec.parents ?? [],
+      ...nextLogPosition(spec.signer ?? alice),
     },
     spec.signer ?? alice,
   )

@@ -108,7 +108,7 @@ describe('LevelStore on disk', () => {
       (err: Error) =>
         err.name === 'StorageFormatError' &&
         err.message.includes('format version "1"') &&
-        err.message.includes('version 2') &&
+        err.message.includes('version 3') &&
         err.message.includes('empty data directory'),
     )
   })

@@ -11,6 +11,7 @@ import { EVENT_TYPES } from '../../src/core/types.ts'
 import { sha256 } from '../../src/util/crypto.ts'
 import { audit, batchOf, bob, conflict, makeEvent, stored, targetState, uuid } from './event-fixtures.ts'
 import { assertSameEvents, type MakeStore, reopen, withStore } from './store-suite.ts'
+import type { StoredEvent } from '../../src/core/records.ts'
 
 const cid = (n: number) => n.toString(16).padStart(64, 'c')
 
@@ -112,30 +113,29 @@ export function runRecordConformance(makeStore: MakeStore): void {
 
   it('stores equivocation evidence', () =>
     withStore(makeStore, async (store) => {
-      const kept = makeEvent({ n: 1, eventId: uuid(5) })
-      const refused = makeEvent({ n: 2, eventId: uuid(5) })
+      const first = makeEvent({ n: 1, eventId: uuid(5) })
+      const second = makeEvent({ n: 2, eventId: uuid(5) })
+      const [x, y] = first.digest < second.digest ? [first, second] : [second, first]
       const record = {
-        author: kept.author,
-        eventId: uuid(5),
-        kept: kept.digest,
-        refused: stored(refused),
+        author: first.author,
+        kind: 'event_id' as const,
+        events: [stored(x), stored(y)] as [StoredEvent, StoredEvent],
         atMs: 1_700_000_000_123,
       }
-      await store.commit(batchOf({ events: [stored(kept)], equivocations: [record] }))
+      // Both events are kept; the second's event-id entry is not written (the first keeps it).
+      await store.commit(batchOf({ events: [stored(first)] }))
+      await store.commit(
+        batchOf({ events: [stored(second)], equivocations: [record], eventIdTaken: new Set([0]) }),
+      )
       const list = await store.listEquivocations(10)
       assert.equal(list.length, 1)
-      assert.equal(list[0].kept, kept.digest)
-      assert.equal(list[0].eventId, uuid(5))
+      assert.equal(list[0].kind, 'event_id')
       assert.equal(list[0].atMs, record.atMs)
-      assertSameEvents([list[0].refused], [refused])
-      assert.equal(
-        await store.getEvent(refused.digest),
-        undefined,
-        'the refused event is evidence, not part of the log',
-      )
-      assert.equal(await store.getEventIdOwner(kept.author, uuid(5)), kept.digest)
-      const unrelated = { ...record, refused: stored(makeEvent({ n: 3, eventId: uuid(6) })) }
-      await assert.rejects(store.commit(batchOf({ equivocations: [unrelated] })), {
+      assertSameEvents([...list[0].events], [x, y])
+      assert.ok((await store.getEvent(second.digest)) !== undefined, 'both events are in the event set')
+      assert.equal(await store.getEventIdOwner(first.author, uuid(5)), first.digest)
+      const unordered = { ...record, events: [stored(y), stored(x)] as [StoredEvent, StoredEvent] }
+      await assert.rejects(store.commit(batchOf({ equivocations: [unordered] })), {
         name: 'InvalidStoreArgumentError',
       })
       assert.equal((await store.listEquivocations(10)).length, 1)
@@ -168,20 +168,20 @@ export function runRecordConformance(makeStore: MakeStore): void {
 
   it("stores meta values with the batch; formatVersion is the store's", () =>
     withStore(makeStore, async (store) => {
-      assert.equal(await store.getMeta('formatVersion'), '2')
+      assert.equal(await store.getMeta('formatVersion'), '3')
       assert.equal(await store.getMeta('hlc'), undefined)
       await store.commit(
         batchOf({ meta: { hlc: '1700000000000:3', stateHash: 'ab'.repeat(32), 'odd/key!': 'ü' } }),
       )
       assert.equal(await store.getMeta('hlc'), '1700000000000:3')
       assert.equal(await store.getMeta('odd/key!'), 'ü')
-      await assert.rejects(store.commit(batchOf({ meta: { formatVersion: '3' } })), {
+      await assert.rejects(store.commit(batchOf({ meta: { formatVersion: '4' } })), {
         name: 'InvalidStoreArgumentError',
       })
       await assert.rejects(store.commit(batchOf({ meta: { head: '{}' } })), {
         name: 'InvalidStoreArgumentError',
       })
-      assert.equal(await store.getMeta('formatVersion'), '2')
+      assert.equal(await store.getMeta('formatVersion'), '3')
       // A later commit keeps the values it does not set (one head record holds them all).
       await store.commit(batchOf({ meta: { hlc: '1700000000001:0' } }))
       assert.equal(await store.getMeta('stateHash'), 'ab'.repeat(32))

@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { signEvent } from '../../src/core/event.ts'
 import type { JsonObject, JsonValue, SignedEvent } from '../../src/core/types.ts'
 import { signerFromSeed } from '../../src/util/crypto.ts'
+import { nextLogPosition } from '../helpers/log-position.ts'
 
 const NASTY_UNITS = [
   0x00, 0x0a, 0x1b, 0x7f, 0x85, 0xa0, 0x200e, 0x2028, 0x2029, 0x202e, 0x2066, 0xd800, 0xdbff, 0xdc00, 0xdfff,
@@ -149,6 +150,7 @@ export function signedEvent(nowMs: number): fc.Arbitrary<SignedEvent> {
           payload: { op: 'set', fields: { n } },
           hlc: { wallMs: nowMs + dt, counter: 0 },
           parents: [],
+          ...nextLogPosition(signer),
         },
         signer,
       ),

@@ -2,6 +2,7 @@
 import { signEvent } from '../../src/core/event.ts'
 import type { Digest, EventType, Hlc, JsonObject, SignedEvent } from '../../src/core/types.ts'
 import { type Signer, signerFromSeed } from '../../src/util/crypto.ts'
+import { nextLogPosition } from './log-position.ts'
 
 /** A signer from a one-byte seed pattern: signer(1), signer(2), ... are distinct fixed keys. */
 export function testSigner(n: number): Signer {
@@ -24,6 +25,8 @@ export function makeEvent(
     hlc?: Hlc
     parents?: Digest[]
     eventId?: string
+    /** Position in the signer's log; default: the next one (test/helpers/log-position.ts). */
+    seq?: number
   },
 ): SignedEvent {
   return signEvent(
@@ -34,6 +37,9 @@ export function makeEvent(
       payload: opts.payload ?? { op: 'set', fields: { name: 'Ada' } },
       hlc: opts.hlc ?? { wallMs: 1_764_000_000_000, counter: 0 },
       parents: opts.parents ?? [],
+      ...(opts.seq === undefined
+        ? nextLogPosition(signer)
+        : { log: nextLogPosition(signer).log, seq: opts.seq }),
     },
     signer,
   )

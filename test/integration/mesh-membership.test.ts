@@ -30,6 +30,7 @@ import {
   waitFor,
   waitForPeers,
 } from '../helpers/mesh.ts'
+import { nextLogPosition } from '../helpers/log-position.ts'
 
 const DEADLINE_MS = 30_000
 const run = randomUUID().slice(0, 8)
@@ -47,6 +48,7 @@ function sign(signer: Signer, type: EventType, target: string, payload: JsonObje
       payload,
       hlc: { wallMs: Date.now(), counter: 0 },
       parents: [],
+      ...nextLogPosition(signer),
     },
     signer,
   )

@@ -15,6 +15,8 @@ export const VECTOR_CASES: Case[] = [
       payload: { op: 'set', fields: { name: 'Ada', langs: ['en', 'fr'] } },
       hlc: { wallMs: 1764123334123, counter: 0 },
       parents: [],
+      log: '0102030405060708',
+      seq: 0,
     },
   },
   {
@@ -27,6 +29,8 @@ export const VECTOR_CASES: Case[] = [
       payload: { op: 'upsert', values: [0.25, -1, 3.5e-7], metadata: { source: 'doc-9', z: null } },
       hlc: { wallMs: 1764123334999, counter: 65535 },
       parents: ['1'.repeat(64), 'a'.repeat(64)] as Digest[],
+      log: '0a0b0c0d0e0f1011',
+      seq: 41,
     },
   },
   {
@@ -39,6 +43,8 @@ export const VECTOR_CASES: Case[] = [
       payload: { op: 'add_edge', from: 'ada', label: 'knows', to: 'alan', properties: { since: 1936 } },
       hlc: { wallMs: 1, counter: 1 },
       parents: [],
+      log: 'ffffffffffffffff',
+      seq: 281474976710655,
     },
   },
   {
@@ -51,6 +57,8 @@ export const VECTOR_CASES: Case[] = [
       payload: { op: 'put', content: 'hello\nworld', content_type: 'text/markdown' },
       hlc: { wallMs: 281474976710655, counter: 7 },
       parents: [],
+      log: '0000000000000001',
+      seq: 7,
     },
   },
 ]

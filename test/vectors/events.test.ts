@@ -37,16 +37,23 @@ describe('signed event vectors', () => {
   }
   it('the first vector, byte by byte as in docs/PROTOCOL.md', () => {
     const b = fromHex(vectors[0].signed)!
-    assert.equal(Buffer.from(b.subarray(0, 4)).toString(), 'GKE2')
+    assert.equal(Buffer.from(b.subarray(0, 4)).toString(), 'GKE3')
     assert.equal(b[4], 2, 'persona_update = 2')
     assert.equal(toHex(b.subarray(5, 21)), '0192d2c45b7e7a108000000000000001')
     assert.equal(toHex(b.subarray(21, 29)), '019abdf1d5eb0000', 'u48 wall ms 1764123334123, u16 counter 0')
     assert.equal(Buffer.from(b).readUInt16BE(61), 10, 'target length')
-    assert.equal(Buffer.from(b).readUInt16BE(b.byteLength - 2), 0, 'no packed vector: dims 0 at the end')
+    assert.equal(Buffer.from(b).readUInt16BE(b.byteLength - 16), 0, 'no packed vector: dims 0')
+    assert.equal(toHex(b.subarray(b.byteLength - 14, b.byteLength - 6)), '0102030405060708', 'log id')
+    assert.equal(toHex(b.subarray(b.byteLength - 6)), '000000000000', 'u48 seq 0')
+  })
+  it('the log position trailer: u48 seq big-endian after the 8-byte log id', () => {
+    const b = fromHex(vectors[2].signed)!
+    assert.equal(toHex(b.subarray(b.byteLength - 14, b.byteLength - 6)), 'ffffffffffffffff')
+    assert.equal(toHex(b.subarray(b.byteLength - 6)), 'ffffffffffff', 'seq 2^48 - 1')
   })
   it('the vector vector: JSON part without values, then u16 dims and float32 LE', () => {
     const b = Buffer.from(fromHex(vectors[1].signed)!)
-    const dimsAt = b.byteLength - 2 - 3 * 4
+    const dimsAt = b.byteLength - 14 - 2 - 3 * 4
     assert.equal(b.readUInt16BE(dimsAt), 3)
     assert.equal(b.readFloatLE(dimsAt + 2), 0.25)
     assert.equal(b.readFloatLE(dimsAt + 6), -1)

@@ -16,6 +16,7 @@ import type { Digest, Hlc, JsonObject, SignedEvent } from '../../../src/core/typ
 import { targetHash } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { testSigner, testUuid } from '../../helpers/events.ts'
+import { nextLogPosition } from '../../helpers/log-position.ts'
 
 const SEED = Number(process.env.GKM_SEED ?? 20261126)
 const signers = [testSigner(11), testSigner(12), testSigner(13)]
@@ -97,6 +98,7 @@ async function history(steps: readonly Step[]): Promise<SignedEvent[]> {
           payload,
           hlc: hlcs[s.author],
           parents: state?.heads ?? [],
+          ...nextLogPosition(signers[s.author]),
         },
         signers[s.author],
       )
@@ -147,6 +149,7 @@ describe('merge: state is a pure function of the event set', () => {
         payload: { op: 'set', fields: { x: 0 } },
         hlc: { wallMs: 1000, counter: 0 },
         parents: [],
+        ...nextLogPosition(a),
       },
       a,
     )
@@ -158,6 +161,7 @@ describe('merge: state is a pure function of the event set', () => {
         payload: { op: 'set', fields: { x: 1 } },
         hlc: { wallMs: 2000, counter: 0 },
         parents: [base.digest],
+        ...nextLogPosition(a),
       },
       a,
     )
@@ -169,6 +173,7 @@ describe('merge: state is a pure function of the event set', () => {
         payload: { op: 'set', fields: { x: 2 } },
         hlc: { wallMs: 2001, counter: 0 },
         parents: [base.digest],
+        ...nextLogPosition(b),
       },
       b,
     )
@@ -183,6 +188,7 @@ describe('merge: state is a pure function of the event set', () => {
         payload: { op: 'set', fields: { x: 3 } },
         hlc: { wallMs: 3000, counter: 0 },
         parents: [ea.digest, eb.digest].sort() as Digest[],
+        ...nextLogPosition(a),
       },
       a,
     )
@@ -196,6 +202,7 @@ describe('merge: state is a pure function of the event set', () => {
         payload: { op: 'set', fields: { x: 1 } },
         hlc: { wallMs: 2002, counter: 0 },
         parents: [base.digest],
+        ...nextLogPosition(b),
       },
       b,
     )

@@ -43,11 +43,13 @@ describe('vectors as packed float32', () => {
     const a = makeEvent(testSigner(1), {
       type: 'vector_update',
       eventId: id,
+      seq: 7,
       payload: { op: 'upsert', values },
     })
     const b = makeEvent(testSigner(1), {
       type: 'vector_update',
       eventId: id,
+      seq: 7,
       payload: { op: 'upsert', values: float32ToBase64(values) },
     })
     assert.equal(b.digest, a.digest)
@@ -85,18 +87,20 @@ describe('vectors as packed float32', () => {
   it('the decoder refuses a packed vector where none belongs, NaN values, values in the JSON part', () => {
     const v = makeEvent(testSigner(1), { type: 'vector_update', payload: { op: 'upsert', values: [1, 2] } })
     const nan = Buffer.from(v.signed)
-    nan.writeFloatLE(Number.NaN, nan.byteLength - 4)
+    nan.writeFloatLE(Number.NaN, nan.byteLength - 14 - 4) // the last value, before the log position
     assert.throws(() => decodeSigned(nan), { name: 'MalformedEventError', message: /not finite/ })
 
     const p = makeEvent(testSigner(1), {})
+    const trailer = p.signed.byteLength - 14
     const extra = Buffer.concat([
-      Buffer.from(p.signed.subarray(0, p.signed.byteLength - 2)),
+      Buffer.from(p.signed.subarray(0, trailer - 2)),
       Buffer.from([0, 1, 0, 0, 0, 0]),
+      Buffer.from(p.signed.subarray(trailer)),
     ])
     assert.throws(() => decodeSigned(extra), { name: 'MalformedEventError', message: /only a vector upsert/ })
 
     const short = Buffer.from(v.signed.subarray(0, v.signed.byteLength - 1))
-    assert.throws(() => decodeSigned(short), { name: 'MalformedEventError', message: /does not match/ })
+    assert.throws(() => decodeSigned(short), { name: 'MalformedEventError', message: /do not match/ })
   })
 })
 

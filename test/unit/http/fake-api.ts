@@ -29,6 +29,7 @@ import type {
   SignedEvent,
 } from '../../../src/core/types.ts'
 import { signerFromSeed } from '../../../src/util/crypto.ts'
+import { nextLogPosition } from '../../helpers/log-position.ts'
 
 const signer = signerFromSeed(new Uint8Array(32).fill(7))
 
@@ -43,6 +44,7 @@ export function makeEvents(n: number): SignedEvent[] {
         payload: { op: 'set', fields: { n: i } },
         hlc: { wallMs: 1_700_000_000_000 + i, counter: 0 },
         parents: [],
+        ...nextLogPosition(signer),
       },
       signer,
     ),
@@ -155,9 +157,8 @@ export class FakeApi implements SyncApi {
     return [
       {
         author: e.author as AuthorKey,
-        eventId: e.eventId,
-        kept: this.events[0].digest as Digest,
-        refused: stored(e),
+        kind: 'event_id',
+        events: [stored(this.events[0]), stored(e)],
         atMs: 5,
       },
     ]

@@ -461,16 +461,15 @@ describe('HTTP API without a token', () => {
       )
     })
 
-    it('GET /sync/equivocations gives the refused event in JSON form', async () => {
+    it('GET /sync/equivocations gives both events in JSON form', async () => {
       const res = await fetch(`${s.url}/sync/equivocations`)
       assert.equal(res.status, 200)
       const body = (await res.json()) as { equivocations: Array<Record<string, unknown>> }
       assert.deepEqual(body.equivocations[0], {
         author: s.api.events[1].author,
-        eventId: s.api.events[1].eventId,
-        kept: s.api.events[0].digest,
-        refused: eventToJson(s.api.events[1]),
-        atMs: 5,
+        kind: 'event_id',
+        events: [eventToJson(s.api.events[0]), eventToJson(s.api.events[1])],
+        detected_at: '1970-01-01T00:00:00.005Z',
       })
     })
 

@@ -55,6 +55,8 @@ describe('mesh limits', () => {
     const payload = { op: 'upsert', values: new Array(VECTOR_DIMENSIONS_MAX).fill(0.5), metadata: { note } }
     const signed = encodeSigned({
       eventId: '00000000-0000-4000-8000-000000000000',
+      log: 'ffffffffffffffff',
+      seq: 2 ** 48 - 1,
       type: 'vector_update',
       targetId: 't'.repeat(255),
       payload,

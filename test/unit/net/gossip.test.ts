@@ -10,6 +10,7 @@ import { topicOf } from '../../../src/net/index.ts'
 import { verifyEd25519 } from '../../../src/util/crypto.ts'
 import { encodeGossipEvent, encodeGossipEvents } from '../../../src/wire/index.ts'
 import { runCleanup, startNode, type TestNode, waitFor, waitForSubscribers } from './helpers.ts'
+import { nextLogPosition } from '../../helpers/log-position.ts'
 
 const persona = (name: string) => ({ op: 'set', fields: { name } })
 
@@ -207,7 +208,15 @@ describe('gossip: signatures of a large message are checked on the crypto pool',
 
 function sign(node: TestNode, type: EventType, payload: JsonObject, wallMs: number) {
   return signEvent(
-    { eventId: randomUUID(), type, targetId: 'x', payload, hlc: { wallMs, counter: 0 }, parents: [] },
+    {
+      eventId: randomUUID(),
+      type,
+      targetId: 'x',
+      payload,
+      hlc: { wallMs, counter: 0 },
+      parents: [],
+      ...nextLogPosition(node.api.signer),
+    },
     node.api.signer,
   )
 }

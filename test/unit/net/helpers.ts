@@ -31,6 +31,7 @@ import {
 import { createNetwork, type GkmNetwork, type NetComponents, type NetInit } from '../../../src/net/index.ts'
 import { type Signer, signerFromSeed } from '../../../src/util/crypto.ts'
 import { newSeed } from '../../../src/util/random.ts'
+import { nextLogPosition } from '../../helpers/log-position.ts'
 
 export class FakeApi implements SyncApi {
   readonly signer: Signer
@@ -54,7 +55,15 @@ export class FakeApi implements SyncApi {
   async write(type: EventType, targetId: string, payload: JsonObject): Promise<SignedEvent> {
     this.#hlc = Math.max(this.#hlc + 1, Date.now())
     const ev = signEvent(
-      { eventId: randomUUID(), type, targetId, payload, hlc: { wallMs: this.#hlc, counter: 0 }, parents: [] },
+      {
+        eventId: randomUUID(),
+        type,
+        targetId,
+        payload,
+        hlc: { wallMs: this.#hlc, counter: 0 },
+        parents: [],
+        ...nextLogPosition(this.signer),
+      },
       this.signer,
     )
     this.#store(ev.signed, ev.signature, ev.digest, ev.type, ev.hlc.wallMs, { kind: 'local', id: 'test' })

@@ -17,6 +17,7 @@ import {
 import { answerBytesMax } from '../../../src/net/protocols/pull.ts'
 import { encodedEventBytes, PushRequest } from '../../../src/wire/index.ts'
 import { runCleanup, startNode, TEST_LIMITS, type TestNode, waitFor } from './helpers.ts'
+import { nextLogPosition } from '../../helpers/log-position.ts'
 
 function signOnly(node: TestNode, fields: JsonObject) {
   return signEvent(
@@ -27,6 +28,7 @@ function signOnly(node: TestNode, fields: JsonObject) {
       payload: { op: 'set', fields },
       hlc: { wallMs: Date.now(), counter: 0 },
       parents: [],
+      ...nextLogPosition(node.api.signer),
     },
     node.api.signer,
   )

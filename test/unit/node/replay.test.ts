@@ -55,7 +55,7 @@ async function live() {
   await store.open()
   const ingestor = new Ingestor(
     { store, signer: testSigner(20), crdt: trustedYjsMerger },
-    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH },
+    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000aa', logNext: 0 },
   )
   // One event per group, in log order: the live path.
   for (const e of history()) {
@@ -82,7 +82,7 @@ describe('rebuildState', () => {
       assert.ok(before.open > 0)
       const fresh = new Ingestor(
         { store, signer: testSigner(20), crdt: trustedYjsMerger },
-        { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH },
+        { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000aa', logNext: 0 },
       )
       // Writes that land late: the next page is merged while the previous one is still being written.
       const slow = new Proxy(store, {

@@ -84,7 +84,7 @@ async function ingestAll(events: readonly SignedEvent[], cuts: readonly number[]
   await store.open()
   const ingestor = new Ingestor(
     { store, signer: testSigner(30), crdt: trustedYjsMerger },
-    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH },
+    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000aa', logNext: 0 },
   )
   let at = 0
   let cut = 0

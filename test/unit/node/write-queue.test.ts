@@ -56,7 +56,7 @@ async function setup(ms: number, failAt?: Set<number>, bytes = { queue: 1 << 20,
   })
   const ingestor: Ingestor = new Ingestor(
     { store, signer: testSigner(31), crdt: trustedYjsMerger },
-    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH },
+    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000aa', logNext: 0 },
   )
   const committed: CommittedEvent[] = []
   const queue = new WriteQueue(ingestor, store, {

@@ -1,0 +1,276 @@
+/**
+ * Per-author logs, kept by the ingest engine: which event holds each (author, log, seq)
+ * position, how far each log is held without a hole (`contiguous`), the Merkle peaks over that
+ * prefix, and the newest signed head. The node's own log gets the next position for each local
+ * write and one signed head per group commit (not one per event): a peer that fetches a range of
+ * the log verifies it with that one signature and hashing (docs/PROTOCOL.md "Per-author logs").
+ *
+ * Sans-IO like the Ingestor it serves: reads committed data through the StoreReader, keeps what
+ * uncommitted groups changed in layers (one per group), and is told when a group was written
+ * (`committed`) or dropped (`discard`).
+ */
+import { fromHex, toHex } from '../util/bytes.ts'
+import type { Signer } from '../util/crypto.ts'
+import { LruMap } from '../util/lru.ts'
+import { headSignable, leafHash, type Peak, peaksAppend, rootHash } from './merkle-log.ts'
+import type { LogRecord, StoreReader } from './ports.ts'
+import type { AuthorKey, Digest } from './types.ts'
+
+/** Log records kept in memory: one per (author, log) a node hears from; small (peaks ≤ 48). */
+export const LOG_CACHE_MAX = 10_000
+/** Positions read per store run while a log's contiguous prefix advances over filled holes. */
+const RUN_READ_MAX = 1_000
+
+export interface LogPosition {
+  readonly author: AuthorKey
+  readonly log: string
+  readonly seq: number
+}
+
+const logKeyOf = (author: string, log: string): string => `${author}/${log}`
+const posKeyOf = (author: string, log: string, seq: number): string => `${author}/${log}/${seq}`
+
+interface Layer {
+  readonly positions: Map<string, Digest>
+  readonly records: Map<string, LogRecord>
+  readonly ownNext: number
+}
+
+export function emptyLogRecord(author: AuthorKey, log: string): LogRecord {
+  return { author, log, contiguous: 0, peaks: [], end: 0, heldBeyond: 0 }
+}
+
+export function peaksFromRecord(r: LogRecord): Peak[] {
+  return r.peaks.map((p) => ({ height: p.height, hash: fromHex(p.hash) as Uint8Array }))
+}
+
+/** The root of a record's contiguous prefix, hex. */
+export function recordRoot(r: LogRecord): string {
+  return toHex(rootHash(r.contiguous, peaksFromRecord(r)))
+}
+
+/** The group being ingested: positions it claims, in arrival order. */
+export class LogGroup {
+  readonly positions = new Map<string, Digest>()
+  readonly prefetched = new Map<string, Digest | undefined>()
+  readonly touched = new Map<string, { author: AuthorKey; log: string; seqs: number[] }>()
+  forks = new Map<string, number>()
+}
+
+export class LogBook {
+  readonly #store: StoreReader
+  readonly #signer: Signer
+  readonly #author: AuthorKey
+  readonly #log: string
+  readonly #records: LruMap<string, LogRecord>
+  #layers: Layer[] = []
+  /** Next position of the node's own log, as committed. */
+  #ownNext: number
+
+  constructor(store: StoreReader, signer: Signer, log: string, ownNext: number) {
+    this.#store = store
+    this.#signer = signer
+    this.#author = toHex(signer.publicKey) as AuthorKey
+    this.#log = log
+    this.#ownNext = ownNext
+    this.#records = new LruMap(LOG_CACHE_MAX)
+  }
+
+  /** The node's own log id. */
+  get log(): string {
+    return this.#log
+  }
+
+  /** The position the next local write takes (claimed by `claim` when it is accepted). */
+  nextOwnSeq(group: LogGroup): number {
+    const own = group.touched.get(logKeyOf(this.#author, this.#log))
+    if (own !== undefined && own.seqs.length > 0) return own.seqs[own.seqs.length - 1] + 1
+    return this.#layers.at(-1)?.ownNext ?? this.#ownNext
+  }
+
+  #pending(posKey: string): Digest | undefined {
+    for (let i = this.#layers.length - 1; i >= 0; i--) {
+      const d = this.#layers[i].positions.get(posKey)
+      if (d !== undefined) return d
+    }
+    return undefined
+  }
+
+  /** Reads in one round trip which events hold these positions (before the group's loop). */
+  async prefetch(group: LogGroup, positions: readonly LogPosition[]): Promise<void> {
+    const want: LogPosition[] = []
+    for (const p of positions) {
+      const k = posKeyOf(p.author, p.log, p.seq)
+      if (group.prefetched.has(k)) continue
+      const d = this.#pending(k)
+      group.prefetched.set(k, d)
+      if (d === undefined) want.push(p)
+    }
+    for (let i = 0; i < want.length; i += 10_000) {
+      const part = want.slice(i, i + 10_000)
+      const found = await this.#store.getLogPositions(part)
+      part.forEach((p, j) => {
+        group.prefetched.set(posKeyOf(p.author, p.log, p.seq), found[j])
+      })
+    }
+  }
+
+  /** The event holding a position: this group's, an uncommitted group's, or the store's. */
+  async heldAt(group: LogGroup, p: LogPosition): Promise<Digest | undefined> {
+    const k = posKeyOf(p.author, p.log, p.seq)
+    const mine = group.positions.get(k)
+    if (mine !== undefined) return mine
+    if (group.prefetched.has(k)) return group.prefetched.get(k)
+    const pending = this.#pending(k)
+    if (pending !== undefined) return pending
+    return (await this.#store.getLogPositions([p]))[0]
+  }
+
+  /** The accepted event takes its position. */
+  claim(group: LogGroup, p: LogPosition, digest: Digest): void {
+    group.positions.set(posKeyOf(p.author, p.log, p.seq), digest)
+    const lk = logKeyOf(p.author, p.log)
+    let t = group.touched.get(lk)
+    if (t === undefined) {
+      t = { author: p.author, log: p.log, seqs: [] }
+      group.touched.set(lk, t)
+    }
+    t.seqs.push(p.seq)
+  }
+
+  /** A second event at a held position: the log forks there. */
+  fork(group: LogGroup, p: LogPosition): void {
+    const lk = logKeyOf(p.author, p.log)
+    const prev = group.forks.get(lk)
+    group.forks.set(lk, prev === undefined ? p.seq : Math.min(prev, p.seq))
+    if (!group.touched.has(lk)) group.touched.set(lk, { author: p.author, log: p.log, seqs: [] })
+  }
+
+  /** Current record of a log (uncommitted layers first), or undefined when none is held. */
+  async record(author: AuthorKey, log: string): Promise<LogRecord | undefined> {
+    return (await this.#recordsOf([{ author, log }]))[0]
+  }
+
+  async #recordsOf(
+    logs: ReadonlyArray<{ author: AuthorKey; log: string }>,
+  ): Promise<Array<LogRecord | undefined>> {
+    const out: Array<LogRecord | undefined> = new Array(logs.length)
+    const want: number[] = []
+    logs.forEach((l, i) => {
+      const k = logKeyOf(l.author, l.log)
+      let r: LogRecord | undefined
+      for (let j = this.#layers.length - 1; j >= 0 && r === undefined; j--) r = this.#layers[j].records.get(k)
+      r ??= this.#records.get(k)
+      if (r === undefined) want.push(i)
+      out[i] = r
+    })
+    if (want.length > 0) {
+      const found = await this.#store.getLogRecords(want.map((i) => logs[i]))
+      want.forEach((i, j) => {
+        out[i] = found[j]
+      })
+    }
+    return out
+  }
+
+  /**
+   * Closes the group: the new record of every log it touched (contiguous prefix advanced over
+   * what is now held, peaks extended, the own log's head signed once). `verifiedHeads` are heads
+   * of other authors' logs checked against these events (catch-up): kept when they are newer.
+   */
+  async finish(
+    group: LogGroup,
+    verifiedHeads: ReadonlyMap<string, NonNullable<LogRecord['head']>> = new Map(),
+  ): Promise<LogRecord[]> {
+    const touched = [...group.touched.values()]
+    const current = await this.#recordsOf(touched)
+    const records: LogRecord[] = []
+    let ownNext = this.#layers.at(-1)?.ownNext ?? this.#ownNext
+    for (const [i, t] of touched.entries()) {
+      const lk = logKeyOf(t.author, t.log)
+      const before = current[i] ?? emptyLogRecord(t.author, t.log)
+      let end = before.end
+      let heldBeyond = before.heldBeyond
+      for (const s of t.seqs) {
+        if (s >= before.contiguous) heldBeyond += 1
+        if (s + 1 > end) end = s + 1
+      }
+      // Advance over what is held: this group's positions, uncommitted groups', the store's.
+      let c = before.contiguous
+      const leaves: Uint8Array[] = []
+      while (heldBeyond - (c - before.contiguous) > 0) {
+        const k = posKeyOf(t.author, t.log, c)
+        const d = group.positions.get(k) ?? this.#pending(k)
+        if (d !== undefined) {
+          leaves.push(leafHash(fromHex(d) as Uint8Array))
+          c += 1
+          continue
+        }
+        const run = await this.#store.readLogRun(t.author, t.log, c, RUN_READ_MAX)
+        if (run.length === 0) break
+        for (const r of run) leaves.push(leafHash(fromHex(r) as Uint8Array))
+        c += run.length
+      }
+      heldBeyond -= c - before.contiguous
+      const peaks =
+        leaves.length === 0
+          ? before.peaks
+          : peaksAppend(peaksFromRecord(before), leaves).map((p) => ({
+              height: p.height,
+              hash: toHex(p.hash),
+            }))
+      const forkSeq = group.forks.get(lk)
+      const forkAt =
+        forkSeq === undefined ? before.forkAt : Math.min(forkSeq, before.forkAt ?? Number.POSITIVE_INFINITY)
+      let head = before.head
+      const own = t.author === this.#author && t.log === this.#log
+      if (own && c > (before.head?.length ?? 0)) {
+        // One signature per group commit covers every event of the log so far.
+        const root = rootHash(
+          c,
+          peaks.map((p) => ({ height: p.height, hash: fromHex(p.hash) as Uint8Array })),
+        )
+        const signable = headSignable(this.#signer.publicKey, fromHex(this.#log) as Uint8Array, c, root)
+        head = { length: c, root: toHex(root), signature: toHex(this.#signer.sign(signable)) }
+      }
+      if (own) ownNext = Math.max(ownNext, end)
+      const verified = verifiedHeads.get(lk)
+      if (!own && verified !== undefined && verified.length > (head?.length ?? 0)) head = verified
+      records.push({
+        author: t.author,
+        log: t.log,
+        contiguous: c,
+        peaks,
+        end,
+        heldBeyond,
+        ...(head === undefined ? {} : { head }),
+        ...(forkAt === undefined ? {} : { forkAt }),
+      })
+    }
+    this.#layers.push({
+      positions: group.positions,
+      records: new Map(records.map((r) => [logKeyOf(r.author, r.log), r])),
+      ownNext,
+    })
+    return records
+  }
+
+  /** The oldest uncommitted group was written. */
+  committed(): void {
+    const l = this.#layers.shift()
+    if (l === undefined) return
+    for (const [k, r] of l.records) this.#records.set(k, r)
+    this.#ownNext = l.ownNext
+  }
+
+  /** The oldest uncommitted group was not written: forget it and every later one. */
+  discard(): void {
+    this.#layers = []
+  }
+
+  /** Rebuild support: records are not materialized state (the log keeps them), but forget
+   *  pending layers. */
+  reset(): void {
+    this.#layers = []
+  }
+}
