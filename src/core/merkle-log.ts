@@ -20,6 +20,7 @@
  * throw `MerkleProofError`; functions that verify (`verifyInclusion`, `verifyRange`) answer
  * false / null and never throw on a peer's bad proof.
  */
+import { bytesEqual } from '../util/bytes.ts'
 import { sha256 } from '../util/crypto.ts'
 
 /** Hashes, digests and roots are all this many bytes (SHA-256). */
@@ -454,10 +455,4 @@ export function buildInclusionProof(
   leafHashAt: (i: number) => Uint8Array,
 ): Uint8Array[] {
   return inclusionProofIndices(index, length).map((flat) => nodeHash(flat, leafHashAt))
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
