@@ -456,3 +456,65 @@ export function buildInclusionProof(
 ): Uint8Array[] {
   return inclusionProofIndices(index, length).map((flat) => nodeHash(flat, leafHashAt))
 }
+
+/**
+ * Flat indices of a prefix (consistency) proof from length `oldLength` to `newLength`: the
+ * largest aligned perfect subtrees covering entries [oldLength, newLength), left to right. Each
+ * starts where the one before ends, at a position divisible by its size, so appending them to
+ * the old peaks with binary-counter merges gives exactly the new peaks. At most 2·48 nodes.
+ */
+export function prefixProofIndices(oldLength: number, newLength: number): number[] {
+  checkLength(oldLength, 'old length')
+  checkLength(newLength, 'new length')
+  if (newLength < oldLength)
+    throw new MerkleProofError(`new length ${newLength} is below old length ${oldLength}`)
+  const out: number[] = []
+  for (let pos = oldLength; pos < newLength; ) {
+    let height = 0
+    while (pos % 2 ** (height + 1) === 0 && pos + 2 ** (height + 1) <= newLength) height++
+    out.push(nodeIndex(height, pos / 2 ** height))
+    pos += 2 ** height
+  }
+  return out
+}
+
+/**
+ * Whether the log with trusted `peaksOld` at `oldLength` is a prefix of the log whose root at
+ * `newLength` is `expectedRoot`, given the hashes of the `prefixProofIndices` nodes. Returns the
+ * peaks at `newLength` when it is, null when not (never throws on a peer's bad proof; throws only
+ * if the trusted peaks do not fit `oldLength`). Costs < 2·48 parent hashes and one root.
+ */
+export function verifyPrefix(
+  peaksOld: readonly Peak[],
+  oldLength: number,
+  newLength: number,
+  proofHashes: readonly Uint8Array[],
+  expectedRoot: Uint8Array,
+): Peak[] | null {
+  checkPeaks(peaksOld, oldLength)
+  if (!Number.isSafeInteger(newLength) || newLength < oldLength || newLength > LOG_LENGTH_MAX) return null
+  if (expectedRoot?.length !== HASH_BYTES) return null
+  const indices = prefixProofIndices(oldLength, newLength)
+  if (proofHashes.length !== indices.length) return null
+  if (!proofHashes.every((h) => h instanceof Uint8Array && h.length === HASH_BYTES)) return null
+  const stack: Peak[] = [...peaksOld]
+  for (let k = 0; k < indices.length; k++) {
+    let top: Peak = { height: depthOf(indices[k]), hash: proofHashes[k] }
+    while (stack.length > 0 && stack[stack.length - 1].height === top.height)
+      top = { height: top.height + 1, hash: parentHash((stack.pop() as Peak).hash, top.hash) }
+    stack.push(top)
+  }
+  return bytesEqual(rootHash(newLength, stack), expectedRoot) ? stack : null
+}
+
+/**
+ * The proof hashes `verifyPrefix` takes, computed from leaf hashes: reads and hashes every entry
+ * in [oldLength, newLength), O(newLength − oldLength). A store that keeps nodes reads them instead.
+ */
+export function buildPrefixProof(
+  oldLength: number,
+  newLength: number,
+  leafHashAt: (i: number) => Uint8Array,
+): Uint8Array[] {
+  return prefixProofIndices(oldLength, newLength).map((flat) => nodeHash(flat, leafHashAt))
+}

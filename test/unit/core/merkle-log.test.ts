@@ -10,6 +10,7 @@ import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import {
   buildInclusionProof,
+  buildPrefixProof,
   decodePeaks,
   depthOf,
   encodePeaks,
@@ -28,8 +29,10 @@ import {
   peakHeights,
   peaksAppend,
   peaksOf,
+  prefixProofIndices,
   rootHash,
   verifyInclusion,
+  verifyPrefix,
   verifyRange,
 } from '../../../src/core/merkle-log.ts'
 
@@ -132,6 +135,9 @@ describe('merkle log: byte vectors', () => {
   test('inclusion proof of leaf 1 of 3', () => {
     const root = rootHash(3, peaksOf(leaves))
     assert.deepEqual(inclusionProofIndices(1, 3), [0, 4])
+    assert.deepEqual(inclusionProofIndices(5, 7), [8, 3, 12])
+    assert.deepEqual(prefixProofIndices(3, 11), [6, 11, 17, 20])
+    assert.deepEqual(peakHeights(11), [3, 1, 0])
     const proof = buildInclusionProof(1, 3, (i) => leaves[i])
     assert.deepEqual(proof.map(hex), [hex(leaves[0]), hex(leaves[2])])
     assert.ok(verifyInclusion(leaves[1], 1, 3, proof, root))
@@ -238,6 +244,40 @@ describe(`merkle log: properties (seed ${SEED})`, () => {
     )
   })
 
+  test('prefix proofs: an old log extends to the new root; a forked old log or a bad proof does not', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.nat(), fc.nat(), (n, mSeed, pick) => {
+        const leaves = leavesOf(n, 3)
+        const m = mSeed % (n + 1)
+        const root = naiveRoot(leaves)
+        const old = peaksOf(leaves.slice(0, m))
+        const proof = buildPrefixProof(m, n, (i) => leaves[i])
+        assert.equal(proof.length, prefixProofIndices(m, n).length)
+        assert.ok(proof.length <= 2 * 8)
+        const next = verifyPrefix(old, m, n, proof, root)
+        assert.ok(next, `${m} -> ${n}`)
+        assert.deepEqual(
+          next.map((p) => [p.height, hex(p.hash)]),
+          naivePeaks(leaves).map((p) => [p.height, hex(p.hash)]),
+        )
+        if (m > 0) {
+          // A fork: the old log differs in one entry.
+          const forked = leaves.slice(0, m)
+          forked[pick % m] = naiveLeaf(digestOf(-2))
+          assert.equal(verifyPrefix(peaksOf(forked), m, n, proof, root), null)
+        }
+        if (proof.length > 0) {
+          const bad = proof.map((h) => Uint8Array.from(h))
+          bad[pick % bad.length][pick % 32] ^= 4
+          assert.equal(verifyPrefix(old, m, n, bad, root), null)
+          assert.equal(verifyPrefix(old, m, n, proof.slice(1), root), null)
+        }
+        assert.equal(verifyPrefix(old, m, n + 1, proof, root), null)
+      }),
+      { seed: SEED, numRuns: 100 },
+    )
+  })
+
   test('decodePeaks of any bytes gives the peaks of the length or a MerkleProofError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 64 }), (bytes, length) => {
@@ -295,6 +335,9 @@ describe('merkle log: refusals and limits', () => {
     assert.throws(() => headSignable(h(1), new Uint8Array(7), 1, h(2)), isMerkleError)
     assert.throws(() => headSignable(h(1), new Uint8Array(8), LOG_LENGTH_MAX + 1, h(2)), isMerkleError)
     assert.throws(() => inclusionProofIndices(5, 5), isMerkleError)
+    assert.throws(() => prefixProofIndices(6, 5), isMerkleError)
+    assert.throws(() => verifyPrefix(peaks, 4, 5, [], h(0)), isMerkleError)
+    assert.equal(verifyPrefix(peaks, 5, 4, [], h(0)), null)
     assert.throws(() => verifyRange(peaks, 4, [], h(0)), isMerkleError)
     assert.equal(verifyRange(peaks, 5, [new Uint8Array(3)], h(0)), null)
   })
