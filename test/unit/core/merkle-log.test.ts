@@ -9,32 +9,34 @@ import { createHash } from 'node:crypto'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  buildInclusionProof,
-  buildPrefixProof,
   decodePeaks,
-  depthOf,
   encodePeaks,
   HEAD_SIGNABLE_BYTES,
   headSignable,
-  inclusionProofIndices,
   LOG_LENGTH_MAX,
   leafHash,
-  leafIndex,
   MerkleAccumulator,
   MerkleProofError,
-  nodeIndex,
-  offsetOf,
   type Peak,
   parentHash,
   peakHeights,
   peaksAppend,
   peaksOf,
-  prefixProofIndices,
   rootHash,
-  verifyInclusion,
-  verifyPrefix,
   verifyRange,
 } from '../../../src/core/merkle-log.ts'
+import {
+  buildInclusionProof,
+  buildPrefixProof,
+  depthOf,
+  inclusionProofIndices,
+  leafIndex,
+  nodeIndex,
+  offsetOf,
+  prefixProofIndices,
+  verifyInclusion,
+  verifyPrefix,
+} from '../../../src/core/merkle-proof.ts'
 
 const SEED = Number(process.env.FC_SEED ?? 20261205)
 
