@@ -61,6 +61,9 @@ class MapReader implements StoreReader {
     }
     return out
   }
+  async getLogHeads() {
+    return []
+  }
   async getLogRecords(ls: ReadonlyArray<{ author: AuthorKey; log: string }>) {
     return ls.map((l) => this.logs.get(`${l.author}/${l.log}`))
   }

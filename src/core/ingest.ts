@@ -13,10 +13,10 @@ import { EquivocationError, type EventRejectedError, isEventRejectedError } from
 import { eventFromTrustedBytes, payloadActionOf, stampEvent } from './event.ts'
 import { canonicalJson, readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
+import { LogBook, LogGroup } from './log-book.ts'
 import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
-import { LogBook, LogGroup } from './log-book.ts'
-import type { AuditDraft, CommitBatch, EquivocationRecord, LogRecord, StoreReader } from './ports.ts'
+import type { AuditDraft, CommitBatch, EquivocationRecord, LogHead, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
 import { type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
@@ -24,7 +24,13 @@ import { addHash, targetHash } from './view.ts'
 import { trustedYjsMerger } from './yjs-merge.ts'
 
 export type IngestItem =
-  | { readonly kind: 'signed'; readonly event: SignedEvent }
+  | {
+      readonly kind: 'signed'
+      readonly event: SignedEvent
+      /** A signed head of the event's log that was verified against it (a fetched range): kept
+       *  so this node can serve the range to others, verified the same way. */
+      readonly head?: LogHead
+    }
   | {
       readonly kind: 'local'
       readonly eventId: string
@@ -228,7 +234,6 @@ export class Ingestor {
     nowMs: number,
     audit: readonly AuditDraft[] = [],
     mode: 'live' | 'replay' = 'live',
-    verifiedHeads?: ReadonlyMap<string, NonNullable<LogRecord['head']>>,
   ): Promise<GroupResult> {
     const replay = mode === 'replay'
     if (this.#layers.length >= INGEST_LAYERS_MAX)
@@ -419,7 +424,10 @@ export class Ingestor {
       s.hash = targetHash(s)
       stateHash = addHash(stateHash, s.hash, oldHash)
     }
-    const logs = await this.#book.finish(group, verifiedHeads)
+    const verifiedHeads = items.flatMap((it) =>
+      it.kind === 'signed' && it.head !== undefined ? [it.head] : [],
+    )
+    const { records: logs, heads } = await this.#book.finish(group, verifiedHeads)
     this.#layers.push({ targets, metas, owners, events, conflicts, stateHash, cache: !replay })
     const batch: CommitBatch = {
       // The digest travels with the event: the store does not hash the bytes again.
@@ -430,6 +438,7 @@ export class Ingestor {
       conflicts: [...conflicts.values()],
       equivocations,
       logs,
+      heads,
       ...(eventIdTaken.size > 0 ? { eventIdTaken } : {}),
       ...(positionTaken.size > 0 ? { positionTaken } : {}),
       audit: [
@@ -443,7 +452,7 @@ export class Ingestor {
           }),
         ),
       ],
-      meta: { hlc: formatHlc(this.#hlc), stateHash, log: this.#book.log },
+      meta: { hlc: formatHlc(this.#hlc), stateHash },
     }
     return { outcomes, batch, accepted }
   }

@@ -13,8 +13,13 @@ import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
 import { headSignable, leafHash, type Peak, peaksAppend, rootHash } from './merkle-log.ts'
-import type { LogRecord, StoreReader } from './ports.ts'
+import type { LogHead, LogRecord, StoreReader } from './ports.ts'
 import type { AuthorKey, Digest } from './types.ts'
+
+/** The node keeps its own signed head every this many positions (the first head at or past each
+ *  multiple), besides the newest: a peer fetching a long range verifies it page by page, one
+ *  signature per page, holding at most a page of unverified events (4,096 × ~300 B ≈ 1.2 MB). */
+export const LOG_CHECKPOINT_EVENTS = 4_096
 
 /** Log records kept in memory: one per (author, log) a node hears from; small (peaks ≤ 48). */
 export const LOG_CACHE_MAX = 10_000
@@ -180,8 +185,16 @@ export class LogBook {
    */
   async finish(
     group: LogGroup,
-    verifiedHeads: ReadonlyMap<string, NonNullable<LogRecord['head']>> = new Map(),
-  ): Promise<LogRecord[]> {
+    verifiedHeads: readonly LogHead[] = [],
+  ): Promise<{ records: LogRecord[]; heads: LogHead[] }> {
+    const heads: LogHead[] = []
+    const newest = new Map<string, LogHead>()
+    for (const h of verifiedHeads) {
+      const k = logKeyOf(h.author, h.log)
+      if (!group.touched.has(k)) continue
+      heads.push(h)
+      if ((newest.get(k)?.length ?? 0) < h.length) newest.set(k, h)
+    }
     const touched = [...group.touched.values()]
     const current = await this.#recordsOf(touched)
     const records: LogRecord[] = []
@@ -232,10 +245,14 @@ export class LogBook {
         )
         const signable = headSignable(this.#signer.publicKey, fromHex(this.#log) as Uint8Array, c, root)
         head = { length: c, root: toHex(root), signature: toHex(this.#signer.sign(signable)) }
+        const kept = before.head?.length ?? 0
+        if (Math.floor(c / LOG_CHECKPOINT_EVENTS) > Math.floor(kept / LOG_CHECKPOINT_EVENTS) || kept === 0)
+          heads.push({ author: t.author, log: t.log, ...head })
       }
       if (own) ownNext = Math.max(ownNext, end)
-      const verified = verifiedHeads.get(lk)
-      if (!own && verified !== undefined && verified.length > (head?.length ?? 0)) head = verified
+      const verified = newest.get(lk)
+      if (!own && verified !== undefined && verified.length > (head?.length ?? 0))
+        head = { length: verified.length, root: verified.root, signature: verified.signature }
       records.push({
         author: t.author,
         log: t.log,
@@ -252,7 +269,7 @@ export class LogBook {
       records: new Map(records.map((r) => [logKeyOf(r.author, r.log), r])),
       ownNext,
     })
-    return records
+    return { records, heads }
   }
 
   /** The oldest uncommitted group was written. */

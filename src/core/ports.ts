@@ -36,6 +36,15 @@ export interface StoreReader {
   getLogRecords(
     logs: ReadonlyArray<{ author: AuthorKey; log: string }>,
   ): Promise<Array<LogRecord | undefined>>
+  /** Signed heads kept for a log with fromLength < length <= toLength, by length, at most
+   *  `limit`. */
+  getLogHeads(
+    author: AuthorKey,
+    log: string,
+    fromLength: number,
+    toLength: number,
+    limit: number,
+  ): Promise<LogHead[]>
 }
 
 /** Everything one group commit writes, atomically and durably. */
@@ -52,6 +61,8 @@ export interface CommitBatch {
   readonly equivocations: readonly EquivocationRecord[]
   /** New or changed log records (positions of `events` are indexed by the store itself). */
   readonly logs?: readonly LogRecord[]
+  /** Signed heads to keep: the node's own checkpoints and heads it verified (by length). */
+  readonly heads?: readonly LogHead[]
   /** Positions in `events` whose (author, event_id) is already taken by another event: their
    *  event-id index entry is not written (the first holder keeps it). */
   readonly eventIdTaken?: ReadonlySet<number>
@@ -77,6 +88,17 @@ export interface EquivocationRecord {
   readonly kind: 'position' | 'event_id'
   readonly events: readonly [StoredEvent, StoredEvent]
   readonly atMs: number
+}
+
+/** A head an author signed over the first `length` events of one of its logs. */
+export interface LogHead {
+  readonly author: AuthorKey
+  readonly log: string
+  readonly length: number
+  /** Merkle root of the first `length` positions, hex. */
+  readonly root: string
+  /** Ed25519 over headSignable(author, log, length, root), hex. */
+  readonly signature: string
 }
 
 /** What a node holds of one author's log (author, log id): positions 0..contiguous-1 all held,

@@ -6,10 +6,10 @@
  */
 import type { Store } from '../core/ports.ts'
 import type { AuthorKey } from '../core/types.ts'
+import { META_OWN_LOG } from '../store/constants.ts'
 import { newLogId } from '../util/random.ts'
 
-/** Meta key of the node's own log id. */
-export const META_LOG = 'log'
+const META_LOG = META_OWN_LOG
 
 export async function openOwnLog(store: Store, author: AuthorKey): Promise<{ log: string; next: number }> {
   let log = await store.getMeta(META_LOG)

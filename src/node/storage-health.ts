@@ -198,6 +198,7 @@ const STORE_METHODS = [
   'getLogPositions',
   'readLogRun',
   'getLogRecords',
+  'getLogHeads',
   'listLogs',
   'readLogRange',
   'appendAudit',

@@ -5,7 +5,7 @@
  */
 
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
-import { readLogPosition } from '../core/event-codec.ts'
+import { isLogSeq, readLogPosition } from '../core/event-codec.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord } from '../core/ports.ts'
 import type { ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
@@ -182,6 +182,19 @@ export function planCommit(
     const key = logKey(r?.author, r?.log)
     if (key === undefined) invalid(`logs[${i}] needs a hex author and a 16-hex-char log id`)
     put(s.logs, key as Uint8Array, toJson(r, `logs[${i}]`))
+  }
+  for (const [i, h] of (batch.heads ?? []).entries()) {
+    const key = logKey(h?.author, h?.log)
+    const root = digestKey(h?.root)
+    const sig =
+      typeof h?.signature === 'string' && /^[0-9a-f]{128}$/.test(h.signature) ? h.signature : undefined
+    if (key === undefined || root === undefined || sig === undefined || !isLogSeq(h.length) || h.length < 1)
+      invalid(`heads[${i}] needs a hex author, log id, length >= 1, root and 64-byte signature`)
+    put(
+      s.logHeads,
+      logPositionKey(key as Uint8Array, h.length),
+      Buffer.concat([root as Uint8Array, Buffer.from(sig as string, 'hex')]),
+    )
   }
 
   const counted = new Set<string>()

@@ -56,3 +56,7 @@ export const SYNC_READ_KEYS_MAX = 32
  *  small while amortising the per-batch cost; only the last batch is fsynced (the copy is
  *  complete only when the command has returned). */
 export const COPY_BATCH_BYTES_MAX = 4 * 1024 * 1024
+
+/** Meta key of the node's own log id (16 hex). A restore or repair writes a new one: the store
+ *  may have lost positions its node signed, and signing them again would fork its log. */
+export const META_OWN_LOG = 'log'

@@ -21,6 +21,7 @@
  * | `eqv`    | author (32) ‖ digest (32) ‖ digest (32), ascending | EquivocationRecord JSON        | listEquivocations                      |
  * | `lpos`   | author (32) ‖ log (8) ‖ seq (u48)                 | digest (32)                     | getLogPositions, readLogRange (per-author logs) |
  * | `logs`   | author (32) ‖ log (8)                             | LogRecord JSON                  | getLogRecords, listLogs (reconciliation summaries) |
+ * | `lhd`    | author (32) ‖ log (8) ‖ length (u48)              | root (32) ‖ signature (64)      | getLogHeads (a fetched range verified page by page) |
  * | `audit`  | seq (u64)                                         | AuditRecord JSON                | readAudit, chain head at open          |
  * | `meta`   | `formatVersion`, `head`                           | string / head record JSON       | format check; last seq, counters, node meta |
  *
@@ -52,6 +53,7 @@ export interface Sublevels {
   readonly meta: Sub<string, string>
   readonly logPosition: Sub<Bytes, Bytes>
   readonly logs: Sub<Bytes, string>
+  readonly logHeads: Sub<Bytes, Bytes>
 }
 
 /** Creates the sublevel handles. Call after every `db.open()`: abstract-level closes sublevels
@@ -74,6 +76,7 @@ export function openSublevels(db: LevelDatabase): Sublevels {
     meta: db.sublevel<string, string>('meta', text),
     logPosition: db.sublevel<Bytes, Bytes>('lpos', bin),
     logs: db.sublevel<Bytes, string>('logs', binText),
+    logHeads: db.sublevel<Bytes, Bytes>('lhd', bin),
   }
 }
 

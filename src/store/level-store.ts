@@ -7,15 +7,16 @@
  * a batch has resolved. Reads run concurrently and read multi-key answers from one snapshot.
  */
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import { isLogSeq, LOG_SEQ_MAX } from '../core/event-codec.ts'
 import type {
   AuditDraft,
   CommitBatch,
   CommitResult,
   EquivocationRecord,
+  LogHead,
   LogRecord,
   Store,
 } from '../core/ports.ts'
-import { isLogSeq, LOG_SEQ_MAX } from '../core/event-codec.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from '../core/types.ts'
@@ -26,8 +27,8 @@ import {
   decodeAudit,
   decodeConflict,
   decodeEquivocation,
-  decodeLogRecord,
   decodeEventValue,
+  decodeLogRecord,
   decodeTargetState,
 } from './codecs.ts'
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
@@ -387,6 +388,40 @@ export class LevelStore implements Store {
       if (key === undefined) return undefined
       const text = values[i++]
       return text === undefined ? undefined : decodeLogRecord(key, text)
+    })
+  }
+
+  async getLogHeads(
+    author: AuthorKey,
+    log: string,
+    fromLength: number,
+    toLength: number,
+    limit: number,
+  ): Promise<LogHead[]> {
+    const { s } = this.#open()
+    checkLimit(limit)
+    const k = K.logKey(author, log)
+    if (
+      k === undefined ||
+      !isLogSeq(fromLength) ||
+      !isLogSeq(toLength) ||
+      toLength <= fromLength ||
+      limit === 0
+    )
+      return []
+    const rows = await s.logHeads
+      .iterator({ gt: K.logPositionKey(k, fromLength), lte: K.logPositionKey(k, toLength), limit })
+      .all()
+    return rows.map(([key, value]) => {
+      if (value.byteLength !== 96)
+        throw new StorageCorruptionError(`${K.describeKey('lhd', key)}: value is not a root and a signature`)
+      return {
+        author,
+        log,
+        length: K.logPositionSeq(key),
+        root: toHex(value.subarray(0, 32)),
+        signature: toHex(value.subarray(32)),
+      }
     })
   }
 

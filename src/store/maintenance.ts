@@ -7,6 +7,8 @@
 import { cp, mkdir, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { newLogId } from '../util/random.ts'
+import { META_OWN_LOG } from './constants.ts'
 import { copyDatabase } from './copy-database.ts'
 import { StorageOpenError } from './errors.ts'
 import type { LevelDatabase } from './keys.ts'
@@ -52,6 +54,24 @@ async function infoLogs(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f === 'LOG' || f === 'LOG.old')
 }
 
+/** A restored or repaired store starts a new own log (META_OWN_LOG says why). */
+async function startNewOwnLog(dataDir: string): Promise<void> {
+  const store = new LevelStore(dataDir)
+  await store.open()
+  try {
+    await store.commit({
+      events: [],
+      targets: [],
+      conflicts: [],
+      equivocations: [],
+      audit: [],
+      meta: { [META_OWN_LOG]: newLogId() },
+    })
+  } finally {
+    await store.close()
+  }
+}
+
 /**
  * Restores the store in `backupDir` into `dataDir` (a stopped node's data directory). A data
  * directory that holds a store is refused unless `force`; then its store is moved aside into
@@ -88,6 +108,7 @@ export async function restoreStore(
   } finally {
     await db.close()
   }
+  await startNewOwnLog(dataDir)
   const restored = await checkStore(dataDir)
   return {
     ...restored,
@@ -142,5 +163,6 @@ export async function repairStore(
   await live?.close()
   const originalMovedTo = await moveStoreAside(dataDir, 'damaged', opts.nowMs)
   for (const f of await storeFiles(copy)) await cp(join(copy, f), join(dataDir, f))
+  await startNewOwnLog(dataDir)
   return { copy, filesBefore, check: await checkStore(dataDir), originalMovedTo }
 }

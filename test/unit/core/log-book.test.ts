@@ -1,0 +1,161 @@
+/**
+ * Per-author logs in the ingest engine: local writes take consecutive positions of the node's
+ * own log and one signed head per group; out-of-order arrivals leave holes that close when the
+ * missing positions arrive; two events at one position (a fork) or under one event_id are both
+ * kept and recorded, so the state does not depend on which arrived first.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
+import { headSignable, leafHash, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
+import type { Store } from '../../../src/core/ports.ts'
+import type { SignedEvent } from '../../../src/core/types.ts'
+import { EMPTY_STATE_HASH } from '../../../src/core/view.ts'
+import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
+import { createMemoryStore } from '../../../src/store/index.ts'
+import { fromHex, toHex } from '../../../src/util/bytes.ts'
+import { verifyEd25519 } from '../../../src/util/crypto.ts'
+import { makeEvent, testSigner, testUuid } from '../../helpers/events.ts'
+
+const NOW = 1_764_000_000_000
+
+async function node(
+  seedByte: number,
+  log = '00000000000000aa',
+): Promise<{ store: Store; ingestor: Ingestor }> {
+  const store = createMemoryStore()
+  await store.open()
+  const ingestor = new Ingestor(
+    { store, signer: testSigner(seedByte), crdt: trustedYjsMerger },
+    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log, logNext: 0 },
+  )
+  return { store, ingestor }
+}
+
+async function group(n: { store: Store; ingestor: Ingestor }, items: IngestItem[]) {
+  const r = await n.ingestor.ingest(items, NOW)
+  await n.store.commit(r.batch)
+  n.ingestor.committed()
+  return r
+}
+
+const local = (i: number): IngestItem => ({
+  kind: 'local',
+  eventId: testUuid(),
+  type: 'persona_update',
+  targetId: `p${i % 2}`,
+  payload: { op: 'set', fields: { n: i } },
+})
+
+const signed = (event: SignedEvent): IngestItem => ({ kind: 'signed', event })
+
+describe('per-author logs in the ingest engine', () => {
+  it('numbers local writes 0, 1, 2, ... and signs one head per group over all of them', async () => {
+    const n = await node(41)
+    const a = await group(n, [local(0), local(1), local(2)])
+    const b = await group(n, [local(3)])
+    const events = [...a.accepted, ...b.accepted]
+    assert.deepEqual(
+      events.map((e) => [e.log, e.seq]),
+      [0, 1, 2, 3].map((s) => ['00000000000000aa', s]),
+    )
+    const author = toHex(testSigner(41).publicKey)
+    const [rec] = await n.store.getLogRecords([{ author: author as never, log: '00000000000000aa' }])
+    assert.ok(rec !== undefined)
+    assert.equal(rec.contiguous, 4)
+    assert.equal(rec.end, 4)
+    const root = rootHash(4, peaksOf(events.map((e) => leafHash(fromHex(e.digest)!))))
+    assert.equal(rec.head?.length, 4)
+    assert.equal(rec.head?.root, toHex(root))
+    const signable = headSignable(testSigner(41).publicKey, fromHex('00000000000000aa')!, 4, root)
+    assert.ok(verifyEd25519(testSigner(41).publicKey, signable, fromHex(rec.head!.signature)!))
+    // The first head is kept as a checkpoint a peer can verify a range against.
+    const kept = await n.store.getLogHeads(author as never, '00000000000000aa', 0, 10, 10)
+    assert.deepEqual(
+      kept.map((h) => h.length),
+      [3],
+    )
+  })
+
+  it('a log received out of order has holes until the missing positions arrive', async () => {
+    const w = testSigner(42)
+    const es = [0, 1, 2, 3, 4].map((seq) => makeEvent(w, { target: `t${seq}`, seq }))
+    const n = await node(43)
+    await group(n, [signed(es[0]), signed(es[3])])
+    const key = { author: es[0].author, log: es[0].log }
+    let [rec] = await n.store.getLogRecords([key])
+    assert.deepEqual([rec?.contiguous, rec?.end, rec?.heldBeyond], [1, 4, 1])
+    await group(n, [signed(es[2])])
+    await group(n, [signed(es[1]), signed(es[4])])
+    ;[rec] = await n.store.getLogRecords([key])
+    assert.deepEqual([rec?.contiguous, rec?.end, rec?.heldBeyond], [5, 5, 0])
+    const root = rootHash(5, peaksOf(es.map((e) => leafHash(fromHex(e.digest)!))))
+    assert.equal(rec?.peaks.length, 2)
+    assert.equal(
+      toHex(
+        rootHash(
+          5,
+          rec!.peaks.map((p) => ({ height: p.height, hash: fromHex(p.hash)! })),
+        ),
+      ),
+      toHex(root),
+    )
+  })
+
+  it('two events at one position are both kept, recorded as a fork, in either order the same state', async () => {
+    const w = testSigner(44)
+    const base = makeEvent(w, { target: 'f', seq: 0, payload: { op: 'set', fields: { x: 1 } } })
+    const one = makeEvent(w, { target: 'f', seq: 1, payload: { op: 'set', fields: { x: 2 } } })
+    const other = makeEvent(w, { target: 'f', seq: 1, payload: { op: 'set', fields: { x: 3 } } })
+    assert.notEqual(one.digest, other.digest)
+    const results = []
+    for (const order of [
+      [base, one, other],
+      [other, base, one],
+      [one, other, base],
+    ]) {
+      const n = await node(45)
+      for (const e of order) await group(n, [signed(e)])
+      const eqv = await n.store.listEquivocations(10)
+      const [rec] = await n.store.getLogRecords([{ author: base.author, log: base.log }])
+      results.push({
+        hash: n.ingestor.stateHash,
+        eqv: eqv.map((q) => [q.kind, q.events.map((e) => e.digest)]),
+        forkAt: rec?.forkAt,
+        held: (await n.store.hasEvents([one.digest, other.digest])).every(Boolean),
+      })
+    }
+    assert.deepEqual(results[1], results[0])
+    assert.deepEqual(results[2], results[0])
+    assert.equal(results[0].forkAt, 1)
+    assert.ok(results[0].held, 'both versions are in the event set')
+    assert.deepEqual(results[0].eqv, [['position', [one.digest, other.digest].sort()]])
+  })
+
+  it('a fork inside one group is found as well', async () => {
+    const w = testSigner(46)
+    const a = makeEvent(w, { target: 'g', seq: 0 })
+    const b = makeEvent(w, { target: 'g', seq: 0, payload: { op: 'set', fields: { y: 1 } } })
+    const n = await node(47)
+    const r = await group(n, [signed(a), signed(b)])
+    assert.equal(r.accepted.length, 2)
+    const eqv = await n.store.listEquivocations(10)
+    assert.equal(eqv.length, 1)
+    assert.equal(eqv[0].kind, 'position')
+  })
+
+  it('a group that is not written gives its positions back', async () => {
+    const n = await node(48)
+    const r = await n.ingestor.ingest([local(0), local(1)], NOW)
+    assert.deepEqual(
+      r.accepted.map((e) => e.seq),
+      [0, 1],
+    )
+    n.ingestor.discard()
+    const again = await group(n, [local(2)])
+    assert.deepEqual(
+      again.accepted.map((e) => e.seq),
+      [0],
+    )
+  })
+})
