@@ -3,7 +3,7 @@
  * (src/net) and the CLI all call this interface. Implemented by src/node/sync-node.ts.
  */
 import type { ResolutionStrategy } from './payload.ts'
-import type { EquivocationRecord } from './ports.ts'
+import type { EquivocationRecord, LogHead } from './ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
 import type { EventType, JsonValue, Origin, SignedEvent, SyncEventJson } from './types.ts'
 
@@ -178,8 +178,9 @@ export interface SyncApi {
   /** Events whose signatures this process already verified with the core's `eventFromWire`
    *  (the gossip validator must verify before it accepts a message): membership, drift and
    *  schema are checked again, the signature is not, so a gossiped event costs one
-   *  verification per node instead of two. */
-  pushVerified(events: readonly SignedEvent[], origin: Origin): Promise<PushResult>
+   *  verification per node instead of two. `head`: the signed head of their log they were
+   *  verified against (a fetched range, src/core/log-verify.ts), kept to serve the range on. */
+  pushVerified(events: readonly SignedEvent[], origin: Origin, head?: LogHead): Promise<PushResult>
   pull(req: PullRequest, origin: Origin): Promise<PullPage>
   resolveConflict(req: ResolveRequest, origin: Origin): Promise<ResolveResult>
   rollback(req: RollbackRequest, origin: Origin): Promise<RollbackResult>

@@ -23,8 +23,13 @@ export class EventSet {
   #loading: Promise<void> | undefined
   #closed = false
 
+  /** The per-author logs reconciliation compares first (the store answers it directly);
+   *  undefined turns the log phase off (sessions then compare ranges only). */
+  logs: Store | undefined
+
   constructor(store: Store) {
     this.#store = store
+    this.logs = store
     for (const t of EVENT_TYPES) this.#indexes.set(t, new RangeIndex())
   }
 

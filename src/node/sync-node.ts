@@ -44,7 +44,7 @@ import { formatHlc, hlcKey } from '../core/hlc.ts'
 import type { IngestItem, IngestOutcome, Ingestor } from '../core/ingest.ts'
 import { openConflicts } from '../core/merge.ts'
 import { type PayloadAction, parsePayload } from '../core/payload.ts'
-import type { AuditDraft, Store } from '../core/ports.ts'
+import type { AuditDraft, LogHead, Store } from '../core/ports.ts'
 import type { StoredEvent } from '../core/records.ts'
 import {
   type Digest,
@@ -326,16 +326,19 @@ export class SyncNode implements SyncApi {
     )
   }
 
-  async pushVerified(events: readonly SignedEvent[], origin: Origin): Promise<PushResult> {
+  async pushVerified(events: readonly SignedEvent[], origin: Origin, head?: LogHead): Promise<PushResult> {
     if (events.length > PUSH_EVENTS_MAX)
       throw new InvalidRequestError(`at most ${PUSH_EVENTS_MAX} events per push, got ${events.length}`)
     const ctx = this.#verifyContext()
+    const last = events.length - 1
     return this.#admit(
       events.length,
       origin,
       async (i) => ({
         kind: 'signed',
         event: checkEvent(events[i], events[i].signed, events[i].signature, ctx),
+        // The head they were verified against is kept with the group (once).
+        ...(head !== undefined && i === last ? { head } : {}),
       }),
       (i) => events[i].eventId,
       false,

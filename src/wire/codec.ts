@@ -11,6 +11,9 @@ import { Announce, GossipEvent, GossipMessage } from './pb/gossip.ts'
 import { PeerRecord, PeersRequest, PeersResponse } from './pb/peers.ts'
 import {
   Event,
+  LogHead,
+  LogRange,
+  LogSummary,
   PullRequest,
   PullResponse,
   PushRequest,
@@ -223,6 +226,21 @@ export interface ReconcileLimits {
   readonly idsMax: number
   /** Digests of one fetch request. */
   readonly fetchMax: number
+  /** Log summaries in one frame, and log ranges in one fetch. */
+  readonly logsMax: number
+}
+
+/** Positions and lengths of a log are u48 (docs/PROTOCOL.md "Signed event bytes"). */
+const LOG_POSITION_MAX = 2n ** 48n - 1n
+
+function checkLogId(what: string, author: Uint8Array, log: Uint8Array): void {
+  if (author.byteLength !== 32)
+    throw new WireLimitError(`${what}.author must be 32 bytes, got ${author.byteLength}`)
+  if (log.byteLength !== 8) throw new WireLimitError(`${what}.log must be 8 bytes, got ${log.byteLength}`)
+}
+
+function checkPosition(what: string, n: bigint): void {
+  if (n < 0n || n > LOG_POSITION_MAX) throw new WireLimitError(`${what} ${n} is outside 0..2^48-1`)
 }
 
 export function decodeReconcileFrame(
@@ -237,9 +255,36 @@ export function decodeReconcileFrame(
         ranges$: { ids: recon.idsMax, wanted: recon.idsMax },
         fetch: recon.fetchMax,
         events: limits.eventsMax,
+        logs: recon.logsMax,
+        logFetch: recon.logsMax,
       },
     }),
   )
+  for (const [i, l] of m.logs.entries()) {
+    const what = `ReconcileFrame.logs[${i}]`
+    checkLogId(what, l.author, l.log)
+    checkPosition(`${what}.contiguous`, l.contiguous)
+    checkPosition(`${what}.end`, l.end)
+    if (l.end < l.contiguous) throw new WireLimitError(`${what}.end is below contiguous`)
+    checkDigest(`${what}.root`, l.root)
+  }
+  for (const [i, r] of m.logFetch.entries()) {
+    const what = `ReconcileFrame.log_fetch[${i}]`
+    checkLogId(what, r.author, r.log)
+    checkPosition(`${what}.from`, r.from)
+    checkPosition(`${what}.to`, r.to)
+    if (r.to <= r.from) throw new WireLimitError(`${what} is empty (to <= from)`)
+  }
+  if (m.head !== undefined) {
+    checkLogId('ReconcileFrame.head', m.head.author, m.head.log)
+    checkPosition('ReconcileFrame.head.length', m.head.length)
+    if (m.head.length < 1n) throw new WireLimitError('ReconcileFrame.head.length must be at least 1')
+    checkDigest('ReconcileFrame.head.root', m.head.root)
+    if (m.head.signature.byteLength !== 64)
+      throw new WireLimitError(
+        `ReconcileFrame.head.signature must be 64 bytes, got ${m.head.signature.byteLength}`,
+      )
+  }
   checkText('ReconcileFrame.type', m.type, limits.textBytesMax)
   checkText('ReconcileFrame.state_hash', m.stateHash, limits.textBytesMax)
   for (const [i, d] of m.fetch.entries()) checkDigest(`ReconcileFrame.fetch[${i}]`, d)
@@ -270,6 +315,9 @@ export {
   Event,
   GossipEvent,
   GossipMessage,
+  LogHead,
+  LogRange,
+  LogSummary,
   PeerRecord,
   PeersRequest,
   PeersResponse,

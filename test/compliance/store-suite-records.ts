@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { canonicalJson } from '../../src/core/event-codec.ts'
-import type { AuditRecord } from '../../src/core/records.ts'
+import type { AuditRecord, StoredEvent } from '../../src/core/records.ts'
 import type { TargetState } from '../../src/core/target-state.ts'
 import { EVENT_TYPES } from '../../src/core/types.ts'
 import { sha256 } from '../../src/util/crypto.ts'
 import { audit, batchOf, bob, conflict, makeEvent, stored, targetState, uuid } from './event-fixtures.ts'
 import { assertSameEvents, type MakeStore, reopen, withStore } from './store-suite.ts'
-import type { StoredEvent } from '../../src/core/records.ts'
 
 const cid = (n: number) => n.toString(16).padStart(64, 'c')
 

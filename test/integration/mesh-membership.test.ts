@@ -18,6 +18,7 @@ import { topicOf } from '../../src/net/index.ts'
 import { loadOrCreateIdentity } from '../../src/node/index.ts'
 import { type Signer, signerFromSeed } from '../../src/util/crypto.ts'
 import { encodeGossipEvent } from '../../src/wire/index.ts'
+import { nextLogPosition } from '../helpers/log-position.ts'
 import {
   connectedPeers,
   converged,
@@ -30,7 +31,6 @@ import {
   waitFor,
   waitForPeers,
 } from '../helpers/mesh.ts'
-import { nextLogPosition } from '../helpers/log-position.ts'
 
 const DEADLINE_MS = 30_000
 const run = randomUUID().slice(0, 8)

@@ -62,11 +62,30 @@ describe('reconciliation with gossip off', () => {
     assert.equal(report.need, 0)
     assert.equal(report.have, 0)
     assert.equal(report.inSync, true)
-    assert.equal(report.rounds, report.types.length, 'identical sets need one round trip per type')
+    assert.equal(report.rounds, 1, 'identical logs: one round trip of summaries, no range phase')
+    assert.equal(report.logs?.consistent, true)
     assert.equal(report.localStateHash, report.peerStateHash)
     const peers = (await getJson(`${b.url}/peers`)).body
     const entry = (peers.peers ?? peers).find((p: { peerId: string }) => p.peerId === a.peerId)
     assert.ok(entry?.inSyncAsOf, `peer entry says in sync: ${JSON.stringify(entry)}`)
+  })
+
+  it('a fresh node verifies the ranges it fetches by signed heads, not one signature per event', async () => {
+    const [a] = mesh.nodes
+    const c = await mesh.create({ values })
+    await c.start()
+    const total = (await a.status()).events
+    await net(c).dial(a.addr())
+    // The session on connect fetches everything.
+    await waitFor('c holds all', async () => (await c.status()).events === total, 20_000)
+    // a's own log is covered by its signed heads; what a relays of b's log it verified itself
+    // and kept the head of, so that is covered too.
+    assert.equal(net(c).stats['reconcile.events_by_head'], total, JSON.stringify(net(c).stats))
+    assert.equal(net(c).stats['reconcile.bad_heads'] ?? 0, 0)
+    const [again] = await net(c).reconcile(a.peerId)
+    assert.equal(again.logs?.consistent, true)
+    assert.equal(again.inSync, true)
+    await c.stop()
   })
 
   it('an event written while connected (gossip off) arrives by the next session', async () => {
@@ -121,6 +140,8 @@ describe('reconciliation surface and misbehaving peers', () => {
     fake.set(hlc, 0)
     fake.set(digest, 8)
     a.node.eventSet.index('persona_update')?.insert(fake)
+    // The lie is in a's range index: b compares ranges only (its logs agree with a's).
+    b.node.eventSet.logs = undefined
     const first = await net(b).reconcile(a.peerId)
     assert.equal(first[0].withheld, 1)
     assert.equal(first[0].inSync, false)
@@ -163,6 +184,8 @@ describe('a peer that forges', () => {
     const [decoy] = (await a.node.api.pull({ limit: 1 }, { kind: 'local', id: 'test' })).events
     const set = a.node.eventSet
     set.getEvents = async (digests) => digests.map(() => decoy)
+    // The forgery is in a's answers to digest fetches: b compares ranges only.
+    b.node.eventSet.logs = undefined
     await net(b).dial(a.addr())
     // The session on connect may be a's (it then pushes b the decoy five times: one is new); then
     // b's own session asks for the 4 others and gets decoys for each.
@@ -172,6 +195,40 @@ describe('a peer that forges', () => {
     assert.equal(r.withheld, r.need - r.accepted, JSON.stringify(r))
     assert.ok(r.accepted <= 1, JSON.stringify(r))
     assert.ok((await b.status()).events <= 1, 'nothing forged was stored under the wrong digest')
+  })
+})
+
+describe('a peer that serves a head that does not verify', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('is counted, and the range it covers is verified one signature per event instead', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    await pushAll(a, writes('head', 30))
+    // a serves its heads with a root flipped: the events do not hash to it.
+    const store = a.node.eventSet.logs!
+    const real = store.getLogRecords.bind(store)
+    store.getLogRecords = async (logs) =>
+      (await real(logs)).map((r) =>
+        r?.head === undefined
+          ? r
+          : {
+              ...r,
+              head: { ...r.head, root: `${r.head.root[0] === '0' ? '1' : '0'}${r.head.root.slice(1)}` },
+            },
+      )
+    store.getLogHeads = async () => []
+    const b = await mesh.create({ values })
+    await b.start()
+    await net(b).dial(a.addr())
+    await waitFor('b holds all', async () => (await b.status()).events === 30, 20_000)
+    assert.ok((net(b).stats['reconcile.bad_heads'] ?? 0) >= 1, JSON.stringify(net(b).stats))
+    assert.equal(
+      net(b).stats['reconcile.events_by_head'] ?? 0,
+      0,
+      'every event had its own signature checked',
+    )
   })
 })
 

@@ -167,7 +167,8 @@ const VECTORS: Vector[] = [
         stateHash: 'ab',
         frameBytesMax: 4_194_304,
       }),
-    decode: (b) => w.decodeReconcileFrame(b, LIMITS, { rangesMax: 8192, idsMax: 32, fetchMax: 1000 }),
+    decode: (b) =>
+      w.decodeReconcileFrame(b, LIMITS, { rangesMax: 8192, idsMax: 32, fetchMax: 1000, logsMax: 800 }),
     reencode: (m: w.ReconcileFrame) => w.ReconcileFrame.encode(m),
     hex:
       '0a0e706572736f6e615f757064617465' +
@@ -181,7 +182,8 @@ const VECTORS: Vector[] = [
   {
     name: 'ReconcileFrame{fetch}',
     encode: () => w.ReconcileFrame.encode({ fetch: [digest] }),
-    decode: (b) => w.decodeReconcileFrame(b, LIMITS, { rangesMax: 8192, idsMax: 32, fetchMax: 1000 }),
+    decode: (b) =>
+      w.decodeReconcileFrame(b, LIMITS, { rangesMax: 8192, idsMax: 32, fetchMax: 1000, logsMax: 800 }),
     reencode: (m: w.ReconcileFrame) => w.ReconcileFrame.encode(m),
     hex: `1a20${'11'.repeat(32)}`,
   },

@@ -27,6 +27,7 @@ import {
   PROTOCOL_RECONCILE,
   RECONCILE_FETCH_DIGESTS_MAX,
   RECONCILE_FRAMES_MAX,
+  RECONCILE_LOGS_PER_FRAME,
   RECONCILE_MESSAGE_SLACK_BYTES,
   RECONCILE_RELAY_GOSSIP_MAX,
 } from '../constants.ts'
@@ -40,6 +41,7 @@ import {
   readFrame,
   refusalCode,
 } from './context.ts'
+import { initiateLogPhase, LogPhaseResponder, type LogPhaseResult, type LogSource } from './log-phase.ts'
 import { chunkForFrames } from './push.ts'
 
 /** What reconciliation needs of the node: its event set per type and stored events by digest. */
@@ -52,12 +54,16 @@ export interface EventSetSource {
   /** Told once the sets are compared, before anything moves: how many events this side lacks
    *  and how many the peer lacks (a progress total; optional). */
   planned?(need: number, have: number): void
+  /** The node's per-author logs: with them a session starts with the log phase
+   *  (src/net/protocols/log-phase.ts). */
+  readonly logs?: LogSource
 }
 
 export const RECONCILE_LIMITS: ReconcileLimits = {
   rangesMax: RANGES_MAX,
   idsMax: IDS_MAX,
   fetchMax: RECONCILE_FETCH_DIGESTS_MAX,
+  logsMax: RECONCILE_LOGS_PER_FRAME,
 }
 
 const MESSAGE_SLACK_BYTES = RECONCILE_MESSAGE_SLACK_BYTES
@@ -95,6 +101,9 @@ export interface ReconcileReport {
   readonly refusals: Record<string, number>
   /** Events new to this node that the session brought. */
   readonly learned: number
+  /** The log phase: whether both sides' logs agreed fully (no range phase then), events stored
+   *  verified by a signed head, heads that did not verify. Absent without per-author logs. */
+  readonly logs?: { readonly consistent: boolean; readonly byHead: number; readonly badHeads: number }
 }
 
 const toRange = (r: {
@@ -156,9 +165,39 @@ export async function handleReconcile(
   const sessions = new Map<EventType, ReconcileSession>()
   let hashSent = false
   let peerFrameMax = 0
+  let logs: LogPhaseResponder | undefined
   for (let frames = 0; frames < RECONCILE_FRAMES_MAX; frames++) {
     const f = await meter.read(ctx, lp, undefined, true)
-    if (f === undefined || f.done) return
+    if (f === undefined) return
+    if (f.logPhase) {
+      if (set.logs === undefined) {
+        await meter.write(lp, {
+          logPhase: true,
+          error: { code: 'logs_not_kept', message: 'this node does not compare per-author logs' },
+        })
+        continue
+      }
+      if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
+      logs ??= new LogPhaseResponder(ctx, set.logs, { kind: 'peer', id: peer })
+      const before = logs.learned
+      let first = !hashSent
+      for await (const out of logs.handle(
+        f,
+        budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
+      )) {
+        if (first && out.logs !== undefined) {
+          // The first summary frame says how large a frame this side reads, and its state hash.
+          out.frameBytesMax = ctx.frameBytesMax
+          out.stateHash = (await ctx.api.status()).state_hash
+          hashSent = true
+          first = false
+        }
+        await meter.write(lp, out)
+      }
+      if (logs.learned > before) onLearned?.(peer)
+      continue
+    }
+    if (f.done) return
     if (f.ranges.length > 0) {
       const type = f.type
       if (!isEventType(type) || !dataTypes.includes(type)) {
@@ -287,7 +326,48 @@ export async function reconcileWith(
   let finished = false
   try {
     let first = true
-    for (const [type, idx] of indexes) {
+    let logPhase: LogPhaseResult | undefined
+    if (set.logs !== undefined) {
+      let sentFirst = false
+      const io = {
+        write: async (fr: Partial<ReconcileFrame>) => {
+          if (!sentFirst) {
+            sentFirst = true
+            fr = { ...fr, frameBytesMax: ctx.frameBytesMax, stateHash: localStateHash }
+          }
+          await meter.write(lp, fr, signal)
+        },
+        read: async () => {
+          const f = await meter.read(ctx, lp, signal, false)
+          if (f === undefined)
+            throw new UnexpectedMessageError('reconciliation stream ended in the log phase')
+          if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
+          if (f.stateHash !== '') peerStateHash = f.stateHash
+          if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
+          return f
+        },
+      }
+      try {
+        logPhase = await initiateLogPhase(
+          ctx,
+          set.logs,
+          io,
+          { kind: 'peer', id },
+          () => budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
+          RECONCILE_RELAY_GOSSIP_MAX,
+          inFlight,
+          set.planned === undefined ? undefined : (n, h) => set.planned?.(n, h),
+        )
+        first = false
+      } catch (err) {
+        // A peer that does not compare logs answers the first frame so: ranges only, then.
+        if (!(err instanceof RemoteRefusedError && err.remoteCode === 'logs_not_kept')) throw err
+      }
+    }
+    // Logs that agree fully leave nothing for the range phase to find; logs another session is
+    // fetching are left to it (the range phase would only find them missing meanwhile).
+    const skipRanges = logPhase !== undefined && (logPhase.consistent || logPhase.deferred > 0)
+    for (const [type, idx] of skipRanges ? [] : indexes) {
       const session = new ReconcileSession(idx, 'initiator', { messageBytesMax: MESSAGE_BUDGET_BYTES })
       let msg: ReconRange[] | null = session.initiate()
       let refused = false
@@ -320,7 +400,7 @@ export async function reconcileWith(
       truncated ||= session.truncated
     }
 
-    set.planned?.(need.length, have.length)
+    if (logPhase === undefined) set.planned?.(need.length, have.length)
     // Fetch what we lack.
     let accepted = 0
     let refusedCount = 0
@@ -405,12 +485,20 @@ export async function reconcileWith(
         }
     }
     await storing
+    if (logPhase !== undefined) {
+      const r = logPhase.received
+      accepted += r.accepted + r.duplicates
+      refusedCount += r.refused
+      learned += r.learned
+      for (const [code, n] of Object.entries(r.refusals)) refusals[code] = (refusals[code] ?? 0) + n
+      for (const e of r.relay) if (relay.length < RECONCILE_RELAY_GOSSIP_MAX) relay.push(e)
+    }
     // Relay: a few new events go on gossip at once; the adapter also reconciles with the other
     // peers when this session taught the node anything (AntiEntropy.onLearned).
     if (relay.length > 0) ctx.publishAccepted(relay)
 
     // Send what the peer lacks.
-    let pushedAccepted = 0
+    let pushedAccepted = logPhase?.pushedAccepted ?? 0
     for (let i = 0; i < have.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
       const events = (await set.getEvents(have.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX))).filter(
         (e): e is StoredEvent => e !== undefined,
@@ -433,12 +521,15 @@ export async function reconcileWith(
     if (withheld > 0) ctx.stats.inc('reconcile.withheld', withheld)
     if (forged > 0) ctx.stats.inc('reconcile.forged', forged)
     if (deferred > 0) ctx.stats.inc('reconcile.deferred', deferred)
+    if ((logPhase?.deferred ?? 0) > 0) ctx.stats.inc('reconcile.logs_deferred', logPhase?.deferred)
+    const logNeed = logPhase?.need ?? 0
+    const logHave = logPhase?.have ?? 0
     return {
       peer: id,
-      types: served,
-      rounds,
-      need: need.length,
-      have: have.length,
+      types: logPhase?.consistent === true ? [...types] : served,
+      rounds: rounds + (logPhase?.rounds ?? 0),
+      need: need.length + logNeed,
+      have: have.length + logHave,
       accepted,
       refused: refusedCount,
       withheld,
@@ -447,7 +538,21 @@ export async function reconcileWith(
       bytesSent: meter.sent,
       bytesReceived: meter.received,
       truncated,
-      inSync: need.length === 0 && have.length === 0 && !truncated,
+      inSync:
+        need.length === 0 &&
+        have.length === 0 &&
+        logNeed === 0 &&
+        logHave === 0 &&
+        !truncated &&
+        (logPhase?.deferred ?? 0) === 0,
+      logs:
+        logPhase === undefined
+          ? undefined
+          : {
+              consistent: logPhase.consistent,
+              byHead: logPhase.received.byHead,
+              badHeads: logPhase.received.badHeads,
+            },
       localStateHash,
       peerStateHash,
       refusals,

@@ -1753,6 +1753,552 @@ export const ReconRange = (() => {
   return { codec, encode, decode, stream }
 })()
 
+export interface LogSummary {
+  author: Uint8Array
+  log: Uint8Array
+  contiguous: bigint
+  end: bigint
+  root: Uint8Array
+  forked: boolean
+}
+
+export const LogSummary = (() => {
+  let _codec: Codec<LogSummary, Partial<LogSummary>>
+
+  const codec = (): Codec<LogSummary, Partial<LogSummary>> => {
+    if (_codec == null) {
+      _codec = message<LogSummary, Partial<LogSummary>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.author != null && obj.author.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.author)
+        }
+
+        if ((obj.log != null && obj.log.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.log)
+        }
+
+        if ((obj.contiguous != null && obj.contiguous !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.contiguous)
+        }
+
+        if ((obj.end != null && obj.end !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.end)
+        }
+
+        if ((obj.root != null && obj.root.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.root)
+        }
+
+        if ((obj.forked != null && obj.forked !== false)) {
+          w.uint32(48)
+          w.bool(obj.forked)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          author: new Uint8Array(0),
+          log: new Uint8Array(0),
+          contiguous: 0n,
+          end: 0n,
+          root: new Uint8Array(0),
+          forked: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.author = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.log = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.contiguous = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.end = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.root = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.forked = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.author`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.log`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.contiguous`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.end`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.root`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.forked`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface LogSummaryAuthorFieldEvent {
+    field: '$.author'
+    value: Uint8Array
+  }
+
+  interface LogSummaryLogFieldEvent {
+    field: '$.log'
+    value: Uint8Array
+  }
+
+  interface LogSummaryContiguousFieldEvent {
+    field: '$.contiguous'
+    value: bigint
+  }
+
+  interface LogSummaryEndFieldEvent {
+    field: '$.end'
+    value: bigint
+  }
+
+  interface LogSummaryRootFieldEvent {
+    field: '$.root'
+    value: Uint8Array
+  }
+
+  interface LogSummaryForkedFieldEvent {
+    field: '$.forked'
+    value: boolean
+  }
+
+  function encode (obj: Partial<LogSummary>): Uint8Array {
+    return encodeMessage(obj, LogSummary.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSummary>): LogSummary {
+    return decodeMessage(buf, LogSummary.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSummary>): Generator<LogSummaryAuthorFieldEvent | LogSummaryLogFieldEvent | LogSummaryContiguousFieldEvent | LogSummaryEndFieldEvent | LogSummaryRootFieldEvent | LogSummaryForkedFieldEvent> {
+    return streamMessage(buf, LogSummary.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface LogRange {
+  author: Uint8Array
+  log: Uint8Array
+  from: bigint
+  to: bigint
+}
+
+export const LogRange = (() => {
+  let _codec: Codec<LogRange, Partial<LogRange>>
+
+  const codec = (): Codec<LogRange, Partial<LogRange>> => {
+    if (_codec == null) {
+      _codec = message<LogRange, Partial<LogRange>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.author != null && obj.author.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.author)
+        }
+
+        if ((obj.log != null && obj.log.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.log)
+        }
+
+        if ((obj.from != null && obj.from !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.from)
+        }
+
+        if ((obj.to != null && obj.to !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.to)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          author: new Uint8Array(0),
+          log: new Uint8Array(0),
+          from: 0n,
+          to: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.author = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.log = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.from = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.to = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.author`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.log`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.to`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface LogRangeAuthorFieldEvent {
+    field: '$.author'
+    value: Uint8Array
+  }
+
+  interface LogRangeLogFieldEvent {
+    field: '$.log'
+    value: Uint8Array
+  }
+
+  interface LogRangeFromFieldEvent {
+    field: '$.from'
+    value: bigint
+  }
+
+  interface LogRangeToFieldEvent {
+    field: '$.to'
+    value: bigint
+  }
+
+  function encode (obj: Partial<LogRange>): Uint8Array {
+    return encodeMessage(obj, LogRange.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogRange>): LogRange {
+    return decodeMessage(buf, LogRange.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogRange>): Generator<LogRangeAuthorFieldEvent | LogRangeLogFieldEvent | LogRangeFromFieldEvent | LogRangeToFieldEvent> {
+    return streamMessage(buf, LogRange.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface LogHead {
+  author: Uint8Array
+  log: Uint8Array
+  length: bigint
+  root: Uint8Array
+  signature: Uint8Array
+}
+
+export const LogHead = (() => {
+  let _codec: Codec<LogHead, Partial<LogHead>>
+
+  const codec = (): Codec<LogHead, Partial<LogHead>> => {
+    if (_codec == null) {
+      _codec = message<LogHead, Partial<LogHead>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.author != null && obj.author.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.author)
+        }
+
+        if ((obj.log != null && obj.log.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.log)
+        }
+
+        if ((obj.length != null && obj.length !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.length)
+        }
+
+        if ((obj.root != null && obj.root.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.root)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          author: new Uint8Array(0),
+          log: new Uint8Array(0),
+          length: 0n,
+          root: new Uint8Array(0),
+          signature: new Uint8Array(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.author = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.log = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.length = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.root = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.author`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.log`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.length`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.root`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface LogHeadAuthorFieldEvent {
+    field: '$.author'
+    value: Uint8Array
+  }
+
+  interface LogHeadLogFieldEvent {
+    field: '$.log'
+    value: Uint8Array
+  }
+
+  interface LogHeadLengthFieldEvent {
+    field: '$.length'
+    value: bigint
+  }
+
+  interface LogHeadRootFieldEvent {
+    field: '$.root'
+    value: Uint8Array
+  }
+
+  interface LogHeadSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array
+  }
+
+  function encode (obj: Partial<LogHead>): Uint8Array {
+    return encodeMessage(obj, LogHead.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogHead>): LogHead {
+    return decodeMessage(buf, LogHead.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogHead>): Generator<LogHeadAuthorFieldEvent | LogHeadLogFieldEvent | LogHeadLengthFieldEvent | LogHeadRootFieldEvent | LogHeadSignatureFieldEvent> {
+    return streamMessage(buf, LogHead.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
 export interface ReconcileFrame {
   type: string
   ranges: ReconRange[]
@@ -1763,6 +2309,11 @@ export interface ReconcileFrame {
   stateHash: string
   accepted: number
   frameBytesMax: number
+  logPhase: boolean
+  logs: LogSummary[]
+  logsMore: boolean
+  logFetch: LogRange[]
+  head?: LogHead
 }
 
 export const ReconcileFrame = (() => {
@@ -1826,6 +2377,35 @@ export const ReconcileFrame = (() => {
           w.uint32(obj.frameBytesMax)
         }
 
+        if ((obj.logPhase != null && obj.logPhase !== false)) {
+          w.uint32(80)
+          w.bool(obj.logPhase)
+        }
+
+        if (obj.logs != null && obj.logs.length > 0) {
+          for (const value of obj.logs) {
+            w.uint32(90)
+            LogSummary.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.logsMore != null && obj.logsMore !== false)) {
+          w.uint32(96)
+          w.bool(obj.logsMore)
+        }
+
+        if (obj.logFetch != null && obj.logFetch.length > 0) {
+          for (const value of obj.logFetch) {
+            w.uint32(106)
+            LogRange.codec().encode(value, w)
+          }
+        }
+
+        if (obj.head != null) {
+          w.uint32(114)
+          LogHead.codec().encode(obj.head, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1838,7 +2418,11 @@ export const ReconcileFrame = (() => {
           done: false,
           stateHash: '',
           accepted: 0,
-          frameBytesMax: 0
+          frameBytesMax: 0,
+          logPhase: false,
+          logs: [],
+          logsMore: false,
+          logFetch: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1901,6 +2485,40 @@ export const ReconcileFrame = (() => {
               obj.frameBytesMax = reader.uint32()
               break
             }
+            case 10: {
+              obj.logPhase = reader.bool()
+              break
+            }
+            case 11: {
+              if (opts.limits?.logs != null && obj.logs.length === opts.limits.logs) {
+                throw new MaxLengthError('Decode error - repeated field "logs" had too many elements')
+              }
+
+              obj.logs.push(LogSummary.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.logs$
+              }))
+              break
+            }
+            case 12: {
+              obj.logsMore = reader.bool()
+              break
+            }
+            case 13: {
+              if (opts.limits?.logFetch != null && obj.logFetch.length === opts.limits.logFetch) {
+                throw new MaxLengthError('Decode error - repeated field "logFetch" had too many elements')
+              }
+
+              obj.logFetch.push(LogRange.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.logFetch$
+              }))
+              break
+            }
+            case 14: {
+              obj.head = LogHead.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.head
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1913,7 +2531,9 @@ export const ReconcileFrame = (() => {
         const obj = {
           ranges: 0,
           fetch: 0,
-          events: 0
+          events: 0,
+          logs: 0,
+          logFetch: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2015,6 +2635,63 @@ export const ReconcileFrame = (() => {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.logPhase`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 11: {
+              if (opts.limits?.logs != null && obj.logs === opts.limits.logs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "logs" had too many elements')
+              }
+
+              for (const evt of LogSummary.codec().stream(reader, reader.uint32(), `${prefix}.logs[]`, {
+                limits: opts.limits?.logs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.logs
+                }
+              }
+
+              obj.logs++
+
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.logsMore`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 13: {
+              if (opts.limits?.logFetch != null && obj.logFetch === opts.limits.logFetch) {
+                throw new MaxLengthError('Streaming decode error - repeated field "logFetch" had too many elements')
+              }
+
+              for (const evt of LogRange.codec().stream(reader, reader.uint32(), `${prefix}.logFetch[]`, {
+                limits: opts.limits?.logFetch$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.logFetch
+                }
+              }
+
+              obj.logFetch++
+
+              break
+            }
+            case 14: {
+              yield * LogHead.codec().stream(reader, reader.uint32(), `${prefix}.head`, {
+                limits: opts.limits?.head
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2110,6 +2787,101 @@ export const ReconcileFrame = (() => {
     value: number
   }
 
+  interface ReconcileFrameLogPhaseFieldEvent {
+    field: '$.logPhase'
+    value: boolean
+  }
+
+  interface ReconcileFrameLogsAuthorFieldEvent {
+    field: '$.logs[].author'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogsLogFieldEvent {
+    field: '$.logs[].log'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogsContiguousFieldEvent {
+    field: '$.logs[].contiguous'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameLogsEndFieldEvent {
+    field: '$.logs[].end'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameLogsRootFieldEvent {
+    field: '$.logs[].root'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogsForkedFieldEvent {
+    field: '$.logs[].forked'
+    value: boolean
+    index: number
+  }
+
+  interface ReconcileFrameLogsMoreFieldEvent {
+    field: '$.logsMore'
+    value: boolean
+  }
+
+  interface ReconcileFrameLogFetchAuthorFieldEvent {
+    field: '$.logFetch[].author'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogFetchLogFieldEvent {
+    field: '$.logFetch[].log'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogFetchFromFieldEvent {
+    field: '$.logFetch[].from'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameLogFetchToFieldEvent {
+    field: '$.logFetch[].to'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameHeadAuthorFieldEvent {
+    field: '$.head.author'
+    value: Uint8Array
+  }
+
+  interface ReconcileFrameHeadLogFieldEvent {
+    field: '$.head.log'
+    value: Uint8Array
+  }
+
+  interface ReconcileFrameHeadLengthFieldEvent {
+    field: '$.head.length'
+    value: bigint
+  }
+
+  interface ReconcileFrameHeadRootFieldEvent {
+    field: '$.head.root'
+    value: Uint8Array
+  }
+
+  interface ReconcileFrameHeadSignatureFieldEvent {
+    field: '$.head.signature'
+    value: Uint8Array
+  }
+
   function encode (obj: Partial<ReconcileFrame>): Uint8Array {
     return encodeMessage(obj, ReconcileFrame.codec())
   }
@@ -2118,7 +2890,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

@@ -9,8 +9,8 @@ import { GOSSIP_POOL_VERIFY_MIN } from '../../../src/net/constants.ts'
 import { topicOf } from '../../../src/net/index.ts'
 import { verifyEd25519 } from '../../../src/util/crypto.ts'
 import { encodeGossipEvent, encodeGossipEvents } from '../../../src/wire/index.ts'
-import { runCleanup, startNode, type TestNode, waitFor, waitForSubscribers } from './helpers.ts'
 import { nextLogPosition } from '../../helpers/log-position.ts'
+import { runCleanup, startNode, type TestNode, waitFor, waitForSubscribers } from './helpers.ts'
 
 const persona = (name: string) => ({ op: 'set', fields: { name } })
 

@@ -16,8 +16,8 @@ import {
 } from '../../../src/net/index.ts'
 import { answerBytesMax } from '../../../src/net/protocols/pull.ts'
 import { encodedEventBytes, PushRequest } from '../../../src/wire/index.ts'
-import { runCleanup, startNode, TEST_LIMITS, type TestNode, waitFor } from './helpers.ts'
 import { nextLogPosition } from '../../helpers/log-position.ts'
+import { runCleanup, startNode, TEST_LIMITS, type TestNode, waitFor } from './helpers.ts'
 
 function signOnly(node: TestNode, fields: JsonObject) {
   return signEvent(
