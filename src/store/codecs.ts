@@ -154,8 +154,7 @@ export function decodeLogRecord(key: Uint8Array, text: string): LogRecord {
     isCount(v.end) &&
     isCount(v.heldBeyond) &&
     v.end >= v.contiguous &&
-    peaks !== undefined &&
-    peaks.every((p: unknown) => isObj(p) && isCount(p.height) && isHex64(p.hash)) &&
+    peaks?.every((p: unknown) => isObj(p) && isCount(p.height) && isHex64(p.hash)) &&
     (head === undefined ||
       (isObj(head) && isCount(head.length) && isHex64(head.root) && typeof head.signature === 'string')) &&
     (v.forkAt === undefined || isCount(v.forkAt))
