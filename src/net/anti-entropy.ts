@@ -229,8 +229,9 @@ export class AntiEntropy {
           rec.inSyncLocalHash = report.localStateHash
           rec.inSyncPeerHash = report.peerStateHash
         }
+        const badHeads = report.logs?.badHeads ?? 0
         const misbehaved =
-          report.forged > 0 || report.withheld > 0 || (report.refusals.bad_signature ?? 0) > 0
+          report.forged > 0 || report.withheld > 0 || (report.refusals.bad_signature ?? 0) > 0 || badHeads > 0
         if (misbehaved) {
           this.#c.ctx.stats.inc('reconcile.strikes')
           this.#c.ctx.log.warn('a peer misbehaved in reconciliation', {
@@ -238,6 +239,7 @@ export class AntiEntropy {
             forged: report.forged,
             withheld: report.withheld,
             badSignatures: report.refusals.bad_signature ?? 0,
+            badHeads,
           })
         }
         if (report.learned > 0) this.#c.ctx.stats.inc('reconcile.relay_sessions')
@@ -327,9 +329,26 @@ function progressOf(set: EventSetSource, peer: string, waiters: readonly Waiter[
     for (const w of waiters) w.onProgress?.(progress)
   }
   tell(progress)
+  const logs = set.logs
   return {
     index: (type) => set.index(type),
     planned: (need, have) => tell({ ...progress, to_fetch: need, to_send: have }),
+    received: (n) => tell({ ...progress, phase: 'fetching', fetched: progress.fetched + n }),
+    ...(logs === undefined
+      ? {}
+      : {
+          logs: {
+            listLogs: (after, limit) => logs.listLogs(after, limit),
+            getLogRecords: (l) => logs.getLogRecords(l),
+            getLogHeads: (a, l, f, t, n) => logs.getLogHeads(a, l, f, t, n),
+            getLogPositions: (p) => logs.getLogPositions(p),
+            readLogRange: async (a, l, f, t, n) => {
+              const rows = await logs.readLogRange(a, l, f, t, n)
+              tell({ ...progress, phase: 'sending', sent: progress.sent + rows.length })
+              return rows
+            },
+          },
+        }),
     hasEvents: async (digests) => {
       const held = await set.hasEvents(digests)
       const asked = held.filter((h) => !h).length

@@ -256,11 +256,20 @@ export class LogReceiver {
     relay: [],
   }
 
-  constructor(ctx: ProtocolContext, source: LogSource, origin: Origin, relayMax: number) {
+  readonly #onStored: ((n: number) => void) | undefined
+
+  constructor(
+    ctx: ProtocolContext,
+    source: LogSource,
+    origin: Origin,
+    relayMax: number,
+    onStored?: (n: number) => void,
+  ) {
     this.#ctx = ctx
     this.#source = source
     this.#origin = origin
     this.#relayMax = relayMax
+    this.#onStored = onStored
   }
 
   /** One frame's events and the head it carries (if any). */
@@ -359,6 +368,7 @@ export class LogReceiver {
         results.push({ r: await api.pushSigned(part, this.#origin), sent: part })
       }
       for (const { r, sent } of results) {
+        this.#onStored?.(sent.length)
         t.accepted += r.accepted
         t.duplicates += r.duplicates
         t.learned += r.accepted
@@ -420,6 +430,7 @@ export async function initiateLogPhase(
   /** Logs (`log:<author>/<log>`) some session of this node is fetching now: shared by the
    *  node's sessions so two peers' sessions do not fetch one log twice at once. */
   inFlight: Set<string>,
+  onReceived?: (n: number) => void,
   onPlanned?: (need: number, have: number) => void,
 ): Promise<LogPhaseResult> {
   const mine = await summaries(source)
@@ -438,7 +449,7 @@ export async function initiateLogPhase(
   const have = span(plan.push)
   onPlanned?.(need, have)
   let rounds = 1
-  const receiver = new LogReceiver(ctx, source, origin, relayMax)
+  const receiver = new LogReceiver(ctx, source, origin, relayMax, onReceived)
   if (plan.consistent) {
     return {
       consistent: true,

@@ -57,6 +57,8 @@ export interface EventSetSource {
   /** The node's per-author logs: with them a session starts with the log phase
    *  (src/net/protocols/log-phase.ts). */
   readonly logs?: LogSource
+  /** Told how many events the log phase handed to the node (a progress count; optional). */
+  received?(n: number): void
 }
 
 export const RECONCILE_LIMITS: ReconcileLimits = {
@@ -356,6 +358,7 @@ export async function reconcileWith(
           () => budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
           RECONCILE_RELAY_GOSSIP_MAX,
           inFlight,
+          set.received === undefined ? undefined : (n) => set.received?.(n),
           set.planned === undefined ? undefined : (n, h) => set.planned?.(n, h),
         )
         first = false
