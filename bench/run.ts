@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { benchLogVerify } from './log-verify.ts'
 import { benchCatchUp } from './catch-up.ts'
 import { benchCommitCost } from './commit-cost.ts'
 import { benchCost } from './cost.ts'
@@ -28,6 +29,7 @@ if (want('commit')) results.commit = await benchCommitCost()
 if (want('replay')) results.replay = await benchReplay()
 if (want('reconcile')) results.reconcile = await benchReconcile()
 if (want('catchup')) results.catchup = await benchCatchUp()
+if (want('logverify')) results.logverify = await benchLogVerify()
 if (want('vectors')) results.vectors = await (await import('./vector-size.ts')).benchVectorSize()
 if (want('cost')) results.cost = await benchCost()
 if (want('star')) results.star = await (await import('./star.ts')).benchStar()
