@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { benchLogVerify } from './log-verify.ts'
 import { benchCatchUp } from './catch-up.ts'
 import { benchCommitCost } from './commit-cost.ts'
 import { benchCost } from './cost.ts'
 import { benchIngest } from './ingest.ts'
+import { benchLogVerify } from './log-verify.ts'
 import { benchReconcile } from './reconcile.ts'
 import { benchReplay } from './replay.ts'
 

@@ -21,6 +21,45 @@ import type { AuthorKey, Digest } from './types.ts'
  *  signature per page, holding at most a page of unverified events (4,096 × ~300 B ≈ 1.2 MB). */
 export const LOG_CHECKPOINT_EVENTS = 4_096
 
+/** Hole runs a log record tracks exactly (gossip that arrived out of order or was lost); beyond
+ *  it the record says only that there are holes, and reconciliation's range phase finds them. */
+export const LOG_HOLES_MAX = 256
+
+/** Holes after `seqs` were claimed (each below the old end fills part of a hole; each past it
+ *  opens one from the old end), cut below the new contiguous length. Undefined = unknown. */
+export function nextHoles(
+  before: LogRecord,
+  seqs: readonly number[],
+  contiguous: number,
+): { holes: Array<[number, number]>; unknown: boolean } {
+  if (before.holesUnknown === true) return { holes: [], unknown: true }
+  let holes: Array<[number, number]> = (before.holes ?? []).map(([a, b]) => [a, b])
+  // A record written before holes were tracked, or one that lost track: [contiguous, end) minus
+  // nothing known held is only right when nothing is held beyond contiguous.
+  if (before.holes === undefined && before.end > before.contiguous) {
+    if (before.heldBeyond > 0) return { holes: [], unknown: true }
+    holes = [[before.contiguous, before.end]]
+  }
+  let end = before.end
+  for (const s of [...seqs].sort((x, y) => x - y)) {
+    if (s >= end) {
+      if (s > end) holes.push([end, s])
+      end = s + 1
+      continue
+    }
+    const i = holes.findIndex(([a, b]) => a <= s && s < b)
+    if (i < 0) continue
+    const [a, b] = holes[i]
+    const parts: Array<[number, number]> = []
+    if (a < s) parts.push([a, s])
+    if (s + 1 < b) parts.push([s + 1, b])
+    holes.splice(i, 1, ...parts)
+  }
+  holes = holes.filter(([, b]) => b > contiguous).map(([a, b]) => [Math.max(a, contiguous), b])
+  if (holes.length > LOG_HOLES_MAX) return { holes: [], unknown: true }
+  return { holes, unknown: false }
+}
+
 /** Log records kept in memory: one per (author, log) a node hears from; small (peaks ≤ 48). */
 export const LOG_CACHE_MAX = 10_000
 /** Positions read per store run while a log's contiguous prefix advances over filled holes. */
@@ -225,6 +264,12 @@ export class LogBook {
         c += run.length
       }
       heldBeyond -= c - before.contiguous
+      let { holes, unknown } = nextHoles(before, t.seqs, c)
+      // Nothing held past the prefix: the one hole is [c, end), known again.
+      if (unknown && heldBeyond === 0) {
+        unknown = false
+        holes = end > c ? [[c, end]] : []
+      }
       const peaks =
         leaves.length === 0
           ? before.peaks
@@ -260,6 +305,8 @@ export class LogBook {
         peaks,
         end,
         heldBeyond,
+        ...(holes.length > 0 ? { holes } : {}),
+        ...(unknown ? { holesUnknown: true as const } : {}),
         ...(head === undefined ? {} : { head }),
         ...(forkAt === undefined ? {} : { forkAt }),
       })

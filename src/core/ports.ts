@@ -114,6 +114,12 @@ export interface LogRecord {
   readonly end: number
   /** Positions held at or beyond `contiguous` (the holes are end - contiguous - heldBeyond). */
   readonly heldBeyond: number
+  /** The positions in [contiguous, end) not held, as [from, to) runs in order, while there are
+   *  at most LOG_HOLES_MAX runs; absent when there are none or more (then only a scan of the
+   *  positions says which, and the log phase leaves them to the range phase). */
+  readonly holes?: ReadonlyArray<readonly [number, number]>
+  /** More hole runs than LOG_HOLES_MAX: `holes` is absent although there are holes. */
+  readonly holesUnknown?: true
   /** The newest head the author signed that this node verified: (length, root, signature). */
   readonly head?: { readonly length: number; readonly root: string; readonly signature: string }
   /** Lowest position where two events are held (a fork), if any. */

@@ -153,6 +153,11 @@ export function decodeLogRecord(key: Uint8Array, text: string): LogRecord {
     isCount(v.contiguous) &&
     isCount(v.end) &&
     isCount(v.heldBeyond) &&
+    (v.holes === undefined ||
+      (Array.isArray(v.holes) &&
+        v.holes.every(
+          (h: unknown) => Array.isArray(h) && h.length === 2 && isCount(h[0]) && isCount(h[1]),
+        ))) &&
     v.end >= v.contiguous &&
     peaks?.every((p: unknown) => isObj(p) && isCount(p.height) && isHex64(p.hash)) &&
     (head === undefined ||

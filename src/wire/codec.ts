@@ -230,6 +230,9 @@ export interface ReconcileLimits {
   readonly logsMax: number
 }
 
+/** Hole runs one log summary lists (docs/PROTOCOL.md "Log phase"). */
+export const LOG_SUMMARY_HOLES_MAX = 16
+
 /** Positions and lengths of a log are u48 (docs/PROTOCOL.md "Signed event bytes"). */
 const LOG_POSITION_MAX = 2n ** 48n - 1n
 
@@ -256,6 +259,7 @@ export function decodeReconcileFrame(
         fetch: recon.fetchMax,
         events: limits.eventsMax,
         logs: recon.logsMax,
+        logs$: { holes: 2 * LOG_SUMMARY_HOLES_MAX },
         logFetch: recon.logsMax,
       },
     }),
@@ -267,6 +271,14 @@ export function decodeReconcileFrame(
     checkPosition(`${what}.end`, l.end)
     if (l.end < l.contiguous) throw new WireLimitError(`${what}.end is below contiguous`)
     checkDigest(`${what}.root`, l.root)
+    if (l.holes.length % 2 !== 0) throw new WireLimitError(`${what}.holes must be from, to pairs`)
+    let last = l.contiguous
+    for (let h = 0; h < l.holes.length; h += 2) {
+      const [from, to] = [l.holes[h], l.holes[h + 1]]
+      if (from < last || to <= from || to > l.end)
+        throw new WireLimitError(`${what}.holes must be ascending, non-empty runs within [contiguous, end)`)
+      last = to
+    }
   }
   for (const [i, r] of m.logFetch.entries()) {
     const what = `ReconcileFrame.log_fetch[${i}]`

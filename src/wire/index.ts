@@ -37,6 +37,7 @@ export {
   GossipEvent,
   GossipMessage,
   type GossipPayload,
+  LOG_SUMMARY_HOLES_MAX,
   LogHead,
   LogRange,
   LogSummary,

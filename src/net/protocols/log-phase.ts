@@ -18,8 +18,11 @@ import type { StoredEvent } from '../../core/records.ts'
 import type { AuthorKey, Digest, Origin, SignedEvent } from '../../core/types.ts'
 import { fromHex, toHex } from '../../util/bytes.ts'
 import { verifyEd25519 } from '../../util/crypto.ts'
-import type { LogRange, LogSummary, ReconcileFrame, LogHead as WireHead } from '../../wire/index.ts'
-import { encodedEventBytes } from '../../wire/index.ts'
+import type { LogRange, ReconcileFrame, LogHead as WireHead } from '../../wire/index.ts'
+import { encodedEventBytes, LOG_SUMMARY_HOLES_MAX, LogSummary as LogSummaryCodec } from '../../wire/index.ts'
+
+type LogSummary = LogSummaryCodec
+
 import {
   FRAME_OVERHEAD_BYTES,
   LOG_CHUNK_BUFFER_BYTES,
@@ -71,6 +74,8 @@ export async function summaries(source: LogSource): Promise<{ list: LogSummary[]
 }
 
 export function toSummary(r: LogRecord): LogSummary {
+  const runs = r.holes ?? []
+  const listed = runs.slice(0, LOG_SUMMARY_HOLES_MAX)
   return {
     author: fromHex(r.author)!,
     log: fromHex(r.log)!,
@@ -78,17 +83,46 @@ export function toSummary(r: LogRecord): LogSummary {
     end: BigInt(r.end),
     root: fromHex(recordRoot(r))!,
     forked: r.forkAt !== undefined,
+    holes: listed.flatMap(([a, b]) => [BigInt(a), BigInt(b)]),
+    holesMore: r.holesUnknown === true || runs.length > listed.length,
   }
 }
 
-/** Summary pages of one side, each a frame (`logs_more` on all but the last). */
-export function summaryFrames(list: readonly LogSummary[]): Array<Partial<ReconcileFrame>> {
+/** Summary pages of one side, each a frame within `budgetBytes` and RECONCILE_LOGS_PER_FRAME
+ *  summaries (`logs_more` on all but the last). */
+export function summaryFrames(
+  list: readonly LogSummary[],
+  budgetBytes: number,
+): Array<Partial<ReconcileFrame>> {
   const frames: Array<Partial<ReconcileFrame>> = []
-  for (let i = 0; i === 0 || i < list.length; i += RECONCILE_LOGS_PER_FRAME) {
-    const logs = list.slice(i, i + RECONCILE_LOGS_PER_FRAME)
-    frames.push({ logPhase: true, logs, logsMore: i + RECONCILE_LOGS_PER_FRAME < list.length })
+  let logs: LogSummary[] = []
+  let bytes = 0
+  for (const l of list) {
+    const size = LogSummaryCodec.encode(l).byteLength + 4
+    if (logs.length > 0 && (bytes + size > budgetBytes || logs.length >= RECONCILE_LOGS_PER_FRAME)) {
+      frames.push({ logPhase: true, logs, logsMore: true })
+      logs = []
+      bytes = 0
+    }
+    logs.push(l)
+    bytes += size
   }
+  frames.push({ logPhase: true, logs, logsMore: false })
   return frames
+}
+
+type Run = readonly [bigint, bigint]
+
+/** Runs of positions a summary says its sender lacks below `upTo`: its listed holes, what lies
+ *  past its end, and (with `holes_more`) everything past its last listed run. */
+function lacking(l: LogSummary | undefined, upTo: bigint): Run[] {
+  if (l === undefined) return upTo > 0n ? [[0n, upTo]] : []
+  const runs: Run[] = []
+  for (let i = 0; i < l.holes.length; i += 2) runs.push([l.holes[i], l.holes[i + 1]])
+  // With `holes_more`, what it lacks past the last listed run is not known here: the range
+  // phase finds it.
+  if (upTo > l.end) runs.push([l.end, upTo])
+  return runs.filter(([a, b]) => a < upTo && b > a).map(([a, b]) => [a, b < upTo ? b : upTo] as Run)
 }
 
 export interface LogPlan {
@@ -114,10 +148,15 @@ export function planLogs(
   let consistent = complete && m.size === t.size
   for (const [k, their] of t) {
     const my = m.get(k)
-    const from = my?.contiguous ?? 0n
-    if (their.end > from) fetch.push({ author: their.author, log: their.log, from, to: their.end })
+    // What this side lacks below the peer's end; the peer serves what it holds of it.
+    for (const [from, to] of lacking(my, their.end))
+      fetch.push({ author: their.author, log: their.log, from, to })
     if (
       my === undefined ||
+      my.holes.length > 0 ||
+      their.holes.length > 0 ||
+      my.holesMore ||
+      their.holesMore ||
       my.contiguous !== my.end ||
       their.contiguous !== their.end ||
       my.contiguous !== their.contiguous ||
@@ -128,9 +167,8 @@ export function planLogs(
       consistent = false
   }
   for (const [k, my] of m) {
-    const their = t.get(k)
-    const from = their?.contiguous ?? 0n
-    if (my.end > from) push.push({ author: my.author, log: my.log, from, to: my.end })
+    for (const [from, to] of lacking(t.get(k), my.end))
+      push.push({ author: my.author, log: my.log, from, to })
   }
   return { fetch, push, consistent }
 }
@@ -434,7 +472,7 @@ export async function initiateLogPhase(
   onPlanned?: (need: number, have: number) => void,
 ): Promise<LogPhaseResult> {
   const mine = await summaries(source)
-  for (const f of summaryFrames(mine.list)) await io.write(f)
+  for (const f of summaryFrames(mine.list, frameBytes() - FRAME_OVERHEAD_BYTES)) await io.write(f)
   const theirs: LogSummary[] = []
   let complete = mine.complete
   for (;;) {
@@ -575,7 +613,7 @@ export class LogPhaseResponder {
     if (this.#theirs.length + f.logs.length <= RECONCILE_LOGS_MAX) this.#theirs.push(...f.logs)
     if (f.logsMore) return
     const mine = await summaries(this.#source)
-    yield* summaryFrames(mine.list)
+    yield* summaryFrames(mine.list, frameBytes - FRAME_OVERHEAD_BYTES)
   }
 
   #delta(): number {

@@ -1760,6 +1760,8 @@ export interface LogSummary {
   end: bigint
   root: Uint8Array
   forked: boolean
+  holes: bigint[]
+  holesMore: boolean
 }
 
 export const LogSummary = (() => {
@@ -1802,6 +1804,18 @@ export const LogSummary = (() => {
           w.bool(obj.forked)
         }
 
+        if (obj.holes != null && obj.holes.length > 0) {
+          for (const value of obj.holes) {
+            w.uint32(56)
+            w.uint64(value)
+          }
+        }
+
+        if ((obj.holesMore != null && obj.holesMore !== false)) {
+          w.uint32(64)
+          w.bool(obj.holesMore)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1812,7 +1826,9 @@ export const LogSummary = (() => {
           contiguous: 0n,
           end: 0n,
           root: new Uint8Array(0),
-          forked: false
+          forked: false,
+          holes: [],
+          holesMore: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1845,6 +1861,18 @@ export const LogSummary = (() => {
               obj.forked = reader.bool()
               break
             }
+            case 7: {
+              if (opts.limits?.holes != null && obj.holes.length === opts.limits.holes) {
+                throw new MaxLengthError('Decode error - repeated field "holes" had too many elements')
+              }
+
+              obj.holes.push(reader.uint64())
+              break
+            }
+            case 8: {
+              obj.holesMore = reader.bool()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1854,6 +1882,10 @@ export const LogSummary = (() => {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          holes: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1902,6 +1934,28 @@ export const LogSummary = (() => {
               }
               break
             }
+            case 7: {
+              if (opts.limits?.holes != null && obj.holes === opts.limits.holes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "holes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.holes[]`,
+                index: obj.holes,
+                value: reader.uint64()
+              }
+
+              obj.holes++
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.holesMore`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1944,6 +1998,17 @@ export const LogSummary = (() => {
     value: boolean
   }
 
+  interface LogSummaryHolesFieldEvent {
+    field: '$.holes[]'
+    index: number
+    value: bigint
+  }
+
+  interface LogSummaryHolesMoreFieldEvent {
+    field: '$.holesMore'
+    value: boolean
+  }
+
   function encode (obj: Partial<LogSummary>): Uint8Array {
     return encodeMessage(obj, LogSummary.codec())
   }
@@ -1952,7 +2017,7 @@ export const LogSummary = (() => {
     return decodeMessage(buf, LogSummary.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSummary>): Generator<LogSummaryAuthorFieldEvent | LogSummaryLogFieldEvent | LogSummaryContiguousFieldEvent | LogSummaryEndFieldEvent | LogSummaryRootFieldEvent | LogSummaryForkedFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSummary>): Generator<LogSummaryAuthorFieldEvent | LogSummaryLogFieldEvent | LogSummaryContiguousFieldEvent | LogSummaryEndFieldEvent | LogSummaryRootFieldEvent | LogSummaryForkedFieldEvent | LogSummaryHolesFieldEvent | LogSummaryHolesMoreFieldEvent> {
     return streamMessage(buf, LogSummary.codec(), opts)
   }
   return { codec, encode, decode, stream }
@@ -2828,6 +2893,18 @@ export const ReconcileFrame = (() => {
     index: number
   }
 
+  interface ReconcileFrameLogsHolesFieldEvent {
+    field: '$.logs[].holes[]'
+    index: number
+    value: bigint
+  }
+
+  interface ReconcileFrameLogsHolesMoreFieldEvent {
+    field: '$.logs[].holesMore'
+    value: boolean
+    index: number
+  }
+
   interface ReconcileFrameLogsMoreFieldEvent {
     field: '$.logsMore'
     value: boolean
@@ -2890,7 +2967,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
+import { LOG_HOLES_MAX, nextHoles } from '../../../src/core/log-book.ts'
 import { headSignable, leafHash, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
 import type { Store } from '../../../src/core/ports.ts'
 import type { SignedEvent } from '../../../src/core/types.ts'
@@ -157,5 +158,54 @@ describe('per-author logs in the ingest engine', () => {
       again.accepted.map((e) => e.seq),
       [0],
     )
+  })
+})
+
+describe('hole runs of a log record', () => {
+  const rec = (contiguous: number, end: number, holes?: Array<[number, number]>) => ({
+    author: 'a'.repeat(64) as never,
+    log: '0000000000000001',
+    contiguous,
+    peaks: [],
+    end,
+    heldBeyond: 0,
+    ...(holes === undefined ? {} : { holes }),
+  })
+
+  it('opens a run past the end, fills a run from inside, and cuts below the prefix', () => {
+    assert.deepEqual(nextHoles(rec(3, 3), [7], 3), { holes: [[3, 7]], unknown: false })
+    assert.deepEqual(nextHoles(rec(3, 8, [[3, 7]]), [5], 3), {
+      holes: [
+        [3, 5],
+        [6, 7],
+      ],
+      unknown: false,
+    })
+    assert.deepEqual(nextHoles(rec(3, 8, [[3, 5]]), [3, 4], 8), { holes: [], unknown: false })
+  })
+
+  it('says unknown beyond LOG_HOLES_MAX runs', () => {
+    const seqs = Array.from({ length: LOG_HOLES_MAX + 1 }, (_, i) => 2 * i + 1)
+    assert.equal(nextHoles(rec(0, 0), seqs, 0).unknown, true)
+  })
+
+  it('a real log with gaps tracks them exactly', async () => {
+    const w = testSigner(49)
+    const es = Array.from({ length: 10 }, (_, seq) => makeEvent(w, { target: `h${seq}`, seq }))
+    const n = await node(50)
+    await group(n, [signed(es[0]), signed(es[4]), signed(es[9])])
+    const key = { author: es[0].author, log: es[0].log }
+    let [r] = await n.store.getLogRecords([key])
+    assert.deepEqual(r?.holes, [
+      [1, 4],
+      [5, 9],
+    ])
+    await group(n, [signed(es[1]), signed(es[2]), signed(es[3]), signed(es[6])])
+    ;[r] = await n.store.getLogRecords([key])
+    assert.equal(r?.contiguous, 5)
+    assert.deepEqual(r?.holes, [
+      [5, 6],
+      [7, 9],
+    ])
   })
 })
