@@ -123,14 +123,13 @@ describe('mesh of real nodes on loopback: propagation, late join, restart', () =
       () => summaries(mesh.nodes),
     )
     assert.deepEqual(await stateOf(late, 'persona_update', 'ada'), { name: 'Ada', born: 1815 })
-    assert.ok(
-      // by the reconciliation on connect: the late node fetched them, or the peer (whose id
-      // sorts first, so it started the session) pushed them to it
-      (late.node.network!.stats['reconcile.events_fetched'] ?? 0) +
-        (late.node.network!.stats['reconcile.events_received'] ?? 0) >=
-        total,
-      JSON.stringify(late.node.network!.stats),
-    )
+    // By the reconciliation on connect (the late node fetched them, or the peer that started
+    // the session pushed them to it); gossip may replay the most recent ones from its message
+    // cache at the same time, and each event is stored once, by whichever came first.
+    const st = late.node.network!.stats
+    const byReconciliation = (st['reconcile.events_fetched'] ?? 0) + (st['reconcile.events_received'] ?? 0)
+    assert.ok(byReconciliation >= 1, JSON.stringify(st))
+    assert.ok(byReconciliation + (st['gossip.accepted_events'] ?? 0) >= total, JSON.stringify(st))
 
     await waitForPeers([late], 1, DEADLINE_MS)
     const r = await mesh.nodes[2].push([persona('ada', { title: 'Countess of Lovelace' })])

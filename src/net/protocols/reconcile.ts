@@ -196,7 +196,10 @@ export async function handleReconcile(
         }
         await meter.write(lp, out)
       }
-      if (logs.learned > before) onLearned?.(peer)
+      if (logs.learned > before) {
+        ctx.stats.inc('reconcile.events_received', logs.learned - before)
+        onLearned?.(peer)
+      }
       continue
     }
     if (f.done) return
