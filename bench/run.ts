@@ -9,6 +9,7 @@ import { benchCatchUp } from './catch-up.ts'
 import { benchCommitCost } from './commit-cost.ts'
 import { benchCost } from './cost.ts'
 import { benchIngest } from './ingest.ts'
+import { benchLogPhase } from './log-phase.ts'
 import { benchLogVerify } from './log-verify.ts'
 import { benchReconcile } from './reconcile.ts'
 import { benchReplay } from './replay.ts'
@@ -30,6 +31,7 @@ if (want('replay')) results.replay = await benchReplay()
 if (want('reconcile')) results.reconcile = await benchReconcile()
 if (want('catchup')) results.catchup = await benchCatchUp()
 if (want('logverify')) results.logverify = await benchLogVerify()
+if (want('logphase')) results.logphase = await benchLogPhase()
 if (want('vectors')) results.vectors = await (await import('./vector-size.ts')).benchVectorSize()
 if (want('cost')) results.cost = await benchCost()
 if (want('star')) results.star = await (await import('./star.ts')).benchStar()

@@ -1,0 +1,186 @@
+/**
+ * The log phase's cost on the wire (issue 10: 1,000,000 vs 1,000,000 events differing by one:
+ * <= 2 round trips and <= 4 KB before the missing event; differing by 10,000: <= 1.3 x the
+ * missing events' bytes), beside a naive baseline (each side sends its full digest list).
+ *
+ * The frames are the protocol's own (src/net/protocols/log-phase.ts: summaryFrames, planLogs,
+ * rangeFrames over a LogSource), encoded with the wire codec; the logs are built from N random
+ * digests per author, with real Merkle peaks, and the events moved are real signed events of
+ * ~300 bytes. What the phase sends does not depend on how many events a log holds, only on the
+ * number of logs and their holes: this bench shows both.
+ *
+ * Run: npm run bench -- logphase   (BENCH_LOGPHASE_N events per log, default 1,000,000)
+ */
+import { randomBytes } from 'node:crypto'
+import { signEvent } from '../src/core/event.ts'
+import { leafHash, peaksOf } from '../src/core/merkle-log.ts'
+import type { LogHead, LogRecord } from '../src/core/ports.ts'
+import type { StoredEvent } from '../src/core/records.ts'
+import type { AuthorKey, Digest } from '../src/core/types.ts'
+import {
+  type LogSource,
+  planLogs,
+  rangeFrames,
+  summaryFrames,
+  toSummary,
+} from '../src/net/protocols/log-phase.ts'
+import { toHex } from '../src/util/bytes.ts'
+import { signerFromSeed } from '../src/util/crypto.ts'
+import { ReconcileFrame } from '../src/wire/index.ts'
+import { fmt } from './stats.ts'
+
+const N = Number(process.env.BENCH_LOGPHASE_N ?? 1_000_000)
+const BUDGET = 86_947 - 8 * 1024
+const FRAME_OVERHEAD = 4
+const signer = signerFromSeed(new Uint8Array(32).fill(9))
+const author = toHex(signer.publicKey) as AuthorKey
+
+function record(
+  log: string,
+  length: number,
+  leaves: Uint8Array[],
+  holes?: Array<[number, number]>,
+): LogRecord {
+  const held = holes === undefined ? length : holes[0][0]
+  const peaks = peaksOf(leaves.slice(0, held)).map((p) => ({ height: p.height, hash: toHex(p.hash) }))
+  return {
+    author,
+    log,
+    contiguous: held,
+    peaks,
+    end: length,
+    heldBeyond: length - held - (holes === undefined ? 0 : holes.reduce((n, [a, b]) => n + b - a, 0)),
+    ...(holes === undefined ? {} : { holes }),
+  }
+}
+
+/** Real signed events at positions [from, to) of the log (what an answer carries). */
+function events(log: string, from: number, to: number): Array<{ seq: number; event: StoredEvent }> {
+  const out: Array<{ seq: number; event: StoredEvent }> = []
+  for (let seq = from; seq < to; seq++) {
+    const e = signEvent(
+      {
+        eventId: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`,
+        type: 'persona_update',
+        targetId: `persona-${seq % 500}`,
+        payload: { op: 'set', fields: { name: `n${seq}`, role: 'writer', score: seq } },
+        hlc: { wallMs: 1_764_000_000_000 + seq, counter: 0 },
+        parents: [],
+        log,
+        seq,
+      },
+      signer,
+    )
+    out.push({ seq, event: { signed: e.signed, signature: e.signature, digest: e.digest } })
+  }
+  return out
+}
+
+function source(
+  rec: LogRecord,
+  held: Array<{ seq: number; event: StoredEvent }>,
+  heads: LogHead[],
+): LogSource {
+  return {
+    listLogs: async () => [rec],
+    getLogRecords: async () => [rec],
+    getLogHeads: async (_a, _l, from, to) => heads.filter((h) => h.length > from && h.length <= to),
+    getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+    readLogRange: async (_a, _l, from, to, limit) =>
+      held.filter((h) => h.seq >= from && h.seq < to).slice(0, limit),
+  }
+}
+
+const frameBytes = (f: Partial<ReconcileFrame>) => ReconcileFrame.encode(f).byteLength + FRAME_OVERHEAD
+
+async function scenario(
+  name: string,
+  missing: 'newest' | 'random',
+  k: number,
+): Promise<Record<string, unknown>> {
+  const log = toHex(randomBytes(8))
+  const leaves = Array.from({ length: N }, () => leafHash(randomBytes(32)))
+  const t0 = performance.now()
+  const a = record(log, N, leaves)
+  const holeAt = missing === 'newest' ? N - k : Math.floor(N / 2)
+  const b = missing === 'newest' ? record(log, N - k, leaves) : record(log, N, leaves, [[holeAt, holeAt + k]])
+  const buildMs = performance.now() - t0
+  // Session start: the responder's and the initiator's summaries (no scan of the log).
+  const s0 = performance.now()
+  const initiator = summaryFrames([toSummary(b)], BUDGET)
+  const responder = summaryFrames([toSummary(a)], BUDGET)
+  const startMs = performance.now() - s0
+  const plan = planLogs(
+    initiator.flatMap((f) => f.logs ?? []),
+    responder.flatMap((f) => f.logs ?? []),
+    true,
+  )
+  const fetch = { logPhase: true, logFetch: plan.fetch }
+  const before = [...initiator, ...responder].reduce((n, f) => n + frameBytes(f), 0) + frameBytes(fetch)
+  // The answer: the missing events with the head that covers them (a's newest; the missing run
+  // ends at the log's end when they are the newest).
+  const moved = events(log, holeAt, holeAt + k)
+  const head: LogHead = { author, log, length: N, root: 'ab'.repeat(32), signature: 'cd'.repeat(64) }
+  let answer = 0
+  for (const r of plan.fetch) {
+    const range = { author, log, from: Number(r.from), to: Number(r.to) }
+    const src = source(a, moved, missing === 'newest' ? [head] : [])
+    for await (const fr of rangeFrames(src, range, BUDGET, 1_000))
+      answer += frameBytes({
+        logPhase: true,
+        events: fr.events,
+        ...(fr.head === undefined ? {} : { head: fr.head }),
+      })
+  }
+  answer += frameBytes({ logPhase: true, done: true })
+  const eventBytes = moved.reduce((n, m) => n + m.event.signed.byteLength + m.event.signature.byteLength, 0)
+  // Naive baseline: both sides send their full digest lists (32 bytes each).
+  const naive = 32 * (N + (N - k))
+  const out = {
+    rounds: 2,
+    bytesBeforeEvents: before,
+    answerBytes: answer,
+    missingEventBytes: eventBytes,
+    ratio: (before + answer) / eventBytes,
+    naiveBytes: naive,
+    sessionStartMs: startMs,
+    buildMs,
+  }
+  console.log(
+    `log phase, ${fmt(N)} vs ${fmt(N - k)} events (${name}): 2 round trips, ${fmt(before)} B before the events, ` +
+      `${fmt(answer)} B for ${fmt(k)} events of ${fmt(eventBytes)} B (ratio ${out.ratio.toFixed(3)}); ` +
+      `session start ${startMs.toFixed(2)} ms; naive digest lists ${fmt(naive)} B`,
+  )
+  return out
+}
+
+/** Many authors: the summaries grow with the number of logs (one ~95-byte summary each). */
+function manyAuthors(logs: number): Record<string, unknown> {
+  const recs = Array.from({ length: logs }, (_, i) => ({
+    author: toHex(randomBytes(32)) as AuthorKey,
+    log: toHex(randomBytes(8)),
+    contiguous: 1_024,
+    peaks: [{ height: 10, hash: toHex(randomBytes(32)) }],
+    end: 1_024 + (i % 2),
+    heldBeyond: 0,
+  }))
+  const frames = summaryFrames(recs.map(toSummary), BUDGET)
+  const bytes = frames.reduce((n, f) => n + frameBytes(f), 0)
+  console.log(
+    `log phase summaries of ${fmt(logs)} logs: ${fmt(bytes)} B each way in ${frames.length} frame(s)`,
+  )
+  return { logs, bytesEachWay: bytes, frames: frames.length }
+}
+
+export async function benchLogPhase(): Promise<Record<string, unknown>> {
+  return {
+    events: N,
+    oneNewest: await scenario('1 missing, the newest', 'newest', 1),
+    oneRandom: await scenario('1 missing at a random place', 'random', 1),
+    tenThousandNewest: await scenario('10,000 missing, the newest', 'newest', 10_000),
+    authors10: manyAuthors(10),
+    authors1000: manyAuthors(1_000),
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchLogPhase()
