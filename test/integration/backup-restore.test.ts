@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { runCli } from '../../src/cli/program.ts'
 import { restoreStore, startNode } from '../../src/node/index.ts'
+import { createLevelStore } from '../../src/store/index.ts'
 import { emptyMesh, postJson, waitFor } from '../helpers/mesh.ts'
 import { nodeConfig } from '../helpers/store-files.ts'
 
@@ -64,6 +65,21 @@ describe('backup and restore', () => {
     const fresh = await mkdtemp(join(tmpdir(), 'gkm-restored-'))
     dirs.push(fresh)
     const r = await restoreStore(join(backups, 'b1'), fresh, { nowMs: 1 })
+    // The restored store starts a new own log: positions its node signed after the backup was
+    // taken must never be signed again with other content (a fork of its log).
+    const logOf = async (dir: string) => {
+      const st = createLevelStore(dir)
+      await st.open()
+      try {
+        return await st.getMeta('log')
+      } finally {
+        await st.close()
+      }
+    }
+    const [before, after] = [await logOf(join(backups, 'b1')), await logOf(fresh)]
+    assert.match(String(before), /^[0-9a-f]{16}$/)
+    assert.match(String(after), /^[0-9a-f]{16}$/)
+    assert.notEqual(after, before)
     assert.equal(r.stateHash, backup.state_hash)
     const restored = await startNode(nodeConfig(fresh), {})
     try {
