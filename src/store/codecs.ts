@@ -127,8 +127,9 @@ export function decodeEquivocation(key: Uint8Array, text: string): EquivocationR
     events.length === 2 &&
     events[0] !== undefined &&
     events[1] !== undefined &&
-    toHex(key.subarray(32, 64)) === events[0].digest &&
-    toHex(key.subarray(64, 96)) === events[1].digest
+    key[32] === (v.kind === 'position' ? 1 : 2) &&
+    toHex(key.subarray(33, 65)) === events[0].digest &&
+    toHex(key.subarray(65, 97)) === events[1].digest
   if (!ok) return corrupt('eqv', key, 'value is not the equivocation record of this key')
   return {
     author: v.author as AuthorKey,

@@ -20,6 +20,7 @@ import {
   conflictStatusKey,
   digestKey,
   EMPTY,
+  EQUIVOCATION_KIND_CODE,
   equivocationKey,
   eventIdKey,
   logKey,
@@ -300,7 +301,9 @@ function equivocationEntry(r: EquivocationRecord, i: number): [Uint8Array, strin
     return invalid(`equivocations[${i}]: an event has another author than the record`)
   if (Buffer.compare(a.digest, b.digest) >= 0)
     return invalid(`equivocations[${i}]: events must be two different events ordered by digest`)
-  return [equivocationKey(author, a.digest, b.digest), encodeEquivocation(r)]
+  const kind = r.kind === 'position' || r.kind === 'event_id' ? EQUIVOCATION_KIND_CODE[r.kind] : undefined
+  if (kind === undefined) return invalid(`equivocations[${i}] has unknown kind ${JSON.stringify(r.kind)}`)
+  return [equivocationKey(author, kind, a.digest, b.digest), encodeEquivocation(r)]
 }
 
 /** Audit drafts alone, for appendAudit. */

@@ -18,7 +18,7 @@
  * | `eid`    | author (32) ‖ event id (16)                       | digest (32)                     | getEventIdOwner (equivocation check)   |
  * | `cf`     | conflict id (UTF-8)                               | ConflictRecord JSON             | getConflict, listConflicts('all')      |
  * | `cfs`    | status code (1) ‖ conflict id (UTF-8)             | empty                           | listConflicts(status)                  |
- * | `eqv`    | author (32) ‖ digest (32) ‖ digest (32), ascending | EquivocationRecord JSON        | listEquivocations                      |
+ * | `eqv`    | author (32) ‖ kind (1) ‖ digest (32) ‖ digest (32), ascending | EquivocationRecord JSON | listEquivocations                  |
  * | `lpos`   | author (32) ‖ log (8) ‖ seq (u48)                 | digest (32)                     | getLogPositions, readLogRange (per-author logs) |
  * | `logs`   | author (32) ‖ log (8)                             | LogRecord JSON                  | getLogRecords, listLogs (reconciliation summaries) |
  * | `lhd`    | author (32) ‖ log (8) ‖ length (u48)              | root (32) ‖ signature (64)      | getLogHeads (a fetched range verified page by page) |
@@ -164,8 +164,11 @@ export function eventIdKey(author: Bytes, eventId: Bytes): Bytes {
   return cat(author, eventId)
 }
 
-export function equivocationKey(author: Bytes, first: Bytes, second: Bytes): Bytes {
-  return cat(author, first, second)
+/** Kind codes of equivocation records: 1 two events at one log position, 2 under one event_id. */
+export const EQUIVOCATION_KIND_CODE = { position: 1, event_id: 2 } as const
+
+export function equivocationKey(author: Bytes, kind: number, first: Bytes, second: Bytes): Bytes {
+  return cat(author, Uint8Array.of(kind), first, second)
 }
 
 const LOG_RE = /^[0-9a-f]{16}$/
