@@ -211,6 +211,7 @@ export function createNodeMetrics(sources: MetricsSources): NodeMetrics {
       setCounter(this, { where: 'catch_up', reason: 'event_rejected' }, stats['catchup.rejected'] ?? 0)
       setCounter(this, { where: 'reconcile', reason: 'withheld' }, stats['reconcile.withheld'] ?? 0)
       setCounter(this, { where: 'reconcile', reason: 'forged' }, stats['reconcile.forged'] ?? 0)
+      setCounter(this, { where: 'reconcile', reason: 'bad_head' }, stats['reconcile.bad_heads'] ?? 0)
       setCounter(this, { where: 'reconcile', reason: 'strike' }, stats['reconcile.strikes'] ?? 0)
       setCounter(this, { where: 'reconcile', reason: 'cut_off' }, stats['reconcile.cut_off'] ?? 0)
       setCounter(this, { where: 'gossip', reason: 'event_rejected' }, stats['ingest.rejected'] ?? 0)
@@ -232,7 +233,7 @@ export function createNodeMetrics(sources: MetricsSources): NodeMetrics {
   )
   meshCounter(
     'gkm_sync_events_total',
-    'Events moved by reconciliation: fetched from peers and now held (result="accepted"), sent to peers that lacked them and accepted there (result="pushed"), received from peers that pushed them in their sessions (result="received"); catch-up pulls: result="received"/"accepted" too',
+    'Events moved by reconciliation: fetched from peers and now held (result="accepted"), sent to peers that lacked them and accepted there (result="pushed"), received from peers that pushed them in their sessions (result="received"); of those fetched or received, verified by the signed head of their log instead of one signature each (result="verified_by_head"); catch-up pulls: result="received"/"accepted" too',
     function (this: Counter<string>, stats) {
       setCounter(
         this,
@@ -245,6 +246,7 @@ export function createNodeMetrics(sources: MetricsSources): NodeMetrics {
         (stats['catchup.accepted'] ?? 0) + (stats['reconcile.events_fetched'] ?? 0),
       )
       setCounter(this, { result: 'pushed' }, stats['reconcile.events_pushed'] ?? 0)
+      setCounter(this, { result: 'verified_by_head' }, stats['reconcile.events_by_head'] ?? 0)
     },
   )
 
