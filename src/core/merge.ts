@@ -28,6 +28,7 @@ import {
   type TargetState,
 } from './target-state.ts'
 import type { ConflictId, Digest, EventType, SignedEvent } from './types.ts'
+import { valueJson } from './value-json.ts'
 
 /** What the merge needs to know about an event it holds: its HLC key and parents. */
 export interface EventMeta {
@@ -70,7 +71,7 @@ export function stampOf(e: SignedEvent): string {
  *  field values: numbers, flags, short strings), longer values by 64 bits of their sha256. */
 export function valueHash(w: CellWrite): string {
   if (w.del) return 'd'
-  const text = canonicalJson(w.value)
+  const text = valueJson(w.value)
   return text.length <= 24 ? `=${text}` : sha256Hex(text).slice(0, 16)
 }
 

@@ -18,6 +18,8 @@ export interface PgliteServer {
   readonly url: string
   /** The engine, when it runs in this thread (undefined with `thread: true`). */
   readonly db: PGlite | undefined
+  /** CPU time (ms, user + system) the engine's thread has used: with `thread: true` only. */
+  cpuMs?(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -55,6 +57,12 @@ async function startPgliteThread(dataDir: string | undefined): Promise<PgliteSer
   return {
     url: urlOf(first.port),
     db: undefined,
+    async cpuMs() {
+      const reply = once(worker, 'message')
+      worker.postMessage('cpu')
+      const [{ cpu }] = (await reply) as [{ cpu: { user: number; system: number } }]
+      return (cpu.user + cpu.system) / 1000
+    },
     async stop() {
       const stopped = once(worker, 'message')
       worker.postMessage('stop')

@@ -28,7 +28,7 @@ const RULES: Record<string, { folders: string[]; packages: RegExp }> = {
   config: { folders: ['config', 'util'], packages: /^(node:|zod$)/ },
   adapters: {
     folders: ['adapters', 'core', 'util'],
-    packages: /^(node:|pg$|@lancedb\/lancedb$|mongodb$|neo4j-driver$)/,
+    packages: /^(node:|pg$|@lancedb\/lancedb$|apache-arrow$|mongodb$|neo4j-driver$)/,
   },
   node: {
     folders: ['node', 'core', 'wire', 'store', 'net', 'http', 'config', 'util', 'adapters'],
