@@ -9,7 +9,7 @@ import { type IngestItem, Ingestor } from '../src/core/ingest.ts'
 import { openConflicts } from '../src/core/merge.ts'
 import type { CommitBatch, StoreReader } from '../src/core/ports.ts'
 import type { ConflictRecord, StoredEvent } from '../src/core/records.ts'
-import { type TargetState, targetKey } from '../src/core/target-state.ts'
+import { headerOf, type TargetState, targetKey } from '../src/core/target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from '../src/core/types.ts'
 import { EMPTY_STATE_HASH } from '../src/core/view.ts'
 import { trustedYjsMerger } from '../src/core/yjs-merge.ts'
@@ -43,6 +43,16 @@ class MapReader implements StoreReader {
   async getTargets(refs: ReadonlyArray<{ type: EventType; target: string }>) {
     return refs.map((r) => this.targets.get(targetKey(r.type, r.target)))
   }
+  async getTargetHeaders(refs: ReadonlyArray<{ type: EventType; target: string }>) {
+    return refs.map((r) => {
+      const t = this.targets.get(targetKey(r.type, r.target))
+      return t === undefined ? undefined : headerOf(t)
+    })
+  }
+  async getCells(type: EventType, target: string, cells: readonly string[]) {
+    const t = this.targets.get(targetKey(type, target))
+    return cells.map((c) => (t !== undefined && Object.hasOwn(t.cells, c) ? t.cells[c] : undefined))
+  }
   async getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>) {
     return pairs.map((p) => this.owners.get(`${p.author}/${p.eventId}`))
   }
@@ -52,7 +62,12 @@ class MapReader implements StoreReader {
       this.events.set(accepted[i].digest, e)
       this.owners.set(`${accepted[i].author}/${accepted[i].eventId}`, accepted[i].digest)
     })
-    for (const t of batch.targets) this.targets.set(targetKey(t.type, t.target), t)
+    // A batch carries the cells its group touched; the others stay as they were.
+    for (const t of batch.targets) {
+      const key = targetKey(t.type, t.target)
+      const before = this.targets.get(key)
+      this.targets.set(key, before === undefined ? t : { ...t, cells: { ...before.cells, ...t.cells } })
+    }
     for (const c of batch.conflicts) this.conflicts.set(c.id, c)
   }
 }

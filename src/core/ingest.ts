@@ -17,7 +17,7 @@ import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type Op
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
-import { type TargetState, targetKey } from './target-state.ts'
+import { type CellState, headerOf, type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
 import { addHash, targetHash } from './view.ts'
 import { trustedYjsMerger } from './yjs-merge.ts'
@@ -89,6 +89,25 @@ interface Layer {
   readonly cache: boolean
 }
 
+/** Cells kept per cached target, at most: the recently written ones (a hot persona's fields, a
+ *  graph's latest edges). A cached target is its small parts plus these; more are read back
+ *  from the store when a write needs them (one targeted read). */
+export const CACHED_CELLS_MAX = 64
+
+/** The cache entry after a committed group: its state's small parts, the cells the group
+ *  changed and the cells cached before (all of them unless that makes more than
+ *  CACHED_CELLS_MAX, then only the group's). */
+function cachedState(before: TargetState | undefined, s: TargetState): TargetState {
+  const own = Object.keys(s.cells).length
+  if (before === undefined || own >= CACHED_CELLS_MAX) return s
+  const prior = Object.keys(before.cells)
+  if (prior.length + own > CACHED_CELLS_MAX) return s
+  const cells: Record<string, CellState> = {}
+  for (const cell of prior) cells[cell] = before.cells[cell]
+  for (const cell of Object.keys(s.cells)) cells[cell] = s.cells[cell]
+  return { ...s, cells }
+}
+
 /** Runs a batched read in slices the store accepts. */
 async function chunked<T, R>(
   list: readonly T[],
@@ -148,16 +167,54 @@ export class Ingestor {
     return this.#layers.length
   }
 
-  /** Current committed state of a target (through the cache). */
+  /** Current committed state of a target, whole (every cell): one read of the store. The
+   *  engine's own cache holds partial states (the cells groups touched), never whole targets. */
   async target(type: EventType, target: string): Promise<TargetState | undefined> {
+    return this.#store.getTarget(type, target)
+  }
+
+  /** Committed state of a target without its cells (through the cache, which may hold some). */
+  async #header(type: EventType, target: string): Promise<TargetState | undefined> {
     const key = targetKey(type, target)
     const cached = this.#targets.get(key)
     if (cached !== undefined) return cached
     const generation = this.#generation
-    const s = await this.#store.getTarget(type, target)
+    const [s] = await this.#store.getTargetHeaders([{ type, target }])
     // A commit that landed meanwhile may have replaced what was read: do not cache it then.
     if (s !== undefined && generation === this.#generation) this.#targets.set(key, s)
     return s
+  }
+
+  /**
+   * Loads into the partial state `s` the cells a merge needs that it does not hold yet: newest
+   * uncommitted layer first, then the cache, then one targeted read of the store for the rest.
+   * Each cell is copied (the merge changes its state in place). Cells that exist nowhere stay
+   * absent (a new cell).
+   */
+  async #loadCells(s: TargetState, cells: Iterable<string>): Promise<void> {
+    const key = targetKey(s.type, s.target)
+    const need: string[] = []
+    for (const cell of cells) {
+      if (Object.hasOwn(s.cells, cell)) continue
+      const known =
+        this.#fromLayers((l) => {
+          const t = l.targets.get(key)
+          return t !== undefined && Object.hasOwn(t.cells, cell) ? t.cells[cell] : undefined
+        }) ?? this.#cachedCell(key, cell)
+      if (known !== undefined) s.cells[cell] = { w: known.w, f: [...known.f] }
+      else if (!need.includes(cell)) need.push(cell)
+    }
+    if (need.length === 0) return
+    const found = await this.#store.getCells(s.type, s.target, need)
+    need.forEach((cell, i) => {
+      const c = found[i]
+      if (c !== undefined) s.cells[cell] = { w: c.w, f: [...c.f] }
+    })
+  }
+
+  #cachedCell(key: string, cell: string): CellState | undefined {
+    const t = this.#targets.get(key)
+    return t !== undefined && Object.hasOwn(t.cells, cell) ? t.cells[cell] : undefined
   }
 
   /** Newest value of `pick` over the uncommitted layers. */
@@ -173,7 +230,7 @@ export class Ingestor {
   async #current(type: EventType, target: string): Promise<TargetState | undefined> {
     const key = targetKey(type, target)
     const layered = this.#fromLayers((l) => l.targets.get(key))
-    return layered ?? (await this.target(type, target))
+    return layered ?? (await this.#header(type, target))
   }
 
   async #committedMeta(d: Digest): Promise<EventMeta | undefined> {
@@ -228,12 +285,17 @@ export class Ingestor {
     })
 
     const { loaded, ownersLoaded } = await this.#prefetch(items, replay)
+    // The group merges into partial copies of its targets (the small parts and the cells its
+    // events need, #loadCells): a write to a target of a million cells costs the cells written.
     const stateOf = async (type: EventType, target: string): Promise<TargetState | undefined> => {
       const key = targetKey(type, target)
       if (targets.has(key)) return targets.get(key)
       const s = loaded.has(key) ? loaded.get(key) : await this.#current(type, target)
       prevStates.set(key, s)
-      return s
+      if (s === undefined) return undefined
+      const own = headerOf(s)
+      targets.set(key, own)
+      return own
     }
     const ownerOf = async (author: AuthorKey, eventId: string): Promise<Digest | undefined> => {
       const k = `${author}/${eventId}`
@@ -320,15 +382,13 @@ export class Ingestor {
         metas.set(e.digest, { hlcKey: hlcKey(e.hlc), parents: e.parents })
         let result: Awaited<ReturnType<typeof mergeEvent>>
         try {
+          if (prev !== undefined)
+            await this.#loadCells(prev, [
+              ...(action.kind === 'yjs' ? [] : action.writes.map((w) => w.cell)),
+              ...prev.contested,
+            ])
           // Replayed Yjs updates passed the bounded guard when they were first stored.
-          result = await mergeEvent(
-            prev,
-            e,
-            action,
-            ancestry,
-            replay ? trustedYjsMerger : this.#crdt,
-            targets.has(key),
-          )
+          result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, true)
         } catch (err) {
           metas.delete(e.digest)
           throw err
@@ -437,7 +497,7 @@ export class Ingestor {
     const [states, owners] = await Promise.all([
       chunked(
         refList.map(([, r]) => r),
-        (part) => this.#store.getTargets(part),
+        (part) => this.#store.getTargetHeaders(part),
       ),
       chunked(
         pairList.map(([, p]) => p),
@@ -565,7 +625,7 @@ export class Ingestor {
     if (p === undefined) return
     this.#generation++
     if (p.cache) {
-      for (const [k, s] of p.targets) this.#targets.set(k, s)
+      for (const [k, s] of p.targets) this.#targets.set(k, cachedState(this.#targets.get(k), s))
       for (const [d, m] of p.metas) this.#metas.set(d, m)
     } else {
       // What the caches hold of these targets is older than this layer.

@@ -28,6 +28,7 @@ import {
   type TargetState,
 } from './target-state.ts'
 import type { ConflictId, Digest, EventType, SignedEvent } from './types.ts'
+import { addHash, cellHash } from './view.ts'
 
 /** What the merge needs to know about an event it holds: its HLC key and parents. */
 export interface EventMeta {
@@ -144,7 +145,17 @@ function cloneState(s: TargetState): TargetState {
     heads: [...s.heads],
     missing: [...s.missing],
     resolved: { ...s.resolved },
+    contested: [...s.contested],
   }
+}
+
+/** Adds `cell` to (or removes it from) the sorted contested list. */
+function setContested(list: string[], cell: string, contested: boolean): void {
+  let i = 0
+  while (i < list.length && list[i] < cell) i++
+  const present = list[i] === cell
+  if (contested && !present) list.splice(i, 0, cell)
+  else if (!contested && present) list.splice(i, 1)
 }
 
 function insertSorted(list: Digest[], d: Digest): void {
@@ -217,13 +228,20 @@ export async function mergeEvent(
 
   const writes = action.kind === 'yjs' ? [] : action.writes
   // Cells whose frontier may change: those written, and (after a late intermediate) every
-  // contested one.
+  // contested one. `s` may be partial (the ingest engine loads only the cells an event needs):
+  // it must hold every cell written and every contested one.
   const touched = new Set(writes.map((w) => w.cell))
-  if (wasMissing) for (const [cell, c] of Object.entries(s.cells)) if (c.f.length >= 2) touched.add(cell)
+  if (wasMissing) for (const cell of s.contested) touched.add(cell)
   const before = new Map<string, ConflictId>()
+  const hashBefore = new Map<string, string>()
   for (const cell of touched) {
     const c = s.cells[cell]
-    const oc = c === undefined ? undefined : openConflictOf(s, cell, c)
+    if (c === undefined) {
+      if (s.contested.includes(cell)) throw new Error(`mergeEvent: contested cell ${cell} is not loaded`)
+      continue
+    }
+    hashBefore.set(cell, cellHash(cell, c))
+    const oc = openConflictOf(s, cell, c)
     if (oc !== undefined) before.set(cell, oc.id)
   }
 
@@ -266,6 +284,14 @@ export async function mergeEvent(
       const c = s.cells[cell]
       if (c !== undefined && c.f.length >= 2) c.f = await pruneFrontier(ancestry, c.f)
     }
+  }
+
+  // The cells' part of the target hash and the contested list, for the touched cells only.
+  for (const cell of touched) {
+    const c = s.cells[cell]
+    if (c === undefined) continue
+    s.cellSum = addHash(s.cellSum, cellHash(cell, c), hashBefore.get(cell))
+    setContested(s.contested, cell, c.f.length >= 2)
   }
 
   const opened: OpenConflict[] = []

@@ -39,12 +39,48 @@ export interface TargetState {
   events: number
   /** Greatest HLC key seen on the target. */
   lastHlc: string
+  /** Sum mod 2^256 (64 hex) of cellHash() over every cell: the cells' part of the target hash,
+   *  updated by each merge for the cells it touched (view.ts). */
+  cellSum: string
+  /** Cells whose frontier holds two or more writes, sorted: the cells a late intermediate event
+   *  may change besides those it writes (merge.ts), known without reading every cell. */
+  contested: string[]
   /** targetHash() of this state, cached for the node's state-hash sum (not itself hashed). */
   hash?: string
 }
 
 export function emptyTarget(type: EventType, target: string): TargetState {
-  return { type, target, cells: {}, heads: [], missing: [], resolved: {}, events: 0, lastHlc: '' }
+  return {
+    type,
+    target,
+    cells: {},
+    heads: [],
+    missing: [],
+    resolved: {},
+    events: 0,
+    lastHlc: '',
+    cellSum: EMPTY_CELL_SUM,
+    contested: [],
+  }
+}
+
+/** cellSum of a target without cells. */
+export const EMPTY_CELL_SUM = '0'.repeat(64)
+
+/**
+ * A copy of a state's small parts with no cells: what the store keeps as a target's record, and
+ * the start of a partial state (the ingest engine loads only the cells a group touches). Arrays
+ * and records are copied: a merge changes its state in place.
+ */
+export function headerOf(s: TargetState): TargetState {
+  return {
+    ...s,
+    cells: {},
+    heads: [...s.heads],
+    missing: [...s.missing],
+    resolved: { ...s.resolved },
+    contested: [...s.contested],
+  }
 }
 
 export function compareEntry(a: { s: string; d: string }, b: { s: string; d: string }): number {

@@ -184,6 +184,8 @@ const STORE_METHODS = [
   'getConflict',
   'getEvents',
   'getTargets',
+  'getTargetHeaders',
+  'getCells',
   'getEventIdOwners',
   'commit',
   'lastSeq',

@@ -16,6 +16,7 @@ import { encodeEquivocation, encodeEventValue, encodeHead, SIGNATURE_BYTES } fro
 import { DuplicateEventError, EventIdTakenError, InvalidStoreArgumentError } from './errors.ts'
 import { type EventHeader, readEventHeader } from './event-header.ts'
 import {
+  cellKey,
   conflictStatusKey,
   digestKey,
   EMPTY,
@@ -27,13 +28,13 @@ import {
   STATUS_CODE,
   type Sublevels,
   seqKey,
-  stateKey,
   targetIndexKey,
+  targetRecordKey,
   timeKey,
   typeCode,
   typeSeqKey,
 } from './keys.ts'
-import { stripVectorValues } from './vector-state.ts'
+import { stripVectorCell } from './vector-state.ts'
 
 export interface StoreCounters {
   readonly events: number
@@ -107,12 +108,36 @@ export function prepareEvents(events: readonly StoredEvent[]): PreparedEvent[] {
 
 /** The state key of a target record, checked. */
 export function targetStateKey(t: TargetState): Uint8Array {
+  const { code, bytes } = targetKeyParts(t)
+  return targetRecordKey(code, bytes)
+}
+
+/** Type code and target bytes of a target state, checked. */
+export function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Array } {
   const code = typeCode(t?.type)
   if (code === undefined) return invalid(`target state has unknown type ${JSON.stringify(t?.type)}`)
   const bytes = typeof t.target === 'string' ? utf8(t.target) : EMPTY
   if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX)
     return invalid(`target id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes`)
-  return stateKey(code, bytes)
+  return { code, bytes }
+}
+
+/** A target's record and the cells it carries (state per cell, format 3): cells not in
+ *  `t.cells` stay as stored. A vector's `value` cell leaves its values in its event. */
+function planTarget(s: Sublevels, put: (sub: AnySublevel, k: Uint8Array, v: string) => void, t: TargetState) {
+  const { code, bytes } = targetKeyParts(t)
+  const what = `target ${t.type}/${t.target}`
+  if (!isObj(t.cells)) invalid(`${what} needs a cells record`)
+  put(s.state, targetRecordKey(code, bytes), toJson(recordOf(t), what))
+  for (const cell of Object.keys(t.cells))
+    put(s.state, cellKey(code, bytes, cell), toJson(stripVectorCell(t.type, cell, t.cells[cell]), what))
+}
+
+const isObj = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+function recordOf(t: TargetState): Omit<TargetState, 'cells'> {
+  const { cells: _cells, ...record } = t
+  return record
 }
 
 function toJson(value: unknown, what: string): string {
@@ -166,7 +191,7 @@ export function planCommit(
   const counted = new Set<string>()
   for (const t of batch.targets) {
     const key = targetStateKey(t)
-    put(s.state, key, toJson(stripVectorValues(t), `target ${t.type}/${t.target}`))
+    planTarget(s, put, t)
     const hex = toHex(key)
     if (!counted.has(hex) && reads.targetExists.get(hex) !== true) targets += 1
     counted.add(hex)

@@ -3,8 +3,9 @@
 /** Version of the store: the key layout (src/store/keys.ts) and the event bytes in it. Bump it
  *  on any change; an older store is refused at open with a message naming its version (no
  *  migration: issue 12 changed the layout and the event bytes, GKE2 with vectors packed as
- *  float32, before any deployment). */
-export const FORMAT_VERSION = '2'
+ *  float32, before any deployment). Format 3: state per cell (a target's record and each of its
+ *  cells under their own keys of the `state` sublevel). */
+export const FORMAT_VERSION = '3'
 
 /** Largest `limit` one read accepts. The largest page the core asks for is PULL_LIMIT_MAX
  *  (5,000) and an ancestry walk visits at most ANCESTRY_VISIT_MAX (10,000) events; 50,000
