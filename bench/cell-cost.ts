@@ -1,0 +1,104 @@
+/**
+ * Cost of one write to a big target (issue 12, state per cell): the CPU of adding one edge to a
+ * graph of BENCH_CELL_EDGES edges (default 100,000) against adding one to an empty graph, for
+ * this checkout beside the code at the start of the issue (BENCH_BASE_REF, default 73ef879),
+ * alternating A B in one run so the machine's drift hits both alike. Each measurement is its
+ * own process (bench/cell-cost-child.ts: a node on LevelDB, edges added by local writes, one
+ * durable group per write).
+ *
+ * BENCH_CELL_HUGE=1000000 also measures this checkout alone on a graph of that many edges, once
+ * (the start's code keeps a target as one JSON value: a million edges are a ~400 MB string,
+ * rewritten and rehashed on every write, which it cannot build in a useful time here).
+ *
+ * Run: npm run bench -- cells
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { childJson } from './child-json.ts'
+import { summarize } from './stats.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CHILD = fileURLToPath(new URL('./cell-cost-child.ts', import.meta.url))
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const BASE_REF = process.env.BENCH_BASE_REF ?? '73ef879'
+const EDGES = Number(process.env.BENCH_CELL_EDGES ?? 100_000)
+const HUGE = Number(process.env.BENCH_CELL_HUGE ?? 0)
+const WRITES = Number(process.env.BENCH_CELL_WRITES ?? 300)
+
+type Result = { edges: number; writes: number; cpuMs: number; wallMs: number; buildS: number; rssMb: number }
+
+function child(root: string, edges: number): Promise<Result> {
+  return childJson<Result>([CHILD, root, String(edges), String(WRITES)], {
+    nodeFlags: ['--max-old-space-size=4096'],
+    env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+    what: `cell-cost child (${edges} edges)`,
+  })
+}
+
+const f = (x: number, d = 3) => x.toFixed(d)
+const range = (s: { median: number; min: number; max: number }, d = 3) =>
+  `${f(s.median, d)} (${f(s.min, d)}..${f(s.max, d)})`
+
+export async function benchCellCost(): Promise<Record<string, unknown>> {
+  const base = await mkdtemp(join(tmpdir(), 'gkm-bench-base-'))
+  await rm(base, { recursive: true })
+  execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', base, BASE_REF], { stdio: 'ignore' })
+  await symlink(join(ROOT, 'node_modules'), join(base, 'node_modules'))
+  const out: Record<string, unknown> = { baseRef: BASE_REF, runs: RUNS, edges: EDGES, writesMax: WRITES }
+  const cpu = {
+    now: { empty: [] as number[], big: [] as number[] },
+    base: { empty: [] as number[], big: [] as number[] },
+  }
+  const build = { now: [] as number[], base: [] as number[] }
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      for (const [side, root] of [
+        ['now', ROOT],
+        ['base', base],
+      ] as const) {
+        const empty = await child(root, 0)
+        const big = await child(root, EDGES)
+        cpu[side].empty.push(empty.cpuMs)
+        cpu[side].big.push(big.cpuMs)
+        build[side].push(big.buildS)
+        console.log(
+          `  run ${r + 1} ${side === 'now' ? 'this checkout' : BASE_REF}: one edge, CPU ms: empty graph ${f(empty.cpuMs)}, ` +
+            `${EDGES} edges ${f(big.cpuMs)} (${big.writes} writes; built in ${f(big.buildS, 1)} s, RSS ${f(big.rssMb, 0)} MB)`,
+        )
+      }
+    }
+  } finally {
+    execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', base], { stdio: 'ignore' })
+  }
+  for (const side of ['now', 'base'] as const) {
+    const ratio = summarize(cpu[side].big.map((x, i) => x / cpu[side].empty[i]))
+    const e = summarize(cpu[side].empty)
+    const b = summarize(cpu[side].big)
+    console.log(
+      `${side === 'now' ? 'this checkout' : BASE_REF}: one edge, CPU ms per write: empty graph ${range(e)}, ` +
+        `${EDGES} edges ${range(b)}; big/empty ${range(ratio, 2)}; build ${range(summarize(build[side]), 1)} s`,
+    )
+    out[side] = { emptyCpuMs: e, bigCpuMs: b, bigOverEmpty: ratio, buildS: summarize(build[side]) }
+  }
+  if (HUGE > 0) {
+    const empty = await child(ROOT, 0)
+    const huge = await child(ROOT, HUGE)
+    console.log(
+      `this checkout, once: one edge, CPU ms: empty graph ${f(empty.cpuMs)}, ${HUGE} edges ${f(huge.cpuMs)} ` +
+        `(ratio ${f(huge.cpuMs / empty.cpuMs, 2)}; ${huge.writes} writes; built in ${f(huge.buildS, 0)} s, RSS ${f(huge.rssMb, 0)} MB)`,
+    )
+    out.huge = {
+      edges: HUGE,
+      emptyCpuMs: empty.cpuMs,
+      cpuMs: huge.cpuMs,
+      buildS: huge.buildS,
+      rssMb: huge.rssMb,
+    }
+  }
+  return out
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchCellCost()
