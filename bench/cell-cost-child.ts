@@ -6,11 +6,12 @@
  *
  * starts a node (LevelDB in a temp dir, no mesh), builds one graph of EDGES edges with local
  * writes (POST /sync/push's path, `api.push`, 1,000 edges per push: each push is one durable
- * group), then adds edges to that graph one local write at a time, sequentially (each its own
- * durable group, fsync), after a warm-up of WARMUP writes: WRITES writes, or fewer when they take
- * longer than BENCH_CELL_BUDGET_S seconds of wall time (at least MIN_WRITES). Prints one JSON
- * line: CPU per write (`process.cpuUsage`: the whole process, LevelDB's threads included), wall
- * per write, the build time and the RSS.
+ * group), then adds edges one local write at a time, sequentially (each its own durable group,
+ * fsync), alternately to the big graph and to a second graph that starts empty, so both see the
+ * same store, heap and machine drift: after a warm-up of WARMUP pairs, WRITES pairs, or fewer
+ * when they take longer than BENCH_CELL_BUDGET_S seconds of wall time (at least MIN_WRITES).
+ * Prints one JSON line: CPU per write to each graph (`process.cpuUsage` around each write: the
+ * whole process, LevelDB's threads included), wall per write, the build time and the RSS.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -24,14 +25,15 @@ const WARMUP = 20
 const MIN_WRITES = 10
 const BUDGET_MS = Number(process.env.BENCH_CELL_BUDGET_S ?? 60) * 1000
 const PUSH = 1000
-const TARGET = 'bench-graph'
+const BIG = 'bench-graph'
+const SMALL = 'bench-graph-small'
 
 const nodeMod = await import(pathToFileURL(join(root, 'src/node/index.ts')).href)
 const configMod = await import(pathToFileURL(join(root, 'src/config/index.ts')).href)
 
-const edge = (i: number) => ({
+const edge = (i: number, target = BIG) => ({
   event_type: 'graph_update',
-  target_id: TARGET,
+  target_id: target,
   payload: { op: 'add_edge', from: 'a', to: `n${i}`, label: 'knows' },
 })
 
@@ -55,20 +57,40 @@ try {
       await push(Array.from({ length: Math.min(PUSH, EDGES - i) }, (_, j) => edge(i + j)))
     const buildS = (performance.now() - b0) / 1000
     let next = EDGES
-    for (let i = 0; i < WARMUP; i++) await push([edge(next++)])
-    const c0 = process.cpuUsage()
-    const t0 = performance.now()
-    let writes = 0
-    while (writes < WRITES && (writes < MIN_WRITES || performance.now() - t0 < BUDGET_MS)) {
+    for (let i = 0; i < WARMUP; i++) {
       await push([edge(next++)])
+      await push([edge(next++, SMALL)])
+    }
+    const cpu = { big: 0, small: 0 }
+    const wall = { big: 0, small: 0 }
+    const one = async (which: 'big' | 'small') => {
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      await push([edge(next++, which === 'big' ? BIG : SMALL)])
+      const c = process.cpuUsage(c0)
+      cpu[which] += (c.user + c.system) / 1000
+      wall[which] += performance.now() - t0
+    }
+    const start = performance.now()
+    let writes = 0
+    while (writes < WRITES && (writes < MIN_WRITES || performance.now() - start < BUDGET_MS)) {
+      // Alternate which goes first, so neither always follows the other's write.
+      if (writes % 2 === 0) {
+        await one('big')
+        await one('small')
+      } else {
+        await one('small')
+        await one('big')
+      }
       writes++
     }
-    const c = process.cpuUsage(c0)
     out = {
       edges: EDGES,
       writes,
-      cpuMs: (c.user + c.system) / 1000 / writes,
-      wallMs: (performance.now() - t0) / writes,
+      cpuMsBig: cpu.big / writes,
+      cpuMsSmall: cpu.small / writes,
+      wallMsBig: wall.big / writes,
+      wallMsSmall: wall.small / writes,
       buildS,
       rssMb: process.memoryUsage().rss / 2 ** 20,
     }

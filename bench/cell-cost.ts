@@ -1,10 +1,10 @@
 /**
  * Cost of one write to a big target (issue 12, state per cell): the CPU of adding one edge to a
- * graph of BENCH_CELL_EDGES edges (default 100,000) against adding one to an empty graph, for
- * this checkout beside the code at the start of the issue (BENCH_BASE_REF, default 73ef879),
- * alternating A B in one run so the machine's drift hits both alike. Each measurement is its
- * own process (bench/cell-cost-child.ts: a node on LevelDB, edges added by local writes, one
- * durable group per write).
+ * graph of BENCH_CELL_EDGES edges (default 100,000) against adding one to a graph that starts
+ * empty, in the same node, write by write alternately (bench/cell-cost-child.ts: a node on
+ * LevelDB, edges added by local writes, one durable group per write), for this checkout beside
+ * the code at the start of the issue (BENCH_BASE_REF, default 73ef879), each measurement in its
+ * own process, A B per run.
  *
  * BENCH_CELL_HUGE=1000000 also measures this checkout alone on a graph of that many edges, once
  * (the start's code keeps a target as one JSON value: a million edges are a ~400 MB string,
@@ -28,7 +28,16 @@ const EDGES = Number(process.env.BENCH_CELL_EDGES ?? 100_000)
 const HUGE = Number(process.env.BENCH_CELL_HUGE ?? 0)
 const WRITES = Number(process.env.BENCH_CELL_WRITES ?? 300)
 
-type Result = { edges: number; writes: number; cpuMs: number; wallMs: number; buildS: number; rssMb: number }
+type Result = {
+  edges: number
+  writes: number
+  cpuMsBig: number
+  cpuMsSmall: number
+  wallMsBig: number
+  wallMsSmall: number
+  buildS: number
+  rssMb: number
+}
 
 function child(root: string, edges: number): Promise<Result> {
   return childJson<Result>([CHILD, root, String(edges), String(WRITES)], {
@@ -48,25 +57,19 @@ export async function benchCellCost(): Promise<Record<string, unknown>> {
   execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', base, BASE_REF], { stdio: 'ignore' })
   await symlink(join(ROOT, 'node_modules'), join(base, 'node_modules'))
   const out: Record<string, unknown> = { baseRef: BASE_REF, runs: RUNS, edges: EDGES, writesMax: WRITES }
-  const cpu = {
-    now: { empty: [] as number[], big: [] as number[] },
-    base: { empty: [] as number[], big: [] as number[] },
-  }
-  const build = { now: [] as number[], base: [] as number[] }
+  const runs = { now: [] as Result[], base: [] as Result[] }
+  const name = (side: 'now' | 'base') => (side === 'now' ? 'this checkout' : BASE_REF)
   try {
     for (let r = 0; r < RUNS; r++) {
       for (const [side, root] of [
         ['now', ROOT],
         ['base', base],
       ] as const) {
-        const empty = await child(root, 0)
-        const big = await child(root, EDGES)
-        cpu[side].empty.push(empty.cpuMs)
-        cpu[side].big.push(big.cpuMs)
-        build[side].push(big.buildS)
+        const x = await child(root, EDGES)
+        runs[side].push(x)
         console.log(
-          `  run ${r + 1} ${side === 'now' ? 'this checkout' : BASE_REF}: one edge, CPU ms: empty graph ${f(empty.cpuMs)}, ` +
-            `${EDGES} edges ${f(big.cpuMs)} (${big.writes} writes; built in ${f(big.buildS, 1)} s, RSS ${f(big.rssMb, 0)} MB)`,
+          `  run ${r + 1} ${name(side)}: one edge, CPU ms: graph of ${EDGES} edges ${f(x.cpuMsBig)}, ` +
+            `graph starting empty ${f(x.cpuMsSmall)} (${x.writes} writes each; built in ${f(x.buildS, 1)} s, RSS ${f(x.rssMb, 0)} MB)`,
         )
       }
     }
@@ -74,29 +77,24 @@ export async function benchCellCost(): Promise<Record<string, unknown>> {
     execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', base], { stdio: 'ignore' })
   }
   for (const side of ['now', 'base'] as const) {
-    const ratio = summarize(cpu[side].big.map((x, i) => x / cpu[side].empty[i]))
-    const e = summarize(cpu[side].empty)
-    const b = summarize(cpu[side].big)
+    const xs = runs[side]
+    const big = summarize(xs.map((x) => x.cpuMsBig))
+    const small = summarize(xs.map((x) => x.cpuMsSmall))
+    const ratio = summarize(xs.map((x) => x.cpuMsBig / x.cpuMsSmall))
+    const build = summarize(xs.map((x) => x.buildS))
     console.log(
-      `${side === 'now' ? 'this checkout' : BASE_REF}: one edge, CPU ms per write: empty graph ${range(e)}, ` +
-        `${EDGES} edges ${range(b)}; big/empty ${range(ratio, 2)}; build ${range(summarize(build[side]), 1)} s`,
+      `${name(side)}: one edge, CPU ms per write: graph of ${EDGES} edges ${range(big)}, graph starting empty ` +
+        `${range(small)}; big/empty ${range(ratio, 2)}; build ${range(build, 1)} s`,
     )
-    out[side] = { emptyCpuMs: e, bigCpuMs: b, bigOverEmpty: ratio, buildS: summarize(build[side]) }
+    out[side] = { bigCpuMs: big, emptyCpuMs: small, bigOverEmpty: ratio, buildS: build }
   }
   if (HUGE > 0) {
-    const empty = await child(ROOT, 0)
-    const huge = await child(ROOT, HUGE)
+    const x = await child(ROOT, HUGE)
     console.log(
-      `this checkout, once: one edge, CPU ms: empty graph ${f(empty.cpuMs)}, ${HUGE} edges ${f(huge.cpuMs)} ` +
-        `(ratio ${f(huge.cpuMs / empty.cpuMs, 2)}; ${huge.writes} writes; built in ${f(huge.buildS, 0)} s, RSS ${f(huge.rssMb, 0)} MB)`,
+      `this checkout, once: one edge, CPU ms: graph of ${HUGE} edges ${f(x.cpuMsBig)}, graph starting empty ` +
+        `${f(x.cpuMsSmall)} (ratio ${f(x.cpuMsBig / x.cpuMsSmall, 2)}; ${x.writes} writes each; built in ${f(x.buildS, 0)} s, RSS ${f(x.rssMb, 0)} MB)`,
     )
-    out.huge = {
-      edges: HUGE,
-      emptyCpuMs: empty.cpuMs,
-      cpuMs: huge.cpuMs,
-      buildS: huge.buildS,
-      rssMb: huge.rssMb,
-    }
+    out.huge = x
   }
   return out
 }
