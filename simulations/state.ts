@@ -53,6 +53,10 @@ class MapReader implements StoreReader {
     const t = this.targets.get(targetKey(type, target))
     return cells.map((c) => (t !== undefined && Object.hasOwn(t.cells, c) ? t.cells[c] : undefined))
   }
+  async getYjs(type: EventType, target: string) {
+    const t = this.targets.get(targetKey(type, target))
+    return { ...(t?.yjs === undefined ? {} : { snapshot: t.yjs }), log: { ...t?.yjsLog } }
+  }
   async getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>) {
     return pairs.map((p) => this.owners.get(`${p.author}/${p.eventId}`))
   }
@@ -66,7 +70,16 @@ class MapReader implements StoreReader {
     for (const t of batch.targets) {
       const key = targetKey(t.type, t.target)
       const before = this.targets.get(key)
-      this.targets.set(key, before === undefined ? t : { ...t, cells: { ...before.cells, ...t.cells } })
+      const log: Record<string, string> = { ...before?.yjsLog, ...t.yjsLog }
+      for (const d of t.yjsDropped ?? []) delete log[d]
+      const { yjsDropped: _dropped, ...rest } = t
+      const yjs = t.yjs ?? before?.yjs
+      this.targets.set(key, {
+        ...rest,
+        cells: { ...before?.cells, ...t.cells },
+        ...(yjs === undefined ? {} : { yjs }),
+        ...(Object.keys(log).length === 0 ? {} : { yjsLog: log }),
+      })
     }
     for (const c of batch.conflicts) this.conflicts.set(c.id, c)
   }

@@ -20,7 +20,7 @@ import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
 import { type CellState, headerOf, type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
 import { addHash, targetHash } from './view.ts'
-import { trustedYjsMerger } from './yjs-merge.ts'
+import { compactYjs, trustedYjsMerger } from './yjs-merge.ts'
 
 export type IngestItem =
   | { readonly kind: 'signed'; readonly event: SignedEvent }
@@ -56,6 +56,8 @@ export interface IngestInit {
   readonly targetCacheMax?: number
   /** Cached event metas for ancestry walks (immutable, so always safe to cache). */
   readonly metaCacheMax?: number
+  /** Yjs updates appended before a compaction (YJS_COMPACT_UPDATES; tests use fewer). */
+  readonly yjsCompactUpdates?: number
 }
 
 export interface GroupResult {
@@ -98,15 +100,29 @@ export const CACHED_CELLS_MAX = 64
  *  changed and the cells cached before (all of them unless that makes more than
  *  CACHED_CELLS_MAX, then only the group's). */
 function cachedState(before: TargetState | undefined, s: TargetState): TargetState {
+  // The Yjs snapshot and log are not cached: a group appends to the log without reading it.
+  const { yjs: _snapshot, yjsLog: _log, yjsDropped: _dropped, ...record } = s
   const own = Object.keys(s.cells).length
-  if (before === undefined || own >= CACHED_CELLS_MAX) return s
+  if (before === undefined || own >= CACHED_CELLS_MAX) return record
   const prior = Object.keys(before.cells)
-  if (prior.length + own > CACHED_CELLS_MAX) return s
+  if (prior.length + own > CACHED_CELLS_MAX) return record
   const cells: Record<string, CellState> = {}
   for (const cell of prior) cells[cell] = before.cells[cell]
   for (const cell of Object.keys(s.cells)) cells[cell] = s.cells[cell]
-  return { ...s, cells }
+  return { ...record, cells }
 }
+
+/** Yjs updates appended to a document before the engine compacts them into a snapshot (the
+ *  y-leveldb pattern). An update then costs an append, not a decode and re-encode of the whole
+ *  document; a compaction costs the document once (~50-150 ms for 1 MB here, read, merged,
+ *  written), so this many updates share it: at 128 an update to a 1 MB document cost 2.1x one
+ *  to an empty document, at 512 it is within the issue's 2x (`npm run bench -- yjs`). A whole
+ *  read (GET /state) applies at most this many updates on top of the snapshot. */
+export const YJS_COMPACT_UPDATES = 512
+/** Bytes of Yjs updates appended before a compaction, at most (besides the count): bounds what a
+ *  whole read applies on top of the snapshot when updates are large (512 updates of up to
+ *  64 KiB would be 32 MiB). */
+export const YJS_COMPACT_BYTES = 4 * 1024 * 1024
 
 /** Runs a batched read in slices the store accepts. */
 async function chunked<T, R>(
@@ -132,6 +148,7 @@ export class Ingestor {
   readonly #targets: LruMap<string, TargetState>
   readonly #metas: LruMap<Digest, EventMeta>
   readonly #author: AuthorKey
+  readonly #yjsCompact: number
   #hlc: Hlc
   /** State hash of the committed state. */
   #stateHash: string
@@ -151,6 +168,7 @@ export class Ingestor {
     this.#stateHash = init.stateHash
     this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX)
     this.#metas = new LruMap(init.metaCacheMax ?? META_CACHE_MAX)
+    this.#yjsCompact = init.yjsCompactUpdates ?? YJS_COMPACT_UPDATES
   }
 
   get hlc(): Hlc {
@@ -429,6 +447,15 @@ export class Ingestor {
       })
     }
 
+    // Yjs, append-only: a document whose log reached YJS_COMPACT_UPDATES updates is folded into
+    // a new snapshot, when no uncommitted group touched it (the store then holds its whole log;
+    // otherwise a later group does it).
+    for (const [key, s] of targets) {
+      if ((s.yjsPending ?? 0) < this.#yjsCompact && (s.yjsPendingBytes ?? 0) < YJS_COMPACT_BYTES) continue
+      if (this.#layers.some((l) => l.targets.has(key))) continue
+      await this.#compactYjs(s)
+    }
+
     let stateHash = this.#layers.at(-1)?.stateHash ?? this.#stateHash
     for (const [key, s] of targets) {
       const before = prevStates.get(key)
@@ -535,6 +562,22 @@ export class Ingestor {
       }
     })
     return { loaded, ownersLoaded }
+  }
+
+  /** Folds the stored snapshot, the stored log and this group's updates into a new snapshot;
+   *  the store deletes the stored log entries it folded and does not append this group's. */
+  async #compactYjs(s: TargetState): Promise<void> {
+    const stored = await this.#store.getYjs(s.type, s.target)
+    const b64 = (x: string) => new Uint8Array(Buffer.from(x, 'base64'))
+    const parts: Uint8Array[] = []
+    if (stored.snapshot !== undefined) parts.push(b64(stored.snapshot))
+    for (const u of Object.values(stored.log)) parts.push(b64(u))
+    for (const u of Object.values(s.yjsLog ?? {})) parts.push(b64(u))
+    s.yjs = Buffer.from(compactYjs(parts)).toString('base64')
+    s.yjsDropped = Object.keys(stored.log) as Digest[]
+    s.yjsLog = {}
+    s.yjsPending = 0
+    s.yjsPendingBytes = 0
   }
 
   /** The target's heads (newest first when there are too many) plus required extra parents. */

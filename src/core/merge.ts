@@ -24,6 +24,7 @@ import {
   type CellEntry,
   type CellState,
   compareEntry,
+  EMPTY_CELL_SUM,
   emptyTarget,
   type TargetState,
 } from './target-state.ts'
@@ -146,6 +147,7 @@ function cloneState(s: TargetState): TargetState {
     missing: [...s.missing],
     resolved: { ...s.resolved },
     contested: [...s.contested],
+    ...(s.yjsLog === undefined ? {} : { yjsLog: { ...s.yjsLog } }),
   }
 }
 
@@ -198,12 +200,11 @@ export async function mergeEvent(
   crdt: CrdtMerger,
   inPlace = false,
 ): Promise<MergeResult> {
-  // The only step that can fail (an unsafe Yjs update) runs before anything is changed.
-  let mergedYjs: Uint8Array | undefined
-  if (action.kind === 'yjs') {
-    const base = prev?.yjs === undefined ? undefined : new Uint8Array(Buffer.from(prev.yjs, 'base64'))
-    mergedYjs = await crdt.merge(base, action.update)
-  }
+  // A Yjs update is appended, not merged into the document (append-only, the y-leveldb
+  // pattern): the guard checked the update itself when it was admitted; the ingest engine
+  // compacts the log into a snapshot every YJS_COMPACT_UPDATES updates. `crdt` merges nothing
+  // here any more; it stays for callers that compact.
+  void crdt
   const s = prev === undefined ? emptyTarget(e.type, e.targetId) : inPlace ? prev : cloneState(prev)
   const stamp = stampOf(e)
   const eHlc = stamp.slice(0, 16)
@@ -311,6 +312,12 @@ export async function mergeEvent(
     if (cur === undefined || compareEntry({ s: stamp, d: e.digest }, cur) > 0)
       s.resolved[resolves] = { d: e.digest, s: stamp }
   }
-  if (mergedYjs !== undefined) s.yjs = Buffer.from(mergedYjs).toString('base64')
+  if (action.kind === 'yjs') {
+    s.yjsLog ??= {}
+    s.yjsLog[e.digest] = Buffer.from(action.update).toString('base64')
+    s.yjsPending = (s.yjsPending ?? 0) + 1
+    s.yjsPendingBytes = (s.yjsPendingBytes ?? 0) + action.update.byteLength
+    s.yjsSum = addHash(s.yjsSum ?? EMPTY_CELL_SUM, e.digest)
+  }
   return { state: s, opened, closed, resolves }
 }

@@ -31,6 +31,9 @@ export interface StoreReader {
   /** Some cells of one target (one targeted read), in input order; undefined for a cell the
    *  target does not have. */
   getCells(type: EventType, target: string, cells: readonly string[]): Promise<Array<CellState | undefined>>
+  /** A target's Yjs snapshot and the updates appended since (by event digest, base64): what a
+   *  compaction folds into a new snapshot. */
+  getYjs(type: EventType, target: string): Promise<{ snapshot?: string; log: Record<Digest, string> }>
   getEventIdOwners(
     pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>,
   ): Promise<Array<Digest | undefined>>

@@ -5,18 +5,22 @@
  */
 import * as Y from 'yjs'
 import { sha256Hex } from '../util/crypto.ts'
-import { canonicalJson } from './event-codec.ts'
 import type { CellState, TargetState } from './target-state.ts'
-import type { ConflictId, JsonObject, JsonValue } from './types.ts'
+import type { ConflictId, Digest, JsonObject, JsonValue } from './types.ts'
 
 /** Root names inside Yjs documents: persona -> Y.Map 'persona', document -> Y.Text 'content'. */
 export const YJS_PERSONA_MAP = 'persona'
 export const YJS_DOCUMENT_TEXT = 'content'
 
+/** The document of a whole state: its snapshot and every update of its log (Yjs updates
+ *  commute, so the order does not matter; digest order keeps it reproducible). */
 function yjsDoc(state: TargetState): Y.Doc | undefined {
-  if (state.yjs === undefined) return undefined
+  const log = state.yjsLog === undefined ? [] : Object.keys(state.yjsLog).sort()
+  if (state.yjs === undefined && log.length === 0) return undefined
   const doc = new Y.Doc()
-  Y.applyUpdate(doc, new Uint8Array(Buffer.from(state.yjs, 'base64')))
+  const apply = (b64: string) => Y.applyUpdate(doc, new Uint8Array(Buffer.from(b64, 'base64')))
+  if (state.yjs !== undefined) apply(state.yjs)
+  for (const d of log) apply(state.yjsLog![d as Digest])
   return doc
 }
 
@@ -31,21 +35,6 @@ export function crdtView(state: TargetState): JsonValue | undefined {
     for (const [k, v] of doc.getMap(YJS_PERSONA_MAP).entries())
       setOwn(out, k, (v instanceof Y.AbstractType ? v.toJSON() : v) as JsonValue)
     return out
-  } finally {
-    doc.destroy()
-  }
-}
-
-function crdtFingerprint(state: TargetState): JsonValue {
-  const doc = yjsDoc(state)
-  if (doc === undefined) return null
-  try {
-    const sv = [...Y.decodeStateVector(Y.encodeStateVector(doc)).entries()].sort((a, b) => a[0] - b[0])
-    const content =
-      state.type === 'document_update'
-        ? doc.getText(YJS_DOCUMENT_TEXT).toString()
-        : (doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue)
-    return { sv, content }
   } finally {
     doc.destroy()
   }
@@ -132,14 +121,16 @@ export function cellSumOf(cells: Readonly<Record<string, CellState>>): string {
 /**
  * sha256 (hex) of the deterministic content of a target's state: the canonical JSON (RFC 8785)
  * of `{v: 2, type, target, cells: cellSum, heads, missing, resolved: {conflict: digest}, crdt}`,
- * where `cellSum` (64 hex) is the sum of every cell's cellHash() mod 2^256 (kept by the merge).
+ * where `cellSum` (64 hex) is the sum of every cell's cellHash() mod 2^256 (kept by the merge)
+ * and `crdt` the Yjs fingerprint `yjsSum` (the sum of the digests of the Yjs updates applied,
+ * 64 hex) or null: the document is never decoded to hash it.
  * It costs the same for a target of one cell and of a million: adding an edge to a big graph
  * rehashes the edge and the target's small parts only (issue 12).
  *
  * Written out directly rather than through canonicalJson: keys are emitted in sorted order and
  * every leaf is a string from a validated event (well-formed UTF-16, so JSON.stringify escapes
- * it exactly as RFC 8785 does); only the CRDT fingerprint, whose content is user JSON, goes
- * through canonicalJson. A unit test checks the bytes against canonicalJson of the object above.
+ * it exactly as RFC 8785 does). A unit test checks the bytes against canonicalJson of the
+ * object above.
  */
 export function targetHash(state: TargetState): string {
   const q = JSON.stringify
@@ -147,7 +138,7 @@ export function targetHash(state: TargetState): string {
   for (const k of Object.keys(state.resolved).sort())
     resolved += `${resolved === '' ? '' : ','}${q(k)}:${q(state.resolved[k as ConflictId].d)}`
   return sha256Hex(
-    `{"cells":${q(state.cellSum)},"crdt":${canonicalJson(crdtFingerprint(state))},"heads":${q(state.heads)},` +
+    `{"cells":${q(state.cellSum)},"crdt":${q(state.yjsSum ?? null)},"heads":${q(state.heads)},` +
       `"missing":${q(state.missing)},"resolved":{${resolved}},"target":${q(state.target)},` +
       `"type":${q(state.type)},"v":2}`,
   )

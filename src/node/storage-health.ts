@@ -186,6 +186,7 @@ const STORE_METHODS = [
   'getTargets',
   'getTargetHeaders',
   'getCells',
+  'getYjs',
   'getEventIdOwners',
   'commit',
   'lastSeq',

@@ -33,6 +33,8 @@ import {
   timeKey,
   typeCode,
   typeSeqKey,
+  yjsSnapshotKey,
+  yjsUpdateKey,
 } from './keys.ts'
 import { stripVectorCell } from './vector-state.ts'
 
@@ -123,20 +125,32 @@ export function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Arra
 }
 
 /** A target's record and the cells it carries (state per cell, format 3): cells not in
- *  `t.cells` stay as stored. A vector's `value` cell leaves its values in its event. */
-function planTarget(s: Sublevels, put: (sub: AnySublevel, k: Uint8Array, v: string) => void, t: TargetState) {
+ *  `t.cells` stay as stored. A vector's `value` cell leaves its values in its event. Yjs: a new
+ *  snapshot when `t.yjs` is set, the updates of `t.yjsLog` appended, those of `t.yjsDropped`
+ *  (folded into the snapshot) deleted. */
+function planTarget(s: Sublevels, ops: BatchOp[], t: TargetState) {
   const { code, bytes } = targetKeyParts(t)
   const what = `target ${t.type}/${t.target}`
+  const put = (key: Uint8Array, value: string) => ops.push({ type: 'put', sublevel: s.state, key, value })
   if (!isObj(t.cells)) invalid(`${what} needs a cells record`)
-  put(s.state, targetRecordKey(code, bytes), toJson(recordOf(t), what))
+  put(targetRecordKey(code, bytes), toJson(recordOf(t), what))
   for (const cell of Object.keys(t.cells))
-    put(s.state, cellKey(code, bytes, cell), toJson(stripVectorCell(t.type, cell, t.cells[cell]), what))
+    put(cellKey(code, bytes, cell), toJson(stripVectorCell(t.type, cell, t.cells[cell]), what))
+  if (t.yjs !== undefined) put(yjsSnapshotKey(code, bytes), String(t.yjs))
+  for (const d of t.yjsDropped ?? [])
+    ops.push({ type: 'del', sublevel: s.state, key: yjsUpdateKey(code, bytes, yjsDigest(d, what)) })
+  for (const [d, update] of Object.entries(t.yjsLog ?? {}))
+    put(yjsUpdateKey(code, bytes, yjsDigest(d, what)), String(update))
 }
 
 const isObj = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v)
 
+const yjsDigest = (d: string, what: string): Uint8Array =>
+  digestKey(d) ?? invalid(`${what}: Yjs log entries are named by 64 lowercase hex digests`)
+
+/** The record: everything but the cells and the Yjs document (each under its own keys). */
 function recordOf(t: TargetState): Omit<TargetState, 'cells'> {
-  const { cells: _cells, ...record } = t
+  const { cells: _cells, yjs: _yjs, yjsLog: _log, yjsDropped: _dropped, ...record } = t
   return record
 }
 
@@ -191,7 +205,7 @@ export function planCommit(
   const counted = new Set<string>()
   for (const t of batch.targets) {
     const key = targetStateKey(t)
-    planTarget(s, put, t)
+    planTarget(s, ops, t)
     const hex = toHex(key)
     if (!counted.has(hex) && reads.targetExists.get(hex) !== true) targets += 1
     counted.add(hex)

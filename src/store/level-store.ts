@@ -315,6 +315,28 @@ export class LevelStore implements Store {
     })
   }
 
+  /** A target's Yjs snapshot and log (one range read), for a compaction. */
+  async getYjs(type: EventType, target: string): Promise<{ snapshot?: string; log: Record<Digest, string> }> {
+    const { s } = this.#open()
+    const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
+    if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return { log: {} }
+    const code = codeOf(type)
+    const rows = await s.state
+      .iterator({
+        gte: K.yjsSnapshotKey(code, bytes),
+        lte: K.yjsUpdateKey(code, bytes, new Uint8Array(32).fill(0xff)),
+      })
+      .all()
+    const out: { snapshot?: string; log: Record<Digest, string> } = { log: {} }
+    for (const [key, text] of rows) {
+      const entry = K.parseStateKey(key)?.entry
+      if (entry?.kind === 'yjsSnapshot') out.snapshot = text
+      else if (entry?.kind === 'yjsUpdate') out.log[entry.digest as Digest] = text
+      else throw new StorageCorruptionError(`${K.describeKey('state', key)}: not a Yjs entry`)
+    }
+    return out
+  }
+
   async getCells(
     type: EventType,
     target: string,
@@ -570,22 +592,32 @@ function assembleTargets(rows: ReadonlyArray<[Uint8Array, string]>): TargetState
     const parsed = K.parseStateKey(key)
     if (parsed === undefined)
       throw new StorageCorruptionError(`${K.describeKey('state', key)}: not a state key`)
-    if (parsed.cell === undefined) {
+    const { entry } = parsed
+    if (entry.kind === 'record') {
       cur = { state: decodeTargetRecord(key, text), prefix: parsed.prefix }
       out.push(cur.state)
       continue
     }
     if (cur === undefined || Buffer.compare(cur.prefix, parsed.prefix) !== 0)
-      throw new StorageCorruptionError(`${K.describeKey('state', key)}: a cell of a target without a record`)
-    const cell = decodeCell(key, text)
-    if (Object.hasOwn(cur.state.cells, parsed.cell) || parsed.cell === '__proto__')
-      Object.defineProperty(cur.state.cells, parsed.cell, {
-        value: cell,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
-    else cur.state.cells[parsed.cell] = cell
+      throw new StorageCorruptionError(
+        `${K.describeKey('state', key)}: an entry of a target without a record`,
+      )
+    if (entry.kind === 'yjsSnapshot') cur.state.yjs = text
+    else if (entry.kind === 'yjsUpdate') {
+      cur.state.yjsLog ??= {}
+      cur.state.yjsLog[entry.digest as Digest] = text
+    } else {
+      const cell = decodeCell(key, text)
+      // A cell named "__proto__" becomes an own property (plain assignment would not).
+      if (entry.cell === '__proto__')
+        Object.defineProperty(cur.state.cells, entry.cell, {
+          value: cell,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      else cur.state.cells[entry.cell] = cell
+    }
   }
   return out
 }

@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
+import * as Y from 'yjs'
+import { type IngestItem, Ingestor, YJS_COMPACT_UPDATES } from '../../../src/core/ingest.ts'
 import { mergeEvent } from '../../../src/core/merge.ts'
 import { parsePayload } from '../../../src/core/payload.ts'
 import type { Store } from '../../../src/core/ports.ts'
 import type { TargetState } from '../../../src/core/target-state.ts'
 import type { Digest, SignedEvent } from '../../../src/core/types.ts'
-import { EMPTY_STATE_HASH, targetHash } from '../../../src/core/view.ts'
+import { crdtView, EMPTY_STATE_HASH, targetHash, YJS_DOCUMENT_TEXT } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { createMemoryStore } from '../../../src/store/index.ts'
 import { makeEvent, testSigner } from '../../helpers/events.ts'
@@ -22,7 +23,7 @@ const alice = testSigner(41)
 
 /** The store, counting the reads the engine makes of target state. */
 function counted(store: Store) {
-  const reads = { whole: 0, headers: 0, cells: [] as string[] }
+  const reads = { whole: 0, headers: 0, cells: [] as string[], yjs: 0 }
   const own: Partial<Store> = {
     getTarget: (type, target) => {
       reads.whole++
@@ -35,6 +36,10 @@ function counted(store: Store) {
     getTargetHeaders: (refs) => {
       reads.headers += refs.length
       return store.getTargetHeaders(refs)
+    },
+    getYjs: (type, target) => {
+      reads.yjs++
+      return store.getYjs(type, target)
     },
     getCells: (type, target, cells) => {
       reads.cells.push(...cells)
@@ -182,5 +187,82 @@ describe('state per cell in the ingest engine', () => {
     assert.deepEqual(whole!.contested, scratch.contested)
     assert.equal(targetHash(whole!), targetHash(scratch))
     await store.close()
+  })
+
+  it('Yjs updates are appended and compacted every yjsCompactUpdates; view and hash as if merged whole', async () => {
+    // YJS_COMPACT_UPDATES in production; fewer here so that ~330 updates compact several times.
+    const COMPACT = 64
+    assert.ok(YJS_COMPACT_UPDATES >= COMPACT)
+    // Two authors edit one document; their updates are events on the same target.
+    const docs = [new Y.Doc(), new Y.Doc()]
+    const updates: Array<{ author: number; update: Uint8Array }> = []
+    docs.forEach((d, author) => {
+      d.on('update', (u: Uint8Array) => {
+        updates.push({ author, update: u })
+      })
+    })
+    for (let i = 0; i < 300; i++) {
+      const d = docs[i % 2]
+      const text = d.getText(YJS_DOCUMENT_TEXT)
+      if (i % 7 === 6 && text.length > 3) text.delete(1, 2)
+      else text.insert(Math.min(i % 5, text.length), `w${i} `)
+      // Exchange now and then, so the authors see each other's edits.
+      if (i % 10 === 9) {
+        Y.applyUpdate(docs[1 - (i % 2)], Y.encodeStateAsUpdate(d))
+      }
+    }
+    const signers = [alice, testSigner(43)]
+    const events = updates.map(({ author, update }, i) =>
+      makeEvent(signers[author], {
+        type: 'document_update',
+        target: 'doc',
+        payload: { op: 'yjs', update: Buffer.from(update).toString('base64') },
+        hlc: { wallMs: 1_764_000_000_000 + i, counter: 0 },
+      }),
+    )
+    const want = new Y.Doc()
+    for (const { update } of updates) Y.applyUpdate(want, update)
+    const expected = want.getText(YJS_DOCUMENT_TEXT).toString()
+
+    const run = async (order: SignedEvent[], group: number) => {
+      const store = createMemoryStore()
+      await store.open()
+      const { spy, reads } = counted(store)
+      const engine = new Ingestor(
+        { store: spy, signer: testSigner(40), crdt: trustedYjsMerger },
+        { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, yjsCompactUpdates: COMPACT },
+      )
+      const groups: SignedEvent[][] = []
+      for (let i = 0; i < order.length; i += group) groups.push(order.slice(i, i + group))
+      await ingestGroups(engine, store, groups)
+      const whole = (await store.getTarget('document_update', 'doc'))!
+      return { store, engine, whole, reads }
+    }
+    const a = await run(events, 1)
+    const reversed = [...events].reverse()
+    const b = await run(reversed, 37)
+    try {
+      // Compacted: a snapshot and fewer than COMPACT updates left in the log.
+      for (const { whole, reads } of [a, b]) {
+        assert.ok(whole.yjs !== undefined, 'a snapshot was written')
+        const pending = Object.keys(whole.yjsLog ?? {}).length
+        assert.ok(pending < COMPACT, `${pending} updates left in the log`)
+        assert.equal(whole.yjsPending, pending)
+        assert.equal(crdtView(whole), expected)
+        // One read of the document per compaction, none per update.
+        assert.ok(reads.yjs >= 2 && reads.yjs <= Math.ceil(events.length / COMPACT), `${reads.yjs}`)
+        assert.equal(reads.whole, 0)
+      }
+      // The same set in another order and grouping (compacted at other points): same hash, and
+      // the hash of a merge of every event from scratch (never compacted).
+      assert.equal(a.engine.stateHash, b.engine.stateHash)
+      const scratch = await fromScratch(events)
+      assert.equal(targetHash(a.whole), targetHash(scratch))
+      assert.equal(crdtView(scratch), expected)
+      assert.equal(a.whole.yjsSum, scratch.yjsSum)
+    } finally {
+      await a.store.close()
+      await b.store.close()
+    }
   })
 })
