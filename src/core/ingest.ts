@@ -114,10 +114,9 @@ function cachedState(before: TargetState | undefined, s: TargetState): TargetSta
 
 /** Yjs updates appended to a document before the engine compacts them into a snapshot (the
  *  y-leveldb pattern). An update then costs an append, not a decode and re-encode of the whole
- *  document; a compaction costs the document once (~50-150 ms for 1 MB here, read, merged,
- *  written), so this many updates share it: at 128 an update to a 1 MB document cost 2.1x one
- *  to an empty document, at 512 it is within the issue's 2x (`npm run bench -- yjs`). A whole
- *  read (GET /state) applies at most this many updates on top of the snapshot. */
+ *  document; a compaction costs the document once (~0.1-0.2 s for 1 MB here: read, merged,
+ *  written), so this many updates share it (~0.3 ms each for 1 MB; `npm run bench -- yjs`).
+ *  A whole read (GET /state) merges at most this many updates with the snapshot. */
 export const YJS_COMPACT_UPDATES = 512
 /** Bytes of Yjs updates appended before a compaction, at most (besides the count): bounds what a
  *  whole read applies on top of the snapshot when updates are large (512 updates of up to

@@ -12,15 +12,17 @@ import type { ConflictId, Digest, JsonObject, JsonValue } from './types.ts'
 export const YJS_PERSONA_MAP = 'persona'
 export const YJS_DOCUMENT_TEXT = 'content'
 
-/** The document of a whole state: its snapshot and every update of its log (Yjs updates
- *  commute, so the order does not matter; digest order keeps it reproducible). */
+/** The document of a whole state: its snapshot and every update of its log, merged first
+ *  (`Y.mergeUpdates` takes them in any order; applied one by one in digest order, an update
+ *  whose dependencies come later would be parked and retried on every later apply). */
 function yjsDoc(state: TargetState): Y.Doc | undefined {
-  const log = state.yjsLog === undefined ? [] : Object.keys(state.yjsLog).sort()
-  if (state.yjs === undefined && log.length === 0) return undefined
+  const parts: Uint8Array[] = []
+  if (state.yjs !== undefined) parts.push(new Uint8Array(Buffer.from(state.yjs, 'base64')))
+  for (const d of Object.keys(state.yjsLog ?? {}).sort())
+    parts.push(new Uint8Array(Buffer.from(state.yjsLog![d as Digest], 'base64')))
+  if (parts.length === 0) return undefined
   const doc = new Y.Doc()
-  const apply = (b64: string) => Y.applyUpdate(doc, new Uint8Array(Buffer.from(b64, 'base64')))
-  if (state.yjs !== undefined) apply(state.yjs)
-  for (const d of log) apply(state.yjsLog![d as Digest])
+  Y.applyUpdate(doc, parts.length === 1 ? parts[0] : Y.mergeUpdates(parts))
   return doc
 }
 
