@@ -5,12 +5,12 @@
  * distinct set (not per node) and, to check that purity, a second time in another order.
  */
 import { eventFromTrustedBytes } from '../src/core/event.ts'
+import { readLogPosition } from '../src/core/event-codec.ts'
 import { type IngestItem, Ingestor } from '../src/core/ingest.ts'
 import { openConflicts } from '../src/core/merge.ts'
 import type { CommitBatch, LogRecord, StoreReader } from '../src/core/ports.ts'
-import { readLogPosition } from '../src/core/event-codec.ts'
 import type { ConflictRecord, StoredEvent } from '../src/core/records.ts'
-import { type TargetState, targetKey } from '../src/core/target-state.ts'
+import { headerOf, type TargetState, targetKey } from '../src/core/target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from '../src/core/types.ts'
 import { EMPTY_STATE_HASH } from '../src/core/view.ts'
 import { trustedYjsMerger } from '../src/core/yjs-merge.ts'
@@ -43,6 +43,20 @@ class MapReader implements StoreReader {
   }
   async getTargets(refs: ReadonlyArray<{ type: EventType; target: string }>) {
     return refs.map((r) => this.targets.get(targetKey(r.type, r.target)))
+  }
+  async getTargetHeaders(refs: ReadonlyArray<{ type: EventType; target: string }>) {
+    return refs.map((r) => {
+      const t = this.targets.get(targetKey(r.type, r.target))
+      return t === undefined ? undefined : headerOf(t)
+    })
+  }
+  async getCells(type: EventType, target: string, cells: readonly string[]) {
+    const t = this.targets.get(targetKey(type, target))
+    return cells.map((c) => (t !== undefined && Object.hasOwn(t.cells, c) ? t.cells[c] : undefined))
+  }
+  async getYjs(type: EventType, target: string) {
+    const t = this.targets.get(targetKey(type, target))
+    return { ...(t?.yjs === undefined ? {} : { snapshot: t.yjs }), log: { ...t?.yjsLog } }
   }
   async getEventIdOwners(pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>) {
     return pairs.map((p) => this.owners.get(`${p.author}/${p.eventId}`))
@@ -79,7 +93,21 @@ class MapReader implements StoreReader {
       }
     })
     for (const r of batch.logs ?? []) this.logs.set(`${r.author}/${r.log}`, r)
-    for (const t of batch.targets) this.targets.set(targetKey(t.type, t.target), t)
+    // A batch carries the cells its group touched; the others stay as they were.
+    for (const t of batch.targets) {
+      const key = targetKey(t.type, t.target)
+      const before = this.targets.get(key)
+      const log: Record<string, string> = { ...before?.yjsLog, ...t.yjsLog }
+      for (const d of t.yjsDropped ?? []) delete log[d]
+      const { yjsDropped: _dropped, ...rest } = t
+      const yjs = t.yjs ?? before?.yjs
+      this.targets.set(key, {
+        ...rest,
+        cells: { ...before?.cells, ...t.cells },
+        ...(yjs === undefined ? {} : { yjs }),
+        ...(Object.keys(log).length === 0 ? {} : { yjsLog: log }),
+      })
+    }
     for (const c of batch.conflicts) this.conflicts.set(c.id, c)
   }
 }

@@ -317,7 +317,9 @@ Example:
   clientOptions(
     program
       .command('equivocations')
-      .description('list equivocations: two events one author signed at one position of its log, or under one event_id')
+      .description(
+        'list equivocations: two events one author signed at one position of its log, or under one event_id',
+      )
       .option('--limit <n>', 'at most this many (1..1000)', intOption(1, 1000)),
   ).action(async (opts: ClientOptions & { limit?: number }) => {
     const query = opts.limit === undefined ? '' : `?limit=${opts.limit}`

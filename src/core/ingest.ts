@@ -18,10 +18,10 @@ import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type Op
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, LogHead, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
-import { type TargetState, targetKey } from './target-state.ts'
+import { type CellState, headerOf, type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
 import { addHash, targetHash } from './view.ts'
-import { trustedYjsMerger } from './yjs-merge.ts'
+import { compactYjs, trustedYjsMerger } from './yjs-merge.ts'
 
 export type IngestItem =
   | {
@@ -66,6 +66,8 @@ export interface IngestInit {
   readonly targetCacheMax?: number
   /** Cached event metas for ancestry walks (immutable, so always safe to cache). */
   readonly metaCacheMax?: number
+  /** Yjs updates appended before a compaction (YJS_COMPACT_UPDATES; tests use fewer). */
+  readonly yjsCompactUpdates?: number
 }
 
 export interface GroupResult {
@@ -98,6 +100,38 @@ interface Layer {
    *  generation (a quarter of a 1M-event rebuild went to GC). */
   readonly cache: boolean
 }
+
+/** Cells kept per cached target, at most: the recently written ones (a hot persona's fields, a
+ *  graph's latest edges). A cached target is its small parts plus these; more are read back
+ *  from the store when a write needs them (one targeted read). */
+export const CACHED_CELLS_MAX = 64
+
+/** The cache entry after a committed group: its state's small parts, the cells the group
+ *  changed and the cells cached before (all of them unless that makes more than
+ *  CACHED_CELLS_MAX, then only the group's). */
+function cachedState(before: TargetState | undefined, s: TargetState): TargetState {
+  // The Yjs snapshot and log are not cached: a group appends to the log without reading it.
+  const { yjs: _snapshot, yjsLog: _log, yjsDropped: _dropped, ...record } = s
+  const own = Object.keys(s.cells).length
+  if (before === undefined || own >= CACHED_CELLS_MAX) return record
+  const prior = Object.keys(before.cells)
+  if (prior.length + own > CACHED_CELLS_MAX) return record
+  const cells: Record<string, CellState> = {}
+  for (const cell of prior) cells[cell] = before.cells[cell]
+  for (const cell of Object.keys(s.cells)) cells[cell] = s.cells[cell]
+  return { ...record, cells }
+}
+
+/** Yjs updates appended to a document before the engine compacts them into a snapshot (the
+ *  y-leveldb pattern). An update then costs an append, not a decode and re-encode of the whole
+ *  document; a compaction costs the document once (~0.1-0.2 s for 1 MB here: read, merged,
+ *  written), so this many updates share it (~0.3 ms each for 1 MB; `npm run bench -- yjs`).
+ *  A whole read (GET /state) merges at most this many updates with the snapshot. */
+export const YJS_COMPACT_UPDATES = 512
+/** Bytes of Yjs updates appended before a compaction, at most (besides the count): bounds what a
+ *  whole read applies on top of the snapshot when updates are large (512 updates of up to
+ *  64 KiB would be 32 MiB). */
+export const YJS_COMPACT_BYTES = 4 * 1024 * 1024
 
 /** Runs a batched read in slices the store accepts. */
 async function chunked<T, R>(
@@ -139,6 +173,7 @@ export class Ingestor {
   readonly #targets: LruMap<string, TargetState>
   readonly #metas: LruMap<Digest, EventMeta>
   readonly #author: AuthorKey
+  readonly #yjsCompact: number
   #hlc: Hlc
   readonly #book: LogBook
   /** State hash of the committed state. */
@@ -160,6 +195,7 @@ export class Ingestor {
     this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX)
     this.#metas = new LruMap(init.metaCacheMax ?? META_CACHE_MAX)
     this.#book = new LogBook(components.store, components.signer, init.log, init.logNext)
+    this.#yjsCompact = init.yjsCompactUpdates ?? YJS_COMPACT_UPDATES
   }
 
   /** The per-author log book (own log id, records of every log held). */
@@ -181,16 +217,54 @@ export class Ingestor {
     return this.#layers.length
   }
 
-  /** Current committed state of a target (through the cache). */
+  /** Current committed state of a target, whole (every cell): one read of the store. The
+   *  engine's own cache holds partial states (the cells groups touched), never whole targets. */
   async target(type: EventType, target: string): Promise<TargetState | undefined> {
+    return this.#store.getTarget(type, target)
+  }
+
+  /** Committed state of a target without its cells (through the cache, which may hold some). */
+  async #header(type: EventType, target: string): Promise<TargetState | undefined> {
     const key = targetKey(type, target)
     const cached = this.#targets.get(key)
     if (cached !== undefined) return cached
     const generation = this.#generation
-    const s = await this.#store.getTarget(type, target)
+    const [s] = await this.#store.getTargetHeaders([{ type, target }])
     // A commit that landed meanwhile may have replaced what was read: do not cache it then.
     if (s !== undefined && generation === this.#generation) this.#targets.set(key, s)
     return s
+  }
+
+  /**
+   * Loads into the partial state `s` the cells a merge needs that it does not hold yet: newest
+   * uncommitted layer first, then the cache, then one targeted read of the store for the rest.
+   * Each cell is copied (the merge changes its state in place). Cells that exist nowhere stay
+   * absent (a new cell).
+   */
+  async #loadCells(s: TargetState, cells: Iterable<string>): Promise<void> {
+    const key = targetKey(s.type, s.target)
+    const need: string[] = []
+    for (const cell of cells) {
+      if (Object.hasOwn(s.cells, cell)) continue
+      const known =
+        this.#fromLayers((l) => {
+          const t = l.targets.get(key)
+          return t !== undefined && Object.hasOwn(t.cells, cell) ? t.cells[cell] : undefined
+        }) ?? this.#cachedCell(key, cell)
+      if (known !== undefined) s.cells[cell] = { w: known.w, f: [...known.f] }
+      else if (!need.includes(cell)) need.push(cell)
+    }
+    if (need.length === 0) return
+    const found = await this.#store.getCells(s.type, s.target, need)
+    need.forEach((cell, i) => {
+      const c = found[i]
+      if (c !== undefined) s.cells[cell] = { w: c.w, f: [...c.f] }
+    })
+  }
+
+  #cachedCell(key: string, cell: string): CellState | undefined {
+    const t = this.#targets.get(key)
+    return t !== undefined && Object.hasOwn(t.cells, cell) ? t.cells[cell] : undefined
   }
 
   /** Newest value of `pick` over the uncommitted layers. */
@@ -206,7 +280,7 @@ export class Ingestor {
   async #current(type: EventType, target: string): Promise<TargetState | undefined> {
     const key = targetKey(type, target)
     const layered = this.#fromLayers((l) => l.targets.get(key))
-    return layered ?? (await this.target(type, target))
+    return layered ?? (await this.#header(type, target))
   }
 
   async #committedMeta(d: Digest): Promise<EventMeta | undefined> {
@@ -269,12 +343,17 @@ export class Ingestor {
         group,
         items.flatMap((it) => (it.kind === 'signed' && !present.has(it.event.digest) ? [it.event] : [])),
       )
+    // The group merges into partial copies of its targets (the small parts and the cells its
+    // events need, #loadCells): a write to a target of a million cells costs the cells written.
     const stateOf = async (type: EventType, target: string): Promise<TargetState | undefined> => {
       const key = targetKey(type, target)
       if (targets.has(key)) return targets.get(key)
       const s = loaded.has(key) ? loaded.get(key) : await this.#current(type, target)
       prevStates.set(key, s)
-      return s
+      if (s === undefined) return undefined
+      const own = headerOf(s)
+      targets.set(key, own)
+      return own
     }
     const ownerOf = async (author: AuthorKey, eventId: string): Promise<Digest | undefined> => {
       const k = `${author}/${eventId}`
@@ -367,15 +446,13 @@ export class Ingestor {
         metas.set(e.digest, { hlcKey: hlcKey(e.hlc), parents: e.parents })
         let result: Awaited<ReturnType<typeof mergeEvent>>
         try {
+          if (prev !== undefined)
+            await this.#loadCells(prev, [
+              ...(action.kind === 'yjs' ? [] : action.writes.map((w) => w.cell)),
+              ...prev.contested,
+            ])
           // Replayed Yjs updates passed the bounded guard when they were first stored.
-          result = await mergeEvent(
-            prev,
-            e,
-            action,
-            ancestry,
-            replay ? trustedYjsMerger : this.#crdt,
-            targets.has(key),
-          )
+          result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, true)
         } catch (err) {
           metas.delete(e.digest)
           throw err
@@ -415,6 +492,15 @@ export class Ingestor {
       survivors.forEach((e, i) => {
         ;(e as { signature: Uint8Array }).signature = sigs[i]
       })
+    }
+
+    // Yjs, append-only: a document whose log reached YJS_COMPACT_UPDATES updates is folded into
+    // a new snapshot, when no uncommitted group touched it (the store then holds its whole log;
+    // otherwise a later group does it).
+    for (const [key, s] of targets) {
+      if ((s.yjsPending ?? 0) < this.#yjsCompact && (s.yjsPendingBytes ?? 0) < YJS_COMPACT_BYTES) continue
+      if (this.#layers.some((l) => l.targets.has(key))) continue
+      await this.#compactYjs(s)
     }
 
     let stateHash = this.#layers.at(-1)?.stateHash ?? this.#stateHash
@@ -493,7 +579,7 @@ export class Ingestor {
     const [states, owners] = await Promise.all([
       chunked(
         refList.map(([, r]) => r),
-        (part) => this.#store.getTargets(part),
+        (part) => this.#store.getTargetHeaders(part),
       ),
       chunked(
         pairList.map(([, p]) => p),
@@ -531,6 +617,22 @@ export class Ingestor {
       }
     })
     return { loaded, ownersLoaded }
+  }
+
+  /** Folds the stored snapshot, the stored log and this group's updates into a new snapshot;
+   *  the store deletes the stored log entries it folded and does not append this group's. */
+  async #compactYjs(s: TargetState): Promise<void> {
+    const stored = await this.#store.getYjs(s.type, s.target)
+    const b64 = (x: string) => new Uint8Array(Buffer.from(x, 'base64'))
+    const parts: Uint8Array[] = []
+    if (stored.snapshot !== undefined) parts.push(b64(stored.snapshot))
+    for (const u of Object.values(stored.log)) parts.push(b64(u))
+    for (const u of Object.values(s.yjsLog ?? {})) parts.push(b64(u))
+    s.yjs = Buffer.from(compactYjs(parts)).toString('base64')
+    s.yjsDropped = Object.keys(stored.log) as Digest[]
+    s.yjsLog = {}
+    s.yjsPending = 0
+    s.yjsPendingBytes = 0
   }
 
   /** The target's heads (newest first when there are too many) plus required extra parents. */
@@ -621,7 +723,7 @@ export class Ingestor {
     if (p === undefined) return
     this.#generation++
     if (p.cache) {
-      for (const [k, s] of p.targets) this.#targets.set(k, s)
+      for (const [k, s] of p.targets) this.#targets.set(k, cachedState(this.#targets.get(k), s))
       for (const [d, m] of p.metas) this.#metas.set(d, m)
     } else {
       // What the caches hold of these targets is older than this layer.

@@ -24,11 +24,13 @@ import {
   type CellEntry,
   type CellState,
   compareEntry,
+  EMPTY_CELL_SUM,
   emptyTarget,
   type TargetState,
 } from './target-state.ts'
 import type { ConflictId, Digest, EventType, SignedEvent } from './types.ts'
 import { valueJson } from './value-json.ts'
+import { addHash, cellHash } from './view.ts'
 
 /** What the merge needs to know about an event it holds: its HLC key and parents. */
 export interface EventMeta {
@@ -145,7 +147,18 @@ function cloneState(s: TargetState): TargetState {
     heads: [...s.heads],
     missing: [...s.missing],
     resolved: { ...s.resolved },
+    contested: [...s.contested],
+    ...(s.yjsLog === undefined ? {} : { yjsLog: { ...s.yjsLog } }),
   }
+}
+
+/** Adds `cell` to (or removes it from) the sorted contested list. */
+function setContested(list: string[], cell: string, contested: boolean): void {
+  let i = 0
+  while (i < list.length && list[i] < cell) i++
+  const present = list[i] === cell
+  if (contested && !present) list.splice(i, 0, cell)
+  else if (!contested && present) list.splice(i, 1)
 }
 
 function insertSorted(list: Digest[], d: Digest): void {
@@ -188,12 +201,11 @@ export async function mergeEvent(
   crdt: CrdtMerger,
   inPlace = false,
 ): Promise<MergeResult> {
-  // The only step that can fail (an unsafe Yjs update) runs before anything is changed.
-  let mergedYjs: Uint8Array | undefined
-  if (action.kind === 'yjs') {
-    const base = prev?.yjs === undefined ? undefined : new Uint8Array(Buffer.from(prev.yjs, 'base64'))
-    mergedYjs = await crdt.merge(base, action.update)
-  }
+  // A Yjs update is appended, not merged into the document (append-only, the y-leveldb
+  // pattern): the guard checked the update itself when it was admitted; the ingest engine
+  // compacts the log into a snapshot every YJS_COMPACT_UPDATES updates. `crdt` merges nothing
+  // here any more; it stays for callers that compact.
+  void crdt
   const s = prev === undefined ? emptyTarget(e.type, e.targetId) : inPlace ? prev : cloneState(prev)
   const stamp = stampOf(e)
   const eHlc = stamp.slice(0, 16)
@@ -218,13 +230,20 @@ export async function mergeEvent(
 
   const writes = action.kind === 'yjs' ? [] : action.writes
   // Cells whose frontier may change: those written, and (after a late intermediate) every
-  // contested one.
+  // contested one. `s` may be partial (the ingest engine loads only the cells an event needs):
+  // it must hold every cell written and every contested one.
   const touched = new Set(writes.map((w) => w.cell))
-  if (wasMissing) for (const [cell, c] of Object.entries(s.cells)) if (c.f.length >= 2) touched.add(cell)
+  if (wasMissing) for (const cell of s.contested) touched.add(cell)
   const before = new Map<string, ConflictId>()
+  const hashBefore = new Map<string, string>()
   for (const cell of touched) {
     const c = s.cells[cell]
-    const oc = c === undefined ? undefined : openConflictOf(s, cell, c)
+    if (c === undefined) {
+      if (s.contested.includes(cell)) throw new Error(`mergeEvent: contested cell ${cell} is not loaded`)
+      continue
+    }
+    hashBefore.set(cell, cellHash(cell, c))
+    const oc = openConflictOf(s, cell, c)
     if (oc !== undefined) before.set(cell, oc.id)
   }
 
@@ -269,6 +288,14 @@ export async function mergeEvent(
     }
   }
 
+  // The cells' part of the target hash and the contested list, for the touched cells only.
+  for (const cell of touched) {
+    const c = s.cells[cell]
+    if (c === undefined) continue
+    s.cellSum = addHash(s.cellSum, cellHash(cell, c), hashBefore.get(cell))
+    setContested(s.contested, cell, c.f.length >= 2)
+  }
+
   const opened: OpenConflict[] = []
   const closed: ConflictId[] = []
   for (const cell of touched) {
@@ -286,6 +313,12 @@ export async function mergeEvent(
     if (cur === undefined || compareEntry({ s: stamp, d: e.digest }, cur) > 0)
       s.resolved[resolves] = { d: e.digest, s: stamp }
   }
-  if (mergedYjs !== undefined) s.yjs = Buffer.from(mergedYjs).toString('base64')
+  if (action.kind === 'yjs') {
+    s.yjsLog ??= {}
+    s.yjsLog[e.digest] = Buffer.from(action.update).toString('base64')
+    s.yjsPending = (s.yjsPending ?? 0) + 1
+    s.yjsPendingBytes = (s.yjsPendingBytes ?? 0) + action.update.byteLength
+    s.yjsSum = addHash(s.yjsSum ?? EMPTY_CELL_SUM, e.digest)
+  }
   return { state: s, opened, closed, resolves }
 }

@@ -4,7 +4,7 @@
  */
 
 import type { AuditRecord, ConflictRecord, StoredEvent } from './records.ts'
-import type { TargetState } from './target-state.ts'
+import type { CellState, TargetState } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from './types.ts'
 
 /** Reads the ingest path needs. Every method sees only committed data. */
@@ -23,6 +23,17 @@ export interface StoreReader {
   getTargets(
     refs: ReadonlyArray<{ type: EventType; target: string }>,
   ): Promise<Array<TargetState | undefined>>
+  /** Targets' small parts (heads, missing, resolved, counters, cellSum, contested, hash) with
+   *  `cells: {}`: what a write to a target needs before it reads the cells it touches. */
+  getTargetHeaders(
+    refs: ReadonlyArray<{ type: EventType; target: string }>,
+  ): Promise<Array<TargetState | undefined>>
+  /** Some cells of one target (one targeted read), in input order; undefined for a cell the
+   *  target does not have. */
+  getCells(type: EventType, target: string, cells: readonly string[]): Promise<Array<CellState | undefined>>
+  /** A target's Yjs snapshot and the updates appended since (by event digest, base64): what a
+   *  compaction folds into a new snapshot. */
+  getYjs(type: EventType, target: string): Promise<{ snapshot?: string; log: Record<Digest, string> }>
   getEventIdOwners(
     pairs: ReadonlyArray<{ author: AuthorKey; eventId: string }>,
   ): Promise<Array<Digest | undefined>>
@@ -53,7 +64,8 @@ export interface CommitBatch {
    *  `digest`, when given, is trusted (the engine computed it from these bytes): the store does
    *  not hash the bytes again, and every read re-checks it. */
   readonly events: readonly StoredEvent[]
-  /** Final state of every target the group touched. */
+  /** Every target the group touched: its small parts whole, and the cells the group wrote or
+   *  read (`cells` may be partial; a cell not in it is left as stored). */
   readonly targets: readonly TargetState[]
   /** Conflict records created or updated. */
   readonly conflicts: readonly ConflictRecord[]

@@ -31,20 +31,73 @@ export interface TargetState {
   heads: Digest[]
   /** Parents named by events of this target that this node does not hold (yet). Sorted. */
   missing: Digest[]
-  /** Merged Yjs state (one update, base64) when the target received Yjs updates. */
+  /** Yjs, append-only (the y-leveldb pattern): the snapshot, one update (base64) merging the
+   *  updates compacted so far. Stored under its own key, not in the record: in a partial state
+   *  (the ingest engine's) it is present only when a compaction wrote a new one. */
   yjs?: string
+  /** Yjs updates appended since the snapshot, by event digest (base64), each under its own key.
+   *  Whole state: all of them; partial state and commit batch: the ones to append. */
+  yjsLog?: Record<Digest, string>
+  /** Commit batch only: log entries a compaction folded into the new snapshot (deleted). */
+  yjsDropped?: Digest[]
+  /** Sum mod 2^256 of the digests of every Yjs update applied (64 hex): the document's
+   *  fingerprint in the target hash. A function of the set of updates, so of the event set,
+   *  and known without decoding the document (a state vector is not enough: deletions do not
+   *  advance it). */
+  yjsSum?: string
+  /** Updates in the log (since the snapshot), and their bytes: the engine compacts at
+   *  YJS_COMPACT_UPDATES or YJS_COMPACT_BYTES (src/core/ingest.ts). */
+  yjsPending?: number
+  yjsPendingBytes?: number
   /** Resolution events per conflict id: the greatest (by stamp) resolution that names it. */
   resolved: Record<ConflictId, { d: Digest; s: string }>
   /** Number of events applied to the target. */
   events: number
   /** Greatest HLC key seen on the target. */
   lastHlc: string
+  /** Sum mod 2^256 (64 hex) of cellHash() over every cell: the cells' part of the target hash,
+   *  updated by each merge for the cells it touched (view.ts). */
+  cellSum: string
+  /** Cells whose frontier holds two or more writes, sorted: the cells a late intermediate event
+   *  may change besides those it writes (merge.ts), known without reading every cell. */
+  contested: string[]
   /** targetHash() of this state, cached for the node's state-hash sum (not itself hashed). */
   hash?: string
 }
 
 export function emptyTarget(type: EventType, target: string): TargetState {
-  return { type, target, cells: {}, heads: [], missing: [], resolved: {}, events: 0, lastHlc: '' }
+  return {
+    type,
+    target,
+    cells: {},
+    heads: [],
+    missing: [],
+    resolved: {},
+    events: 0,
+    lastHlc: '',
+    cellSum: EMPTY_CELL_SUM,
+    contested: [],
+  }
+}
+
+/** cellSum of a target without cells. */
+export const EMPTY_CELL_SUM = '0'.repeat(64)
+
+/**
+ * A copy of a state's small parts with no cells: what the store keeps as a target's record, and
+ * the start of a partial state (the ingest engine loads only the cells a group touches). Arrays
+ * and records are copied: a merge changes its state in place.
+ */
+export function headerOf(s: TargetState): TargetState {
+  const { yjs: _snapshot, yjsLog: _log, yjsDropped: _dropped, ...record } = s
+  return {
+    ...record,
+    cells: {},
+    heads: [...s.heads],
+    missing: [...s.missing],
+    resolved: { ...s.resolved },
+    contested: [...s.contested],
+  }
 }
 
 export function compareEntry(a: { s: string; d: string }, b: { s: string; d: string }): number {

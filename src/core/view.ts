@@ -5,18 +5,24 @@
  */
 import * as Y from 'yjs'
 import { sha256Hex } from '../util/crypto.ts'
-import { canonicalJson } from './event-codec.ts'
-import type { TargetState } from './target-state.ts'
-import type { ConflictId, JsonObject, JsonValue } from './types.ts'
+import type { CellState, TargetState } from './target-state.ts'
+import type { ConflictId, Digest, JsonObject, JsonValue } from './types.ts'
 
 /** Root names inside Yjs documents: persona -> Y.Map 'persona', document -> Y.Text 'content'. */
 export const YJS_PERSONA_MAP = 'persona'
 export const YJS_DOCUMENT_TEXT = 'content'
 
+/** The document of a whole state: its snapshot and every update of its log, merged first
+ *  (`Y.mergeUpdates` takes them in any order; applied one by one in digest order, an update
+ *  whose dependencies come later would be parked and retried on every later apply). */
 function yjsDoc(state: TargetState): Y.Doc | undefined {
-  if (state.yjs === undefined) return undefined
+  const parts: Uint8Array[] = []
+  if (state.yjs !== undefined) parts.push(new Uint8Array(Buffer.from(state.yjs, 'base64')))
+  for (const d of Object.keys(state.yjsLog ?? {}).sort())
+    parts.push(new Uint8Array(Buffer.from(state.yjsLog![d as Digest], 'base64')))
+  if (parts.length === 0) return undefined
   const doc = new Y.Doc()
-  Y.applyUpdate(doc, new Uint8Array(Buffer.from(state.yjs, 'base64')))
+  Y.applyUpdate(doc, parts.length === 1 ? parts[0] : Y.mergeUpdates(parts))
   return doc
 }
 
@@ -31,21 +37,6 @@ export function crdtView(state: TargetState): JsonValue | undefined {
     for (const [k, v] of doc.getMap(YJS_PERSONA_MAP).entries())
       setOwn(out, k, (v instanceof Y.AbstractType ? v.toJSON() : v) as JsonValue)
     return out
-  } finally {
-    doc.destroy()
-  }
-}
-
-function crdtFingerprint(state: TargetState): JsonValue {
-  const doc = yjsDoc(state)
-  if (doc === undefined) return null
-  try {
-    const sv = [...Y.decodeStateVector(Y.encodeStateVector(doc)).entries()].sort((a, b) => a[0] - b[0])
-    const content =
-      state.type === 'document_update'
-        ? doc.getText(YJS_DOCUMENT_TEXT).toString()
-        : (doc.getMap(YJS_PERSONA_MAP).toJSON() as JsonValue)
-    return { sv, content }
   } finally {
     doc.destroy()
   }
@@ -110,32 +101,48 @@ export function valueView(state: TargetState): JsonValue {
 }
 
 /**
+ * sha256 (hex) of one cell's deterministic content: the canonical JSON (RFC 8785) of
+ * `[cell, winner digest, [frontier digests...]]`. A target's `cellSum` is the sum of these mod
+ * 2^256 over its cells, so a merge updates it for the cells it wrote (subtract the old hash, add
+ * the new) without looking at the others, and it does not depend on the order cells were written.
+ */
+export function cellHash(cell: string, c: CellState): string {
+  const q = JSON.stringify
+  let f = ''
+  for (const e of c.f) f += f === '' ? q(e.d) : `,${q(e.d)}`
+  return sha256Hex(`[${q(cell)},${q(c.w.d)},[${f}]]`)
+}
+
+/** cellSum recomputed from every cell of a (whole) state: what the merge keeps up to date. */
+export function cellSumOf(cells: Readonly<Record<string, CellState>>): string {
+  let sum = EMPTY_STATE_HASH
+  for (const [cell, c] of Object.entries(cells)) sum = addHash(sum, cellHash(cell, c))
+  return sum
+}
+
+/**
  * sha256 (hex) of the deterministic content of a target's state: the canonical JSON (RFC 8785)
- * of `{v: 1, type, target, cells: {cell: [winner, [frontier...]]}, heads, missing,
- * resolved: {conflict: digest}, crdt}`.
+ * of `{v: 2, type, target, cells: cellSum, heads, missing, resolved: {conflict: digest}, crdt}`,
+ * where `cellSum` (64 hex) is the sum of every cell's cellHash() mod 2^256 (kept by the merge)
+ * and `crdt` the Yjs fingerprint `yjsSum` (the sum of the digests of the Yjs updates applied,
+ * 64 hex) or null: the document is never decoded to hash it.
+ * It costs the same for a target of one cell and of a million: adding an edge to a big graph
+ * rehashes the edge and the target's small parts only (issue 12).
  *
- * Written out directly rather than through canonicalJson (it ran per changed target per group:
- * ~7% of ingest CPU): keys are emitted in sorted order and every leaf is a string from a
- * validated event (well-formed UTF-16, so JSON.stringify escapes it exactly as RFC 8785 does);
- * only the CRDT fingerprint, whose content is user JSON, goes through canonicalJson. A unit test
- * checks the bytes against canonicalJson of the object above.
+ * Written out directly rather than through canonicalJson: keys are emitted in sorted order and
+ * every leaf is a string from a validated event (well-formed UTF-16, so JSON.stringify escapes
+ * it exactly as RFC 8785 does). A unit test checks the bytes against canonicalJson of the
+ * object above.
  */
 export function targetHash(state: TargetState): string {
   const q = JSON.stringify
-  let cells = ''
-  for (const cell of Object.keys(state.cells).sort()) {
-    const c = state.cells[cell]
-    let f = ''
-    for (const e of c.f) f += f === '' ? q(e.d) : `,${q(e.d)}`
-    cells += `${cells === '' ? '' : ','}${q(cell)}:[${q(c.w.d)},[${f}]]`
-  }
   let resolved = ''
   for (const k of Object.keys(state.resolved).sort())
     resolved += `${resolved === '' ? '' : ','}${q(k)}:${q(state.resolved[k as ConflictId].d)}`
   return sha256Hex(
-    `{"cells":{${cells}},"crdt":${canonicalJson(crdtFingerprint(state))},"heads":${q(state.heads)},` +
+    `{"cells":${q(state.cellSum)},"crdt":${q(state.yjsSum ?? null)},"heads":${q(state.heads)},` +
       `"missing":${q(state.missing)},"resolved":{${resolved}},"target":${q(state.target)},` +
-      `"type":${q(state.type)},"v":1}`,
+      `"type":${q(state.type)},"v":2}`,
   )
 }
 

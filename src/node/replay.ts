@@ -22,8 +22,9 @@ import { EMPTY_STATE_HASH } from '../core/view.ts'
  *  left a few MB less RSS (paired runs, docs/BENCHMARKS.md). */
 export const REPLAY_BATCH_EVENTS = 1_000
 
-/** Version of the materialized state format; bump to force a rebuild after a merge-rule change. */
-export const STATE_FORMAT = '1'
+/** Version of the materialized state format; bump to force a rebuild after a merge-rule change.
+ *  2: state per cell (target hash v2: cells as a sum of cell hashes). */
+export const STATE_FORMAT = '2'
 
 export interface ReplayReport {
   readonly rebuilt: boolean

@@ -4,7 +4,7 @@
  */
 import type { EquivocationRecord, LogRecord } from '../core/ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
-import type { TargetState } from '../core/target-state.ts'
+import type { CellState, TargetState } from '../core/target-state.ts'
 import { type AuthorKey, type Digest, EVENT_TYPES, type EventType } from '../core/types.ts'
 import { fromBase64, toBase64, toHex } from '../util/bytes.ts'
 import { sha256Hex } from '../util/crypto.ts'
@@ -53,18 +53,30 @@ export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredE
   return { signature: own.subarray(0, SIGNATURE_BYTES), signed: own.subarray(SIGNATURE_BYTES), digest: hex }
 }
 
-export function decodeTargetState(key: Uint8Array, text: string): TargetState {
+/** Decodes a target's record into a state with `cells: {}`. */
+export function decodeTargetRecord(key: Uint8Array, text: string): TargetState {
   const v = parseJson('state', key, text)
   const ok =
     typeof v.type === 'string' &&
     typeof v.target === 'string' &&
-    isObj(v.cells) &&
+    v.cells === undefined &&
     Array.isArray(v.heads) &&
     Array.isArray(v.missing) &&
     isObj(v.resolved) &&
     typeof v.events === 'number' &&
-    typeof v.lastHlc === 'string'
-  return ok ? (v as unknown as TargetState) : corrupt('state', key, 'value is not a target state')
+    typeof v.lastHlc === 'string' &&
+    isHex64(v.cellSum) &&
+    Array.isArray(v.contested)
+  return ok
+    ? ({ ...v, cells: {} } as unknown as TargetState)
+    : corrupt('state', key, 'value is not a target record')
+}
+
+export function decodeCell(key: Uint8Array, text: string): CellState {
+  const v = parseJson('state', key, text)
+  const w = v.w
+  const ok = isObj(w) && typeof w.d === 'string' && typeof w.s === 'string' && Array.isArray(v.f)
+  return ok ? (v as unknown as CellState) : corrupt('state', key, 'value is not a cell state')
 }
 
 export function decodeConflict(key: string, text: string): ConflictRecord {

@@ -17,6 +17,7 @@ import { encodeEquivocation, encodeEventValue, encodeHead, SIGNATURE_BYTES } fro
 import { DuplicateEventError, EventIdTakenError, InvalidStoreArgumentError } from './errors.ts'
 import { type EventHeader, readEventHeader } from './event-header.ts'
 import {
+  cellKey,
   conflictStatusKey,
   digestKey,
   EMPTY,
@@ -30,13 +31,15 @@ import {
   STATUS_CODE,
   type Sublevels,
   seqKey,
-  stateKey,
   targetIndexKey,
+  targetRecordKey,
   timeKey,
   typeCode,
   typeSeqKey,
+  yjsSnapshotKey,
+  yjsUpdateKey,
 } from './keys.ts'
-import { stripVectorValues } from './vector-state.ts'
+import { stripVectorCell } from './vector-state.ts'
 
 export interface StoreCounters {
   readonly events: number
@@ -113,12 +116,48 @@ export function prepareEvents(
 
 /** The state key of a target record, checked. */
 export function targetStateKey(t: TargetState): Uint8Array {
+  const { code, bytes } = targetKeyParts(t)
+  return targetRecordKey(code, bytes)
+}
+
+/** Type code and target bytes of a target state, checked. */
+export function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Array } {
   const code = typeCode(t?.type)
   if (code === undefined) return invalid(`target state has unknown type ${JSON.stringify(t?.type)}`)
   const bytes = typeof t.target === 'string' ? utf8(t.target) : EMPTY
   if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX)
     return invalid(`target id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes`)
-  return stateKey(code, bytes)
+  return { code, bytes }
+}
+
+/** A target's record and the cells it carries (state per cell, format 3): cells not in
+ *  `t.cells` stay as stored. A vector's `value` cell leaves its values in its event. Yjs: a new
+ *  snapshot when `t.yjs` is set, the updates of `t.yjsLog` appended, those of `t.yjsDropped`
+ *  (folded into the snapshot) deleted. */
+function planTarget(s: Sublevels, ops: BatchOp[], t: TargetState) {
+  const { code, bytes } = targetKeyParts(t)
+  const what = `target ${t.type}/${t.target}`
+  const put = (key: Uint8Array, value: string) => ops.push({ type: 'put', sublevel: s.state, key, value })
+  if (!isObj(t.cells)) invalid(`${what} needs a cells record`)
+  put(targetRecordKey(code, bytes), toJson(recordOf(t), what))
+  for (const cell of Object.keys(t.cells))
+    put(cellKey(code, bytes, cell), toJson(stripVectorCell(t.type, cell, t.cells[cell]), what))
+  if (t.yjs !== undefined) put(yjsSnapshotKey(code, bytes), String(t.yjs))
+  for (const d of t.yjsDropped ?? [])
+    ops.push({ type: 'del', sublevel: s.state, key: yjsUpdateKey(code, bytes, yjsDigest(d, what)) })
+  for (const [d, update] of Object.entries(t.yjsLog ?? {}))
+    put(yjsUpdateKey(code, bytes, yjsDigest(d, what)), String(update))
+}
+
+const isObj = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+const yjsDigest = (d: string, what: string): Uint8Array =>
+  digestKey(d) ?? invalid(`${what}: Yjs log entries are named by 64 lowercase hex digests`)
+
+/** The record: everything but the cells and the Yjs document (each under its own keys). */
+function recordOf(t: TargetState): Omit<TargetState, 'cells'> {
+  const { cells: _cells, yjs: _yjs, yjsLog: _log, yjsDropped: _dropped, ...record } = t
+  return record
 }
 
 function toJson(value: unknown, what: string): string {
@@ -201,7 +240,7 @@ export function planCommit(
   const counted = new Set<string>()
   for (const t of batch.targets) {
     const key = targetStateKey(t)
-    put(s.state, key, toJson(stripVectorValues(t), `target ${t.type}/${t.target}`))
+    planTarget(s, ops, t)
     const hex = toHex(key)
     if (!counted.has(hex) && reads.targetExists.get(hex) !== true) targets += 1
     counted.add(hex)

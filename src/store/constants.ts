@@ -3,8 +3,10 @@
 /** Version of the store: the key layout (src/store/keys.ts) and the event bytes in it. Bump it
  *  on any change; an older store is refused at open with a message naming its version (no
  *  migration: issue 12 changed the layout and the event bytes, GKE2 with vectors packed as
- *  float32, before any deployment; format 3 is issue 10's: GKE3 events carry their position in
- *  their author's log, indexed by `lpos` and summarised per log in `logs`). */
+ *  float32, before any deployment). Format 3 is issues 10 and 12: GKE3 events carry their
+ *  position in their author's log (indexed by `lpos`, summarised per log in `logs`, signed heads
+ *  in `lhd`), and state per cell (a target's record and each of its cells under their own keys
+ *  of the `state` sublevel). */
 export const FORMAT_VERSION = '3'
 
 /** Largest `limit` one read accepts. The largest page the core asks for is PULL_LIMIT_MAX

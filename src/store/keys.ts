@@ -14,7 +14,10 @@
  * | `tseq`   | type code (1) ‖ seq (u64)                         | digest (32)                     | readLog (one range per type, merged by seq) |
  * | `time`   | type code (1) ‖ hlc (8) ‖ digest (32)             | empty                           | readByTime, reconciliation ranges      |
  * | `tgt`    | type (1) ‖ target len (u16) ‖ target ‖ hlc (8) ‖ digest (32) | empty                | readTarget (rebuild, rollback)         |
- * | `state`  | type code (1) ‖ target (UTF-8)                    | TargetState JSON                | getTarget, iterateTargets              |
+ * | `state`  | type (1) ‖ target len (u16) ‖ target ‖ 0x00       | target record JSON (no cells)   | getTargetHeaders, getTarget, iterateTargets |
+ * | `state`  | type (1) ‖ target len (u16) ‖ target ‖ 0x01 ‖ cell (UTF-8) | CellState JSON         | getCells, getTarget (one range per target) |
+ * | `state`  | type (1) ‖ target len (u16) ‖ target ‖ 0x02       | Yjs snapshot (base64)           | getYjs (compaction), getTarget         |
+ * | `state`  | type (1) ‖ target len (u16) ‖ target ‖ 0x03 ‖ digest (32) | Yjs update (base64)     | getYjs (compaction), getTarget         |
  * | `eid`    | author (32) ‖ event id (16)                       | digest (32)                     | getEventIdOwner (equivocation check)   |
  * | `cf`     | conflict id (UTF-8)                               | ConflictRecord JSON             | getConflict, listConflicts('all')      |
  * | `cfs`    | status code (1) ‖ conflict id (UTF-8)             | empty                           | listConflicts(status)                  |
@@ -156,8 +159,53 @@ export function targetIndexKey(code: number, target: Bytes, hlc: Bytes, digest: 
   return cat(targetPrefix(code, target), hlc, digest)
 }
 
-export function stateKey(code: number, target: Bytes): Bytes {
-  return cat(Uint8Array.of(code), target)
+/** Format 3 (issue 12, state per cell): a target's record and each of its cells are entries of
+ *  the `state` sublevel under the target's prefix, the record first (0x00), then its cells
+ *  (0x01 ‖ cell name) in name order: one range read gives a whole target, one key one cell. */
+export const STATE_RECORD = 0x00
+export const STATE_CELL = 0x01
+/** Yjs, append-only: the compacted snapshot, and one entry per update appended since. */
+export const STATE_YJS_SNAPSHOT = 0x02
+export const STATE_YJS_UPDATE = 0x03
+
+export function targetRecordKey(code: number, target: Bytes): Bytes {
+  return cat(targetPrefix(code, target), Uint8Array.of(STATE_RECORD))
+}
+
+export function cellKey(code: number, target: Bytes, cell: string): Bytes {
+  return cat(targetPrefix(code, target), Uint8Array.of(STATE_CELL), Buffer.from(cell, 'utf8'))
+}
+
+export function yjsSnapshotKey(code: number, target: Bytes): Bytes {
+  return cat(targetPrefix(code, target), Uint8Array.of(STATE_YJS_SNAPSHOT))
+}
+
+export function yjsUpdateKey(code: number, target: Bytes, digest: Bytes): Bytes {
+  return cat(targetPrefix(code, target), Uint8Array.of(STATE_YJS_UPDATE), digest)
+}
+
+/** What a `state` key holds. */
+export type StateEntry =
+  | { kind: 'record' }
+  | { kind: 'cell'; cell: string }
+  | { kind: 'yjsSnapshot' }
+  | { kind: 'yjsUpdate'; digest: string }
+
+/** Splits a `state` key: its target prefix and what it holds. Undefined when the key has none
+ *  of the shapes. */
+export function parseStateKey(key: Bytes): { prefix: Bytes; entry: StateEntry } | undefined {
+  if (key.byteLength < 4) return undefined
+  const end = 3 + ((key[1] << 8) | key[2])
+  if (key.byteLength <= end) return undefined
+  const prefix = key.subarray(0, end)
+  const rest = key.byteLength - end - 1
+  if (key[end] === STATE_RECORD && rest === 0) return { prefix, entry: { kind: 'record' } }
+  if (key[end] === STATE_CELL)
+    return { prefix, entry: { kind: 'cell', cell: Buffer.from(key.subarray(end + 1)).toString('utf8') } }
+  if (key[end] === STATE_YJS_SNAPSHOT && rest === 0) return { prefix, entry: { kind: 'yjsSnapshot' } }
+  if (key[end] === STATE_YJS_UPDATE && rest === 32)
+    return { prefix, entry: { kind: 'yjsUpdate', digest: toHex(key.subarray(end + 1)) } }
+  return undefined
 }
 
 export function eventIdKey(author: Bytes, eventId: Bytes): Bytes {

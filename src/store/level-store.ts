@@ -18,18 +18,19 @@ import type {
   Store,
 } from '../core/ports.ts'
 import type { AuditRecord, ConflictRecord, StoredEvent } from '../core/records.ts'
-import type { TargetState } from '../core/target-state.ts'
+import type { CellState, TargetState } from '../core/target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType } from '../core/types.ts'
 import { fromUtf8, toHex, utf8 } from '../util/bytes.ts'
 import { checkLimit, checkSeq, codeOf, misuse } from './arguments.ts'
 import { clearMaterialized } from './clear-materialized.ts'
 import {
   decodeAudit,
+  decodeCell,
   decodeConflict,
   decodeEquivocation,
   decodeEventValue,
   decodeLogRecord,
-  decodeTargetState,
+  decodeTargetRecord,
 } from './codecs.ts'
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
@@ -49,7 +50,7 @@ import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
 import { openLevelDatabase } from './open-level.ts'
 import { readMany, readOne } from './read-many.ts'
-import { restoreVectorValues, vectorEventOf } from './vector-state.ts'
+import { restoreVectorCell, vectorEventOfCell } from './vector-state.ts'
 import { writeBatch } from './write-batch.ts'
 
 export type { LevelDatabase } from './keys.ts'
@@ -227,32 +228,37 @@ export class LevelStore implements Store {
     return keys.map((k) => (k === undefined ? false : found[i++] !== undefined))
   }
 
+  /** A whole target: its record and every cell, one range read (one snapshot). */
   async getTarget(type: EventType, target: string): Promise<TargetState | undefined> {
     const { s } = this.#open()
     const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
     if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return undefined
-    const key = K.stateKey(codeOf(type), bytes)
-    const text = readOne(s.state, key)
-    if (text === undefined) return undefined
-    const state = decodeTargetState(key, text)
-    if (state.type !== type || state.target !== target)
-      throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
+    const prefix = K.targetPrefix(codeOf(type), bytes)
+    const rows = await s.state.iterator(K.prefixRange(prefix)).all()
+    if (rows.length === 0) return undefined
+    const [state] = assembleTargets(rows)
+    checkTarget(state, type, target, rows[0][0])
     await this.#withVectors([state])
     return state
   }
 
-  /** Reads back the vectors a stored state leaves in their events (vector-state.ts). */
+  /** Reads back the vectors stored cells leave in their events (vector-state.ts). */
   async #withVectors(states: ReadonlyArray<TargetState | undefined>): Promise<void> {
-    const need: Array<{ state: TargetState; digest: Digest }> = []
+    const need: Array<{ state: TargetState; cell: CellState; digest: Digest }> = []
     for (const state of states) {
-      const digest = state === undefined ? undefined : vectorEventOf(state)
-      if (state !== undefined && digest !== undefined) need.push({ state, digest })
+      const cell = state?.cells.value
+      const digest = cell === undefined ? undefined : vectorEventOfCell(state!.type, 'value', cell)
+      if (digest !== undefined) need.push({ state: state!, cell: cell!, digest })
     }
+    await this.#restoreVectors(need)
+  }
+
+  async #restoreVectors(need: ReadonlyArray<{ state: { target: string }; cell: CellState; digest: Digest }>) {
     for (let i = 0; i < need.length; i += READ_LIMIT_MAX) {
       const part = need.slice(i, i + READ_LIMIT_MAX)
       const events = await this.getEvents(part.map((x) => x.digest))
       for (const [j, x] of part.entries())
-        restoreVectorValues(x.state, events[j], `state of vector_update ${JSON.stringify(x.state.target)}`)
+        restoreVectorCell(x.cell, events[j], `state of vector_update ${JSON.stringify(x.state.target)}`)
     }
   }
 
@@ -284,7 +290,18 @@ export class LevelStore implements Store {
     })
   }
 
+  /** Whole targets (one range read each). */
   async getTargets(
+    refs: ReadonlyArray<{ type: EventType; target: string }>,
+  ): Promise<Array<TargetState | undefined>> {
+    this.#open()
+    if (refs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} targets per call, got ${refs.length}`)
+    const out: Array<TargetState | undefined> = []
+    for (const r of refs) out.push(await this.getTarget(r.type, r.target))
+    return out
+  }
+
+  async getTargetHeaders(
     refs: ReadonlyArray<{ type: EventType; target: string }>,
   ): Promise<Array<TargetState | undefined>> {
     const { s } = this.#open()
@@ -293,22 +310,63 @@ export class LevelStore implements Store {
       const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
       return bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX
         ? undefined
-        : K.stateKey(codeOf(type), bytes)
+        : K.targetRecordKey(codeOf(type), bytes)
     })
     const valid = keys.filter((k) => k !== undefined)
     const texts = await readMany(s.state, valid)
     let i = 0
-    const states = keys.map((key, j) => {
+    return keys.map((key, j) => {
       if (key === undefined) return undefined
       const text = texts[i++]
       if (text === undefined) return undefined
-      const state = decodeTargetState(key, text)
-      if (state.type !== refs[j].type || state.target !== refs[j].target)
-        throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
+      const state = decodeTargetRecord(key, text)
+      checkTarget(state, refs[j].type, refs[j].target, key)
       return state
     })
-    await this.#withVectors(states)
-    return states
+  }
+
+  /** A target's Yjs snapshot and log (one range read), for a compaction. */
+  async getYjs(type: EventType, target: string): Promise<{ snapshot?: string; log: Record<Digest, string> }> {
+    const { s } = this.#open()
+    const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
+    if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return { log: {} }
+    const code = codeOf(type)
+    const rows = await s.state
+      .iterator({
+        gte: K.yjsSnapshotKey(code, bytes),
+        lte: K.yjsUpdateKey(code, bytes, new Uint8Array(32).fill(0xff)),
+      })
+      .all()
+    const out: { snapshot?: string; log: Record<Digest, string> } = { log: {} }
+    for (const [key, text] of rows) {
+      const entry = K.parseStateKey(key)?.entry
+      if (entry?.kind === 'yjsSnapshot') out.snapshot = text
+      else if (entry?.kind === 'yjsUpdate') out.log[entry.digest as Digest] = text
+      else throw new StorageCorruptionError(`${K.describeKey('state', key)}: not a Yjs entry`)
+    }
+    return out
+  }
+
+  async getCells(
+    type: EventType,
+    target: string,
+    cells: readonly string[],
+  ): Promise<Array<CellState | undefined>> {
+    const { s } = this.#open()
+    if (cells.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} cells per call, got ${cells.length}`)
+    const bytes = typeof target === 'string' ? utf8(target) : new Uint8Array(0)
+    if (bytes.byteLength < 1 || bytes.byteLength > TARGET_ID_BYTES_MAX) return cells.map(() => undefined)
+    const code = codeOf(type)
+    const keys = cells.map((cell) => K.cellKey(code, bytes, String(cell)))
+    const texts = await readMany(s.state, keys)
+    const out = texts.map((text, i) => (text === undefined ? undefined : decodeCell(keys[i], text)))
+    const need: Array<{ state: { target: string }; cell: CellState; digest: Digest }> = []
+    out.forEach((cell, i) => {
+      const digest = cell === undefined ? undefined : vectorEventOfCell(type, cells[i], cell)
+      if (digest !== undefined) need.push({ state: { target }, cell: cell!, digest })
+    })
+    await this.#restoreVectors(need)
+    return out
   }
 
   async getEventIdOwners(
@@ -515,18 +573,29 @@ export class LevelStore implements Store {
     return Q.readTarget(db, s, type, target, limit, page)
   }
 
-  /** Pages of WALK_PAGE_SIZE, each from its own short read; a commit between pages may show. */
+  /** Pages of WALK_PAGE_SIZE keys (records and cells), each from its own short read; a commit
+   *  between pages may show. A target is yielded once its last cell has been read. */
   async *iterateTargets(): AsyncIterable<TargetState> {
     let after: Uint8Array | undefined
+    let carry: Array<[Uint8Array, string]> = []
     for (;;) {
       const { s } = this.#open()
       const rows = await s.state
         .iterator({ ...(after === undefined ? {} : { gt: after }), limit: WALK_PAGE_SIZE })
         .all()
-      const states = rows.map(([k, v]) => decodeTargetState(k, v))
+      const last = rows.length < WALK_PAGE_SIZE
+      const all = carry.concat(rows)
+      // Keep the last target's rows for the next page unless this is the end (it may go on).
+      let cut = all.length
+      if (!last && all.length > 0) {
+        const tail = K.parseStateKey(all[all.length - 1][0])?.prefix
+        while (cut > 0 && tail !== undefined && samePrefix(all[cut - 1][0], tail)) cut--
+      }
+      carry = all.slice(cut)
+      const states = assembleTargets(all.slice(0, cut))
       await this.#withVectors(states)
       yield* states
-      if (rows.length < WALK_PAGE_SIZE) return
+      if (last) return
       after = rows[rows.length - 1][0]
     }
   }
@@ -643,4 +712,54 @@ export class LevelStore implements Store {
     this.#tail = run.catch(() => undefined)
     return run
   }
+}
+
+/** Whether a `state` key starts with a target prefix followed by its record or cell marker. */
+function samePrefix(key: Uint8Array, prefix: Uint8Array): boolean {
+  return (
+    key.byteLength > prefix.byteLength && Buffer.compare(key.subarray(0, prefix.byteLength), prefix) === 0
+  )
+}
+
+/** Targets from `state` rows in key order: each record followed by its cells. */
+function assembleTargets(rows: ReadonlyArray<[Uint8Array, string]>): TargetState[] {
+  const out: TargetState[] = []
+  let cur: { state: TargetState; prefix: Uint8Array } | undefined
+  for (const [key, text] of rows) {
+    const parsed = K.parseStateKey(key)
+    if (parsed === undefined)
+      throw new StorageCorruptionError(`${K.describeKey('state', key)}: not a state key`)
+    const { entry } = parsed
+    if (entry.kind === 'record') {
+      cur = { state: decodeTargetRecord(key, text), prefix: parsed.prefix }
+      out.push(cur.state)
+      continue
+    }
+    if (cur === undefined || Buffer.compare(cur.prefix, parsed.prefix) !== 0)
+      throw new StorageCorruptionError(
+        `${K.describeKey('state', key)}: an entry of a target without a record`,
+      )
+    if (entry.kind === 'yjsSnapshot') cur.state.yjs = text
+    else if (entry.kind === 'yjsUpdate') {
+      cur.state.yjsLog ??= {}
+      cur.state.yjsLog[entry.digest as Digest] = text
+    } else {
+      const cell = decodeCell(key, text)
+      // A cell named "__proto__" becomes an own property (plain assignment would not).
+      if (entry.cell === '__proto__')
+        Object.defineProperty(cur.state.cells, entry.cell, {
+          value: cell,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      else cur.state.cells[entry.cell] = cell
+    }
+  }
+  return out
+}
+
+function checkTarget(state: TargetState, type: EventType, target: string, key: Uint8Array): void {
+  if (state.type !== type || state.target !== target)
+    throw new StorageCorruptionError(`${K.describeKey('state', key)}: holds the state of another target`)
 }

@@ -95,23 +95,25 @@ describe('LevelStore on disk', () => {
     )
   })
 
-  it('refuses a store of format 1 with a message naming the version and what to do', async () => {
-    const dir = freshDir()
-    const store = createLevelStore(dir)
-    await store.open()
-    await store.close()
-    const raw = new Level<string, string>(dir)
-    await raw.sublevel('meta').put('formatVersion', '1')
-    await raw.close()
-    await assert.rejects(
-      createLevelStore(dir).open(),
-      (err: Error) =>
-        err.name === 'StorageFormatError' &&
-        err.message.includes('format version "1"') &&
-        err.message.includes('version 3') &&
-        err.message.includes('empty data directory'),
-    )
-  })
+  for (const old of ['1', '2']) {
+    it(`refuses a store of format ${old} with a message naming the version and what to do`, async () => {
+      const dir = freshDir()
+      const store = createLevelStore(dir)
+      await store.open()
+      await store.close()
+      const raw = new Level<string, string>(dir)
+      await raw.sublevel('meta').put('formatVersion', old)
+      await raw.close()
+      await assert.rejects(
+        createLevelStore(dir).open(),
+        (err: Error) =>
+          err.name === 'StorageFormatError' &&
+          err.message.includes(`format version "${old}"`) &&
+          err.message.includes('version 3') &&
+          err.message.includes('empty data directory'),
+      )
+    })
+  }
 
   it('refuses a LevelDB directory that is not a gkm-sync store', async () => {
     const dir = freshDir()

@@ -57,6 +57,46 @@ export function runRecordConformance(makeStore: MakeStore): void {
       assert.equal((await store.counts()).targets, 303)
     }))
 
+  it('keeps a target per cell: partial commits, targeted cell reads, whole reads across pages', () =>
+    withStore(makeStore, async (store) => {
+      const e = makeEvent({ n: 1 })
+      const cellOf = (i: number) => ({
+        w: { d: e.digest, s: `0000${e.author}`, h: `=${i}`, v: i },
+        f: [{ d: e.digest, s: `0000${e.author}`, h: `=${i}` }],
+      })
+      // 600 cells: more than one page (256 keys) of iterateTargets, between two small targets.
+      const big = targetState('graph_update', 'big', e)
+      for (let i = 0; i < 600; i++) big.cells[`edge:${String(i).padStart(4, '0')}`] = cellOf(i)
+      const before = targetState('graph_update', 'a-small', e)
+      const after = targetState('persona_update', 'z-small', e)
+      await store.commit(batchOf({ events: [stored(e)], targets: [before, big, after] }))
+      assert.deepEqual(await store.getTarget('graph_update', 'big'), big)
+      // A commit carrying some cells changes those and leaves the others as stored.
+      const changed = { ...big, events: 2, cells: { 'edge:0007': cellOf(70), 'edge:9999': cellOf(9) } }
+      await store.commit(batchOf({ targets: [changed] }))
+      const whole = {
+        ...big,
+        events: 2,
+        cells: { ...big.cells, 'edge:0007': cellOf(70), 'edge:9999': cellOf(9) },
+      }
+      assert.deepEqual(await store.getTarget('graph_update', 'big'), whole)
+      assert.deepEqual(await store.getCells('graph_update', 'big', ['edge:0007', 'edge:nope', 'edge:0599']), [
+        cellOf(70),
+        undefined,
+        cellOf(599),
+      ])
+      assert.deepEqual(await store.getCells('graph_update', 'nope', ['edge:0007']), [undefined])
+      const [header, none] = await store.getTargetHeaders([
+        { type: 'graph_update', target: 'big' },
+        { type: 'graph_update', target: 'nope' },
+      ])
+      assert.deepEqual(header, { ...whole, cells: {} })
+      assert.equal(none, undefined)
+      // In key order: type code, then target length, then target.
+      assert.deepEqual(await drain(store.iterateTargets()), [after, whole, before])
+      assert.equal((await store.counts()).targets, 3)
+    }))
+
   it('upserts conflicts, keeps the status index and the open count exact', () =>
     withStore(makeStore, async (store) => {
       const sides = [makeEvent({ n: 1 }), makeEvent({ n: 2, signer: bob })]

@@ -13,7 +13,7 @@ import { type EventMeta, mergeEvent, openConflicts } from '../../../src/core/mer
 import { parsePayload } from '../../../src/core/payload.ts'
 import type { TargetState } from '../../../src/core/target-state.ts'
 import type { Digest, Hlc, JsonObject, SignedEvent } from '../../../src/core/types.ts'
-import { targetHash } from '../../../src/core/view.ts'
+import { cellSumOf, targetHash } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { testSigner, testUuid } from '../../helpers/events.ts'
 import { nextLogPosition } from '../../helpers/log-position.ts'
@@ -132,6 +132,17 @@ describe('merge: state is a pure function of the event set', () => {
             const got = await materialize(order)
             assert.equal(got.hash, reference.hash)
             assert.deepEqual(got.conflicts, reference.conflicts)
+            // The incrementally kept parts of the hash (state per cell) are those of the cells.
+            if (got.state !== undefined) {
+              assert.equal(got.state.cellSum, cellSumOf(got.state.cells))
+              assert.deepEqual(
+                got.state.contested,
+                Object.keys(got.state.cells)
+                  .filter((c) => got.state!.cells[c].f.length >= 2)
+                  .sort(),
+              )
+              assert.deepEqual(got.state.cells, reference.state?.cells)
+            }
           }
         },
       ),

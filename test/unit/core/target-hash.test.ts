@@ -10,18 +10,21 @@ import fc from 'fast-check'
 import { canonicalJson } from '../../../src/core/event-codec.ts'
 import type { CellState, TargetState } from '../../../src/core/target-state.ts'
 import { type Digest, EVENT_TYPES } from '../../../src/core/types.ts'
-import { targetHash } from '../../../src/core/view.ts'
+import { cellSumOf, targetHash } from '../../../src/core/view.ts'
 import { sha256Hex } from '../../../src/util/crypto.ts'
 
+/** The documented definition, computed independently: cells as the sum mod 2^256 of
+ *  sha256(canonicalJson([cell, winner, [frontier...]])). */
 function reference(state: TargetState): string {
-  const cells: Record<string, unknown> = {}
+  let sum = 0n
   for (const cell of Object.keys(state.cells)) {
     const c = state.cells[cell]
-    cells[cell] = [c.w.d, c.f.map((e) => e.d)]
+    sum += BigInt(`0x${sha256Hex(canonicalJson([cell, c.w.d, c.f.map((e) => e.d)]))}`)
   }
+  const cells = (sum % (1n << 256n)).toString(16).padStart(64, '0')
   return sha256Hex(
     canonicalJson({
-      v: 1,
+      v: 2,
       type: state.type,
       target: state.target,
       cells,
@@ -47,17 +50,29 @@ const cell: fc.Arbitrary<CellState> = fc.record({
     maxLength: 3,
   }),
 })
-const state: fc.Arbitrary<TargetState> = fc.record({
-  type: fc.constantFrom(...EVENT_TYPES),
-  target: name.filter((s) => s.length > 0),
-  cells: fc.dictionary(name, cell, { maxKeys: 6 }),
-  heads: fc.array(digest, { maxLength: 3 }),
-  missing: fc.array(digest, { maxLength: 2 }),
-  resolved: fc.dictionary(fc.oneof(digest, name), fc.record({ d: digest, s: fc.constant('x') }), {
-    maxKeys: 3,
-  }) as fc.Arbitrary<TargetState['resolved']>,
-  events: fc.nat(),
-  lastHlc: fc.constant(''),
+const state: fc.Arbitrary<TargetState> = fc
+  .record({
+    type: fc.constantFrom(...EVENT_TYPES),
+    target: name.filter((s) => s.length > 0),
+    cells: fc.dictionary(name, cell, { maxKeys: 6 }),
+    heads: fc.array(digest, { maxLength: 3 }),
+    missing: fc.array(digest, { maxLength: 2 }),
+    resolved: fc.dictionary(fc.oneof(digest, name), fc.record({ d: digest, s: fc.constant('x') }), {
+      maxKeys: 3,
+    }) as fc.Arbitrary<TargetState['resolved']>,
+    events: fc.nat(),
+    lastHlc: fc.constant(''),
+  })
+  .map((s) => ({ ...s, cellSum: cellSumOf(s.cells), contested: [] }))
+
+test('cellSum is the same whatever order the cells were added in', () => {
+  fc.assert(
+    fc.property(fc.dictionary(name, cell, { maxKeys: 8 }), (cells) => {
+      const reversed = Object.fromEntries(Object.entries(cells).reverse())
+      assert.equal(cellSumOf(reversed), cellSumOf(cells))
+    }),
+    { seed: Number(process.env.GKM_SEED ?? 20261126), numRuns: 200 },
+  )
 })
 
 test('targetHash equals sha256 of canonicalJson of the documented object', () => {

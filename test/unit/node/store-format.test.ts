@@ -1,5 +1,5 @@
 /**
- * Store format 2 through the engine, as a property: a random set of events (several authors,
+ * Store format 3 (state per cell) through the engine, as a property: a random set of events (several authors,
  * types and targets, with causal parents and concurrent writes) arrives in random groups, in a
  * random order, with duplicates, through the Ingestor into a store. For every run:
  *
@@ -7,6 +7,9 @@
  *   is a function of the event set) and equals a rebuild from the log;
  * - the log (`readLog`, merged from the per-type `tseq` ranges) gives every event exactly once in
  *   seq order, whole and filtered by type, in pages of random size;
+ * - every target read whole (its record and its cells) is the same in both orders, its cellSum,
+ *   contested list and hash agree with its cells, and the targets' hashes sum to the state hash
+ *   (one engine caches a single target, so its writes read cells back from the store);
  * - the head record (counters, meta) comes back after a reopen;
  * - the audit records name their events by seq range, and the ranges cover exactly the log.
  *
@@ -24,7 +27,7 @@ import {
   type JsonObject,
   type SignedEvent,
 } from '../../../src/core/types.ts'
-import { EMPTY_STATE_HASH } from '../../../src/core/view.ts'
+import { addHash, cellSumOf, EMPTY_STATE_HASH, targetHash } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { rebuildState } from '../../../src/node/replay.ts'
 import { createMemoryStore } from '../../../src/store/index.ts'
@@ -79,12 +82,18 @@ function build(specs: readonly Spec[]): SignedEvent[] {
 
 /** Ingests `events` in groups (sizes from `cuts`) the way the write queue does: one audit draft
  *  per group naming its accepted events. */
-async function ingestAll(events: readonly SignedEvent[], cuts: readonly number[]) {
+async function ingestAll(events: readonly SignedEvent[], cuts: readonly number[], targetCacheMax?: number) {
   const store = createMemoryStore()
   await store.open()
   const ingestor = new Ingestor(
     { store, signer: testSigner(30), crdt: trustedYjsMerger },
-    { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000aa', logNext: 0 },
+    {
+      hlc: { wallMs: 0, counter: 0 },
+      stateHash: EMPTY_STATE_HASH,
+      log: '00000000000000aa',
+      logNext: 0,
+      targetCacheMax,
+    },
   )
   let at = 0
   let cut = 0
@@ -115,7 +124,7 @@ const specArb = fc.record({
   follows: fc.boolean(),
 })
 
-describe(`store format 2 through the engine (seed ${SEED})`, () => {
+describe(`store format 3 through the engine (seed ${SEED})`, () => {
   it('log, head record, audit ranges and state hash agree whatever the order and grouping', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -131,9 +140,34 @@ describe(`store format 2 through the engine (seed ${SEED})`, () => {
           order.sort((x, y) => x.k - y.k)
           const other = [...order.map((x) => x.e), ...events.filter((_, i) => i % 5 === 0)]
           const a = await ingestAll(events, cutsA)
-          const b = await ingestAll(other, cutsB)
+          // B caches one target: its groups read most cells back from the store (targeted reads).
+          const b = await ingestAll(other, cutsB, 1)
           try {
             assert.equal(a.ingestor.stateHash, b.ingestor.stateHash)
+            // State per cell: each target, read whole (record and cells), is the same in both
+            // stores; its cellSum, contested list and hash are those of its cells, and the
+            // targets' hashes sum to the node's state hash.
+            const whole = async (store: typeof a.store) => {
+              const out = []
+              for await (const t of store.iterateTargets()) out.push(t)
+              return out
+            }
+            const [ta, tb] = [await whole(a.store), await whole(b.store)]
+            assert.deepEqual(ta, tb)
+            let sum = EMPTY_STATE_HASH
+            for (const t of ta) {
+              assert.equal(t.cellSum, cellSumOf(t.cells))
+              assert.deepEqual(
+                t.contested,
+                Object.keys(t.cells)
+                  .filter((c) => t.cells[c].f.length >= 2)
+                  .sort(),
+              )
+              assert.equal(t.hash, targetHash(t))
+              assert.deepEqual(await a.store.getTarget(t.type, t.target), t)
+              sum = addHash(sum, t.hash!)
+            }
+            assert.equal(sum, a.ingestor.stateHash)
             for (const { store, ingestor } of [a, b]) {
               const n = events.length
               assert.equal(await store.lastSeq(), n)

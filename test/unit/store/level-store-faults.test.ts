@@ -104,7 +104,7 @@ describe('LevelStore faults', () => {
 
   it('a target state that is not JSON is reported as corruption with its key', async () => {
     const { db, store } = await openStore()
-    const key = K.stateKey(2, utf8('target-1'))
+    const key = K.targetRecordKey(2, utf8('target-1'))
     await db
       .sublevel<Uint8Array, string>('state', { keyEncoding: 'view', valueEncoding: 'utf8' })
       .put(key, '{"type":')
