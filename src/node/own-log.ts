@@ -7,6 +7,7 @@
 import type { Store } from '../core/ports.ts'
 import type { AuthorKey } from '../core/types.ts'
 import { META_OWN_LOG } from '../store/constants.ts'
+import { metaOnlyBatch } from '../store/index.ts'
 import { newLogId } from '../util/random.ts'
 
 const META_LOG = META_OWN_LOG
@@ -23,13 +24,6 @@ export async function openOwnLog(store: Store, author: AuthorKey): Promise<{ log
 
 /** Makes `log` (default: a new random one) the node's own log from now on, durably. */
 export async function startNewLog(store: Store, log = newLogId()): Promise<string> {
-  await store.commit({
-    events: [],
-    targets: [],
-    conflicts: [],
-    equivocations: [],
-    audit: [],
-    meta: { [META_LOG]: log },
-  })
+  await store.commit(metaOnlyBatch({ [META_LOG]: log }))
   return log
 }

@@ -33,7 +33,7 @@ import {
   parseSwarmKey,
 } from '../net/index.ts'
 import type { NetLogger } from '../net/stats.ts'
-import { createLevelStore } from '../store/index.ts'
+import { createLevelStore, metaOnlyBatch } from '../store/index.ts'
 import { toHex } from '../util/bytes.ts'
 import { signerFromSeed } from '../util/crypto.ts'
 import { loadOrCreateIdentity } from '../util/identity-file.ts'
@@ -314,14 +314,7 @@ export async function startNode(
       },
     )
     if ((await store.lastSeq()) === 0 && (await store.getMeta('stateFormat')) === undefined) {
-      await store.commit({
-        events: [],
-        targets: [],
-        conflicts: [],
-        equivocations: [],
-        audit: [],
-        meta: { stateFormat: STATE_FORMAT, stateHash: EMPTY_STATE_HASH },
-      })
+      await store.commit(metaOnlyBatch({ stateFormat: STATE_FORMAT, stateHash: EMPTY_STATE_HASH }))
     }
     // Rebuilds replay trusted, already-verified log entries (Yjs merged in-process).
     let lastLogMs = Number.NEGATIVE_INFINITY

@@ -355,3 +355,8 @@ export function planAudit(s: Sublevels, head: StoreHead, drafts: readonly AuditD
     head: last === undefined ? head : { ...head, audit: { seq: last.seq, hash: last.hash } },
   }
 }
+
+/** A commit that writes only node meta values (a new own log id, the state format). */
+export function metaOnlyBatch(meta: Readonly<Record<string, string>>): CommitBatch {
+  return { events: [], targets: [], conflicts: [], equivocations: [], audit: [], meta }
+}

@@ -27,6 +27,7 @@
 import { LevelStore } from './level-store.ts'
 
 export { AUDIT_GENESIS_HASH, auditHash, findAuditBreak } from './audit-chain.ts'
+export { metaOnlyBatch } from './commit-plan.ts'
 export { FORMAT_VERSION, READ_LIMIT_MAX } from './constants.ts'
 export * from './errors.ts'
 export { type LevelDatabase, LevelStore } from './level-store.ts'

@@ -8,6 +8,7 @@ import { cp, mkdir, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { newLogId } from '../util/random.ts'
+import { metaOnlyBatch } from './commit-plan.ts'
 import { META_OWN_LOG } from './constants.ts'
 import { copyDatabase } from './copy-database.ts'
 import { StorageOpenError } from './errors.ts'
@@ -59,14 +60,7 @@ async function startNewOwnLog(dataDir: string): Promise<void> {
   const store = new LevelStore(dataDir)
   await store.open()
   try {
-    await store.commit({
-      events: [],
-      targets: [],
-      conflicts: [],
-      equivocations: [],
-      audit: [],
-      meta: { [META_OWN_LOG]: newLogId() },
-    })
+    await store.commit(metaOnlyBatch({ [META_OWN_LOG]: newLogId() }))
   } finally {
     await store.close()
   }

@@ -14,9 +14,9 @@ import { decodeSigned } from '../../core/event-codec.ts'
 import { peaksFromRecord } from '../../core/log-book.ts'
 import { planLogs, toSummary } from '../../core/log-summary.ts'
 import { type LogAccumulator, verifyLogChunk } from '../../core/log-verify.ts'
-import type { LogHead, LogRecord } from '../../core/ports.ts'
+import type { LogHead, Store } from '../../core/ports.ts'
 import type { StoredEvent } from '../../core/records.ts'
-import type { AuthorKey, Digest, Origin, SignedEvent } from '../../core/types.ts'
+import type { AuthorKey, Origin, SignedEvent } from '../../core/types.ts'
 import { fromHex, toHex } from '../../util/bytes.ts'
 import { verifyEd25519 } from '../../util/crypto.ts'
 import type { LogRange, ReconcileFrame, LogHead as WireHead } from '../../wire/index.ts'
@@ -34,29 +34,10 @@ import {
 import type { ProtocolContext } from './context.ts'
 
 /** What the log phase reads of the node's store. */
-export interface LogSource {
-  listLogs(after: { author: AuthorKey; log: string } | undefined, limit: number): Promise<LogRecord[]>
-  getLogRecords(
-    logs: ReadonlyArray<{ author: AuthorKey; log: string }>,
-  ): Promise<Array<LogRecord | undefined>>
-  getLogHeads(
-    author: AuthorKey,
-    log: string,
-    fromLength: number,
-    toLength: number,
-    limit: number,
-  ): Promise<LogHead[]>
-  readLogRange(
-    author: AuthorKey,
-    log: string,
-    fromSeq: number,
-    toSeq: number,
-    limit: number,
-  ): Promise<Array<{ seq: number; event: StoredEvent }>>
-  getLogPositions(
-    positions: ReadonlyArray<{ author: AuthorKey; log: string; seq: number }>,
-  ): Promise<Array<Digest | undefined>>
-}
+export type LogSource = Pick<
+  Store,
+  'listLogs' | 'getLogRecords' | 'getLogHeads' | 'readLogRange' | 'getLogPositions'
+>
 
 const keyOf = (author: string, log: string): string => `${author}/${log}`
 
@@ -150,6 +131,23 @@ export async function* rangeFrames(
     cursor = page[page.length - 1].seq + 1
   }
   if (events.length > 0) yield { events, lastSeq: cursor - 1 }
+}
+
+/** rangeFrames of a wire range, as log-phase frames. */
+async function* rangeFramesOf(
+  source: LogSource,
+  r: LogRange,
+  frameBytes: number,
+  eventsMax: number,
+): AsyncGenerator<Partial<ReconcileFrame>> {
+  const range = {
+    author: toHex(r.author) as AuthorKey,
+    log: toHex(r.log),
+    from: Number(r.from),
+    to: Number(r.to),
+  }
+  for await (const fr of rangeFrames(source, range, frameBytes, eventsMax))
+    yield { logPhase: true, events: fr.events, ...(fr.head === undefined ? {} : { head: fr.head }) }
 }
 
 export function toWireHead(h: LogHead): WireHead {
@@ -473,18 +471,8 @@ export async function initiateLogPhase(
   const received = await receiver.finish()
   let pushedAccepted = 0
   for (const r of plan.push) {
-    const range = {
-      author: toHex(r.author) as AuthorKey,
-      log: toHex(r.log),
-      from: Number(r.from),
-      to: Number(r.to),
-    }
-    for await (const fr of rangeFrames(source, range, frameBytes(), ctx.limits.eventsMax)) {
-      await io.write({
-        logPhase: true,
-        events: fr.events,
-        ...(fr.head === undefined ? {} : { head: fr.head }),
-      })
+    for await (const frame of rangeFramesOf(source, r, frameBytes(), ctx.limits.eventsMax)) {
+      await io.write(frame)
       pushedAccepted += (await io.read()).accepted
     }
   }
@@ -516,16 +504,8 @@ export class LogPhaseResponder {
       return
     }
     if (f.logFetch.length > 0) {
-      for (const r of f.logFetch) {
-        const range = {
-          author: toHex(r.author) as AuthorKey,
-          log: toHex(r.log),
-          from: Number(r.from),
-          to: Number(r.to),
-        }
-        for await (const fr of rangeFrames(this.#source, range, frameBytes, this.#ctx.limits.eventsMax))
-          yield { logPhase: true, events: fr.events, ...(fr.head === undefined ? {} : { head: fr.head }) }
-      }
+      for (const r of f.logFetch)
+        yield* rangeFramesOf(this.#source, r, frameBytes, this.#ctx.limits.eventsMax)
       yield { logPhase: true, done: true }
       return
     }
