@@ -80,6 +80,8 @@ export async function sendWithProgress(
       wake = undefined
       if (timer !== undefined) clearTimeout(timer)
     }
+    // The last count before the end, even inside the rate limit: a bar ends where the work did.
+    if (latest !== undefined) yield `${JSON.stringify({ progress: latest })}\n`
     const end = outcome as Outcome
     if (end.ok) {
       yield `${JSON.stringify({ ...end.result, done: true })}\n`
