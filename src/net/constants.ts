@@ -124,6 +124,11 @@ export const PULL_STREAM_PAGES_MAX = 20
  *  it as one group commit (the write queue's default group is 1,000 events). */
 export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
 
+/** Fetch requests a reconciliation initiator keeps outstanding at once (the responder answers
+ *  them in order): a heal of 50,000 events is 50 fetches, one round trip each without a
+ *  pipeline; with 4 the stream stays busy, and the initiator holds at most 4 batches unstored. */
+export const RECONCILE_FETCH_PIPELINE = 4
+
 /** Room a reconciliation message leaves in its frame for framing and the one range answer that
  *  may follow the budget check (src/net/protocols/reconcile.ts; the simulator uses it too). */
 export const RECONCILE_MESSAGE_SLACK_BYTES = 8 * 1024
