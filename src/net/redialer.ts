@@ -4,6 +4,13 @@
  * KNOWN_PEER_DIAL_ATTEMPTS_MAX failures in a row. Exponential backoff with jitter per peer
  * (REDIAL_BASE_MS doubling to REDIAL_CAP_MS), at most REDIAL_PARALLEL_MAX dials at once.
  *
+ * A healed path is noticed at once: when a peer we failed to reach connects (either side
+ * dialled), the network evidently works again, so every other peer in a failure streak is dialled
+ * at the next tick instead of at the end of its backoff (up to REDIAL_CAP_MS away), and a dial of
+ * one still pending is abandoned and started again (a dial sent into a partition waits for TCP's
+ * SYN retransmissions, up to DIAL_TIMEOUT_MS, although the path is open now). Such a renewed
+ * attempt does not count as a failure; one that fails counts as usual.
+ *
  * Time and randomness are inputs (`now`, `random`) and `tick()` is public, so tests drive it
  * without timers; `start()` runs `tick()` every REDIAL_TICK_MS.
  */
@@ -26,12 +33,17 @@ interface Target {
   failures: number
   nextAtMs: number
   dialing: boolean
+  /** Aborts the pending dial (a healed path: dial again at once). */
+  abort?: AbortController
+  /** The pending dial was abandoned on purpose: its failure does not count. */
+  renewed?: boolean
   /** When the current connection opened (undefined while not connected). */
   connectedAtMs?: number
 }
 
 export interface RedialerComponents {
-  readonly dial: (peerId: string, addrs: readonly string[]) => Promise<void>
+  /** Dials the peer; `signal` abandons the attempt. */
+  readonly dial: (peerId: string, addrs: readonly string[], signal: AbortSignal) => Promise<void>
   readonly isConnected: (peerId: string) => boolean
   readonly now: () => number
   readonly random: () => number
@@ -74,7 +86,24 @@ export class Redialer {
    *  `disconnected`): a peer whose gater refuses us connects and drops at once, again and again. */
   connected(peerId: string): void {
     const t = this.#targets.get(peerId)
-    if (t !== undefined) t.connectedAtMs = this.#c.now()
+    if (t === undefined) return
+    t.connectedAtMs = this.#c.now()
+    if (t.failures > 0) this.#pathHealed(peerId)
+  }
+
+  /** A peer we could not reach connected: retry every other peer in a failure streak, or with a
+   *  dial pending, now. */
+  #pathHealed(by: string): void {
+    const now = this.#c.now()
+    for (const [peerId, t] of this.#targets) {
+      if (peerId === by || (t.failures === 0 && !t.dialing) || t.connectedAtMs !== undefined) continue
+      if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
+      t.nextAtMs = Math.min(t.nextAtMs, now)
+      if (t.dialing && t.abort !== undefined && !t.renewed) {
+        t.renewed = true
+        t.abort.abort()
+      }
+    }
   }
 
   /** The peer's last connection closed. One that lasted under STABLE_CONNECTION_MS counts as a
@@ -117,22 +146,32 @@ export class Redialer {
       if (t.dialing || t.nextAtMs > now || this.#c.isConnected(peerId)) continue
       if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
       t.dialing = true
+      t.renewed = false
+      const abort = new AbortController()
+      t.abort = abort
       this.#inFlight++
       started.push(
         this.#c
-          .dial(peerId, t.addrs)
+          .dial(peerId, t.addrs, abort.signal)
           .then(() => {
             // Success is judged when the connection closes (`disconnected`); until then a dial
             // that the remote drops at once must not be retried before the backoff.
             t.nextAtMs = this.#c.now() + this.backoffMs(t.failures + 1)
           })
           .catch((err: unknown) => {
+            if (t.renewed === true) {
+              // Abandoned because a path healed: dial again at once, not counted.
+              t.nextAtMs = this.#c.now()
+              return
+            }
             t.failures++
             t.nextAtMs = this.#c.now() + this.backoffMs(t.failures)
             this.#c.onFailure?.(peerId, err)
           })
           .finally(() => {
             t.dialing = false
+            t.renewed = false
+            t.abort = undefined
             this.#inFlight--
           }),
       )
