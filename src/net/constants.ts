@@ -377,6 +377,15 @@ export const KNOWN_PEER_DIAL_ATTEMPTS_MAX = 20
 /** One dial (all of a peer's addresses) gives up after this. */
 export const DIAL_TIMEOUT_MS = 10_000
 
+/** A redial of a peer in a failure streak gives up after this (every REDIAL_FULL_EVERY-th
+ *  attempt of the streak still waits DIAL_TIMEOUT_MS, for a slow but working path). A dial into
+ *  a partition waits on TCP's SYN retransmissions (1, 3, 7 s after the first): a pending dial
+ *  notices a healed path up to 4 s late, or not at all before its timeout; a short attempt
+ *  sends a fresh SYN at least every ~3 s. On a LAN a connection is up in milliseconds, across a
+ *  WAN in a few round trips. */
+export const REDIAL_PROBE_TIMEOUT_MS = 3_000
+export const REDIAL_FULL_EVERY = 4
+
 /** Direct connections a node keeps by default (config `mesh.targetConnections`): while it has
  *  fewer, it asks its peers for theirs (peer exchange) and dials the members it learns. 8 is
  *  gossipsub's mesh degree D: with that many direct peers a publish reaches the whole mesh in

@@ -9,17 +9,22 @@
  * at the next tick instead of at the end of its backoff (up to REDIAL_CAP_MS away), and a dial of
  * one still pending is abandoned and started again (a dial sent into a partition waits for TCP's
  * SYN retransmissions, up to DIAL_TIMEOUT_MS, although the path is open now). Such a renewed
- * attempt does not count as a failure; one that fails counts as usual.
+ * attempt does not count as a failure; one that fails counts as usual. In a failure streak,
+ * dials are short (REDIAL_PROBE_TIMEOUT_MS but every REDIAL_FULL_EVERY-th), so that a fresh SYN
+ * goes out every few seconds rather than on TCP's retransmission backoff.
  *
  * Time and randomness are inputs (`now`, `random`) and `tick()` is public, so tests drive it
  * without timers; `start()` runs `tick()` every REDIAL_TICK_MS.
  */
 import {
+  DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
+  REDIAL_FULL_EVERY,
   REDIAL_JITTER,
   REDIAL_PARALLEL_MAX,
+  REDIAL_PROBE_TIMEOUT_MS,
   REDIAL_TICK_MS,
   STABLE_CONNECTION_MS,
 } from './constants.ts'
@@ -42,8 +47,13 @@ interface Target {
 }
 
 export interface RedialerComponents {
-  /** Dials the peer; `signal` abandons the attempt. */
-  readonly dial: (peerId: string, addrs: readonly string[], signal: AbortSignal) => Promise<void>
+  /** Dials the peer, giving up after `timeoutMs`; `signal` abandons the attempt. */
+  readonly dial: (
+    peerId: string,
+    addrs: readonly string[],
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) => Promise<void>
   readonly isConnected: (peerId: string) => boolean
   readonly now: () => number
   readonly random: () => number
@@ -137,6 +147,13 @@ export class Redialer {
     return Math.round(base * (1 - REDIAL_JITTER + 2 * REDIAL_JITTER * this.#c.random()))
   }
 
+  /** How long a dial after `failures` failures in a row may take: the full DIAL_TIMEOUT_MS
+   *  outside a streak and every REDIAL_FULL_EVERY-th attempt in one, REDIAL_PROBE_TIMEOUT_MS
+   *  otherwise (a fresh SYN soon, instead of TCP's retransmission backoff). */
+  dialTimeoutMs(failures: number): number {
+    return failures % REDIAL_FULL_EVERY === 0 ? DIAL_TIMEOUT_MS : REDIAL_PROBE_TIMEOUT_MS
+  }
+
   /** Starts dials that are due; returns the dials started (tests await them). */
   tick(): Array<Promise<void>> {
     const now = this.#c.now()
@@ -152,7 +169,7 @@ export class Redialer {
       this.#inFlight++
       started.push(
         this.#c
-          .dial(peerId, t.addrs, abort.signal)
+          .dial(peerId, t.addrs, abort.signal, this.dialTimeoutMs(t.failures))
           .then(() => {
             // Success is judged when the connection closes (`disconnected`); until then a dial
             // that the remote drops at once must not be retried before the backoff.

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
+  DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
+  REDIAL_PROBE_TIMEOUT_MS,
   STABLE_CONNECTION_MS,
 } from '../../../src/net/constants.ts'
 import { Redialer } from '../../../src/net/redialer.ts'
@@ -166,5 +168,33 @@ describe('redialer', () => {
     assert.ok(connected.has('far-b'), 'far-b dialled again at once and connected')
     assert.equal(r.failures('far-b'), 0, 'the abandoned dial did not count as a failure')
     assert.equal(dials.filter((d) => d === 'near').length, 0, 'a connected peer is not dialled')
+  })
+
+  it('in a failure streak dials are short probes (a fresh SYN every few seconds), every 4th the full timeout', async () => {
+    let now = 0
+    const timeouts: number[] = []
+    const r = new Redialer({
+      now: () => now,
+      random: () => 0.5,
+      isConnected: () => false,
+      dial: async (_p, _a, _s, timeoutMs) => {
+        timeouts.push(timeoutMs)
+        throw new Error('unreachable')
+      },
+    })
+    r.want('far', [], 'bootstrap')
+    for (let i = 0; i < 400; i++) {
+      now += 500
+      await Promise.all(r.tick())
+    }
+    assert.deepEqual(timeouts.slice(0, 6), [
+      DIAL_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+      DIAL_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+    ])
+    assert.ok(REDIAL_PROBE_TIMEOUT_MS < DIAL_TIMEOUT_MS)
   })
 })
