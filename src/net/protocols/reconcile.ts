@@ -366,25 +366,27 @@ export async function reconcileWith(
     let next = 0
     let unstored = 0
     const outstanding: Array<{ askedHex: string[]; wanted: Set<string> }> = []
-    const sendFetch = async (): Promise<boolean> => {
-      while (next < need.length) {
-        const slice = need.slice(next, next + RECONCILE_FETCH_DIGESTS_MAX)
-        next += RECONCILE_FETCH_DIGESTS_MAX
-        // Claim first (what another session is fetching or storing is left to it), then drop
-        // what another session stored since this one compared sets: claiming after the read
-        // would let a session that finished meanwhile slip between the two.
-        const claimed: Array<{ d: Uint8Array; h: string }> = []
-        for (const d of slice) {
-          const h = toHex(d)
-          if (inFlight.has(h)) {
-            deferred++
-            continue
-          }
-          inFlight.add(h)
-          mine.add(h)
-          claimed.push({ d, h })
+    /** Claims the next slice and starts reading which of it the node holds already. */
+    const prepare = (): Promise<{ ask: Uint8Array[]; askedHex: string[] }> | undefined => {
+      if (next >= need.length) return undefined
+      const slice = need.slice(next, next + RECONCILE_FETCH_DIGESTS_MAX)
+      next += RECONCILE_FETCH_DIGESTS_MAX
+      // Claim first (what another session is fetching or storing is left to it), then drop what
+      // another session stored since this one compared sets: claiming after the read would let
+      // a session that finished meanwhile slip between the two.
+      const claimed: Array<{ d: Uint8Array; h: string }> = []
+      for (const d of slice) {
+        const h = toHex(d)
+        if (inFlight.has(h)) {
+          deferred++
+          continue
         }
-        const held = claimed.length === 0 ? [] : await set.hasEvents(claimed.map((c) => c.d))
+        inFlight.add(h)
+        mine.add(h)
+        claimed.push({ d, h })
+      }
+      const read = claimed.length === 0 ? Promise.resolve([]) : set.hasEvents(claimed.map((c) => c.d))
+      return read.then((held) => {
         const ask: Uint8Array[] = []
         const askedHex: string[] = []
         for (const [k, c] of claimed.entries()) {
@@ -397,9 +399,22 @@ export async function reconcileWith(
           ask.push(c.d)
           askedHex.push(c.h)
         }
-        if (ask.length === 0) continue
-        await meter.write(lp, { fetch: ask }, signal)
-        outstanding.push({ askedHex, wanted: new Set(askedHex) })
+        return { ask, askedHex }
+      })
+    }
+    // The next slice is claimed and looked up while the answers before it arrive, so that
+    // sending a fetch after reading an answer waits on no store read (unread answers would pile
+    // up in the stream's read buffer meanwhile).
+    let prepared = prepare()
+    prepared?.catch(() => {})
+    const sendFetch = async (): Promise<boolean> => {
+      while (prepared !== undefined) {
+        const p = await prepared
+        prepared = prepare()
+        prepared?.catch(() => {})
+        if (p.ask.length === 0) continue
+        await meter.write(lp, { fetch: p.ask }, signal)
+        outstanding.push({ askedHex: p.askedHex, wanted: new Set(p.askedHex) })
         return true
       }
       return false
@@ -408,7 +423,7 @@ export async function reconcileWith(
       while (outstanding.length + unstored < RECONCILE_FETCH_PIPELINE && (await sendFetch())) {}
       const batch = outstanding.shift()
       if (batch === undefined) {
-        if (next >= need.length) break
+        if (prepared === undefined) break
         await storing // storage is the bottleneck: let it catch up before asking for more
         continue
       }
