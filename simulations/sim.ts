@@ -11,6 +11,8 @@
  * signatures are checked with the real verifier once per event and cached (a pure function of
  * the bytes). State is computed by the shipped Ingestor (see state.ts).
  */
+
+import { CONFIG_DEFAULTS } from '../src/config/defaults.ts'
 import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
 import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
 import { decodeSigned, readLogPosition } from '../src/core/event-codec.ts'
@@ -24,6 +26,7 @@ import {
   FRAME_BYTES_MIN,
   RECONCILE_BAN_MS,
   RECONCILE_FETCH_DIGESTS_MAX,
+  RECONCILE_FETCH_PIPELINE,
   RECONCILE_MESSAGE_SLACK_BYTES,
   RECONCILE_PARALLEL_MAX,
   RECONCILE_RELAY_DELAY_MS,
@@ -49,8 +52,16 @@ const NO_DRIFT_CHECK: VerifyContext = { nowMs: Number.POSITIVE_INFINITY, driftMa
 /** Envelope bytes of a gossip message / a stream frame around its payload (estimates). */
 const GOSSIP_OVERHEAD_BYTES = 64
 const FRAME_OVERHEAD_BYTES = 16
-/** A push frame: the adapter fills frames up to the frame floor. */
-const PUSH_FRAME_BYTES = FRAME_BYTES_MIN
+/** What every simulated node reads in one frame: the node's default `limits.frameBytesMax`.
+ *  Both sides say it in their first frame, so after the first round trip the adapter's
+ *  reconciliation messages and push frames use it (less slack for messages). */
+const NODE_FRAME_BYTES = CONFIG_DEFAULTS.limits.frameBytesMax
+/** A message's budget once both sides said what they read. */
+const NEGOTIATED_BUDGET_BYTES = NODE_FRAME_BYTES - RECONCILE_MESSAGE_SLACK_BYTES
+/** A push frame: the adapter fills frames up to what both sides read. */
+const PUSH_FRAME_BYTES = NODE_FRAME_BYTES
+/** A fetch answer frame: the responder keeps them at the floor. */
+const FETCH_FRAME_BYTES = FRAME_BYTES_MIN
 /** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
 const RESOLUTIONS_PER_TICK = 10
 
@@ -1085,14 +1096,17 @@ export class Simulator {
       this.counters.sessionsMemo++
       return hit
     }
+    // As the adapter: the initiator's first message within the floor, then both sides within
+    // what both read (each says it in its first frame).
     const init = new ReconcileSession(ia, 'initiator', { messageBytesMax: MESSAGE_BUDGET_BYTES })
-    const resp = new ReconcileSession(ib, 'responder', { messageBytesMax: MESSAGE_BUDGET_BYTES })
+    const resp = new ReconcileSession(ib, 'responder', { messageBytesMax: NEGOTIATED_BUDGET_BYTES })
     const msgBytes: number[] = []
     let msg: ReconRange[] | null = init.initiate()
     while (msg !== null) {
       msgBytes.push(messageBytes(msg))
       const answer = resp.handle(msg) as ReconRange[]
       msgBytes.push(messageBytes(answer))
+      init.limitMessages(NEGOTIATED_BUDGET_BYTES)
       msg = init.handle(answer)
     }
     const ords = (ds: Uint8Array[]) =>
@@ -1179,6 +1193,12 @@ export class Simulator {
       inSync: need.length === 0 && have.length === 0,
       relay: [] as number[],
     }
+    // Fetches go RECONCILE_FETCH_PIPELINE at a time (as the adapter: a new one goes out when an
+    // answer arrived; the responder answers in order, one after the other on its side of the
+    // stream). Storage is not modelled as a bottleneck: a batch counts as stored when it arrives.
+    const arrivals: number[] = []
+    let answerFree = t
+    let sendAt = t
     for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
       const ask: number[] = []
       for (const o of need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)) {
@@ -1191,26 +1211,32 @@ export class Simulator {
         ask.push(o)
       }
       if (ask.length === 0) continue
-      const d1 = this.#hop(a.id, b.id, t, ask.length * 34 + FRAME_OVERHEAD_BYTES)
+      if (arrivals.length >= RECONCILE_FETCH_PIPELINE)
+        sendAt = Math.max(sendAt, arrivals[arrivals.length - RECONCILE_FETCH_PIPELINE])
+      const d1 = this.#hop(a.id, b.id, sendAt, ask.length * 34 + FRAME_OVERHEAD_BYTES)
       if (d1 < 0) {
-        fail(t + 1)
+        fail(sendAt + 1)
         return
       }
-      t += d1
       const served = b.role === 'withholder' ? [] : ask.filter((o) => b.held[o] === 2)
       withheld += ask.length - served.length
-      const bytes = served.reduce((x, o) => x + this.events[o].bytes, FRAME_OVERHEAD_BYTES)
-      const d2 = this.#hop(b.id, a.id, t, bytes)
+      const payload = served.reduce((x, o) => x + this.events[o].bytes, 0)
+      const bytes = payload + FRAME_OVERHEAD_BYTES * Math.max(1, Math.ceil(payload / FETCH_FRAME_BYTES))
+      const answerAt = Math.max(sendAt + d1, answerFree)
+      const d2 = this.#hop(b.id, a.id, answerAt, bytes)
       if (d2 < 0) {
-        fail(t + 1)
+        fail(answerAt + 1)
         return
       }
-      t += d2
+      answerFree = answerAt + bytes / this.s.bandwidthBytesPerMs
+      const arrived = answerAt + d2
+      arrivals.push(arrived)
+      t = Math.max(t, arrived)
       const good = served.filter((o) => this.valid(this.events[o]))
       badSignature += served.length - good.length
       claimed.length = 0
       // Learned: what was still new to the node when the batch arrived (gossip may have won).
-      this.at(t, () => {
+      this.at(arrived, () => {
         for (const o of ask) a.inFlight.delete(o)
         if (a.epoch !== epochs[0]) return
         for (const o of good) {

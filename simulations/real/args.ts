@@ -12,6 +12,7 @@ export const RUN_OPTIONS = {
   profile: { type: 'string' },
   out: { type: 'string', default: 'simulations/out' },
   keep: { type: 'boolean', default: false },
+  'node-logs': { type: 'boolean', default: false },
 } as const
 
 export interface RunArgs {
@@ -20,6 +21,8 @@ export interface RunArgs {
   overrides: Overrides
   out: string
   keep: boolean
+  /** Each node logs at `debug` into `<out>/<run>-n<i>.log` (connections, dials, sessions). */
+  nodeLogs: boolean
 }
 
 export class RunArgsError extends Error {
@@ -57,6 +60,7 @@ export function parseRunArgs(values: Record<string, string | boolean | undefined
     },
     out: String(values.out),
     keep: values.keep === true,
+    nodeLogs: values['node-logs'] === true,
   }
 }
 

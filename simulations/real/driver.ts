@@ -42,6 +42,11 @@ const command = reproduceCommand(args)
 const t = () => performance.now()
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
+const outDir = resolve(args.out)
+mkdirSync(outDir, { recursive: true })
+/** The run's files: `<outBase>.json`, `.html`, and with --node-logs `-n<i>.log`. */
+const outBase = join(outDir, `real-${s.name}-${s.profile}-n${s.nodes}-seed${args.seed}`)
+if (args.nodeLogs) for (let i = 0; i < s.nodes; i++) rmSync(`${outBase}-n${i}.log`, { force: true })
 const runDir = mkdtempSync(join(tmpdir(), 'gkm-real-'))
 const procs: NodeProc[] = []
 let proxy: DelayProxy | undefined
@@ -93,8 +98,14 @@ for (const spec of specs) {
           .filter((o) => o.index !== spec.index)
           .map((o) => `/ip4/${HUB_IP}/tcp/${proxyPort(spec.index, o.index)}/p2p/${o.peerId}`)
       : []
+  const logLevel = args.nodeLogs ? 'debug' : 'warn'
   procs.push(
-    new NodeProc(spec, nodeConfig({ spec, members, mdns: profile.name === 'lan', bootstrap }), s.skew),
+    new NodeProc(
+      spec,
+      nodeConfig({ spec, members, mdns: profile.name === 'lan', bootstrap, logLevel }),
+      s.skew,
+      args.nodeLogs ? `${outBase}-n${spec.index}.log` : undefined,
+    ),
   )
 }
 
@@ -494,9 +505,7 @@ if (!ok && !args.keep)
 if (!args.keep) rmSync(runDir, { recursive: true, force: true })
 else say(`kept the nodes' directories in ${runDir}`)
 
-const outDir = resolve(args.out)
-mkdirSync(outDir, { recursive: true })
-const file = join(outDir, `real-${s.name}-${s.profile}-n${s.nodes}-seed${args.seed}`)
+const file = outBase
 writeFileSync(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`)
 writeFileSync(`${file}.html`, renderRealReport(result))
 const p = result.propagation
@@ -516,5 +525,6 @@ say(
 for (const c of checks) if (!c.ok) say(`  check failed: ${c.name}: ${c.detail}`)
 if (!ok) say(`  reproduce: ${command}`)
 say(`result: ${file}.json`)
+if (args.nodeLogs) say(`node logs: ${file}-n0.log .. -n${s.nodes - 1}.log`)
 say(`report: ${file}.html`)
 process.exit(ok ? 0 : 1)

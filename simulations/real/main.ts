@@ -1,6 +1,6 @@
 /**
  * `npm run simulate:real -- [--scenario NAME] [--seed N] [--profile lan|wan] [--nodes N]
- *  [--rate EVENTS_PER_S] [--write-s S] [--fault-s S] [--out DIR] [--keep]`
+ *  [--rate EVENTS_PER_S] [--write-s S] [--fault-s S] [--out DIR] [--keep] [--node-logs]`
  * `npm run simulate:real -- --list` | `--cleanup`
  *
  * Runs one scenario against real node processes in network namespaces (needs root and

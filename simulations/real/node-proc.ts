@@ -6,7 +6,7 @@
  * second), so its wall clock can be moved while it runs; monotonic clocks are left alone.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -50,11 +50,14 @@ export class NodeProc {
   readonly #clockFile: string
   readonly #configFile: string
   readonly #skew: boolean
+  /** Where the node's own output goes, appended over its lives (`--node-logs`). */
+  readonly #logFile: string | undefined
   offsetS = 0
 
-  constructor(spec: NodeSpec, config: Record<string, unknown>, skew: boolean) {
+  constructor(spec: NodeSpec, config: Record<string, unknown>, skew: boolean, logFile?: string) {
     this.spec = spec
     this.#skew = skew
+    this.#logFile = logFile
     this.#configFile = join(spec.dir, 'node.json')
     this.#clockFile = join(spec.dir, 'clock-offset')
     writeFileSync(this.#configFile, JSON.stringify(config, null, 2))
@@ -118,6 +121,12 @@ export class NodeProc {
     proc.stderr!.on('data', (d: Buffer) => {
       this.#log = (this.#log + d.toString()).slice(-6000)
     })
+    if (this.#logFile !== undefined) {
+      const file = createWriteStream(this.#logFile, { flags: 'a' })
+      proc.stdout!.on('data', (d: Buffer) => file.write(d))
+      proc.stderr!.on('data', (d: Buffer) => file.write(d))
+      proc.once('close', () => file.end())
+    }
     const { promise, resolve, reject } = Promise.withResolvers<void>()
     const timer = setTimeout(
       () =>
@@ -209,6 +218,8 @@ export function nodeConfig(o: {
   members: string[]
   mdns: boolean
   bootstrap: string[]
+  /** `warn` unless the run keeps the nodes' logs (`--node-logs`: `debug`). */
+  logLevel?: 'warn' | 'debug'
 }): Record<string, unknown> {
   return {
     dataDir: join(o.spec.dir, 'data'),
@@ -218,6 +229,6 @@ export function nodeConfig(o: {
     bootstrap: o.bootstrap,
     members: o.members,
     mesh: { enabled: true },
-    log: { level: 'warn' },
+    log: { level: o.logLevel ?? 'warn' },
   }
 }

@@ -138,6 +138,11 @@ export const LOG_CHUNK_BUFFER_BYTES = 16 * 1024 * 1024
  *  it as one group commit (the write queue's default group is 1,000 events). */
 export const RECONCILE_FETCH_DIGESTS_MAX = 1_000
 
+/** Fetch requests a reconciliation initiator keeps outstanding at once (the responder answers
+ *  them in order): a heal of 50,000 events is 50 fetches, one round trip each without a
+ *  pipeline; with 4 the stream stays busy, and the initiator holds at most 4 batches unstored. */
+export const RECONCILE_FETCH_PIPELINE = 4
+
 /** Room a reconciliation message leaves in its frame for framing and the one range answer that
  *  may follow the budget check (src/net/protocols/reconcile.ts; the simulator uses it too). */
 export const RECONCILE_MESSAGE_SLACK_BYTES = 8 * 1024
@@ -385,6 +390,15 @@ export const KNOWN_PEER_DIAL_ATTEMPTS_MAX = 20
 
 /** One dial (all of a peer's addresses) gives up after this. */
 export const DIAL_TIMEOUT_MS = 10_000
+
+/** A redial of a peer in a failure streak gives up after this (every REDIAL_FULL_EVERY-th
+ *  attempt of the streak still waits DIAL_TIMEOUT_MS, for a slow but working path). A dial into
+ *  a partition waits on TCP's SYN retransmissions (1, 3, 7 s after the first): a pending dial
+ *  notices a healed path up to 4 s late, or not at all before its timeout; a short attempt
+ *  sends a fresh SYN at least every ~3 s. On a LAN a connection is up in milliseconds, across a
+ *  WAN in a few round trips. */
+export const REDIAL_PROBE_TIMEOUT_MS = 3_000
+export const REDIAL_FULL_EVERY = 4
 
 /** Direct connections a node keeps by default (config `mesh.targetConnections`): while it has
  *  fewer, it asks its peers for theirs (peer exchange) and dials the members it learns. 8 is

@@ -274,7 +274,7 @@ export class GkmNetwork implements Network {
         this.#now,
       )
     this.#redialer = new Redialer({
-      dial: (peer, addrs) => this.#dialPeer(peer, addrs),
+      dial: (peer, addrs, signal, timeoutMs) => this.#dialPeer(peer, addrs, signal, timeoutMs),
       isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
       now: this.#now,
       random: Math.random,
@@ -541,12 +541,17 @@ export class GkmNetwork implements Network {
     return this.#libp2p
   }
 
-  async #dialPeer(peer: string, addrs: readonly string[]): Promise<void> {
+  async #dialPeer(
+    peer: string,
+    addrs: readonly string[],
+    signal?: AbortSignal,
+    timeoutMs = DIAL_TIMEOUT_MS,
+  ): Promise<void> {
     const libp2p = this.#requireRunning()
     const id = peerIdFromString(peer)
     if (addrs.length > 0)
       await libp2p.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(withoutPeerId(a))) })
-    await libp2p.dial(id, { signal: deadline(DIAL_TIMEOUT_MS) })
+    await libp2p.dial(id, { signal: deadline(timeoutMs, signal) })
   }
 
   /** Remembers why a peer's last connection closed, for the "peer disconnected" line. */

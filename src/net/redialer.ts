@@ -4,15 +4,27 @@
  * KNOWN_PEER_DIAL_ATTEMPTS_MAX failures in a row. Exponential backoff with jitter per peer
  * (REDIAL_BASE_MS doubling to REDIAL_CAP_MS), at most REDIAL_PARALLEL_MAX dials at once.
  *
+ * A healed path is noticed at once: when a peer we failed to reach connects (either side
+ * dialled), the network evidently works again, so every other peer in a failure streak is dialled
+ * at the next tick instead of at the end of its backoff (up to REDIAL_CAP_MS away), and a dial of
+ * one still pending is abandoned and started again (a dial sent into a partition waits for TCP's
+ * SYN retransmissions, up to DIAL_TIMEOUT_MS, although the path is open now). Such a renewed
+ * attempt does not count as a failure; one that fails counts as usual. In a failure streak,
+ * dials are short (REDIAL_PROBE_TIMEOUT_MS but every REDIAL_FULL_EVERY-th), so that a fresh SYN
+ * goes out every few seconds rather than on TCP's retransmission backoff.
+ *
  * Time and randomness are inputs (`now`, `random`) and `tick()` is public, so tests drive it
  * without timers; `start()` runs `tick()` every REDIAL_TICK_MS.
  */
 import {
+  DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
+  REDIAL_FULL_EVERY,
   REDIAL_JITTER,
   REDIAL_PARALLEL_MAX,
+  REDIAL_PROBE_TIMEOUT_MS,
   REDIAL_TICK_MS,
   STABLE_CONNECTION_MS,
 } from './constants.ts'
@@ -26,12 +38,22 @@ interface Target {
   failures: number
   nextAtMs: number
   dialing: boolean
+  /** Aborts the pending dial (a healed path: dial again at once). */
+  abort?: AbortController
+  /** The pending dial was abandoned on purpose: its failure does not count. */
+  renewed?: boolean
   /** When the current connection opened (undefined while not connected). */
   connectedAtMs?: number
 }
 
 export interface RedialerComponents {
-  readonly dial: (peerId: string, addrs: readonly string[]) => Promise<void>
+  /** Dials the peer, giving up after `timeoutMs`; `signal` abandons the attempt. */
+  readonly dial: (
+    peerId: string,
+    addrs: readonly string[],
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) => Promise<void>
   readonly isConnected: (peerId: string) => boolean
   readonly now: () => number
   readonly random: () => number
@@ -74,7 +96,24 @@ export class Redialer {
    *  `disconnected`): a peer whose gater refuses us connects and drops at once, again and again. */
   connected(peerId: string): void {
     const t = this.#targets.get(peerId)
-    if (t !== undefined) t.connectedAtMs = this.#c.now()
+    if (t === undefined) return
+    t.connectedAtMs = this.#c.now()
+    if (t.failures > 0) this.#pathHealed(peerId)
+  }
+
+  /** A peer we could not reach connected: retry every other peer in a failure streak, or with a
+   *  dial pending, now. */
+  #pathHealed(by: string): void {
+    const now = this.#c.now()
+    for (const [peerId, t] of this.#targets) {
+      if (peerId === by || (t.failures === 0 && !t.dialing) || t.connectedAtMs !== undefined) continue
+      if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
+      t.nextAtMs = Math.min(t.nextAtMs, now)
+      if (t.dialing && t.abort !== undefined && !t.renewed) {
+        t.renewed = true
+        t.abort.abort()
+      }
+    }
   }
 
   /** The peer's last connection closed. One that lasted under STABLE_CONNECTION_MS counts as a
@@ -108,6 +147,13 @@ export class Redialer {
     return Math.round(base * (1 - REDIAL_JITTER + 2 * REDIAL_JITTER * this.#c.random()))
   }
 
+  /** How long a dial after `failures` failures in a row may take: the full DIAL_TIMEOUT_MS
+   *  outside a streak and every REDIAL_FULL_EVERY-th attempt in one, REDIAL_PROBE_TIMEOUT_MS
+   *  otherwise (a fresh SYN soon, instead of TCP's retransmission backoff). */
+  dialTimeoutMs(failures: number): number {
+    return failures % REDIAL_FULL_EVERY === 0 ? DIAL_TIMEOUT_MS : REDIAL_PROBE_TIMEOUT_MS
+  }
+
   /** Starts dials that are due; returns the dials started (tests await them). */
   tick(): Array<Promise<void>> {
     const now = this.#c.now()
@@ -117,22 +163,32 @@ export class Redialer {
       if (t.dialing || t.nextAtMs > now || this.#c.isConnected(peerId)) continue
       if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
       t.dialing = true
+      t.renewed = false
+      const abort = new AbortController()
+      t.abort = abort
       this.#inFlight++
       started.push(
         this.#c
-          .dial(peerId, t.addrs)
+          .dial(peerId, t.addrs, abort.signal, this.dialTimeoutMs(t.failures))
           .then(() => {
             // Success is judged when the connection closes (`disconnected`); until then a dial
             // that the remote drops at once must not be retried before the backoff.
             t.nextAtMs = this.#c.now() + this.backoffMs(t.failures + 1)
           })
           .catch((err: unknown) => {
+            if (t.renewed === true) {
+              // Abandoned because a path healed: dial again at once, not counted.
+              t.nextAtMs = this.#c.now()
+              return
+            }
             t.failures++
             t.nextAtMs = this.#c.now() + this.backoffMs(t.failures)
             this.#c.onFailure?.(peerId, err)
           })
           .finally(() => {
             t.dialing = false
+            t.renewed = false
+            t.abort = undefined
             this.#inFlight--
           }),
       )

@@ -96,6 +96,19 @@ describe('reconciliation with gossip off', () => {
     assert.equal(r.accepted, 1)
     assert.ok(await converged([a, b]))
   })
+
+  it('a difference of several fetches (pipelined) arrives whole in one session, none withheld or forged', async () => {
+    const [a, b] = mesh.nodes
+    // 4,500 missing events: 5 fetch requests of at most 1,000, more than the pipeline's 4.
+    await pushAll(a, writes('many', 4_500), 500)
+    const [r] = await net(b).reconcile(a.peerId)
+    assert.equal(r.need, 4_500)
+    assert.equal(r.accepted, 4_500)
+    assert.equal(r.withheld, 0)
+    assert.equal(r.forged, 0)
+    assert.equal(r.truncated, false)
+    assert.ok(await converged([a, b], 1_060 + 1 + 4_500))
+  })
 })
 
 describe('reconciliation surface and misbehaving peers', () => {

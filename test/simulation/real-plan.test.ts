@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseRunArgs, RunArgsError, reproduceCommand } from '../../simulations/real/args.ts'
+import { argvOf, parseRunArgs, RunArgsError, reproduceCommand } from '../../simulations/real/args.ts'
 import { nftScript, PROFILES, pairKey, proxyPort } from '../../simulations/real/netfaults.ts'
+import { nodeConfig } from '../../simulations/real/node-proc.ts'
 import { histogram, percentiles } from '../../simulations/real/result.ts'
 import { findScenario, planFor, REAL_SCENARIOS, resolveScenario } from '../../simulations/real/scenarios.ts'
 
@@ -67,6 +68,26 @@ describe('real-node scenarios', () => {
       reproduceCommand(parseRunArgs({ ...base, profile: 'wan', nodes: '3' })),
       'npm run simulate:real -- --scenario steady --seed 1 --profile wan --nodes 3',
     )
+  })
+
+  it('--node-logs asks for debug logs per node and is passed on to the driver', () => {
+    const base = { scenario: 'steady', seed: '1', out: 'x' }
+    assert.equal(parseRunArgs(base).nodeLogs, false)
+    assert.equal(parseRunArgs({ ...base, 'node-logs': true }).nodeLogs, true)
+    assert.deepEqual(argvOf({ ...base, keep: false, 'node-logs': true }), [
+      '--scenario',
+      'steady',
+      '--seed',
+      '1',
+      '--out',
+      'x',
+      '--node-logs',
+    ])
+    const spec = { index: 0, ns: 'n', ip: '10.78.0.1', dir: '/d', peerId: 'p', publicKey: 'k', token: 't' }
+    const cfg = (logLevel?: 'warn' | 'debug') =>
+      nodeConfig({ spec, members: [], mdns: true, bootstrap: [], logLevel })
+    assert.deepEqual(cfg().log, { level: 'warn' })
+    assert.deepEqual(cfg('debug').log, { level: 'debug' })
   })
 
   it('percentiles and the histogram count every value', () => {

@@ -96,7 +96,7 @@ describe('layering', () => {
   const SIMULATIONS = resolve(import.meta.dirname, '../../simulations')
   for (const file of files(SIMULATIONS)) {
     if (relative(SIMULATIONS, file).startsWith('real/')) continue
-    it(`simulations/${relative(SIMULATIONS, file)} imports only src/core, src/util, src/store and the node's constants`, () => {
+    it(`simulations/${relative(SIMULATIONS, file)} imports only src/core, src/util, src/store and the node's constants and defaults`, () => {
       const text = readFileSync(file, 'utf8')
       for (const spec of imports(text)) {
         if (spec.startsWith('.')) {
@@ -105,6 +105,8 @@ describe('layering', () => {
           const folder = relative(SRC, target).split('/')[0]
           // The node's limits and timings (pure values): the simulator schedules with the same ones.
           if (relative(SRC, target) === 'net/constants.ts') continue
+          // The node's default config (pure values): the simulated nodes run with it.
+          if (relative(SRC, target) === 'config/defaults.ts') continue
           assert.ok(
             ['core', 'util', 'store'].includes(folder) && !relative(SRC, target).startsWith('..'),
             `simulations must not import ${spec}`,

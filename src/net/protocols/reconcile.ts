@@ -4,7 +4,8 @@
  * and writes events through the node, and decides nothing itself.
  *
  * Initiator, per event type it subscribes to: rounds of ranges until its session is complete;
- * then it fetches what it lacks (FETCH_DIGESTS_MAX digests a request), hands the events to the
+ * then it fetches what it lacks (FETCH_DIGESTS_MAX digests a request, RECONCILE_FETCH_PIPELINE
+ * requests outstanding), hands the events to the
  * node (verified like any peer's events), and sends what the peer lacks. Nothing is recorded as
  * done: an event refused for a transient reason is simply found missing again next session.
  */
@@ -26,6 +27,7 @@ import {
   FRAME_BYTES_MIN,
   PROTOCOL_RECONCILE,
   RECONCILE_FETCH_DIGESTS_MAX,
+  RECONCILE_FETCH_PIPELINE,
   RECONCILE_FRAMES_MAX,
   RECONCILE_LOGS_PER_FRAME,
   RECONCILE_MESSAGE_SLACK_BYTES,
@@ -244,12 +246,10 @@ export async function handleReconcile(
       ctx.stats.inc('reconcile.rounds_served')
     } else if (f.fetch.length > 0) {
       const found = (await set.getEvents(f.fetch)).filter((e): e is StoredEvent => e !== undefined)
-      // Frames as large as both sides read (the floor until the initiator said more).
-      const frames = chunkForFrames(
-        found,
-        budgetFor(ctx.frameBytesMax, peerFrameMax) + MESSAGE_SLACK_BYTES,
-        ctx.limits.eventsMax,
-      )
+      // Frames of the floor: the initiator may have several fetches outstanding, whose answers
+      // arrive back to back while it stores the one before; small frames keep what it holds
+      // unread far below its read buffer (a frame costs no round trip, so size buys nothing).
+      const frames = chunkForFrames(found, FRAME_BYTES_MIN, ctx.limits.eventsMax)
       if (frames.length === 0) await meter.write(lp, { done: true })
       for (let i = 0; i < frames.length; i++)
         await meter.write(lp, { events: frames[i], done: i === frames.length - 1 })
@@ -378,9 +378,15 @@ export async function reconcileWith(
       let msg: ReconRange[] | null = session.initiate()
       let refused = false
       while (msg !== null) {
+        // The first frame says what this side reads, so the responder's answers may use it too.
         await meter.write(
           lp,
-          { type, ranges: msg.map(fromRange), stateHash: first ? localStateHash : '' },
+          {
+            type,
+            ranges: msg.map(fromRange),
+            stateHash: first ? localStateHash : '',
+            frameBytesMax: first ? ctx.frameBytesMax : 0,
+          },
           signal,
         )
         first = false
@@ -438,12 +444,24 @@ export async function reconcileWith(
       }
       learned += r.accepted
     }
-    for (let i = 0; i < need.length; i += RECONCILE_FETCH_DIGESTS_MAX) {
+    // Up to RECONCILE_FETCH_PIPELINE fetches are outstanding at once (the responder answers
+    // them in order), so a large difference costs a round trip per pipeline, not per 1,000
+    // events. Answers are read as they arrive and never wait for storage: stores run one after
+    // the other behind the reads, and a new fetch goes out only while fewer than the pipeline's
+    // batches are requested or read and not yet stored (memory: a pipeline of batches).
+    let next = 0
+    let unstored = 0
+    const outstanding: Array<{ askedHex: string[]; wanted: Set<string> }> = []
+    /** Claims the next slice and starts reading which of it the node holds already. */
+    const prepare = (): Promise<{ ask: Uint8Array[]; askedHex: string[] }> | undefined => {
+      if (next >= need.length) return undefined
+      const slice = need.slice(next, next + RECONCILE_FETCH_DIGESTS_MAX)
+      next += RECONCILE_FETCH_DIGESTS_MAX
       // Claim first (what another session is fetching or storing is left to it), then drop what
-      // another session stored since this one compared sets: claiming after the read would
-      // let a session that finished meanwhile slip between the two.
+      // another session stored since this one compared sets: claiming after the read would let
+      // a session that finished meanwhile slip between the two.
       const claimed: Array<{ d: Uint8Array; h: string }> = []
-      for (const d of need.slice(i, i + RECONCILE_FETCH_DIGESTS_MAX)) {
+      for (const d of slice) {
         const h = toHex(d)
         if (inFlight.has(h)) {
           deferred++
@@ -453,22 +471,48 @@ export async function reconcileWith(
         mine.add(h)
         claimed.push({ d, h })
       }
-      const held = claimed.length === 0 ? [] : await set.hasEvents(claimed.map((c) => c.d))
-      const ask: Uint8Array[] = []
-      const askedHex: string[] = []
-      for (const [k, c] of claimed.entries()) {
-        if (held[k]) {
-          deferred++
-          inFlight.delete(c.h)
-          mine.delete(c.h)
-          continue
+      const read = claimed.length === 0 ? Promise.resolve([]) : set.hasEvents(claimed.map((c) => c.d))
+      return read.then((held) => {
+        const ask: Uint8Array[] = []
+        const askedHex: string[] = []
+        for (const [k, c] of claimed.entries()) {
+          if (held[k]) {
+            deferred++
+            inFlight.delete(c.h)
+            mine.delete(c.h)
+            continue
+          }
+          ask.push(c.d)
+          askedHex.push(c.h)
         }
-        ask.push(c.d)
-        askedHex.push(c.h)
+        return { ask, askedHex }
+      })
+    }
+    // The next slice is claimed and looked up while the answers before it arrive, so that
+    // sending a fetch after reading an answer waits on no store read (unread answers would pile
+    // up in the stream's read buffer meanwhile).
+    let prepared = prepare()
+    prepared?.catch(() => {})
+    const sendFetch = async (): Promise<boolean> => {
+      while (prepared !== undefined) {
+        const p = await prepared
+        prepared = prepare()
+        prepared?.catch(() => {})
+        if (p.ask.length === 0) continue
+        await meter.write(lp, { fetch: p.ask }, signal)
+        outstanding.push({ askedHex: p.askedHex, wanted: new Set(p.askedHex) })
+        return true
       }
-      if (ask.length === 0) continue
-      const wanted = new Set(askedHex)
-      await meter.write(lp, { fetch: ask }, signal)
+      return false
+    }
+    for (;;) {
+      while (outstanding.length + unstored < RECONCILE_FETCH_PIPELINE && (await sendFetch())) {}
+      const batch = outstanding.shift()
+      if (batch === undefined) {
+        if (prepared === undefined) break
+        await storing // storage is the bottleneck: let it catch up before asking for more
+        continue
+      }
       const got: StoredEvent[] = []
       for (;;) {
         const f = await meter.read(ctx, lp, signal, false)
@@ -476,19 +520,28 @@ export async function reconcileWith(
         if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
         for (const e of f.events) {
           const d = digestOf(e.signed)
-          if (!wanted.delete(d)) forged++
+          if (!batch.wanted.delete(d)) forged++
           else got.push({ signed: e.signed, signature: e.signature })
         }
         if (f.done) break
       }
-      withheld += wanted.size
-      await storing
-      if (got.length > 0) storing = store(got, askedHex)
-      else
-        for (const h of askedHex) {
+      withheld += batch.wanted.size
+      if (got.length === 0) {
+        for (const h of batch.askedHex) {
           inFlight.delete(h)
           mine.delete(h)
         }
+        continue
+      }
+      unstored++
+      storing = storing
+        .then(() => store(got, batch.askedHex))
+        .finally(() => {
+          unstored--
+        })
+      // Handled here so a failed store waits for the final await instead of being reported as
+      // unhandled while the reads go on; the await below rethrows it.
+      storing.catch(() => {})
     }
     await storing
     if (logPhase !== undefined) {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
+  DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
+  REDIAL_PROBE_TIMEOUT_MS,
   STABLE_CONNECTION_MS,
 } from '../../../src/net/constants.ts'
 import { Redialer } from '../../../src/net/redialer.ts'
@@ -108,5 +110,91 @@ describe('redialer', () => {
     assert.equal(h.r.failures('good'), 0)
     await h.advance(500)
     assert.equal(h.dials.length, 2)
+  })
+
+  it('a peer it could not reach connecting (a healed path) retries the others in a failure streak at once, abandoning a pending dial without counting it', async () => {
+    let now = 0
+    const dials: string[] = []
+    const connected = new Set<string>()
+    /** Partitioned: dials hang until abandoned (a SYN into a black hole). */
+    let partitioned = true
+    const pending: Array<{ peer: string; signal: AbortSignal }> = []
+    const r = new Redialer({
+      now: () => now,
+      random: () => 0.5,
+      isConnected: (p) => connected.has(p),
+      dial: (p, _addrs, signal) => {
+        dials.push(p)
+        if (p === 'far-b' && partitioned)
+          return new Promise<void>((_, reject) => {
+            pending.push({ peer: p, signal })
+            signal.addEventListener('abort', () => reject(new Error('aborted')))
+          })
+        if (partitioned) return Promise.reject(new Error('unreachable'))
+        connected.add(p)
+        return Promise.resolve()
+      },
+    })
+    const tick = async (ms: number) => {
+      now += ms
+      // Dials that hang are not awaited; the others settle.
+      await Promise.race([Promise.all(r.tick()), new Promise((res) => setImmediate(res))])
+      await new Promise((res) => setImmediate(res))
+    }
+    r.want('far-a', [], 'known')
+    r.want('far-b', [], 'known')
+    r.want('near', [], 'known')
+    connected.add('near')
+    r.connected('near')
+    // 70 s of partition: far-a backs off towards the cap; far-b's dial hangs.
+    for (let i = 0; i < 140; i++) await tick(500)
+    const failuresA = r.failures('far-a')
+    assert.ok(failuresA >= 5, `far-a failed ${failuresA} times`)
+    assert.equal(pending.length, 1, 'far-b has one dial pending')
+    assert.equal(r.failures('far-b'), 0)
+    const dialsA = dials.filter((d) => d === 'far-a').length
+    // The partition heals; far-b's pending dial does not notice, and far-a is ~30 s from its
+    // next attempt. far-b's side dials us first: far-b was not in a failure streak, so nothing
+    // changes yet.
+    partitioned = false
+    await tick(500)
+    assert.equal(dials.filter((d) => d === 'far-a').length, dialsA, 'far-a waits for its backoff')
+    // A peer we had failed to reach connects (far-a dials in): the path is healed.
+    connected.add('far-a')
+    r.connected('far-a')
+    assert.ok(pending[0].signal.aborted, "far-b's pending dial is abandoned")
+    await tick(0)
+    await tick(500)
+    assert.ok(connected.has('far-b'), 'far-b dialled again at once and connected')
+    assert.equal(r.failures('far-b'), 0, 'the abandoned dial did not count as a failure')
+    assert.equal(dials.filter((d) => d === 'near').length, 0, 'a connected peer is not dialled')
+  })
+
+  it('in a failure streak dials are short probes (a fresh SYN every few seconds), every 4th the full timeout', async () => {
+    let now = 0
+    const timeouts: number[] = []
+    const r = new Redialer({
+      now: () => now,
+      random: () => 0.5,
+      isConnected: () => false,
+      dial: async (_p, _a, _s, timeoutMs) => {
+        timeouts.push(timeoutMs)
+        throw new Error('unreachable')
+      },
+    })
+    r.want('far', [], 'bootstrap')
+    for (let i = 0; i < 400; i++) {
+      now += 500
+      await Promise.all(r.tick())
+    }
+    assert.deepEqual(timeouts.slice(0, 6), [
+      DIAL_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+      DIAL_TIMEOUT_MS,
+      REDIAL_PROBE_TIMEOUT_MS,
+    ])
+    assert.ok(REDIAL_PROBE_TIMEOUT_MS < DIAL_TIMEOUT_MS)
   })
 })
