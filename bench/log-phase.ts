@@ -159,7 +159,10 @@ function manyAuthors(logs: number): Record<string, unknown> {
     end: 1_024 + (i % 2),
     heldBeyond: 0,
   }))
-  const frames = summaryFrames(recs.map(toSummary), BUDGET)
+  const frames = summaryFrames(
+    recs.map((r) => toSummary(r)),
+    BUDGET,
+  )
   const bytes = frames.reduce((n, f) => n + frameBytes(f), 0)
   console.log(
     `log phase summaries of ${fmt(logs)} logs: ${fmt(bytes)} B each way in ${frames.length} frame(s)`,

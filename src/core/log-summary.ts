@@ -10,7 +10,7 @@ import { recordRoot } from './log-book.ts'
 import type { LogRecord } from './ports.ts'
 
 /** A node's summary of one log: its prefix, end, root, fork flag and first hole runs. */
-export function toSummary(r: LogRecord): LogSummary {
+export function toSummary(r: LogRecord, fetching = false): LogSummary {
   const runs = r.holes ?? []
   const listed = runs.slice(0, LOG_SUMMARY_HOLES_MAX)
   return {
@@ -22,6 +22,7 @@ export function toSummary(r: LogRecord): LogSummary {
     forked: r.forkAt !== undefined,
     holes: listed.flatMap(([a, b]) => [BigInt(a), BigInt(b)]),
     holesMore: r.holesUnknown === true || runs.length > listed.length,
+    fetching,
   }
 }
 
@@ -81,8 +82,10 @@ export function planLogs(
       consistent = false
   }
   for (const [k, my] of m) {
-    for (const [from, to] of lacking(t.get(k), my.end))
-      push.push({ author: my.author, log: my.log, from, to })
+    const their = t.get(k)
+    // A log the peer is fetching from someone else right now would reach it twice.
+    if (their?.fetching === true) continue
+    for (const [from, to] of lacking(their, my.end)) push.push({ author: my.author, log: my.log, from, to })
   }
   return { fetch, push, consistent }
 }

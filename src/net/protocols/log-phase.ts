@@ -42,12 +42,16 @@ export type LogSource = Pick<
 const keyOf = (author: string, log: string): string => `${author}/${log}`
 
 /** Every log the node holds (at most RECONCILE_LOGS_MAX), as wire summaries. */
-export async function summaries(source: LogSource): Promise<{ list: LogSummary[]; complete: boolean }> {
+export async function summaries(
+  source: LogSource,
+  /** Logs (`log:<author>/<log>`) this node's sessions are fetching now: flagged `fetching`. */
+  inFlight?: ReadonlySet<string>,
+): Promise<{ list: LogSummary[]; complete: boolean }> {
   const list: LogSummary[] = []
   let after: { author: AuthorKey; log: string } | undefined
   while (list.length < RECONCILE_LOGS_MAX) {
     const page = await source.listLogs(after, Math.min(1_000, RECONCILE_LOGS_MAX - list.length))
-    for (const r of page) list.push(toSummary(r))
+    for (const r of page) list.push(toSummary(r, inFlight?.has(`log:${r.author}/${r.log}`) === true))
     if (page.length === 0 || page.length < 1_000) return { list, complete: true }
     after = { author: page[page.length - 1].author, log: page[page.length - 1].log }
   }
@@ -396,17 +400,20 @@ export async function initiateLogPhase(
   const mine = await summaries(source)
   for (const f of summaryFrames(mine.list, frameBytes() - FRAME_OVERHEAD_BYTES)) await io.write(f)
   const theirs: LogSummary[] = []
+  const wanted: LogRange[] = []
   let complete = mine.complete
   for (;;) {
     const f = await io.read()
     if (!f.logPhase) throw new Error('the peer answered the log phase with another frame')
     if (theirs.length + f.logs.length > RECONCILE_LOGS_MAX) complete = false
     else theirs.push(...f.logs)
+    // The ranges of our logs the peer asks us to push (those it is not fetching elsewhere).
+    if (wanted.length + f.logFetch.length <= RECONCILE_LOGS_MAX) wanted.push(...f.logFetch)
     if (!f.logsMore) break
   }
   const plan = planLogs(mine.list, theirs, complete)
   const need = span(plan.fetch)
-  const have = span(plan.push)
+  const have = span(wanted)
   onPlanned?.(need, have)
   let rounds = 1
   const receiver = new LogReceiver(ctx, source, origin, relayMax, onReceived)
@@ -470,7 +477,7 @@ export async function initiateLogPhase(
   }
   const received = await receiver.finish()
   let pushedAccepted = 0
-  for (const r of plan.push) {
+  for (const r of wanted) {
     for await (const frame of rangeFramesOf(source, r, frameBytes(), ctx.limits.eventsMax)) {
       await io.write(frame)
       pushedAccepted += (await io.read()).accepted
@@ -488,18 +495,32 @@ export class LogPhaseResponder {
   readonly #source: LogSource
   readonly #theirs: LogSummary[] = []
   readonly #receiver: LogReceiver
+  readonly #inFlight: Set<string>
+  /** Logs this stream claimed while the peer pushes them (released at the end). */
+  readonly #claimed = new Set<string>()
   #reported = 0
 
-  constructor(ctx: ProtocolContext, source: LogSource, origin: Origin) {
+  constructor(ctx: ProtocolContext, source: LogSource, origin: Origin, inFlight: Set<string>) {
     this.#ctx = ctx
     this.#source = source
     this.#receiver = new LogReceiver(ctx, source, origin, 0)
+    this.#inFlight = inFlight
+  }
+
+  /** Releases the logs this stream claimed (the stream ended, however). */
+  release(): void {
+    for (const k of this.#claimed) this.#inFlight.delete(k)
+    this.#claimed.clear()
   }
 
   /** Handles one log-phase frame; returns the frames to answer with. */
   async *handle(f: ReconcileFrame, frameBytes: number): AsyncGenerator<Partial<ReconcileFrame>> {
     if (f.done) {
-      await this.#receiver.finish()
+      try {
+        await this.#receiver.finish()
+      } finally {
+        this.release()
+      }
       yield { logPhase: true, accepted: this.#delta() }
       return
     }
@@ -516,8 +537,29 @@ export class LogPhaseResponder {
     }
     if (this.#theirs.length + f.logs.length <= RECONCILE_LOGS_MAX) this.#theirs.push(...f.logs)
     if (f.logsMore) return
-    const mine = await summaries(this.#source)
-    yield* summaryFrames(mine.list, frameBytes - FRAME_OVERHEAD_BYTES)
+    const mine = await summaries(this.#source, this.#inFlight)
+    // What this side lacks of the peer's logs, it asks the peer to push, and claims: its own
+    // sessions with other peers then leave those logs alone, and other peers' sessions see them
+    // flagged `fetching`.
+    const plan = planLogs(mine.list, this.#theirs, mine.complete)
+    const wanted = plan.fetch.filter((r) => {
+      const k = `log:${toHex(r.author)}/${toHex(r.log)}`
+      if (this.#inFlight.has(k)) return false
+      this.#inFlight.add(k)
+      this.#claimed.add(k)
+      return true
+    })
+    const frames = summaryFrames(mine.list, frameBytes - FRAME_OVERHEAD_BYTES)
+    for (let i = 0; i < wanted.length; i += RECONCILE_LOGS_PER_FRAME)
+      frames.push({
+        logPhase: true,
+        logFetch: wanted.slice(i, i + RECONCILE_LOGS_PER_FRAME),
+        logsMore: false,
+      })
+    frames.forEach((fr, i) => {
+      fr.logsMore = i < frames.length - 1
+    })
+    yield* frames
   }
 
   #delta(): number {

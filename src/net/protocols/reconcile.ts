@@ -165,11 +165,29 @@ export async function handleReconcile(
   inFlight: Set<string>,
   onLearned?: (peer: string) => void,
 ): Promise<void> {
+  const held: { logs?: LogPhaseResponder } = {}
+  try {
+    await serveReconcile(ctx, set, dataTypes, lp, peer, inFlight, held, onLearned)
+  } finally {
+    // Logs the peer was pushing are free for this node's own sessions again.
+    held.logs?.release()
+  }
+}
+
+async function serveReconcile(
+  ctx: ProtocolContext,
+  set: EventSetSource,
+  dataTypes: readonly EventType[],
+  lp: Framed,
+  peer: string,
+  inFlight: Set<string>,
+  held: { logs?: LogPhaseResponder },
+  onLearned?: (peer: string) => void,
+): Promise<void> {
   const meter = new Meter()
   const sessions = new Map<EventType, ReconcileSession>()
   let hashSent = false
   let peerFrameMax = 0
-  let logs: LogPhaseResponder | undefined
   for (let frames = 0; frames < RECONCILE_FRAMES_MAX; frames++) {
     const f = await meter.read(ctx, lp, undefined, true)
     if (f === undefined) return
@@ -182,7 +200,8 @@ export async function handleReconcile(
         continue
       }
       if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
-      logs ??= new LogPhaseResponder(ctx, set.logs, { kind: 'peer', id: peer })
+      held.logs ??= new LogPhaseResponder(ctx, set.logs, { kind: 'peer', id: peer }, inFlight)
+      const logs = held.logs
       const before = logs.learned
       let first = !hashSent
       for await (const out of logs.handle(

@@ -1762,6 +1762,7 @@ export interface LogSummary {
   forked: boolean
   holes: bigint[]
   holesMore: boolean
+  fetching: boolean
 }
 
 export const LogSummary = (() => {
@@ -1816,6 +1817,11 @@ export const LogSummary = (() => {
           w.bool(obj.holesMore)
         }
 
+        if ((obj.fetching != null && obj.fetching !== false)) {
+          w.uint32(72)
+          w.bool(obj.fetching)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1828,7 +1834,8 @@ export const LogSummary = (() => {
           root: new Uint8Array(0),
           forked: false,
           holes: [],
-          holesMore: false
+          holesMore: false,
+          fetching: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1871,6 +1878,10 @@ export const LogSummary = (() => {
             }
             case 8: {
               obj.holesMore = reader.bool()
+              break
+            }
+            case 9: {
+              obj.fetching = reader.bool()
               break
             }
             default: {
@@ -1956,6 +1967,13 @@ export const LogSummary = (() => {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.fetching`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2009,6 +2027,11 @@ export const LogSummary = (() => {
     value: boolean
   }
 
+  interface LogSummaryFetchingFieldEvent {
+    field: '$.fetching'
+    value: boolean
+  }
+
   function encode (obj: Partial<LogSummary>): Uint8Array {
     return encodeMessage(obj, LogSummary.codec())
   }
@@ -2017,7 +2040,7 @@ export const LogSummary = (() => {
     return decodeMessage(buf, LogSummary.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSummary>): Generator<LogSummaryAuthorFieldEvent | LogSummaryLogFieldEvent | LogSummaryContiguousFieldEvent | LogSummaryEndFieldEvent | LogSummaryRootFieldEvent | LogSummaryForkedFieldEvent | LogSummaryHolesFieldEvent | LogSummaryHolesMoreFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSummary>): Generator<LogSummaryAuthorFieldEvent | LogSummaryLogFieldEvent | LogSummaryContiguousFieldEvent | LogSummaryEndFieldEvent | LogSummaryRootFieldEvent | LogSummaryForkedFieldEvent | LogSummaryHolesFieldEvent | LogSummaryHolesMoreFieldEvent | LogSummaryFetchingFieldEvent> {
     return streamMessage(buf, LogSummary.codec(), opts)
   }
   return { codec, encode, decode, stream }
@@ -2905,6 +2928,12 @@ export const ReconcileFrame = (() => {
     index: number
   }
 
+  interface ReconcileFrameLogsFetchingFieldEvent {
+    field: '$.logs[].fetching'
+    value: boolean
+    index: number
+  }
+
   interface ReconcileFrameLogsMoreFieldEvent {
     field: '$.logsMore'
     value: boolean
@@ -2967,7 +2996,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

@@ -23,6 +23,7 @@ function s(contiguous: number, end: number, opts: Partial<LogSummary> = {}): Log
     forked: false,
     holes: [],
     holesMore: false,
+    fetching: false,
     ...opts,
   }
 }
@@ -83,5 +84,13 @@ describe('summaryFrames', () => {
       frames.reduce((n, f) => n + (f.logs?.length ?? 0), 0),
       2_000,
     )
+  })
+})
+
+describe('planLogs and a peer fetching elsewhere', () => {
+  it('does not push a log the peer says it is fetching from someone else now', () => {
+    const p = planLogs([s(10, 10)], [s(0, 0, { fetching: true })], true)
+    assert.deepEqual(p.push, [])
+    assert.equal(p.consistent, false)
   })
 })
