@@ -374,6 +374,11 @@ export class Ingestor {
     for (const item of items) {
       let e: SignedEvent
       let action: PayloadAction | undefined
+      // The events this one equivocates with, if any (its event_id, its log position).
+      let idOf: SignedEvent | undefined
+      let positionOf: SignedEvent | undefined
+      let idTaken = false
+      let forked = false
       try {
         if (item.kind === 'signed') {
           e = item.event
@@ -383,20 +388,14 @@ export class Ingestor {
           }
           if (!replay) {
             // Two events where an author may sign one are kept both (state stays a function of
-            // the event set, whatever arrived first) and recorded as evidence.
+            // the event set, whatever arrived first) and recorded as evidence, once the event
+            // is accepted (below).
             const owner = await ownerOf(e.author, e.eventId)
-            if (owner !== undefined && owner !== e.digest) {
-              const other = await eventOf(owner)
-              if (other !== undefined) equivocations.push(equivocationOf('event_id', e, other, nowMs))
-              eventIdTaken.add(accepted.length)
-            }
+            idTaken = owner !== undefined && owner !== e.digest
+            if (idTaken) idOf = await eventOf(owner as Digest)
             const held = await this.#book.heldAt(group, e)
-            if (held !== undefined && held !== e.digest) {
-              const other = await eventOf(held)
-              if (other !== undefined) equivocations.push(equivocationOf('position', e, other, nowMs))
-              positionTaken.add(accepted.length)
-              this.#book.fork(group, e)
-            }
+            forked = held !== undefined && held !== e.digest
+            if (forked) positionOf = await eventOf(held as Digest)
           }
           this.#hlc = observeHlc(this.#hlc, e.hlc, nowMs)
         } else {
@@ -458,9 +457,16 @@ export class Ingestor {
           throw err
         }
         targets.set(key, result.state)
-        if (!replay && !positionTaken.has(accepted.length)) this.#book.claim(group, e, e.digest)
+        if (idTaken) {
+          if (idOf !== undefined) equivocations.push(equivocationOf('event_id', e, idOf, nowMs))
+          eventIdTaken.add(accepted.length)
+        } else owners.set(`${e.author}/${e.eventId}`, e.digest)
+        if (forked) {
+          if (positionOf !== undefined) equivocations.push(equivocationOf('position', e, positionOf, nowMs))
+          positionTaken.add(accepted.length)
+          this.#book.fork(group, e)
+        } else if (!replay) this.#book.claim(group, e, e.digest)
         events.set(e.digest, e)
-        owners.set(`${e.author}/${e.eventId}`, e.digest)
         accepted.push(e)
         outcomes.push({ status: 'accepted', event: e })
         if (result.opened.length > 0 || result.closed.length > 0 || result.resolves !== undefined)
