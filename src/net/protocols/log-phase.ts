@@ -569,8 +569,18 @@ export class LogPhaseResponder {
     return d
   }
 
-  /** Events this side learned in the log phase (for relaying on). */
-  get learned(): number {
-    return this.#receiver.totals.learned
+  #counted = 0
+
+  /** Events this side learned in the log phase since the last call (stores finish after the
+   *  frames that brought them: the caller counts as it goes, and once more at the end). */
+  takeLearned(): number {
+    const d = this.#receiver.totals.learned - this.#counted
+    this.#counted += d
+    return d
+  }
+
+  /** Waits for what the peer pushed to be stored, even when the stream ended early. */
+  async settle(): Promise<void> {
+    await this.#receiver.finish().catch(() => {})
   }
 }

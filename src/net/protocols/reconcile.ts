@@ -169,9 +169,26 @@ export async function handleReconcile(
   try {
     await serveReconcile(ctx, set, dataTypes, lp, peer, inFlight, held, onLearned)
   } finally {
-    // Logs the peer was pushing are free for this node's own sessions again.
-    held.logs?.release()
+    if (held.logs !== undefined) {
+      // What the peer pushed is stored (and counted) even if the stream ended early; then the
+      // logs it was pushing are free for this node's own sessions again.
+      await held.logs.settle()
+      countLearned(ctx, held.logs, peer, onLearned)
+      held.logs.release()
+    }
   }
+}
+
+function countLearned(
+  ctx: ProtocolContext,
+  logs: LogPhaseResponder,
+  peer: string,
+  onLearned: ((peer: string) => void) | undefined,
+): void {
+  const learned = logs.takeLearned()
+  if (learned === 0) return
+  ctx.stats.inc('reconcile.events_received', learned)
+  onLearned?.(peer)
 }
 
 async function serveReconcile(
@@ -202,7 +219,6 @@ async function serveReconcile(
       if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
       held.logs ??= new LogPhaseResponder(ctx, set.logs, { kind: 'peer', id: peer }, inFlight)
       const logs = held.logs
-      const before = logs.learned
       let first = !hashSent
       for await (const out of logs.handle(
         f,
@@ -217,10 +233,7 @@ async function serveReconcile(
         }
         await meter.write(lp, out)
       }
-      if (logs.learned > before) {
-        ctx.stats.inc('reconcile.events_received', logs.learned - before)
-        onLearned?.(peer)
-      }
+      countLearned(ctx, logs, peer, onLearned)
       continue
     }
     if (f.done) return
