@@ -57,6 +57,11 @@ const DIGEST_RE = /^[0-9a-f]{64}$/
 const LOG_RE = /^[0-9a-f]{16}$/
 /** Bytes of the log-position trailer: log id (8) and seq (u48). */
 export const LOG_TRAILER_BYTES = 14
+/** The shortest valid signed bytes: header, a 1-byte target, parent count, payload length,
+ *  vector dimensions and the log position. */
+export const SIGNED_BYTES_MIN = 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4 + 2 + LOG_TRAILER_BYTES
+/** Offset of the author key in signed bytes (docs/PROTOCOL.md). */
+const AUTHOR_AT = 29
 /** Largest position in a log (u48). */
 export const LOG_SEQ_MAX = 2 ** 48 - 1
 
@@ -280,6 +285,12 @@ export function encodeSigned(f: EventFields): Uint8Array {
   return out
 }
 
+/** The author key of signed bytes (a view; the bytes decoded once, or at least SIGNED_BYTES_MIN
+ *  long). */
+export function readAuthor(signed: Uint8Array): Uint8Array {
+  return signed.subarray(AUTHOR_AT, AUTHOR_AT + 32)
+}
+
 /** Reads the log position from the trailer of signed bytes (trusted: the bytes decoded once). */
 export function readLogPosition(signed: Uint8Array): { log: string; seq: number } {
   const at = signed.byteLength - LOG_TRAILER_BYTES
@@ -304,7 +315,7 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   const fail = (why: string): never => {
     throw new MalformedEventError(`signed bytes: ${why}`)
   }
-  if (bytes.byteLength < 4 + 1 + 16 + 8 + 32 + 2 + 1 + 1 + 4 + 2 + LOG_TRAILER_BYTES) fail('too short')
+  if (bytes.byteLength < SIGNED_BYTES_MIN) fail('too short')
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) fail(`bad magic (not ${SIGNED_MAGIC})`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let o = 4

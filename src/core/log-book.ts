@@ -26,7 +26,8 @@ export const LOG_CHECKPOINT_EVENTS = 4_096
 export const LOG_HOLES_MAX = 256
 
 /** Holes after `seqs` were claimed (each below the old end fills part of a hole; each past it
- *  opens one from the old end), cut below the new contiguous length. Undefined = unknown. */
+ *  opens one from the old end), cut below the new contiguous length; `unknown` past
+ *  LOG_HOLES_MAX runs, or when they were unknown before. */
 export function nextHoles(
   before: LogRecord,
   seqs: readonly number[],
@@ -34,12 +35,6 @@ export function nextHoles(
 ): { holes: Array<[number, number]>; unknown: boolean } {
   if (before.holesUnknown === true) return { holes: [], unknown: true }
   let holes: Array<[number, number]> = (before.holes ?? []).map(([a, b]) => [a, b])
-  // A record written before holes were tracked, or one that lost track: [contiguous, end) minus
-  // nothing known held is only right when nothing is held beyond contiguous.
-  if (before.holes === undefined && before.end > before.contiguous) {
-    if (before.heldBeyond > 0) return { holes: [], unknown: true }
-    holes = [[before.contiguous, before.end]]
-  }
   let end = before.end
   for (const s of [...seqs].sort((x, y) => x - y)) {
     if (s >= end) {
@@ -98,7 +93,12 @@ export class LogGroup {
   readonly positions = new Map<string, Digest>()
   readonly prefetched = new Map<string, Digest | undefined>()
   readonly touched = new Map<string, { author: AuthorKey; log: string; seqs: number[] }>()
-  forks = new Map<string, number>()
+  readonly forks = new Map<string, number>()
+}
+
+/** Whether a record's known hole runs cover position `seq`. */
+function inHole(r: LogRecord, seq: number): boolean {
+  return r.holesUnknown !== true && (r.holes ?? []).some(([a, b]) => a <= seq && seq < b)
 }
 
 export class LogBook {
@@ -258,6 +258,9 @@ export class LogBook {
           c += 1
           continue
         }
+        // A position the record knows is a hole (and this group did not fill) ends the prefix:
+        // no store read (gossip into a log with a hole would otherwise seek once per group).
+        if (inHole(before, c)) break
         const run = await this.#store.readLogRun(t.author, t.log, c, RUN_READ_MAX)
         if (run.length === 0) break
         for (const r of run) leaves.push(leafHash(fromHex(r) as Uint8Array))
@@ -270,13 +273,8 @@ export class LogBook {
         unknown = false
         holes = end > c ? [[c, end]] : []
       }
-      const peaks =
-        leaves.length === 0
-          ? before.peaks
-          : peaksAppend(peaksFromRecord(before), leaves).map((p) => ({
-              height: p.height,
-              hash: toHex(p.hash),
-            }))
+      const grown = leaves.length === 0 ? undefined : peaksAppend(peaksFromRecord(before), leaves)
+      const peaks = grown?.map((p) => ({ height: p.height, hash: toHex(p.hash) })) ?? before.peaks
       const forkSeq = group.forks.get(lk)
       const forkAt =
         forkSeq === undefined ? before.forkAt : Math.min(forkSeq, before.forkAt ?? Number.POSITIVE_INFINITY)
@@ -284,10 +282,7 @@ export class LogBook {
       const own = t.author === this.#author && t.log === this.#log
       if (own && c > (before.head?.length ?? 0)) {
         // One signature per group commit covers every event of the log so far.
-        const root = rootHash(
-          c,
-          peaks.map((p) => ({ height: p.height, hash: fromHex(p.hash) as Uint8Array })),
-        )
+        const root = rootHash(c, grown ?? peaksFromRecord(before))
         const signable = headSignable(this.#signer.publicKey, fromHex(this.#log) as Uint8Array, c, root)
         head = { length: c, root: toHex(root), signature: toHex(this.#signer.sign(signable)) }
         const kept = before.head?.length ?? 0

@@ -3,11 +3,12 @@
  * without decoding the payload: the store's hot paths need only the type, event id, HLC, author
  * and target of an event to build its index keys.
  *
- *   0 magic "GKE2" | 4 type | 5 event_id (16) | 21 hlc (8) | 29 author (32) | 61 target_len (2) | 63 target
+ *   0 magic "GKE3" | 4 type | 5 event_id (16) | 21 hlc (8) | 29 author (32) | 61 target_len (2) | 63 target
  *
  * The 8 HLC bytes (u48 wall ms BE, u16 counter BE) sort exactly like `hlcKey()` of the core.
  */
 import { SIGNED_MAGIC, TARGET_ID_BYTES_MAX } from '../core/constants.ts'
+import { LOG_TRAILER_BYTES } from '../core/event-codec.ts'
 import { EVENT_TYPES, type EventType } from '../core/types.ts'
 import { utf8 } from '../util/bytes.ts'
 
@@ -18,9 +19,9 @@ const HLC_AT = 21
 const AUTHOR_AT = 29
 const TARGET_LEN_AT = 61
 const TARGET_AT = 63
-/** Header, a 1-byte target, parent count, payload length and vector dimensions: the shortest
- *  valid encoding. */
-export const SIGNED_BYTES_MIN = TARGET_AT + 1 + 1 + 4 + 2
+/** Header, a 1-byte target, parent count, payload length, vector dimensions and the log
+ *  position: the shortest valid encoding. */
+export const SIGNED_BYTES_MIN = TARGET_AT + 1 + 1 + 4 + 2 + LOG_TRAILER_BYTES
 
 export interface EventHeader {
   readonly typeCode: number
@@ -38,7 +39,7 @@ function headerTargetLength(signed: Uint8Array): number {
   if (EVENT_TYPES[signed[TYPE_AT] - 1] === undefined) return 0
   const targetLen = (signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1]
   if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) return 0
-  if (TARGET_AT + targetLen + 1 + 4 > signed.byteLength) return 0
+  if (TARGET_AT + targetLen + 1 + 4 + 2 + LOG_TRAILER_BYTES > signed.byteLength) return 0
   return targetLen
 }
 

@@ -49,7 +49,7 @@ import * as Q from './event-queries.ts'
 import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
 import { openLevelDatabase } from './open-level.ts'
-import { readMany, readOne } from './read-many.ts'
+import { readMany, readManyKeyed, readOne } from './read-many.ts'
 import { restoreVectorCell, vectorEventOfCell } from './vector-state.ts'
 import { writeBatch } from './write-batch.ts'
 
@@ -58,6 +58,13 @@ export type { LevelDatabase } from './keys.ts'
 interface Opened {
   readonly db: K.LevelDatabase
   readonly s: K.Sublevels
+}
+
+/** A digest stored as an index value (32 bytes); anything else is corruption, named by its key. */
+function digestValue(sublevel: string, key: Uint8Array, value: Uint8Array): Digest {
+  if (value.byteLength !== 32)
+    throw new StorageCorruptionError(`${K.describeKey(sublevel, key)}: value is not a digest`)
+  return toHex(value) as Digest
 }
 
 export class LevelStore implements Store {
@@ -269,10 +276,7 @@ export class LevelStore implements Store {
     if (a === undefined || id === undefined) return undefined
     const key = K.eventIdKey(a, id)
     const value = readOne(s.eventId, key)
-    if (value === undefined) return undefined
-    if (value.byteLength !== 32)
-      throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
-    return toHex(value) as Digest
+    return value === undefined ? undefined : digestValue('eid', key, value)
   }
 
   async getEvents(digests: readonly Digest[]): Promise<Array<StoredEvent | undefined>> {
@@ -280,14 +284,7 @@ export class LevelStore implements Store {
     if (digests.length > READ_LIMIT_MAX)
       misuse(`at most ${READ_LIMIT_MAX} digests per call, got ${digests.length}`)
     const keys = digests.map((d) => K.digestKey(d))
-    const valid = keys.filter((k) => k !== undefined)
-    const values = await readMany(s.events, valid)
-    let i = 0
-    return keys.map((k) => {
-      if (k === undefined) return undefined
-      const v = values[i++]
-      return v === undefined ? undefined : decodeEventValue(k, v)
-    })
+    return readManyKeyed(s.events, keys, decodeEventValue)
   }
 
   /** Whole targets (one range read each). */
@@ -379,17 +376,7 @@ export class LevelStore implements Store {
       const id = K.eventIdBytes(eventId)
       return a === undefined || id === undefined ? undefined : K.eventIdKey(a, id)
     })
-    const valid = keys.filter((k) => k !== undefined)
-    const values = await readMany(s.eventId, valid)
-    let i = 0
-    return keys.map((key) => {
-      if (key === undefined) return undefined
-      const value = values[i++]
-      if (value === undefined) return undefined
-      if (value.byteLength !== 32)
-        throw new StorageCorruptionError(`${K.describeKey('eid', key)}: value is not a digest`)
-      return toHex(value) as Digest
-    })
+    return readManyKeyed(s.eventId, keys, (key, value) => digestValue('eid', key, value))
   }
 
   async getLogPositions(
@@ -402,17 +389,7 @@ export class LevelStore implements Store {
       const k = K.logKey(author, log)
       return k === undefined || !isLogSeq(seq) ? undefined : K.logPositionKey(k, seq)
     })
-    const valid = keys.filter((k) => k !== undefined)
-    const values = await readMany(s.logPosition, valid)
-    let i = 0
-    return keys.map((key) => {
-      if (key === undefined) return undefined
-      const value = values[i++]
-      if (value === undefined) return undefined
-      if (value.byteLength !== 32)
-        throw new StorageCorruptionError(`${K.describeKey('lpos', key)}: value is not a digest`)
-      return toHex(value) as Digest
-    })
+    return readManyKeyed(s.logPosition, keys, (key, value) => digestValue('lpos', key, value))
   }
 
   async readLogRun(author: AuthorKey, log: string, fromSeq: number, limit: number): Promise<Digest[]> {
@@ -426,9 +403,7 @@ export class LevelStore implements Store {
     const out: Digest[] = []
     for (const [key, value] of rows) {
       if (K.logPositionSeq(key) !== fromSeq + out.length) break
-      if (value.byteLength !== 32)
-        throw new StorageCorruptionError(`${K.describeKey('lpos', key)}: value is not a digest`)
-      out.push(toHex(value) as Digest)
+      out.push(digestValue('lpos', key, value))
     }
     return out
   }
@@ -439,14 +414,7 @@ export class LevelStore implements Store {
     const { s } = this.#open()
     if (logs.length > READ_LIMIT_MAX) misuse(`at most ${READ_LIMIT_MAX} logs per call, got ${logs.length}`)
     const keys = logs.map(({ author, log }) => K.logKey(author, log))
-    const valid = keys.filter((k) => k !== undefined)
-    const values = await readMany(s.logs, valid)
-    let i = 0
-    return keys.map((key) => {
-      if (key === undefined) return undefined
-      const text = values[i++]
-      return text === undefined ? undefined : decodeLogRecord(key, text)
-    })
+    return readManyKeyed(s.logs, keys, decodeLogRecord)
   }
 
   async getLogHeads(

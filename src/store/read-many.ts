@@ -19,3 +19,22 @@ export async function readMany<K, V>(sub: Sub<K, V>, keys: readonly K[]): Promis
 export function readOne<K, V>(sub: Sub<K, V>, key: K): V | undefined {
   return sub.getSync(key)
 }
+
+/** Values of keys that may be missing (an input that names no key): one batched read of the
+ *  present ones, each decoded with its key; undefined where there is no key or no value. */
+export async function readManyKeyed<K, V, T>(
+  sub: Sub<K, V>,
+  keys: ReadonlyArray<K | undefined>,
+  decode: (key: K, value: V) => T,
+): Promise<Array<T | undefined>> {
+  const values = await readMany(
+    sub,
+    keys.filter((k): k is K => k !== undefined),
+  )
+  let i = 0
+  return keys.map((key) => {
+    if (key === undefined) return undefined
+    const value = values[i++]
+    return value === undefined ? undefined : decode(key, value)
+  })
+}

@@ -10,7 +10,7 @@
  * are equal and the session ends after one round trip.
  */
 import { checkEvent } from '../../core/event.ts'
-import { decodeSigned } from '../../core/event-codec.ts'
+import { decodeSigned, readAuthor, readLogPosition, SIGNED_BYTES_MIN } from '../../core/event-codec.ts'
 import { peaksFromRecord } from '../../core/log-book.ts'
 import { planLogs, toSummary } from '../../core/log-summary.ts'
 import { type LogAccumulator, verifyLogChunk } from '../../core/log-verify.ts'
@@ -20,10 +20,7 @@ import type { AuthorKey, Origin, SignedEvent } from '../../core/types.ts'
 import { fromHex, toHex } from '../../util/bytes.ts'
 import { verifyEd25519 } from '../../util/crypto.ts'
 import type { LogRange, ReconcileFrame, LogHead as WireHead } from '../../wire/index.ts'
-import { encodedEventBytes, LogSummary as LogSummaryCodec } from '../../wire/index.ts'
-
-type LogSummary = LogSummaryCodec
-
+import { encodedEventBytes, LogSummary } from '../../wire/index.ts'
 import {
   FRAME_OVERHEAD_BYTES,
   LOG_CHUNK_BUFFER_BYTES,
@@ -31,6 +28,7 @@ import {
   RECONCILE_LOGS_MAX,
   RECONCILE_LOGS_PER_FRAME,
 } from '../constants.ts'
+import { UnexpectedMessageError } from '../errors.ts'
 import type { ProtocolContext } from './context.ts'
 
 /** What the log phase reads of the node's store. */
@@ -69,7 +67,7 @@ export function summaryFrames(
   let logs: LogSummary[] = []
   let bytes = 0
   for (const l of list) {
-    const size = LogSummaryCodec.encode(l).byteLength + 4
+    const size = LogSummary.encode(l).byteLength + 4
     if (logs.length > 0 && (bytes + size > budgetBytes || logs.length >= RECONCILE_LOGS_PER_FRAME)) {
       frames.push({ logPhase: true, logs, logsMore: true })
       logs = []
@@ -92,7 +90,7 @@ export async function* rangeFrames(
   range: { author: AuthorKey; log: string; from: number; to: number },
   frameBytes: number,
   eventsMax: number,
-): AsyncGenerator<{ events: StoredEvent[]; head?: WireHead; lastSeq: number }> {
+): AsyncGenerator<{ events: StoredEvent[]; head?: WireHead }> {
   const { author, log, from, to } = range
   const [rec] = await source.getLogRecords([{ author, log }])
   if (rec === undefined) return
@@ -118,7 +116,7 @@ export async function* rangeFrames(
     for (const { seq, event } of page) {
       const size = encodedEventBytes(event.signed.byteLength, event.signature.byteLength)
       if (events.length > 0 && (bytes + size > frameBytes || events.length >= eventsMax)) {
-        yield { events, lastSeq: seq - 1 }
+        yield { events }
         events = []
         bytes = FRAME_OVERHEAD_BYTES
       }
@@ -127,14 +125,14 @@ export async function* rangeFrames(
       sent++
       const head = headAt.get(seq + 1)
       if (head !== undefined) {
-        yield { events, head: toWireHead(head), lastSeq: seq }
+        yield { events, head: toWireHead(head) }
         events = []
         bytes = FRAME_OVERHEAD_BYTES
       }
     }
     cursor = page[page.length - 1].seq + 1
   }
-  if (events.length > 0) yield { events, lastSeq: cursor - 1 }
+  if (events.length > 0) yield { events }
 }
 
 /** rangeFrames of a wire range, as log-phase frames. */
@@ -175,10 +173,10 @@ export function fromWireHead(h: WireHead): LogHead {
 }
 
 export interface ReceiveTotals {
+  /** Events new to this node (the others were duplicates or refused). */
   accepted: number
   duplicates: number
   refused: number
-  learned: number
   /** Events stored after a head verified them (no per-event signature check). */
   byHead: number
   /** Heads that did not verify (a peer that serves them is counted, and cut off at a bound). */
@@ -213,7 +211,6 @@ export class LogReceiver {
     accepted: 0,
     duplicates: 0,
     refused: 0,
-    learned: 0,
     byHead: 0,
     badHeads: 0,
     refusals: {},
@@ -335,7 +332,6 @@ export class LogReceiver {
         this.#onStored?.(sent.length)
         t.accepted += r.accepted
         t.duplicates += r.duplicates
-        t.learned += r.accepted
         t.refused += r.rejected.length
         for (const x of r.rejected) t.refusals[x.error] = (t.refusals[x.error] ?? 0) + 1
         if (t.relay.length < this.#relayMax && r.digests.length > 0) {
@@ -404,7 +400,7 @@ export async function initiateLogPhase(
   let complete = mine.complete
   for (;;) {
     const f = await io.read()
-    if (!f.logPhase) throw new Error('the peer answered the log phase with another frame')
+    if (!f.logPhase) throw new UnexpectedMessageError('the peer answered the log phase with another frame')
     if (theirs.length + f.logs.length > RECONCILE_LOGS_MAX) complete = false
     else theirs.push(...f.logs)
     // The ranges of our logs the peer asks us to push (those it is not fetching elsewhere).
@@ -451,11 +447,9 @@ export async function initiateLogPhase(
         const f = await io.read()
         for (const e of f.events) {
           // Counted by the log position in the bytes (the receiver checks them properly).
-          const at = e.signed.byteLength - 14
-          if (at < 0) continue
-          const k = `${toHex(e.signed.subarray(29, 61))}/${toHex(e.signed.subarray(at, at + 8))}`
-          const v = new DataView(e.signed.buffer, e.signed.byteOffset + at + 8, 6)
-          const seq = v.getUint16(0) * 0x100000000 + v.getUint32(2)
+          if (e.signed.byteLength < SIGNED_BYTES_MIN) continue
+          const { log, seq } = readLogPosition(e.signed)
+          const k = `${toHex(readAuthor(e.signed))}/${log}`
           const g = got.get(k) ?? { count: 0, last: -1 }
           g.count++
           g.last = Math.max(g.last, seq)
@@ -574,7 +568,7 @@ export class LogPhaseResponder {
   /** Events this side learned in the log phase since the last call (stores finish after the
    *  frames that brought them: the caller counts as it goes, and once more at the end). */
   takeLearned(): number {
-    const d = this.#receiver.totals.learned - this.#counted
+    const d = this.#receiver.totals.accepted - this.#counted
     this.#counted += d
     return d
   }

@@ -580,7 +580,7 @@ export async function reconcileWith(
       const r = logPhase.received
       accepted += r.accepted + r.duplicates
       refusedCount += r.refused
-      learned += r.learned
+      learned += r.accepted
       for (const [code, n] of Object.entries(r.refusals)) refusals[code] = (refusals[code] ?? 0) + n
       for (const e of r.relay) if (relay.length < RECONCILE_RELAY_GOSSIP_MAX) relay.push(e)
     }
