@@ -13,12 +13,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { signEvent } from '../src/core/event.ts'
+import { type LogPort as LogSource, rangeFrames, summaryFrames } from '../src/core/log-frames.ts'
 import { planLogs, toSummary } from '../src/core/log-summary.ts'
 import { leafHash, peaksOf } from '../src/core/merkle-log.ts'
 import type { LogHead, LogRecord } from '../src/core/ports.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import type { AuthorKey, Digest } from '../src/core/types.ts'
-import { type LogSource, rangeFrames, summaryFrames } from '../src/net/protocols/log-phase.ts'
 import { toHex } from '../src/util/bytes.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { ReconcileFrame } from '../src/wire/index.ts'

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { summaryFrames } from '../../../src/core/log-frames.ts'
 import { planLogs } from '../../../src/core/log-summary.ts'
-import { summaryFrames } from '../../../src/net/protocols/log-phase.ts'
 import type { LogSummary } from '../../../src/wire/index.ts'
 import { ReconcileFrame } from '../../../src/wire/index.ts'
 

@@ -1,0 +1,396 @@
+/**
+ * The log phase of a reconciliation session (docs/PROTOCOL.md "Log phase") as a sans-IO state
+ * machine: frames in, frames and store actions out. Both sides send a summary of every author
+ * log they hold (contiguous length, end, Merkle root, holes, fork flag); the initiator fetches
+ * what the responder holds past its own, and pushes what the responder lacks. Ranges travel with
+ * the signed heads that cover them, so a receiver verifies a range with one signature and hashing
+ * (LogIntake); positions no head covers are verified one signature each. When both summaries
+ * agree on every log, the session ends after one round trip.
+ *
+ * Pure: no I/O, clock or randomness. It reads the node's logs through a LogPort (the Store's
+ * log reads, or any in-memory implementation of those five methods), takes the verification
+ * context (time, members) with each frame, and leaves storing to the caller.
+ *
+ * Driving it (the libp2p adapter src/net/protocols/log-phase.ts, the tests and the simulator do
+ * exactly this):
+ *
+ *   const s = new LogSession(port, 'initiator' | 'responder', { frameBytes, eventsMax, inFlight })
+ *   if (initiator) await s.start()
+ *   for (;;) {
+ *     for (let o = await s.poll(); o !== undefined; o = await s.poll()) {
+ *       if (o.kind === 'frame') send(o.frame)                         // to the peer, in order
+ *       else if (o.kind === 'store') s.stored(o.action, await run(o.action))
+ *       //   run: node.pushVerified(events, origin, head) for 'verified',
+ *       //        node.pushSigned(events, origin) for 'signed'; may run in the background...
+ *       else await storesSoFar()                                      // ...'settle': wait for them
+ *     }
+ *     if (s.done) break
+ *     await s.handle(await receive(), { nowMs, driftMaxMs, allowedAuthors })
+ *   }
+ *   s.release()   // always, also on error (after s.abort() to flush what it still holds)
+ *
+ * A responder is done after the initiator's final `done` frame; the adapter then goes on with
+ * the range phase frames on the same stream. `result` says what the phase found and moved.
+ */
+
+import { toHex } from '../util/bytes.ts'
+import type { LogRange, LogSummary, ReconcileFrame } from '../wire/index.ts'
+import type { PushResult } from './api.ts'
+import { ReconcileProtocolError } from './errors.ts'
+import type { VerifyContext } from './event.ts'
+import { readAuthor, readLogPosition, SIGNED_BYTES_MIN } from './event-codec.ts'
+import {
+  LOG_FETCH_EVENTS_MAX,
+  LOG_FRAME_OVERHEAD_BYTES,
+  type LogPort,
+  RECONCILE_LOGS_MAX,
+  RECONCILE_LOGS_PER_FRAME,
+  rangeFramesOf,
+  summaries,
+  summaryFrames,
+} from './log-frames.ts'
+import { LogIntake, type LogStoreAction, type ReceiveTotals } from './log-intake.ts'
+import { planLogs } from './log-summary.ts'
+
+export type LogOutput =
+  | { readonly kind: 'frame'; readonly frame: Partial<ReconcileFrame> }
+  | { readonly kind: 'store'; readonly action: LogStoreAction }
+  /** Wait until every store action given so far has been run and reported. */
+  | { readonly kind: 'settle' }
+
+export interface LogSessionInit {
+  /** Bytes of one frame's content this side sends (the smaller of both sides' frame limits, less
+   *  framing); `limitFrames` changes it once the peer said what it reads. */
+  readonly frameBytes: number
+  /** Events in one frame, at most. */
+  readonly eventsMax: number
+  /** Logs (`log:<author>/<log>`) some session of this node is fetching now: shared by the
+   *  node's sessions so two peers' sessions do not fetch one log twice at once. */
+  readonly inFlight: Set<string>
+  /** Accepted events kept for relaying on gossip (initiator). */
+  readonly relayMax?: number
+  /** Ed25519 verification of a head (default: util/crypto's). */
+  readonly verifySignature?: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean
+}
+
+export interface LogPhaseResult {
+  /** Both sides held the same logs, fully: the range phase has nothing to find. */
+  readonly consistent: boolean
+  /** Positions the peer held past ours / we held past the peer's, from the summaries. */
+  readonly need: number
+  readonly have: number
+  readonly received: ReceiveTotals
+  readonly pushedAccepted: number
+  /** The log phase's summary round trip, plus one per fetch request. */
+  readonly rounds: number
+  /** Logs another session of this node was fetching: left to it (the next session checks). */
+  readonly deferred: number
+}
+
+type State = 'idle' | 'summaries' | 'fetching' | 'pushing' | 'closing' | 'done'
+
+const span = (ranges: readonly LogRange[]): number => ranges.reduce((n, r) => n + Number(r.to - r.from), 0)
+const claimKey = (r: { author: Uint8Array; log: Uint8Array }): string =>
+  `log:${toHex(r.author)}/${toHex(r.log)}`
+
+/** An `accepted` answer whose count is taken when it is sent (stores finish after frames). */
+type Queued = LogOutput | { readonly kind: 'accepted' } | { readonly kind: 'release' }
+
+export class LogSession {
+  readonly #port: LogPort
+  readonly #initiator: boolean
+  #frameBytes: number
+  readonly #eventsMax: number
+  readonly #inFlight: Set<string>
+  readonly #intake: LogIntake
+  readonly #claimed = new Set<string>()
+  readonly #queue: Queued[] = []
+  #state: State = 'idle'
+  #mine: { list: LogSummary[]; complete: boolean } | undefined
+  readonly #theirs: LogSummary[] = []
+  #theirsComplete = true
+  #wanted: LogRange[] = []
+  /** Initiator: ranges still to fetch, the batch asked now, what its answer brought per log. */
+  #toFetch: LogRange[] = []
+  #batch: LogRange[] = []
+  readonly #got = new Map<string, { count: number; last: number }>()
+  /** Frames being sent from the store (range answers or pushes), drawn one at a time. */
+  #sending: AsyncGenerator<Partial<ReconcileFrame>> | undefined
+  #awaitingAccepted = false
+  #consistent = false
+  #need = 0
+  #have = 0
+  #rounds = 0
+  #deferred = 0
+  #pushedAccepted = 0
+  #reported = 0
+
+  constructor(port: LogPort, role: 'initiator' | 'responder', init: LogSessionInit) {
+    this.#port = port
+    this.#initiator = role === 'initiator'
+    this.#frameBytes = init.frameBytes
+    this.#eventsMax = init.eventsMax
+    this.#inFlight = init.inFlight
+    this.#intake = new LogIntake(port, init.relayMax ?? 0, init.verifySignature)
+  }
+
+  /** Changes the bound of this side's frames (once the peer said what it reads). */
+  limitFrames(bytes: number): void {
+    this.#frameBytes = bytes
+  }
+
+  get done(): boolean {
+    return this.#state === 'done'
+  }
+
+  /** What the two summaries said: positions to fetch and to push (known after the summaries). */
+  get planned(): { need: number; have: number } | undefined {
+    return this.#state === 'idle' || this.#state === 'summaries'
+      ? undefined
+      : { need: this.#need, have: this.#have }
+  }
+
+  get received(): ReceiveTotals {
+    return this.#intake.totals
+  }
+
+  get result(): LogPhaseResult {
+    return {
+      consistent: this.#consistent,
+      need: this.#need,
+      have: this.#have,
+      received: this.#intake.totals,
+      pushedAccepted: this.#pushedAccepted,
+      rounds: this.#rounds,
+      deferred: this.#deferred,
+    }
+  }
+
+  /** Initiator: its summaries go out. */
+  async start(): Promise<void> {
+    if (!this.#initiator || this.#state !== 'idle')
+      throw new ReconcileProtocolError('start: not an idle initiator')
+    this.#mine = await summaries(this.#port)
+    for (const frame of summaryFrames(this.#mine.list, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES))
+      this.#queue.push({ kind: 'frame', frame })
+    this.#state = 'summaries'
+  }
+
+  /** One frame from the peer. */
+  async handle(f: ReconcileFrame, ctx: VerifyContext): Promise<void> {
+    if (!f.logPhase) throw new ReconcileProtocolError('a frame outside the log phase while it runs')
+    if (this.#initiator) await this.#initiatorHandle(f, ctx)
+    else await this.#responderHandle(f, ctx)
+    this.#drainIntake()
+  }
+
+  /** The next output, or undefined when the session waits for the peer (or is done). */
+  async poll(): Promise<LogOutput | undefined> {
+    let q = this.#queue.shift()
+    while (q?.kind === 'release') {
+      this.release()
+      q = this.#queue.shift()
+    }
+    if (q !== undefined) {
+      if (q.kind !== 'accepted') return q
+      return { kind: 'frame', frame: { logPhase: true, accepted: this.#acceptedDelta() } }
+    }
+    if (this.#sending === undefined) return undefined
+    if (this.#initiator && this.#awaitingAccepted) return undefined
+    const next = await this.#sending.next()
+    if (!next.done) {
+      if (this.#initiator) this.#awaitingAccepted = true
+      return { kind: 'frame', frame: next.value }
+    }
+    this.#sending = undefined
+    if (this.#initiator) {
+      // Pushed everything: the peer stores what it still holds unverified and says how much.
+      this.#state = 'closing'
+      this.#awaitingAccepted = true
+    }
+    return { kind: 'frame', frame: { logPhase: true, done: true } }
+  }
+
+  /** The node's result of a store action this session gave. */
+  stored(action: LogStoreAction, r: PushResult): void {
+    this.#intake.stored(action, r)
+  }
+
+  /** The session ends early (stream error): what it still holds goes to the node one signature
+   *  each (returned as store actions), and its claims are released. */
+  abort(): LogStoreAction[] {
+    this.#intake.flushAll()
+    this.release()
+    this.#sending = undefined
+    this.#state = 'done'
+    return this.#intake.drain()
+  }
+
+  /** Releases the logs this session claimed (always call when it ends, however). */
+  release(): void {
+    for (const k of this.#claimed) this.#inFlight.delete(k)
+    this.#claimed.clear()
+  }
+
+  #drainIntake(): void {
+    for (const action of this.#intake.drain()) this.#queue.push({ kind: 'store', action })
+  }
+
+  #acceptedDelta(): number {
+    const now = this.#intake.totals.accepted
+    const d = now - this.#reported
+    this.#reported = now
+    return d
+  }
+
+  /** Claims a log for this session; false when another session of the node holds it. */
+  #claim(r: LogRange): boolean {
+    const k = claimKey(r)
+    // A log with several hole runs has several ranges: the session's own claim covers them all.
+    if (this.#claimed.has(k)) return true
+    if (this.#inFlight.has(k)) return false
+    this.#inFlight.add(k)
+    this.#claimed.add(k)
+    return true
+  }
+
+  #takeSummaries(f: ReconcileFrame): void {
+    if (this.#theirs.length + f.logs.length > RECONCILE_LOGS_MAX) this.#theirsComplete = false
+    else this.#theirs.push(...f.logs)
+  }
+
+  async #initiatorHandle(f: ReconcileFrame, ctx: VerifyContext): Promise<void> {
+    switch (this.#state) {
+      case 'summaries': {
+        this.#takeSummaries(f)
+        // The ranges of our logs the peer asks us to push (those it is not fetching elsewhere).
+        if (this.#wanted.length + f.logFetch.length <= RECONCILE_LOGS_MAX) this.#wanted.push(...f.logFetch)
+        if (f.logsMore) return
+        const mine = this.#mine as { list: LogSummary[]; complete: boolean }
+        const plan = planLogs(mine.list, this.#theirs, mine.complete && this.#theirsComplete)
+        this.#need = span(plan.fetch)
+        this.#have = span(this.#wanted)
+        this.#rounds = 1
+        if (plan.consistent) {
+          this.#consistent = true
+          this.#need = 0
+          this.#have = 0
+          this.#state = 'done'
+          return
+        }
+        this.#toFetch = plan.fetch.filter((r) => {
+          if (this.#claim(r)) return true
+          this.#deferred++
+          return false
+        })
+        this.#state = 'fetching'
+        this.#nextFetch()
+        return
+      }
+      case 'fetching': {
+        for (const e of f.events) {
+          // Counted by the log position in the bytes (the intake checks them properly).
+          if (e.signed.byteLength < SIGNED_BYTES_MIN) continue
+          const { log, seq } = readLogPosition(e.signed)
+          const k = `${toHex(readAuthor(e.signed))}/${log}`
+          const g = this.#got.get(k) ?? { count: 0, last: -1 }
+          g.count++
+          g.last = Math.max(g.last, seq)
+          this.#got.set(k, g)
+        }
+        if (f.events.length > 0) await this.#intake.take(f.events, f.head, ctx)
+        if (!f.done) return
+        // A range answered up to the per-answer bound is asked again from where it stopped.
+        for (const r of this.#batch) {
+          const g = this.#got.get(`${toHex(r.author)}/${toHex(r.log)}`)
+          if (g !== undefined && g.count >= LOG_FETCH_EVENTS_MAX && BigInt(g.last + 1) < r.to)
+            this.#toFetch.push({ ...r, from: BigInt(g.last + 1) })
+        }
+        this.#nextFetch()
+        return
+      }
+      case 'pushing':
+      case 'closing': {
+        if (!this.#awaitingAccepted) throw new ReconcileProtocolError('an unasked frame while pushing logs')
+        this.#pushedAccepted += f.accepted
+        this.#awaitingAccepted = false
+        if (this.#state === 'closing') this.#state = 'done'
+        return
+      }
+      default:
+        throw new ReconcileProtocolError(`a log-phase frame in state ${this.#state}`)
+    }
+  }
+
+  /** Initiator: asks the next batch of ranges, or (all fetched) starts pushing. */
+  #nextFetch(): void {
+    this.#got.clear()
+    if (this.#toFetch.length > 0) {
+      this.#batch = this.#toFetch.slice(0, RECONCILE_LOGS_PER_FRAME)
+      this.#toFetch = this.#toFetch.slice(RECONCILE_LOGS_PER_FRAME)
+      this.#rounds++
+      this.#queue.push({ kind: 'frame', frame: { logPhase: true, logFetch: this.#batch } })
+      return
+    }
+    // Fetched all: what is still held unverified is stored, the claims are released, and the
+    // ranges the peer asked for go out.
+    this.#batch = []
+    this.#intake.flushAll()
+    this.#drainIntake()
+    this.#queue.push({ kind: 'settle' }, { kind: 'release' })
+    this.#state = 'pushing'
+    this.#awaitingAccepted = false
+    this.#sending = this.#pushFrames(this.#wanted)
+  }
+
+  async *#pushFrames(ranges: readonly LogRange[]): AsyncGenerator<Partial<ReconcileFrame>> {
+    for (const r of ranges) yield* rangeFramesOf(this.#port, r, this.#frameBytes, this.#eventsMax)
+  }
+
+  async #responderHandle(f: ReconcileFrame, ctx: VerifyContext): Promise<void> {
+    if (this.#state === 'done') throw new ReconcileProtocolError('a log-phase frame after its end')
+    if (f.done) {
+      this.#intake.flushAll()
+      this.#drainIntake()
+      this.#queue.push({ kind: 'settle' }, { kind: 'release' }, { kind: 'accepted' })
+      this.#state = 'done'
+      return
+    }
+    if (f.logFetch.length > 0) {
+      if (this.#sending !== undefined)
+        throw new ReconcileProtocolError('a log fetch before the last was answered')
+      this.#sending = this.#pushFrames(f.logFetch)
+      return
+    }
+    if (f.events.length > 0) {
+      await this.#intake.take(f.events, f.head, ctx)
+      this.#drainIntake()
+      this.#queue.push({ kind: 'accepted' })
+      return
+    }
+    this.#takeSummaries(f)
+    if (f.logsMore) return
+    const mine = await summaries(this.#port, this.#inFlight)
+    // What this side lacks of the peer's logs, it asks the peer to push, and claims: its own
+    // sessions with other peers then leave those logs alone, and other peers' sessions see them
+    // flagged `fetching`.
+    const plan = planLogs(mine.list, this.#theirs, mine.complete && this.#theirsComplete)
+    const wanted = plan.fetch.filter((r) => this.#claim(r))
+    this.#need = span(wanted)
+    this.#have = span(plan.push)
+    this.#rounds = 1
+    this.#consistent = plan.consistent
+    this.#state = 'fetching'
+    const frames = summaryFrames(mine.list, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES)
+    for (let i = 0; i < wanted.length; i += RECONCILE_LOGS_PER_FRAME)
+      frames.push({
+        logPhase: true,
+        logFetch: wanted.slice(i, i + RECONCILE_LOGS_PER_FRAME),
+        logsMore: false,
+      })
+    frames.forEach((fr, i) => {
+      fr.logsMore = i < frames.length - 1
+    })
+    for (const frame of frames) this.#queue.push({ kind: 'frame', frame })
+  }
+}
