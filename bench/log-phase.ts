@@ -12,16 +12,20 @@
  * Run: npm run bench -- logphase   (BENCH_LOGPHASE_N events per log, default 1,000,000)
  */
 import { randomBytes } from 'node:crypto'
+import type { PushResult } from '../src/core/api.ts'
 import { signEvent } from '../src/core/event.ts'
 import { type LogPort as LogSource, rangeFrames, summaryFrames } from '../src/core/log-frames.ts'
+import type { LogStoreAction } from '../src/core/log-intake.ts'
+import { LogSession } from '../src/core/log-session.ts'
 import { planLogs, toSummary } from '../src/core/log-summary.ts'
 import { leafHash, peaksOf } from '../src/core/merkle-log.ts'
 import type { LogHead, LogRecord } from '../src/core/ports.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import type { AuthorKey, Digest } from '../src/core/types.ts'
-import { toHex } from '../src/util/bytes.ts'
+import { fromHex, toHex } from '../src/util/bytes.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { ReconcileFrame } from '../src/wire/index.ts'
+import { drive } from '../test/helpers/mem-logs.ts'
 import { fmt } from './stats.ts'
 
 const N = Number(process.env.BENCH_LOGPHASE_N ?? 1_000_000)
@@ -170,7 +174,125 @@ function manyAuthors(logs: number): Record<string, unknown> {
   return { logs, bytesEachWay: bytes, frames: frames.length }
 }
 
+/** A node's logs for the many-logs case: synthetic records (random roots), sorted by key, and
+ *  real signed events where a session moves them. Stores what a session hands over by count. */
+class SyntheticLogs {
+  readonly records: LogRecord[]
+  readonly events = new Map<string, Map<number, StoredEvent>>()
+  accepted = 0
+
+  constructor(records: LogRecord[]) {
+    this.records = [...records].sort((x, y) => (x.author + x.log < y.author + y.log ? -1 : 1))
+  }
+
+  #at(after: { author: AuthorKey; log: string } | undefined): number {
+    if (after === undefined) return 0
+    const k = after.author + after.log
+    let lo = 0
+    let hi = this.records.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.records[mid].author + this.records[mid].log <= k) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  port(): LogSource {
+    const byKey = new Map(this.records.map((r) => [r.author + r.log, r]))
+    return {
+      listLogs: async (after, limit) => this.records.slice(this.#at(after), this.#at(after) + limit),
+      getLogRecords: async (logs) => logs.map((l) => byKey.get(l.author + l.log)),
+      getLogHeads: async () => [],
+      getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+      readLogRange: async (a, l, from, to, limit) => {
+        const held = this.events.get(a + l) ?? new Map()
+        return [...held.entries()]
+          .filter(([seq]) => seq >= from && seq < to)
+          .slice(0, limit)
+          .map(([seq, event]) => ({ seq, event }))
+      },
+    }
+  }
+
+  apply(a: LogStoreAction): PushResult {
+    this.accepted += a.events.length
+    return { accepted: a.events.length, duplicates: 0, rejected: [], digests: [] }
+  }
+}
+
+/** Many logs, `differing` of them one event apart (the responder holds one more): bytes, round
+ *  trips and the first message of a log phase driven between two in-memory sides. */
+async function manyLogs(logs: number, differing: number): Promise<Record<string, unknown>> {
+  const recs: LogRecord[] = Array.from({ length: logs }, () => ({
+    author: toHex(randomBytes(32)) as AuthorKey,
+    log: toHex(randomBytes(8)),
+    contiguous: 1_024,
+    peaks: [{ height: 10, hash: toHex(randomBytes(32)) }],
+    end: 1_024,
+    heldBeyond: 0,
+  }))
+  const b = new SyntheticLogs(recs)
+  const aRecs = recs.map((r, i) => {
+    if (i >= differing) return r
+    // The responder holds position 1,024 of this log too (its author's real event).
+    const held = events(r.log, 1_024, 1_025)
+    const rec = {
+      ...r,
+      author,
+      contiguous: 1_025,
+      end: 1_025,
+      peaks: [...r.peaks, { height: 0, hash: toHex(leafHash(fromHex(held[0].event.digest as string)!)) }],
+    }
+    b.records[b.records.indexOf(r)] = rec
+    b.events.set(rec.author + rec.log, new Map(held.map((h) => [h.seq, h.event])))
+    return { ...r, author }
+  })
+  b.records.sort((x, y) => (x.author + x.log < y.author + y.log ? -1 : 1))
+  const a = new SyntheticLogs(aRecs)
+  const init = { frameBytes: BUDGET, eventsMax: 1_000 }
+  // Session start: the initiator's first message ready (its logs read, indexed, fingerprinted).
+  const t0 = performance.now()
+  const probe = new LogSession(a.port(), 'initiator', { ...init, inFlight: new Set() })
+  await probe.start()
+  while ((await probe.poll()) !== undefined) {}
+  const startMs = performance.now() - t0
+  const s0 = performance.now()
+  const sa = new LogSession(a.port(), 'initiator', { ...init, inFlight: new Set() })
+  const sb = new LogSession(b.port(), 'responder', { ...init, inFlight: new Set() })
+  const d = await drive(
+    { logs: a, session: sa },
+    { logs: b, session: sb },
+    (f) => ReconcileFrame.decode(ReconcileFrame.encode(f)),
+    (f) => ReconcileFrame.encode(f).byteLength + FRAME_OVERHEAD,
+  )
+  const ms = performance.now() - s0
+  if (a.accepted !== differing) throw new Error(`moved ${a.accepted} events, expected ${differing}`)
+  const out = {
+    logs,
+    differing,
+    roundTrips: d.roundTrips,
+    firstMessageBytes: d.firstBytes,
+    bytes: d.bytes,
+    bytesBesideEvents: d.bytes - d.eventFrameBytes,
+    consistent: sa.result.consistent,
+    sessionStartMs: startMs,
+    sessionMs: ms,
+  }
+  console.log(
+    `log phase, ${fmt(logs)} logs, ${fmt(differing)} differing by one event: ${d.roundTrips} round trip(s), ` +
+      `first message ${fmt(d.firstBytes)} B, ${fmt(d.bytes)} B in all (${fmt(out.bytesBesideEvents)} B beside the events frames); ` +
+      `session start ${startMs.toFixed(0)} ms, whole session (both sides in one process) ${ms.toFixed(0)} ms`,
+  )
+  return out
+}
+
 export async function benchLogPhase(): Promise<Record<string, unknown>> {
+  if (process.env.BENCH_LOGPHASE_CASE === 'many')
+    return {
+      logs1000Agree: await manyLogs(1_000, 0),
+      logs100000OneDiffers: await manyLogs(Number(process.env.BENCH_LOGPHASE_LOGS ?? 100_000), 1),
+    }
   return {
     events: N,
     oneNewest: await scenario('1 missing, the newest', 'newest', 1),

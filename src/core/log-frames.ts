@@ -4,8 +4,8 @@
  * with the signed heads that cover it (docs/PROTOCOL.md "Log phase").
  */
 import { fromHex, toHex } from '../util/bytes.ts'
-import type { LogRange, ReconcileFrame, LogHead as WireHead } from '../wire/index.ts'
-import { encodedEventBytes, LogSummary } from '../wire/index.ts'
+import type { ReconcileFrame, LogHead as WireHead } from '../wire/index.ts'
+import { encodedEventBytes, LOG_BUCKETS_PER_FRAME, LogBucket, LogRange, LogSummary } from '../wire/index.ts'
 import { toSummary } from './log-summary.ts'
 import type { LogHead, Store } from './ports.ts'
 import type { StoredEvent } from './records.ts'
@@ -67,6 +67,42 @@ export function summaryFrames(
     bytes += size
   }
   frames.push({ logPhase: true, logs, logsMore: false })
+  return frames
+}
+
+/**
+ * A log-phase message of bucket fingerprints, summaries and fetch ranges, paged into frames
+ * within `budgetBytes` and the per-frame counts (`logs_more` on all but the last; at least one
+ * frame, every frame with its `logs`, possibly empty).
+ */
+export function messageFrames(
+  buckets: readonly LogBucket[],
+  logs: readonly LogSummary[],
+  fetch: readonly LogRange[],
+  budgetBytes: number,
+): Array<Partial<ReconcileFrame>> {
+  const frames: Array<Partial<ReconcileFrame>> = []
+  let cur = { logBuckets: [] as LogBucket[], logs: [] as LogSummary[], logFetch: [] as LogRange[] }
+  let bytes = 0
+  const add = <K extends keyof typeof cur>(
+    key: K,
+    item: (typeof cur)[K][number],
+    size: number,
+    max: number,
+  ) => {
+    const n = cur.logBuckets.length + cur.logs.length + cur.logFetch.length
+    if (n > 0 && (bytes + size > budgetBytes || cur[key].length >= max)) {
+      frames.push({ logPhase: true, ...cur, logsMore: true })
+      cur = { logBuckets: [], logs: [], logFetch: [] }
+      bytes = 0
+    }
+    ;(cur[key] as Array<typeof item>).push(item)
+    bytes += size
+  }
+  for (const b of buckets) add('logBuckets', b, LogBucket.encode(b).byteLength + 4, LOG_BUCKETS_PER_FRAME)
+  for (const l of logs) add('logs', l, LogSummary.encode(l).byteLength + 4, RECONCILE_LOGS_PER_FRAME)
+  for (const r of fetch) add('logFetch', r, LogRange.encode(r).byteLength + 4, RECONCILE_LOGS_PER_FRAME)
+  frames.push({ logPhase: true, ...cur, logsMore: false })
   return frames
 }
 

@@ -5,7 +5,9 @@
  * what the responder holds past its own, and pushes what the responder lacks. Ranges travel with
  * the signed heads that cover them, so a receiver verifies a range with one signature and hashing
  * (LogIntake); positions no head covers are verified one signature each. When both summaries
- * agree on every log, the session ends after one round trip.
+ * agree on every log, the session ends after one round trip. An initiator holding more than
+ * LOG_SUMMARIES_DIRECT_MAX logs sends bucket fingerprints instead of summaries and both sides
+ * narrow down the differing buckets (log-buckets.ts), so the first message stays ~400 bytes.
  *
  * Pure: no I/O, clock or randomness. It reads the node's logs through a LogPort (the Store's
  * log reads, or any in-memory implementation of those five methods), takes the verification
@@ -34,15 +36,26 @@
  */
 
 import { toHex } from '../util/bytes.ts'
-import type { LogRange, LogSummary, ReconcileFrame } from '../wire/index.ts'
+import type { LogBucket, LogRange, LogSummary, ReconcileFrame } from '../wire/index.ts'
 import type { PushResult } from './api.ts'
 import { ReconcileProtocolError } from './errors.ts'
 import type { VerifyContext } from './event.ts'
 import { readAuthor, readLogPosition, SIGNED_BYTES_MIN } from './event-codec.ts'
 import {
+  answerDiffering,
+  BucketMode,
+  deltaFor,
+  LOG_SUMMARIES_DIRECT_MAX,
+  LogIndex,
+  mergeDelta,
+  prefixText,
+  topBuckets,
+} from './log-buckets.ts'
+import {
   LOG_FETCH_EVENTS_MAX,
   LOG_FRAME_OVERHEAD_BYTES,
   type LogPort,
+  messageFrames,
   RECONCILE_LOGS_MAX,
   RECONCILE_LOGS_PER_FRAME,
   rangeFramesOf,
@@ -109,6 +122,15 @@ export class LogSession {
   #mine: { list: LogSummary[]; complete: boolean } | undefined
   readonly #theirs: LogSummary[] = []
   #theirsComplete = true
+  /** Many logs: buckets of summaries (log-buckets.ts) instead of every summary. */
+  #bucketMode = false
+  #index: LogIndex | undefined
+  /** The peer's message being received (paged with `logs_more`). */
+  #msgBuckets: LogBucket[] = []
+  /** Buckets mode: a bucket differed, or a list was exchanged (the logs are not all equal). */
+  #differed = false
+  /** Buckets mode (initiator): ranges to fetch, found bucket by bucket. */
+  readonly #bucketFetch: LogRange[] = []
   #wanted: LogRange[] = []
   /** Initiator: ranges still to fetch, the batch asked now, what its answer brought per log. */
   #toFetch: LogRange[] = []
@@ -171,9 +193,16 @@ export class LogSession {
     if (!this.#initiator || this.#state !== 'idle')
       throw new ReconcileProtocolError('start: not an idle initiator')
     this.#mine = await summaries(this.#port)
+    this.#state = 'summaries'
+    if (this.#mine.list.length > LOG_SUMMARIES_DIRECT_MAX) {
+      // Many logs: the 16 top buckets' fingerprints instead of every summary.
+      this.#bucketMode = true
+      this.#index = new LogIndex(this.#mine.list)
+      this.#send(topBuckets(this.#index), [], [])
+      return
+    }
     for (const frame of summaryFrames(this.#mine.list, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES))
       this.#queue.push({ kind: 'frame', frame })
-    this.#state = 'summaries'
   }
 
   /** One frame from the peer. */
@@ -257,6 +286,53 @@ export class LogSession {
   #takeSummaries(f: ReconcileFrame): void {
     if (this.#theirs.length + f.logs.length > RECONCILE_LOGS_MAX) this.#theirsComplete = false
     else this.#theirs.push(...f.logs)
+    if (this.#msgBuckets.length + f.logBuckets.length > RECONCILE_LOGS_MAX)
+      throw new ReconcileProtocolError(`more than ${RECONCILE_LOGS_MAX} log buckets in one message`)
+    this.#msgBuckets.push(...f.logBuckets)
+  }
+
+  /** A message of buckets, summaries and fetch ranges, paged into frames. */
+  #send(buckets: LogBucket[], logs: LogSummary[], fetch: LogRange[]): void {
+    for (const frame of messageFrames(buckets, logs, fetch, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES))
+      this.#queue.push({ kind: 'frame', frame })
+  }
+
+  /**
+   * One message of the peer in buckets mode: equal buckets agree; a differing one is answered
+   * (list or sub-buckets); a list is answered with a delta and planned; a delta is planned.
+   * Returns the answer and the ranges this side lacks (to fetch, or to ask the peer to push).
+   */
+  #bucketRound(): { buckets: LogBucket[]; logs: LogSummary[]; lacks: LogRange[] } {
+    const index = this.#index as LogIndex
+    const theirs = new LogIndex(this.#theirs)
+    const out = { buckets: [] as LogBucket[], logs: [] as LogSummary[], lacks: [] as LogRange[] }
+    for (const b of this.#msgBuckets) {
+      const prefix = prefixText(b.prefix)
+      if (b.mode === BucketMode.fingerprint) {
+        if (index.agrees(b)) {
+          if (!index.clean(prefix)) this.#differed = true
+          continue
+        }
+        this.#differed = true
+        const a = answerDiffering(index, prefix)
+        out.buckets.push(...a.buckets)
+        out.logs.push(...a.logs)
+        continue
+      }
+      this.#differed = true
+      const mine = index.under(prefix)
+      const listed = theirs.under(prefix)
+      const peer = b.mode === BucketMode.list ? listed : mergeDelta(mine, listed)
+      out.lacks.push(...planLogs(mine, peer, true).fetch)
+      if (b.mode === BucketMode.list) {
+        const d = deltaFor(index, prefix, listed)
+        out.buckets.push(d.bucket)
+        out.logs.push(...d.logs)
+      }
+    }
+    this.#msgBuckets = []
+    this.#theirs.length = 0
+    return out
   }
 
   async #initiatorHandle(f: ReconcileFrame, ctx: VerifyContext): Promise<void> {
@@ -267,10 +343,23 @@ export class LogSession {
         if (this.#wanted.length + f.logFetch.length <= RECONCILE_LOGS_MAX) this.#wanted.push(...f.logFetch)
         if (f.logsMore) return
         const mine = this.#mine as { list: LogSummary[]; complete: boolean }
-        const plan = planLogs(mine.list, this.#theirs, mine.complete && this.#theirsComplete)
+        this.#rounds++
+        let plan: { fetch: LogRange[]; consistent: boolean }
+        if (this.#bucketMode) {
+          const r = this.#bucketRound()
+          this.#bucketFetch.push(...r.lacks)
+          if (r.buckets.length > 0) {
+            // Buckets still to settle: one more round of the summary phase.
+            this.#send(r.buckets, r.logs, [])
+            return
+          }
+          plan = {
+            fetch: this.#bucketFetch,
+            consistent: !this.#differed && mine.complete && this.#theirsComplete,
+          }
+        } else plan = planLogs(mine.list, this.#theirs, mine.complete && this.#theirsComplete)
         this.#need = span(plan.fetch)
         this.#have = span(this.#wanted)
-        this.#rounds = 1
         if (plan.consistent) {
           this.#consistent = true
           this.#need = 0
@@ -370,7 +459,20 @@ export class LogSession {
     }
     this.#takeSummaries(f)
     if (f.logsMore) return
-    const mine = await summaries(this.#port, this.#inFlight)
+    this.#mine ??= await summaries(this.#port, this.#inFlight)
+    const mine = this.#mine
+    this.#rounds++
+    if (this.#msgBuckets.length > 0 || this.#bucketMode) {
+      // Buckets mode: answer every bucket; ask for what this side lacks of the listed logs.
+      this.#bucketMode = true
+      this.#index ??= new LogIndex(mine.list)
+      const r = this.#bucketRound()
+      const wanted = r.lacks.filter((x) => this.#claim(x))
+      this.#need += span(wanted)
+      this.#state = 'fetching'
+      this.#send(r.buckets, r.logs, wanted)
+      return
+    }
     // What this side lacks of the peer's logs, it asks the peer to push, and claims: its own
     // sessions with other peers then leave those logs alone, and other peers' sessions see them
     // flagged `fetching`.
@@ -378,7 +480,6 @@ export class LogSession {
     const wanted = plan.fetch.filter((r) => this.#claim(r))
     this.#need = span(wanted)
     this.#have = span(plan.push)
-    this.#rounds = 1
     this.#consistent = plan.consistent
     this.#state = 'fetching'
     const frames = summaryFrames(mine.list, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES)

@@ -11,6 +11,7 @@ import { Announce, GossipEvent, GossipMessage } from './pb/gossip.ts'
 import { PeerRecord, PeersRequest, PeersResponse } from './pb/peers.ts'
 import {
   Event,
+  LogBucket,
   LogHead,
   LogRange,
   LogSummary,
@@ -228,7 +229,17 @@ export interface ReconcileLimits {
   readonly fetchMax: number
   /** Log summaries in one frame, and log ranges in one fetch. */
   readonly logsMax: number
+  /** Log buckets in one frame (default LOG_BUCKETS_PER_FRAME). */
+  readonly logBucketsMax?: number
 }
+
+/** Log buckets in one reconciliation frame: a bucket is at most ~110 bytes (a full-length
+ *  prefix), usually ~25, so 2,048 of them stay far below a frame (docs/LIMITS.md). */
+export const LOG_BUCKETS_PER_FRAME = 2_048
+/** Hex digits of a log bucket's prefix, at most: a log's key (author ‖ log) has 80. */
+export const LOG_BUCKET_PREFIX_MAX = 80
+/** Bytes of a log bucket's fingerprint. */
+export const LOG_BUCKET_FINGERPRINT_BYTES = 16
 
 /** Hole runs one log summary lists (docs/PROTOCOL.md "Log phase"). */
 export const LOG_SUMMARY_HOLES_MAX = 16
@@ -261,6 +272,7 @@ export function decodeReconcileFrame(
         logs: recon.logsMax,
         logs$: { holes: 2 * LOG_SUMMARY_HOLES_MAX },
         logFetch: recon.logsMax,
+        logBuckets: recon.logBucketsMax ?? LOG_BUCKETS_PER_FRAME,
       },
     }),
   )
@@ -279,6 +291,19 @@ export function decodeReconcileFrame(
         throw new WireLimitError(`${what}.holes must be ascending, non-empty runs within [contiguous, end)`)
       last = to
     }
+  }
+  for (const [i, b] of m.logBuckets.entries()) {
+    const what = `ReconcileFrame.log_buckets[${i}]`
+    if (b.prefix.byteLength > LOG_BUCKET_PREFIX_MAX)
+      throw new WireLimitError(
+        `${what}.prefix has ${b.prefix.byteLength} digits, more than ${LOG_BUCKET_PREFIX_MAX}`,
+      )
+    if (b.prefix.some((d) => d > 15)) throw new WireLimitError(`${what}.prefix digits must be 0..15`)
+    if (b.mode > 2) throw new WireLimitError(`${what}.mode ${b.mode} is not 0, 1 or 2`)
+    if (b.fingerprint.byteLength !== 0 && b.fingerprint.byteLength !== LOG_BUCKET_FINGERPRINT_BYTES)
+      throw new WireLimitError(
+        `${what}.fingerprint must be ${LOG_BUCKET_FINGERPRINT_BYTES} bytes, got ${b.fingerprint.byteLength}`,
+      )
   }
   for (const [i, r] of m.logFetch.entries()) {
     const what = `ReconcileFrame.log_fetch[${i}]`
@@ -327,6 +352,7 @@ export {
   Event,
   GossipEvent,
   GossipMessage,
+  LogBucket,
   LogHead,
   LogRange,
   LogSummary,

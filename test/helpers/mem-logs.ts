@@ -163,15 +163,25 @@ export interface Drive {
   readonly frames: number
   /** Initiator frames sent after a frame of the peer arrived (the first counts as one). */
   readonly roundTrips: number
+  /** Bytes of the initiator's first message (before any answer arrived). */
+  readonly firstBytes: number
+  /** Bytes of the events frames (fetched and pushed) and of the rest. */
+  readonly eventFrameBytes: number
 }
 
 /**
  * Runs a log phase between an initiator and a responder over in-memory queues until the
  * initiator is done, storing what each side's session hands over. `encode` measures frames.
  */
+/** A side of `drive`: its session, and how it stores what the session hands over. */
+export interface DriveSide {
+  readonly logs: { apply(a: LogStoreAction): PushResult }
+  readonly session: LogSession
+}
+
 export async function drive(
-  a: { logs: MemLogs; session: LogSession },
-  b: { logs: MemLogs; session: LogSession },
+  a: DriveSide,
+  b: DriveSide,
   encode: (f: Partial<ReconcileFrame>) => ReconcileFrame,
   frameBytes: (f: ReconcileFrame) => number,
   framesMax = 100_000,
@@ -181,14 +191,19 @@ export async function drive(
   let bytes = 0
   let frames = 0
   let roundTrips = 0
+  let firstBytes = 0
+  let eventFrameBytes = 0
   let aWaiting = true
   await a.session.start()
-  const pump = async (side: { logs: MemLogs; session: LogSession }, out: ReconcileFrame[]) => {
+  const pump = async (side: DriveSide, out: ReconcileFrame[]) => {
     let sent = 0
     for (let o = await side.session.poll(); o !== undefined; o = await side.session.poll()) {
       if (o.kind === 'frame') {
         const f = encode(o.frame)
-        bytes += frameBytes(f)
+        const n = frameBytes(f)
+        bytes += n
+        if (side === a && roundTrips === 0) firstBytes += n
+        if (f.events.length > 0) eventFrameBytes += n
         frames++
         sent++
         out.push(f)
@@ -216,5 +231,5 @@ export async function drive(
   }
   // What the responder still holds (the initiator ended without a final frame) is stored.
   for (const act of b.session.abort()) b.session.stored(act, b.logs.apply(act))
-  return { bytes, frames, roundTrips }
+  return { bytes, frames, roundTrips, firstBytes, eventFrameBytes }
 }

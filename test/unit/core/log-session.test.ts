@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { signEvent } from '../../../src/core/event.ts'
+import { RECONCILE_LOGS_MAX } from '../../../src/core/log-frames.ts'
 import { LogSession } from '../../../src/core/log-session.ts'
 import { headSignable, leafHash, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
 import type { LogHead } from '../../../src/core/ports.ts'
 import type { AuthorKey, SignedEvent } from '../../../src/core/types.ts'
 import { fromHex, toHex } from '../../../src/util/bytes.ts'
 import { type Signer, signerFromSeed } from '../../../src/util/crypto.ts'
-import { ReconcileFrame } from '../../../src/wire/index.ts'
+import { LOG_BUCKETS_PER_FRAME, ReconcileFrame } from '../../../src/wire/index.ts'
 import { drive, MemLogs, NOW } from '../../helpers/mem-logs.ts'
 
 /** mulberry32: a small seeded generator. */
@@ -55,7 +56,7 @@ const LOG_ID = '00000000000000aa'
 function event(n: number, seq: number, variant = 0): SignedEvent {
   return signEvent(
     {
-      eventId: `00000000-0000-4000-8${variant}${n.toString(16).padStart(2, '0')}-${seq.toString(16).padStart(12, '0')}`,
+      eventId: `00000000-0000-4000-8${variant}00-${n.toString(16).padStart(4, '0')}${seq.toString(16).padStart(8, '0')}`,
       type: 'persona_update',
       targetId: `p${seq % 7}`,
       payload: { op: 'set', fields: { name: `n${seq}`, v: variant } },
@@ -97,16 +98,39 @@ function give(side: MemLogs, l: AuthorLog, positions: Iterable<number>): void {
   for (const h of l.heads) if (h.length <= c) side.addHead(h)
 }
 
-type Case = 'empty' | 'identical' | 'disjoint' | 'one-apart' | 'sparse' | 'many' | 'forks'
-const CASES: Case[] = ['empty', 'identical', 'disjoint', 'one-apart', 'sparse', 'many', 'forks']
+type Case =
+  | 'empty'
+  | 'identical'
+  | 'disjoint'
+  | 'one-apart'
+  | 'sparse'
+  | 'many'
+  | 'forks'
+  | 'many-identical'
+  | 'many-one-apart'
+  | 'many-vs-few'
+const CASES: Case[] = [
+  'empty',
+  'identical',
+  'disjoint',
+  'one-apart',
+  'sparse',
+  'many',
+  'forks',
+  'many-identical',
+  'many-one-apart',
+  'many-vs-few',
+]
 
 function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
   const a = new MemLogs()
   const b = new MemLogs()
   const int = (n: number) => Math.floor(r() * n)
-  const authors = kind === 'many' ? 150 + int(150) : kind === 'empty' ? int(3) : 1 + int(6)
+  const many = kind.startsWith('many')
+  const authors = many ? 100 + int(300) : kind === 'empty' ? int(3) : 1 + int(6)
+  const odd = int(authors)
   for (let n = 0; n < authors; n++) {
-    const len = kind === 'many' ? 1 + int(4) : 1 + int(40)
+    const len = many ? 1 + int(4) : 1 + int(40)
     const l = authorLog(n + 1, len)
     const all = [...l.events.keys()]
     switch (kind) {
@@ -144,6 +168,20 @@ function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
         give(a, l, all.slice(0, int(len + 1)))
         give(b, l, all.slice(0, int(len + 1)))
         break
+      case 'many-identical':
+        give(a, l, all)
+        give(b, l, all)
+        break
+      case 'many-one-apart':
+        // One log differs by its newest event (either side), the rest agree.
+        give(a, l, n === odd && r() < 0.5 ? all.slice(0, -1) : all)
+        give(b, l, n === odd && r() < 0.5 ? all.slice(0, -1) : all)
+        break
+      case 'many-vs-few':
+        // One side holds many logs, the other a few of them (and one of its own).
+        give(r() < 0.5 ? a : b, l, all)
+        if (n % 40 === 0) give(r() < 0.5 ? a : b, l, all)
+        break
       case 'forks': {
         give(a, l, all)
         give(b, l, all)
@@ -178,7 +216,7 @@ describe('log session between two in-memory nodes', () => {
   it(`both end holding every position either held (seed ${SEED}, GKM_SEED replays)`, async () => {
     console.log(`log-session property seed: ${SEED}`)
     const r = rng(SEED)
-    for (let round = 0; round < 28; round++) {
+    for (let round = 0; round < 3 * CASES.length; round++) {
       const kind = CASES[round % CASES.length]
       const seed = Math.floor(r() * 2 ** 31)
       const { a, b, before, d, result } = await session(kind, seed)
@@ -196,7 +234,7 @@ describe('log session between two in-memory nodes', () => {
       // Nothing held before is lost; nothing appears that neither held.
       const all = new Set([...before.ca, ...before.cb])
       for (const c of [...a.contents(), ...b.contents()]) assert.ok(all.has(c), `${why}: ${c}`)
-      if (kind === 'identical') {
+      if (kind === 'identical' || kind === 'many-identical') {
         assert.equal(result.consistent, true, why)
         assert.equal(d.roundTrips, 1, why)
       }
@@ -217,6 +255,47 @@ describe('log session between two in-memory nodes', () => {
     await drive({ logs: a, session: sa }, { logs: b, session: sb }, encode, size)
     assert.equal(sa.result.received.accepted, 40)
     assert.equal(sa.result.received.byHead, 40)
+  })
+
+  it('many logs in agreement: one round trip and a first message of the 16 top buckets', async () => {
+    const a = new MemLogs()
+    const b = new MemLogs()
+    for (let n = 0; n < 300; n++) {
+      const l = authorLog(1_000 + n, 1)
+      give(a, l, [0])
+      give(b, l, [0])
+    }
+    const init = { frameBytes: FRAME, eventsMax: 5_000, inFlight: new Set<string>() }
+    const sa = new LogSession(a, 'initiator', init)
+    const sb = new LogSession(b, 'responder', { ...init, inFlight: new Set<string>() })
+    const d = await drive({ logs: a, session: sa }, { logs: b, session: sb }, encode, size)
+    assert.equal(d.roundTrips, 1)
+    assert.ok(d.firstBytes < 1_000, `first message ${d.firstBytes} B`)
+    assert.equal(sa.result.consistent, true)
+  })
+
+  it('a message of more buckets than any side holds logs is a protocol error', async () => {
+    const s = new LogSession(new MemLogs(), 'responder', {
+      frameBytes: FRAME,
+      eventsMax: 10,
+      inFlight: new Set(),
+    })
+    const page = Array.from({ length: LOG_BUCKETS_PER_FRAME }, () => ({
+      prefix: Uint8Array.of(1),
+      count: 1,
+      fingerprint: new Uint8Array(16),
+      mode: 0,
+    }))
+    const frame = ReconcileFrame.decode(
+      ReconcileFrame.encode({ logPhase: true, logBuckets: page, logsMore: true }),
+    )
+    await assert.rejects(
+      async () => {
+        for (let i = 0; i <= Math.ceil(RECONCILE_LOGS_MAX / LOG_BUCKETS_PER_FRAME); i++)
+          await s.handle(frame, { nowMs: NOW, driftMaxMs: 1 })
+      },
+      { name: 'ReconcileProtocolError' },
+    )
   })
 
   it('a frame outside the log phase is a protocol error', async () => {
