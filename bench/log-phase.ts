@@ -87,6 +87,7 @@ function source(
     getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
     readLogRange: async (_a, _l, from, to, limit) =>
       held.filter((h) => h.seq >= from && h.seq < to).slice(0, limit),
+    readLogHeld: async () => [],
   }
 }
 
@@ -205,6 +206,7 @@ class SyntheticLogs {
       getLogRecords: async (logs) => logs.map((l) => byKey.get(l.author + l.log)),
       getLogHeads: async () => [],
       getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+      readLogHeld: async () => [],
       readLogRange: async (a, l, from, to, limit) => {
         const held = this.events.get(a + l) ?? new Map()
         return [...held.entries()]
@@ -287,7 +289,116 @@ async function manyLogs(logs: number, differing: number): Promise<Record<string,
   return out
 }
 
+/**
+ * 1,000,000 vs 1,000,000 positions of one log differing by `k` positions at random places
+ * inside it (the initiator lacks them: more hole runs than its record tracks, so it reads them
+ * from the positions it holds), driven through both sides' LogSession. The responder keeps a
+ * signed head every 4,096 positions (their bytes ride along; the roots are not checked here).
+ */
+async function randomHoles(k: number): Promise<Record<string, unknown>> {
+  const log = toHex(randomBytes(8))
+  const leaves = Array.from({ length: N }, () => leafHash(randomBytes(32)))
+  const missing = new Set<number>()
+  while (missing.size < k) missing.add(Math.floor(Math.random() * N))
+  const sorted = [...missing].sort((x, y) => x - y)
+  const moved = new Map<number, StoredEvent>()
+  for (const seq of sorted) moved.set(seq, events(log, seq, seq + 1)[0].event)
+  const fakeHead = (length: number): LogHead => ({
+    author,
+    log,
+    length,
+    root: 'ab'.repeat(32),
+    signature: 'cd'.repeat(64),
+  })
+  const full = {
+    ...record(log, N, leaves),
+    head: { length: N, root: 'ab'.repeat(32), signature: 'cd'.repeat(64) },
+  }
+  const lacking: LogRecord = {
+    ...record(log, N, leaves, [[sorted[0], sorted[0] + 1]]),
+    heldBeyond: N - sorted[0] - k,
+    holes: undefined,
+    holesUnknown: true,
+  }
+  const checkpoints = Array.from({ length: Math.floor(N / 4_096) }, (_, i) => fakeHead((i + 1) * 4_096))
+  const responder: LogSource = {
+    listLogs: async (after) => (after === undefined ? [full] : []),
+    getLogRecords: async (ls) => ls.map(() => full),
+    getLogHeads: async (_a, _l, from, to, limit) =>
+      checkpoints.filter((h) => h.length > from && h.length <= to).slice(0, limit),
+    getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+    readLogHeld: async () => [],
+    readLogRange: async (_a, _l, from, to, limit) => {
+      const out: Array<{ seq: number; event: StoredEvent }> = []
+      // Only the positions the initiator lacks are ever asked for; the bench holds their events.
+      for (let i = lowerBound(sorted, from); i < sorted.length && sorted[i] < to && out.length < limit; i++)
+        out.push({ seq: sorted[i], event: moved.get(sorted[i]) as StoredEvent })
+      return out
+    },
+  }
+  const initiator: LogSource = {
+    listLogs: async (after) => (after === undefined ? [lacking] : []),
+    getLogRecords: async (ls) => ls.map(() => lacking),
+    getLogHeads: async () => [],
+    getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+    readLogHeld: async (_a, _l, from, to, limit) => {
+      const out: number[] = []
+      for (let p = from; p < to && out.length < limit; p++) if (!missing.has(p)) out.push(p)
+      return out
+    },
+    readLogRange: async () => [],
+  }
+  let stored = 0
+  const count = {
+    apply: (a: LogStoreAction): PushResult => {
+      stored += a.events.length
+      return { accepted: a.events.length, duplicates: 0, rejected: [], digests: [] }
+    },
+  }
+  const init = { frameBytes: BUDGET, eventsMax: 1_000 }
+  const t0 = performance.now()
+  const sa = new LogSession(initiator, 'initiator', { ...init, inFlight: new Set() })
+  const sb = new LogSession(responder, 'responder', { ...init, inFlight: new Set() })
+  const d = await drive(
+    { logs: count, session: sa },
+    { logs: count, session: sb },
+    (f) => ReconcileFrame.decode(ReconcileFrame.encode(f)),
+    (f) => ReconcileFrame.encode(f).byteLength + FRAME_OVERHEAD,
+  )
+  const ms = performance.now() - t0
+  if (stored !== k) throw new Error(`moved ${stored} events, expected ${k}`)
+  const eventBytes = [...moved.values()].reduce((n, e) => n + e.signed.byteLength + e.signature.byteLength, 0)
+  const out = {
+    events: N,
+    missing: k,
+    roundTrips: d.roundTrips,
+    bytes: d.bytes,
+    missingEventBytes: eventBytes,
+    ratio: d.bytes / eventBytes,
+    sessionMs: ms,
+  }
+  console.log(
+    `log phase, ${fmt(N)} vs ${fmt(N)} events differing by ${fmt(k)} at random places inside the log: ` +
+      `${d.roundTrips} round trips, ${fmt(d.bytes)} B for ${fmt(eventBytes)} B of events (ratio ${out.ratio.toFixed(3)}); ` +
+      `session ${ms.toFixed(0)} ms (both sides in one process)`,
+  )
+  return out
+}
+
+function lowerBound(xs: readonly number[], v: number): number {
+  let lo = 0
+  let hi = xs.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (xs[mid] < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 export async function benchLogPhase(): Promise<Record<string, unknown>> {
+  if (process.env.BENCH_LOGPHASE_CASE === 'holes')
+    return { randomHoles: await randomHoles(Number(process.env.BENCH_LOGPHASE_K ?? 10_000)) }
   if (process.env.BENCH_LOGPHASE_CASE === 'many')
     return {
       logs1000Agree: await manyLogs(1_000, 0),

@@ -6,7 +6,7 @@
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { ReconcileFrame, LogHead as WireHead } from '../wire/index.ts'
 import { encodedEventBytes, LOG_BUCKETS_PER_FRAME, LogBucket, LogRange, LogSummary } from '../wire/index.ts'
-import { toSummary } from './log-summary.ts'
+import { runsOf, toSummary } from './log-summary.ts'
 import type { LogHead, Store } from './ports.ts'
 import type { StoredEvent } from './records.ts'
 import type { AuthorKey } from './types.ts'
@@ -14,7 +14,7 @@ import type { AuthorKey } from './types.ts'
 /** What the log phase reads of a node's store (the node's Store, or an in-memory one). */
 export type LogPort = Pick<
   Store,
-  'listLogs' | 'getLogRecords' | 'getLogHeads' | 'readLogRange' | 'getLogPositions'
+  'listLogs' | 'getLogRecords' | 'getLogHeads' | 'readLogRange' | 'getLogPositions' | 'readLogHeld'
 >
 
 /** Log summaries in one frame (and log ranges in one fetch): a summary is ~90 bytes on the
@@ -107,58 +107,89 @@ export function messageFrames(
 }
 
 /**
- * The frames that carry positions [from, to) of one log, at most LOG_FETCH_EVENTS_MAX events:
- * events in position order, a frame closed at each signed head the node keeps within the range
- * (the head rides on that frame), and within `frameBytes`.
+ * The frames that carry positions [from, to) of one log (and further `runs` of it), at most
+ * LOG_FETCH_EVENTS_MAX events: events in position order, within `frameBytes`, a frame closed
+ * where a signed head the node keeps falls (the head rides on that frame). A head falls after
+ * an event when its length is past that event and not past the next one served: the positions
+ * between are the receiver's (it did not ask for them), so it verifies with what it holds.
  */
 export async function* rangeFrames(
   source: LogPort,
-  range: { author: AuthorKey; log: string; from: number; to: number },
+  range: {
+    author: AuthorKey
+    log: string
+    from: number
+    to: number
+    runs?: ReadonlyArray<readonly [number, number]>
+  },
   frameBytes: number,
   eventsMax: number,
 ): AsyncGenerator<{ events: StoredEvent[]; head?: WireHead }> {
-  const { author, log, from, to } = range
+  const { author, log } = range
+  const runs: Array<readonly [number, number]> = [[range.from, range.to], ...(range.runs ?? [])]
+  const last = runs[runs.length - 1][1]
   const [rec] = await source.getLogRecords([{ author, log }])
   if (rec === undefined) return
-  const heads = await source.getLogHeads(author, log, from, to, 1_000)
+  const heads = await source.getLogHeads(author, log, range.from, last, 1_000)
   // The newest head is in the record (it may not be a checkpoint); only heads over positions
   // this node holds without a hole are of use to a verifier.
-  if (rec.head !== undefined && rec.head.length > from && rec.head.length <= Math.min(to, rec.contiguous))
+  if (
+    rec.head !== undefined &&
+    rec.head.length > range.from &&
+    rec.head.length <= Math.min(last, rec.contiguous)
+  )
     heads.push({ author, log, ...rec.head })
-  const headAt = new Map(heads.filter((h) => h.length <= rec.contiguous).map((h) => [h.length, h]))
+  const usable = [
+    ...new Map(heads.filter((h) => h.length <= rec.contiguous).map((h) => [h.length, h])).values(),
+  ]
+  usable.sort((a, b) => a.length - b.length)
+  let next = 0
+  /** The newest head of length <= `upTo` not given yet. */
+  const headUpTo = (upTo: number): LogHead | undefined => {
+    let h: LogHead | undefined
+    while (next < usable.length && usable[next].length <= upTo) h = usable[next++]
+    return h
+  }
   let events: StoredEvent[] = []
   let bytes = LOG_FRAME_OVERHEAD_BYTES
   let sent = 0
-  let cursor = from
-  while (cursor < to && sent < LOG_FETCH_EVENTS_MAX) {
-    const page = await source.readLogRange(
-      author,
-      log,
-      cursor,
-      to,
-      Math.min(1_000, LOG_FETCH_EVENTS_MAX - sent),
-    )
-    if (page.length === 0) break
-    for (const { seq, event } of page) {
-      const size = encodedEventBytes(event.signed.byteLength, event.signature.byteLength)
-      if (events.length > 0 && (bytes + size > frameBytes || events.length >= eventsMax)) {
-        yield { events }
-        events = []
-        bytes = LOG_FRAME_OVERHEAD_BYTES
+  for (const [from, to] of runs) {
+    let cursor = from
+    while (cursor < to && sent < LOG_FETCH_EVENTS_MAX) {
+      const page = await source.readLogRange(
+        author,
+        log,
+        cursor,
+        to,
+        Math.min(1_000, LOG_FETCH_EVENTS_MAX - sent),
+      )
+      if (page.length === 0) break
+      for (const { seq, event } of page) {
+        // A head at or before this position (past the previous one sent) closes the frame.
+        const head = headUpTo(seq)
+        if (head !== undefined && events.length > 0) {
+          yield { events, head: toWireHead(head) }
+          events = []
+          bytes = LOG_FRAME_OVERHEAD_BYTES
+        }
+        const size = encodedEventBytes(event.signed.byteLength, event.signature.byteLength)
+        if (events.length > 0 && (bytes + size > frameBytes || events.length >= eventsMax)) {
+          yield { events }
+          events = []
+          bytes = LOG_FRAME_OVERHEAD_BYTES
+        }
+        events.push(event)
+        bytes += size
+        sent++
       }
-      events.push(event)
-      bytes += size
-      sent++
-      const head = headAt.get(seq + 1)
-      if (head !== undefined) {
-        yield { events, head: toWireHead(head) }
-        events = []
-        bytes = LOG_FRAME_OVERHEAD_BYTES
-      }
+      cursor = page[page.length - 1].seq + 1
     }
-    cursor = page[page.length - 1].seq + 1
+    if (sent >= LOG_FETCH_EVENTS_MAX) break
   }
-  if (events.length > 0) yield { events }
+  if (events.length > 0) {
+    const head = sent >= LOG_FETCH_EVENTS_MAX ? undefined : headUpTo(last)
+    yield head === undefined ? { events } : { events, head: toWireHead(head) }
+  }
 }
 
 /** rangeFrames of a wire range, as log-phase frames. */
@@ -173,6 +204,9 @@ export async function* rangeFramesOf(
     log: toHex(r.log),
     from: Number(r.from),
     to: Number(r.to),
+    runs: runsOf(r)
+      .slice(1)
+      .map(([a, b]) => [Number(a), Number(b)] as const),
   }
   for await (const fr of rangeFrames(source, range, frameBytes, eventsMax))
     yield { logPhase: true, events: fr.events, ...(fr.head === undefined ? {} : { head: fr.head }) }

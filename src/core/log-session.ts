@@ -57,13 +57,13 @@ import {
   type LogPort,
   messageFrames,
   RECONCILE_LOGS_MAX,
-  RECONCILE_LOGS_PER_FRAME,
   rangeFramesOf,
   summaries,
   summaryFrames,
 } from './log-frames.ts'
 import { LogIntake, type LogStoreAction, type ReceiveTotals } from './log-intake.ts'
-import { planLogs } from './log-summary.ts'
+import { logKey, planLogs, type Run, rangeSpan, rangesOf, runsOf } from './log-summary.ts'
+import type { AuthorKey } from './types.ts'
 
 export type LogOutput =
   | { readonly kind: 'frame'; readonly frame: Partial<ReconcileFrame> }
@@ -102,7 +102,14 @@ export interface LogPhaseResult {
 
 type State = 'idle' | 'summaries' | 'fetching' | 'pushing' | 'closing' | 'done'
 
-const span = (ranges: readonly LogRange[]): number => ranges.reduce((n, r) => n + Number(r.to - r.from), 0)
+const span = (ranges: readonly LogRange[]): number => ranges.reduce((n, r) => n + rangeSpan(r), 0)
+
+/** Hole runs of its own logs one session reads from the store (logs whose record does not list
+ *  them): bounds the session's memory and reads; a log's holes past it wait for the next
+ *  session. */
+export const LOG_HOLE_RUNS_READ_MAX = 200_000
+/** Held positions read per store call while finding a log's holes. */
+const HELD_PAGE = 10_000
 const claimKey = (r: { author: Uint8Array; log: Uint8Array }): string =>
   `log:${toHex(r.author)}/${toHex(r.log)}`
 
@@ -291,6 +298,56 @@ export class LogSession {
     this.#msgBuckets.push(...f.logBuckets)
   }
 
+  /**
+   * This side's exact hole runs of its logs whose summary does not list them all (more than 16
+   * runs, or more than its record tracks), where the peer holds past its prefix: from the
+   * record (up to 256 runs) or from the positions the store holds. By logKey.
+   */
+  async #exactHoles(mine: readonly LogSummary[], theirs: readonly LogSummary[]): Promise<Map<string, Run[]>> {
+    const out = new Map<string, Run[]>()
+    const peerEnd = new Map(theirs.map((l) => [logKey(l), l.end]))
+    const want = mine.filter((l) => l.holesMore && (peerEnd.get(logKey(l)) ?? 0n) > l.contiguous)
+    for (let i = 0; i < want.length; i += 1_000) {
+      const part = want.slice(i, i + 1_000)
+      const recs = await this.#port.getLogRecords(
+        part.map((l) => ({ author: toHex(l.author) as AuthorKey, log: toHex(l.log) })),
+      )
+      for (const [j, rec] of recs.entries()) {
+        if (rec === undefined) continue
+        const l = part[j]
+        if (rec.holesUnknown !== true) {
+          out.set(
+            logKey(l),
+            (rec.holes ?? []).map(([a, b]) => [BigInt(a), BigInt(b)] as Run),
+          )
+          continue
+        }
+        // Unknown: the gaps between the positions held past the prefix, up to the peer's end.
+        const upTo = Math.min(rec.end, Number(peerEnd.get(logKey(l)) ?? 0n))
+        const runs: Run[] = []
+        let cursor = rec.contiguous
+        while (cursor < upTo && this.#holeRunsRead < LOG_HOLE_RUNS_READ_MAX) {
+          const held = await this.#port.readLogHeld(rec.author, rec.log, cursor, upTo, HELD_PAGE)
+          for (const p of held) {
+            if (p > cursor) {
+              runs.push([BigInt(cursor), BigInt(p)])
+              this.#holeRunsRead++
+            }
+            cursor = p + 1
+          }
+          if (held.length < HELD_PAGE) {
+            if (cursor < upTo) runs.push([BigInt(cursor), BigInt(upTo)])
+            cursor = upTo
+          }
+        }
+        out.set(logKey(l), runs)
+      }
+    }
+    return out
+  }
+
+  #holeRunsRead = 0
+
   /** A message of buckets, summaries and fetch ranges, paged into frames. */
   #send(buckets: LogBucket[], logs: LogSummary[], fetch: LogRange[]): void {
     for (const frame of messageFrames(buckets, logs, fetch, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES))
@@ -302,7 +359,7 @@ export class LogSession {
    * (list or sub-buckets); a list is answered with a delta and planned; a delta is planned.
    * Returns the answer and the ranges this side lacks (to fetch, or to ask the peer to push).
    */
-  #bucketRound(): { buckets: LogBucket[]; logs: LogSummary[]; lacks: LogRange[] } {
+  async #bucketRound(): Promise<{ buckets: LogBucket[]; logs: LogSummary[]; lacks: LogRange[] }> {
     const index = this.#index as LogIndex
     const theirs = new LogIndex(this.#theirs)
     const out = { buckets: [] as LogBucket[], logs: [] as LogSummary[], lacks: [] as LogRange[] }
@@ -323,7 +380,7 @@ export class LogSession {
       const mine = index.under(prefix)
       const listed = theirs.under(prefix)
       const peer = b.mode === BucketMode.list ? listed : mergeDelta(mine, listed)
-      out.lacks.push(...planLogs(mine, peer, true).fetch)
+      out.lacks.push(...planLogs(mine, peer, true, await this.#exactHoles(mine, peer)).fetch)
       if (b.mode === BucketMode.list) {
         const d = deltaFor(index, prefix, listed)
         out.buckets.push(d.bucket)
@@ -346,7 +403,7 @@ export class LogSession {
         this.#rounds++
         let plan: { fetch: LogRange[]; consistent: boolean }
         if (this.#bucketMode) {
-          const r = this.#bucketRound()
+          const r = await this.#bucketRound()
           this.#bucketFetch.push(...r.lacks)
           if (r.buckets.length > 0) {
             // Buckets still to settle: one more round of the summary phase.
@@ -357,7 +414,13 @@ export class LogSession {
             fetch: this.#bucketFetch,
             consistent: !this.#differed && mine.complete && this.#theirsComplete,
           }
-        } else plan = planLogs(mine.list, this.#theirs, mine.complete && this.#theirsComplete)
+        } else
+          plan = planLogs(
+            mine.list,
+            this.#theirs,
+            mine.complete && this.#theirsComplete,
+            await this.#exactHoles(mine.list, this.#theirs),
+          )
         this.#need = span(plan.fetch)
         this.#have = span(this.#wanted)
         if (plan.consistent) {
@@ -392,8 +455,11 @@ export class LogSession {
         // A range answered up to the per-answer bound is asked again from where it stopped.
         for (const r of this.#batch) {
           const g = this.#got.get(`${toHex(r.author)}/${toHex(r.log)}`)
-          if (g !== undefined && g.count >= LOG_FETCH_EVENTS_MAX && BigInt(g.last + 1) < r.to)
-            this.#toFetch.push({ ...r, from: BigInt(g.last + 1) })
+          if (g === undefined || g.count < LOG_FETCH_EVENTS_MAX) continue
+          const rest = runsOf(r)
+            .filter(([, b]) => b > BigInt(g.last + 1))
+            .map(([a, b]): Run => [a > BigInt(g.last + 1) ? a : BigInt(g.last + 1), b])
+          this.#toFetch.push(...rangesOf(r.author, r.log, rest))
         }
         this.#nextFetch()
         return
@@ -415,8 +481,11 @@ export class LogSession {
   #nextFetch(): void {
     this.#got.clear()
     if (this.#toFetch.length > 0) {
-      this.#batch = this.#toFetch.slice(0, RECONCILE_LOGS_PER_FRAME)
-      this.#toFetch = this.#toFetch.slice(RECONCILE_LOGS_PER_FRAME)
+      // As many ranges as one frame holds (by count and bytes).
+      const [first] = messageFrames([], [], this.#toFetch, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES)
+      const n = Math.max(1, first.logFetch?.length ?? 0)
+      this.#batch = this.#toFetch.slice(0, n)
+      this.#toFetch = this.#toFetch.slice(n)
       this.#rounds++
       this.#queue.push({ kind: 'frame', frame: { logPhase: true, logFetch: this.#batch } })
       return
@@ -466,7 +535,7 @@ export class LogSession {
       // Buckets mode: answer every bucket; ask for what this side lacks of the listed logs.
       this.#bucketMode = true
       this.#index ??= new LogIndex(mine.list)
-      const r = this.#bucketRound()
+      const r = await this.#bucketRound()
       const wanted = r.lacks.filter((x) => this.#claim(x))
       this.#need += span(wanted)
       this.#state = 'fetching'
@@ -476,19 +545,20 @@ export class LogSession {
     // What this side lacks of the peer's logs, it asks the peer to push, and claims: its own
     // sessions with other peers then leave those logs alone, and other peers' sessions see them
     // flagged `fetching`.
-    const plan = planLogs(mine.list, this.#theirs, mine.complete && this.#theirsComplete)
+    const plan = planLogs(
+      mine.list,
+      this.#theirs,
+      mine.complete && this.#theirsComplete,
+      await this.#exactHoles(mine.list, this.#theirs),
+    )
     const wanted = plan.fetch.filter((r) => this.#claim(r))
     this.#need = span(wanted)
     this.#have = span(plan.push)
     this.#consistent = plan.consistent
     this.#state = 'fetching'
     const frames = summaryFrames(mine.list, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES)
-    for (let i = 0; i < wanted.length; i += RECONCILE_LOGS_PER_FRAME)
-      frames.push({
-        logPhase: true,
-        logFetch: wanted.slice(i, i + RECONCILE_LOGS_PER_FRAME),
-        logsMore: false,
-      })
+    if (wanted.length > 0)
+      frames.push(...messageFrames([], [], wanted, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES))
     frames.forEach((fr, i) => {
       fr.logsMore = i < frames.length - 1
     })

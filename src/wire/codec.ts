@@ -236,6 +236,9 @@ export interface ReconcileLimits {
 /** Log buckets in one reconciliation frame: a bucket is at most ~110 bytes (a full-length
  *  prefix), usually ~25, so 2,048 of them stay far below a frame (docs/LIMITS.md). */
 export const LOG_BUCKETS_PER_FRAME = 2_048
+/** Runs one LogRange carries besides its first (a node's hole runs inside one log): 4,096
+ *  runs are at most ~80 KB of varints, within a frame. */
+export const LOG_RANGE_RUNS_MAX = 4_096
 /** Hex digits of a log bucket's prefix, at most: a log's key (author ‖ log) has 80. */
 export const LOG_BUCKET_PREFIX_MAX = 80
 /** Bytes of a log bucket's fingerprint. */
@@ -272,6 +275,7 @@ export function decodeReconcileFrame(
         logs: recon.logsMax,
         logs$: { holes: 2 * LOG_SUMMARY_HOLES_MAX },
         logFetch: recon.logsMax,
+        logFetch$: { runs: 2 * LOG_RANGE_RUNS_MAX },
         logBuckets: recon.logBucketsMax ?? LOG_BUCKETS_PER_FRAME,
       },
     }),
@@ -311,6 +315,15 @@ export function decodeReconcileFrame(
     checkPosition(`${what}.from`, r.from)
     checkPosition(`${what}.to`, r.to)
     if (r.to <= r.from) throw new WireLimitError(`${what} is empty (to <= from)`)
+    if (r.runs.length % 2 !== 0) throw new WireLimitError(`${what}.runs must be from, to pairs`)
+    let last = r.to
+    for (let h = 0; h < r.runs.length; h += 2) {
+      const [from, to] = [r.runs[h], r.runs[h + 1]]
+      checkPosition(`${what}.runs`, to)
+      if (from < last || to <= from)
+        throw new WireLimitError(`${what}.runs must be ascending, non-empty runs after [from, to)`)
+      last = to
+    }
   }
   if (m.head !== undefined) {
     checkLogId('ReconcileFrame.head', m.head.author, m.head.log)

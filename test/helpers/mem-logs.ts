@@ -150,6 +150,15 @@ export class MemLogs implements LogPort {
       .map((seq) => ({ seq, event: l.at.get(seq)![0] }))
   }
 
+  async readLogHeld(author: AuthorKey, log: string, from: number, to: number, limit: number) {
+    const l = this.logs.get(keyOf(author, log))
+    if (l === undefined) return []
+    return [...l.at.keys()]
+      .filter((s) => s >= from && s < to)
+      .sort((a, b) => a - b)
+      .slice(0, limit)
+  }
+
   async getLogPositions(ps: ReadonlyArray<{ author: AuthorKey; log: string; seq: number }>) {
     return ps.map(
       (p): Digest | undefined => this.logs.get(keyOf(p.author, p.log))?.at.get(p.seq)?.[0].digest as Digest,

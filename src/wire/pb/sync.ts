@@ -2051,6 +2051,7 @@ export interface LogRange {
   log: Uint8Array
   from: bigint
   to: bigint
+  runs: bigint[]
 }
 
 export const LogRange = (() => {
@@ -2083,6 +2084,13 @@ export const LogRange = (() => {
           w.uint64(obj.to)
         }
 
+        if (obj.runs != null && obj.runs.length > 0) {
+          for (const value of obj.runs) {
+            w.uint32(40)
+            w.uint64(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2091,7 +2099,8 @@ export const LogRange = (() => {
           author: new Uint8Array(0),
           log: new Uint8Array(0),
           from: 0n,
-          to: 0n
+          to: 0n,
+          runs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2116,6 +2125,14 @@ export const LogRange = (() => {
               obj.to = reader.uint64()
               break
             }
+            case 5: {
+              if (opts.limits?.runs != null && obj.runs.length === opts.limits.runs) {
+                throw new MaxLengthError('Decode error - repeated field "runs" had too many elements')
+              }
+
+              obj.runs.push(reader.uint64())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2125,6 +2142,10 @@ export const LogRange = (() => {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          runs: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -2159,6 +2180,21 @@ export const LogRange = (() => {
               }
               break
             }
+            case 5: {
+              if (opts.limits?.runs != null && obj.runs === opts.limits.runs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "runs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.runs[]`,
+                index: obj.runs,
+                value: reader.uint64()
+              }
+
+              obj.runs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2191,6 +2227,12 @@ export const LogRange = (() => {
     value: bigint
   }
 
+  interface LogRangeRunsFieldEvent {
+    field: '$.runs[]'
+    index: number
+    value: bigint
+  }
+
   function encode (obj: Partial<LogRange>): Uint8Array {
     return encodeMessage(obj, LogRange.codec())
   }
@@ -2199,7 +2241,7 @@ export const LogRange = (() => {
     return decodeMessage(buf, LogRange.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogRange>): Generator<LogRangeAuthorFieldEvent | LogRangeLogFieldEvent | LogRangeFromFieldEvent | LogRangeToFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogRange>): Generator<LogRangeAuthorFieldEvent | LogRangeLogFieldEvent | LogRangeFromFieldEvent | LogRangeToFieldEvent | LogRangeRunsFieldEvent> {
     return streamMessage(buf, LogRange.codec(), opts)
   }
   return { codec, encode, decode, stream }
@@ -3160,6 +3202,12 @@ export const ReconcileFrame = (() => {
     index: number
   }
 
+  interface ReconcileFrameLogFetchRunsFieldEvent {
+    field: '$.logFetch[].runs[]'
+    index: number
+    value: bigint
+  }
+
   interface ReconcileFrameHeadAuthorFieldEvent {
     field: '$.head.author'
     value: Uint8Array
@@ -3217,7 +3265,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent | ReconcileFrameLogBucketsPrefixFieldEvent | ReconcileFrameLogBucketsCountFieldEvent | ReconcileFrameLogBucketsFingerprintFieldEvent | ReconcileFrameLogBucketsModeFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameLogFetchRunsFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent | ReconcileFrameLogBucketsPrefixFieldEvent | ReconcileFrameLogBucketsCountFieldEvent | ReconcileFrameLogBucketsFingerprintFieldEvent | ReconcileFrameLogBucketsModeFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

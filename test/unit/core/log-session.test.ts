@@ -109,6 +109,7 @@ type Case =
   | 'many-identical'
   | 'many-one-apart'
   | 'many-vs-few'
+  | 'holes-many'
 const CASES: Case[] = [
   'empty',
   'identical',
@@ -120,6 +121,7 @@ const CASES: Case[] = [
   'many-identical',
   'many-one-apart',
   'many-vs-few',
+  'holes-many',
 ]
 
 function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
@@ -127,10 +129,10 @@ function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
   const b = new MemLogs()
   const int = (n: number) => Math.floor(r() * n)
   const many = kind.startsWith('many')
-  const authors = many ? 100 + int(300) : kind === 'empty' ? int(3) : 1 + int(6)
+  const authors = many ? 100 + int(300) : kind === 'empty' ? int(3) : kind === 'holes-many' ? 2 : 1 + int(6)
   const odd = int(authors)
   for (let n = 0; n < authors; n++) {
-    const len = many ? 1 + int(4) : 1 + int(40)
+    const len = many ? 1 + int(4) : kind === 'holes-many' ? 1_000 + int(200) : 1 + int(40)
     const l = authorLog(n + 1, len)
     const all = [...l.events.keys()]
     switch (kind) {
@@ -168,6 +170,22 @@ function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
         give(a, l, all.slice(0, int(len + 1)))
         give(b, l, all.slice(0, int(len + 1)))
         break
+      case 'holes-many': {
+        // Hundreds of hole runs on either side (past the 16 a summary lists and the 256 a
+        // record tracks): the holes are read from the held positions.
+        const drop = (p: number) => p > 3 && p % 2 === 0 && r() < 0.6
+        give(
+          a,
+          l,
+          all.filter((p) => !drop(p)),
+        )
+        give(
+          b,
+          l,
+          all.filter((p) => !drop(p) && p < len - int(5)),
+        )
+        break
+      }
       case 'many-identical':
         give(a, l, all)
         give(b, l, all)
