@@ -104,6 +104,11 @@ type State = 'idle' | 'summaries' | 'fetching' | 'pushing' | 'closing' | 'done'
 
 const span = (ranges: readonly LogRange[]): number => ranges.reduce((n, r) => n + rangeSpan(r), 0)
 
+/** Pushed frames the initiator sends before the peer's answer (`accepted`) to the first: a
+ *  push of many small logs (one frame each) costs a round trip per 16 logs, not per log; the
+ *  answers are a few bytes, so neither side's writes can block on the other's. */
+export const LOG_PUSH_WINDOW = 16
+
 /** Hole runs of its own logs one session reads from the store (logs whose record does not list
  *  them): bounds the session's memory and reads; a log's holes past it wait for the next
  *  session. */
@@ -145,7 +150,8 @@ export class LogSession {
   readonly #got = new Map<string, { count: number; last: number }>()
   /** Frames being sent from the store (range answers or pushes), drawn one at a time. */
   #sending: AsyncGenerator<Partial<ReconcileFrame>> | undefined
-  #awaitingAccepted = false
+  /** Initiator: pushed frames (and the final `done`) the peer has not answered yet. */
+  #unanswered = 0
   #consistent = false
   #need = 0
   #have = 0
@@ -232,17 +238,17 @@ export class LogSession {
       return { kind: 'frame', frame: { logPhase: true, accepted: this.#acceptedDelta() } }
     }
     if (this.#sending === undefined) return undefined
-    if (this.#initiator && this.#awaitingAccepted) return undefined
+    if (this.#initiator && this.#unanswered >= LOG_PUSH_WINDOW) return undefined
     const next = await this.#sending.next()
     if (!next.done) {
-      if (this.#initiator) this.#awaitingAccepted = true
+      if (this.#initiator) this.#unanswered++
       return { kind: 'frame', frame: next.value }
     }
     this.#sending = undefined
     if (this.#initiator) {
       // Pushed everything: the peer stores what it still holds unverified and says how much.
       this.#state = 'closing'
-      this.#awaitingAccepted = true
+      this.#unanswered++
     }
     return { kind: 'frame', frame: { logPhase: true, done: true } }
   }
@@ -466,10 +472,10 @@ export class LogSession {
       }
       case 'pushing':
       case 'closing': {
-        if (!this.#awaitingAccepted) throw new ReconcileProtocolError('an unasked frame while pushing logs')
+        if (this.#unanswered === 0) throw new ReconcileProtocolError('an unasked frame while pushing logs')
         this.#pushedAccepted += f.accepted
-        this.#awaitingAccepted = false
-        if (this.#state === 'closing') this.#state = 'done'
+        this.#unanswered--
+        if (this.#state === 'closing' && this.#unanswered === 0) this.#state = 'done'
         return
       }
       default:
@@ -497,7 +503,7 @@ export class LogSession {
     this.#drainIntake()
     this.#queue.push({ kind: 'settle' }, { kind: 'release' })
     this.#state = 'pushing'
-    this.#awaitingAccepted = false
+    this.#unanswered = 0
     this.#sending = this.#pushFrames(this.#wanted)
   }
 

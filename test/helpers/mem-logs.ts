@@ -170,7 +170,7 @@ export class MemLogs implements LogPort {
 export interface Drive {
   readonly bytes: number
   readonly frames: number
-  /** Initiator frames sent after a frame of the peer arrived (the first counts as one). */
+  /** The session's latency in round trips (frames pipelined within one count once). */
   readonly roundTrips: number
   /** Bytes of the initiator's first message (before any answer arrived). */
   readonly firstBytes: number
@@ -195,50 +195,51 @@ export async function drive(
   frameBytes: (f: ReconcileFrame) => number,
   framesMax = 100_000,
 ): Promise<Drive> {
-  const toB: ReconcileFrame[] = []
-  const toA: ReconcileFrame[] = []
+  // Each frame carries the time it arrives: its sender's time plus one one-way trip (half a
+  // round trip); a side's time is that of the last frame it handled. Processing takes no time,
+  // so the initiator's time at its end, in round trips, is the session's latency.
+  const toB: Array<{ f: ReconcileFrame; at: number }> = []
+  const toA: Array<{ f: ReconcileFrame; at: number }> = []
+  const time = new Map<DriveSide, number>([
+    [a, 0],
+    [b, 0],
+  ])
   let bytes = 0
   let frames = 0
-  let roundTrips = 0
   let firstBytes = 0
   let eventFrameBytes = 0
-  let aWaiting = true
+  let answered = false
   await a.session.start()
-  const pump = async (side: DriveSide, out: ReconcileFrame[]) => {
-    let sent = 0
+  const pump = async (side: DriveSide, out: Array<{ f: ReconcileFrame; at: number }>) => {
     for (let o = await side.session.poll(); o !== undefined; o = await side.session.poll()) {
       if (o.kind === 'frame') {
         const f = encode(o.frame)
         const n = frameBytes(f)
         bytes += n
-        if (side === a && roundTrips === 0) firstBytes += n
+        if (side === a && !answered) firstBytes += n
         if (f.events.length > 0) eventFrameBytes += n
         frames++
-        sent++
-        out.push(f)
+        out.push({ f, at: (time.get(side) ?? 0) + 1 })
       } else if (o.kind === 'store') side.session.stored(o.action, side.logs.apply(o.action))
     }
-    return sent
   }
   for (let steps = 0; steps < framesMax; steps++) {
-    const sentA = await pump(a, toB)
-    if (sentA > 0 && aWaiting) {
-      roundTrips++
-      aWaiting = false
-    }
+    await pump(a, toB)
     if (a.session.done && toB.length === 0) break
     const fb = toB.shift()
     if (fb !== undefined) {
-      await b.session.handle(fb, VERIFY)
+      time.set(b, Math.max(time.get(b) ?? 0, fb.at))
+      await b.session.handle(fb.f, VERIFY)
       await pump(b, toA)
       continue
     }
     const fa = toA.shift()
     if (fa === undefined) throw new Error('deadlock: no frame in flight and the initiator is not done')
-    aWaiting = true
-    await a.session.handle(fa, VERIFY)
+    answered = true
+    time.set(a, Math.max(time.get(a) ?? 0, fa.at))
+    await a.session.handle(fa.f, VERIFY)
   }
   // What the responder still holds (the initiator ended without a final frame) is stored.
   for (const act of b.session.abort()) b.session.stored(act, b.logs.apply(act))
-  return { bytes, frames, roundTrips, firstBytes, eventFrameBytes }
+  return { bytes, frames, roundTrips: Math.ceil((time.get(a) ?? 0) / 2), firstBytes, eventFrameBytes }
 }

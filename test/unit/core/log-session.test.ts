@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { signEvent } from '../../../src/core/event.ts'
 import { RECONCILE_LOGS_MAX } from '../../../src/core/log-frames.ts'
-import { LogSession } from '../../../src/core/log-session.ts'
+import { LOG_PUSH_WINDOW, LogSession } from '../../../src/core/log-session.ts'
 import { headSignable, leafHash, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
 import type { LogHead } from '../../../src/core/ports.ts'
 import type { AuthorKey, SignedEvent } from '../../../src/core/types.ts'
@@ -290,6 +290,20 @@ describe('log session between two in-memory nodes', () => {
     assert.equal(d.roundTrips, 1)
     assert.ok(d.firstBytes < 1_000, `first message ${d.firstBytes} B`)
     assert.equal(sa.result.consistent, true)
+  })
+
+  it('pushing many small logs goes 16 frames ahead of the answers, not one round trip per log', async () => {
+    const a = new MemLogs()
+    const b = new MemLogs()
+    for (let n = 0; n < 40; n++) give(a, authorLog(2_000 + n, 2), [0, 1])
+    const init = { frameBytes: FRAME, eventsMax: 5_000, inFlight: new Set<string>() }
+    const sa = new LogSession(a, 'initiator', init)
+    const sb = new LogSession(b, 'responder', { ...init, inFlight: new Set<string>() })
+    const d = await drive({ logs: a, session: sa }, { logs: b, session: sb }, encode, size)
+    assert.equal(sa.result.pushedAccepted, 80)
+    assert.equal(b.positions().size, 80)
+    // Summaries (1), then 40 one-log frames and `done` in windows of LOG_PUSH_WINDOW.
+    assert.ok(d.roundTrips <= 1 + Math.ceil(41 / LOG_PUSH_WINDOW), `${d.roundTrips} round trips`)
   })
 
   it('a message of more buckets than any side holds logs is a protocol error', async () => {
