@@ -88,6 +88,7 @@ function source(
     readLogRange: async (_a, _l, from, to, limit) =>
       held.filter((h) => h.seq >= from && h.seq < to).slice(0, limit),
     readLogHeld: async () => [],
+    readLogRun: async () => [],
   }
 }
 
@@ -207,6 +208,7 @@ class SyntheticLogs {
       getLogHeads: async () => [],
       getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
       readLogHeld: async () => [],
+      readLogRun: async () => [],
       readLogRange: async (a, l, from, to, limit) => {
         const held = this.events.get(a + l) ?? new Map()
         return [...held.entries()]
@@ -328,6 +330,7 @@ async function randomHoles(k: number): Promise<Record<string, unknown>> {
       checkpoints.filter((h) => h.length > from && h.length <= to).slice(0, limit),
     getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
     readLogHeld: async () => [],
+    readLogRun: async () => [],
     readLogRange: async (_a, _l, from, to, limit) => {
       const out: Array<{ seq: number; event: StoredEvent }> = []
       // Only the positions the initiator lacks are ever asked for; the bench holds their events.
@@ -341,6 +344,7 @@ async function randomHoles(k: number): Promise<Record<string, unknown>> {
     getLogRecords: async (ls) => ls.map(() => lacking),
     getLogHeads: async () => [],
     getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+    readLogRun: async () => [],
     readLogHeld: async (_a, _l, from, to, limit) => {
       const out: number[] = []
       for (let p = from; p < to && out.length < limit; p++) if (!missing.has(p)) out.push(p)
@@ -385,6 +389,79 @@ async function randomHoles(k: number): Promise<Record<string, unknown>> {
   return out
 }
 
+/**
+ * 1,000,000 positions of one log on both sides, the last `k` different (the author signed two
+ * branches from position N - k on; each side holds one): the descent finds the fork point, then
+ * each side gets the other's branch.
+ */
+async function forkDescent(k: number): Promise<Record<string, unknown>> {
+  const log = toHex(randomBytes(8))
+  const at = N - k
+  const digests = Array.from({ length: N }, () => toHex(randomBytes(32)) as Digest)
+  const other = digests.map((d, i) => (i < at ? d : (toHex(randomBytes(32)) as Digest)))
+  const branch = (ds: Digest[], variant: string): { rec: LogRecord; port: LogSource } => {
+    const peaks = peaksOf(ds.map((d) => leafHash(fromHex(d)!))).map((p) => ({
+      height: p.height,
+      hash: toHex(p.hash),
+    }))
+    const rec: LogRecord = { author, log, contiguous: N, peaks, end: N, heldBeyond: 0 }
+    const moved = events(log, at, N).map(({ seq }) => ({
+      seq,
+      event: events(log, seq, seq + 1)[0].event,
+      variant,
+    }))
+    return {
+      rec,
+      port: {
+        listLogs: async (after) => (after === undefined ? [rec] : []),
+        getLogRecords: async (ls) => ls.map(() => rec),
+        getLogHeads: async () => [],
+        getLogPositions: async (ps) => ps.map((p) => ds[p.seq]),
+        readLogHeld: async () => [],
+        readLogRun: async (_a, _l, from, limit) => ds.slice(from, from + limit),
+        readLogRange: async (_a, _l, from, to, limit) =>
+          moved.filter((m) => m.seq >= from && m.seq < to).slice(0, limit),
+      },
+    }
+  }
+  const A = branch(digests, 'a')
+  const B = branch(other, 'b')
+  let stored = 0
+  const count = {
+    apply: (a: LogStoreAction): PushResult => {
+      stored += a.events.length
+      return { accepted: a.events.length, duplicates: 0, rejected: [], digests: [] }
+    },
+  }
+  const init = { frameBytes: BUDGET, eventsMax: 1_000 }
+  const t0 = performance.now()
+  const sa = new LogSession(A.port, 'initiator', { ...init, inFlight: new Set() })
+  const sb = new LogSession(B.port, 'responder', { ...init, inFlight: new Set() })
+  const d = await drive(
+    { logs: count, session: sa },
+    { logs: count, session: sb },
+    (f) => ReconcileFrame.decode(ReconcileFrame.encode(f)),
+    (f) => ReconcileFrame.encode(f).byteLength + FRAME_OVERHEAD,
+  )
+  const ms = performance.now() - t0
+  if (stored !== 2 * k || sa.result.forks !== 1)
+    throw new Error(`moved ${stored} events, ${sa.result.forks} forks`)
+  const out = {
+    events: N,
+    differing: k,
+    roundTrips: d.roundTrips,
+    bytes: d.bytes,
+    bytesBesideEvents: d.bytes - d.eventFrameBytes,
+    sessionMs: ms,
+  }
+  console.log(
+    `log phase, ${fmt(N)} positions of one log, two branches from position ${fmt(at)}: ` +
+      `${d.roundTrips} round trips, ${fmt(out.bytesBesideEvents)} B beside the ${fmt(2 * k)} events moved both ways ` +
+      `(${fmt(d.bytes)} B in all); session ${ms.toFixed(0)} ms (both sides in one process)`,
+  )
+  return out
+}
+
 function lowerBound(xs: readonly number[], v: number): number {
   let lo = 0
   let hi = xs.length
@@ -397,6 +474,8 @@ function lowerBound(xs: readonly number[], v: number): number {
 }
 
 export async function benchLogPhase(): Promise<Record<string, unknown>> {
+  if (process.env.BENCH_LOGPHASE_CASE === 'fork')
+    return { forkDescent: await forkDescent(Number(process.env.BENCH_LOGPHASE_K ?? 10)) }
   if (process.env.BENCH_LOGPHASE_CASE === 'holes')
     return { randomHoles: await randomHoles(Number(process.env.BENCH_LOGPHASE_K ?? 10_000)) }
   if (process.env.BENCH_LOGPHASE_CASE === 'many')

@@ -5,7 +5,15 @@
  */
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { ReconcileFrame, LogHead as WireHead } from '../wire/index.ts'
-import { encodedEventBytes, LOG_BUCKETS_PER_FRAME, LogBucket, LogRange, LogSummary } from '../wire/index.ts'
+import {
+  encodedEventBytes,
+  LOG_BUCKETS_PER_FRAME,
+  LOG_PROBES_PER_FRAME,
+  LogBucket,
+  LogProbe,
+  LogRange,
+  LogSummary,
+} from '../wire/index.ts'
 import { runsOf, toSummary } from './log-summary.ts'
 import type { LogHead, Store } from './ports.ts'
 import type { StoredEvent } from './records.ts'
@@ -14,7 +22,13 @@ import type { AuthorKey } from './types.ts'
 /** What the log phase reads of a node's store (the node's Store, or an in-memory one). */
 export type LogPort = Pick<
   Store,
-  'listLogs' | 'getLogRecords' | 'getLogHeads' | 'readLogRange' | 'getLogPositions' | 'readLogHeld'
+  | 'listLogs'
+  | 'getLogRecords'
+  | 'getLogHeads'
+  | 'readLogRange'
+  | 'getLogPositions'
+  | 'readLogHeld'
+  | 'readLogRun'
 >
 
 /** Log summaries in one frame (and log ranges in one fetch): a summary is ~90 bytes on the
@@ -80,9 +94,16 @@ export function messageFrames(
   logs: readonly LogSummary[],
   fetch: readonly LogRange[],
   budgetBytes: number,
+  probes: readonly LogProbe[] = [],
 ): Array<Partial<ReconcileFrame>> {
   const frames: Array<Partial<ReconcileFrame>> = []
-  let cur = { logBuckets: [] as LogBucket[], logs: [] as LogSummary[], logFetch: [] as LogRange[] }
+  const empty = () => ({
+    logBuckets: [] as LogBucket[],
+    logs: [] as LogSummary[],
+    logFetch: [] as LogRange[],
+    logProbes: [] as LogProbe[],
+  })
+  let cur = empty()
   let bytes = 0
   const add = <K extends keyof typeof cur>(
     key: K,
@@ -90,10 +111,10 @@ export function messageFrames(
     size: number,
     max: number,
   ) => {
-    const n = cur.logBuckets.length + cur.logs.length + cur.logFetch.length
+    const n = cur.logBuckets.length + cur.logs.length + cur.logFetch.length + cur.logProbes.length
     if (n > 0 && (bytes + size > budgetBytes || cur[key].length >= max)) {
       frames.push({ logPhase: true, ...cur, logsMore: true })
-      cur = { logBuckets: [], logs: [], logFetch: [] }
+      cur = empty()
       bytes = 0
     }
     ;(cur[key] as Array<typeof item>).push(item)
@@ -102,6 +123,7 @@ export function messageFrames(
   for (const b of buckets) add('logBuckets', b, LogBucket.encode(b).byteLength + 4, LOG_BUCKETS_PER_FRAME)
   for (const l of logs) add('logs', l, LogSummary.encode(l).byteLength + 4, RECONCILE_LOGS_PER_FRAME)
   for (const r of fetch) add('logFetch', r, LogRange.encode(r).byteLength + 4, RECONCILE_LOGS_PER_FRAME)
+  for (const p of probes) add('logProbes', p, LogProbe.encode(p).byteLength + 4, LOG_PROBES_PER_FRAME)
   frames.push({ logPhase: true, ...cur, logsMore: false })
   return frames
 }

@@ -36,7 +36,14 @@
  */
 
 import { toHex } from '../util/bytes.ts'
-import type { LogBucket, LogRange, LogSummary, ReconcileFrame } from '../wire/index.ts'
+import {
+  LOG_PROBES_PER_FRAME,
+  type LogBucket,
+  type LogProbe,
+  type LogRange,
+  type LogSummary,
+  type ReconcileFrame,
+} from '../wire/index.ts'
 import type { PushResult } from './api.ts'
 import { ReconcileProtocolError } from './errors.ts'
 import type { VerifyContext } from './event.ts'
@@ -51,6 +58,13 @@ import {
   prefixText,
   topBuckets,
 } from './log-buckets.ts'
+import {
+  answerProbes,
+  LOG_DESCENT_LENGTH_MAX,
+  LOG_DESCENT_LOGS_MAX,
+  nodeHash,
+  peakProbes,
+} from './log-descent.ts'
 import {
   LOG_FETCH_EVENTS_MAX,
   LOG_FRAME_OVERHEAD_BYTES,
@@ -98,9 +112,24 @@ export interface LogPhaseResult {
   readonly rounds: number
   /** Logs another session of this node was fetching: left to it (the next session checks). */
   readonly deferred: number
+  /** Logs of one length with different roots whose first differing position a descent found
+   *  (both branches then moved both ways). */
+  readonly forks: number
 }
 
-type State = 'idle' | 'summaries' | 'fetching' | 'pushing' | 'closing' | 'done'
+type State = 'idle' | 'summaries' | 'descent' | 'fetching' | 'pushing' | 'closing' | 'done'
+
+/** Tree nodes by log (logKey), in the order sent. */
+function groupProbes(probes: readonly LogProbe[]): Map<string, LogProbe[]> {
+  const out = new Map<string, LogProbe[]>()
+  for (const p of probes) {
+    const k = logKey(p)
+    const list = out.get(k) ?? []
+    list.push(p)
+    out.set(k, list)
+  }
+  return out
+}
 
 const span = (ranges: readonly LogRange[]): number => ranges.reduce((n, r) => n + rangeSpan(r), 0)
 
@@ -144,6 +173,15 @@ export class LogSession {
   /** Buckets mode (initiator): ranges to fetch, found bucket by bucket. */
   readonly #bucketFetch: LogRange[] = []
   #wanted: LogRange[] = []
+  /** Initiator: what the summaries (and a descent) found to fetch. */
+  #planFetch: LogRange[] = []
+  /** Buckets mode (initiator): the peer's summaries learned from lists and deltas. */
+  readonly #peerSeen: LogSummary[] = []
+  /** Descent: logs (by logKey) being descended and their length; the peer's message's nodes. */
+  readonly #descending = new Map<string, number>()
+  #msgProbes: LogProbe[] = []
+  /** Logs whose first differing position a descent found. */
+  #forks = 0
   /** Initiator: ranges still to fetch, the batch asked now, what its answer brought per log. */
   #toFetch: LogRange[] = []
   #batch: LogRange[] = []
@@ -198,6 +236,7 @@ export class LogSession {
       pushedAccepted: this.#pushedAccepted,
       rounds: this.#rounds,
       deferred: this.#deferred,
+      forks: this.#forks,
     }
   }
 
@@ -355,8 +394,14 @@ export class LogSession {
   #holeRunsRead = 0
 
   /** A message of buckets, summaries and fetch ranges, paged into frames. */
-  #send(buckets: LogBucket[], logs: LogSummary[], fetch: LogRange[]): void {
-    for (const frame of messageFrames(buckets, logs, fetch, this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES))
+  #send(buckets: LogBucket[], logs: LogSummary[], fetch: LogRange[], probes: LogProbe[] = []): void {
+    for (const frame of messageFrames(
+      buckets,
+      logs,
+      fetch,
+      this.#frameBytes - LOG_FRAME_OVERHEAD_BYTES,
+      probes,
+    ))
       this.#queue.push({ kind: 'frame', frame })
   }
 
@@ -386,6 +431,7 @@ export class LogSession {
       const mine = index.under(prefix)
       const listed = theirs.under(prefix)
       const peer = b.mode === BucketMode.list ? listed : mergeDelta(mine, listed)
+      if (this.#initiator) this.#peerSeen.push(...peer)
       out.lacks.push(...planLogs(mine, peer, true, await this.#exactHoles(mine, peer)).fetch)
       if (b.mode === BucketMode.list) {
         const d = deltaFor(index, prefix, listed)
@@ -436,13 +482,23 @@ export class LogSession {
           this.#state = 'done'
           return
         }
-        this.#toFetch = plan.fetch.filter((r) => {
-          if (this.#claim(r)) return true
-          this.#deferred++
-          return false
-        })
-        this.#state = 'fetching'
-        this.#nextFetch()
+        this.#planFetch = plan.fetch
+        if (await this.#startDescent(mine.list)) return
+        this.#beginFetch()
+        return
+      }
+      case 'descent': {
+        this.#msgProbes.push(...f.logProbes)
+        if (this.#msgProbes.length > LOG_PROBES_PER_FRAME * LOG_DESCENT_LOGS_MAX)
+          throw new ReconcileProtocolError('more tree nodes than the descent asked for')
+        if (f.logsMore) return
+        this.#rounds++
+        const next = await this.#descentRound()
+        if (next.length > 0) {
+          this.#send([], [], [], next)
+          return
+        }
+        this.#beginFetch()
         return
       }
       case 'fetching': {
@@ -481,6 +537,79 @@ export class LogSession {
       default:
         throw new ReconcileProtocolError(`a log-phase frame in state ${this.#state}`)
     }
+  }
+
+  /** Initiator: claims what it fetches (logs another session fetches are left to it), then
+   *  fetches batch by batch. */
+  #beginFetch(): void {
+    this.#need = span(this.#planFetch)
+    this.#have = span(this.#wanted)
+    this.#toFetch = this.#planFetch.filter((r) => {
+      if (this.#claim(r)) return true
+      this.#deferred++
+      return false
+    })
+    this.#state = 'fetching'
+    this.#nextFetch()
+  }
+
+  /** Initiator: logs both hold to one length with different roots start a descent (their
+   *  peaks' tree nodes go out); false when there are none. */
+  async #startDescent(mine: readonly LogSummary[]): Promise<boolean> {
+    const theirs = new Map<string, LogSummary>()
+    for (const t of this.#bucketMode ? this.#peerSeen : this.#theirs) theirs.set(logKey(t), t)
+    const pick = mine
+      .filter((m) => {
+        const t = theirs.get(logKey(m))
+        return (
+          t !== undefined &&
+          m.contiguous > 0n &&
+          m.contiguous === t.contiguous &&
+          m.contiguous <= BigInt(LOG_DESCENT_LENGTH_MAX) &&
+          Buffer.compare(m.root, t.root) !== 0
+        )
+      })
+      .slice(0, LOG_DESCENT_LOGS_MAX)
+    if (pick.length === 0) return false
+    const recs = await this.#port.getLogRecords(
+      pick.map((l) => ({ author: toHex(l.author) as AuthorKey, log: toHex(l.log) })),
+    )
+    const probes: LogProbe[] = []
+    for (const [i, rec] of recs.entries()) {
+      if (rec === undefined || BigInt(rec.contiguous) !== pick[i].contiguous) continue
+      this.#descending.set(logKey(pick[i]), rec.contiguous)
+      probes.push(...peakProbes(rec))
+    }
+    if (probes.length === 0) return false
+    this.#state = 'descent'
+    this.#send([], [], [], probes)
+    return true
+  }
+
+  /** Initiator: the peer's tree nodes; a position found starts the exchange of both branches
+   *  from it; returns the nodes to send next. */
+  async #descentRound(): Promise<LogProbe[]> {
+    const next: LogProbe[] = []
+    for (const [k, probes] of groupProbes(this.#msgProbes)) {
+      const n = this.#descending.get(k)
+      if (n === undefined) continue
+      const [rec] = await this.#port.getLogRecords([
+        { author: toHex(probes[0].author) as AuthorKey, log: toHex(probes[0].log) },
+      ])
+      if (rec === undefined) continue
+      const a = await answerProbes(this.#port, probes, rec)
+      next.push(...a.next)
+      if (a.found === undefined) continue
+      // Both keep both: this side fetches the peer's events from the fork on, and pushes its own.
+      this.#descending.delete(k)
+      const { author, log } = probes[0]
+      const run: Run = [BigInt(a.found), BigInt(n)]
+      this.#planFetch.push(...rangesOf(author, log, [run]))
+      this.#wanted.push(...rangesOf(author, log, [run]))
+      this.#forks++
+    }
+    this.#msgProbes = []
+    return next
   }
 
   /** Initiator: asks the next batch of ranges, or (all fetched) starts pushing. */
@@ -530,6 +659,36 @@ export class LogSession {
       await this.#intake.take(f.events, f.head, ctx)
       this.#drainIntake()
       this.#queue.push({ kind: 'accepted' })
+      return
+    }
+    if (f.logProbes.length > 0) {
+      // A descent: answer each log's first differing node (one position: this side's own node
+      // of it, so the initiator finds it too).
+      this.#msgProbes.push(...f.logProbes)
+      if (this.#msgProbes.length > LOG_PROBES_PER_FRAME * LOG_DESCENT_LOGS_MAX)
+        throw new ReconcileProtocolError('more tree nodes in one message than a descent sends')
+      if (f.logsMore) return
+      const groups = groupProbes(this.#msgProbes)
+      this.#msgProbes = []
+      const recs = await this.#port.getLogRecords(
+        [...groups.values()].map((ps) => ({
+          author: toHex(ps[0].author) as AuthorKey,
+          log: toHex(ps[0].log),
+        })),
+      )
+      const next: LogProbe[] = []
+      for (const [i, probes] of [...groups.values()].entries()) {
+        const rec = recs[i]
+        if (rec === undefined) continue
+        const a = await answerProbes(this.#port, probes, rec)
+        next.push(...a.next)
+        if (a.found !== undefined) {
+          const own = await nodeHash(this.#port, rec.author, rec.log, a.found, a.found + 1)
+          if (own !== undefined)
+            next.push({ ...probes[0], from: BigInt(a.found), to: BigInt(a.found + 1), hash: own })
+        }
+      }
+      this.#send([], [], [], next)
       return
     }
     this.#takeSummaries(f)

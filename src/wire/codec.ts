@@ -13,6 +13,7 @@ import {
   Event,
   LogBucket,
   LogHead,
+  LogProbe,
   LogRange,
   LogSummary,
   PullRequest,
@@ -239,6 +240,9 @@ export const LOG_BUCKETS_PER_FRAME = 2_048
 /** Runs one LogRange carries besides its first (a node's hole runs inside one log): 4,096
  *  runs are at most ~80 KB of varints, within a frame. */
 export const LOG_RANGE_RUNS_MAX = 4_096
+/** Merkle tree nodes in one reconciliation frame (a log's peaks are at most 48; a descent sends
+ *  two nodes per log a round). */
+export const LOG_PROBES_PER_FRAME = 2_048
 /** Hex digits of a log bucket's prefix, at most: a log's key (author ‖ log) has 80. */
 export const LOG_BUCKET_PREFIX_MAX = 80
 /** Bytes of a log bucket's fingerprint. */
@@ -277,6 +281,7 @@ export function decodeReconcileFrame(
         logFetch: recon.logsMax,
         logFetch$: { runs: 2 * LOG_RANGE_RUNS_MAX },
         logBuckets: recon.logBucketsMax ?? LOG_BUCKETS_PER_FRAME,
+        logProbes: LOG_PROBES_PER_FRAME,
       },
     }),
   )
@@ -308,6 +313,16 @@ export function decodeReconcileFrame(
       throw new WireLimitError(
         `${what}.fingerprint must be ${LOG_BUCKET_FINGERPRINT_BYTES} bytes, got ${b.fingerprint.byteLength}`,
       )
+  }
+  for (const [i, p] of m.logProbes.entries()) {
+    const what = `ReconcileFrame.log_probes[${i}]`
+    checkLogId(what, p.author, p.log)
+    checkPosition(`${what}.length`, p.length)
+    checkPosition(`${what}.to`, p.to)
+    const size = p.to - p.from
+    if (size <= 0n || (size & (size - 1n)) !== 0n || p.from % size !== 0n || p.to > p.length)
+      throw new WireLimitError(`${what} must be a tree node: a power-of-two range, aligned, within length`)
+    checkDigest(`${what}.hash`, p.hash)
   }
   for (const [i, r] of m.logFetch.entries()) {
     const what = `ReconcileFrame.log_fetch[${i}]`
@@ -367,6 +382,7 @@ export {
   GossipMessage,
   LogBucket,
   LogHead,
+  LogProbe,
   LogRange,
   LogSummary,
   PeerRecord,

@@ -159,6 +159,14 @@ export class MemLogs implements LogPort {
       .slice(0, limit)
   }
 
+  async readLogRun(author: AuthorKey, log: string, from: number, limit: number): Promise<Digest[]> {
+    const l = this.logs.get(keyOf(author, log))
+    const out: Digest[] = []
+    while (l?.at.has(from + out.length) && out.length < limit)
+      out.push(l.at.get(from + out.length)![0].digest as Digest)
+    return out
+  }
+
   async getLogPositions(ps: ReadonlyArray<{ author: AuthorKey; log: string; seq: number }>) {
     return ps.map(
       (p): Digest | undefined => this.logs.get(keyOf(p.author, p.log))?.at.get(p.seq)?.[0].digest as Digest,

@@ -355,3 +355,39 @@ describe('many author logs (bucket fingerprints)', () => {
     assert.equal(again.inSync, true)
   })
 })
+
+describe('two branches of one author log (a fork)', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('nodes holding different events from one position on end holding both branches', async () => {
+    const a = await mesh.create({ values })
+    const b = await mesh.create({ values })
+    await a.start()
+    await b.start()
+    const s = testSigner(230)
+    const ev = (seq: number, branch: string) =>
+      makeEvent(s, { seq, target: `fork-${seq}`, payload: { op: 'set', fields: { branch } } })
+    const trunk = [0, 1, 2, 3, 4].map((seq) => ev(seq, 'trunk'))
+    const left = [...trunk, ...[5, 6, 7, 8, 9].map((seq) => ev(seq, 'left'))]
+    const right = [...trunk, ...[5, 6, 7, 8, 9].map((seq) => ev(seq, 'right'))]
+    const wire = (es: typeof left) => es.map((e) => ({ signed: e.signed, signature: e.signature }))
+    const origin = { kind: 'peer' as const, id: 'test' }
+    assert.equal((await a.node.api.pushSigned(wire(left), origin)).accepted, 10)
+    assert.equal((await b.node.api.pushSigned(wire(right), origin)).accepted, 10)
+    const [r] = await (async () => {
+      await net(b).dial(a.addr())
+      return net(b).reconcile(a.peerId)
+    })()
+    await waitFor(
+      'both hold both branches',
+      () => converged([a, b], 15),
+      20_000,
+      () => summaries([a, b]),
+    )
+    assert.equal(r.logs?.consistent, false, JSON.stringify(r))
+    // The log phase found the fork point by a Merkle descent (on whichever side initiated).
+    const forks = (net(a).stats['reconcile.log_forks'] ?? 0) + (net(b).stats['reconcile.log_forks'] ?? 0)
+    assert.ok(forks >= 1, JSON.stringify([net(a).stats, net(b).stats]))
+  })
+})

@@ -126,6 +126,7 @@ export async function initiateLogPhase(
     }
     await stores.settle()
     ok = true
+    if (session.result.forks > 0) ctx.stats.inc('reconcile.log_forks', session.result.forks)
     return session.result
   } finally {
     if (!ok) {

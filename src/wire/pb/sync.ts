@@ -2406,6 +2406,211 @@ export const LogBucket = (() => {
   return { codec, encode, decode, stream }
 })()
 
+export interface LogProbe {
+  author: Uint8Array
+  log: Uint8Array
+  length: bigint
+  from: bigint
+  to: bigint
+  hash: Uint8Array
+}
+
+export const LogProbe = (() => {
+  let _codec: Codec<LogProbe, Partial<LogProbe>>
+
+  const codec = (): Codec<LogProbe, Partial<LogProbe>> => {
+    if (_codec == null) {
+      _codec = message<LogProbe, Partial<LogProbe>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.author != null && obj.author.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.author)
+        }
+
+        if ((obj.log != null && obj.log.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.log)
+        }
+
+        if ((obj.length != null && obj.length !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.length)
+        }
+
+        if ((obj.from != null && obj.from !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.from)
+        }
+
+        if ((obj.to != null && obj.to !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.to)
+        }
+
+        if ((obj.hash != null && obj.hash.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.hash)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          author: new Uint8Array(0),
+          log: new Uint8Array(0),
+          length: 0n,
+          from: 0n,
+          to: 0n,
+          hash: new Uint8Array(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.author = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.log = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.length = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.from = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.to = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.hash = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.author`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.log`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.length`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.to`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.hash`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface LogProbeAuthorFieldEvent {
+    field: '$.author'
+    value: Uint8Array
+  }
+
+  interface LogProbeLogFieldEvent {
+    field: '$.log'
+    value: Uint8Array
+  }
+
+  interface LogProbeLengthFieldEvent {
+    field: '$.length'
+    value: bigint
+  }
+
+  interface LogProbeFromFieldEvent {
+    field: '$.from'
+    value: bigint
+  }
+
+  interface LogProbeToFieldEvent {
+    field: '$.to'
+    value: bigint
+  }
+
+  interface LogProbeHashFieldEvent {
+    field: '$.hash'
+    value: Uint8Array
+  }
+
+  function encode (obj: Partial<LogProbe>): Uint8Array {
+    return encodeMessage(obj, LogProbe.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogProbe>): LogProbe {
+    return decodeMessage(buf, LogProbe.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogProbe>): Generator<LogProbeAuthorFieldEvent | LogProbeLogFieldEvent | LogProbeLengthFieldEvent | LogProbeFromFieldEvent | LogProbeToFieldEvent | LogProbeHashFieldEvent> {
+    return streamMessage(buf, LogProbe.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
 export interface LogHead {
   author: Uint8Array
   log: Uint8Array
@@ -2604,6 +2809,7 @@ export interface ReconcileFrame {
   logFetch: LogRange[]
   head?: LogHead
   logBuckets: LogBucket[]
+  logProbes: LogProbe[]
 }
 
 export const ReconcileFrame = (() => {
@@ -2703,6 +2909,13 @@ export const ReconcileFrame = (() => {
           }
         }
 
+        if (obj.logProbes != null && obj.logProbes.length > 0) {
+          for (const value of obj.logProbes) {
+            w.uint32(130)
+            LogProbe.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2720,7 +2933,8 @@ export const ReconcileFrame = (() => {
           logs: [],
           logsMore: false,
           logFetch: [],
-          logBuckets: []
+          logBuckets: [],
+          logProbes: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2827,6 +3041,16 @@ export const ReconcileFrame = (() => {
               }))
               break
             }
+            case 16: {
+              if (opts.limits?.logProbes != null && obj.logProbes.length === opts.limits.logProbes) {
+                throw new MaxLengthError('Decode error - repeated field "logProbes" had too many elements')
+              }
+
+              obj.logProbes.push(LogProbe.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.logProbes$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2842,7 +3066,8 @@ export const ReconcileFrame = (() => {
           events: 0,
           logs: 0,
           logFetch: 0,
-          logBuckets: 0
+          logBuckets: 0,
+          logProbes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -3016,6 +3241,24 @@ export const ReconcileFrame = (() => {
               }
 
               obj.logBuckets++
+
+              break
+            }
+            case 16: {
+              if (opts.limits?.logProbes != null && obj.logProbes === opts.limits.logProbes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "logProbes" had too many elements')
+              }
+
+              for (const evt of LogProbe.codec().stream(reader, reader.uint32(), `${prefix}.logProbes[]`, {
+                limits: opts.limits?.logProbes$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.logProbes
+                }
+              }
+
+              obj.logProbes++
 
               break
             }
@@ -3257,6 +3500,42 @@ export const ReconcileFrame = (() => {
     index: number
   }
 
+  interface ReconcileFrameLogProbesAuthorFieldEvent {
+    field: '$.logProbes[].author'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogProbesLogFieldEvent {
+    field: '$.logProbes[].log'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogProbesLengthFieldEvent {
+    field: '$.logProbes[].length'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameLogProbesFromFieldEvent {
+    field: '$.logProbes[].from'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameLogProbesToFieldEvent {
+    field: '$.logProbes[].to'
+    value: bigint
+    index: number
+  }
+
+  interface ReconcileFrameLogProbesHashFieldEvent {
+    field: '$.logProbes[].hash'
+    value: Uint8Array
+    index: number
+  }
+
   function encode (obj: Partial<ReconcileFrame>): Uint8Array {
     return encodeMessage(obj, ReconcileFrame.codec())
   }
@@ -3265,7 +3544,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameLogFetchRunsFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent | ReconcileFrameLogBucketsPrefixFieldEvent | ReconcileFrameLogBucketsCountFieldEvent | ReconcileFrameLogBucketsFingerprintFieldEvent | ReconcileFrameLogBucketsModeFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameLogFetchRunsFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent | ReconcileFrameLogBucketsPrefixFieldEvent | ReconcileFrameLogBucketsCountFieldEvent | ReconcileFrameLogBucketsFingerprintFieldEvent | ReconcileFrameLogBucketsModeFieldEvent | ReconcileFrameLogProbesAuthorFieldEvent | ReconcileFrameLogProbesLogFieldEvent | ReconcileFrameLogProbesLengthFieldEvent | ReconcileFrameLogProbesFromFieldEvent | ReconcileFrameLogProbesToFieldEvent | ReconcileFrameLogProbesHashFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

@@ -110,6 +110,7 @@ type Case =
   | 'many-one-apart'
   | 'many-vs-few'
   | 'holes-many'
+  | 'branches'
 const CASES: Case[] = [
   'empty',
   'identical',
@@ -122,6 +123,7 @@ const CASES: Case[] = [
   'many-one-apart',
   'many-vs-few',
   'holes-many',
+  'branches',
 ]
 
 function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
@@ -200,6 +202,20 @@ function build(kind: Case, r: () => number): { a: MemLogs; b: MemLogs } {
         give(r() < 0.5 ? a : b, l, all)
         if (n % 40 === 0) give(r() < 0.5 ? a : b, l, all)
         break
+      case 'branches': {
+        // The author signed other events from some position on; each side holds one branch
+        // (same length, different roots): a descent finds the position, both keep both.
+        const at = int(len)
+        const tail = r() < 0.5 ? len : at + 1
+        give(a, l, all)
+        give(
+          b,
+          l,
+          all.filter((p) => p < at || p >= tail),
+        )
+        for (let p = at; p < tail; p++) b.add(event(n + 1, p, 1))
+        break
+      }
       case 'forks': {
         give(a, l, all)
         give(b, l, all)
@@ -257,6 +273,11 @@ describe('log session between two in-memory nodes', () => {
         assert.equal(d.roundTrips, 1, why)
       }
       if (kind === 'forks') assert.equal(result.consistent, false, `${why}: a fork is never consistent`)
+      if (kind === 'branches') {
+        // Both branches on both sides, found by the log phase alone.
+        assert.deepEqual([...all].filter((c) => !a.contents().has(c)).slice(0, 3), [], `initiator: ${why}`)
+        assert.deepEqual([...all].filter((c) => !b.contents().has(c)).slice(0, 3), [], `responder: ${why}`)
+      }
       // A head verified what it covered: no bad heads between honest sides.
       assert.equal(result.received.badHeads, 0, why)
     }

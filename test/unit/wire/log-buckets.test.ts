@@ -52,3 +52,28 @@ describe('log buckets on the wire', () => {
     })
   })
 })
+
+describe('Merkle tree nodes on the wire (log_probes)', () => {
+  const probe = (from: bigint, to: bigint, length = 16n) =>
+    decodeReconcileFrame(
+      ReconcileFrame.encode({
+        logPhase: true,
+        logProbes: [
+          { author: new Uint8Array(32), log: new Uint8Array(8), length, from, to, hash: new Uint8Array(32) },
+        ],
+      }),
+      WIRE_LIMITS,
+      RECONCILE_LIMITS,
+    )
+  it('a node is an aligned power-of-two range within the length', () => {
+    assert.equal(probe(8n, 16n).logProbes.length, 1)
+    assert.equal(probe(5n, 6n).logProbes.length, 1)
+    for (const [from, to, length] of [
+      [4n, 7n, 16n],
+      [2n, 6n, 16n],
+      [8n, 16n, 12n],
+      [3n, 3n, 16n],
+    ] as const)
+      assert.throws(() => probe(from, to, length), { name: 'WireLimitError' }, `${from}..${to} of ${length}`)
+  })
+})
