@@ -10,6 +10,10 @@
  * number of logs and their holes: this bench shows both.
  *
  * Run: npm run bench -- logphase   (BENCH_LOGPHASE_N events per log, default 1,000,000)
+ * Other cases (BENCH_LOGPHASE_CASE): `many` (1,000 logs in agreement; BENCH_LOGPHASE_LOGS logs,
+ * default 100,000, one differing), `holes` (BENCH_LOGPHASE_K positions missing at random places
+ * inside a 1,000,000-position log, default 10,000), `fork` (two branches of the last
+ * BENCH_LOGPHASE_K positions, default 10): both sides' LogSession driven in memory.
  */
 import { randomBytes } from 'node:crypto'
 import type { PushResult } from '../src/core/api.ts'
@@ -171,7 +175,10 @@ function manyAuthors(logs: number): Record<string, unknown> {
   )
   const bytes = frames.reduce((n, f) => n + frameBytes(f), 0)
   console.log(
-    `log phase summaries of ${fmt(logs)} logs: ${fmt(bytes)} B each way in ${frames.length} frame(s)`,
+    `log phase summaries of ${fmt(logs)} logs: ${fmt(bytes)} B each way in ${frames.length} frame(s)` +
+      (logs > 64
+        ? ' if listed (a session with more than 64 logs sends buckets: BENCH_LOGPHASE_CASE=many)'
+        : ''),
   )
   return { logs, bytesEachWay: bytes, frames: frames.length }
 }

@@ -8,9 +8,12 @@
  * agree on every log, the session ends after one round trip. An initiator holding more than
  * LOG_SUMMARIES_DIRECT_MAX logs sends bucket fingerprints instead of summaries and both sides
  * narrow down the differing buckets (log-buckets.ts), so the first message stays ~400 bytes.
+ * Each side asks for all of its own hole runs (from its record, or past 256 runs from the
+ * positions its store holds: `readLogHeld`); logs of one length whose roots differ are descended
+ * to their first differing position (log-descent.ts, reading digests with `readLogRun`).
  *
  * Pure: no I/O, clock or randomness. It reads the node's logs through a LogPort (the Store's
- * log reads, or any in-memory implementation of those five methods), takes the verification
+ * log reads, or any in-memory implementation of those seven methods), takes the verification
  * context (time, members) with each frame, and leaves storing to the caller.
  *
  * Driving it (the libp2p adapter src/net/protocols/log-phase.ts, the tests and the simulator do
@@ -33,6 +36,8 @@
  *
  * A responder is done after the initiator's final `done` frame; the adapter then goes on with
  * the range phase frames on the same stream. `result` says what the phase found and moved.
+ * test/helpers/mem-logs.ts holds an in-memory LogPort (`MemLogs`) and this loop for two sessions
+ * over in-memory queues (`drive`).
  */
 
 import { toHex } from '../util/bytes.ts'
