@@ -341,13 +341,12 @@ export class GkmNetwork implements Network {
       if (evt.detail.protocols.includes(PROTOCOL_PEERS)) this.#keeper?.exchange(evt.detail.peerId)
     })
 
+    // Registered before the host starts, like the other protocols, so identify announces it.
+    if (init.gossip !== false) await this.#direct.start()
     await this.#book.load()
     await libp2p.start()
     this.#running = true
-    if (init.gossip !== false) {
-      this.#gossip.start()
-      await this.#direct.start()
-    }
+    if (init.gossip !== false) this.#gossip.start()
 
     for (const [id, known] of this.#book.entries()) {
       if (id === this.peerId || !this.#membership.isMember(id) || known.addrs.length === 0) continue
