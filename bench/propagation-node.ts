@@ -51,7 +51,9 @@ const net = createNetwork(
     publishLingerMs: values.linger === undefined ? undefined : Number(values.linger),
     // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out")
     directPeersMax:
-      process.env.BENCH_DIRECT_PEERS_MAX === undefined ? undefined : Number(process.env.BENCH_DIRECT_PEERS_MAX),
+      process.env.BENCH_DIRECT_PEERS_MAX === undefined
+        ? undefined
+        : Number(process.env.BENCH_DIRECT_PEERS_MAX),
   },
 ) as GkmNetwork
 const stored: Record<string, number> = {}
