@@ -308,6 +308,9 @@ export class DirectRouter {
     try {
       for await (const chunk of stream) {
         if (!this.#running) break
+        // a ban (garbage on another of its streams) cuts this one too
+        if (this.banned(peer))
+          throw new DirectPeerRejectedError(`peer ${peer} is cut off on the direct stream`)
         this.#receive(peer, decoder.push(chunk), state)
       }
       await stream.close().catch(() => {})
