@@ -49,6 +49,11 @@ const net = createNetwork(
     limits: TEST_LIMITS,
     catchUpIntervalMs: 3_600_000,
     publishLingerMs: values.linger === undefined ? undefined : Number(values.linger),
+    // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out")
+    directPeersMax:
+      process.env.BENCH_DIRECT_PEERS_MAX === undefined
+        ? undefined
+        : Number(process.env.BENCH_DIRECT_PEERS_MAX),
   },
 ) as GkmNetwork
 const stored: Record<string, number> = {}

@@ -45,18 +45,22 @@ export interface RealSample {
 
 // The parent makes the directory (and removes it, also after a kill); alone, a temp dir.
 const dir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'gkm-bench-real-')))
+const config = loadConfig({
+  env: {},
+  flags: {
+    dataDir: dir,
+    http: '127.0.0.1:0',
+    mesh: true,
+    mdns: false,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: values.bootstrap as string[],
+  },
+})
 const node = await startNode(
-  loadConfig({
-    env: {},
-    flags: {
-      dataDir: dir,
-      http: '127.0.0.1:0',
-      mesh: true,
-      mdns: false,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: values.bootstrap as string[],
-    },
-  }),
+  // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out")
+  process.env.BENCH_DIRECT_PEERS_MAX === undefined
+    ? config
+    : { ...config, mesh: { ...config.mesh, directPeersMax: Number(process.env.BENCH_DIRECT_PEERS_MAX) } },
   // libp2p's own byte counters in /metrics, as `gkm-sync start` has them (one node a process).
   { libp2pMetrics: true },
 )

@@ -302,7 +302,7 @@ interface WriteResult {
  * answer does not delay the next send, up to WRITER_IN_FLIGHT_MAX requests in flight).
  */
 async function write(
-  url: string,
+  url: string | readonly string[],
   run: string,
   phase: string,
   rate: number,
@@ -331,7 +331,7 @@ async function write(
     }))
     for (const i of ks) sent[i] = at
     inFlight++
-    const p = fetch(`${url}/sync/push`, {
+    const p = fetch(`${writerOf(url, k, batch)}/sync/push`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -360,6 +360,11 @@ async function write(
   }
   await Promise.all(pending)
   return { sent, acked, failed, late }
+}
+
+/** The node a push of events starting at `k` goes to: round-robin over the writers. */
+function writerOf(urls: string | readonly string[], k: number, batch: number): string {
+  return typeof urls === 'string' ? urls : urls[Math.floor(k / batch) % urls.length]
 }
 
 /** Arrival time per event (index k) per watched node; NaN until it arrives. */
@@ -422,10 +427,23 @@ export interface LatencyRun {
   wire_bytes_per_event_by_protocol: Record<string, number>
   elu: number[]
   feed_overflows: number
+  /** Mesh counters summed over the nodes, per event written (direct.*, gossip.accepted_events, reconcile). */
+  counters_per_event: Record<string, number>
+}
+
+/** Counters of every node summed, per event written: how events travelled. */
+function countersPerEvent(rep: readonly Report[], events: number): Record<string, number> {
+  const sum = new Map<string, number>()
+  for (const r of rep)
+    for (const [k, v] of Object.entries(r.stats ?? {}))
+      if (/^direct\.|^gossip\.(accepted_events|published_events|ignore|accept)$|^reconcile\.accepted/.test(k))
+        sum.set(k, (sum.get(k) ?? 0) + v)
+  return Object.fromEntries([...sum].sort().map(([k, v]) => [k, Math.round((v / events) * 100) / 100]))
 }
 
 export interface LatencyResult {
   nodes: number
+  writers: number
   rate: number
   seconds: number
   warmup_seconds: number
@@ -444,6 +462,8 @@ export interface LatencyResult {
 
 export interface LatencyOptions {
   nodes: number
+  /** Writes go round-robin to nodes 0 .. writers-1 (default 1: node 0 only). */
+  writers?: number
   rate: number
   seconds: number
   warmup: number
@@ -455,16 +475,18 @@ export interface LatencyOptions {
 export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
   const log = o.log ?? console.log
   const runs: LatencyRun[] = []
+  const writers = Math.max(1, Math.min(o.nodes, o.writers ?? 1))
   log(
-    `## latency (real nodes): ${o.nodes} nodes, writer → node 0 at ${o.rate} events/s for ${o.seconds} s (warm-up ${o.warmup} s), ${o.runs} runs, seed ${o.seed}`,
+    `## latency (real nodes): ${o.nodes} nodes, writer → ${writers === 1 ? 'node 0' : `nodes 0..${writers - 1} in turn`} at ${o.rate} events/s in total for ${o.seconds} s (warm-up ${o.warmup} s), ${o.runs} runs, seed ${o.seed}`,
   )
   for (let r = 0; r < o.runs; r++) {
     const nodes = await startNodes(o.nodes, o.seed + r, (o.seconds + o.warmup + 180) * 1000)
+    const urls = nodes.slice(0, writers).map((c) => c.url)
     const feeds: Feed[] = []
     try {
       const run = randomUUID().slice(0, 8)
       if (o.warmup > 0) {
-        const w = await write(nodes[0].url, run, 'warmup', o.rate, Math.round(o.rate * o.warmup), 1)
+        const w = await write(urls, run, 'warmup', o.rate, Math.round(o.rate * o.warmup), 1)
         if (w.failed > 0) throw new Error(`warm-up: ${w.failed} writes failed`)
         await sleep(1_000)
       }
@@ -479,7 +501,7 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         )),
       )
       for (const c of nodes) c.proc.send({ reset: true })
-      const w = await write(nodes[0].url, run, 'm', o.rate, total, 1)
+      const w = await write(urls, run, 'm', o.rate, total, 1)
       await waitArrivals(table, DRAIN_MS)
       const rep = await reports(nodes)
       const ack: number[] = []
@@ -490,10 +512,12 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
       let got = 0
       for (let k = 0; k < total; k++) {
         if (!Number.isNaN(w.acked[k])) ack.push(w.acked[k] - w.sent[k])
-        const commit = table[0][k]
+        const writer = k % writers
+        const commit = table[writer][k]
         let last = 0
         let complete = true
-        for (let i = 1; i < nodes.length; i++) {
+        for (let i = 0; i < nodes.length; i++) {
+          if (i === writer) continue
           expected++
           const t = table[i][k]
           if (Number.isNaN(t)) {
@@ -524,6 +548,7 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         wire_bytes_per_event_by_protocol: byProtocol(rep, total),
         elu: rep.map((x) => Math.round(x.elu * 100) / 100),
         feed_overflows: feeds.reduce((a, f) => a + f.overflows, 0),
+        counters_per_event: countersPerEvent(rep, total),
       }
       runs.push(one)
       log(
@@ -536,7 +561,10 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
           )
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}), event loops busy ${one.elu.map((x) => Math.round(x * 100)).join('/')} %` +
-          (w.failed > 0 || w.late > 0 ? `; writer: ${w.failed} failed, ${w.late} late sends` : ''),
+          (w.failed > 0 || w.late > 0 ? `; writer: ${w.failed} failed, ${w.late} late sends` : '') +
+          `; per event, all nodes: ${Object.entries(one.counters_per_event)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
       )
     } finally {
       await Promise.all(feeds.map((f) => f.close()))
@@ -567,7 +595,15 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
     log(`${label}: median ${v.median} ${unit} (range ${v.min} .. ${v.max}, ${v.runs} runs)`)
   plain('CPU per event per node', summary.cpu_ms_per_event_per_node, 'ms')
   plain('wire bytes per event, all nodes', summary.wire_bytes_per_event, 'B')
-  return { nodes: o.nodes, rate: o.rate, seconds: o.seconds, warmup_seconds: o.warmup, runs, summary }
+  return {
+    nodes: o.nodes,
+    writers,
+    rate: o.rate,
+    seconds: o.seconds,
+    warmup_seconds: o.warmup,
+    runs,
+    summary,
+  }
 }
 
 // -------------------------------------------------------------------------------- sustained

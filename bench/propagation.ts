@@ -3,6 +3,8 @@
  *
  *   npm run bench:propagation                           # real nodes, both scenarios (default)
  *   npx node bench/propagation.ts --mode real --scenario latency --nodes 10 --rate 100 --seconds 20 --runs 3
+ *   npx node bench/propagation.ts --scenario latency --nodes 8 --writers 8 --rate 100 ...  # writes spread
+ *   BENCH_DIRECT_PEERS_MAX=0 npx node bench/propagation.ts ...  # real nodes with gossip only
  *   npx node bench/propagation.ts --mode real --scenario sustained --nodes 5 --rate 1000 --seconds 30
  *   npx node bench/propagation.ts --mode mesh ...       # the mesh alone (in-test SyncApi)
  *   npm run bench -- propagation                        # via bench/run.ts (benchPropagation())
@@ -54,6 +56,7 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     scenario: { type: 'string', default: 'all' },
     nodes: { type: 'string' },
+    writers: { type: 'string' },
     rate: { type: 'string' },
     seconds: { type: 'string' },
     runs: { type: 'string', default: '3' },
@@ -343,6 +346,7 @@ if (import.meta.main) {
     if (all || values.scenario === 'latency')
       result.latency = await realLatency({
         nodes: Number(values.nodes ?? 10),
+        writers: Number(values.writers ?? 1),
         rate: Number(values.rate ?? 100),
         seconds: Number(values.seconds ?? 20),
         warmup,

@@ -85,7 +85,13 @@ export const CONFIG_DEFAULTS: GkmConfig = {
   // Anti-entropy every 10 s: a session between nodes in sync is one ~1 KB round trip
   // (RECONCILE_INTERVAL_MS_DEFAULT in src/net/constants.ts says why). targetConnections:
   // gossipsub's mesh degree D (src/net/constants.ts TARGET_CONNECTIONS_DEFAULT).
-  mesh: { enabled: true, reconcileIntervalMs: 10_000, gossip: true, targetConnections: 8 },
+  mesh: {
+    enabled: true,
+    reconcileIntervalMs: 10_000,
+    gossip: true,
+    targetConnections: 8,
+    directPeersMax: 16,
+  },
   limits: {
     /** libp2p's own default maxConnections. */
     connectionsMax: 300,

@@ -43,8 +43,15 @@ export interface GkmConfig {
   pnetKeyFile?: string
   /** `reconcileIntervalMs`: anti-entropy period (0 = on connect and on demand only);
    *  `gossip`: false sends events by reconciliation only; `targetConnections`: direct
-   *  connections to keep by peer exchange (0 = off). */
-  mesh: { enabled: boolean; reconcileIntervalMs: number; gossip: boolean; targetConnections: number }
+   *  connections to keep by peer exchange (0 = off); `directPeersMax`: direct fan-out (one
+   *  stream per peer) while connected peers <= it, gossipsub above (0 = gossip only). */
+  mesh: {
+    enabled: boolean
+    reconcileIntervalMs: number
+    gossip: boolean
+    targetConnections: number
+    directPeersMax: number
+  }
   limits: {
     connectionsMax: number
     inboundConnectionThreshold: number
@@ -180,6 +187,7 @@ const schema = z.strictObject({
     reconcileIntervalMs: intIn(0, 3_600_000, 'ms'),
     gossip: bool,
     targetConnections: intIn(0, 1000),
+    directPeersMax: intIn(0, 1000),
   }),
   limits: z.strictObject({
     connectionsMax: intIn(1, 100_000),

@@ -26,12 +26,15 @@ export const PROTOCOL_RESOLVE = '/gkm/sync/resolve-conflict/1.0.0'
 export const PROTOCOL_RECONCILE = '/gkm/sync/reconcile/1.0.0'
 /** Peer exchange (src/net/protocols/peers.ts). */
 export const PROTOCOL_PEERS = '/gkm/peers/1.0.0'
+/** Direct fan-out in small federations (src/net/direct.ts): one long-lived stream per peer. */
+export const PROTOCOL_DIRECT = '/gkm/sync/direct/1.0.0'
 export const PROTOCOLS = [
   PROTOCOL_PUSH,
   PROTOCOL_PULL,
   PROTOCOL_RESOLVE,
   PROTOCOL_RECONCILE,
   PROTOCOL_PEERS,
+  PROTOCOL_DIRECT,
 ] as const
 
 /** Short names in topic strings: the spec's `data_types` names. */
@@ -285,6 +288,57 @@ export const GOSSIP_MESH = {
   mcacheGossip: 1,
   idontwantMinDataSize: 1,
 } as const
+
+// ---------------------------------------------------------------------------------------------
+// Direct fan-out (src/net/direct.ts, docs/MESH.md "Direct fan-out")
+
+/** A node sends its writes (and relays) over one direct stream per peer instead of gossipsub
+ *  while it has at most this many connected peers (config `mesh.directPeersMax`; 0 = gossip
+ *  only). A write then costs one copy per connected peer and relays go only to peers the copy
+ *  has not reached; above it gossipsub's bounded degree (3) costs fewer copies than one per
+ *  peer. 16: twice the default target of direct connections, so every federation of up to ~17
+ *  nodes, where each node usually holds a connection to every other, is direct. */
+export const DIRECT_PEERS_MAX_DEFAULT = 16
+
+/** Events (frames) queued for one peer's direct stream; the newest are dropped beyond it
+ *  (counted `direct.dropped`; reconciliation brings them): 2 s of backlog at 1,000 events/s. */
+export const DIRECT_QUEUE_FRAMES_MAX = 2_000
+
+/** Bytes queued for one peer's direct stream; same drop rule: the gossip buffer's 4 MiB. */
+export const DIRECT_QUEUE_BYTES_MAX = 4 * MiB
+
+/** Frames written to a direct stream in one send (one Yamux frame, one Noise seal, one socket
+ *  write): what queued while the previous send was in flight, up to 64 KiB. */
+export const DIRECT_SEND_BYTES_MAX = 64 * KiB
+
+/** Peer tags a frame's "covered" list may name (the peers the copy was sent to, so a receiver
+ *  does not send it there again): a tag each for up to 4 hops of 16 peers. A longer list is cut
+ *  (a hint only: a peer missing from it gets a duplicate, which it ignores). */
+export const DIRECT_COVERED_MAX = 64
+
+/** One direct frame: kind + covered count + covered tags + signed length + the largest event. */
+export const DIRECT_FRAME_BYTES_MAX = 1 + 1 + 4 * DIRECT_COVERED_MAX + 4 + EVENT_WIRE_BYTES_MAX
+
+/** Direct streams per connection and direction: one is used; a second lets a replacement open
+ *  while the remote has not yet seen the old one close. */
+export const DIRECT_STREAMS_PER_CONNECTION_MAX = 2
+
+/** Events failing their checks on one direct stream before the node cuts it: a peer relaying an
+ *  event that its (different) configuration accepts is not cut at once; a forger is. */
+export const DIRECT_REJECTS_MAX = 8
+
+/** A peer cut off for garbage frames or forged events has its direct streams refused this long
+ *  (gossip and reconciliation still run with it, under their own rules). */
+export const DIRECT_BAN_MS = 10 * 60_000
+
+/** An outbound direct stream that cannot be opened is not retried for this long (the events for
+ *  that peer are dropped meanwhile and come by reconciliation). */
+export const DIRECT_RETRY_MS = 5_000
+
+/** Digests fanned out by this node, with the peers that sent each (a relay skips them, and a
+ *  digest here is not sent again when reconciliation brings it back to relay): 50,000 covers
+ *  a reconciliation interval (10 s) at 5,000 events/s; ~150 bytes each, ~7.5 MB. */
+export const DIRECT_SENDERS_DIGESTS_MAX = 50_000
 
 /** Concurrent gossipsub streams per connection: one each way is all gossipsub opens. */
 export const GOSSIP_STREAMS_PER_CONNECTION_MAX = 2

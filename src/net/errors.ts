@@ -93,3 +93,23 @@ export class PeerBannedError extends LocalNetError {
   override readonly name = 'PeerBannedError'
   readonly code = 'peer_banned'
 }
+
+/** A peer sent a frame on the direct fan-out stream (`/gkm/sync/direct/1.0.0`) that is not one:
+ *  too large, an unknown kind, lengths that do not add up. `reason` says which; the stream is
+ *  cut and the peer refused on that protocol for a while (docs/MESH.md "Direct fan-out"). */
+export class DirectFrameError extends RemoteProtocolError {
+  override readonly name = 'DirectFrameError'
+  readonly code = 'bad_direct_frame'
+  readonly reason: string
+  constructor(reason: string, message: string) {
+    super(`bad direct frame (${reason}): ${message}`)
+    this.reason = reason
+  }
+}
+
+/** A peer sent too many events that fail their checks (signature, membership, schema) on the
+ *  direct fan-out stream: the stream is cut and the peer refused on that protocol for a while. */
+export class DirectPeerRejectedError extends RemoteProtocolError {
+  override readonly name = 'DirectPeerRejectedError'
+  readonly code = 'direct_rejected'
+}

@@ -123,6 +123,10 @@ export interface NetInit {
   /** Direct connections to keep: below it the node asks peers for theirs (`/gkm/peers/1.0.0`)
    *  and dials the members it learns (default TARGET_CONNECTIONS_DEFAULT, 8; 0 = off). */
   readonly targetConnections?: number
+  /** Direct fan-out (one stream per peer, src/net/direct.ts) while the node has at most this
+   *  many connected peers; gossipsub above (default DIRECT_PEERS_MAX_DEFAULT, 16; 0 = gossip
+   *  only). */
+  readonly directPeersMax?: number
   /** identify's agent version, e.g. `gkm-sync/0.1.0`. */
   readonly agentVersion?: string
 }

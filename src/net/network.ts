@@ -23,6 +23,8 @@ import {
   CATCH_UP_INTERVAL_MS,
   DIAL_CONFIRM_MS,
   DIAL_TIMEOUT_MS,
+  DIRECT_PEERS_MAX_DEFAULT,
+  DIRECT_SENDERS_DIGESTS_MAX,
   FRAME_BYTES_MIN,
   GOSSIP_PUBLISH_LINGER_MS_DEFAULT,
   INGEST_BATCH_EVENTS_MAX,
@@ -41,6 +43,7 @@ import {
   TARGET_CONNECTIONS_DEFAULT,
   WIRE_LIMITS,
 } from './constants.ts'
+import { DirectRouter } from './direct.ts'
 import { NetConfigError, NetworkNotRunningError, NotAMemberError, PeerClosedError } from './errors.ts'
 import { GossipRouter, type SeenState } from './gossip.ts'
 import { createHost, type GkmLibp2p } from './host.ts'
@@ -82,12 +85,14 @@ export class GkmNetwork implements Network {
   readonly #membership: Membership
   readonly #recent = new RecentEvents(RECENT_EVENTS_BYTES_MAX, RECENT_EVENTS_MAX)
   readonly #seen = new LruMap<string, SeenState>(SEEN_DIGESTS_MAX)
+  readonly #senders = new LruMap<string, string[]>(DIRECT_SENDERS_DIGESTS_MAX)
   readonly #book: PeerBook
   /** Why each peer's last connection closed, until its peer:disconnect (bounded). */
   readonly #closeReasons = new Map<string, string>()
   #libp2p: GkmLibp2p | undefined
   #ctx: ProtocolContext | undefined
   #gossip: GossipRouter | undefined
+  #direct: DirectRouter | undefined
   #ingest: IngestQueue | undefined
   #catchUp: CatchUp | undefined
   #antiEntropy: AntiEntropy | undefined
@@ -264,6 +269,22 @@ export class GkmNetwork implements Network {
       },
       { dataTypes: init.dataTypes, announceBytesMin: init.announceBytesMin ?? ANNOUNCE_BYTES_MIN_DEFAULT },
     )
+    const gossip = this.#gossip
+    this.#direct = new DirectRouter(
+      {
+        libp2p,
+        stats: this.#stats,
+        log: this.#log,
+        selfId: this.peerId,
+        seen: this.#seen,
+        senders: this.#senders,
+        ingest: this.#ingest,
+        verifyContext: this.#verifyContext,
+        now: this.#now,
+        gossip: (events) => void gossip.publish(events),
+      },
+      { dataTypes: init.dataTypes, peersMax: init.directPeersMax ?? DIRECT_PEERS_MAX_DEFAULT },
+    )
     if (eventSet === undefined)
       this.#catchUp = new CatchUp(
         ctx,
@@ -308,16 +329,20 @@ export class GkmNetwork implements Network {
       this.#closeReasons.delete(id)
       this.#log.info('peer disconnected', { peer: id, reason: why ?? 'unknown' })
       this.#redialer?.disconnected(id)
+      this.#direct?.disconnected(id)
       this.#antiEntropy?.disconnected(evt.detail)
     })
     libp2p.addEventListener('peer:identify', (evt) => {
       const id = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
       if (addrs.length > 0) this.#book.touch(id, addrs)
+      this.#direct?.identified(id, evt.detail.protocols)
       // Learn the peer's peers once it is known to speak peer exchange (older nodes do not).
       if (evt.detail.protocols.includes(PROTOCOL_PEERS)) this.#keeper?.exchange(evt.detail.peerId)
     })
 
+    // Registered before the host starts, like the other protocols, so identify announces it.
+    if (init.gossip !== false) await this.#direct.start()
     await this.#book.load()
     await libp2p.start()
     this.#running = true
@@ -390,6 +415,7 @@ export class GkmNetwork implements Network {
     await this.#catchUp?.stop()
     await this.#antiEntropy?.stop()
     this.#gossip?.stop()
+    await this.#direct?.stop()
     this.#publishQueue = []
     await this.#publishing
     await this.#ingest?.stop()
@@ -491,7 +517,8 @@ export class GkmNetwork implements Network {
   async publish(event: StoredEvent): Promise<void> {
     if (this.#gossip === undefined || !this.#running)
       throw new NetworkNotRunningError('the network is not running')
-    await this.#gossip.publish([event])
+    const rest = this.#direct?.publish([event]) ?? [event]
+    if (rest.length > 0) await this.#gossip.publish(rest)
   }
 
   async push(peerId: string, events: readonly StoredEvent[]): Promise<PushResult> {
@@ -523,6 +550,11 @@ export class GkmNetwork implements Network {
   /** Resolves when no reconciliation runs or waits (tests). */
   async reconcileIdle(): Promise<void> {
     await this.#antiEntropy?.idle()
+  }
+
+  /** The direct fan-out (tests, diagnostics); undefined before start. */
+  get direct(): DirectRouter | undefined {
+    return this.#direct
   }
 
   /** Validated gossip events waiting for the node (benchmarks, status). */
@@ -638,7 +670,9 @@ export class GkmNetwork implements Network {
       if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait))
       const batch = this.#publishQueue.splice(0, this.#publishQueue.length)
       this.#lastPublishAt = performance.now()
-      await this.#gossip?.publish(batch)
+      // Direct fan-out in a small federation; gossip for the rest (src/net/direct.ts).
+      const rest = this.#direct?.publish(batch) ?? batch
+      if (rest.length > 0) await this.#gossip?.publish(rest)
     }
   }
 }

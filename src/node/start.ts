@@ -464,6 +464,7 @@ export async function startNode(
           reconcileIntervalMs: config.mesh.reconcileIntervalMs,
           gossip: config.mesh.gossip,
           targetConnections: config.mesh.targetConnections,
+          directPeersMax: config.mesh.directPeersMax,
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )

@@ -72,6 +72,7 @@ describe('defaults', () => {
       reconcileIntervalMs: 10_000,
       gossip: true,
       targetConnections: 8,
+      directPeersMax: 16,
     })
     assert.deepEqual(c.limits, {
       connectionsMax: 300,

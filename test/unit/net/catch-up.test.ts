@@ -37,7 +37,10 @@ describe('catch-up: pull on connect, persisted cursors and peers, redial', () =>
     await waitForSubscribers([a, b], topicOf('persona_update'), 1)
     b.api.failVerified = true
     const lost = await a.api.write('persona_update', 'lost', persona(1))
-    await waitFor('b validated the gossip copy', () => (b.net.stats['gossip.accepted_events'] ?? 0) >= 1)
+    await waitFor(
+      'b validated the gossip (or direct) copy',
+      () => (b.net.stats['gossip.accepted_events'] ?? 0) + (b.net.stats['direct.accepted_events'] ?? 0) >= 1,
+    )
     await waitFor('and failed to store it', () => (b.net.stats['ingest.failed'] ?? 0) >= 1)
     // (No check that b lacks it here: b pulls every 200 ms, so its catch-up may already have
     // brought it; that the gossip copy failed is what ingest.failed says.)

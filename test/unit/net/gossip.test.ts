@@ -21,10 +21,10 @@ describe('gossip: delivery, type filter, validation', () => {
   let c: TestNode
 
   before(async () => {
-    a = await startNode({ announceBytesMin: 4096 }, cleanup)
-    b = await startNode({}, cleanup)
+    a = await startNode({ directPeersMax: 0, announceBytesMin: 4096 }, cleanup)
+    b = await startNode({ directPeersMax: 0 }, cleanup)
     // c replicates vectors only
-    c = await startNode({ dataTypes: ['vector_update'] }, cleanup)
+    c = await startNode({ directPeersMax: 0, dataTypes: ['vector_update'] }, cleanup)
     await b.net.dial(a.addr())
     await c.net.dial(a.addr())
     await c.net.dial(b.addr())
@@ -117,8 +117,8 @@ describe('gossip: a peer sending invalid events is rejected and scored down', ()
   after(() => runCleanup(cleanup))
 
   it('bad signature, garbage, wrong topic and a future clock are rejected; the sender score drops', async () => {
-    const honest = await startNode({}, cleanup)
-    const evil = await startNode({}, cleanup)
+    const honest = await startNode({ directPeersMax: 0 }, cleanup)
+    const evil = await startNode({ directPeersMax: 0 }, cleanup)
     await evil.net.dial(honest.addr())
     const topic = topicOf('persona_update')
     await waitForSubscribers([honest, evil], topic, 1)
@@ -160,9 +160,10 @@ describe('gossip: signatures of a large message are checked on the crypto pool',
   const calls: number[] = []
 
   it('16 or more new events: one batch check, a single bad signature rejects the whole message', async () => {
-    const a = await startNode({}, cleanup)
+    const a = await startNode({ directPeersMax: 0 }, cleanup)
     const b = await startNode(
       {
+        directPeersMax: 0,
         verifyMany: async (items) => {
           calls.push(items.length)
           return items.map((it) => verifyEd25519(it.key, it.message, it.signature))
