@@ -9,6 +9,7 @@
  * When both summaries agree on every log (same length, same root, no holes, no fork), the sets
  * are equal and the session ends after one round trip.
  */
+import type { PushResult } from '../../core/api.ts'
 import { checkEvent } from '../../core/event.ts'
 import { decodeSigned, readAuthor, readLogPosition, SIGNED_BYTES_MIN } from '../../core/event-codec.ts'
 import { peaksFromRecord } from '../../core/log-book.ts'
@@ -314,29 +315,33 @@ export class LogReceiver {
     const api = this.#ctx.api
     const t = this.totals
     this.#storing = this.#storing.then(async () => {
-      const results = []
+      // Every part is handed over at once, in order: the write queue merges part k+1 while
+      // part k is being written, and may commit two parts in one group (one fsync).
+      const sent: Array<readonly StoredEvent[]> = []
+      const calls: Array<Promise<PushResult>> = []
       for (let i = 0; i < verified.length; i += 1_000) {
         const part = verified.slice(i, i + 1_000)
-        results.push({
-          r: await api.pushVerified(part, this.#origin, i + 1_000 >= verified.length ? head : undefined),
-          sent: part as readonly StoredEvent[],
-        })
+        calls.push(api.pushVerified(part, this.#origin, i + 1_000 >= verified.length ? head : undefined))
+        sent.push(part)
         t.byHead += part.length
         this.#ctx.stats.inc('reconcile.events_by_head', part.length)
       }
       for (let i = 0; i < unverified.length; i += 1_000) {
         const part = unverified.slice(i, i + 1_000)
-        results.push({ r: await api.pushSigned(part, this.#origin), sent: part })
+        calls.push(api.pushSigned(part, this.#origin))
+        sent.push(part)
       }
-      for (const { r, sent } of results) {
-        this.#onStored?.(sent.length)
+      const answers = await Promise.all(calls)
+      for (const [k, r] of answers.entries()) {
+        const sentPart = sent[k]
+        this.#onStored?.(sentPart.length)
         t.accepted += r.accepted
         t.duplicates += r.duplicates
         t.refused += r.rejected.length
         for (const x of r.rejected) t.refusals[x.error] = (t.refusals[x.error] ?? 0) + 1
         if (t.relay.length < this.#relayMax && r.digests.length > 0) {
           const ok = new Set(r.digests)
-          for (const e of sent) {
+          for (const e of sentPart) {
             const d = (e as SignedEvent).digest ?? e.digest
             if (t.relay.length < this.#relayMax && d !== undefined && ok.has(d))
               t.relay.push({ signed: e.signed, signature: e.signature })
