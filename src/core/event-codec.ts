@@ -95,6 +95,9 @@ export function canonicalJson(value: unknown): string {
   if (typeof value === 'boolean' || value === null) return JSON.stringify(value)
   if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value)
   if (typeof value === 'string' && value.isWellFormed()) return JSON.stringify(value)
+  // Plain objects and arrays whose keys already come in ascending order (payloads as clients
+  // and decoders build them): JSON.stringify writes exactly the RFC 8785 text, natively.
+  if (typeof value === 'object' && plainCanonical(value, 0)) return JSON.stringify(value)
   let text: string | undefined
   try {
     text = canonicalize(value)
@@ -120,7 +123,7 @@ export function canonicalJson(value: unknown): string {
  * `canonicalJson(value) === text` (property-tested against the library).
  */
 export function isCanonicalText(value: unknown, text: string): boolean {
-  if (JSON.stringify(value) === text && sortedAndWellFormed(value, 0)) return true
+  if (JSON.stringify(value) === text && plainCanonical(value, 0)) return true
   try {
     return canonicalJson(value) === text
   } catch {
@@ -128,19 +131,37 @@ export function isCanonicalText(value: unknown, text: string): boolean {
   }
 }
 
-/** Keys ascending in iteration order and strings well-formed, all the way down (JSON values). */
-function sortedAndWellFormed(v: unknown, depth: number): boolean {
-  if (typeof v === 'string') return v.isWellFormed()
-  if (v === null || typeof v !== 'object') return true
-  if (depth > 256) return false // the slow path decides (and names the fault)
+/**
+ * Whether JSON.stringify(v) is v's RFC 8785 text: well-formed strings, finite numbers, booleans,
+ * null, arrays of such, and plain objects (no prototype but Object's or none, no toJSON) whose
+ * keys come in ascending UTF-16 order in iteration order, all the way down. Anything else
+ * (integer-like keys out of order, undefined, a Date, nesting past 256) is left to the library.
+ */
+function plainCanonical(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+      return v.isWellFormed()
+    case 'number':
+      return Number.isFinite(v)
+    case 'boolean':
+      return true
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (v === null) return true
+  if (depth > 256) return false
   if (Array.isArray(v)) {
-    for (const x of v) if (!sortedAndWellFormed(x, depth + 1)) return false
+    for (let i = 0; i < v.length; i++) if (!plainCanonical(v[i], depth + 1)) return false
     return true
   }
+  const proto = Object.getPrototypeOf(v)
+  if ((proto !== Object.prototype && proto !== null) || 'toJSON' in (v as object)) return false
   let prev: string | undefined
-  for (const k in v) {
+  for (const k of Object.keys(v as object)) {
     if (prev !== undefined && !(prev < k)) return false
-    if (!k.isWellFormed() || !sortedAndWellFormed((v as Record<string, unknown>)[k], depth + 1)) return false
+    if (!k.isWellFormed() || !plainCanonical((v as Record<string, unknown>)[k], depth + 1)) return false
     prev = k
   }
   return true

@@ -102,3 +102,28 @@ test('isCanonicalText (the decoder check) answers exactly canonicalJson(value) =
   // An escaped lone surrogate: JSON.stringify gives the text back, RFC 8785 refuses it.
   assert.equal(isCanonicalText(JSON.parse('"\\ud800"'), '"\\ud800"'), false)
 })
+
+test('canonicalJson of nested objects and arrays (keys in any insertion order): the RFC 8785 text', () => {
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      primitive,
+      fc.array(tie('v'), { maxLength: 4 }),
+      fc.dictionary(fc.oneof(fc.string(), fc.integer({ min: 0, max: 20 }).map(String)), tie('v'), {
+        maxKeys: 5,
+      }),
+    ),
+  })).v
+  fc.assert(
+    fc.property(value, (v) => {
+      const want = reference(v)
+      const got = ours(v)
+      if (want instanceof Error) assert.ok(got instanceof Error, 'what RFC 8785 refuses must be refused')
+      else assert.equal(got, want)
+    }),
+    { seed: 8787, numRuns: 5000 },
+  )
+  // Not plain JSON data: left to the library (a Date's toJSON, an undefined member).
+  assert.equal(canonicalJson({ b: new Date(0), a: 1 }), '{"a":1,"b":"1970-01-01T00:00:00.000Z"}')
+  assert.equal(canonicalJson({ a: undefined, b: 1 }), reference({ a: undefined, b: 1 }))
+})
