@@ -26,6 +26,7 @@ import {
   FRAME_OVERHEAD_BYTES,
   LOG_CHUNK_BUFFER_BYTES,
   LOG_FETCH_EVENTS_MAX,
+  LOG_STORE_PARTS_AHEAD,
   RECONCILE_LOGS_MAX,
   RECONCILE_LOGS_PER_FRAME,
 } from '../constants.ts'
@@ -315,23 +316,35 @@ export class LogReceiver {
     const api = this.#ctx.api
     const t = this.totals
     this.#storing = this.#storing.then(async () => {
-      // Every part is handed over at once, in order: the write queue merges part k+1 while
-      // part k is being written, and may commit two parts in one group (one fsync).
+      // Parts are handed over LOG_STORE_PARTS_AHEAD at a time, in order: the write queue merges
+      // part k+1 while part k is being written, and may commit two parts in one group (one
+      // fsync); a flush of up to LOG_CHUNK_BUFFER_BYTES stays far below the queue's bounds.
       const sent: Array<readonly StoredEvent[]> = []
-      const calls: Array<Promise<PushResult>> = []
+      const calls: Array<() => Promise<PushResult>> = []
       for (let i = 0; i < verified.length; i += 1_000) {
         const part = verified.slice(i, i + 1_000)
-        calls.push(api.pushVerified(part, this.#origin, i + 1_000 >= verified.length ? head : undefined))
+        calls.push(() =>
+          api.pushVerified(part, this.#origin, i + 1_000 >= verified.length ? head : undefined),
+        )
         sent.push(part)
         t.byHead += part.length
         this.#ctx.stats.inc('reconcile.events_by_head', part.length)
       }
       for (let i = 0; i < unverified.length; i += 1_000) {
         const part = unverified.slice(i, i + 1_000)
-        calls.push(api.pushSigned(part, this.#origin))
+        calls.push(() => api.pushSigned(part, this.#origin))
         sent.push(part)
       }
-      const answers = await Promise.all(calls)
+      const answers: PushResult[] = []
+      const running: Array<Promise<PushResult>> = []
+      for (const call of calls) {
+        const p = call()
+        p.catch(() => {}) // awaited below, in order; a later part failing first is not unhandled
+        running.push(p)
+        if (running.length >= LOG_STORE_PARTS_AHEAD)
+          answers.push(await (running.shift() as Promise<PushResult>))
+      }
+      for (const p of running) answers.push(await p)
       for (const [k, r] of answers.entries()) {
         const sentPart = sent[k]
         this.#onStored?.(sentPart.length)
