@@ -28,7 +28,7 @@
  * in-memory payload keeps `values` as numbers, each exactly a float32 (`Math.fround`).
  */
 import canonicalize from 'canonicalize'
-import { fromBase64, fromUtf8, toHex, utf8 } from '../util/bytes.ts'
+import { fromBase64, fromUtf8, isUtf8, toHex, utf8 } from '../util/bytes.ts'
 import { sha256Hex } from '../util/crypto.ts'
 import {
   HLC_COUNTER_MAX,
@@ -95,6 +95,9 @@ export function canonicalJson(value: unknown): string {
   if (typeof value === 'boolean' || value === null) return JSON.stringify(value)
   if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value)
   if (typeof value === 'string' && value.isWellFormed()) return JSON.stringify(value)
+  // Plain objects and arrays whose keys already come in ascending order (payloads as clients
+  // and decoders build them): JSON.stringify writes exactly the RFC 8785 text, natively.
+  if (typeof value === 'object' && plainCanonical(value, 0)) return JSON.stringify(value)
   let text: string | undefined
   try {
     text = canonicalize(value)
@@ -107,6 +110,61 @@ export function canonicalJson(value: unknown): string {
   }
   if (text === undefined) throw new MalformedEventError('value has no JSON form')
   return text
+}
+
+/**
+ * Whether `text` is the RFC 8785 canonical form of `value`, where `value` is `JSON.parse(text)`:
+ * the check every decoded payload passes (one event, one encoding). Fast path: JSON.stringify
+ * writes strings and finite numbers exactly as RFC 8785 does, so the text is canonical when
+ * stringify gives it back, every object's keys come in ascending UTF-16 order and every string
+ * is well-formed (RFC 8785 refuses lone surrogates, which JSON.stringify escapes). Any other
+ * case (integer-like keys, which V8 iterates first whatever the text said; a number the text
+ * wrote in another form; duplicate keys) takes the full serialisation, so the answer is always
+ * `canonicalJson(value) === text` (property-tested against the library).
+ */
+export function isCanonicalText(value: unknown, text: string): boolean {
+  if (JSON.stringify(value) === text && plainCanonical(value, 0)) return true
+  try {
+    return canonicalJson(value) === text
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Whether JSON.stringify(v) is v's RFC 8785 text: well-formed strings, finite numbers, booleans,
+ * null, arrays of such, and plain objects (no prototype but Object's or none, no toJSON) whose
+ * keys come in ascending UTF-16 order in iteration order, all the way down. Anything else
+ * (integer-like keys out of order, undefined, a Date, nesting past 256) is left to the library.
+ */
+function plainCanonical(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+      return v.isWellFormed()
+    case 'number':
+      return Number.isFinite(v)
+    case 'boolean':
+      return true
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (v === null) return true
+  if (depth > 256) return false
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plainCanonical(v[i], depth + 1)) return false
+    return true
+  }
+  const proto = Object.getPrototypeOf(v)
+  if ((proto !== Object.prototype && proto !== null) || 'toJSON' in (v as object)) return false
+  let prev: string | undefined
+  for (const k of Object.keys(v as object)) {
+    if (prev !== undefined && !(prev < k)) return false
+    if (!k.isWellFormed() || !plainCanonical((v as Record<string, unknown>)[k], depth + 1)) return false
+    prev = k
+  }
+  return true
 }
 
 export function isUuid(text: string): boolean {
@@ -333,8 +391,8 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) fail(`target length ${targetLen}`)
   if (o + targetLen + 1 > bytes.byteLength) fail('truncated target')
   const targetBytes = bytes.subarray(o, o + targetLen)
+  if (!trusted && !isUtf8(targetBytes)) fail('target is not valid UTF-8')
   const targetId = fromUtf8(targetBytes)
-  if (!trusted && !Buffer.from(targetId, 'utf8').equals(targetBytes)) fail('target is not valid UTF-8')
   o += targetLen
   const parentCount = bytes[o++]
   if (parentCount > PARENTS_MAX) fail(`${parentCount} parents (max ${PARENTS_MAX})`)
@@ -351,7 +409,10 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   if (payloadLen > PAYLOAD_BYTES_MAX)
     throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
   if (o + payloadLen + 2 + LOG_TRAILER_BYTES > bytes.byteLength) fail('truncated payload')
-  const payloadText = fromUtf8(bytes.subarray(o, o + payloadLen))
+  const payloadBytes = bytes.subarray(o, o + payloadLen)
+  // Invalid UTF-8 would decode to U+FFFD and re-encode to other bytes: two encodings of one event.
+  if (!trusted && !isUtf8(payloadBytes)) fail('payload is not valid UTF-8')
+  const payloadText = fromUtf8(payloadBytes)
   o += payloadLen
   const dims = view.getUint16(o)
   o += 2
@@ -365,7 +426,7 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
     fail('payload is not a JSON object')
-  if (!trusted && canonicalJson(payload) !== payloadText) fail('payload is not in canonical JSON form')
+  if (!trusted && !isCanonicalText(payload, payloadText)) fail('payload is not in canonical JSON form')
   const p = payload as JsonObject
   const vectorUpsert = type === 'vector_update' && p.op === 'upsert'
   if (vectorUpsert) {

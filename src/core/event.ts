@@ -58,21 +58,25 @@ const malformed = (why: string): never => {
 
 /**
  * One pass: the payload of an event is parsed once on its way in, and the parse travels with the
- * event object (these maps hold it, keyed by the object, for as long as the event lives).
- * `checked` holds the events `checkEvent` built: their digest was computed from their bytes
- * there, so a second check of the same object (the gossip validator's event handed to
- * `pushVerified`) re-checks membership and drift but neither hashes nor parses again.
+ * event object, under a symbol key (not enumerable in JSON, never sent). `CHECKED` holds the
+ * signed bytes `checkEvent` computed the event's digest from, so a second check of the same
+ * object (the gossip validator's event handed to `pushVerified`) re-checks membership and drift
+ * but neither hashes nor parses again. Symbol properties, not a WeakMap and a WeakSet keyed by
+ * the event: every event of a catch-up went through both, and V8's ephemeron tables cost more
+ * in inserts and in garbage collection than the parse they saved.
  */
-const actions = new WeakMap<SignedEvent, PayloadAction>()
-const checked = new WeakSet<SignedEvent>()
+const ACTION: unique symbol = Symbol('gkm.action')
+const CHECKED: unique symbol = Symbol('gkm.checked')
+type Carrying = SignedEvent & { [ACTION]?: PayloadAction; [CHECKED]?: Uint8Array }
 
 /** The parsed payload of an event: parsed at most once per event object. Throws the parse's
  *  named error for a payload that does not parse. */
 export function payloadActionOf(e: SignedEvent): PayloadAction {
-  let a = actions.get(e)
+  const c = e as Carrying
+  let a = c[ACTION]
   if (a === undefined) {
     a = parsePayload(e.type, e.payload)
-    actions.set(e, a)
+    c[ACTION] = a
   }
   return a
 }
@@ -117,7 +121,7 @@ export function stampEvent(
     signature: UNSIGNED,
     digest: digestOf(signed),
   }
-  if (action !== true) actions.set(e, action)
+  if (action !== true) (e as Carrying)[ACTION] = action
   return e
 }
 
@@ -276,18 +280,24 @@ export function checkEvent(
       `event time ${isoFromMs(fields.hlc.wallMs)} is ${fields.hlc.wallMs - ctx.nowMs} ms ahead of this node's clock (max ${ctx.driftMaxMs} ms)`,
     )
   }
-  const same = fields as SignedEvent
-  if (checked.has(same) && same.signed === signed && same.signature === signature) return same
-  const action = parsePayload(fields.type, fields.payload)
-  const e: SignedEvent = {
-    ...fields,
+  const same = fields as Carrying
+  if (same[CHECKED] === signed && same.signed === signed && same.signature === signature) return same
+  const e: Carrying = {
+    eventId: fields.eventId,
+    type: fields.type,
+    targetId: fields.targetId,
+    payload: fields.payload,
+    author: fields.author,
+    hlc: fields.hlc,
     parents: [...fields.parents],
+    log: fields.log,
+    seq: fields.seq,
     signed,
     signature,
     digest: digestOf(signed),
+    [ACTION]: parsePayload(fields.type, fields.payload),
+    [CHECKED]: signed,
   }
-  actions.set(e, action)
-  checked.add(e)
   return e
 }
 

@@ -241,7 +241,11 @@ export class Ingestor {
    * Each cell is copied (the merge changes its state in place). Cells that exist nowhere stay
    * absent (a new cell).
    */
-  async #loadCells(s: TargetState, cells: Iterable<string>): Promise<void> {
+  async #loadCells(
+    s: TargetState,
+    cells: Iterable<string>,
+    prefetched?: Map<string, CellState | undefined>,
+  ): Promise<void> {
     const key = targetKey(s.type, s.target)
     const need: string[] = []
     for (const cell of cells) {
@@ -252,7 +256,11 @@ export class Ingestor {
           return t !== undefined && Object.hasOwn(t.cells, cell) ? t.cells[cell] : undefined
         }) ?? this.#cachedCell(key, cell)
       if (known !== undefined) s.cells[cell] = { w: known.w, f: [...known.f] }
-      else if (!need.includes(cell)) need.push(cell)
+      else if (prefetched?.has(cell) === true) {
+        // Read from the store for the whole group at once (#prefetch): absent there is absent.
+        const c = prefetched.get(cell)
+        if (c !== undefined) s.cells[cell] = { w: c.w, f: [...c.f] }
+      } else if (!need.includes(cell)) need.push(cell)
     }
     if (need.length === 0) return
     const found = await this.#store.getCells(s.type, s.target, need)
@@ -330,18 +338,24 @@ export class Ingestor {
     const positionTaken = new Set<number>()
 
     // Replay re-applies events already in the log: no presence or equivocation checks.
-    const signedDigests = replay ? [] : items.flatMap((it) => (it.kind === 'signed' ? [it.event.digest] : []))
+    const signed = replay ? [] : items.flatMap((it) => (it.kind === 'signed' ? [it.event] : []))
+    // Events at positions past their log's end are not held (their digest covers the position):
+    // only the others are looked up (a catch-up of new positions reads neither `ev` nor `lpos`).
+    const unheldFlags = signed.length > 0 ? await this.#book.unheld(signed) : []
+    const unheld = new Set<SignedEvent>(signed.filter((_, i) => unheldFlags[i]))
+    const lookup = signed.filter((e) => !unheld.has(e))
     const present = new Set<Digest>()
-    const has = signedDigests.length > 0 ? await this.#store.hasEvents(signedDigests) : []
-    signedDigests.forEach((d, i) => {
-      if (has[i] || this.#fromLayers((l) => l.events.get(d)) !== undefined) present.add(d)
+    const has = lookup.length > 0 ? await this.#store.hasEvents(lookup.map((e) => e.digest)) : []
+    lookup.forEach((e, i) => {
+      if (has[i] || this.#fromLayers((l) => l.events.get(e.digest)) !== undefined) present.add(e.digest)
     })
 
-    const { loaded, ownersLoaded } = await this.#prefetch(items, replay)
+    const { loaded, ownersLoaded, cellsLoaded } = await this.#prefetch(items, replay)
     if (!replay)
       await this.#book.prefetch(
         group,
-        items.flatMap((it) => (it.kind === 'signed' && !present.has(it.event.digest) ? [it.event] : [])),
+        signed.filter((e) => !present.has(e.digest)),
+        unheld,
       )
     // The group merges into partial copies of its targets (the small parts and the cells its
     // events need, #loadCells): a write to a target of a million cells costs the cells written.
@@ -446,10 +460,11 @@ export class Ingestor {
         let result: Awaited<ReturnType<typeof mergeEvent>>
         try {
           if (prev !== undefined)
-            await this.#loadCells(prev, [
-              ...(action.kind === 'yjs' ? [] : action.writes.map((w) => w.cell)),
-              ...prev.contested,
-            ])
+            await this.#loadCells(
+              prev,
+              [...(action.kind === 'yjs' ? [] : action.writes.map((w) => w.cell)), ...prev.contested],
+              cellsLoaded.get(key),
+            )
           // Replayed Yjs updates passed the bounded guard when they were first stored.
           result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, true)
         } catch (err) {
@@ -560,6 +575,7 @@ export class Ingestor {
   ): Promise<{
     loaded: Map<string, TargetState | undefined>
     ownersLoaded: Map<string, Digest | undefined>
+    cellsLoaded: Map<string, Map<string, CellState | undefined>>
   }> {
     const refs = new Map<string, { type: EventType; target: string }>()
     const pairs = new Map<string, { author: AuthorKey; eventId: string }>()
@@ -622,7 +638,50 @@ export class Ingestor {
         this.#metas.set(d, { hlcKey: m.hlcKey, parents: m.parents })
       }
     })
-    return { loaded, ownersLoaded }
+    return { loaded, ownersLoaded, cellsLoaded: await this.#prefetchCells(items, loaded) }
+  }
+
+  /**
+   * The stored cells the group's events write (and the contested cells of their targets), one
+   * read per target instead of one per event: only for targets read from the store just now
+   * (loaded, in no uncommitted layer) and cells the cache does not hold. `#loadCells` takes
+   * them after the layers and the cache, which are newer.
+   */
+  async #prefetchCells(
+    items: readonly IngestItem[],
+    loaded: Map<string, TargetState | undefined>,
+  ): Promise<Map<string, Map<string, CellState | undefined>>> {
+    const want = new Map<string, { type: EventType; target: string; cells: Set<string> }>()
+    for (const it of items) {
+      const type = it.kind === 'signed' ? it.event.type : it.type
+      const target = it.kind === 'signed' ? it.event.targetId : it.targetId
+      const key = targetKey(type, target)
+      const stored = loaded.get(key) ?? this.#targets.get(key)
+      if (stored === undefined || this.#fromLayers((l) => l.targets.get(key)) !== undefined) continue
+      let action: PayloadAction | undefined
+      try {
+        action = it.kind === 'signed' ? payloadActionOf(it.event) : it.action
+      } catch {
+        continue // refused in the group's loop, with its own error
+      }
+      if (action === undefined) continue
+      let w = want.get(key)
+      if (w === undefined) {
+        w = { type, target, cells: new Set(stored.contested) }
+        want.set(key, w)
+      }
+      if (action.kind !== 'yjs') for (const x of action.writes) w.cells.add(x.cell)
+    }
+    const out = new Map<string, Map<string, CellState | undefined>>()
+    await Promise.all(
+      [...want].map(async ([key, w]) => {
+        const cells = [...w.cells].filter((c) => this.#cachedCell(key, c) === undefined)
+        if (cells.length === 0) return
+        const found = await chunked(cells, (part) => this.#store.getCells(w.type, w.target, part))
+        out.set(key, new Map(cells.map((c, i) => [c, found[i]])))
+      }),
+    )
+    return out
   }
 
   /** Folds the stored snapshot, the stored log and this group's updates into a new snapshot;

@@ -140,15 +140,36 @@ export class LogBook {
     return undefined
   }
 
-  /** Reads in one round trip which events hold these positions (before the group's loop). */
-  async prefetch(group: LogGroup, positions: readonly LogPosition[]): Promise<void> {
+  /**
+   * Which of these positions are known to hold no event, committed or uncommitted: those at or
+   * past the end of their log's record (the newest layer's, else the committed one), or of a log
+   * with no record. An event's digest covers its position, so an event at such a position is not
+   * stored either: a catch-up of new positions skips the presence and position reads (two
+   * batched reads of every event of the group). One batched read of the records it lacks.
+   */
+  async unheld(positions: readonly LogPosition[]): Promise<boolean[]> {
+    const logs = new Map<string, { author: AuthorKey; log: string }>()
+    for (const p of positions) logs.set(logKeyOf(p.author, p.log), { author: p.author, log: p.log })
+    const list = [...logs.values()]
+    const records = await this.#recordsOf(list)
+    const ends = new Map(list.map((l, i) => [logKeyOf(l.author, l.log), records[i]?.end ?? 0]))
+    return positions.map((p) => p.seq >= (ends.get(logKeyOf(p.author, p.log)) as number))
+  }
+
+  /** Reads in one round trip which events hold these positions (before the group's loop).
+   *  `unheld` (from `unheld()`) marks positions known to be empty: not read. */
+  async prefetch(
+    group: LogGroup,
+    positions: readonly LogPosition[],
+    unheld?: ReadonlySet<LogPosition>,
+  ): Promise<void> {
     const want: LogPosition[] = []
     for (const p of positions) {
       const k = posKeyOf(p.author, p.log, p.seq)
       if (group.prefetched.has(k)) continue
       const d = this.#pending(k)
       group.prefetched.set(k, d)
-      if (d === undefined) want.push(p)
+      if (d === undefined && unheld?.has(p) !== true) want.push(p)
     }
     for (let i = 0; i < want.length; i += 10_000) {
       const part = want.slice(i, i + 10_000)

@@ -130,6 +130,10 @@ export {
   RECONCILE_LOGS_PER_FRAME,
 } from '../core/log-frames.ts'
 export { LOG_CHUNK_BUFFER_BYTES } from '../core/log-intake.ts'
+/** Parts of 1,000 events a log-phase receiver has with the write queue at once: enough for the
+ *  queue to merge one while the one before is written (and to put two in one group commit),
+ *  bounded well below its `ingest.queueEventsMax` (a flush of 16 MiB is ~50,000 small events). */
+export const LOG_STORE_PARTS_AHEAD = 3
 
 /** Digests in one reconciliation fetch request: the answer is a few frames, and the node stores
  *  it as one group commit (the write queue's default group is 1,000 events). */

@@ -213,6 +213,7 @@ export class SyncNode implements SyncApi {
     pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }>,
     origin: Origin,
     total: number,
+    answers = true,
   ): Promise<PushResult> {
     const audit = (outcomes: readonly IngestOutcome[]): AuditDraft => {
       let accepted = 0
@@ -239,7 +240,15 @@ export class SyncNode implements SyncApi {
     const outcomes = items.length > 0 ? await this.#c.queue.submit({ items, audit, origin }) : []
     if (items.length === 0 && pre.length > 0) await this.#c.store.appendAudit([audit([])])
     // Stitch outcomes back into input order.
-    const result: PushResult = { accepted: 0, duplicates: 0, rejected: [], digests: [], events: [] }
+    // `events` (the per-event answer of POST /sync/push) only for pushes that answer a client:
+    // a peer's push or a catch-up range is counted, not answered event by event.
+    const result: PushResult = {
+      accepted: 0,
+      duplicates: 0,
+      rejected: [],
+      digests: [],
+      ...(answers ? { events: [] } : {}),
+    }
     const byIndex = new Map(pre.map((p) => [p.index, p]))
     let k = 0
     for (let i = 0; i < total; i++) {
@@ -252,7 +261,7 @@ export class SyncNode implements SyncApi {
       if (o.status === 'accepted') {
         result.accepted++
         result.digests.push(o.event.digest)
-        result.events!.push({
+        result.events?.push({
           index: i,
           event_id: o.event.eventId,
           digest: o.event.digest,
@@ -323,6 +332,8 @@ export class SyncNode implements SyncApi {
         event: checkEvent(decodeSigned(events[i].signed), events[i].signed, events[i].signature, ctx),
       }),
       () => null,
+      true,
+      false,
     )
   }
 
@@ -342,6 +353,7 @@ export class SyncNode implements SyncApi {
       }),
       (i) => events[i].eventId,
       false,
+      false,
     )
   }
 
@@ -356,6 +368,7 @@ export class SyncNode implements SyncApi {
     parse: (i: number) => Promise<IngestItem>,
     idOf: (i: number) => string | null,
     verifySignatures = true,
+    answers = true,
   ): Promise<PushResult> {
     const parsed: Array<IngestItem | undefined> = []
     const pre: Array<{ index: number; eventId: string | null; error: EventRejectedError }> = []
@@ -398,7 +411,7 @@ export class SyncNode implements SyncApi {
     }
     pre.sort((a, b) => a.index - b.index)
     const items = parsed.filter((it): it is IngestItem => it !== undefined)
-    return this.#submit(items, pre, origin, count)
+    return this.#submit(items, pre, origin, count, answers)
   }
 
   async pull(req: PullRequest, origin: Origin): Promise<PullPage> {

@@ -5,7 +5,7 @@
  */
 
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
-import { isLogSeq, readLogPosition } from '../core/event-codec.ts'
+import { isLogSeq, LOG_TRAILER_BYTES } from '../core/event-codec.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord } from '../core/ports.ts'
 import type { ConflictRecord, StoredEvent } from '../core/records.ts'
 import type { TargetState } from '../core/target-state.ts'
@@ -26,6 +26,7 @@ import {
   eventIdKey,
   logKey,
   logPositionKey,
+  logPositionKeyOf,
   META_FORMAT_VERSION,
   META_HEAD,
   STATUS_CODE,
@@ -68,6 +69,8 @@ export interface PreparedEvent {
   readonly event: StoredEvent
   readonly header: EventHeader
   readonly digest: Uint8Array
+  /** The `eid` key (author ‖ event id), built once for the reads and the plan. */
+  readonly eidKey: Uint8Array
 }
 
 const invalid = (why: string): never => {
@@ -87,10 +90,11 @@ function prepareOne(e: StoredEvent, what: string): PreparedEvent {
   // One pass: the digest computed when the event came in travels with it, and the store does
   // not hash the bytes again. Every read re-checks it (decodeEventValue), so a wrong digest is
   // found as corruption, never served.
-  if (e.digest === undefined) return { event: e, header, digest: sha256(e.signed) }
+  const eidKey = eventIdKey(header.author, header.eventId)
+  if (e.digest === undefined) return { event: e, header, digest: sha256(e.signed), eidKey }
   const digest = digestKey(e.digest)
   if (digest === undefined) return invalid(`${what}: digest must be 64 lowercase hex characters`)
-  return { event: e, header, digest }
+  return { event: e, header, digest, eidKey }
 }
 
 /** Checks and hashes the batch's events; refuses an event that appears twice in it. */
@@ -102,10 +106,10 @@ export function prepareEvents(
   const ids = new Map<string, string>()
   return events.map((e, i) => {
     const p = prepareOne(e, `events[${i}]`)
-    const digest = toHex(p.digest)
+    const digest = e.digest ?? toHex(p.digest)
     if (seen.has(digest)) throw new DuplicateEventError(`event ${digest} appears twice in one commit`)
     seen.add(digest)
-    const owner = toHex(eventIdKey(p.header.author, p.header.eventId))
+    const owner = toHex(p.eidKey)
     const other = ids.get(owner)
     if (other !== undefined && eventIdTaken?.has(i) !== true)
       throw new EventIdTakenError(`events ${other} and ${digest} of one commit share author and event_id`)
@@ -198,7 +202,7 @@ export function planCommit(
 
   const taken = batch.eventIdTaken
   const positionTaken = batch.positionTaken
-  for (const [i, { event, header, digest }] of events.entries()) {
+  for (const [i, { event, header, digest, eidKey }] of events.entries()) {
     seq += 1
     seqs.push(seq)
     const code = header.typeCode
@@ -206,13 +210,13 @@ export function planCommit(
     put(s.typeSeq, typeSeqKey(code, seq), digest)
     put(s.time, timeKey(code, header.hlc, digest), EMPTY)
     put(s.target, targetIndexKey(code, header.target, header.hlc, digest), EMPTY)
-    if (taken === undefined || !taken.has(i))
-      put(s.eventId, eventIdKey(header.author, header.eventId), digest)
+    if (taken === undefined || !taken.has(i)) put(s.eventId, eidKey, digest)
     if (positionTaken === undefined || !positionTaken.has(i)) {
-      const at = readLogPosition(event.signed)
+      // author ‖ log ‖ seq (u48 BE): the signed bytes' trailer holds the last two as they are.
+      const signed = event.signed
       put(
         s.logPosition,
-        logPositionKey(Buffer.concat([header.author, Buffer.from(at.log, 'hex')]), at.seq),
+        logPositionKeyOf(header.author, signed.subarray(signed.byteLength - LOG_TRAILER_BYTES)),
         digest,
       )
     }

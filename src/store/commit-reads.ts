@@ -8,7 +8,7 @@ import { toHex } from '../util/bytes.ts'
 import { decodeConflict } from './codecs.ts'
 import { type CommitReads, type PreparedEvent, targetStateKey } from './commit-plan.ts'
 import { DuplicateEventError, EventIdTakenError } from './errors.ts'
-import * as K from './keys.ts'
+import type * as K from './keys.ts'
 import { readMany } from './read-many.ts'
 
 /** Refuses events already stored or whose event id is taken. */
@@ -17,7 +17,7 @@ export async function commitReads(
   batch: CommitBatch,
   events: readonly PreparedEvent[],
 ): Promise<CommitReads> {
-  const eidKeys = events.map((e) => K.eventIdKey(e.header.author, e.header.eventId))
+  const eidKeys = events.map((e) => e.eidKey)
   const targetKeys = [
     ...new Map(
       batch.targets.map((t) => {

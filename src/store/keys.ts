@@ -228,6 +228,15 @@ export function logKey(author: string, log: string): Bytes | undefined {
   return hexBytes(author + log)
 }
 
+/** author (32) ‖ the log-position trailer of signed bytes (log 8 ‖ seq u48 BE): the same key
+ *  as logPositionKey, in one copy. */
+export function logPositionKeyOf(author: Bytes, trailer: Bytes): Bytes {
+  const out = new Uint8Array(46)
+  out.set(author, 0)
+  out.set(trailer, 32)
+  return out
+}
+
 /** author (32) ‖ log (8) ‖ seq (u48 BE). */
 export function logPositionKey(logKeyBytes: Bytes, seq: number): Bytes {
   const out = new Uint8Array(46)

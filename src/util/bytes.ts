@@ -3,6 +3,8 @@
  * Buffer is used for speed; callers get plain Uint8Array views.
  */
 
+import { isUtf8 as nodeIsUtf8 } from 'node:buffer'
+
 const HEX_RE = /^(?:[0-9a-f]{2})*$/
 
 export function toHex(bytes: Uint8Array): string {
@@ -40,6 +42,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 export function utf8(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'))
+}
+
+/** Whether the bytes are well-formed UTF-8 (native check, no decoding). */
+export function isUtf8(bytes: Uint8Array): boolean {
+  return bytes.byteLength === 0 || nodeIsUtf8(bytes)
 }
 
 export function fromUtf8(bytes: Uint8Array): string {

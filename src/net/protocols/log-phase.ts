@@ -12,7 +12,10 @@ import { LogSession } from '../../core/log-session.ts'
 import type { StoredEvent } from '../../core/records.ts'
 import type { Origin, SignedEvent } from '../../core/types.ts'
 import type { ReconcileFrame } from '../../wire/index.ts'
+import { LOG_STORE_PARTS_AHEAD } from '../constants.ts'
 import type { ProtocolContext } from './context.ts'
+
+const noop = (): void => {}
 
 export { fromWireHead, rangeFrames, summaryFrames, toWireHead } from '../../core/log-frames.ts'
 export type { LogPhaseResult } from '../../core/log-session.ts'
@@ -42,14 +45,24 @@ class Stores {
     this.#onStored = onStored
   }
 
+  /** Completions of the last LOG_STORE_PARTS_AHEAD pushes handed to the node. */
+  readonly #ahead: Array<Promise<void>> = []
+
+  /** Hands the action to the node once fewer than LOG_STORE_PARTS_AHEAD are outstanding (so the
+   *  write queue merges one part while the one before is written, and may commit two in one
+   *  fsync); answers are taken in order. */
   run(action: LogStoreAction): void {
     if (this.#failure !== undefined) throw this.#failure
     const api = this.#ctx.api
+    const gate = this.#ahead.length >= LOG_STORE_PARTS_AHEAD ? this.#ahead.shift() : undefined
+    const push = () =>
+      action.kind === 'verified'
+        ? api.pushVerified(action.events as SignedEvent[], this.#origin, action.head)
+        : api.pushSigned(action.events as StoredEvent[], this.#origin)
+    const issued = gate === undefined ? push() : gate.then(push)
+    this.#ahead.push(issued.then(noop, noop))
     this.#chain = this.#chain.then(async () => {
-      const r =
-        action.kind === 'verified'
-          ? await api.pushVerified(action.events as SignedEvent[], this.#origin, action.head)
-          : await api.pushSigned(action.events as StoredEvent[], this.#origin)
+      const r = await issued
       if (action.kind === 'verified') this.#ctx.stats.inc('reconcile.events_by_head', action.events.length)
       this.#session.stored(action, r)
       this.#onStored?.(action.events.length)

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import canonicalize from 'canonicalize'
 import fc from 'fast-check'
-import { canonicalJson } from '../../../src/core/event-codec.ts'
+import { canonicalJson, isCanonicalText } from '../../../src/core/event-codec.ts'
 
 const reference = (v: unknown): string | Error => {
   try {
@@ -49,4 +49,81 @@ test('canonicalJson of a primitive: the same text as RFC 8785, or refused as it 
     ),
     { seed: 8785, numRuns: 5000 },
   )
+})
+
+/** JSON text of a value with its object keys in a shuffled order (seeded by the property). */
+const shuffledJson = (v: unknown, flip: boolean): string => {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
+  if (Array.isArray(v)) return `[${v.map((x) => shuffledJson(x, flip)).join(',')}]`
+  const keys = Object.keys(v).sort()
+  if (flip) keys.reverse()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${shuffledJson((v as Record<string, unknown>)[k], flip)}`).join(',')}}`
+}
+
+test('isCanonicalText (the decoder check) answers exactly canonicalJson(value) === text', () => {
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      primitive,
+      fc.array(tie('v'), { maxLength: 4 }),
+      // Integer-like keys ("10", "9"): V8 iterates them first, in numeric order.
+      fc.dictionary(fc.oneof(fc.string(), fc.integer({ min: 0, max: 20 }).map(String)), tie('v'), {
+        maxKeys: 5,
+      }),
+    ),
+  })).v
+  fc.assert(
+    fc.property(
+      value,
+      fc.boolean(),
+      fc.constantFrom('plain', 'shuffled', 'spaced', 'number'),
+      (v, flip, form) => {
+        let text: string
+        if (form === 'plain') text = JSON.stringify(v) ?? 'null'
+        else if (form === 'shuffled') text = shuffledJson(v, flip)
+        else if (form === 'spaced') text = JSON.stringify(v, null, 1) ?? 'null'
+        else text = (JSON.stringify(v) ?? 'null').replace(/(\d)(?=[,}\]]|$)/, '$1.0')
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(text)
+        } catch {
+          return
+        }
+        const want = reference(parsed)
+        assert.equal(isCanonicalText(parsed, text), !(want instanceof Error) && want === text, text)
+      },
+    ),
+    { seed: 8786, numRuns: 5000 },
+  )
+  // Canonical text with integer-like keys (V8 reorders them on parse): still accepted.
+  const text = '{"10":1,"9":2,"b":3}'
+  assert.equal(isCanonicalText(JSON.parse(text), text), true)
+  assert.equal(isCanonicalText(JSON.parse('{"9":2,"10":1}'), '{"9":2,"10":1}'), false)
+  // An escaped lone surrogate: JSON.stringify gives the text back, RFC 8785 refuses it.
+  assert.equal(isCanonicalText(JSON.parse('"\\ud800"'), '"\\ud800"'), false)
+})
+
+test('canonicalJson of nested objects and arrays (keys in any insertion order): the RFC 8785 text', () => {
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      primitive,
+      fc.array(tie('v'), { maxLength: 4 }),
+      fc.dictionary(fc.oneof(fc.string(), fc.integer({ min: 0, max: 20 }).map(String)), tie('v'), {
+        maxKeys: 5,
+      }),
+    ),
+  })).v
+  fc.assert(
+    fc.property(value, (v) => {
+      const want = reference(v)
+      const got = ours(v)
+      if (want instanceof Error) assert.ok(got instanceof Error, 'what RFC 8785 refuses must be refused')
+      else assert.equal(got, want)
+    }),
+    { seed: 8787, numRuns: 5000 },
+  )
+  // Not plain JSON data: left to the library (a Date's toJSON, an undefined member).
+  assert.equal(canonicalJson({ b: new Date(0), a: 1 }), '{"a":1,"b":"1970-01-01T00:00:00.000Z"}')
+  assert.equal(canonicalJson({ a: undefined, b: 1 }), reference({ a: undefined, b: 1 }))
 })

@@ -84,6 +84,26 @@ describe('events: sign, encode, verify', () => {
     assert.deepEqual(encodeSigned(decodeSigned(e.signed)), e.signed)
   })
 
+  it('refuses payload bytes that are not valid UTF-8 or not canonical JSON', () => {
+    const e = makeEvent(testSigner(3), { payload: { op: 'set', fields: { name: 'Ann' } } })
+    const at = Buffer.from(e.signed).indexOf(Buffer.from('Ann'))
+    const bad = new Uint8Array(e.signed)
+    bad[at] = 0xff // decodes to U+FFFD, which would re-encode to other bytes
+    assert.throws(() => decodeSigned(bad), { name: 'MalformedEventError', message: /not valid UTF-8/ })
+    const spaced = new Uint8Array(e.signed)
+    spaced[Buffer.from(e.signed).indexOf(Buffer.from('"op"')) - 1] = 0x20 // '{' -> ' '
+    assert.throws(() => decodeSigned(spaced), { name: 'MalformedEventError' })
+    const swapped = Buffer.from(e.signed)
+    const text = '{"fields":{"name":"Ann"},"op":"set"}'
+    const from = swapped.indexOf(Buffer.from(text))
+    assert.ok(from > 0)
+    swapped.write('{"op":"set","fields":{"name":"Ann"}}', from) // same length, keys out of order
+    assert.throws(() => decodeSigned(new Uint8Array(swapped)), {
+      name: 'MalformedEventError',
+      message: /canonical JSON form/,
+    })
+  })
+
   it('checks local writes: spec fields only, known type, object payload', () => {
     assert.equal(
       parseLocalWrite({ event_type: 'graph_update', target_id: 'g', payload: {} }).event_type,
