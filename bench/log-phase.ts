@@ -12,16 +12,20 @@
  * Run: npm run bench -- logphase   (BENCH_LOGPHASE_N events per log, default 1,000,000)
  */
 import { randomBytes } from 'node:crypto'
+import type { PushResult } from '../src/core/api.ts'
 import { signEvent } from '../src/core/event.ts'
+import { type LogPort as LogSource, rangeFrames, summaryFrames } from '../src/core/log-frames.ts'
+import type { LogStoreAction } from '../src/core/log-intake.ts'
+import { LogSession } from '../src/core/log-session.ts'
 import { planLogs, toSummary } from '../src/core/log-summary.ts'
 import { leafHash, peaksOf } from '../src/core/merkle-log.ts'
 import type { LogHead, LogRecord } from '../src/core/ports.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import type { AuthorKey, Digest } from '../src/core/types.ts'
-import { type LogSource, rangeFrames, summaryFrames } from '../src/net/protocols/log-phase.ts'
-import { toHex } from '../src/util/bytes.ts'
+import { fromHex, toHex } from '../src/util/bytes.ts'
 import { signerFromSeed } from '../src/util/crypto.ts'
 import { ReconcileFrame } from '../src/wire/index.ts'
+import { drive } from '../test/helpers/mem-logs.ts'
 import { fmt } from './stats.ts'
 
 const N = Number(process.env.BENCH_LOGPHASE_N ?? 1_000_000)
@@ -83,6 +87,7 @@ function source(
     getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
     readLogRange: async (_a, _l, from, to, limit) =>
       held.filter((h) => h.seq >= from && h.seq < to).slice(0, limit),
+    readLogHeld: async () => [],
   }
 }
 
@@ -170,7 +175,235 @@ function manyAuthors(logs: number): Record<string, unknown> {
   return { logs, bytesEachWay: bytes, frames: frames.length }
 }
 
+/** A node's logs for the many-logs case: synthetic records (random roots), sorted by key, and
+ *  real signed events where a session moves them. Stores what a session hands over by count. */
+class SyntheticLogs {
+  readonly records: LogRecord[]
+  readonly events = new Map<string, Map<number, StoredEvent>>()
+  accepted = 0
+
+  constructor(records: LogRecord[]) {
+    this.records = [...records].sort((x, y) => (x.author + x.log < y.author + y.log ? -1 : 1))
+  }
+
+  #at(after: { author: AuthorKey; log: string } | undefined): number {
+    if (after === undefined) return 0
+    const k = after.author + after.log
+    let lo = 0
+    let hi = this.records.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.records[mid].author + this.records[mid].log <= k) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  port(): LogSource {
+    const byKey = new Map(this.records.map((r) => [r.author + r.log, r]))
+    return {
+      listLogs: async (after, limit) => this.records.slice(this.#at(after), this.#at(after) + limit),
+      getLogRecords: async (logs) => logs.map((l) => byKey.get(l.author + l.log)),
+      getLogHeads: async () => [],
+      getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+      readLogHeld: async () => [],
+      readLogRange: async (a, l, from, to, limit) => {
+        const held = this.events.get(a + l) ?? new Map()
+        return [...held.entries()]
+          .filter(([seq]) => seq >= from && seq < to)
+          .slice(0, limit)
+          .map(([seq, event]) => ({ seq, event }))
+      },
+    }
+  }
+
+  apply(a: LogStoreAction): PushResult {
+    this.accepted += a.events.length
+    return { accepted: a.events.length, duplicates: 0, rejected: [], digests: [] }
+  }
+}
+
+/** Many logs, `differing` of them one event apart (the responder holds one more): bytes, round
+ *  trips and the first message of a log phase driven between two in-memory sides. */
+async function manyLogs(logs: number, differing: number): Promise<Record<string, unknown>> {
+  const recs: LogRecord[] = Array.from({ length: logs }, () => ({
+    author: toHex(randomBytes(32)) as AuthorKey,
+    log: toHex(randomBytes(8)),
+    contiguous: 1_024,
+    peaks: [{ height: 10, hash: toHex(randomBytes(32)) }],
+    end: 1_024,
+    heldBeyond: 0,
+  }))
+  const b = new SyntheticLogs(recs)
+  const aRecs = recs.map((r, i) => {
+    if (i >= differing) return r
+    // The responder holds position 1,024 of this log too (its author's real event).
+    const held = events(r.log, 1_024, 1_025)
+    const rec = {
+      ...r,
+      author,
+      contiguous: 1_025,
+      end: 1_025,
+      peaks: [...r.peaks, { height: 0, hash: toHex(leafHash(fromHex(held[0].event.digest as string)!)) }],
+    }
+    b.records[b.records.indexOf(r)] = rec
+    b.events.set(rec.author + rec.log, new Map(held.map((h) => [h.seq, h.event])))
+    return { ...r, author }
+  })
+  b.records.sort((x, y) => (x.author + x.log < y.author + y.log ? -1 : 1))
+  const a = new SyntheticLogs(aRecs)
+  const init = { frameBytes: BUDGET, eventsMax: 1_000 }
+  // Session start: the initiator's first message ready (its logs read, indexed, fingerprinted).
+  const t0 = performance.now()
+  const probe = new LogSession(a.port(), 'initiator', { ...init, inFlight: new Set() })
+  await probe.start()
+  while ((await probe.poll()) !== undefined) {}
+  const startMs = performance.now() - t0
+  const s0 = performance.now()
+  const sa = new LogSession(a.port(), 'initiator', { ...init, inFlight: new Set() })
+  const sb = new LogSession(b.port(), 'responder', { ...init, inFlight: new Set() })
+  const d = await drive(
+    { logs: a, session: sa },
+    { logs: b, session: sb },
+    (f) => ReconcileFrame.decode(ReconcileFrame.encode(f)),
+    (f) => ReconcileFrame.encode(f).byteLength + FRAME_OVERHEAD,
+  )
+  const ms = performance.now() - s0
+  if (a.accepted !== differing) throw new Error(`moved ${a.accepted} events, expected ${differing}`)
+  const out = {
+    logs,
+    differing,
+    roundTrips: d.roundTrips,
+    firstMessageBytes: d.firstBytes,
+    bytes: d.bytes,
+    bytesBesideEvents: d.bytes - d.eventFrameBytes,
+    consistent: sa.result.consistent,
+    sessionStartMs: startMs,
+    sessionMs: ms,
+  }
+  console.log(
+    `log phase, ${fmt(logs)} logs, ${fmt(differing)} differing by one event: ${d.roundTrips} round trip(s), ` +
+      `first message ${fmt(d.firstBytes)} B, ${fmt(d.bytes)} B in all (${fmt(out.bytesBesideEvents)} B beside the events frames); ` +
+      `session start ${startMs.toFixed(0)} ms, whole session (both sides in one process) ${ms.toFixed(0)} ms`,
+  )
+  return out
+}
+
+/**
+ * 1,000,000 vs 1,000,000 positions of one log differing by `k` positions at random places
+ * inside it (the initiator lacks them: more hole runs than its record tracks, so it reads them
+ * from the positions it holds), driven through both sides' LogSession. The responder keeps a
+ * signed head every 4,096 positions (their bytes ride along; the roots are not checked here).
+ */
+async function randomHoles(k: number): Promise<Record<string, unknown>> {
+  const log = toHex(randomBytes(8))
+  const leaves = Array.from({ length: N }, () => leafHash(randomBytes(32)))
+  const missing = new Set<number>()
+  while (missing.size < k) missing.add(Math.floor(Math.random() * N))
+  const sorted = [...missing].sort((x, y) => x - y)
+  const moved = new Map<number, StoredEvent>()
+  for (const seq of sorted) moved.set(seq, events(log, seq, seq + 1)[0].event)
+  const fakeHead = (length: number): LogHead => ({
+    author,
+    log,
+    length,
+    root: 'ab'.repeat(32),
+    signature: 'cd'.repeat(64),
+  })
+  const full = {
+    ...record(log, N, leaves),
+    head: { length: N, root: 'ab'.repeat(32), signature: 'cd'.repeat(64) },
+  }
+  const lacking: LogRecord = {
+    ...record(log, N, leaves, [[sorted[0], sorted[0] + 1]]),
+    heldBeyond: N - sorted[0] - k,
+    holes: undefined,
+    holesUnknown: true,
+  }
+  const checkpoints = Array.from({ length: Math.floor(N / 4_096) }, (_, i) => fakeHead((i + 1) * 4_096))
+  const responder: LogSource = {
+    listLogs: async (after) => (after === undefined ? [full] : []),
+    getLogRecords: async (ls) => ls.map(() => full),
+    getLogHeads: async (_a, _l, from, to, limit) =>
+      checkpoints.filter((h) => h.length > from && h.length <= to).slice(0, limit),
+    getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+    readLogHeld: async () => [],
+    readLogRange: async (_a, _l, from, to, limit) => {
+      const out: Array<{ seq: number; event: StoredEvent }> = []
+      // Only the positions the initiator lacks are ever asked for; the bench holds their events.
+      for (let i = lowerBound(sorted, from); i < sorted.length && sorted[i] < to && out.length < limit; i++)
+        out.push({ seq: sorted[i], event: moved.get(sorted[i]) as StoredEvent })
+      return out
+    },
+  }
+  const initiator: LogSource = {
+    listLogs: async (after) => (after === undefined ? [lacking] : []),
+    getLogRecords: async (ls) => ls.map(() => lacking),
+    getLogHeads: async () => [],
+    getLogPositions: async (ps) => ps.map((): Digest | undefined => undefined),
+    readLogHeld: async (_a, _l, from, to, limit) => {
+      const out: number[] = []
+      for (let p = from; p < to && out.length < limit; p++) if (!missing.has(p)) out.push(p)
+      return out
+    },
+    readLogRange: async () => [],
+  }
+  let stored = 0
+  const count = {
+    apply: (a: LogStoreAction): PushResult => {
+      stored += a.events.length
+      return { accepted: a.events.length, duplicates: 0, rejected: [], digests: [] }
+    },
+  }
+  const init = { frameBytes: BUDGET, eventsMax: 1_000 }
+  const t0 = performance.now()
+  const sa = new LogSession(initiator, 'initiator', { ...init, inFlight: new Set() })
+  const sb = new LogSession(responder, 'responder', { ...init, inFlight: new Set() })
+  const d = await drive(
+    { logs: count, session: sa },
+    { logs: count, session: sb },
+    (f) => ReconcileFrame.decode(ReconcileFrame.encode(f)),
+    (f) => ReconcileFrame.encode(f).byteLength + FRAME_OVERHEAD,
+  )
+  const ms = performance.now() - t0
+  if (stored !== k) throw new Error(`moved ${stored} events, expected ${k}`)
+  const eventBytes = [...moved.values()].reduce((n, e) => n + e.signed.byteLength + e.signature.byteLength, 0)
+  const out = {
+    events: N,
+    missing: k,
+    roundTrips: d.roundTrips,
+    bytes: d.bytes,
+    missingEventBytes: eventBytes,
+    ratio: d.bytes / eventBytes,
+    sessionMs: ms,
+  }
+  console.log(
+    `log phase, ${fmt(N)} vs ${fmt(N)} events differing by ${fmt(k)} at random places inside the log: ` +
+      `${d.roundTrips} round trips, ${fmt(d.bytes)} B for ${fmt(eventBytes)} B of events (ratio ${out.ratio.toFixed(3)}); ` +
+      `session ${ms.toFixed(0)} ms (both sides in one process)`,
+  )
+  return out
+}
+
+function lowerBound(xs: readonly number[], v: number): number {
+  let lo = 0
+  let hi = xs.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (xs[mid] < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 export async function benchLogPhase(): Promise<Record<string, unknown>> {
+  if (process.env.BENCH_LOGPHASE_CASE === 'holes')
+    return { randomHoles: await randomHoles(Number(process.env.BENCH_LOGPHASE_K ?? 10_000)) }
+  if (process.env.BENCH_LOGPHASE_CASE === 'many')
+    return {
+      logs1000Agree: await manyLogs(1_000, 0),
+      logs100000OneDiffers: await manyLogs(Number(process.env.BENCH_LOGPHASE_LOGS ?? 100_000), 1),
+    }
   return {
     events: N,
     oneNewest: await scenario('1 missing, the newest', 'newest', 1),

@@ -5,7 +5,7 @@
  * the frames; the simulator can drive the same decisions.
  */
 import { fromHex, toHex } from '../util/bytes.ts'
-import { LOG_SUMMARY_HOLES_MAX, type LogRange, type LogSummary } from '../wire/index.ts'
+import { LOG_RANGE_RUNS_MAX, LOG_SUMMARY_HOLES_MAX, type LogRange, type LogSummary } from '../wire/index.ts'
 import { recordRoot } from './log-book.ts'
 import type { LogRecord } from './ports.ts'
 
@@ -26,19 +26,47 @@ export function toSummary(r: LogRecord, fetching = false): LogSummary {
   }
 }
 
-type Run = readonly [bigint, bigint]
+export type Run = readonly [bigint, bigint]
 
-/** Runs of positions a summary says its sender lacks below `upTo`: its listed holes, what lies
- *  past its end, and (with `holes_more`) everything past its last listed run. */
-function lacking(l: LogSummary | undefined, upTo: bigint): Run[] {
+/** Runs of positions a summary says its sender lacks below `upTo`: its holes (the exact ones
+ *  when the caller knows them, else the listed ones), and what lies past its end. With
+ *  `holes_more` and no exact list, what it lacks past its last listed run is not known here: the
+ *  range phase finds it. */
+function lacking(l: LogSummary | undefined, upTo: bigint, exact?: readonly Run[]): Run[] {
   if (l === undefined) return upTo > 0n ? [[0n, upTo]] : []
   const runs: Run[] = []
-  for (let i = 0; i < l.holes.length; i += 2) runs.push([l.holes[i], l.holes[i + 1]])
-  // With `holes_more`, what it lacks past the last listed run is not known here: the range
-  // phase finds it.
+  if (exact !== undefined) runs.push(...exact)
+  else for (let i = 0; i < l.holes.length; i += 2) runs.push([l.holes[i], l.holes[i + 1]])
   if (upTo > l.end) runs.push([l.end, upTo])
   return runs.filter(([a, b]) => a < upTo && b > a).map(([a, b]) => [a, b < upTo ? b : upTo] as Run)
 }
+
+/** A log's runs as LogRanges: the first run in from/to, the next ones in `runs` (at most
+ *  LOG_RANGE_RUNS_MAX besides the first a range). */
+export function rangesOf(author: Uint8Array, log: Uint8Array, runs: readonly Run[]): LogRange[] {
+  const out: LogRange[] = []
+  for (let i = 0; i < runs.length; i += LOG_RANGE_RUNS_MAX + 1) {
+    const part = runs.slice(i, i + LOG_RANGE_RUNS_MAX + 1)
+    out.push({
+      author,
+      log,
+      from: part[0][0],
+      to: part[0][1],
+      runs: part.slice(1).flat(),
+    })
+  }
+  return out
+}
+
+/** The runs of a LogRange, in order. */
+export function runsOf(r: LogRange): Run[] {
+  const out: Run[] = [[r.from, r.to]]
+  for (let i = 0; i + 1 < r.runs.length; i += 2) out.push([r.runs[i], r.runs[i + 1]])
+  return out
+}
+
+/** Positions a LogRange covers. */
+export const rangeSpan = (r: LogRange): number => runsOf(r).reduce((n, [a, b]) => n + Number(b - a), 0)
 
 export interface LogPlan {
   /** Ranges this side lacks and the peer holds. */
@@ -49,23 +77,27 @@ export interface LogPlan {
   readonly consistent: boolean
 }
 
-/** What to fetch and push, from both sides' summaries. */
+/** The key planLogs' `exact` holes are given by: author hex / log hex. */
+export const logKey = (l: { author: Uint8Array; log: Uint8Array }): string =>
+  `${toHex(l.author)}/${toHex(l.log)}`
+
+/** What to fetch and push, from both sides' summaries; `exact`: this side's hole runs of logs
+ *  whose summary lists only some (read from its store), by logKey. */
 export function planLogs(
   mine: readonly LogSummary[],
   theirs: readonly LogSummary[],
   complete: boolean,
+  exact?: ReadonlyMap<string, readonly Run[]>,
 ): LogPlan {
-  const byKey = (l: LogSummary) => `${toHex(l.author)}/${toHex(l.log)}`
-  const m = new Map(mine.map((l) => [byKey(l), l]))
-  const t = new Map(theirs.map((l) => [byKey(l), l]))
+  const m = new Map(mine.map((l) => [logKey(l), l]))
+  const t = new Map(theirs.map((l) => [logKey(l), l]))
   const fetch: LogRange[] = []
   const push: LogRange[] = []
   let consistent = complete && m.size === t.size
   for (const [k, their] of t) {
     const my = m.get(k)
     // What this side lacks below the peer's end; the peer serves what it holds of it.
-    for (const [from, to] of lacking(my, their.end))
-      fetch.push({ author: their.author, log: their.log, from, to })
+    fetch.push(...rangesOf(their.author, their.log, lacking(my, their.end, exact?.get(k))))
     if (
       my === undefined ||
       my.holes.length > 0 ||
@@ -85,7 +117,7 @@ export function planLogs(
     const their = t.get(k)
     // A log the peer is fetching from someone else right now would reach it twice.
     if (their?.fetching === true) continue
-    for (const [from, to] of lacking(their, my.end)) push.push({ author: my.author, log: my.log, from, to })
+    push.push(...rangesOf(my.author, my.log, lacking(their, my.end)))
   }
   return { fetch, push, consistent }
 }

@@ -210,6 +210,15 @@ export interface Store extends StoreReader {
     toSeq: number,
     limit: number,
   ): Promise<Array<{ seq: number; event: StoredEvent }>>
+  /** Positions of one log in [fromSeq, toSeq) that are held, ascending, at most `limit` (keys
+   *  only: how the log phase finds a log's holes when its record does not list them). */
+  readLogHeld(
+    author: AuthorKey,
+    log: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<number[]>
 
   /** Appends audit records outside an event batch (pull, rejections, ...), durably. */
   appendAudit(records: readonly AuditDraft[]): Promise<void>

@@ -342,6 +342,7 @@ function progressOf(set: EventSetSource, peer: string, waiters: readonly Waiter[
             getLogRecords: (l) => logs.getLogRecords(l),
             getLogHeads: (a, l, f, t, n) => logs.getLogHeads(a, l, f, t, n),
             getLogPositions: (p) => logs.getLogPositions(p),
+            readLogHeld: (a, l, f, t, n) => logs.readLogHeld(a, l, f, t, n),
             readLogRange: async (a, l, f, t, n) => {
               const rows = await logs.readLogRange(a, l, f, t, n)
               tell({ ...progress, phase: 'sending', sent: progress.sent + rows.length })

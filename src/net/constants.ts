@@ -120,19 +120,13 @@ export const PUSH_REQUESTS_PER_STREAM_MAX = 64
  *  server interleave other peers. */
 export const PULL_STREAM_PAGES_MAX = 20
 
-/** Log summaries in one reconciliation frame (and log ranges in one fetch): a summary is ~90
- *  bytes on the wire, so 800 stay within the frame floor's message budget (docs/LIMITS.md). */
-export const RECONCILE_LOGS_PER_FRAME = 800
-/** Logs one session compares in its log phase, at most: 100,000 summaries are ~9 MB each way.
- *  A node that holds more compares the first ones and lets the range phase do the rest. */
-export const RECONCILE_LOGS_MAX = 100_000
-/** Events one log-range fetch answers at most before `done` (the initiator asks again from where
- *  it stopped): bounds one answer's duration, not its frames (those are bounded by bytes). */
-export const LOG_FETCH_EVENTS_MAX = 50_000
-/** Unverified events of one log a receiver holds while it waits for the head that covers them;
- *  past it they are verified one signature each (a checkpoint every 4,096 events keeps a
- *  well-behaved peer far below it). */
-export const LOG_CHUNK_BUFFER_BYTES = 16 * 1024 * 1024
+// The log phase's bounds live with its session (src/core/log-frames.ts, log-intake.ts).
+export {
+  LOG_FETCH_EVENTS_MAX,
+  RECONCILE_LOGS_MAX,
+  RECONCILE_LOGS_PER_FRAME,
+} from '../core/log-frames.ts'
+export { LOG_CHUNK_BUFFER_BYTES } from '../core/log-intake.ts'
 
 /** Digests in one reconciliation fetch request: the answer is a few frames, and the node stores
  *  it as one group commit (the write queue's default group is 1,000 events). */

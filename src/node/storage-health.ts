@@ -204,6 +204,7 @@ const STORE_METHODS = [
   'getLogHeads',
   'listLogs',
   'readLogRange',
+  'readLogHeld',
   'appendAudit',
   'readAudit',
   'getMeta',

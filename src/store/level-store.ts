@@ -487,6 +487,24 @@ export class LevelStore implements Store {
     })
   }
 
+  async readLogHeld(
+    author: AuthorKey,
+    log: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<number[]> {
+    const { s } = this.#open()
+    checkLimit(limit)
+    const k = K.logKey(author, log)
+    if (k === undefined || !isLogSeq(fromSeq) || !isLogSeq(toSeq) || toSeq <= fromSeq || limit === 0)
+      return []
+    const keys = await s.logPosition
+      .keys({ gte: K.logPositionKey(k, fromSeq), lt: K.logPositionKey(k, toSeq), limit })
+      .all()
+    return keys.map((key) => K.logPositionSeq(key))
+  }
+
   async getConflict(id: ConflictId): Promise<ConflictRecord | undefined> {
     const { s } = this.#open()
     if (typeof id !== 'string' || id.length === 0) return undefined

@@ -11,6 +11,7 @@ import { Announce, GossipEvent, GossipMessage } from './pb/gossip.ts'
 import { PeerRecord, PeersRequest, PeersResponse } from './pb/peers.ts'
 import {
   Event,
+  LogBucket,
   LogHead,
   LogRange,
   LogSummary,
@@ -228,7 +229,20 @@ export interface ReconcileLimits {
   readonly fetchMax: number
   /** Log summaries in one frame, and log ranges in one fetch. */
   readonly logsMax: number
+  /** Log buckets in one frame (default LOG_BUCKETS_PER_FRAME). */
+  readonly logBucketsMax?: number
 }
+
+/** Log buckets in one reconciliation frame: a bucket is at most ~110 bytes (a full-length
+ *  prefix), usually ~25, so 2,048 of them stay far below a frame (docs/LIMITS.md). */
+export const LOG_BUCKETS_PER_FRAME = 2_048
+/** Runs one LogRange carries besides its first (a node's hole runs inside one log): 4,096
+ *  runs are at most ~80 KB of varints, within a frame. */
+export const LOG_RANGE_RUNS_MAX = 4_096
+/** Hex digits of a log bucket's prefix, at most: a log's key (author ‖ log) has 80. */
+export const LOG_BUCKET_PREFIX_MAX = 80
+/** Bytes of a log bucket's fingerprint. */
+export const LOG_BUCKET_FINGERPRINT_BYTES = 16
 
 /** Hole runs one log summary lists (docs/PROTOCOL.md "Log phase"). */
 export const LOG_SUMMARY_HOLES_MAX = 16
@@ -261,6 +275,8 @@ export function decodeReconcileFrame(
         logs: recon.logsMax,
         logs$: { holes: 2 * LOG_SUMMARY_HOLES_MAX },
         logFetch: recon.logsMax,
+        logFetch$: { runs: 2 * LOG_RANGE_RUNS_MAX },
+        logBuckets: recon.logBucketsMax ?? LOG_BUCKETS_PER_FRAME,
       },
     }),
   )
@@ -280,12 +296,34 @@ export function decodeReconcileFrame(
       last = to
     }
   }
+  for (const [i, b] of m.logBuckets.entries()) {
+    const what = `ReconcileFrame.log_buckets[${i}]`
+    if (b.prefix.byteLength > LOG_BUCKET_PREFIX_MAX)
+      throw new WireLimitError(
+        `${what}.prefix has ${b.prefix.byteLength} digits, more than ${LOG_BUCKET_PREFIX_MAX}`,
+      )
+    if (b.prefix.some((d) => d > 15)) throw new WireLimitError(`${what}.prefix digits must be 0..15`)
+    if (b.mode > 2) throw new WireLimitError(`${what}.mode ${b.mode} is not 0, 1 or 2`)
+    if (b.fingerprint.byteLength !== 0 && b.fingerprint.byteLength !== LOG_BUCKET_FINGERPRINT_BYTES)
+      throw new WireLimitError(
+        `${what}.fingerprint must be ${LOG_BUCKET_FINGERPRINT_BYTES} bytes, got ${b.fingerprint.byteLength}`,
+      )
+  }
   for (const [i, r] of m.logFetch.entries()) {
     const what = `ReconcileFrame.log_fetch[${i}]`
     checkLogId(what, r.author, r.log)
     checkPosition(`${what}.from`, r.from)
     checkPosition(`${what}.to`, r.to)
     if (r.to <= r.from) throw new WireLimitError(`${what} is empty (to <= from)`)
+    if (r.runs.length % 2 !== 0) throw new WireLimitError(`${what}.runs must be from, to pairs`)
+    let last = r.to
+    for (let h = 0; h < r.runs.length; h += 2) {
+      const [from, to] = [r.runs[h], r.runs[h + 1]]
+      checkPosition(`${what}.runs`, to)
+      if (from < last || to <= from)
+        throw new WireLimitError(`${what}.runs must be ascending, non-empty runs after [from, to)`)
+      last = to
+    }
   }
   if (m.head !== undefined) {
     checkLogId('ReconcileFrame.head', m.head.author, m.head.log)
@@ -327,6 +365,7 @@ export {
   Event,
   GossipEvent,
   GossipMessage,
+  LogBucket,
   LogHead,
   LogRange,
   LogSummary,

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import type { GkmNetwork } from '../../src/net/index.ts'
+import { makeEvent, testSigner } from '../helpers/events.ts'
 import {
   converged,
   emptyMesh,
@@ -319,5 +320,38 @@ describe('parallel sessions', () => {
       fetched + received <= 400 + 32,
       `c took ${fetched} fetched + ${received} pushed events for 400: ${JSON.stringify(net(c).stats)}`,
     )
+  })
+})
+
+describe('many author logs (bucket fingerprints)', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it("a node with 100 authors' logs brings a peer to the union, then agrees in one round trip", async () => {
+    const a = await mesh.create({ values })
+    const b = await mesh.create({ values })
+    await a.start()
+    await b.start()
+    // 100 authors, 2 events each; b holds all but the newest event of one author.
+    const all = Array.from({ length: 100 }, (_, i) => {
+      const s = testSigner(100 + i)
+      return [0, 1].map(() => makeEvent(s, { target: `many-${i}`, payload: { op: 'set', fields: { i } } }))
+    })
+    const wire = (es: (typeof all)[number]) => es.map((e) => ({ signed: e.signed, signature: e.signature }))
+    const origin = { kind: 'peer' as const, id: 'test' }
+    assert.equal((await a.node.api.pushSigned(all.flatMap(wire), origin)).accepted, 200)
+    const held = all.flatMap((es, i) => wire(i === 37 ? es.slice(0, 1) : es))
+    assert.equal((await b.node.api.pushSigned(held, origin)).accepted, 199)
+    await net(b).dial(a.addr())
+    await waitFor(
+      'both hold the union',
+      () => converged([a, b], 200),
+      20_000,
+      () => summaries([a, b]),
+    )
+    const [again] = await net(b).reconcile(a.peerId)
+    assert.equal(again.logs?.consistent, true, JSON.stringify(again))
+    assert.equal(again.rounds, 1, 'identical logs: one round trip of bucket fingerprints')
+    assert.equal(again.inSync, true)
   })
 })

@@ -2051,6 +2051,7 @@ export interface LogRange {
   log: Uint8Array
   from: bigint
   to: bigint
+  runs: bigint[]
 }
 
 export const LogRange = (() => {
@@ -2083,6 +2084,13 @@ export const LogRange = (() => {
           w.uint64(obj.to)
         }
 
+        if (obj.runs != null && obj.runs.length > 0) {
+          for (const value of obj.runs) {
+            w.uint32(40)
+            w.uint64(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2091,7 +2099,8 @@ export const LogRange = (() => {
           author: new Uint8Array(0),
           log: new Uint8Array(0),
           from: 0n,
-          to: 0n
+          to: 0n,
+          runs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2116,6 +2125,14 @@ export const LogRange = (() => {
               obj.to = reader.uint64()
               break
             }
+            case 5: {
+              if (opts.limits?.runs != null && obj.runs.length === opts.limits.runs) {
+                throw new MaxLengthError('Decode error - repeated field "runs" had too many elements')
+              }
+
+              obj.runs.push(reader.uint64())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2125,6 +2142,10 @@ export const LogRange = (() => {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          runs: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -2159,6 +2180,21 @@ export const LogRange = (() => {
               }
               break
             }
+            case 5: {
+              if (opts.limits?.runs != null && obj.runs === opts.limits.runs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "runs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.runs[]`,
+                index: obj.runs,
+                value: reader.uint64()
+              }
+
+              obj.runs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2191,6 +2227,12 @@ export const LogRange = (() => {
     value: bigint
   }
 
+  interface LogRangeRunsFieldEvent {
+    field: '$.runs[]'
+    index: number
+    value: bigint
+  }
+
   function encode (obj: Partial<LogRange>): Uint8Array {
     return encodeMessage(obj, LogRange.codec())
   }
@@ -2199,8 +2241,167 @@ export const LogRange = (() => {
     return decodeMessage(buf, LogRange.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogRange>): Generator<LogRangeAuthorFieldEvent | LogRangeLogFieldEvent | LogRangeFromFieldEvent | LogRangeToFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogRange>): Generator<LogRangeAuthorFieldEvent | LogRangeLogFieldEvent | LogRangeFromFieldEvent | LogRangeToFieldEvent | LogRangeRunsFieldEvent> {
     return streamMessage(buf, LogRange.codec(), opts)
+  }
+  return { codec, encode, decode, stream }
+})()
+
+export interface LogBucket {
+  prefix: Uint8Array
+  count: number
+  fingerprint: Uint8Array
+  mode: number
+}
+
+export const LogBucket = (() => {
+  let _codec: Codec<LogBucket, Partial<LogBucket>>
+
+  const codec = (): Codec<LogBucket, Partial<LogBucket>> => {
+    if (_codec == null) {
+      _codec = message<LogBucket, Partial<LogBucket>>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.prefix != null && obj.prefix.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.prefix)
+        }
+
+        if ((obj.count != null && obj.count !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.count)
+        }
+
+        if ((obj.fingerprint != null && obj.fingerprint.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.fingerprint)
+        }
+
+        if ((obj.mode != null && obj.mode !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.mode)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          prefix: new Uint8Array(0),
+          count: 0,
+          fingerprint: new Uint8Array(0),
+          mode: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.prefix = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.count = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.fingerprint = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.mode = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.prefix`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.count`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.fingerprint`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.mode`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  interface LogBucketPrefixFieldEvent {
+    field: '$.prefix'
+    value: Uint8Array
+  }
+
+  interface LogBucketCountFieldEvent {
+    field: '$.count'
+    value: number
+  }
+
+  interface LogBucketFingerprintFieldEvent {
+    field: '$.fingerprint'
+    value: Uint8Array
+  }
+
+  interface LogBucketModeFieldEvent {
+    field: '$.mode'
+    value: number
+  }
+
+  function encode (obj: Partial<LogBucket>): Uint8Array {
+    return encodeMessage(obj, LogBucket.codec())
+  }
+
+  function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogBucket>): LogBucket {
+    return decodeMessage(buf, LogBucket.codec(), opts)
+  }
+
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogBucket>): Generator<LogBucketPrefixFieldEvent | LogBucketCountFieldEvent | LogBucketFingerprintFieldEvent | LogBucketModeFieldEvent> {
+    return streamMessage(buf, LogBucket.codec(), opts)
   }
   return { codec, encode, decode, stream }
 })()
@@ -2402,6 +2603,7 @@ export interface ReconcileFrame {
   logsMore: boolean
   logFetch: LogRange[]
   head?: LogHead
+  logBuckets: LogBucket[]
 }
 
 export const ReconcileFrame = (() => {
@@ -2494,6 +2696,13 @@ export const ReconcileFrame = (() => {
           LogHead.codec().encode(obj.head, w)
         }
 
+        if (obj.logBuckets != null && obj.logBuckets.length > 0) {
+          for (const value of obj.logBuckets) {
+            w.uint32(122)
+            LogBucket.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2510,7 +2719,8 @@ export const ReconcileFrame = (() => {
           logPhase: false,
           logs: [],
           logsMore: false,
-          logFetch: []
+          logFetch: [],
+          logBuckets: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2607,6 +2817,16 @@ export const ReconcileFrame = (() => {
               })
               break
             }
+            case 15: {
+              if (opts.limits?.logBuckets != null && obj.logBuckets.length === opts.limits.logBuckets) {
+                throw new MaxLengthError('Decode error - repeated field "logBuckets" had too many elements')
+              }
+
+              obj.logBuckets.push(LogBucket.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.logBuckets$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2621,7 +2841,8 @@ export const ReconcileFrame = (() => {
           fetch: 0,
           events: 0,
           logs: 0,
-          logFetch: 0
+          logFetch: 0,
+          logBuckets: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2777,6 +2998,24 @@ export const ReconcileFrame = (() => {
               yield * LogHead.codec().stream(reader, reader.uint32(), `${prefix}.head`, {
                 limits: opts.limits?.head
               })
+
+              break
+            }
+            case 15: {
+              if (opts.limits?.logBuckets != null && obj.logBuckets === opts.limits.logBuckets) {
+                throw new MaxLengthError('Streaming decode error - repeated field "logBuckets" had too many elements')
+              }
+
+              for (const evt of LogBucket.codec().stream(reader, reader.uint32(), `${prefix}.logBuckets[]`, {
+                limits: opts.limits?.logBuckets$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.logBuckets
+                }
+              }
+
+              obj.logBuckets++
 
               break
             }
@@ -2963,6 +3202,12 @@ export const ReconcileFrame = (() => {
     index: number
   }
 
+  interface ReconcileFrameLogFetchRunsFieldEvent {
+    field: '$.logFetch[].runs[]'
+    index: number
+    value: bigint
+  }
+
   interface ReconcileFrameHeadAuthorFieldEvent {
     field: '$.head.author'
     value: Uint8Array
@@ -2988,6 +3233,30 @@ export const ReconcileFrame = (() => {
     value: Uint8Array
   }
 
+  interface ReconcileFrameLogBucketsPrefixFieldEvent {
+    field: '$.logBuckets[].prefix'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogBucketsCountFieldEvent {
+    field: '$.logBuckets[].count'
+    value: number
+    index: number
+  }
+
+  interface ReconcileFrameLogBucketsFingerprintFieldEvent {
+    field: '$.logBuckets[].fingerprint'
+    value: Uint8Array
+    index: number
+  }
+
+  interface ReconcileFrameLogBucketsModeFieldEvent {
+    field: '$.logBuckets[].mode'
+    value: number
+    index: number
+  }
+
   function encode (obj: Partial<ReconcileFrame>): Uint8Array {
     return encodeMessage(obj, ReconcileFrame.codec())
   }
@@ -2996,7 +3265,7 @@ export const ReconcileFrame = (() => {
     return decodeMessage(buf, ReconcileFrame.codec(), opts)
   }
 
-  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent> {
+  function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReconcileFrame>): Generator<ReconcileFrameTypeFieldEvent | ReconcileFrameRangesUpperFieldEvent | ReconcileFrameRangesModeFieldEvent | ReconcileFrameRangesFingerprintFieldEvent | ReconcileFrameRangesIdsFieldEvent | ReconcileFrameRangesWantedFieldEvent | ReconcileFrameFetchFieldEvent | ReconcileFrameEventsSignedFieldEvent | ReconcileFrameEventsSignatureFieldEvent | ReconcileFrameDoneFieldEvent | ReconcileFrameErrorCodeFieldEvent | ReconcileFrameErrorMessageFieldEvent | ReconcileFrameStateHashFieldEvent | ReconcileFrameAcceptedFieldEvent | ReconcileFrameFrameBytesMaxFieldEvent | ReconcileFrameLogPhaseFieldEvent | ReconcileFrameLogsAuthorFieldEvent | ReconcileFrameLogsLogFieldEvent | ReconcileFrameLogsContiguousFieldEvent | ReconcileFrameLogsEndFieldEvent | ReconcileFrameLogsRootFieldEvent | ReconcileFrameLogsForkedFieldEvent | ReconcileFrameLogsHolesFieldEvent | ReconcileFrameLogsHolesMoreFieldEvent | ReconcileFrameLogsFetchingFieldEvent | ReconcileFrameLogsMoreFieldEvent | ReconcileFrameLogFetchAuthorFieldEvent | ReconcileFrameLogFetchLogFieldEvent | ReconcileFrameLogFetchFromFieldEvent | ReconcileFrameLogFetchToFieldEvent | ReconcileFrameLogFetchRunsFieldEvent | ReconcileFrameHeadAuthorFieldEvent | ReconcileFrameHeadLogFieldEvent | ReconcileFrameHeadLengthFieldEvent | ReconcileFrameHeadRootFieldEvent | ReconcileFrameHeadSignatureFieldEvent | ReconcileFrameLogBucketsPrefixFieldEvent | ReconcileFrameLogBucketsCountFieldEvent | ReconcileFrameLogBucketsFingerprintFieldEvent | ReconcileFrameLogBucketsModeFieldEvent> {
     return streamMessage(buf, ReconcileFrame.codec(), opts)
   }
   return { codec, encode, decode, stream }

@@ -104,6 +104,19 @@ describe('per-author logs in the ingest engine', () => {
     )
   })
 
+  it('the store lists the positions of a log it holds (keys only), in a range and bounded', async () => {
+    const w = testSigner(48)
+    const es = [0, 2, 3, 7, 9].map((seq) => makeEvent(w, { target: `h${seq}`, seq }))
+    const n = await node(49)
+    await group(n, es.map(signed))
+    const { author, log } = es[0]
+    assert.deepEqual(await n.store.readLogHeld(author, log, 0, 100, 100), [0, 2, 3, 7, 9])
+    assert.deepEqual(await n.store.readLogHeld(author, log, 1, 9, 100), [2, 3, 7])
+    assert.deepEqual(await n.store.readLogHeld(author, log, 0, 100, 2), [0, 2])
+    assert.deepEqual(await n.store.readLogHeld(author, '00000000000000ff', 0, 100, 10), [])
+    await assert.rejects(n.store.readLogHeld(author, log, 0, 100, 10 ** 9), /limit/)
+  })
+
   it('two events at one position are both kept, recorded as a fork, in either order the same state', async () => {
     const w = testSigner(44)
     const base = makeEvent(w, { target: 'f', seq: 0, payload: { op: 'set', fields: { x: 1 } } })
