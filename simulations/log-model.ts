@@ -32,6 +32,8 @@ export function summaryBytes(l: Summary): number {
   return 2 + 32 + 2 + 8 + 2 * 6 + 2 + 32 + 4 + l.holes.length * 5
 }
 
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+
 export class LogModel {
   /** Per author: the ordinal at each position (the first version written there). */
   readonly #ords: number[][] = []
@@ -223,13 +225,13 @@ export class LogModel {
 
   /** The author (node) of a summary or range: by its key. */
   authorOf(authorBytes: Uint8Array): number {
-    return this.#byAuthor().get(toHex(authorBytes)) ?? -1
+    return this.#byAuthor().get(latin1(authorBytes)) ?? -1
   }
 
   #index: Map<string, number> | undefined
   #byAuthor(): Map<string, number> {
     if (this.#index === undefined || this.#index.size !== this.#authorHex.length)
-      this.#index = new Map(this.#authorHex.map((h, i) => [h, i]))
+      this.#index = new Map(this.#authorHex.map((h, i) => [Buffer.from(h, 'hex').toString('latin1'), i]))
     return this.#index
   }
 

@@ -17,6 +17,7 @@ import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
 import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
 import { decodeSigned, readLogPosition } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
+import { LOG_PUSH_WINDOW } from '../src/core/log-session.ts'
 import { planLogs } from '../src/core/log-summary.ts'
 import { ChunkPool, HLC_BYTES, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
@@ -1296,8 +1297,11 @@ export class Simulator {
     const mine = model.summaries(a.logs, a.held)
     const theirs = model.summaries(b.logs, b.held, b.logClaims)
     this.counters.logPhases++
+    // Both lists made of the same shared summaries (hole-free, unforked prefixes, nothing flagged):
+    // planLogs' answer is known, "consistent, nothing to move", and is not computed again.
+    const same = mine.length === theirs.length && mine.every((l, i) => l === theirs[i])
     // b: what it lacks of a's logs, less what it is fetching elsewhere; it claims the rest.
-    const wanted = planLogs(theirs, mine, true).fetch.filter((r) => {
+    const wanted = (same ? [] : planLogs(theirs, mine, true).fetch).filter((r) => {
       const au = model.authorOf(r.author)
       if (au < 0 || b.logClaims.has(au)) return false
       b.logClaims.add(au)
@@ -1310,7 +1314,7 @@ export class Simulator {
       this.#fail(ss, start + 1)
       return undefined
     }
-    const plan = planLogs(mine, theirs, true)
+    const plan = same ? { consistent: true, fetch: [] } : planLogs(mine, theirs, true)
     if (plan.consistent) {
       this.counters.logConsistent++
       this.#releaseLogs(ss)
@@ -1387,15 +1391,18 @@ export class Simulator {
     }
     // Push what b asked for, a frame at a time, each answered; then `done`, answered.
     let pushed = 0
-    if (a.role !== 'withholder')
+    if (a.role !== 'withholder') {
+      // One log's range goes in frames of its own (a frame carries one log's head).
+      const frames: number[][] = []
       for (const r of wanted) {
-        const au = model.authorOf(r.author)
-        const events = model.held(a.held, au, Number(r.from), Number(r.to))
-        const p = this.#pushFrames(ss, events, t)
-        if (p < 0) return undefined
-        t = p
+        const events = model.held(a.held, model.authorOf(r.author), Number(r.from), Number(r.to))
+        for (const f of this.#frames(events)) frames.push(f)
         pushed += events.length
       }
+      const p = this.#pushFrames(ss, frames, t, LOG_PUSH_WINDOW)
+      if (p < 0) return undefined
+      t = p
+    }
     ss.report.inSync &&= fetched === 0 && pushed === 0
     this.counters.logPushed += pushed
     for (const [x, y, n] of [
@@ -1438,11 +1445,9 @@ export class Simulator {
     })
   }
 
-  /** a pushes events to b in frames of what both read, each answered before the next: the time
-   *  the last answer arrived, or -1 when the link failed (the session's failure is scheduled). */
-  #pushFrames(ss: SessionRun, events: readonly number[], start: number): number {
-    const { a, b, epochs } = ss
-    let t = start
+  /** Events in frames of what both sides read (a frame holds at least one). */
+  #frames(events: readonly number[]): number[][] {
+    const out: number[][] = []
     for (let i = 0; i < events.length; ) {
       let bytes = FRAME_OVERHEAD_BYTES
       const frame: number[] = []
@@ -1453,13 +1458,32 @@ export class Simulator {
         bytes += this.events[events[i]].bytes
         frame.push(events[i++])
       }
-      const d1 = this.#hop(a.id, b.id, t, bytes)
+      out.push(frame)
+    }
+    return out
+  }
+
+  /** a pushes frames to b, each answered, at most `window` of them unanswered (the range phase
+   *  waits for each answer; the log phase sends LOG_PUSH_WINDOW ahead): the time the last
+   *  answer arrived, or -1 when the link failed (the session's failure is scheduled). */
+  #pushFrames(ss: SessionRun, frames: readonly number[][], start: number, window: number): number {
+    const { a, b, epochs } = ss
+    let t = start
+    let sendFree = start
+    const answered: number[] = []
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]
+      let bytes = FRAME_OVERHEAD_BYTES
+      for (const o of frame) bytes += this.events[o].bytes
+      const sendAt = i >= window ? Math.max(sendFree, answered[i - window]) : sendFree
+      const d1 = this.#hop(a.id, b.id, sendAt, bytes)
       if (d1 < 0) {
-        this.#fail(ss, t + 1)
+        this.#fail(ss, sendAt + 1)
         return -1
       }
-      t += d1
-      this.at(t, () => {
+      sendFree = sendAt + bytes / this.s.bandwidthBytesPerMs
+      const arrived = sendAt + d1
+      this.at(arrived, () => {
         if (b.epoch !== epochs[1]) return
         let fresh = 0
         for (const o of frame) {
@@ -1477,12 +1501,13 @@ export class Simulator {
           this.#drive(b)
         }
       })
-      const d2 = this.#hop(b.id, a.id, t, 24)
+      const d2 = this.#hop(b.id, a.id, arrived, 24)
       if (d2 < 0) {
-        this.#fail(ss, t + 1)
+        this.#fail(ss, arrived + 1)
         return -1
       }
-      t += d2
+      answered.push(arrived + d2)
+      t = Math.max(t, arrived + d2)
     }
     return t
   }
@@ -1565,7 +1590,7 @@ export class Simulator {
     // Push what b lacks.
     if (a.role !== 'withholder') {
       const events = have.filter((o) => a.held[o] === 2)
-      const p = this.#pushFrames(ss, events, t)
+      const p = this.#pushFrames(ss, this.#frames(events), t, 1)
       if (p < 0) return
       t = p
       this.counters.pushed += events.length
