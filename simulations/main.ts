@@ -1,5 +1,6 @@
 /**
- * `npm run simulate -- [--scenario NAME] [--seed N] [--nodes N] [--events N] [--out DIR]`:
+ * `npm run simulate -- [--scenario NAME] [--seed N] [--nodes N] [--events N] [--out DIR]
+ * [--no-oracle] [--no-log-phase]`:
  * runs one scenario, prints progress, writes a JSON result and a self-contained HTML report,
  * and on a failure prints the one command that reproduces it. `--list` lists the scenarios.
  */
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'simulations/out' },
     list: { type: 'boolean', default: false },
     'no-oracle': { type: 'boolean', default: false },
+    'no-log-phase': { type: 'boolean', default: false },
   },
 })
 
@@ -47,8 +49,9 @@ if (nodes !== undefined && (nodes < 2 || nodes > 5000)) {
   console.error('--nodes must be 2..5000')
   process.exit(2)
 }
-const scenario = resolveScenario(input, { nodes, events })
-const command = `npm run simulate -- --scenario ${scenario.name} --seed ${seed}${nodes !== undefined ? ` --nodes ${nodes}` : ''}${events !== undefined ? ` --events ${events}` : ''}`
+const noLogPhase = values['no-log-phase'] === true
+const scenario = { ...resolveScenario(input, { nodes, events }), ...(noLogPhase ? { logPhase: false } : {}) }
+const command = `npm run simulate -- --scenario ${scenario.name} --seed ${seed}${nodes !== undefined ? ` --nodes ${nodes}` : ''}${events !== undefined ? ` --events ${events}` : ''}${noLogPhase ? ' --no-log-phase' : ''}`
 console.log(`simulating ${scenario.name}: ${scenario.description}`)
 console.log(`  ${scenario.nodes} nodes, ${scenario.events} events, seed ${seed}`)
 const result = await runScenario(scenario, seed, {

@@ -53,6 +53,9 @@ export interface Scenario {
   readonly settleMs: number
   /** Progress and the convergence chart are sampled this often. */
   readonly sampleMs: number
+  /** Sessions open with the log phase (per-author logs compared by summary), as the node's do;
+   *  false: the range phase only (a node without per-author logs). */
+  readonly logPhase: boolean
 }
 
 export interface Faults {
@@ -107,6 +110,7 @@ export const DEFAULTS: Omit<Scenario, 'name' | 'description'> = {
   resolveEveryMs: 0,
   settleMs: 0,
   sampleMs: 250,
+  logPhase: true,
 }
 
 export type ScenarioInput = Partial<Scenario> & Pick<Scenario, 'name' | 'description'>

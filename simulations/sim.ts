@@ -17,16 +17,20 @@ import { HLC_DRIFT_MAX_MS_DEFAULT } from '../src/core/constants.ts'
 import { eventFromWire, signEvent, type VerifyContext } from '../src/core/event.ts'
 import { decodeSigned, readLogPosition } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
-import { ChunkPool, itemKey, RangeIndex } from '../src/core/range-index.ts'
+import { LOG_PUSH_WINDOW } from '../src/core/log-session.ts'
+import { planLogs } from '../src/core/log-summary.ts'
+import { ChunkPool, HLC_BYTES, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import { type SessionOutcome, SyncScheduler } from '../src/core/sync-scheduler.ts'
 import type { Digest, EventType, Hlc, JsonObject } from '../src/core/types.ts'
 import {
   FRAME_BYTES_MIN,
+  LOG_FETCH_EVENTS_MAX,
   RECONCILE_BAN_MS,
   RECONCILE_FETCH_DIGESTS_MAX,
   RECONCILE_FETCH_PIPELINE,
+  RECONCILE_LOGS_PER_FRAME,
   RECONCILE_MESSAGE_SLACK_BYTES,
   RECONCILE_PARALLEL_MAX,
   RECONCILE_RELAY_DELAY_MS,
@@ -38,6 +42,7 @@ import { fromHex, toHex } from '../src/util/bytes.ts'
 import { type Signer, signerFromSeed } from '../src/util/crypto.ts'
 import { MinHeap } from './heap.ts'
 import { Histogram } from './histogram.ts'
+import { LogModel, type LogView, type Summary, summaryBytes } from './log-model.ts'
 import { buildMesh, NetworkModel } from './network.ts'
 import { Rng } from './rng.ts'
 import type { Scenario } from './scenario.ts'
@@ -73,6 +78,8 @@ export interface SimEvent {
   readonly target: string
   readonly eventId: string
   readonly author: number
+  /** Position in the author's log. */
+  readonly seq: number
   readonly stored: StoredEvent
   readonly digest: Digest
   readonly key: Uint8Array
@@ -121,6 +128,11 @@ interface SimNode {
   /** Events some session of this node is fetching (the adapter's `inFlight`: parallel sessions
    *  take each event once). */
   readonly inFlight: Set<number>
+  /** What the node holds of each author's log (contiguous prefix, end). */
+  logs: LogView
+  /** Authors whose log some session of this node is fetching, or a peer is pushing to it (the
+   *  log phase's `log:` claims in the adapter's `inFlight`). */
+  readonly logClaims: Set<number>
   bytesGossip: number
   bytesReconcile: number
   sessions: number
@@ -156,6 +168,31 @@ interface Transcript {
   readonly truncated: boolean
 }
 
+/** What one session carries from its start to its end. */
+interface SessionRun {
+  readonly a: SimNode
+  readonly b: SimNode
+  readonly epochs: readonly [number, number]
+  /** Events a claimed in a.inFlight and has not asked for yet (released on a failure). */
+  readonly claimed: number[]
+  /** Authors whose logs this session claimed on a's side (fetching) and b's (being pushed). */
+  readonly logClaimsA: number[]
+  readonly logClaimsB: number[]
+  /** Events the log phase fetched. */
+  logNeed: number
+  readonly report: SessionReport
+}
+
+interface SessionReport {
+  learned: number
+  withheld: number
+  badSignature: number
+  truncated: boolean
+  transient: boolean
+  inSync: boolean
+  relay: number[]
+}
+
 /** A delivery bucket: (node, ordinal) pairs arriving at one ms. */
 type Bucket = number[]
 
@@ -166,7 +203,11 @@ export class Simulator {
   readonly nodes: SimNode[] = []
   readonly events: SimEvent[] = []
   readonly byDigest = new Map<string, number>()
+  /** The same, keyed by the digest's bytes as a latin1 string (no hex per look-up). */
+  readonly #byId = new Map<string, number>()
   readonly net: NetworkModel
+  /** Every author's log, and what each node holds of it (the log phase's summaries). */
+  readonly logModel: LogModel
   readonly marks: FaultMark[] = []
   readonly samples: Sample[] = []
   readonly delays = new Histogram()
@@ -178,6 +219,12 @@ export class Simulator {
     sessions: 0,
     sessionsFailed: 0,
     sessionsMemo: 0,
+    logPhases: 0,
+    logConsistent: 0,
+    logDeferred: 0,
+    logPeerFetching: 0,
+    logFetched: 0,
+    logPushed: 0,
     deferred: 0,
     rounds: 0,
     fetched: 0,
@@ -246,6 +293,7 @@ export class Simulator {
       keys: new Rng(seed, 'keys'),
     }
     this.net = new NetworkModel(s, this.#rng.topo.u32())
+    this.logModel = new LogModel((ord) => this.events[ord].key.subarray(HLC_BYTES))
   }
 
   // ---------------------------------------------------------------- set-up
@@ -263,11 +311,13 @@ export class Simulator {
     for (let i = 0; i < (f.invalidSenders ?? 0); i++) roles[byz[k++]] = 'invalid'
     for (let i = 0; i < (f.withholders ?? 0); i++) roles[byz[k++]] = 'withholder'
     const mesh = buildMesh(total, s.degree, this.#rng.topo)
+    const signers = Array.from({ length: total }, () => signerFromSeed(this.#rng.keys.bytes(32)))
+    for (const sg of signers) this.logModel.addAuthor(sg.publicKey)
     for (let i = 0; i < total; i++) {
       this.nodes.push({
         id: i,
         role: roles[i],
-        signer: signerFromSeed(this.#rng.keys.bytes(32)),
+        signer: signers[i],
         joined: i < s.nodes,
         up: i < s.nodes,
         left: false,
@@ -285,6 +335,8 @@ export class Simulator {
         timerAt: undefined,
         conn: new Set(),
         inFlight: new Set(),
+        logs: this.logModel.newView(),
+        logClaims: new Set(),
         bytesGossip: 0,
         bytesReconcile: 0,
         sessions: 0,
@@ -489,6 +541,7 @@ export class Simulator {
     const parents = [...new Set([...this.#heads(n, key), ...(opts.extraParents ?? [])])].slice(0, 16)
     const wall = opts.wallMs ?? this.clock(n, at)
     n.hlc = tickHlc(n.hlc, wall)
+    const seq = opts.seq ?? this.#nextSeq(n)
     const e = signEvent(
       {
         eventId: opts.eventId ?? this.#rng.write.uuid(),
@@ -498,7 +551,7 @@ export class Simulator {
         hlc: n.hlc,
         parents: parents as Digest[],
         log: toHex(n.signer.publicKey).slice(0, 16),
-        seq: opts.seq ?? this.#nextSeq(n),
+        seq,
       },
       n.signer,
     )
@@ -519,6 +572,7 @@ export class Simulator {
       target,
       eventId: e.eventId,
       author: n.id,
+      seq,
       stored: { signed: e.signed, signature, digest: e.digest },
       digest: e.digest,
       key: itemKey(e.signed.subarray(21, 29), fromHex(e.digest)!),
@@ -533,6 +587,8 @@ export class Simulator {
       fullAt: -1,
     })
     this.byDigest.set(e.digest, ord)
+    this.#byId.set(idKey(fromHex(e.digest)!), ord)
+    this.logModel.addEvent(n.id, seq, ord)
     this.#hlcOrder[ord] = e.hlc.wallMs * 65536 + e.hlc.counter
     let list = this.#targetEvents.get(key)
     if (list === undefined) {
@@ -937,6 +993,7 @@ export class Simulator {
     if (n.held[e.ord] === 0) this.#holding[e.ord]++
     n.held[e.ord] = 2
     n.unindexed.push(e.ord)
+    this.logModel.stored(n.logs, n.held, e.author, e.seq)
     if (
       observe &&
       e.author !== n.id &&
@@ -1109,8 +1166,7 @@ export class Simulator {
       init.limitMessages(NEGOTIATED_BUDGET_BYTES)
       msg = init.handle(answer)
     }
-    const ords = (ds: Uint8Array[]) =>
-      ds.map((d) => this.byDigest.get(Buffer.from(d).toString('hex')) ?? -1).filter((o) => o >= 0)
+    const ords = (ds: Uint8Array[]) => ds.map((d) => this.#byId.get(idKey(d)) ?? -1).filter((o) => o >= 0)
     const t: Transcript = {
       msgBytes,
       need: ords(init.need),
@@ -1135,19 +1191,31 @@ export class Simulator {
     return d
   }
 
-  /** One session a → b (a initiates), from the stream's opening to its end. */
+  /** One session a → b (a initiates), from the stream's opening to its end: the log phase, then
+   *  (unless the logs agreed, or some of them are left to another session) the range phase. */
   #session(a: SimNode, b: SimNode): void {
     this.counters.sessions++
     a.sessions++
     b.sched.handleServing(peerId(a.id), true)
-    const epochs = [a.epoch, b.epoch] as const
-    let t = this.now
-    const claimed: number[] = []
-    const fail = (at: number) => {
-      this.counters.sessionsFailed++
-      for (const o of claimed) a.inFlight.delete(o)
-      this.at(at, () => this.#endSession(a, b, epochs, undefined))
+    const ss: SessionRun = {
+      a,
+      b,
+      epochs: [a.epoch, b.epoch],
+      claimed: [],
+      logClaimsA: [],
+      logClaimsB: [],
+      logNeed: 0,
+      report: {
+        learned: 0,
+        withheld: 0,
+        badSignature: 0,
+        truncated: false,
+        transient: false,
+        inSync: true,
+        relay: [],
+      },
     }
+    let t = this.now
     // Opening the stream: one round trip (protocol negotiation).
     for (const [x, y] of [
       [a.id, b.id],
@@ -1155,11 +1223,299 @@ export class Simulator {
     ]) {
       const d = this.#hop(x, y, t, 64)
       if (d < 0) {
-        fail(t + 1)
+        this.#fail(ss, t + 1)
         return
       }
       t += d
     }
+    if (!this.s.logPhase) {
+      this.#rangePhase(ss, t)
+      return
+    }
+    const lp = this.#logPhase(ss, t)
+    if (lp === undefined) return
+    // Logs that agree fully leave nothing for the range phase to find; logs another session of
+    // either side is fetching are left to it (the range phase would only find them missing
+    // meanwhile, and push the peer what it is fetching elsewhere): as the adapter's skipRanges.
+    if (lp.consistent || lp.deferred > 0 || lp.peerFetching) {
+      ss.report.inSync &&= lp.deferred === 0 && !lp.peerFetching
+      this.#closeSession(ss, lp.t)
+      return
+    }
+    // The adapter starts the range phase once what the log phase fetched is stored.
+    const at = lp.fetched > 0 ? lp.t + this.s.commitDelayMs + 1 : lp.t
+    this.at(at, () => this.#rangePhase(ss, this.now))
+  }
+
+  #fail(ss: SessionRun, at: number): void {
+    this.counters.sessionsFailed++
+    for (const o of ss.claimed) ss.a.inFlight.delete(o)
+    ss.claimed.length = 0
+    this.#releaseLogs(ss)
+    this.at(at, () => this.#endSession(ss.a, ss.b, ss.epochs, undefined))
+  }
+
+  #releaseLogs(ss: SessionRun): void {
+    for (const au of ss.logClaimsA) ss.a.logClaims.delete(au)
+    for (const au of ss.logClaimsB) ss.b.logClaims.delete(au)
+    ss.logClaimsA.length = 0
+    ss.logClaimsB.length = 0
+  }
+
+  /** Summary frames from one side (RECONCILE_LOGS_PER_FRAME a frame), plus `extra` bytes on the
+   *  last: the time they took, or -1 when the link failed. */
+  #sendSummaries(from: number, to: number, t: number, list: readonly Summary[], extra: number): number {
+    let at = t
+    for (let i = 0; i === 0 || i < list.length; i += RECONCILE_LOGS_PER_FRAME) {
+      let bytes = FRAME_OVERHEAD_BYTES
+      for (let k = i; k < Math.min(list.length, i + RECONCILE_LOGS_PER_FRAME); k++)
+        bytes += summaryBytes(list[k])
+      if (i + RECONCILE_LOGS_PER_FRAME >= list.length) bytes += extra
+      const d = this.#hop(from, to, at, bytes)
+      if (d < 0) return -1
+      at += d
+    }
+    return at
+  }
+
+  /**
+   * The log phase (src/net/protocols/log-phase.ts, planned by the core's planLogs): a sends its
+   * summaries; b answers with its own (logs it is fetching elsewhere flagged) and asks for the
+   * ranges it lacks that no session of its own is fetching (it claims them); a fetches the
+   * ranges it lacks that no other session of its own is fetching (claimed until they arrived),
+   * one request per RECONCILE_LOGS_PER_FRAME logs, answered in frames; then pushes what b asked
+   * for, a frame at a time, each answered. Returns when it ended, or undefined when it failed.
+   */
+  #logPhase(
+    ss: SessionRun,
+    start: number,
+  ):
+    | { t: number; consistent: boolean; deferred: number; peerFetching: boolean; fetched: number }
+    | undefined {
+    const { a, b } = ss
+    const model = this.logModel
+    const mine = model.summaries(a.logs, a.held)
+    const theirs = model.summaries(b.logs, b.held, b.logClaims)
+    this.counters.logPhases++
+    // Both lists made of the same shared summaries (hole-free, unforked prefixes, nothing flagged):
+    // planLogs' answer is known, "consistent, nothing to move", and is not computed again.
+    const same = mine.length === theirs.length && mine.every((l, i) => l === theirs[i])
+    // b: what it lacks of a's logs, less what it is fetching elsewhere; it claims the rest.
+    const wanted = (same ? [] : planLogs(theirs, mine, true).fetch).filter((r) => {
+      const au = model.authorOf(r.author)
+      if (au < 0 || b.logClaims.has(au)) return false
+      b.logClaims.add(au)
+      ss.logClaimsB.push(au)
+      return true
+    })
+    let t = this.#sendSummaries(a.id, b.id, start, mine, 0)
+    if (t >= 0) t = this.#sendSummaries(b.id, a.id, t, theirs, wanted.length * 60)
+    if (t < 0) {
+      this.#fail(ss, start + 1)
+      return undefined
+    }
+    const plan = same ? { consistent: true, fetch: [] } : planLogs(mine, theirs, true)
+    if (plan.consistent) {
+      this.counters.logConsistent++
+      this.#releaseLogs(ss)
+      return { t, consistent: true, deferred: 0, peerFetching: false, fetched: 0 }
+    }
+    // a: the ranges it lacks, less the logs another session of a is fetching.
+    let deferred = 0
+    const ranges: Array<{ au: number; from: number; to: number }> = []
+    for (const r of plan.fetch) {
+      const au = model.authorOf(r.author)
+      if (au < 0) continue
+      if (a.logClaims.has(au) && !ss.logClaimsA.includes(au)) {
+        deferred++
+        continue
+      }
+      if (!a.logClaims.has(au)) {
+        a.logClaims.add(au)
+        ss.logClaimsA.push(au)
+      }
+      ranges.push({ au, from: Number(r.from), to: Number(r.to) })
+    }
+    this.counters.logDeferred += deferred
+    let fetched = 0
+    while (ranges.length > 0) {
+      const batch = ranges.splice(0, RECONCILE_LOGS_PER_FRAME)
+      const d1 = this.#hop(a.id, b.id, t, FRAME_OVERHEAD_BYTES + batch.length * 60)
+      if (d1 < 0) {
+        this.#fail(ss, t + 1)
+        return undefined
+      }
+      t += d1
+      // b answers with what it holds of each range (at most LOG_FETCH_EVENTS_MAX of one range;
+      // the rest is asked again), in frames of what both sides read.
+      const served: number[] = []
+      if (b.role !== 'withholder')
+        for (const r of batch) {
+          const got = model.held(b.held, r.au, r.from, r.to)
+          if (got.length > LOG_FETCH_EVENTS_MAX) {
+            const last = this.events[got[LOG_FETCH_EVENTS_MAX - 1]].seq
+            ranges.push({ au: r.au, from: last + 1, to: r.to })
+            got.length = LOG_FETCH_EVENTS_MAX
+          }
+          for (const o of got) served.push(o)
+        }
+      ss.logNeed += served.length
+      for (let i = 0; i === 0 || i < served.length; ) {
+        let bytes = FRAME_OVERHEAD_BYTES
+        const frame: number[] = []
+        while (
+          i < served.length &&
+          (frame.length === 0 || bytes + this.events[served[i]].bytes <= PUSH_FRAME_BYTES)
+        ) {
+          bytes += this.events[served[i]].bytes
+          frame.push(served[i++])
+        }
+        const d2 = this.#hop(b.id, a.id, t, bytes)
+        if (d2 < 0) {
+          this.#fail(ss, t + 1)
+          return undefined
+        }
+        t += d2
+        if (frame.length > 0) this.#arrive(ss, frame, t)
+        if (i >= served.length) break
+      }
+      fetched += served.length
+    }
+    this.counters.logFetched += fetched
+    // a's claims end once what it fetched is stored.
+    if (ss.logClaimsA.length > 0) {
+      const mineClaims = ss.logClaimsA.splice(0)
+      this.at(t + this.s.commitDelayMs, () => {
+        for (const au of mineClaims) a.logClaims.delete(au)
+      })
+    }
+    // Push what b asked for, a frame at a time, each answered; then `done`, answered.
+    let pushed = 0
+    if (a.role !== 'withholder') {
+      // One log's range goes in frames of its own (a frame carries one log's head).
+      const frames: number[][] = []
+      for (const r of wanted) {
+        const events = model.held(a.held, model.authorOf(r.author), Number(r.from), Number(r.to))
+        for (const f of this.#frames(events)) frames.push(f)
+        pushed += events.length
+      }
+      const p = this.#pushFrames(ss, frames, t, LOG_PUSH_WINDOW)
+      if (p < 0) return undefined
+      t = p
+    }
+    ss.report.inSync &&= fetched === 0 && pushed === 0
+    this.counters.logPushed += pushed
+    for (const [x, y, n] of [
+      [a.id, b.id, FRAME_OVERHEAD_BYTES],
+      [b.id, a.id, 24],
+    ]) {
+      const d = this.#hop(x, y, t, n)
+      if (d < 0) {
+        this.#fail(ss, t + 1)
+        return undefined
+      }
+      t += d
+    }
+    const peerFetching = theirs.some((l) => l.fetching)
+    if (peerFetching) this.counters.logPeerFetching++
+    return { t, consistent: false, deferred, peerFetching, fetched }
+  }
+
+  /** Events a fetched arrive at t: what is still new to a is learned (gossip may have won). */
+  #arrive(ss: SessionRun, batch: readonly number[], t: number): void {
+    const { a, report } = ss
+    const good: number[] = []
+    for (const o of batch) {
+      if (this.valid(this.events[o])) good.push(o)
+      else report.badSignature++
+    }
+    this.at(t, () => {
+      if (a.epoch !== ss.epochs[0]) return
+      for (const o of good) {
+        const e = this.events[o]
+        if (a.held[o] === 0 && !(this.#forked.has(e.slot) && this.#hasTwin(a, e))) {
+          if (this.#ahead(a, e)) report.transient = true
+          else {
+            report.learned++
+            if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
+          }
+        }
+        this.#receive(a, o, this.now)
+      }
+    })
+  }
+
+  /** Events in frames of what both sides read (a frame holds at least one). */
+  #frames(events: readonly number[]): number[][] {
+    const out: number[][] = []
+    for (let i = 0; i < events.length; ) {
+      let bytes = FRAME_OVERHEAD_BYTES
+      const frame: number[] = []
+      while (
+        i < events.length &&
+        (frame.length === 0 || bytes + this.events[events[i]].bytes <= PUSH_FRAME_BYTES)
+      ) {
+        bytes += this.events[events[i]].bytes
+        frame.push(events[i++])
+      }
+      out.push(frame)
+    }
+    return out
+  }
+
+  /** a pushes frames to b, each answered, at most `window` of them unanswered (the range phase
+   *  waits for each answer; the log phase sends LOG_PUSH_WINDOW ahead): the time the last
+   *  answer arrived, or -1 when the link failed (the session's failure is scheduled). */
+  #pushFrames(ss: SessionRun, frames: readonly number[][], start: number, window: number): number {
+    const { a, b, epochs } = ss
+    let t = start
+    let sendFree = start
+    const answered: number[] = []
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]
+      let bytes = FRAME_OVERHEAD_BYTES
+      for (const o of frame) bytes += this.events[o].bytes
+      const sendAt = i >= window ? Math.max(sendFree, answered[i - window]) : sendFree
+      const d1 = this.#hop(a.id, b.id, sendAt, bytes)
+      if (d1 < 0) {
+        this.#fail(ss, sendAt + 1)
+        return -1
+      }
+      sendFree = sendAt + bytes / this.s.bandwidthBytesPerMs
+      const arrived = sendAt + d1
+      this.at(arrived, () => {
+        if (b.epoch !== epochs[1]) return
+        let fresh = 0
+        for (const o of frame) {
+          if (
+            b.held[o] === 0 &&
+            this.valid(this.events[o]) &&
+            !(this.#forked.has(this.events[o].slot) && this.#hasTwin(b, this.events[o]))
+          )
+            fresh++
+          this.#receive(b, o, this.now)
+        }
+        // Events from a outside a session b ran: b relays them (AntiEntropy.onLearned).
+        if (fresh > 0 && b.up) {
+          b.sched.handleLearned(peerId(a.id), this.now)
+          this.#drive(b)
+        }
+      })
+      const d2 = this.#hop(b.id, a.id, arrived, 24)
+      if (d2 < 0) {
+        this.#fail(ss, arrived + 1)
+        return -1
+      }
+      answered.push(arrived + d2)
+      t = Math.max(t, arrived + d2)
+    }
+    return t
+  }
+
+  /** The range phase: the shipped ReconcileSession per type, then fetches and pushes. */
+  #rangePhase(ss: SessionRun, start: number): void {
+    const { a, b, report } = ss
+    let t = start
     const need: number[] = []
     const have: number[] = []
     let truncated = false
@@ -1170,7 +1526,7 @@ export class Simulator {
         const from = i % 2 === 0 ? a.id : b.id
         const d = this.#hop(from, from === a.id ? b.id : a.id, t, tr.msgBytes[i] + FRAME_OVERHEAD_BYTES)
         if (d < 0) {
-          fail(t + 1)
+          this.#fail(ss, t + 1)
           return
         }
         t += d
@@ -1179,20 +1535,12 @@ export class Simulator {
       have.push(...tr.have)
       truncated ||= tr.truncated
     }
+    report.truncated = truncated
+    report.inSync &&= need.length === 0 && have.length === 0
     // Fetch what a lacks, RECONCILE_FETCH_DIGESTS_MAX at a time; the peer serves what it holds.
     // As the adapter does, what another session of a is fetching, or what a received since the
     // sets were compared, is left out (claimed in a.inFlight until its batch arrives).
     let withheld = 0
-    let badSignature = 0
-    const report = {
-      learned: 0,
-      withheld: 0,
-      badSignature: 0,
-      truncated,
-      transient: false,
-      inSync: need.length === 0 && have.length === 0,
-      relay: [] as number[],
-    }
     // Fetches go RECONCILE_FETCH_PIPELINE at a time (as the adapter: a new one goes out when an
     // answer arrived; the responder answers in order, one after the other on its side of the
     // stream). Storage is not modelled as a bottleneck: a batch counts as stored when it arrives.
@@ -1207,7 +1555,7 @@ export class Simulator {
           continue
         }
         a.inFlight.add(o)
-        claimed.push(o)
+        ss.claimed.push(o)
         ask.push(o)
       }
       if (ask.length === 0) continue
@@ -1215,7 +1563,7 @@ export class Simulator {
         sendAt = Math.max(sendAt, arrivals[arrivals.length - RECONCILE_FETCH_PIPELINE])
       const d1 = this.#hop(a.id, b.id, sendAt, ask.length * 34 + FRAME_OVERHEAD_BYTES)
       if (d1 < 0) {
-        fail(sendAt + 1)
+        this.#fail(ss, sendAt + 1)
         return
       }
       const served = b.role === 'withholder' ? [] : ask.filter((o) => b.held[o] === 2)
@@ -1225,102 +1573,42 @@ export class Simulator {
       const answerAt = Math.max(sendAt + d1, answerFree)
       const d2 = this.#hop(b.id, a.id, answerAt, bytes)
       if (d2 < 0) {
-        fail(answerAt + 1)
+        this.#fail(ss, answerAt + 1)
         return
       }
       answerFree = answerAt + bytes / this.s.bandwidthBytesPerMs
       const arrived = answerAt + d2
       arrivals.push(arrived)
       t = Math.max(t, arrived)
-      const good = served.filter((o) => this.valid(this.events[o]))
-      badSignature += served.length - good.length
-      claimed.length = 0
-      // Learned: what was still new to the node when the batch arrived (gossip may have won).
+      ss.claimed.length = 0
       this.at(arrived, () => {
         for (const o of ask) a.inFlight.delete(o)
-        if (a.epoch !== epochs[0]) return
-        for (const o of good) {
-          const e = this.events[o]
-          if (a.held[o] === 0 && !(this.#forked.has(e.slot) && this.#hasTwin(a, e))) {
-            if (this.#ahead(a, e)) report.transient = true
-            else {
-              report.learned++
-              if (report.relay.length < RECONCILE_RELAY_GOSSIP_MAX) report.relay.push(o)
-            }
-          }
-          this.#receive(a, o, this.now)
-        }
       })
+      this.#arrive(ss, served, arrived)
       this.counters.fetched += served.length
     }
     // Push what b lacks.
     if (a.role !== 'withholder') {
       const events = have.filter((o) => a.held[o] === 2)
-      for (let i = 0; i < events.length; ) {
-        let bytes = FRAME_OVERHEAD_BYTES
-        const frame: number[] = []
-        while (
-          i < events.length &&
-          (frame.length === 0 || bytes + this.events[events[i]].bytes <= PUSH_FRAME_BYTES)
-        ) {
-          bytes += this.events[events[i]].bytes
-          frame.push(events[i++])
-        }
-        const d1 = this.#hop(a.id, b.id, t, bytes)
-        if (d1 < 0) {
-          fail(t + 1)
-          return
-        }
-        t += d1
-        this.at(t, () => {
-          if (b.epoch !== epochs[1]) return
-          let fresh = 0
-          for (const o of frame) {
-            if (
-              b.held[o] === 0 &&
-              !(this.#forked.has(this.events[o].slot) && this.#hasTwin(b, this.events[o]))
-            )
-              fresh++
-            this.#receive(b, o, this.now)
-          }
-          // Events from a outside a session b ran: b relays them (AntiEntropy.onLearned).
-          if (fresh > 0 && b.up) {
-            b.sched.handleLearned(peerId(a.id), this.now)
-            this.#drive(b)
-          }
-        })
-        const d2 = this.#hop(b.id, a.id, t, 24)
-        if (d2 < 0) {
-          fail(t + 1)
-          return
-        }
-        t += d2
-      }
+      const p = this.#pushFrames(ss, this.#frames(events), t, 1)
+      if (p < 0) return
+      t = p
       this.counters.pushed += events.length
     }
     this.counters.withheld += withheld
-    this.counters.badSignature += badSignature
-    report.withheld = withheld
-    report.badSignature = badSignature
-    this.at(t + 1, () => this.#endSession(a, b, epochs, report))
+    report.withheld += withheld
+    this.#closeSession(ss, t)
   }
 
-  #endSession(
-    a: SimNode,
-    b: SimNode,
-    epochs: readonly [number, number],
-    r:
-      | {
-          learned: number
-          withheld: number
-          badSignature: number
-          truncated: boolean
-          transient: boolean
-          inSync: boolean
-          relay: number[]
-        }
-      | undefined,
-  ): void {
+  #closeSession(ss: SessionRun, t: number): void {
+    this.counters.badSignature += ss.report.badSignature
+    this.at(t + 1, () => {
+      this.#releaseLogs(ss)
+      this.#endSession(ss.a, ss.b, ss.epochs, ss.report)
+    })
+  }
+
+  #endSession(a: SimNode, b: SimNode, epochs: readonly [number, number], r: SessionReport | undefined): void {
     if (b.epoch === epochs[1] && b.up) {
       b.sched.handleServing(peerId(a.id), false)
       this.#drive(b)
@@ -1414,6 +1702,11 @@ export class Simulator {
   get slots(): number {
     return this.#slots
   }
+}
+
+/** A digest's bytes as a map key (latin1: a view, no copy). */
+function idKey(d: Uint8Array): string {
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1')
 }
 
 /** A node's peer id as its scheduler knows it. */

@@ -364,6 +364,8 @@ export async function reconcileWith(
   try {
     let first = true
     let logPhase: LogPhaseResult | undefined
+    /** Logs the peer's summaries flag as being fetched from another peer. */
+    let peerFetching = 0
     if (set.logs !== undefined) {
       let sentFirst = false
       const io = {
@@ -381,6 +383,7 @@ export async function reconcileWith(
           if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
           if (f.stateHash !== '') peerStateHash = f.stateHash
           if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
+          for (const l of f.logs) if (l.fetching) peerFetching++
           return f
         },
       }
@@ -403,8 +406,11 @@ export async function reconcileWith(
       }
     }
     // Logs that agree fully leave nothing for the range phase to find; logs another session is
-    // fetching are left to it (the range phase would only find them missing meanwhile).
-    const skipRanges = logPhase !== undefined && (logPhase.consistent || logPhase.deferred > 0)
+    // fetching are left to it (the range phase would only find them missing meanwhile). So are
+    // logs the peer is fetching from another peer: the range phase would push them to it a
+    // second time (a heal's sessions pushed each event to most nodes several times over).
+    const skipRanges =
+      logPhase !== undefined && (logPhase.consistent || logPhase.deferred > 0 || peerFetching > 0)
     for (const [type, idx] of skipRanges ? [] : indexes) {
       const session = new ReconcileSession(idx, 'initiator', { messageBytesMax: MESSAGE_BUDGET_BYTES })
       let msg: ReconRange[] | null = session.initiate()
@@ -613,6 +619,8 @@ export async function reconcileWith(
     if (forged > 0) ctx.stats.inc('reconcile.forged', forged)
     if (deferred > 0) ctx.stats.inc('reconcile.deferred', deferred)
     if ((logPhase?.deferred ?? 0) > 0) ctx.stats.inc('reconcile.logs_deferred', logPhase?.deferred)
+    if (logPhase !== undefined && peerFetching > 0 && !logPhase.consistent && logPhase.deferred === 0)
+      ctx.stats.inc('reconcile.ranges_left_to_peer')
     const logNeed = logPhase?.need ?? 0
     const logHave = logPhase?.have ?? 0
     return {
@@ -635,7 +643,8 @@ export async function reconcileWith(
         logNeed === 0 &&
         logHave === 0 &&
         !truncated &&
-        (logPhase?.deferred ?? 0) === 0,
+        (logPhase?.deferred ?? 0) === 0 &&
+        peerFetching === 0,
       logs:
         logPhase === undefined
           ? undefined
