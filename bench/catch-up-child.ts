@@ -7,6 +7,9 @@
  *                                               connects; time until B holds all N
  *   node bench/catch-up-child.ts ROOT heal N    A and B each write N/2 while apart, then B dials
  *                                               A; time until both hold N
+ *   node bench/catch-up-child.ts ROOT join N    A holds N events (written in pushes of 500, to
+ *                                               reach 1,000,000 in minutes); an empty B connects;
+ *                                               time until B holds all N
  *
  * Prints one JSON line: { ms, events, bytes? }. "Holds" = its status counts the events, i.e.
  * they are durably committed and were verified on the way in.
@@ -51,11 +54,13 @@ async function start(bootstrap: string[] = []): Promise<any> {
       mesh: true,
       mdns: false,
       listen: ['/ip4/127.0.0.1/tcp/0'],
+      // BENCH_LOG=debug (or info, …): the nodes log at that level on stderr instead of not at all.
+      ...(process.env.BENCH_LOG === undefined ? {} : { logLevel: process.env.BENCH_LOG }),
       bootstrap,
     },
   })
   // Quiet: the code under test logs on stderr (the base code takes no logger and ignores it).
-  const quiet = nodeMod.silentLogger?.()
+  const quiet = process.env.BENCH_LOG === undefined ? nodeMod.silentLogger?.() : undefined
   return nodeMod.startNode(config, quiet === undefined ? {} : { logger: quiet })
 }
 
@@ -84,6 +89,29 @@ async function write(node: any, prefix: string, count: number): Promise<void> {
   await Promise.all(Array.from({ length: WRITERS }, one))
 }
 
+/** Pushes of JOIN_BATCH events, JOIN_WRITERS in flight: only what B then fetches is timed. */
+const JOIN_BATCH = 500
+const JOIN_WRITERS = 4
+// biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
+async function writeBatches(node: any, prefix: string, count: number): Promise<void> {
+  let next = 0
+  const one = async (): Promise<void> => {
+    for (let start = next; start < count; start = next) {
+      next = Math.min(count, start + JOIN_BATCH)
+      const batch = []
+      for (let i = start; i < next; i++)
+        batch.push({
+          event_type: 'persona_update',
+          target_id: `${prefix}-${i % 1_000}`,
+          payload: { op: 'set', fields: { [`f${i}`]: `v${i}` } },
+        })
+      const r = await node.api.push(batch, { kind: 'local', id: 'bench' })
+      if (r.accepted !== batch.length) throw new Error(`batch at ${start}: ${r.accepted} of ${batch.length}`)
+    }
+  }
+  await Promise.all(Array.from({ length: JOIN_WRITERS }, one))
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
 async function waitEvents(nodes: any[], count: number, deadlineMs = 120_000): Promise<void> {
   const until = Date.now() + deadlineMs
@@ -109,13 +137,14 @@ function reconcileBytes(nodes: any[]): number | undefined {
 try {
   let ms: number
   let bytes: number | undefined
-  if (scenario === 'bulk') {
+  if (scenario === 'bulk' || scenario === 'join') {
     const a = await start()
-    await write(a, 'a', n)
+    if (scenario === 'join') await writeBatches(a, 'a', n)
+    else await write(a, 'a', n)
     await profileStart()
     const t0 = performance.now()
     const b = await start([a.listenAddrs.find((x: string) => x.includes('/ip4/127.0.0.1/'))])
-    await waitEvents([b], n)
+    await waitEvents([b], n, Math.max(120_000, n))
     ms = performance.now() - t0
     await profileStop()
     bytes = reconcileBytes([a, b])
