@@ -51,6 +51,12 @@ class Stores {
   /** Hands the action to the node once fewer than LOG_STORE_PARTS_AHEAD are outstanding (so the
    *  write queue merges one part while the one before is written, and may commit two in one
    *  fsync); answers are taken in order. */
+  /** After an abort: runs what the session still held, unless a store action failed already
+   *  (then it is fetched again next session); never throws, so the first error is the one seen. */
+  flush(actions: readonly LogStoreAction[]): void {
+    if (this.#failure === undefined) for (const a of actions) this.run(a)
+  }
+
   run(action: LogStoreAction): void {
     if (this.#failure !== undefined) throw this.#failure
     const api = this.#ctx.api
@@ -143,7 +149,7 @@ export async function initiateLogPhase(
     return session.result
   } finally {
     if (!ok) {
-      for (const a of session.abort()) stores.run(a)
+      stores.flush(session.abort())
       await stores.settle().catch(() => {})
     }
     session.release()
@@ -195,7 +201,7 @@ export class LogPhaseResponder {
 
   /** Waits for what the peer pushed to be stored, even when the stream ended early. */
   async settle(): Promise<void> {
-    if (!this.#session.done) for (const a of this.#session.abort()) this.#stores.run(a)
+    if (!this.#session.done) this.#stores.flush(this.#session.abort())
     await this.#stores.settle().catch(() => {})
   }
 }
