@@ -115,13 +115,37 @@ async function writeBatches(node: any, prefix: string, count: number): Promise<v
 // biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
 async function waitEvents(nodes: any[], count: number, deadlineMs = 120_000): Promise<void> {
   const until = Date.now() + deadlineMs
+  let last = -1
+  let lastMoved = Date.now()
   for (;;) {
     const s = await Promise.all(nodes.map((x) => x.api.status()))
     if (s.every((x) => x.events >= count)) return
     if (Date.now() > until) throw new Error(`timed out: ${s.map((x) => x.events).join(', ')} of ${count}`)
+    // A catch-up that stops moving for STALL_MS: say what each node's mesh holds, once per stall.
+    const held = s.reduce((sum, x) => sum + x.events, 0)
+    if (held !== last) {
+      last = held
+      lastMoved = Date.now()
+    } else if (Date.now() - lastMoved > STALL_MS) {
+      lastMoved = Date.now()
+      for (const x of [...nodes, ...others])
+        console.error(
+          JSON.stringify({
+            stalled: x.peerId,
+            events: (await x.api.status()).events,
+            stats: x.network?.stats,
+            peers: x.network?.peers(),
+          }),
+        )
+    }
     await new Promise((r) => setTimeout(r, 5))
   }
 }
+
+/** No progress for this long is printed as a stall (stderr), with both nodes' mesh counters. */
+const STALL_MS = 30_000
+// biome-ignore lint/suspicious/noExplicitAny: either version of RunningNode
+const others: any[] = []
 
 /** Reconciliation bytes (both directions) of the sessions either node ran, where the code has
  *  reconciliation (the code at the start of the issue has none). */
@@ -139,6 +163,7 @@ try {
   let bytes: number | undefined
   if (scenario === 'bulk' || scenario === 'join') {
     const a = await start()
+    others.push(a)
     if (scenario === 'join') await writeBatches(a, 'a', n)
     else await write(a, 'a', n)
     await profileStart()

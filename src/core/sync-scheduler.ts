@@ -11,7 +11,9 @@
  * - after a session that taught the node events, one session with every other connected peer,
  *   `relayDelayMs` later and coalesced (relay);
  * - after a session cut short at its size bound, another at once; after one whose fetched events
- *   were refused for a transient reason, another `retryMs` later;
+ *   were refused for a transient reason, another `retryMs` later; after one that failed without
+ *   a fault of the peer's (a timeout, a stream ended early), another `retryMs` later, backing off
+ *   while they keep failing;
  * - on demand (`request`);
  * - one session per peer at a time (a request meanwhile runs after it), `parallelMax` at once;
  * - a session in which the peer forged, withheld or broke the protocol is a strike; at
@@ -48,6 +50,8 @@ export interface PeerSchedule {
   readonly strikes: number
   readonly bannedUntilMs: number
   readonly inSyncAtMs?: number
+  /** A retry is due at this time. */
+  readonly dueAtMs?: number
 }
 
 interface PeerState {
@@ -62,7 +66,13 @@ interface PeerState {
   inSyncAtMs?: number
   /** A session is wanted at or after this time (retry). */
   dueAtMs?: number
+  /** Sessions with this peer that failed in a row (not struck): the retry backs off. */
+  failures: number
 }
+
+/** A failed session's retry backs off to at most this many `retryMs` when there is no
+ *  anti-entropy interval to cap it. */
+export const RETRY_BACKOFF_MAX = 64
 
 export class SyncScheduler {
   readonly #init: SchedulerInit
@@ -82,7 +92,15 @@ export class SyncScheduler {
   #peer(id: string): PeerState {
     let p = this.#peers.get(id)
     if (p === undefined) {
-      p = { connected: false, running: false, serving: 0, queued: false, strikes: 0, bannedUntilMs: 0 }
+      p = {
+        connected: false,
+        running: false,
+        serving: 0,
+        queued: false,
+        strikes: 0,
+        bannedUntilMs: 0,
+        failures: 0,
+      }
       this.#peers.set(id, p)
     }
     return p
@@ -156,6 +174,7 @@ export class SyncScheduler {
 
   handleSessionEnded(id: string, outcome: SessionOutcome, nowMs: number): void {
     const p = this.#finish(id)
+    p.failures = 0
     if (outcome.inSync) p.inSyncAtMs = nowMs
     if (outcome.misbehaved) this.#strike(id, p, nowMs)
     if (outcome.learned > 0) this.#relay(id, nowMs)
@@ -163,10 +182,22 @@ export class SyncScheduler {
     else if (outcome.transient && p.connected) p.dueAtMs = nowMs + this.#init.retryMs
   }
 
-  /** The session failed; `protocolError`: the peer broke the protocol (a strike). */
+  /** The session failed; `protocolError`: the peer broke the protocol (a strike). Any other
+   *  failure (a timeout, a stream that ended early, a refusal for a transient reason) is retried
+   *  `retryMs` later, doubling with each failure in a row up to the anti-entropy interval
+   *  (RETRY_BACKOFF_MAX × retryMs when there is none): what the session did not bring must not
+   *  wait for the next tick, nor for a random pick among many peers. */
   handleSessionFailed(id: string, protocolError: boolean, nowMs: number): void {
     const p = this.#finish(id)
-    if (protocolError) this.#strike(id, p, nowMs)
+    if (protocolError) {
+      this.#strike(id, p, nowMs)
+      return
+    }
+    p.failures++
+    if (!p.connected) return
+    const capMs = this.#init.intervalMs > 0 ? this.#init.intervalMs : this.#init.retryMs * RETRY_BACKOFF_MAX
+    const backoff = this.#init.retryMs * 2 ** Math.min(p.failures - 1, 30)
+    p.dueAtMs = nowMs + Math.max(this.#init.retryMs, Math.min(capMs, backoff))
   }
 
   /** The peer started (`true`) or ended (`false`) a session with this node. */
@@ -247,6 +278,7 @@ export class SyncScheduler {
       strikes: p.strikes,
       bannedUntilMs: p.bannedUntilMs,
       inSyncAtMs: p.inSyncAtMs,
+      dueAtMs: p.dueAtMs,
     }
   }
 

@@ -41,6 +41,14 @@ export class FetchMismatchError extends RemoteProtocolError {
   readonly code = 'fetch_mismatch'
 }
 
+/** A session's stream ended before the session did. Not proof of misbehaviour: the peer may
+ *  have failed on its own side (a full write queue, a timeout under load, a restart) or the
+ *  connection dropped; so it is not a strike, and the session is retried (docs/MESH.md). */
+export class StreamEndedEarlyError extends RemoteProtocolError {
+  override readonly name = 'StreamEndedEarlyError'
+  readonly code = 'stream_ended'
+}
+
 /** The peer closed a connection we dialled right after the handshake: most often its
  *  connection gater refused us (we are not in its members list, or the pnet key differs). */
 export class PeerClosedError extends RemoteProtocolError {

@@ -181,6 +181,58 @@ describe('reconciliation surface and misbehaving peers', () => {
   })
 })
 
+describe('a peer whose side of a session fails', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('is not struck (an early end is no proof of misbehaviour), and the session is retried until it converges', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    await pushAll(a, writes('fail', 20))
+    // a's log reads fail for a while (a store fault, a restart): its side of every session ends
+    // early, more times than the strikes that would cut it off.
+    const store = a.node.eventSet.logs!
+    const reads = new Set(['listLogs', 'getLogRecords', 'getLogHeads', 'readLogRange', 'getLogPositions'])
+    let failing = 4
+    a.node.eventSet.logs = new Proxy(store, {
+      get(target, key) {
+        const v = Reflect.get(target, key)
+        if (typeof v !== 'function') return v
+        if (!reads.has(String(key))) return v.bind(target)
+        return async (...args: unknown[]) => {
+          if (failing > 0) {
+            failing--
+            throw new Error('a log read failed (test)')
+          }
+          return v.apply(target, args)
+        }
+      },
+    })
+    const b = await mesh.create({ values })
+    await b.start()
+    await net(b).dial(a.addr())
+    for (let i = 0; i < 3; i++)
+      await net(b)
+        .reconcile(a.peerId)
+        .catch(() => {})
+    // No interval: only the retries of the failed sessions bring the events.
+    await waitFor(
+      'b holds all, by retries',
+      async () => (await b.status()).events === 20,
+      30_000,
+      async () => ({ failing, b: net(b).stats, a: net(a).stats }),
+    )
+    assert.equal(failing, 0, 'the failures happened')
+    assert.equal(net(b).stats['reconcile.cut_off'] ?? 0, 0, JSON.stringify(net(b).stats))
+    assert.equal(net(b).stats['reconcile.strikes'] ?? 0, 0, JSON.stringify(net(b).stats))
+    assert.ok(
+      net(b)
+        .peers()
+        .some((p) => p.peerId === a.peerId && p.connected),
+    )
+  })
+})
+
 describe('a peer that forges', () => {
   const mesh = emptyMesh()
   after(() => mesh.close())

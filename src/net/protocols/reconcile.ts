@@ -33,7 +33,7 @@ import {
   RECONCILE_MESSAGE_SLACK_BYTES,
   RECONCILE_RELAY_GOSSIP_MAX,
 } from '../constants.ts'
-import { IndexNotReadyError, RemoteRefusedError, UnexpectedMessageError } from '../errors.ts'
+import { IndexNotReadyError, RemoteRefusedError, StreamEndedEarlyError, UnexpectedMessageError } from '../errors.ts'
 import {
   clip,
   deadline,
@@ -379,7 +379,7 @@ export async function reconcileWith(
         read: async () => {
           const f = await meter.read(ctx, lp, signal, false)
           if (f === undefined)
-            throw new UnexpectedMessageError('reconciliation stream ended in the log phase')
+            throw new StreamEndedEarlyError('reconciliation stream ended in the log phase')
           if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
           if (f.stateHash !== '') peerStateHash = f.stateHash
           if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
@@ -429,7 +429,7 @@ export async function reconcileWith(
         )
         first = false
         const f = await meter.read(ctx, lp, signal, false)
-        if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-session')
+        if (f === undefined) throw new StreamEndedEarlyError('reconciliation stream ended mid-session')
         if (f.error !== undefined) {
           if (f.error.code === 'type_not_served') {
             refused = true
@@ -554,7 +554,7 @@ export async function reconcileWith(
       const got: StoredEvent[] = []
       for (;;) {
         const f = await meter.read(ctx, lp, signal, false)
-        if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-fetch')
+        if (f === undefined) throw new StreamEndedEarlyError('reconciliation stream ended mid-fetch')
         if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
         for (const e of f.events) {
           const d = digestOf(e.signed)
@@ -604,7 +604,7 @@ export async function reconcileWith(
       for (const frame of chunkForFrames(events, frameBytes, ctx.limits.eventsMax)) {
         await meter.write(lp, { events: frame }, signal)
         const f = await meter.read(ctx, lp, signal, false)
-        if (f === undefined) throw new UnexpectedMessageError('reconciliation stream ended mid-push')
+        if (f === undefined) throw new StreamEndedEarlyError('reconciliation stream ended mid-push')
         if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
         pushedAccepted += f.accepted
       }

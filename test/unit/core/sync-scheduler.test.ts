@@ -115,4 +115,41 @@ describe('SyncScheduler', () => {
     assert.deepEqual(s.pollHangUps(), [])
     assert.equal(s.schedule('z')?.strikes, 0)
   })
+
+  test('a failed session is retried retryMs later, backing off to the interval; success resets it', () => {
+    const s = new SyncScheduler(init)
+    s.handleConnected('z', 0)
+    assert.deepEqual(s.pollStart(0), ['z'])
+    // Failures in a row: due 1 s, 2 s, 4 s, 8 s later, then capped at the 10 s interval.
+    const gaps: number[] = []
+    let now = 0
+    for (let i = 0; i < 6; i++) {
+      s.handleSessionFailed('z', false, now)
+      const due = s.schedule('z')?.dueAtMs as number
+      gaps.push(due - now)
+      assert.deepEqual(s.pollStart(due - 1), [], 'not before it is due')
+      now = due
+      assert.deepEqual(s.pollStart(now), ['z'])
+    }
+    assert.deepEqual(gaps.slice(0, 4), [1_000, 2_000, 4_000, 8_000])
+    assert.ok(gaps.slice(4).every((g) => g <= 10_000))
+    s.handleSessionEnded('z', ok, now)
+    s.request('z', now)
+    assert.deepEqual(s.pollStart(now), ['z'])
+    s.handleSessionFailed('z', false, now)
+    assert.equal((s.schedule('z')?.dueAtMs as number) - now, 1_000, 'a success resets the backoff')
+  })
+
+  test('a failure with a peer that is gone schedules nothing; a strike is not retried early', () => {
+    const s = new SyncScheduler({ ...init, intervalMs: 0 })
+    s.handleConnected('z', 0)
+    assert.deepEqual(s.pollStart(0), ['z'])
+    s.handleDisconnected('z')
+    s.handleSessionFailed('z', false, 5)
+    assert.equal(s.schedule('z')?.dueAtMs, undefined)
+    s.handleConnected('z', 10)
+    assert.deepEqual(s.pollStart(10), ['z'])
+    s.handleSessionFailed('z', true, 11)
+    assert.equal(s.schedule('z')?.dueAtMs, undefined)
+  })
 })
