@@ -33,7 +33,12 @@ import {
   RECONCILE_MESSAGE_SLACK_BYTES,
   RECONCILE_RELAY_GOSSIP_MAX,
 } from '../constants.ts'
-import { IndexNotReadyError, RemoteRefusedError, StreamEndedEarlyError, UnexpectedMessageError } from '../errors.ts'
+import {
+  IndexNotReadyError,
+  RemoteRefusedError,
+  StreamEndedEarlyError,
+  UnexpectedMessageError,
+} from '../errors.ts'
 import {
   clip,
   deadline,
@@ -378,8 +383,7 @@ export async function reconcileWith(
         },
         read: async () => {
           const f = await meter.read(ctx, lp, signal, false)
-          if (f === undefined)
-            throw new StreamEndedEarlyError('reconciliation stream ended in the log phase')
+          if (f === undefined) throw new StreamEndedEarlyError('reconciliation stream ended in the log phase')
           if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
           if (f.stateHash !== '') peerStateHash = f.stateHash
           if (f.frameBytesMax !== 0) peerFrameMax = f.frameBytesMax
