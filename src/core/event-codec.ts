@@ -457,6 +457,14 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   }
 }
 
+/** The event type of canonical signed bytes (byte 4 after the magic), without decoding the
+ *  rest; undefined when the bytes are not an event. */
+export function eventTypeOfSigned(signed: Uint8Array): EventType | undefined {
+  if (signed.byteLength < 5) return undefined
+  for (let i = 0; i < 4; i++) if (signed[i] !== MAGIC[i]) return undefined
+  return EVENT_TYPES[signed[4] - 1]
+}
+
 export function digestOf(signed: Uint8Array): Digest {
   return sha256Hex(signed) as Digest
 }

@@ -3,24 +3,19 @@
  * peer scoring punishes senders of bad events) and publishing (full event, or an announce by
  * digest for large events).
  *
- * Validation of a message of complete events (one, or a publisher's batch): decode (bounded)
- * -> every event's type is the topic's -> the ones not seen yet (none: ignore) ->
- * `eventFromWire` on each (schema, membership, clock drift, signature; any failure rejects the
- * message) -> accept and queue them for the node. An announce: seen? ignore -> fetch from the
- * peer that sent it (pull, fetch mode) -> the fetched bytes hash to the digest -> the same
- * checks -> accept.
+ * What a received message leads to is decided by the core's sans-IO `GossipIntake`
+ * (src/core/gossip-intake.ts: topic, seen, checks, announce fetches, signatures in one step for
+ * a large message); the validator here decodes the bytes, runs the fetch and the pool
+ * verification the intake asks for, and hands accepted events to the ingest queue.
  */
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
-import { SIGNED_MAGIC } from '../core/constants.ts'
-import { isEventRejectedError } from '../core/errors.ts'
-import { badSignature, checkEvent, eventFromWire, type VerifyContext } from '../core/event.ts'
-import { decodeSigned, digestOf } from '../core/event-codec.ts'
+import type { VerifyContext } from '../core/event.ts'
+import { digestOf, eventTypeOfSigned } from '../core/event-codec.ts'
+import { GossipIntake } from '../core/gossip-intake.ts'
 import type { StoredEvent } from '../core/records.ts'
-import type { SignedEvent } from '../core/types.ts'
 import { EVENT_TYPES, type EventType } from '../core/types.ts'
-import { fromHex, toHex } from '../util/bytes.ts'
 import type { VerifyItem } from '../util/crypto.ts'
 import type { LruMap } from '../util/lru.ts'
 import {
@@ -54,15 +49,7 @@ export function typeOfTopic(topic: string): EventType | undefined {
   return TYPE_BY_TOPIC.get(topic)
 }
 
-const SIGNED_MAGIC_BYTES = Buffer.from(SIGNED_MAGIC, 'latin1')
-
-/** The event type of canonical signed bytes (byte 4 after the "GKE2" magic), without decoding
- *  the rest; undefined when the bytes are not an event. */
-export function eventTypeOfSigned(signed: Uint8Array): EventType | undefined {
-  if (signed.byteLength < 5) return undefined
-  for (let i = 0; i < 4; i++) if (signed[i] !== SIGNED_MAGIC_BYTES[i]) return undefined
-  return EVENT_TYPES[signed[4] - 1]
-}
+export { eventTypeOfSigned }
 
 /** What the node knows of a digest: stored, or accepted by gossip validation and queued. */
 export type SeenState = 'stored' | 'validated'
@@ -94,11 +81,16 @@ export interface GossipRouterInit {
 export class GossipRouter {
   readonly #c: GossipRouterComponents
   readonly #init: GossipRouterInit
-  #fetches = 0
+  readonly #intake: GossipIntake
 
   constructor(components: GossipRouterComponents, init: GossipRouterInit) {
     this.#c = components
     this.#init = init
+    this.#intake = new GossipIntake({
+      seen: (d) => components.seen.get(d) !== undefined,
+      poolVerifyMin: components.verifyMany === undefined ? Number.POSITIVE_INFINITY : GOSSIP_POOL_VERIFY_MIN,
+      fetchesMax: ANNOUNCE_FETCHES_MAX,
+    })
   }
 
   /** Installs validators on every topic (we may relay any) and subscribes to our types. */
@@ -185,110 +177,60 @@ export class GossipRouter {
     return TopicValidatorResult.Reject
   }
 
-  /** Fetches an announced event from the peer that relayed the announce: the event, or
-   *  'ignore' (busy, failed, gone), or a reject reason (wrong bytes). */
-  async #fetchAnnounced(
-    peer: PeerId,
-    raw: Uint8Array,
-    digest: string,
-    size: number,
-  ): Promise<StoredEvent | string> {
-    if (this.#fetches >= ANNOUNCE_FETCHES_MAX) {
-      this.#c.stats.inc('gossip.announce_busy')
-      return 'ignore'
-    }
-    this.#fetches++
-    let fetched: StoredEvent[]
-    try {
-      fetched = await this.#c.fetch(peer, raw)
-    } catch (err) {
-      this.#c.stats.inc('gossip.announce_fetch_failed')
-      this.#c.log.debug(`announce fetch from ${peer} failed: ${(err as Error).message}`)
-      return 'ignore'
-    } finally {
-      this.#fetches--
-    }
-    if (fetched.length === 0) {
-      this.#c.stats.inc('gossip.announce_fetch_missing')
-      return 'ignore'
-    }
-    const match = fetched.find((e) => digestOf(e.signed) === digest)
-    if (match === undefined) return 'fetch_mismatch'
-    if (match.signed.byteLength + match.signature.byteLength !== size) return 'announce_size'
-    return match
-  }
-
   async #validate(peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
-    const topicType = typeOfTopic(msg.topic)
-    if (topicType === undefined) return this.#reject(peer, 'unknown_topic')
     let payload: ReturnType<typeof decodeGossipMessage>
-    try {
-      payload = decodeGossipMessage(msg.data, this.#c.limits)
-    } catch (err) {
-      return this.#reject(peer, isWireError(err) ? err.code : 'decode')
-    }
-    let fresh: Array<{ event: StoredEvent; digest: string }>
-    if (payload.kind === 'events') {
-      for (const e of payload.events)
-        if (eventTypeOfSigned(e.signed) !== topicType) return this.#reject(peer, 'wrong_topic')
-      const digests = new Set<string>()
-      fresh = []
-      for (const e of payload.events) {
-        const digest = digestOf(e.signed)
-        if (digests.has(digest) || this.#c.seen.get(digest) !== undefined) continue
-        digests.add(digest)
-        fresh.push({ event: { signed: e.signed, signature: e.signature }, digest })
-      }
-      if (fresh.length === 0) return TopicValidatorResult.Ignore
-    } else {
-      const digest = toHex(payload.digest)
-      if (this.#c.seen.get(digest) !== undefined) return TopicValidatorResult.Ignore
-      const fetched = await this.#fetchAnnounced(peer, payload.digest, digest, payload.size)
-      if (typeof fetched === 'string')
-        return fetched === 'ignore' ? TopicValidatorResult.Ignore : this.#reject(peer, fetched)
-      if (this.#c.seen.get(digest) !== undefined) return TopicValidatorResult.Ignore
-      fresh = [{ event: fetched, digest }]
-    }
-    const ctx = this.#c.verifyContext()
-    const pool = this.#c.verifyMany !== undefined && fresh.length >= GOSSIP_POOL_VERIFY_MIN
-    const verifiedEvents: SignedEvent[] = []
-    for (const { event } of fresh) {
+    const topicType = typeOfTopic(msg.topic)
+    if (topicType !== undefined) {
       try {
-        const checked = pool
-          ? checkEvent(decodeSigned(event.signed), event.signed, event.signature, ctx)
-          : eventFromWire(event.signed, event.signature, ctx)
-        if (checked.type !== topicType) return this.#reject(peer, 'wrong_topic')
-        verifiedEvents.push(checked)
+        payload = decodeGossipMessage(msg.data, this.#c.limits)
       } catch (err) {
-        if (isEventRejectedError(err)) return this.#reject(peer, err.code)
-        this.#c.log.warn(`gossip validation failed unexpectedly: ${(err as Error).message}`)
-        return TopicValidatorResult.Ignore
+        return this.#reject(peer, isWireError(err) ? err.code : 'decode')
+      }
+    } else payload = { kind: 'events', events: [] }
+    // The decisions are the core's (src/core/gossip-intake.ts); this runs the I/O it asks for.
+    const r = this.#intake.receive(topicType, payload)
+    for (;;) {
+      const step = r.step(this.#c.verifyContext())
+      switch (step.kind) {
+        case 'fetch': {
+          let fetched: StoredEvent[] | 'failed'
+          try {
+            fetched = await this.#c.fetch(peer, step.raw)
+          } catch (err) {
+            this.#c.log.debug(`announce fetch from ${peer} failed: ${(err as Error).message}`)
+            fetched = 'failed'
+          }
+          r.fetched(fetched)
+          continue
+        }
+        case 'verify': {
+          let valid: boolean[]
+          try {
+            valid = await this.#c.verifyMany!(step.items)
+          } catch (err) {
+            this.#c.log.warn(`gossip signature check failed unexpectedly: ${(err as Error).message}`)
+            return TopicValidatorResult.Ignore
+          }
+          r.verified(valid)
+          continue
+        }
+        case 'reject':
+          return this.#reject(peer, step.why)
+        case 'ignore':
+          if (step.why === 'validation_failed') this.#c.log.warn('gossip validation failed unexpectedly')
+          else if (step.why !== undefined) this.#c.stats.inc(`gossip.${step.why}`)
+          return TopicValidatorResult.Ignore
+        case 'accept': {
+          if (!this.#c.ingest.offer(step.events, peer.toString())) {
+            this.#c.stats.inc('gossip.ingest_full')
+            return TopicValidatorResult.Ignore
+          }
+          for (const d of step.digests) this.markSeen(d)
+          if (step.announced !== undefined) this.#c.recent.put(step.digests[0], step.announced)
+          this.#c.stats.inc('gossip.accepted_events', step.digests.length)
+          return TopicValidatorResult.Accept
+        }
       }
     }
-    if (pool) {
-      // Every other check passed on the event loop; the signatures go to the pool together.
-      let valid: boolean[]
-      try {
-        valid = await this.#c.verifyMany!(
-          verifiedEvents.map((e) => ({ key: fromHex(e.author)!, message: e.signed, signature: e.signature })),
-        )
-      } catch (err) {
-        this.#c.log.warn(`gossip signature check failed unexpectedly: ${(err as Error).message}`)
-        return TopicValidatorResult.Ignore
-      }
-      const bad = valid.indexOf(false)
-      if (bad >= 0) return this.#reject(peer, badSignature(verifiedEvents[bad]).code)
-      // The pool took time: another path may have brought some of these meanwhile.
-      if (fresh.every(({ digest }) => this.#c.seen.get(digest) !== undefined))
-        return TopicValidatorResult.Ignore
-    }
-    if (!this.#c.ingest.offer(verifiedEvents, peer.toString())) {
-      this.#c.stats.inc('gossip.ingest_full')
-      return TopicValidatorResult.Ignore
-    }
-    for (const { digest } of fresh) this.markSeen(digest)
-    if (payload.kind === 'announce') this.#c.recent.put(fresh[0].digest, fresh[0].event)
-    this.#c.stats.inc('gossip.accepted_events', fresh.length)
-    return TopicValidatorResult.Accept
   }
 }
