@@ -12,7 +12,7 @@
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
-import { headSignable, leafHash, type Peak, peaksAppend, rootHash } from './merkle-log.ts'
+import { headSignable, leafHashOfHex, type Peak, peaksAppend, rootHash } from './merkle-log.ts'
 import type { LogHead, LogRecord, StoreReader } from './ports.ts'
 import type { AuthorKey, Digest } from './types.ts'
 
@@ -275,7 +275,7 @@ export class LogBook {
         const k = posKeyOf(t.author, t.log, c)
         const d = group.positions.get(k) ?? this.#pending(k)
         if (d !== undefined) {
-          leaves.push(leafHash(fromHex(d) as Uint8Array))
+          leaves.push(leafHashOfHex(d))
           c += 1
           continue
         }
@@ -284,7 +284,7 @@ export class LogBook {
         if (inHole(before, c)) break
         const run = await this.#store.readLogRun(t.author, t.log, c, RUN_READ_MAX)
         if (run.length === 0) break
-        for (const r of run) leaves.push(leafHash(fromHex(r) as Uint8Array))
+        for (const r of run) leaves.push(leafHashOfHex(r))
         c += run.length
       }
       heldBeyond -= c - before.contiguous

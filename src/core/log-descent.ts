@@ -12,7 +12,7 @@
 import { fromHex, toHex } from '../util/bytes.ts'
 import type { LogProbe } from '../wire/index.ts'
 import type { LogPort } from './log-frames.ts'
-import { leafHash, peaksOf } from './merkle-log.ts'
+import { leafHashOfHex, peaksOf } from './merkle-log.ts'
 import type { LogRecord } from './ports.ts'
 import type { AuthorKey } from './types.ts'
 
@@ -59,7 +59,7 @@ export async function nodeHash(
       Math.min(1_000, to - from - leaves.length),
     )
     if (run.length === 0) return undefined
-    for (const d of run) leaves.push(leafHash(fromHex(d)!))
+    for (const d of run) leaves.push(leafHashOfHex(d))
   }
   const peaks = peaksOf(leaves)
   return peaks.length === 1 ? peaks[0].hash : undefined

@@ -9,7 +9,7 @@
  * Pure: the held positions and the signature check come in as functions.
  */
 import { fromHex, toHex } from '../util/bytes.ts'
-import { headSignable, leafHash, type Peak, peaksAppend, rootHash } from './merkle-log.ts'
+import { headSignable, leafHashOfHex, type Peak, peaksAppend, rootHash } from './merkle-log.ts'
 import type { LogHead } from './ports.ts'
 import type { Digest, SignedEvent } from './types.ts'
 
@@ -43,26 +43,35 @@ export async function verifyLogChunk(
 ): Promise<ChunkVerdict> {
   if (head.length <= acc.length) return { ok: false, why: 'stale' }
   if (head.length - acc.length > LOG_VERIFY_SPAN_MAX) return { ok: false, why: 'span' }
-  const at = new Map<number, Digest>()
-  for (const e of events) {
-    if (e.author !== head.author || e.log !== head.log || e.seq < acc.length || e.seq >= head.length)
-      return { ok: false, why: 'foreign' }
-    const prev = at.get(e.seq)
-    if (prev !== undefined && prev !== e.digest) return { ok: false, why: 'foreign' }
-    at.set(e.seq, e.digest)
+  const span = head.length - acc.length
+  const leaves: Uint8Array[] = new Array(span)
+  // The usual case: the events are exactly the positions (acc.length, head.length], in order.
+  let inOrder = events.length === span
+  for (let i = 0; i < events.length && inOrder; i++) {
+    const e = events[i]
+    if (e.seq !== acc.length + i || e.author !== head.author || e.log !== head.log) inOrder = false
   }
-  const missing: number[] = []
-  for (let s = acc.length; s < head.length; s++) if (!at.has(s)) missing.push(s)
-  if (missing.length > 0) {
-    const held = await heldAt(missing)
-    for (const [i, d] of held.entries()) {
-      if (d === undefined) return { ok: false, why: 'incomplete' }
-      at.set(missing[i], d)
+  if (inOrder) for (let i = 0; i < span; i++) leaves[i] = leafHashOfHex(events[i].digest)
+  else {
+    const at = new Map<number, Digest>()
+    for (const e of events) {
+      if (e.author !== head.author || e.log !== head.log || e.seq < acc.length || e.seq >= head.length)
+        return { ok: false, why: 'foreign' }
+      const prev = at.get(e.seq)
+      if (prev !== undefined && prev !== e.digest) return { ok: false, why: 'foreign' }
+      at.set(e.seq, e.digest)
     }
+    const missing: number[] = []
+    for (let s = acc.length; s < head.length; s++) if (!at.has(s)) missing.push(s)
+    if (missing.length > 0) {
+      const held = await heldAt(missing)
+      for (const [i, d] of held.entries()) {
+        if (d === undefined) return { ok: false, why: 'incomplete' }
+        at.set(missing[i], d)
+      }
+    }
+    for (let s = acc.length; s < head.length; s++) leaves[s - acc.length] = leafHashOfHex(at.get(s) as string)
   }
-  const leaves: Uint8Array[] = new Array(head.length - acc.length)
-  for (let s = acc.length; s < head.length; s++)
-    leaves[s - acc.length] = leafHash(fromHex(at.get(s) as string)!)
   const peaks = peaksAppend(acc.peaks, leaves)
   const root = rootHash(head.length, peaks)
   if (toHex(root) !== head.root) return { ok: false, why: 'root' }

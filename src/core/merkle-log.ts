@@ -22,7 +22,7 @@
  * throw `MerkleProofError`; functions that verify (`verifyRange`, and merkle-proof.ts's
  * `verifyInclusion`, `verifyPrefix`) answer false / null and never throw on a peer's bad proof.
  */
-import { bytesEqual } from '../util/bytes.ts'
+import { bufferView, bytesEqual } from '../util/bytes.ts'
 import { sha256 } from '../util/crypto.ts'
 
 /** Hashes, digests and roots are all this many bytes (SHA-256). */
@@ -85,6 +85,16 @@ function writeU64Le(out: Uint8Array, at: number, n: number): void {
 export function leafHash(digest: Uint8Array): Uint8Array {
   checkHash(digest, 'digest')
   leafScratch.set(digest, 1)
+  return sha256(leafScratch)
+}
+
+const leafScratchView = bufferView(leafScratch)
+
+/** leafHash of a digest given as 64 lowercase hex characters (as events carry it), written
+ *  straight into the scratch buffer: no decode into a new array per leaf. */
+export function leafHashOfHex(digest: string): Uint8Array {
+  if (digest.length !== 2 * HASH_BYTES || leafScratchView.write(digest, 1, 'hex') !== HASH_BYTES)
+    throw new MerkleProofError('digest: not 64 hex characters')
   return sha256(leafScratch)
 }
 

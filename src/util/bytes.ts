@@ -17,6 +17,11 @@ export function fromHex(hex: string): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(hex, 'hex'))
 }
 
+/** A Buffer over the same memory as `bytes` (for its native hex and UTF-8 writers). */
+export function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/
 
 export function toBase64(bytes: Uint8Array): string {

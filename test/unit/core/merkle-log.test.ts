@@ -15,6 +15,7 @@ import {
   headSignable,
   LOG_LENGTH_MAX,
   leafHash,
+  leafHashOfHex,
   MerkleAccumulator,
   MerkleProofError,
   type Peak,
@@ -305,6 +306,15 @@ describe('merkle log: refusals and limits', () => {
     { height: 2, hash: h(1) },
     { height: 0, hash: h(2) },
   ])
+
+  test('leafHashOfHex is leafHash of the decoded digest; anything but 64 hex characters is refused', () => {
+    for (let b = 0; b < 256; b += 17) {
+      const d = new Uint8Array(32).map((_, i) => (b + i * 7) & 0xff)
+      assert.deepEqual(leafHashOfHex(Buffer.from(d).toString('hex')), leafHash(d))
+    }
+    for (const bad of ['', 'ab', 'zz'.repeat(32), `${'a'.repeat(63)}g`, 'a'.repeat(66)])
+      assert.throws(() => leafHashOfHex(bad), MerkleProofError)
+  })
 
   test('decodePeaks refuses malformed or inconsistent peaks with a named error', () => {
     assert.equal(decodePeaks(good, 5).length, 2)
