@@ -233,6 +233,72 @@ describe('a peer whose side of a session fails', () => {
   })
 })
 
+describe('a connection dropped in the middle of a session', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('is no strike against the peer, however often it happens', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    await pushAll(a, writes('drop', 40))
+    // a's range reads (answering b's fetch, or pushing to b in a's own session: whichever side
+    // starts) wait until the test has dropped the connection under them.
+    const store = a.node.eventSet.logs!
+    const readRange = store.readLogRange.bind(store)
+    let hold: Promise<void> | undefined
+    let entered = 0
+    store.readLogRange = ((...args: Parameters<typeof readRange>) => {
+      entered++
+      return (hold ?? Promise.resolve()).then(() => readRange(...args))
+    }) as typeof readRange
+    const b = await mesh.create({ values })
+    await b.start()
+    const libp2p = (n: MeshNode) =>
+      (n.node.network as unknown as { libp2p: { peerId: unknown; hangUp(p: unknown): Promise<void> } }).libp2p
+    for (let i = 0; i < 4; i++) {
+      let release = () => {}
+      hold = new Promise<void>((r) => {
+        release = r
+      })
+      const before = entered
+      await waitFor(
+        'b connects to a again',
+        () =>
+          net(b)
+            .dial(a.addr())
+            .then(
+              () => true,
+              () => false,
+            ),
+        10_000,
+        () => ({ a: net(a).stats, b: net(b).stats }),
+      )
+      const session = net(b)
+        .reconcile(a.peerId)
+        .catch(() => {})
+      await waitFor('a session is reading a range', () => entered > before, 10_000)
+      await libp2p(a).hangUp(libp2p(b).peerId)
+      release()
+      await session
+    }
+    for (const n of [a, b]) {
+      assert.equal(net(n).stats['reconcile.strikes'] ?? 0, 0, JSON.stringify(net(n).stats))
+      assert.equal(net(n).stats['reconcile.cut_off'] ?? 0, 0, JSON.stringify(net(n).stats))
+    }
+    hold = undefined
+    await waitFor(
+      'b holds all',
+      async () => {
+        await net(b)
+          .dial(a.addr())
+          .catch(() => {})
+        return (await b.status()).events === 40
+      },
+      20_000,
+    )
+  })
+})
+
 describe('a peer that forges', () => {
   const mesh = emptyMesh()
   after(() => mesh.close())
