@@ -201,6 +201,8 @@ export class LogSession {
   #rounds = 0
   #deferred = 0
   #pushedAccepted = 0
+  /** Events this side pushed (as initiator): what the peer's answers may count at most. */
+  #pushedEvents = 0
   #reported = 0
 
   constructor(port: LogPort, role: 'initiator' | 'responder', init: LogSessionInit) {
@@ -534,6 +536,13 @@ export class LogSession {
       case 'pushing':
       case 'closing': {
         if (this.#unanswered === 0) throw new ReconcileProtocolError('an unasked frame while pushing logs')
+        // An answer counts what the peer stored since its last answer (stores finish after the
+        // frames that brought them, a part of up to LOG_STORE_BATCH events at a time), so one
+        // answer may count more than one frame held; never more than was pushed.
+        if (this.#pushedAccepted + f.accepted > this.#pushedEvents)
+          throw new ReconcileProtocolError(
+            `the peer says it stored ${this.#pushedAccepted + f.accepted} events of ${this.#pushedEvents} pushed`,
+          )
         this.#pushedAccepted += f.accepted
         this.#unanswered--
         if (this.#state === 'closing' && this.#unanswered === 0) this.#state = 'done'
@@ -642,7 +651,11 @@ export class LogSession {
   }
 
   async *#pushFrames(ranges: readonly LogRange[]): AsyncGenerator<Partial<ReconcileFrame>> {
-    for (const r of ranges) yield* rangeFramesOf(this.#port, r, this.#frameBytes, this.#eventsMax)
+    for (const r of ranges)
+      for await (const f of rangeFramesOf(this.#port, r, this.#frameBytes, this.#eventsMax)) {
+        if (this.#initiator) this.#pushedEvents += f.events?.length ?? 0
+        yield f
+      }
   }
 
   async #responderHandle(f: ReconcileFrame, ctx: VerifyContext): Promise<void> {

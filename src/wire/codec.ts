@@ -248,6 +248,13 @@ export const LOG_BUCKET_PREFIX_MAX = 80
 /** Bytes of a log bucket's fingerprint. */
 export const LOG_BUCKET_FINGERPRINT_BYTES = 16
 
+/** A reconciliation answer's `accepted` count: the events the peer stored since its previous
+ *  answer. In the log phase that is not bounded by one frame (stores finish after the frames
+ *  that brought them), so the wire bounds it only by its type (uint32) and the session checks it
+ *  against the events it pushed (more is a protocol error). A count taken for a frame's
+ *  `eventsMax` cut off honest peers under load: docs/BENCHMARKS-MESH.md. */
+export const RECONCILE_ACCEPTED_MAX = 0xffff_ffff
+
 /** Hole runs one log summary lists (docs/PROTOCOL.md "Log phase"). */
 export const LOG_SUMMARY_HOLES_MAX = 16
 
@@ -355,8 +362,10 @@ export function decodeReconcileFrame(
   for (const [i, d] of m.fetch.entries()) checkDigest(`ReconcileFrame.fetch[${i}]`, d)
   for (const [i, e] of m.events.entries()) checkEvent(`ReconcileFrame.events[${i}]`, e, limits)
   checkRefusal('ReconcileFrame.error', m.error, limits)
-  if (m.accepted > limits.eventsMax)
-    throw new WireLimitError(`ReconcileFrame.accepted ${m.accepted} exceeds ${limits.eventsMax}`)
+  // A log-phase answer counts the events the peer stored since its previous answer, which may
+  // be several frames' worth; the session checks it against what it pushed (a uint32 on the wire).
+  if (m.accepted > RECONCILE_ACCEPTED_MAX)
+    throw new WireLimitError(`ReconcileFrame.accepted ${m.accepted} exceeds ${RECONCILE_ACCEPTED_MAX}`)
   return m
 }
 

@@ -56,6 +56,7 @@ export {
   PullResponse,
   PushRequest,
   PushResponse,
+  RECONCILE_ACCEPTED_MAX,
   ReconcileFrame,
   type ReconcileLimits,
   ReconRange,

@@ -610,6 +610,11 @@ export async function reconcileWith(
         const f = await meter.read(ctx, lp, signal, false)
         if (f === undefined) throw new StreamEndedEarlyError('reconciliation stream ended mid-push')
         if (f.error !== undefined) throw new RemoteRefusedError(f.error.code, f.error.message)
+        // The answer to one pushed frame: never more than the frame held.
+        if (f.accepted > frame.length)
+          throw new UnexpectedMessageError(
+            `the peer says it stored ${f.accepted} of ${frame.length} events pushed`,
+          )
         pushedAccepted += f.accepted
       }
     }

@@ -15,7 +15,7 @@ import type { AuthorKey, SignedEvent } from '../../../src/core/types.ts'
 import { fromHex, toHex } from '../../../src/util/bytes.ts'
 import { type Signer, signerFromSeed } from '../../../src/util/crypto.ts'
 import { LOG_BUCKETS_PER_FRAME, ReconcileFrame } from '../../../src/wire/index.ts'
-import { drive, MemLogs, NOW } from '../../helpers/mem-logs.ts'
+import { drive, MemLogs, NOW, type VERIFY } from '../../helpers/mem-logs.ts'
 
 /** mulberry32: a small seeded generator. */
 function rng(seed: number): () => number {
@@ -294,6 +294,63 @@ describe('log session between two in-memory nodes', () => {
     await drive({ logs: a, session: sa }, { logs: b, session: sb }, encode, size)
     assert.equal(sa.result.received.accepted, 40)
     assert.equal(sa.result.received.byHead, 40)
+  })
+
+  it('an answer may count more than a frame of stored events, never more than was pushed', async () => {
+    const setup = () => {
+      const a = new MemLogs()
+      const b = new MemLogs()
+      const l = authorLog(3, 200)
+      give(a, l, l.events.keys())
+      const init = { frameBytes: FRAME, eventsMax: 50, inFlight: new Set<string>() }
+      return {
+        a: { logs: a, session: new LogSession(a, 'initiator', init) },
+        b: { logs: b, session: new LogSession(b, 'responder', { ...init, inFlight: new Set<string>() }) },
+      }
+    }
+    // The responder's stores finish only at its settle barrier (a loaded node): its last answer
+    // counts all 200 events, four frames' worth of eventsMax.
+    const { a, b } = setup()
+    const held: Array<{ kind: 'store' } & Record<string, unknown>> = []
+    const inner = b.session
+    const lagging = {
+      poll: async () => {
+        for (;;) {
+          if (held.length > 0 && releasing) return held.shift() as never
+          releasing = false
+          const o = await inner.poll()
+          if (o?.kind === 'store') held.push(o)
+          else if (o?.kind === 'settle') releasing = true
+          else return o
+        }
+      },
+      handle: (f: ReconcileFrame, c: typeof VERIFY) => inner.handle(f, c),
+      stored: (x: never, r: never) => inner.stored(x, r),
+      abort: () => inner.abort(),
+      start: () => inner.start(),
+      get done() {
+        return inner.done
+      },
+    } as unknown as LogSession
+    let releasing = false
+    const answers: number[] = []
+    const seen = (f: Partial<ReconcileFrame>) => {
+      if ((f.accepted ?? 0) > 0) answers.push(f.accepted as number)
+      return encode(f)
+    }
+    await drive(a, { logs: b.logs, session: lagging }, seen, size)
+    assert.ok(
+      answers.some((n) => n > 50),
+      `one answer counted more than eventsMax: ${answers}`,
+    )
+    assert.equal(a.session.result.pushedAccepted, 200)
+    assert.equal(b.logs.positions().size, 200)
+
+    // A peer that says it stored more than it was sent broke the protocol.
+    const liar = setup()
+    const inflate = (f: Partial<ReconcileFrame>) =>
+      encode((f.accepted ?? 0) > 0 ? { ...f, accepted: (f.accepted as number) + 1_000 } : f)
+    await assert.rejects(drive(liar.a, liar.b, inflate, size), /stored \d+ events of \d+ pushed/)
   })
 
   it('many logs in agreement: one round trip and a first message of the 16 top buckets', async () => {
