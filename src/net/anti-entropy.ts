@@ -87,6 +87,9 @@ const PROTOCOL_FAULTS = new Set([
   'UnexpectedMessageError',
 ])
 
+/** Errors that are faults of this node's code, whatever the peer sent. */
+const BUG_NAMES = new Set(['RangeError', 'TypeError', 'ReferenceError', 'SyntaxError'])
+
 export class AntiEntropy {
   readonly #c: AntiEntropyComponents
   readonly #types: readonly EventType[]
@@ -274,8 +277,18 @@ export class AntiEntropy {
         rec.lastError = (err as Error)?.message ?? String(err)
         this.#c.ctx.stats.inc('reconcile.failed')
         if (PROTOCOL_FAULTS.has(name)) this.#c.ctx.stats.inc('reconcile.strikes')
-        if (!this.#abort.signal.aborted)
-          this.#c.ctx.log.info('reconciliation with a peer failed', { peer: id, error: rec.lastError, name })
+        if (!this.#abort.signal.aborted) {
+          // A fault of this node's own code (not the peer's, not the network's) is a bug: it is
+          // logged as a warning with its stack, so it can be found.
+          if (BUG_NAMES.has(name))
+            this.#c.ctx.log.warn('reconciliation with a peer failed on a fault of this node', {
+              peer: id,
+              error: rec.lastError,
+              name,
+              stack: (err as Error)?.stack,
+            })
+          else this.#c.ctx.log.info('reconciliation with a peer failed', { peer: id, error: rec.lastError, name })
+        }
         this.#sched.handleSessionFailed(id, PROTOCOL_FAULTS.has(name), this.#c.now())
         for (const w of serving) w.reject(err)
       },
