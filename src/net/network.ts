@@ -63,6 +63,7 @@ import { handleResolve, resolveOn } from './protocols/resolve.ts'
 import { RecentEvents } from './recent-events.ts'
 import { Redialer } from './redialer.ts'
 import { NetStats, SILENT_LOGGER } from './stats.ts'
+import { installTransportWrites } from './transport-writes.ts'
 import { installYamuxWindowUpdates } from './yamux-window.ts'
 
 const P2P_CODE = 421
@@ -150,6 +151,8 @@ export class GkmNetwork implements Network {
       this.#log.warn(
         'the installed @chainsafe/libp2p-yamux is not 8.x: its own rule applies (a window update per data frame, docs/MESH.md)',
       )
+    // One socket write per Noise message instead of two (src/net/transport-writes.ts).
+    installTransportWrites()
     const libp2p = await createHost({
       privateKey,
       listen: init.listen,
