@@ -57,11 +57,22 @@ const config = loadConfig({
     bootstrap: values.bootstrap as string[],
   },
 })
+const env = process.env
 const node = await startNode(
-  // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out")
-  process.env.BENCH_DIRECT_PEERS_MAX === undefined
-    ? config
-    : { ...config, mesh: { ...config.mesh, directPeersMax: Number(process.env.BENCH_DIRECT_PEERS_MAX) } },
+  // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out");
+  // BENCH_INGEST_GATHER_MS: mesh.ingestGatherMs (0 = each arrival stored at once)
+  {
+    ...config,
+    mesh: {
+      ...config.mesh,
+      ...(env.BENCH_DIRECT_PEERS_MAX === undefined
+        ? {}
+        : { directPeersMax: Number(env.BENCH_DIRECT_PEERS_MAX) }),
+      ...(env.BENCH_INGEST_GATHER_MS === undefined
+        ? {}
+        : { ingestGatherMs: Number(env.BENCH_INGEST_GATHER_MS) }),
+    },
+  },
   // libp2p's own byte counters in /metrics, as `gkm-sync start` has them (one node a process).
   { libp2pMetrics: true },
 )
