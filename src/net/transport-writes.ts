@@ -6,8 +6,9 @@
  * (@libp2p/tcp) calls `socket.write` once per buffer. With TCP_NODELAY (libp2p's default) every
  * mesh message, a direct-stream frame of one event or a yamux window update, costs two write
  * syscalls and two TCP segments, and the receiver wakes for each. On loopback the sender's
- * syscall also does the receiver's TCP work. Measured in bench/propagation.ts (docs/BENCHMARKS-MESH.md
- * "Per-write CPU"): the 2-byte writes were ~3.5 % of a node's main-thread time.
+ * syscall also does the receiver's TCP work. Socket writes are the largest single item of a
+ * node's main-thread time in bench/propagation.ts (~3.5 %, docs/BENCHMARKS-MESH.md "Per-write
+ * CPU"); between two nodes 9 of 20 socket writes were a prefix alone (the test of this file).
  *
  * The change: a connection's `send` joins a list of buffers into one buffer when the list is at
  * most TRANSPORT_JOIN_BYTES_MAX bytes (a copy of a few hundred bytes costs far less than a
