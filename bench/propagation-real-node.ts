@@ -13,6 +13,7 @@
  * mesh's gossip ingest queue and its event count. Bounded: exits by itself after --max-ms, and
  * when the parent goes away.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -56,11 +57,22 @@ const config = loadConfig({
     bootstrap: values.bootstrap as string[],
   },
 })
+const env = process.env
 const node = await startNode(
-  // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out")
-  process.env.BENCH_DIRECT_PEERS_MAX === undefined
-    ? config
-    : { ...config, mesh: { ...config.mesh, directPeersMax: Number(process.env.BENCH_DIRECT_PEERS_MAX) } },
+  // BENCH_DIRECT_PEERS_MAX: the fan-out threshold (0 = gossip only; docs/MESH.md "Direct fan-out");
+  // BENCH_INGEST_GATHER_MS: mesh.ingestGatherMs (0 = each arrival stored at once)
+  {
+    ...config,
+    mesh: {
+      ...config.mesh,
+      ...(env.BENCH_DIRECT_PEERS_MAX === undefined
+        ? {}
+        : { directPeersMax: Number(env.BENCH_DIRECT_PEERS_MAX) }),
+      ...(env.BENCH_INGEST_GATHER_MS === undefined
+        ? {}
+        : { ingestGatherMs: Number(env.BENCH_INGEST_GATHER_MS) }),
+    },
+  },
   // libp2p's own byte counters in /metrics, as `gkm-sync start` has them (one node a process).
   { libp2pMetrics: true },
 )
@@ -97,9 +109,31 @@ async function sentBytes(): Promise<Record<string, number>> {
   const out: Record<string, number> = {}
   for (const m of text.matchAll(/^libp2p_data_transfer_bytes_total\{protocol="(.+) sent"\} (\S+)$/gm))
     out[m[1]] = Number(m[2])
+  // group commits and the events in them (gkm_commit_events_total), under keys of their own
+  for (const m of text.matchAll(/^gkm_commit_events_total\{kind="(\w+)"\} (\S+)$/gm))
+    out[`commit.${m[1]}`] = Number(m[2])
   return out
 }
 
+/** CPU ms per thread name of this process (Linux /proc; empty elsewhere): where the process's
+ *  CPU goes (main thread, libuv pool with LevelDB and fsync, crypto workers, V8's GC threads). */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {}
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // fields 14 and 15 (utime, stime) in clock ticks (100 per second on Linux)
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100
+      const key = tid === String(process.pid) ? 'main' : name.replace(/[0-9]+$/, '')
+      out[key] = (out[key] ?? 0) + ms
+    }
+  } catch {}
+  return out
+}
+
+let threadsAtStart: Record<string, number> = {}
 let sentAtStart: Record<string, number> = {}
 let cpuAtStart = process.cpuUsage()
 let eluAtStart = performance.eventLoopUtilization()
@@ -122,23 +156,29 @@ process.on('message', (m: { reset?: true; report?: true; stop?: true }) => {
       sentAtStart = b
     })
     cpuAtStart = process.cpuUsage()
+    threadsAtStart = threadCpu()
     eluAtStart = performance.eventLoopUtilization()
   }
   if (m.report) {
     const cpu = process.cpuUsage(cpuAtStart)
     const elu = performance.eventLoopUtilization(eluAtStart).utilization
+    const threads = Object.fromEntries(
+      Object.entries(threadCpu()).map(([k, v]) => [k, v - (threadsAtStart[k] ?? 0)]),
+    )
     void sentBytes().then((sent) =>
       send({
         report: {
           samples,
           sentBytes: (sent.global ?? Number.NaN) - (sentAtStart.global ?? 0),
+          commitGroups: (sent['commit.groups'] ?? 0) - (sentAtStart['commit.groups'] ?? 0),
           sentByProtocol: Object.fromEntries(
             Object.entries(sent)
-              .filter(([k]) => k !== 'global')
+              .filter(([k]) => k !== 'global' && !k.startsWith('commit.'))
               .map(([k, v]) => [k, v - (sentAtStart[k] ?? 0)]),
           ),
           cpuMs: (cpu.user + cpu.system) / 1000,
           cpuSystemMs: cpu.system / 1000,
+          threads,
           elu,
           stats: network.stats,
         },

@@ -89,9 +89,13 @@ interface Report {
   /** Bytes the node sent on its mesh connections during the measured phase, and per protocol. */
   sentBytes: number
   sentByProtocol: Record<string, number>
+  /** Group commits (one synced batch each) the node made during the measured phase. */
+  commitGroups?: number
   cpuMs: number
   /** Of which in the kernel (fsync, sockets). */
   cpuSystemMs: number
+  /** CPU ms per thread (name) during the measured phase (Linux only). */
+  threads?: Record<string, number>
   elu: number
   stats: Record<string, number>
 }
@@ -422,6 +426,10 @@ export interface LatencyRun {
   cpu_ms_per_event_per_node: number
   /** Share of that CPU spent in the kernel (fsync, sockets). */
   cpu_system_share: number
+  /** That CPU by thread (main, libuv pool, crypto workers, V8 threads), ms per event per node. */
+  cpu_ms_per_event_per_node_by_thread: Record<string, number>
+  /** Group commits (synced batches) per event written, all nodes together. */
+  commits_per_event: number
   /** Bytes sent on the mesh by all nodes together, per event written; and per protocol. */
   wire_bytes_per_event: number
   wire_bytes_per_event_by_protocol: Record<string, number>
@@ -429,6 +437,18 @@ export interface LatencyRun {
   feed_overflows: number
   /** Mesh counters summed over the nodes, per event written (direct.*, gossip.accepted_events, reconcile). */
   counters_per_event: Record<string, number>
+}
+
+/** CPU per event per node by thread name, largest first (threads under 0.01 ms left out). */
+function byThread(rep: readonly Report[], events: number): Record<string, number> {
+  const sum = new Map<string, number>()
+  for (const r of rep) for (const [k, v] of Object.entries(r.threads ?? {})) sum.set(k, (sum.get(k) ?? 0) + v)
+  return Object.fromEntries(
+    [...sum]
+      .map(([k, v]) => [k, Math.round((v / events / rep.length) * 1000) / 1000] as const)
+      .filter(([, v]) => v >= 0.01)
+      .sort((a, b) => b[1] - a[1]),
+  )
 }
 
 /** Counters of every node summed, per event written: how events travelled. */
@@ -544,6 +564,9 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         cpu_ms_per_event_per_node: Math.round((cpu / total / nodes.length) * 1000) / 1000,
         cpu_system_share:
           Math.round((rep.reduce((a, x) => a + x.cpuSystemMs, 0) / Math.max(1, cpu)) * 100) / 100,
+        cpu_ms_per_event_per_node_by_thread: byThread(rep, total),
+        commits_per_event:
+          Math.round((rep.reduce((a, x) => a + (x.commitGroups ?? 0), 0) / total) * 100) / 100,
         wire_bytes_per_event: Math.round(rep.reduce((a, x) => a + x.sentBytes, 0) / total),
         wire_bytes_per_event_by_protocol: byProtocol(rep, total),
         elu: rep.map((x) => Math.round(x.elu * 100) / 100),
@@ -555,7 +578,11 @@ export async function realLatency(o: LatencyOptions): Promise<LatencyResult> {
         `run ${r + 1}: ${total} events, delivered ${(one.delivered * 100).toFixed(2)} %; ack p50 ${one.ack_ms.p50} ms; ` +
           `send→node p50 ${one.send_to_node_ms.p50} p90 ${one.send_to_node_ms.p90} p99 ${one.send_to_node_ms.p99} max ${one.send_to_node_ms.max} ms; ` +
           `commit→node p50 ${one.commit_to_node_ms.p50} p99 ${one.commit_to_node_ms.p99} ms; reached all p50 ${one.reached_all_ms.p50} p99 ${one.reached_all_ms.p99} ms; ` +
-          `CPU ${one.cpu_ms_per_event_per_node} ms/event/node (${Math.round(one.cpu_system_share * 100)} % kernel), ` +
+          `CPU ${one.cpu_ms_per_event_per_node} ms/event/node (${Math.round(one.cpu_system_share * 100)} % kernel; by thread ${Object.entries(
+            one.cpu_ms_per_event_per_node_by_thread,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}), group commits per event (all nodes) ${one.commits_per_event}, ` +
           `wire ${one.wire_bytes_per_event} B/event (all nodes: ${Object.entries(
             one.wire_bytes_per_event_by_protocol,
           )

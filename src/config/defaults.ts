@@ -91,6 +91,8 @@ export const CONFIG_DEFAULTS: GkmConfig = {
     gossip: true,
     targetConnections: 8,
     directPeersMax: 16,
+    // src/net/constants.ts INGEST_GATHER_MS_DEFAULT says why 10 ms.
+    ingestGatherMs: 10,
   },
   limits: {
     /** libp2p's own default maxConnections. */

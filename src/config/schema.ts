@@ -44,13 +44,16 @@ export interface GkmConfig {
   /** `reconcileIntervalMs`: anti-entropy period (0 = on connect and on demand only);
    *  `gossip`: false sends events by reconciliation only; `targetConnections`: direct
    *  connections to keep by peer exchange (0 = off); `directPeersMax`: direct fan-out (one
-   *  stream per peer) while connected peers <= it, gossipsub above (0 = gossip only). */
+   *  stream per peer) while connected peers <= it, gossipsub above (0 = gossip only);
+   *  `ingestGatherMs`: how long events arriving at an idle node wait for more before they are
+   *  stored together (one group commit; 0 = store at once). */
   mesh: {
     enabled: boolean
     reconcileIntervalMs: number
     gossip: boolean
     targetConnections: number
     directPeersMax: number
+    ingestGatherMs: number
   }
   limits: {
     connectionsMax: number
@@ -188,6 +191,7 @@ const schema = z.strictObject({
     gossip: bool,
     targetConnections: intIn(0, 1000),
     directPeersMax: intIn(0, 1000),
+    ingestGatherMs: intIn(0, 1000, 'ms'),
   }),
   limits: z.strictObject({
     connectionsMax: intIn(1, 100_000),

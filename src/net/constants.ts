@@ -392,9 +392,18 @@ export const INGEST_QUEUE_BYTES_MAX = 32 * 1024 * 1024
 /** Events handed to the node in one pushSigned call (one group commit). */
 export const INGEST_BATCH_EVENTS_MAX = 500
 
-/** Batches of gossip events handed to the node at once: two, so the node's write pipeline
- *  merges one while the other is being written. */
+/** Rounds of mesh events handed to the node at once (a round: what waited, one push per peer,
+ *  one group commit): two, so the node's write pipeline merges one while the other is written. */
 export const INGEST_PUSHES_IN_FLIGHT = 2
+
+/** How long events arriving at an idle node wait for more before they are stored together
+ *  (config `mesh.ingestGatherMs`; src/net/ingest-queue.ts). A group commit has a fixed cost
+ *  (~0.45 ms of CPU here, against ~0.26 ms per event in it) and in a federation each event
+ *  comes from another peer, so without a wait every event is a group of its own on every node.
+ *  10 ms: at 100 writes/s across a federation a node receives one every ~11 ms, so its groups
+ *  should about halve (not shown on the shared 2-core machine, where the runs were saturated:
+ *  docs/BENCHMARKS-MESH.md); it adds at most 10 ms per hop, a tenth of the 100 ms target. */
+export const INGEST_GATHER_MS_DEFAULT = 10
 
 /** A dial by hand (POST /peers) waits this long for the peer to identify itself on the new
  *  connection: a peer whose gater refuses us closes it within this time, and the dial is then

@@ -116,7 +116,23 @@ export class DirectRouter {
 
   /** Whether the node fans out directly now (connected peers <= peersMax). */
   get active(): boolean {
-    return this.#init.peersMax > 0 && this.#c.libp2p.getPeers().length <= this.#init.peersMax
+    return this.#isActive(this.#connected())
+  }
+
+  #isActive(connected: readonly string[]): boolean {
+    return this.#init.peersMax > 0 && connected.length <= this.#init.peersMax
+  }
+
+  /** The connected peers' ids, as `libp2p.getPeers()` has them, from the connections' own
+   *  (cached) ids: `getPeers()` builds a PeerSet that decodes every id again (base58 and its
+   *  public key) on each call, and this runs for every event sent or received. */
+  #connected(): string[] {
+    const ids: string[] = []
+    for (const c of this.#c.libp2p.getConnections()) {
+      const id = c.remotePeer.toString()
+      if (!ids.includes(id)) ids.push(id)
+    }
+    return ids
   }
 
   /** Frames queued for a peer (tests, diagnostics). */
@@ -152,12 +168,11 @@ export class DirectRouter {
   }
 
   /** Connected peers reachable directly now, and whether some connected peer is not. */
-  #reachable(): { direct: string[]; others: boolean } {
+  #reachable(connected: readonly string[]): { direct: string[]; others: boolean } {
     const now = this.#c.now()
     const direct: string[] = []
     let others = false
-    for (const p of this.#c.libp2p.getPeers()) {
-      const id = p.toString()
+    for (const id of connected) {
       const box = this.#outboxes.get(id)
       if (this.#speakers.has(id) && (box === undefined || box.retryAt <= now)) direct.push(id)
       else others = true
@@ -181,8 +196,10 @@ export class DirectRouter {
    * connected peer cannot be reached directly (an older node, a stream in its retry pause).
    */
   publish(events: readonly StoredEvent[]): readonly StoredEvent[] {
-    if (!this.active || events.length === 0) return events
-    const { direct, others } = this.#reachable()
+    if (events.length === 0) return events
+    const connected = this.#connected()
+    if (!this.#isActive(connected)) return events
+    const { direct, others } = this.#reachable(connected)
     const subs = new Map<EventType, Set<string>>()
     for (const event of events) {
       const type = eventTypeOfSigned(event.signed)
@@ -386,12 +403,13 @@ export class DirectRouter {
    *  gossip when not active (or to reach peers without the protocol). */
   #relay(from: string, fresh: ReadonlyArray<{ frame: DirectFrame; type: EventType; digest: string }>): void {
     const viaGossip: StoredEvent[] = []
-    if (!this.active) {
+    const connected = this.#connected()
+    if (!this.#isActive(connected)) {
       for (const f of fresh) viaGossip.push({ signed: f.frame.signed, signature: f.frame.signature })
       this.#c.gossip(viaGossip)
       return
     }
-    const { direct, others } = this.#reachable()
+    const { direct, others } = this.#reachable(connected)
     const subs = new Map<EventType, Set<string>>()
     for (const f of fresh) {
       if (others) viaGossip.push({ signed: f.frame.signed, signature: f.frame.signature })

@@ -127,6 +127,9 @@ export interface NetInit {
    *  many connected peers; gossipsub above (default DIRECT_PEERS_MAX_DEFAULT, 16; 0 = gossip
    *  only). */
   readonly directPeersMax?: number
+  /** Events arriving at an idle node wait this long for more, then are stored together (one
+   *  group commit; src/net/ingest-queue.ts). Default INGEST_GATHER_MS_DEFAULT, 10 ms; 0 = at once. */
+  readonly ingestGatherMs?: number
   /** identify's agent version, e.g. `gkm-sync/0.1.0`. */
   readonly agentVersion?: string
 }

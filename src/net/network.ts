@@ -28,6 +28,7 @@ import {
   FRAME_BYTES_MIN,
   GOSSIP_PUBLISH_LINGER_MS_DEFAULT,
   INGEST_BATCH_EVENTS_MAX,
+  INGEST_GATHER_MS_DEFAULT,
   INGEST_QUEUE_BYTES_MAX,
   INGEST_QUEUE_EVENTS_MAX,
   PROTOCOL_PEERS,
@@ -63,6 +64,7 @@ import { handleResolve, resolveOn } from './protocols/resolve.ts'
 import { RecentEvents } from './recent-events.ts'
 import { Redialer } from './redialer.ts'
 import { NetStats, SILENT_LOGGER } from './stats.ts'
+import { installTransportWrites } from './transport-writes.ts'
 import { installYamuxWindowUpdates } from './yamux-window.ts'
 
 const P2P_CODE = 421
@@ -150,6 +152,8 @@ export class GkmNetwork implements Network {
       this.#log.warn(
         'the installed @chainsafe/libp2p-yamux is not 8.x: its own rule applies (a window update per data frame, docs/MESH.md)',
       )
+    // One socket write per Noise message instead of two (src/net/transport-writes.ts).
+    installTransportWrites()
     const libp2p = await createHost({
       privateKey,
       listen: init.listen,
@@ -252,6 +256,7 @@ export class GkmNetwork implements Network {
       INGEST_QUEUE_EVENTS_MAX,
       INGEST_BATCH_EVENTS_MAX,
       INGEST_QUEUE_BYTES_MAX,
+      init.ingestGatherMs ?? INGEST_GATHER_MS_DEFAULT,
     )
     this.#gossip = new GossipRouter(
       {
@@ -296,7 +301,9 @@ export class GkmNetwork implements Network {
       )
     this.#redialer = new Redialer({
       dial: (peer, addrs, signal, timeoutMs) => this.#dialPeer(peer, addrs, signal, timeoutMs),
-      isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
+      // by the connections' cached ids: parsing the id (base58, its key) on every tick for
+      // every target cost more than the rest of an idle node's redial timer
+      isConnected: (peer) => libp2p.getConnections().some((c) => c.remotePeer.toString() === peer),
       now: this.#now,
       random: Math.random,
       onFailure: (peer, err) => {

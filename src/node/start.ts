@@ -465,6 +465,7 @@ export async function startNode(
           gossip: config.mesh.gossip,
           targetConnections: config.mesh.targetConnections,
           directPeersMax: config.mesh.directPeersMax,
+          ingestGatherMs: config.mesh.ingestGatherMs,
           agentVersion: `gkm-sync/${VERSION}`,
         },
       )

@@ -165,6 +165,10 @@ export class WriteQueue {
     const inflight: InFlight[] = []
     let tail: Promise<unknown> = Promise.resolve()
     try {
+      // The first group after idle starts in the next turn of the event loop: requests submitted
+      // in this turn (the mesh's pushes of one round, one per peer: src/net/ingest-queue.ts;
+      // HTTP pushes read in one poll) are one group, one synced batch, not one each.
+      await new Promise<void>((resolve) => setImmediate(resolve))
       while (this.#waiting.length > 0 || inflight.length > 0) {
         if (this.#waiting.length > 0 && inflight.length < PIPELINE_DEPTH) {
           const group = this.#takeGroup()

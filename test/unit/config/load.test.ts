@@ -73,6 +73,7 @@ describe('defaults', () => {
       gossip: true,
       targetConnections: 8,
       directPeersMax: 16,
+      ingestGatherMs: 10,
     })
     assert.deepEqual(c.limits, {
       connectionsMax: 300,

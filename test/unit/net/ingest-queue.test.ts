@@ -1,4 +1,5 @@
-/** The gossip ingest queue: bounded in events and bytes, two batches handed to the node at once. */
+/** The mesh ingest queue: bounded in events and bytes, two rounds handed to the node at once, a
+ *  round of arrivals (one push per peer, in one turn) after the gather wait. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -13,11 +14,24 @@ const signer = testSigner(41)
 const event = (i: number, bytes = 0): SignedEvent =>
   makeEvent(signer, { target: `t${i}`, payload: { op: 'set', fields: { pad: 'x'.repeat(bytes), i } } })
 
-/** A node whose pushes take `ms`; records how many were in flight at most. */
+/** A node whose pushes take `ms`; records how many were in flight at most, and each push's
+ *  origin, events and the turn it was made in (a counter bumped by setImmediate). */
 function slowApi(ms: number) {
-  const seen = { inFlight: 0, peak: 0, events: 0 }
+  const seen = {
+    inFlight: 0,
+    peak: 0,
+    events: 0,
+    pushes: [] as Array<{ from: string; events: SignedEvent[]; turn: number }>,
+  }
+  let turn = 0
+  const tick = () => {
+    turn++
+    if (turn < 10_000) setImmediate(tick).unref()
+  }
+  setImmediate(tick).unref()
   const api = {
-    async pushVerified(events: readonly SignedEvent[]): Promise<PushResult> {
+    async pushVerified(events: readonly SignedEvent[], origin: { id: string }): Promise<PushResult> {
+      seen.pushes.push({ from: origin.id, events: [...events], turn })
       seen.inFlight++
       seen.peak = Math.max(seen.peak, seen.inFlight)
       await delay(ms)
@@ -30,14 +44,38 @@ function slowApi(ms: number) {
 }
 
 describe('IngestQueue', () => {
-  it('hands batches to the node two at a time, and every event arrives', async () => {
+  it('hands rounds to the node two at a time (one push per peer each), and every event arrives', async () => {
     const { api, seen } = slowApi(10)
     const q = new IngestQueue(api, new NetStats(), SILENT_LOGGER, 1000, 5)
     for (let i = 0; i < 30; i++) assert.ok(q.offer([event(i)], `peer-${i % 3}`))
     await q.stop()
     assert.equal(seen.events, 30)
-    assert.equal(seen.peak, INGEST_PUSHES_IN_FLIGHT)
+    // rounds of 5 events from 3 peers: 3 pushes a round, two rounds at once
+    assert.equal(seen.peak, INGEST_PUSHES_IN_FLIGHT * 3)
     assert.equal(q.bytes, 0)
+  })
+
+  it('after the gather wait, what arrived from several peers goes as one round: a push per peer, in one turn, order kept per peer', async () => {
+    const { api, seen } = slowApi(1)
+    const q = new IngestQueue(api, new NetStats(), SILENT_LOGGER, 1000, 500, Number.POSITIVE_INFINITY, 50)
+    const sent = Array.from({ length: 9 }, (_, i) => event(i))
+    // arrivals spread over a few turns, all within the 50 ms wait
+    for (let i = 0; i < 9; i++) {
+      assert.ok(q.offer([sent[i]], `peer-${i % 3}`))
+      await new Promise((r) => setImmediate(r))
+    }
+    assert.equal(seen.pushes.length, 0, 'nothing is handed over before the wait ends')
+    await q.stop()
+    assert.equal(seen.pushes.length, 3, 'one push per peer')
+    assert.equal(new Set(seen.pushes.map((p) => p.turn)).size, 1, 'all in one turn')
+    for (const p of seen.pushes) {
+      const k = Number(p.from.slice(5))
+      assert.deepEqual(
+        p.events.map((e) => e.digest),
+        [0, 1, 2].map((j) => sent[3 * j + k].digest),
+        `${p.from}'s events in arrival order`,
+      )
+    }
   })
 
   it('refuses events beyond its byte bound until the node has taken what waits', async () => {

@@ -101,14 +101,37 @@ describe('WriteQueue byte bounds', () => {
 
   it('closes a group before the request that would cross the group byte bound', async () => {
     const { queue } = await setup(10, undefined, { queue: 1 << 20, group: 2500 })
-    // 9 single-event requests of ~1 KB; groups of at most 4 events but 2,500 bytes hold 2 each
-    // (the first group takes one request alone: it starts before the rest arrive): 5 groups,
-    // where the event bound alone would make 3.
+    // 9 single-event requests of ~1 KB, submitted in one turn; groups of at most 4 events but
+    // 2,500 bytes hold 2 each: 5 groups, where the event bound alone would make 3.
     const all = await Promise.all(
       Array.from({ length: 9 }, (_, i) => queue.submit({ items: [big(i)], origin })),
     )
     assert.equal(all.length, 9)
     assert.equal(queue.groups, 5)
+    await queue.stop()
+  })
+})
+
+describe('WriteQueue grouping', () => {
+  it('takes the requests submitted in one turn as one group, and a later one in a group of its own', async () => {
+    // The mesh hands a round of arrivals over as one push per peer, in one turn
+    // (src/net/ingest-queue.ts): one group commit, not one per peer.
+    const { queue, committed } = await setup(5)
+    const peers = ['a', 'b', 'c', 'd'].map((id, i) =>
+      queue.submit({ items: [local(i)], origin: { kind: 'peer', id } }),
+    )
+    const answers = await Promise.all(peers)
+    assert.deepEqual(
+      answers.map((o) => o.map((x) => x.status)),
+      [['accepted'], ['accepted'], ['accepted'], ['accepted']],
+    )
+    assert.equal(queue.groups, 1, 'four requests of one turn: one group')
+    assert.deepEqual(
+      committed.map((c) => c.seq),
+      [1, 2, 3, 4],
+    )
+    await queue.submit({ items: [local(9)], origin })
+    assert.equal(queue.groups, 2)
     await queue.stop()
   })
 })
