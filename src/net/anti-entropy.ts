@@ -287,7 +287,12 @@ export class AntiEntropy {
               name,
               stack: (err as Error)?.stack,
             })
-          else this.#c.ctx.log.info('reconciliation with a peer failed', { peer: id, error: rec.lastError, name })
+          else
+            this.#c.ctx.log.info('reconciliation with a peer failed', {
+              peer: id,
+              error: rec.lastError,
+              name,
+            })
         }
         this.#sched.handleSessionFailed(id, PROTOCOL_FAULTS.has(name), this.#c.now())
         for (const w of serving) w.reject(err)
