@@ -14,7 +14,15 @@ import { eventFromTrustedBytes, payloadActionOf, stampEvent } from './event.ts'
 import { canonicalJson, readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { LogBook, LogGroup } from './log-book.ts'
-import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
+import {
+  type AncestryPort,
+  type CrdtMerger,
+  type EventMeta,
+  mergeEvent,
+  type OpenConflict,
+  type PendingCells,
+  settleCellSum,
+} from './merge.ts'
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, LogHead, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
@@ -332,6 +340,8 @@ export class Ingestor {
     const accepted: SignedEvent[] = []
     const ancestry = this.ancestry(metas)
     const prevStates = new Map<string, TargetState | undefined>()
+    // Cells each target's merges changed: their hashes are summed once per group (settleCellSum).
+    const pendingCells = new Map<string, PendingCells>()
     const unsigned: SignedEvent[] = []
     const group = new LogGroup()
     const eventIdTaken = new Set<number>()
@@ -466,7 +476,20 @@ export class Ingestor {
               cellsLoaded.get(key),
             )
           // Replayed Yjs updates passed the bounded guard when they were first stored.
-          result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, true)
+          let pending = pendingCells.get(key)
+          if (pending === undefined) {
+            pending = new Map()
+            pendingCells.set(key, pending)
+          }
+          result = await mergeEvent(
+            prev,
+            e,
+            action,
+            ancestry,
+            replay ? trustedYjsMerger : this.#crdt,
+            true,
+            pending,
+          )
         } catch (err) {
           metas.delete(e.digest)
           throw err
@@ -513,6 +536,11 @@ export class Ingestor {
       survivors.forEach((e, i) => {
         ;(e as { signature: Uint8Array }).signature = sigs[i]
       })
+    }
+
+    for (const [key, s] of targets) {
+      const pending = pendingCells.get(key)
+      if (pending !== undefined) settleCellSum(s, pending)
     }
 
     // Yjs, append-only: a document whose log reached YJS_COMPACT_UPDATES updates is folded into
