@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { loadConfig } from '../src/config/index.ts'
 import { startNode } from '../src/node/index.ts'
+import { anonSplit } from './smaps.ts'
 
 const [dir, mode = 'rebuild'] = process.argv.slice(2)
 const t0 = performance.now()
@@ -36,6 +37,7 @@ const out = {
   heapTotalMb: mb(mu.heapTotal),
   heapUsedMb: mb(mu.heapUsed),
   externalMb: mb(mu.external),
+  ...anonSplit(),
   eventsStored: status.events,
   stateHash: status.state_hash,
 }

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs'
 import { ClassicLevel } from 'classic-level'
 import { loadConfig } from '../src/config/index.ts'
 import { startNode } from '../src/node/index.ts'
+import { anonSplit } from './smaps.ts'
 
 const [dir, sampleText = '5000'] = process.argv.slice(2)
 
@@ -58,6 +59,7 @@ async function sample(): Promise<Record<string, unknown>> {
     externalMb: mb(mu.external),
     arrayBuffersMb: mb(mu.arrayBuffers),
     levelMb,
+    ...anonSplit(),
   }
 }
 

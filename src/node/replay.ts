@@ -108,7 +108,8 @@ export async function rebuildState(
     ingestor.committed()
     // One write in flight: bounds memory to two pages' states.
     await writing
-    writing = store.commit({ ...batch, meta })
+    // Unsynced: the marker commit below is synced and makes the pages durable with it.
+    writing = store.commit({ ...batch, meta, unsynced: true })
     await opts.onProgress?.(read, total)
     if (!more) break
   }
