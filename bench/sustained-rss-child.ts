@@ -8,6 +8,7 @@
  * Usage: node [runtime flags] bench/sustained-rss-child.ts DIR [SAMPLE_MS]
  */
 import { readFileSync } from 'node:fs'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { ClassicLevel } from 'classic-level'
 import { loadConfig } from '../src/config/index.ts'
 import { startNode } from '../src/node/index.ts'
@@ -47,6 +48,8 @@ async function sample(): Promise<Record<string, unknown>> {
       levelMb = mb(Number(db.getProperty('leveldb.approximate-memory-usage')))
     } catch {}
   }
+  const space = (name: string) =>
+    mb(getHeapSpaceStatistics().find((x) => x.space_name === name)?.space_size ?? Number.NaN)
   const st = await node.api.status()
   return {
     s: Math.round((performance.now() - t0) / 1000),
@@ -56,6 +59,8 @@ async function sample(): Promise<Record<string, unknown>> {
     fileMb: mb(kb(status, 'RssFile') * 1024),
     heapUsedMb: mb(mu.heapUsed),
     heapTotalMb: mb(mu.heapTotal),
+    newSpaceMb: space('new_space'),
+    oldSpaceMb: space('old_space'),
     externalMb: mb(mu.external),
     arrayBuffersMb: mb(mu.arrayBuffers),
     levelMb,

@@ -32,6 +32,8 @@ interface Sample {
   fileMb: number
   heapUsedMb: number
   heapTotalMb: number
+  newSpaceMb: number
+  oldSpaceMb: number
   externalMb: number
   arrayBuffersMb: number
   levelMb: number
@@ -41,7 +43,7 @@ interface Sample {
 }
 
 const sampleText = (x: Sample) =>
-  `${String(x.s).padStart(4)} s ${String(x.events).padStart(7)} events: RSS ${x.rssMb.toFixed(0)} MB (anonymous ${x.anonMb.toFixed(0)}: malloc main ${x.mallocMainMb}, V8 pages ${x.v8PagesMb}, other ${x.otherAnonMb}; file ${x.fileMb.toFixed(0)}); V8 heap ${x.heapUsedMb}/${x.heapTotalMb}, external ${x.externalMb} (array buffers ${x.arrayBuffersMb}); LevelDB ${x.levelMb}`
+  `${String(x.s).padStart(4)} s ${String(x.events).padStart(7)} events: RSS ${x.rssMb.toFixed(0)} MB (anonymous ${x.anonMb.toFixed(0)}: malloc main ${x.mallocMainMb}, V8 pages ${x.v8PagesMb}, other ${x.otherAnonMb}; file ${x.fileMb.toFixed(0)}); V8 heap ${x.heapUsedMb}/${x.heapTotalMb} (new space ${x.newSpaceMb}, old ${x.oldSpaceMb}), external ${x.externalMb} (array buffers ${x.arrayBuffersMb}); LevelDB ${x.levelMb}`
 
 export async function runSustained(
   childScript = new URL('./sustained-rss-child.ts', import.meta.url).pathname,
