@@ -30,6 +30,8 @@ const out = {
   rebuilt: node.replay.rebuilt,
   events: node.replay.events,
   ms: node.replay.ms,
+  waitReadMs: node.replay.waitReadMs,
+  waitWriteMs: node.replay.waitWriteMs,
   startMs,
   rssMb: statusKb('VmRSS') / 1024,
   rssAnonMb: statusKb('RssAnon') / 1024,

@@ -69,6 +69,8 @@ interface ChildReport {
   rebuilt: boolean
   events: number
   ms: number
+  waitReadMs?: number
+  waitWriteMs?: number
   startMs: number
   rssMb: number
   rssAnonMb: number
@@ -144,7 +146,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
       restartRss.push(again.rssMb)
       restartMs.push(again.startMs)
       console.log(
-        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
+        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s (waited ${((r.waitReadMs ?? 0) / 1000).toFixed(1)} s for reads, ${((r.waitWriteMs ?? 0) / 1000).toFixed(1)} s for writes), then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
       )
     }
     const out = {
