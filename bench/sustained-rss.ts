@@ -5,7 +5,7 @@
  * most 32 requests in flight) for SECONDS, and prints the child's memory samples (RSS split into V8
  * heap, external, anonymous and file-backed memory, LevelDB's estimate) and the last one.
  * Run: npm run bench -- sustained   (BENCH_SUSTAINED_RATE=300, BENCH_SUSTAINED_SECONDS=300,
- * BENCH_SUSTAINED_BATCH=10, BENCH_RUNS=1), or `node bench/sustained-rss.ts [CHILD_SCRIPT]` to
+ * BENCH_SUSTAINED_BATCH=10, BENCH_RUNS=1; BENCH_NODE_FLAGS replaces the V8 flags), or `node bench/sustained-rss.ts [CHILD_SCRIPT]` to
  * drive another checkout's child (a paired run against an older commit: copy
  * bench/sustained-rss-child.ts there).
  */
@@ -49,7 +49,9 @@ export async function runSustained(
   childScript = new URL('./sustained-rss-child.ts', import.meta.url).pathname,
 ): Promise<{ last: Sample; peakRssMb: number; written: number; lagMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'gkm-sustained-'))
-  const child = spawn(process.execPath, [...NODE_FLAGS, childScript, dir, '10000'], {
+  // BENCH_NODE_FLAGS replaces npm start's V8 flags (to measure another setting).
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ') ?? NODE_FLAGS
+  const child = spawn(process.execPath, [...flags, childScript, dir, '10000'], {
     env: { ...process.env, ...NODE_ENV },
     stdio: ['pipe', 'pipe', 'inherit'],
   })
