@@ -54,13 +54,6 @@ export const LEVEL_OPTIONS = {
  */
 export const SYNC_READ_KEYS_MAX = 32
 
-/** Reads of events by digest of more than this many keys are split (src/store/event-queries.ts
- *  parallelGetMany): below it one pool round trip costs less than several. */
-export const READ_SPLIT_KEYS = 256
-/** Parts such a read is split into, read side by side: libuv's pool has 4 threads, and one is
- *  left for the write or the next read. */
-export const READ_SPLIT_PARTS = 3
-
 /** Bytes per batch when a store is copied (backup, restore): a few MB keeps one batch's memory
  *  small while amortising the per-batch cost; only the last batch is fsynced (the copy is
  *  complete only when the command has returned). */

@@ -10,7 +10,6 @@ import { type Digest, EVENT_TYPES, type EventType } from '../core/types.ts'
 import { fromHex, toHex, utf8 } from '../util/bytes.ts'
 import { checkLimit, checkSeq, codeOf, misuse } from './arguments.ts'
 import { decodeEventValue } from './codecs.ts'
-import { READ_SPLIT_KEYS, READ_SPLIT_PARTS } from './constants.ts'
 import { StorageCorruptionError } from './errors.ts'
 import * as K from './keys.ts'
 
@@ -243,27 +242,6 @@ export async function readByTargetOrder(
   })
 }
 
-/**
- * One `getMany` runs on one thread of libuv's pool, and a large read by digest (a rebuild page of
- * 1,000 events, random over the whole log) is seek-bound there: a 1M-event rebuild waited 56 %
- * of its time for its next page with the read in one piece (ReplayReport.waitReadMs, a loaded
- * machine). Reads of more than READ_SPLIT_KEYS keys are split in up to READ_SPLIT_PARTS parts
- * read side by side from the same snapshot (the pool has 4 threads), same result in the same
- * order.
- */
-async function parallelGetMany(
-  s: K.Sublevels,
-  digests: Uint8Array[],
-  snapshot: AbstractSnapshot,
-): Promise<Array<Uint8Array | undefined>> {
-  if (digests.length <= READ_SPLIT_KEYS) return s.events.getMany(digests, { snapshot })
-  const size = Math.ceil(digests.length / READ_SPLIT_PARTS)
-  const parts: Uint8Array[][] = []
-  for (let i = 0; i < digests.length; i += size) parts.push(digests.slice(i, i + size))
-  const got = await Promise.all(parts.map((part) => s.events.getMany(part, { snapshot })))
-  return got.flat()
-}
-
 async function readEvents(
   s: K.Sublevels,
   digests: Uint8Array[],
@@ -271,7 +249,7 @@ async function readEvents(
   index: string,
 ): Promise<StoredEvent[]> {
   if (digests.length === 0) return []
-  const values = await parallelGetMany(s, digests, snapshot)
+  const values = await s.events.getMany(digests, { snapshot })
   return values.map((v, i) => {
     if (v === undefined)
       throw new StorageCorruptionError(`${index} index names event ${toHex(digests[i])}, which is not stored`)

@@ -260,7 +260,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         assert.deepEqual(await store.readTarget('persona_update', '', 10), [])
       }))
 
-    it('readByTargetOrder returns every event grouped by target in (hlc, digest) order, one page or many (a large page is read in parts side by side)', () =>
+    it('readByTargetOrder returns every event grouped by target in (hlc, digest) order, one page or many', () =>
       withStore(makeStore, async (store) => {
         const all: SignedEvent[] = []
         for (let n = 1; n <= 700; n++)
@@ -273,7 +273,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
             (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0) ||
             byHlcThenDigest(a, b),
         )
-        // 700 keys: above READ_SPLIT_KEYS (256), so read in parts; then pages of 100 and of 1.
+        // One page of all 700, then pages of 100 and of 1.
         const whole = await store.readByTargetOrder(undefined, 1000)
         assertSameEvents(whole.events, expected)
         for (const size of [100, 1]) {
