@@ -24,6 +24,9 @@ const statusKb = (name: string) =>
     new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN,
   )
 const mu = process.memoryUsage()
+// CPU of the whole process (every thread: libuv's pool, LevelDB's compaction), start-up included:
+// on a shared machine a steadier figure than the wall time.
+const cpu = process.cpuUsage()
 const mb = (n: number) => Math.round(n / 2 ** 20)
 const out = {
   mode,
@@ -33,6 +36,7 @@ const out = {
   waitReadMs: node.replay.waitReadMs,
   waitWriteMs: node.replay.waitWriteMs,
   startMs,
+  cpuS: (cpu.user + cpu.system) / 1e6,
   rssMb: statusKb('VmRSS') / 1024,
   rssAnonMb: statusKb('RssAnon') / 1024,
   rssFileMb: statusKb('RssFile') / 1024,

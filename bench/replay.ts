@@ -71,6 +71,7 @@ interface ChildReport {
   ms: number
   waitReadMs?: number
   waitWriteMs?: number
+  cpuS?: number
   startMs: number
   rssMb: number
   rssAnonMb: number
@@ -129,7 +130,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
         base.restartRss.push(again.rssMb)
         baseHash = b.stateHash
         console.log(
-          `  run ${run + 1}, base: rebuilt ${fmt(b.events)} events in ${(b.ms / 1000).toFixed(1)} s, then ${memText(b)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
+          `  run ${run + 1}, base: rebuilt ${fmt(b.events)} events in ${(b.ms / 1000).toFixed(1)} s, ${b.cpuS?.toFixed(1)} CPU-s, then ${memText(b)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
         )
       }
       // Started with the runtime flags and environment of `npm start` (src/cli/runtime-flags.ts).
@@ -146,7 +147,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
       restartRss.push(again.rssMb)
       restartMs.push(again.startMs)
       console.log(
-        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s (waited ${((r.waitReadMs ?? 0) / 1000).toFixed(1)} s for reads, ${((r.waitWriteMs ?? 0) / 1000).toFixed(1)} s for writes), then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
+        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, ${r.cpuS?.toFixed(1)} CPU-s (waited ${((r.waitReadMs ?? 0) / 1000).toFixed(1)} s for reads, ${((r.waitWriteMs ?? 0) / 1000).toFixed(1)} s for writes), then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
       )
     }
     const out = {
