@@ -15,7 +15,8 @@ import { fmt, summarize } from './stats.ts'
 
 /** The code to measure: this checkout, or another one given as the first argument (a base
  *  checked out elsewhere, to pair with this one in one run). */
-const ROOT = process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url))
+// Another checkout's root only when run directly (bench/run.ts imports this module with its own argv).
+const ROOT = (import.meta.main ? process.argv[2] : undefined) ?? fileURLToPath(new URL('..', import.meta.url))
 const load = (file: string) => import(pathToFileURL(join(ROOT, file)).href)
 const { checkEvent, signEvent } = await load('src/core/event.ts')
 const { decodeSigned } = await load('src/core/event-codec.ts')

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { loadConfig } from '../src/config/index.ts'
 import { startNode } from '../src/node/index.ts'
+import { anonSplit } from './smaps.ts'
 
 const [dir, mode = 'rebuild'] = process.argv.slice(2)
 const t0 = performance.now()
@@ -23,19 +24,26 @@ const statusKb = (name: string) =>
     new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN,
   )
 const mu = process.memoryUsage()
+// CPU of the whole process (every thread: libuv's pool, LevelDB's compaction), start-up included:
+// on a shared machine a steadier figure than the wall time.
+const cpu = process.cpuUsage()
 const mb = (n: number) => Math.round(n / 2 ** 20)
 const out = {
   mode,
   rebuilt: node.replay.rebuilt,
   events: node.replay.events,
   ms: node.replay.ms,
+  waitReadMs: node.replay.waitReadMs,
+  waitWriteMs: node.replay.waitWriteMs,
   startMs,
+  cpuS: (cpu.user + cpu.system) / 1e6,
   rssMb: statusKb('VmRSS') / 1024,
   rssAnonMb: statusKb('RssAnon') / 1024,
   rssFileMb: statusKb('RssFile') / 1024,
   heapTotalMb: mb(mu.heapTotal),
   heapUsedMb: mb(mu.heapUsed),
   externalMb: mb(mu.external),
+  ...anonSplit(),
   eventsStored: status.events,
   stateHash: status.state_hash,
 }

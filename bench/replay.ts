@@ -4,7 +4,8 @@
  * materialized state), then starts a real node in a child process, which rebuilds the state
  * from the log; the child reports the rebuild time and its RSS after start-up.
  * Run: npm run bench -- replay   (BENCH_REPLAY_EVENTS=1000000 by default; BENCH_REPLAY_DIR=DIR
- * reuses a log filled before, e.g. by `node bench/replay.ts fill DIR`)
+ * reuses a log filled before, e.g. by `node bench/replay.ts fill DIR`; BENCH_REPLAY_BASE=DIR pairs
+ * every run with a rebuild by another checkout, below)
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -68,27 +69,44 @@ interface ChildReport {
   rebuilt: boolean
   events: number
   ms: number
+  waitReadMs?: number
+  waitWriteMs?: number
+  cpuS?: number
   startMs: number
   rssMb: number
   rssAnonMb: number
   rssFileMb: number
   heapTotalMb: number
   heapUsedMb: number
+  externalMb: number
+  mallocMainMb: number
+  v8PagesMb: number
+  otherAnonMb: number
   eventsStored: number
   stateHash: string
 }
 
-function child(dir: string, mode: 'rebuild' | 'restart'): ChildReport {
-  const out = execFileSync(
-    process.execPath,
-    [...NODE_FLAGS, new URL('./replay-child.ts', import.meta.url).pathname, dir, mode],
-    { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, ...NODE_ENV } },
-  )
+/** Another checkout to pair with (BENCH_REPLAY_BASE=DIR: its bench/replay-child.ts, which must
+ *  exist there, e.g. copied with bench/smaps.ts into a worktree of an older commit): every run
+ *  rebuilds with it first, then with this code, on the same log, and both must reach the same
+ *  state hash. */
+const BASE = process.env.BENCH_REPLAY_BASE
+
+function child(dir: string, mode: 'rebuild' | 'restart', root?: string): ChildReport {
+  const script =
+    root === undefined
+      ? new URL('./replay-child.ts', import.meta.url).pathname
+      : join(root, 'bench', 'replay-child.ts')
+  const out = execFileSync(process.execPath, [...NODE_FLAGS, script, dir, mode], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env: { ...process.env, ...NODE_ENV },
+  })
   return JSON.parse(out.trim().split('\n').pop()!) as ChildReport
 }
 
 const memText = (r: ChildReport) =>
-  `RSS ${r.rssMb.toFixed(0)} MB (anonymous ${r.rssAnonMb.toFixed(0)}, file pages ${r.rssFileMb.toFixed(0)}; V8 heap ${r.heapUsedMb}/${r.heapTotalMb} MB)`
+  `RSS ${r.rssMb.toFixed(0)} MB (anonymous ${r.rssAnonMb.toFixed(0)}: malloc main arena ${r.mallocMainMb}, V8 pages ${r.v8PagesMb}, other ${r.otherAnonMb}; file pages ${r.rssFileMb.toFixed(0)}; V8 heap ${r.heapUsedMb}/${r.heapTotalMb} MB, external ${r.externalMb})`
 
 export async function benchReplay(): Promise<Record<string, unknown>> {
   const dir = process.env.BENCH_REPLAY_DIR ?? (await mkdtemp(join(tmpdir(), 'gkm-replay-')))
@@ -101,9 +119,24 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
     const rss: number[] = []
     const restartRss: number[] = []
     const restartMs: number[] = []
+    const base = { seconds: [] as number[], rss: [] as number[], restartRss: [] as number[] }
     for (let run = 0; run < RUNS; run++) {
+      let baseHash: string | undefined
+      if (BASE !== undefined) {
+        const b = child(dir, 'rebuild', BASE)
+        const again = child(dir, 'restart', BASE)
+        base.seconds.push(b.ms / 1000)
+        base.rss.push(b.rssMb)
+        base.restartRss.push(again.rssMb)
+        baseHash = b.stateHash
+        console.log(
+          `  run ${run + 1}, base: rebuilt ${fmt(b.events)} events in ${(b.ms / 1000).toFixed(1)} s, ${b.cpuS?.toFixed(1)} CPU-s, then ${memText(b)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
+        )
+      }
       // Started with the runtime flags and environment of `npm start` (src/cli/runtime-flags.ts).
       const r = child(dir, 'rebuild')
+      if (baseHash !== undefined && r.stateHash !== baseHash)
+        throw new Error(`the base rebuilt state hash ${baseHash}, this code ${r.stateHash}`)
       if (!r.rebuilt || r.events !== EVENTS)
         throw new Error(`replay did not rebuild all events: ${JSON.stringify(r)}`)
       seconds.push(r.ms / 1000)
@@ -114,7 +147,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
       restartRss.push(again.rssMb)
       restartMs.push(again.startMs)
       console.log(
-        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
+        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, ${r.cpuS?.toFixed(1)} CPU-s (waited ${((r.waitReadMs ?? 0) / 1000).toFixed(1)} s for reads, ${((r.waitWriteMs ?? 0) / 1000).toFixed(1)} s for writes), then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
       )
     }
     const out = {
@@ -124,10 +157,23 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
       rss_mb_after_rebuild: summarize(rss),
       rss_mb_after_restart: summarize(restartRss),
       restart_ms: summarize(restartMs),
+      ...(BASE === undefined
+        ? {}
+        : {
+            base_replay_seconds: summarize(base.seconds),
+            base_rss_mb_after_rebuild: summarize(base.rss),
+            base_rss_mb_after_restart: summarize(base.restartRss),
+          }),
     }
     console.log(
       `start-up replay of ${fmt(EVENTS)} events: median ${out.replay_seconds.median.toFixed(1)} s (range ${out.replay_seconds.min.toFixed(1)}..${out.replay_seconds.max.toFixed(1)}); RSS after the rebuild median ${out.rss_mb_after_rebuild.median.toFixed(0)} MB (range ${out.rss_mb_after_rebuild.min.toFixed(0)}..${out.rss_mb_after_rebuild.max.toFixed(0)}); after a plain restart ${out.rss_mb_after_restart.median.toFixed(0)} MB, started in ${out.restart_ms.median.toFixed(0)} ms`,
     )
+    if (BASE !== undefined) {
+      const b = summarize(base.seconds)
+      console.log(
+        `  base: median ${b.median.toFixed(1)} s (range ${b.min.toFixed(1)}..${b.max.toFixed(1)}); RSS after the rebuild median ${summarize(base.rss).median.toFixed(0)} MB; after a plain restart ${summarize(base.restartRss).median.toFixed(0)} MB`,
+      )
+    }
     return out
   } finally {
     if (process.env.BENCH_REPLAY_DIR === undefined) await rm(dir, { recursive: true, force: true })

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|commit|cost|cells|yjs|replay|reconcile|catchup|vectors|star|propagation ...]`: runs the named benchmarks (all by
+ * `npm run bench [-- ingest|commit|cost|cells|yjs|replay|sustained|reconcile|catchup|vectors|star|propagation ...]`: runs the named benchmarks (all by
  * default), prints median and range, and updates bench/results.json (quoted in
  * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
@@ -36,6 +36,7 @@ if (want('vectors')) results.vectors = await (await import('./vector-size.ts')).
 if (want('cost')) results.cost = await benchCost()
 if (want('cells')) results.cells = await (await import('./cell-cost.ts')).benchCellCost()
 if (want('yjs')) results.yjs = await (await import('./yjs-cost.ts')).benchYjsCost()
+if (want('sustained')) results.sustained = await (await import('./sustained-rss.ts')).benchSustainedRss()
 if (want('star')) results.star = await (await import('./star.ts')).benchStar()
 if (want('propagation')) {
   const mod = await import('./propagation.ts').catch(() => undefined)

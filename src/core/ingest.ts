@@ -14,7 +14,15 @@ import { eventFromTrustedBytes, payloadActionOf, stampEvent } from './event.ts'
 import { canonicalJson, readMeta } from './event-codec.ts'
 import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { LogBook, LogGroup } from './log-book.ts'
-import { type AncestryPort, type CrdtMerger, type EventMeta, mergeEvent, type OpenConflict } from './merge.ts'
+import {
+  type AncestryPort,
+  type CrdtMerger,
+  type EventMeta,
+  mergeEvent,
+  type OpenConflict,
+  type PendingCells,
+  settleCellSum,
+} from './merge.ts'
 import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, LogHead, StoreReader } from './ports.ts'
 import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
@@ -77,11 +85,35 @@ export interface GroupResult {
   readonly accepted: SignedEvent[]
 }
 
-/** Cached target states: hot targets stay in memory; each costs ~1-5 KB, so 5,000 bound the
- *  cache to a few tens of MB (the node's RSS budget is 300 MB at a million events). */
+/** Cached target states: hot targets stay in memory, at most 5,000 of them and at most
+ *  TARGET_CACHE_BYTES_MAX as targetCacheBytes() estimates them. */
 export const TARGET_CACHE_MAX = 5_000
-/** Cached event metas (HLC key + parents, ~250 B): the recent DAG that ancestry walks visit. */
+/** Cached event metas (HLC key + parents): the recent DAG that ancestry walks visit; at most
+ *  50,000 and at most META_CACHE_BYTES_MAX. */
 export const META_CACHE_MAX = 50_000
+/** Bytes of V8 heap the target cache may hold (estimated). A cached target is its record and up
+ *  to CACHED_CELLS_MAX cells; counted alone, 5,000 targets of 64 cells would be ~100 MB, and
+ *  under sustained writes the caches were what grew the heap (docs/BENCHMARKS.md, "Memory
+ *  under write load"): 12 MiB keeps ~3,000 targets of a few cells, the hot set of a node's
+ *  writes, inside the node's RSS budget. */
+export const TARGET_CACHE_BYTES_MAX = 12 * 1024 * 1024
+/** Bytes the meta cache may hold (estimated): ~30,000 metas of one parent. A miss costs one
+ *  synchronous point read of the event (docs/STORAGE.md). */
+export const META_CACHE_BYTES_MAX = 8 * 1024 * 1024
+
+/** Estimated V8 heap bytes of a cached target (measured with heap snapshots: a 64-hex digest
+ *  string is ~80 B, a cell with its winner, stamp and one frontier entry ~320 B, the record's
+ *  fixed part ~600 B). An estimate for bounding the cache, not an exact size. */
+export function targetCacheBytes(s: TargetState): number {
+  let cells = 0
+  for (const cell in s.cells) cells += 320 + cell.length + 120 * s.cells[cell].f.length
+  return 600 + 96 * (s.heads.length + s.missing.length + s.contested.length) + cells
+}
+
+/** Estimated V8 heap bytes of a cached meta and its key (digest string, HLC key, parents). */
+export function metaCacheBytes(m: EventMeta): number {
+  return 240 + 96 * m.parents.length
+}
 
 /** Groups ingested ahead of their durable write, at most: the write pipeline keeps one group
  *  being written and one being merged. */
@@ -192,8 +224,14 @@ export class Ingestor {
     this.#author = toHex(components.signer.publicKey) as AuthorKey
     this.#hlc = init.hlc
     this.#stateHash = init.stateHash
-    this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX)
-    this.#metas = new LruMap(init.metaCacheMax ?? META_CACHE_MAX)
+    this.#targets = new LruMap(init.targetCacheMax ?? TARGET_CACHE_MAX, {
+      max: TARGET_CACHE_BYTES_MAX,
+      of: targetCacheBytes,
+    })
+    this.#metas = new LruMap(init.metaCacheMax ?? META_CACHE_MAX, {
+      max: META_CACHE_BYTES_MAX,
+      of: metaCacheBytes,
+    })
     this.#book = new LogBook(components.store, components.signer, init.log, init.logNext)
     this.#yjsCompact = init.yjsCompactUpdates ?? YJS_COMPACT_UPDATES
   }
@@ -332,6 +370,8 @@ export class Ingestor {
     const accepted: SignedEvent[] = []
     const ancestry = this.ancestry(metas)
     const prevStates = new Map<string, TargetState | undefined>()
+    // Cells each target's merges changed: their hashes are summed once per group (settleCellSum).
+    const pendingCells = new Map<string, PendingCells>()
     const unsigned: SignedEvent[] = []
     const group = new LogGroup()
     const eventIdTaken = new Set<number>()
@@ -466,7 +506,20 @@ export class Ingestor {
               cellsLoaded.get(key),
             )
           // Replayed Yjs updates passed the bounded guard when they were first stored.
-          result = await mergeEvent(prev, e, action, ancestry, replay ? trustedYjsMerger : this.#crdt, true)
+          let pending = pendingCells.get(key)
+          if (pending === undefined) {
+            pending = new Map()
+            pendingCells.set(key, pending)
+          }
+          result = await mergeEvent(
+            prev,
+            e,
+            action,
+            ancestry,
+            replay ? trustedYjsMerger : this.#crdt,
+            true,
+            pending,
+          )
         } catch (err) {
           metas.delete(e.digest)
           throw err
@@ -513,6 +566,11 @@ export class Ingestor {
       survivors.forEach((e, i) => {
         ;(e as { signature: Uint8Array }).signature = sigs[i]
       })
+    }
+
+    for (const [key, s] of targets) {
+      const pending = pendingCells.get(key)
+      if (pending !== undefined) settleCellSum(s, pending)
     }
 
     // Yjs, append-only: a document whose log reached YJS_COMPACT_UPDATES updates is folded into

@@ -86,6 +86,12 @@ export interface CommitBatch {
   readonly audit: readonly AuditDraft[]
   /** New node metadata values (hlc, state hash) — written with the batch. */
   readonly meta: Readonly<Record<string, string>>
+  /** Rebuild pages only: written without waiting for the fsync. A rebuild's last commit (the
+   *  `stateHash` marker) is synced, and a synced write makes every write before it durable too
+   *  (LevelDB's log is one file, written in order; flushed tables are synced when written); a
+   *  crash before it leaves no state hash, and the next start rebuilds. Never for a batch that
+   *  is acknowledged to anyone. */
+  readonly unsynced?: true
 }
 
 /**

@@ -152,8 +152,12 @@ const MOD = 1n << 256n
 export function addHash(sum: string, add: string, sub?: string): string {
   let v = BigInt(`0x${sum || '0'}`) + BigInt(`0x${add}`)
   if (sub !== undefined) v -= BigInt(`0x${sub}`)
-  v = ((v % MOD) + MOD) % MOD
-  return v.toString(16).padStart(64, '0')
+  return hexSum(v)
+}
+
+/** `v` mod 2^256 as 64 hex digits (the form of every hash sum). */
+export function hexSum(v: bigint): string {
+  return (((v % MOD) + MOD) % MOD).toString(16).padStart(64, '0')
 }
 
 export const EMPTY_STATE_HASH = '0'.repeat(64)

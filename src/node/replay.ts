@@ -31,6 +31,10 @@ export interface ReplayReport {
   readonly events: number
   readonly skipped: number
   readonly ms: number
+  /** Of `ms`, the time the rebuild waited for a page to be read, and for a page's write: what
+   *  the three overlapped stages did not hide (docs/BENCHMARKS.md). */
+  readonly waitReadMs?: number
+  readonly waitWriteMs?: number
 }
 
 export async function needsRebuild(store: Store): Promise<boolean> {
@@ -81,8 +85,18 @@ export async function rebuildState(
   const pageEvents = opts.pageEvents ?? REPLAY_BATCH_EVENTS
   const allowed = admittedAuthors(opts.members, opts.selfKey)
   let reading = store.readByTargetOrder(undefined, pageEvents)
+  let waitReadMs = 0
+  let waitWriteMs = 0
+  const waited = async (p: Promise<unknown>, into: 'read' | 'write') => {
+    const t = opts.now()
+    await p
+    if (into === 'read') waitReadMs += opts.now() - t
+    else waitWriteMs += opts.now() - t
+  }
   for (;;) {
+    const t = opts.now()
     const page = await reading
+    waitReadMs += opts.now() - t
     if (page.events.length === 0) break
     read += page.events.length
     // A short page is the last one: no read past the end.
@@ -98,7 +112,8 @@ export async function rebuildState(
       items.push({ kind: 'signed', event: e })
     }
     const first = items[0]?.event
-    if (first !== undefined && targetKey(first.type, first.targetId) === lastTarget) await writing
+    if (first !== undefined && targetKey(first.type, first.targetId) === lastTarget)
+      await waited(writing, 'write')
     const last = items.at(-1)?.event
     if (last !== undefined) lastTarget = targetKey(last.type, last.targetId)
     const { batch, outcomes } = await ingestor.ingest(items, opts.now(), [], 'replay')
@@ -107,12 +122,13 @@ export async function rebuildState(
     const { stateHash: _omit, ...meta } = batch.meta
     ingestor.committed()
     // One write in flight: bounds memory to two pages' states.
-    await writing
-    writing = store.commit({ ...batch, meta })
+    await waited(writing, 'write')
+    // Unsynced: the marker commit below is synced and makes the pages durable with it.
+    writing = store.commit({ ...batch, meta, unsynced: true })
     await opts.onProgress?.(read, total)
     if (!more) break
   }
-  await writing
+  await waited(writing, 'write')
   const ms = opts.now() - t0
   await store.commit({
     events: [],
@@ -122,5 +138,5 @@ export async function rebuildState(
     audit: [{ atMs: opts.now(), op: 'replay', origin: 'local:start', detail: { events, skipped, ms } }],
     meta: { stateHash: ingestor.stateHash, stateFormat: STATE_FORMAT },
   })
-  return { rebuilt: true, events, skipped, ms }
+  return { rebuilt: true, events, skipped, ms, waitReadMs, waitWriteMs }
 }

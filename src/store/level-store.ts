@@ -182,7 +182,7 @@ export class LevelStore implements Store {
       const events = prepareEvents(batch.events, batch.eventIdTaken)
       const reads = await commitReads(s, batch, events)
       const plan = planCommit(s, this.#head!, batch, events, reads)
-      await this.#write(db, plan.ops)
+      await this.#write(db, plan.ops, batch.unsynced !== true)
       this.#head = plan.head
       return { seqs: plan.seqs }
     })
@@ -682,10 +682,10 @@ export class LevelStore implements Store {
 
   /** The one write path of commit and appendAudit: refused while a fault stands; a failure of
    *  the database itself stops later writes until reopen(). */
-  async #write(db: K.LevelDatabase, ops: Parameters<typeof writeBatch>[1]): Promise<void> {
+  async #write(db: K.LevelDatabase, ops: Parameters<typeof writeBatch>[1], sync = true): Promise<void> {
     this.#checkFault()
     try {
-      await writeBatch(db, ops)
+      await writeBatch(db, ops, sync)
     } catch (err) {
       if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
       throw err

@@ -11,9 +11,22 @@ import { LRUCache } from 'lru-cache'
 export class LruMap<K extends {}, V extends {}> {
   readonly #cache: LRUCache<K, V>
 
-  constructor(max: number) {
+  /** At most `max` entries; with `bytes`, also at most `bytes.max` bytes as `bytes.of` estimates
+   *  each entry (the least recently used go first), so entries of very different sizes (a
+   *  target with two cells and one with sixty-four) are bounded by what they hold. */
+  constructor(max: number, bytes?: { readonly max: number; readonly of: (value: V, key: K) => number }) {
     if (!(max >= 1)) throw new RangeError('LruMap max must be >= 1')
-    this.#cache = new LRUCache<K, V>({ max })
+    if (bytes !== undefined && !(bytes.max >= 1)) throw new RangeError('LruMap bytes.max must be >= 1')
+    this.#cache = new LRUCache<K, V>(
+      bytes === undefined
+        ? { max }
+        : {
+            max,
+            maxSize: bytes.max,
+            // lru-cache wants a positive integer no larger than maxSize (a larger entry is not kept).
+            sizeCalculation: (v, k) => Math.max(1, Math.ceil(bytes.of(v, k))),
+          },
+    )
   }
 
   get size(): number {

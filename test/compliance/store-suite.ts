@@ -260,6 +260,35 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         assert.deepEqual(await store.readTarget('persona_update', '', 10), [])
       }))
 
+    it('readByTargetOrder returns every event grouped by target in (hlc, digest) order, one page or many', () =>
+      withStore(makeStore, async (store) => {
+        const all: SignedEvent[] = []
+        for (let n = 1; n <= 700; n++)
+          all.push(makeEvent({ n, target: `t${n % 37}`, wallMs: 1_700_000_000_000 + ((n * 13) % 101) }))
+        await store.commit(batchOf({ events: all.map(stored) }))
+        // The index key holds the target length-prefixed: shorter ids first, then by bytes.
+        const expected = [...all].sort(
+          (a, b) =>
+            a.targetId.length - b.targetId.length ||
+            (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0) ||
+            byHlcThenDigest(a, b),
+        )
+        // One page of all 700, then pages of 100 and of 1.
+        const whole = await store.readByTargetOrder(undefined, 1000)
+        assertSameEvents(whole.events, expected)
+        for (const size of [100, 1]) {
+          const paged: Array<{ signed: Uint8Array; signature: Uint8Array }> = []
+          let after: string | undefined
+          for (;;) {
+            const page = await store.readByTargetOrder(after, size)
+            paged.push(...page.events)
+            if (page.events.length < size) break
+            after = page.next
+          }
+          assertSameEvents(paged, expected)
+        }
+      }))
+
     it('readTarget pages newest first or oldest first after a position, never leaving the target', () =>
       withStore(makeStore, async (store) => {
         const ids = ['a', 'a\u0000', 'ab']

@@ -108,4 +108,36 @@ describe('rebuildState', () => {
       await store.close()
     })
   }
+
+  it('writes its pages unsynced and the state hash marker last, synced', async () => {
+    const { store } = await live()
+    const fresh = new Ingestor(
+      { store, signer: testSigner(20), crdt: trustedYjsMerger },
+      { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000aa', logNext: 0 },
+    )
+    const commits: Array<{ unsynced: boolean; marker: boolean }> = []
+    const watched = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'commit')
+          return (batch: Parameters<typeof store.commit>[0]) => {
+            commits.push({ unsynced: batch.unsynced === true, marker: batch.meta.stateHash !== undefined })
+            return target.commit(batch)
+          }
+        const v = Reflect.get(target, prop, target)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+    await rebuildState(watched, fresh, {
+      selfKey: Buffer.from(testSigner(20).publicKey).toString('hex'),
+      now: () => NOW,
+      force: true,
+      pageEvents: 4,
+    })
+    // The synced marker makes the unsynced pages before it durable; a crash before it leaves no
+    // state hash (the next start rebuilds), so no page may carry the marker or skip the order.
+    assert.ok(commits.length > 2)
+    assert.deepEqual(commits.at(-1), { unsynced: false, marker: true })
+    for (const c of commits.slice(0, -1)) assert.deepEqual(c, { unsynced: true, marker: false })
+    await store.close()
+  })
 })

@@ -38,3 +38,21 @@ test('LruMap stays bounded under churn far beyond its size', () => {
   assert.equal(m.get(199_999), 199_999)
   assert.equal(m.get(0), undefined)
 })
+
+test('LruMap with a byte bound evicts the least recently used until the estimate fits', () => {
+  const m = new LruMap<string, string>(100, { max: 10, of: (v) => v.length })
+  m.set('a', 'xxxx') // 4
+  m.set('b', 'xxxx') // 8
+  assert.equal(m.get('a'), 'xxxx') // a is now the most recent
+  m.set('c', 'xxxx') // 12 > 10: evicts b
+  assert.equal(m.get('b'), undefined)
+  assert.deepEqual([m.get('a'), m.get('c')], ['xxxx', 'xxxx'])
+  m.set('d', 'x'.repeat(11)) // larger than the whole bound: not kept, nothing else lost
+  assert.equal(m.get('d'), undefined)
+  assert.equal(m.size, 2)
+  // The count bound still holds with a generous byte bound.
+  const n = new LruMap<number, number>(3, { max: 1_000_000, of: () => 1 })
+  for (let i = 0; i < 10; i++) n.set(i, i)
+  assert.equal(n.size, 3)
+  assert.throws(() => new LruMap(1, { max: 0, of: () => 1 }), RangeError)
+})
