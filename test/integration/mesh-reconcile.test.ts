@@ -299,6 +299,33 @@ describe('a connection dropped in the middle of a session', () => {
   })
 })
 
+describe('a range phase with a difference of 150,000 ids', () => {
+  const mesh = emptyMesh()
+  after(() => mesh.close())
+
+  it('ends normally (the ids were spread as call arguments and overflowed the stack)', async () => {
+    const a = await mesh.create({ values })
+    await a.start()
+    const b = await mesh.create({ values })
+    await b.start()
+    // b's own index holds 150,000 ids a lacks: b's range phase finds them all on its side (what
+    // it would push; the store holds none of them, so nothing goes).
+    const idx = b.node.eventSet.index('persona_update')!
+    for (let i = 0; i < 150_000; i++) {
+      const id = new Uint8Array(40)
+      new DataView(id.buffer).setUint32(4, i)
+      id.fill(0xcd, 8)
+      new DataView(id.buffer).setUint32(36, i)
+      idx.insert(id)
+    }
+    b.node.eventSet.logs = undefined
+    await net(b).dial(a.addr())
+    const [r] = await net(b).reconcile(a.peerId)
+    assert.ok(r.have >= 130_000, JSON.stringify({ have: r.have, truncated: r.truncated }))
+    assert.equal(r.pushedAccepted, 0)
+  })
+})
+
 describe('a peer that forges', () => {
   const mesh = emptyMesh()
   after(() => mesh.close())

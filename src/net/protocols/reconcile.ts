@@ -449,8 +449,10 @@ export async function reconcileWith(
       if (refused) continue
       served.push(type)
       rounds += session.rounds
-      need.push(...session.need)
-      have.push(...session.have)
+      // One at a time: a spread passes every id as an argument, and a difference of ~100,000
+      // ids overflows the call stack (RangeError; it ended sessions of a 200,000-event join).
+      for (const d of session.need) need.push(d)
+      for (const d of session.have) have.push(d)
       truncated ||= session.truncated
     }
 
