@@ -650,12 +650,30 @@ export class LogSession {
     this.#sending = this.#pushFrames(this.#wanted)
   }
 
+  /** Frames of the given ranges. A range answer stops at LOG_FETCH_EVENTS_MAX events: the
+   *  responder's answer to a fetch is asked again from there by the initiator, and the
+   *  initiator's own pushes go on from there at once (they ended at 50,000 events of a log
+   *  before, leaving the rest to the far slower range phase). */
   async *#pushFrames(ranges: readonly LogRange[]): AsyncGenerator<Partial<ReconcileFrame>> {
-    for (const r of ranges)
+    const queue = [...ranges]
+    for (let r = queue.shift(); r !== undefined; r = queue.shift()) {
+      let count = 0
+      let last = -1
       for await (const f of rangeFramesOf(this.#port, r, this.#frameBytes, this.#eventsMax)) {
-        if (this.#initiator) this.#pushedEvents += f.events?.length ?? 0
+        const n = f.events?.length ?? 0
+        if (n > 0) {
+          count += n
+          last = Math.max(last, readLogPosition((f.events as ReconcileFrame['events'])[n - 1].signed).seq)
+        }
+        if (this.#initiator) this.#pushedEvents += n
         yield f
       }
+      if (!this.#initiator || count < LOG_FETCH_EVENTS_MAX) continue
+      const rest = runsOf(r)
+        .filter(([, b]) => b > BigInt(last + 1))
+        .map(([a, b]): Run => [a > BigInt(last + 1) ? a : BigInt(last + 1), b])
+      queue.unshift(...rangesOf(r.author, r.log, rest))
+    }
   }
 
   async #responderHandle(f: ReconcileFrame, ctx: VerifyContext): Promise<void> {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test'
 import { signEvent } from '../../../src/core/event.ts'
 import { RECONCILE_LOGS_MAX } from '../../../src/core/log-frames.ts'
 import { LOG_PUSH_WINDOW, LogSession } from '../../../src/core/log-session.ts'
-import { headSignable, leafHash, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
+import { headSignable, leafHash, peaksAppend, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
 import type { LogHead } from '../../../src/core/ports.ts'
 import type { AuthorKey, SignedEvent } from '../../../src/core/types.ts'
 import { fromHex, toHex } from '../../../src/util/bytes.ts'
@@ -351,6 +351,36 @@ describe('log session between two in-memory nodes', () => {
     const inflate = (f: Partial<ReconcileFrame>) =>
       encode((f.accepted ?? 0) > 0 ? { ...f, accepted: (f.accepted as number) + 1_000 } : f)
     await assert.rejects(drive(liar.a, liar.b, inflate, size), /stored \d+ events of \d+ pushed/)
+  })
+
+  it('a push of a log longer than one range answer goes on to its end in the log phase', async () => {
+    // 60,000 positions: past LOG_FETCH_EVENTS_MAX (50,000), where a range answer stops.
+    const n = 60_000
+    const s = signer(9)
+    const a = new MemLogs()
+    const b = new MemLogs()
+    let peaks: ReturnType<typeof peaksOf> = []
+    for (let seq = 0; seq < n; seq++) {
+      const e = event(9, seq)
+      a.add(e)
+      peaks = peaksAppend(peaks, [leafHash(fromHex(e.digest)!)])
+      if ((seq + 1) % 4_096 === 0 || seq + 1 === n) {
+        const root = rootHash(seq + 1, peaks)
+        a.addHead({
+          author: toHex(s.publicKey) as AuthorKey,
+          log: LOG_ID,
+          length: seq + 1,
+          root: toHex(root),
+          signature: toHex(s.sign(headSignable(s.publicKey, fromHex(LOG_ID)!, seq + 1, root))),
+        })
+      }
+    }
+    const init = { frameBytes: FRAME, eventsMax: 5_000, inFlight: new Set<string>() }
+    const sa = new LogSession(a, 'initiator', init)
+    const sb = new LogSession(b, 'responder', { ...init, inFlight: new Set<string>() })
+    await drive({ logs: a, session: sa }, { logs: b, session: sb }, encode, size)
+    assert.equal(b.positions().size, n, 'the responder holds the whole log')
+    assert.equal(sa.result.pushedAccepted, n)
   })
 
   it('many logs in agreement: one round trip and a first message of the 16 top buckets', async () => {
