@@ -223,6 +223,14 @@ export class LogModel {
     return out
   }
 
+  /** The same, indexed by author (undefined: the node holds nothing of that log). Logs two
+   *  nodes summarise with the same shared object (a hole-free prefix of one length) agree. */
+  summaryArray(v: LogView, held: Uint8Array, fetching?: ReadonlySet<number>): Array<Summary | undefined> {
+    const out = new Array<Summary | undefined>(v.end.length)
+    for (let a = 0; a < v.end.length; a++) out[a] = this.summary(v, held, a, fetching?.has(a) === true)
+    return out
+  }
+
   /** The author (node) of a summary or range: by its key. */
   authorOf(authorBytes: Uint8Array): number {
     return this.#byAuthor().get(latin1(authorBytes)) ?? -1

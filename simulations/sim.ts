@@ -19,7 +19,7 @@ import { decodeSigned, readLogPosition } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
 import { LOG_PUSH_WINDOW } from '../src/core/log-session.ts'
 import { planLogs } from '../src/core/log-summary.ts'
-import { ChunkPool, HLC_BYTES, itemKey, RangeIndex } from '../src/core/range-index.ts'
+import { ChunkPool, compareKeys, HLC_BYTES, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import { type SessionOutcome, SyncScheduler } from '../src/core/sync-scheduler.ts'
@@ -67,6 +67,9 @@ const NEGOTIATED_BUDGET_BYTES = NODE_FRAME_BYTES - RECONCILE_MESSAGE_SLACK_BYTES
 const PUSH_FRAME_BYTES = NODE_FRAME_BYTES
 /** A fetch answer frame: the responder keeps them at the floor. */
 const FETCH_FRAME_BYTES = FRAME_BYTES_MIN
+/** A node's index takes a batch of at least this many committed events in one merge per chunk
+ *  (RangeIndex.insertSorted); smaller ones (mostly appends at the newest end) key by key. */
+const FLUSH_MERGE_MIN = 64
 /** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
 const RESOLUTIONS_PER_TICK = 10
 
@@ -1127,11 +1130,17 @@ export class Simulator {
     if (ords.length === 0) return
     n.unindexed = []
     const hlc = this.#hlcOrder
-    ords.sort((x, y) => hlc[x] - hlc[y] || x - y)
-    for (const o of ords) {
-      const e = this.events[o]
-      n.idx[e.typeIdx].insert(e.key)
+    const ev = this.events
+    // Key order: the HLC as one number (rounding never inverts it), then the whole key.
+    ords.sort((x, y) => hlc[x] - hlc[y] || compareKeys(ev[x].key, ev[y].key))
+    if (ords.length < FLUSH_MERGE_MIN) {
+      for (const o of ords) n.idx[ev[o].typeIdx].insert(ev[o].key)
+      return
     }
+    // A large batch (a heal: events landing all over the index) is merged into each chunk once.
+    const byType: Uint8Array[][] = this.#types.map(() => [])
+    for (const o of ords) byType[ev[o].typeIdx].push(ev[o].key)
+    for (let ti = 0; ti < byType.length; ti++) if (byType[ti].length > 0) n.idx[ti].insertSorted(byType[ti])
   }
 
   /** The set key of one index: its size and whole-range fingerprint (order-free). */
@@ -1294,14 +1303,30 @@ export class Simulator {
     | undefined {
     const { a, b } = ss
     const model = this.logModel
-    const mine = model.summaries(a.logs, a.held)
-    const theirs = model.summaries(b.logs, b.held, b.logClaims)
+    const mineBy = model.summaryArray(a.logs, a.held)
+    const theirsBy = model.summaryArray(b.logs, b.held, b.logClaims)
     this.counters.logPhases++
-    // Both lists made of the same shared summaries (hole-free, unforked prefixes, nothing flagged):
-    // planLogs' answer is known, "consistent, nothing to move", and is not computed again.
-    const same = mine.length === theirs.length && mine.every((l, i) => l === theirs[i])
+    // What each side sends (every log it holds), and the logs whose summaries are not one shared
+    // object on both sides. A shared summary is a hole-free, unforked prefix of one length: for
+    // such a log planLogs plans nothing to move and finds it consistent, so planLogs is run on
+    // the other logs only (the same plan, for a fraction of the logs). Both lists made of the
+    // same shared summaries: "consistent, nothing to move", without calling it.
+    const mine: Summary[] = []
+    const theirs: Summary[] = []
+    const mineDiff: Summary[] = []
+    const theirsDiff: Summary[] = []
+    for (let au = 0; au < mineBy.length || au < theirsBy.length; au++) {
+      const x = mineBy[au]
+      const y = theirsBy[au]
+      if (x !== undefined) mine.push(x)
+      if (y !== undefined) theirs.push(y)
+      if (x === y) continue
+      if (x !== undefined) mineDiff.push(x)
+      if (y !== undefined) theirsDiff.push(y)
+    }
+    const same = mineDiff.length === 0 && theirsDiff.length === 0
     // b: what it lacks of a's logs, less what it is fetching elsewhere; it claims the rest.
-    const wanted = (same ? [] : planLogs(theirs, mine, true).fetch).filter((r) => {
+    const wanted = (same ? [] : planLogs(theirsDiff, mineDiff, true).fetch).filter((r) => {
       const au = model.authorOf(r.author)
       if (au < 0 || b.logClaims.has(au)) return false
       b.logClaims.add(au)
@@ -1314,7 +1339,7 @@ export class Simulator {
       this.#fail(ss, start + 1)
       return undefined
     }
-    const plan = same ? { consistent: true, fetch: [] } : planLogs(mine, theirs, true)
+    const plan = same ? { consistent: true, fetch: [] } : planLogs(mineDiff, theirsDiff, true)
     if (plan.consistent) {
       this.counters.logConsistent++
       this.#releaseLogs(ss)

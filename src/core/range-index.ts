@@ -235,6 +235,100 @@ export class RangeIndex {
   }
 
   /**
+   * Adds keys given in ascending order (compareKeys); keys already held, and repeats, are
+   * skipped. Returns how many were added. The index ends as a run of `insert`s would leave it
+   * (the same keys, cut at the same content-defined boundaries), but each chunk that receives
+   * keys is merged with them once and cut again, instead of moving its tail once per key: a
+   * batch spread over the whole index (a node catching up after a partition) costs one pass
+   * over the chunks it touches.
+   */
+  insertSorted(keys: readonly Uint8Array[]): number {
+    for (const k of keys)
+      if (k.length !== KEY_BYTES) throw new RangeError(`a range index key is ${KEY_BYTES} bytes`)
+    if (keys.length === 0) return 0
+    if (this.#chunks.length === 0) this.#chunks.push(newChunk(GROW_KEYS))
+    let added = 0
+    // From the last key down: the keys of one chunk are a run, and a chunk's pieces spliced in
+    // do not move the chunks before it.
+    let hi = keys.length
+    while (hi > 0) {
+      const ci = this.#chunkFor(keys[hi - 1])
+      let lo = hi - 1
+      if (ci === 0) lo = 0
+      else {
+        const first = this.#chunks[ci].keys
+        while (lo > 0 && compareAt(keys[lo - 1], 0, KEY_BYTES, first, 0, KEY_BYTES) >= 0) lo--
+      }
+      added += this.#mergeInto(ci, keys, lo, hi)
+      hi = lo
+    }
+    if (added > 0) {
+      this.#size += added
+      this.#startsDirty = true
+      this.#unshared = true
+    }
+    return added
+  }
+
+  /** Merges keys[lo..hi) (ascending) into chunk ci and cuts the result at its boundary keys. */
+  #mergeInto(ci: number, keys: readonly Uint8Array[], lo: number, hi: number): number {
+    const c = this.#chunks[ci]
+    const merged = new Uint8Array((c.n + hi - lo) * KEY_BYTES)
+    let n = 0
+    let i = 0
+    let j = lo
+    let added = 0
+    const put = (src: Uint8Array, at: number) => {
+      merged.set(src.subarray(at, at + KEY_BYTES), n * KEY_BYTES)
+      n++
+    }
+    while (i < c.n || j < hi) {
+      if (j >= hi) {
+        put(c.keys, i++ * KEY_BYTES)
+        continue
+      }
+      const k = keys[j]
+      const d = i < c.n ? compareAt(c.keys, i * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) : 1
+      if (d < 0) put(c.keys, i++ * KEY_BYTES)
+      else {
+        // Equal to a held key, or to the key just added: skipped.
+        if (d > 0 && (n === 0 || compareAt(merged, (n - 1) * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) !== 0)) {
+          put(k, 0)
+          added++
+        }
+        j++
+      }
+    }
+    if (added === 0) return 0
+    // Pieces: a new one at every boundary key after the first position; a piece that reaches
+    // CHUNK_ITEMS_MAX is halved (as a full chunk is).
+    const starts: number[] = [0]
+    for (let p = 1; p < n; p++) if (isBoundary(merged, p * KEY_BYTES)) starts.push(p)
+    starts.push(n)
+    const pieces: Chunk[] = []
+    const piece = (from: number, to: number) => {
+      if (to - from >= CHUNK_ITEMS_MAX) {
+        const half = from + ((to - from) >>> 1)
+        piece(from, half)
+        piece(half, to)
+        return
+      }
+      const ch = newChunk(to - from + GROW_KEYS)
+      ch.keys.set(merged.subarray(from * KEY_BYTES, to * KEY_BYTES))
+      ch.n = to - from
+      for (let q = 0; q < ch.n; q++) addDigest(ch.sum, ch.keys, q * KEY_BYTES + HLC_BYTES)
+      pieces.push(ch)
+    }
+    for (let s = 0; s + 1 < starts.length; s++) piece(starts[s], starts[s + 1])
+    c.pool?.release(c)
+    this.#chunks.splice(ci, 1, ...pieces)
+    // Either end may now fit together with a half left by a full chunk's split.
+    this.#mergeNext(ci + pieces.length - 1)
+    if (ci > 0) this.#mergeNext(ci - 1)
+    return added
+  }
+
+  /**
    * Replaces each private chunk that did not change since the last call by an equal one `pool`
    * holds (or pools it): indexes holding the same keys in a range then hold one copy of them.
    * A chunk that changed is left private until a call finds it unchanged (appends keep changing
