@@ -248,6 +248,7 @@ export class RangeIndex {
     if (keys.length === 0) return 0
     if (this.#chunks.length === 0) this.#chunks.push(newChunk(GROW_KEYS))
     let added = 0
+    let byKey = 0
     // From the last key down: the keys of one chunk are a run, and a chunk's pieces spliced in
     // do not move the chunks before it.
     let hi = keys.length
@@ -259,7 +260,13 @@ export class RangeIndex {
         const first = this.#chunks[ci].keys
         while (lo > 0 && compareAt(keys[lo - 1], 0, KEY_BYTES, first, 0, KEY_BYTES) >= 0) lo--
       }
-      added += this.#mergeInto(ci, keys, lo, hi)
+      const c = this.#chunks[ci]
+      const appends =
+        c.n === 0 || compareAt(c.keys, (c.n - 1) * KEY_BYTES, KEY_BYTES, keys[lo], 0, KEY_BYTES) < 0
+      if (hi - lo <= 2 || (appends && c.pool === undefined)) {
+        // A few keys, or keys after a private chunk's last one: key by key is cheaper.
+        for (let q = hi - 1; q >= lo; q--) if (this.insert(keys[q])) byKey++
+      } else added += this.#mergeInto(ci, keys, lo, hi)
       hi = lo
     }
     if (added > 0) {
@@ -267,7 +274,7 @@ export class RangeIndex {
       this.#startsDirty = true
       this.#unshared = true
     }
-    return added
+    return added + byKey
   }
 
   /** Merges keys[lo..hi) (ascending) into chunk ci and cuts the result at its boundary keys. */
@@ -278,6 +285,7 @@ export class RangeIndex {
     let i = 0
     let j = lo
     let added = 0
+    const extra = new Uint32Array(8)
     const put = (src: Uint8Array, at: number) => {
       merged.set(src.subarray(at, at + KEY_BYTES), n * KEY_BYTES)
       n++
@@ -294,6 +302,7 @@ export class RangeIndex {
         // Equal to a held key, or to the key just added: skipped.
         if (d > 0 && (n === 0 || compareAt(merged, (n - 1) * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) !== 0)) {
           put(k, 0)
+          addDigest(extra, k, HLC_BYTES)
           added++
         }
         j++
@@ -316,7 +325,11 @@ export class RangeIndex {
       const ch = newChunk(to - from + GROW_KEYS)
       ch.keys.set(merged.subarray(from * KEY_BYTES, to * KEY_BYTES))
       ch.n = to - from
-      for (let q = 0; q < ch.n; q++) addDigest(ch.sum, ch.keys, q * KEY_BYTES + HLC_BYTES)
+      if (from === 0 && to === n) {
+        // The whole chunk in one piece: its sum is the old one plus the keys added.
+        ch.sum.set(c.sum)
+        addSum(ch.sum, extra)
+      } else for (let q = 0; q < ch.n; q++) addDigest(ch.sum, ch.keys, q * KEY_BYTES + HLC_BYTES)
       pieces.push(ch)
     }
     for (let s = 0; s + 1 < starts.length; s++) piece(starts[s], starts[s + 1])

@@ -170,7 +170,10 @@ describe('RangeIndex chunks', () => {
     // Runs longer than a chunk holds are halved, every key kept.
     const plain = Array.from({ length: 4_000 }, (_, i) => key(10_000 + i)).filter((k) => !starts(k))
     const big = new RangeIndex()
-    big.insertSorted([...plain].sort(cmp))
+    const sortedPlain = [...plain].sort(cmp)
+    // One key first, after the rest: the batch lands before it (a merge, not appends).
+    big.insert(sortedPlain[sortedPlain.length - 1])
+    assert.equal(big.insertSorted(sortedPlain), plain.length - 1)
     assert.ok(big.chunkCount >= 3, `${big.chunkCount} chunks`)
     assert.deepEqual(allKeys(big), plain.map((k) => Buffer.from(k).toString('hex')).sort())
     assert.equal(Buffer.from(big.fingerprint(0, big.size)).toString('hex'), naive(big, 0, big.size))
