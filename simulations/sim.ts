@@ -70,6 +70,9 @@ const FETCH_FRAME_BYTES = FRAME_BYTES_MIN
 /** A node's index takes a batch of at least this many committed events in one merge per chunk
  *  (RangeIndex.insertSorted); smaller ones (mostly appends at the newest end) key by key. */
 const FLUSH_MERGE_MIN = 64
+/** A node's committed events waiting for its index beyond this many go in at the next sample:
+ *  bounds what waits (8 bytes an event: 400 MB for 1,000 nodes at most). */
+const UNINDEXED_MAX = 50_000
 /** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
 const RESOLUTIONS_PER_TICK = 10
 
@@ -1674,10 +1677,13 @@ export class Simulator {
   }
 
   sample(): void {
-    // Nodes holding the same events in a key range share one copy of its chunks from here on.
+    // Nodes holding the same events in a key range share one copy of its chunks from here on
+    // (chunks unchanged since the last sample). An index takes what its node committed when it
+    // is read (a session's range phase, the end's checks), in one batch, not at every sample:
+    // a node catching up after a heal merges its index once per read, not twice a second.
     for (const n of this.nodes) {
       if (!n.joined) continue
-      this.#flushIndex(n)
+      if (n.unindexed.length > UNINDEXED_MAX) this.#flushIndex(n)
       for (const idx of n.idx) idx.share(this.chunks)
     }
     const live = this.liveHonest()
@@ -1706,7 +1712,14 @@ export class Simulator {
 
   /** Keys of the node's set per type (size and fingerprint), joined: equal iff the sets are equal. */
   setKeyOf(n: SimNode): string {
-    return this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
+    const key = this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
+    // A thousand indexes brought up to date one after the other: each shares its chunks with
+    // the ones before at once (two passes: the first marks them unchanged, the second pools).
+    for (const idx of n.idx) {
+      idx.share(this.chunks)
+      idx.share(this.chunks)
+    }
+    return key
   }
 
   heldOrds(n: SimNode): number[] {

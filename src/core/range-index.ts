@@ -280,39 +280,45 @@ export class RangeIndex {
   /** Merges keys[lo..hi) (ascending) into chunk ci and cuts the result at its boundary keys. */
   #mergeInto(ci: number, keys: readonly Uint8Array[], lo: number, hi: number): number {
     const c = this.#chunks[ci]
-    const merged = new Uint8Array((c.n + hi - lo) * KEY_BYTES)
+    const most = c.n + hi - lo
+    // Room for every key, and some spare when it stays one chunk (it may take appends later).
+    const target = new Uint8Array(Math.max(most, Math.min(most + GROW_KEYS, CHUNK_ITEMS_MAX)) * KEY_BYTES)
     let n = 0
     let i = 0
-    let j = lo
     let added = 0
     const extra = new Uint32Array(8)
-    const put = (src: Uint8Array, at: number) => {
-      merged.set(src.subarray(at, at + KEY_BYTES), n * KEY_BYTES)
-      n++
-    }
-    while (i < c.n || j < hi) {
-      if (j >= hi) {
-        put(c.keys, i++ * KEY_BYTES)
-        continue
-      }
+    for (let j = lo; j < hi; j++) {
       const k = keys[j]
-      const d = i < c.n ? compareAt(c.keys, i * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) : 1
-      if (d < 0) put(c.keys, i++ * KEY_BYTES)
-      else {
-        // Equal to a held key, or to the key just added: skipped.
-        if (d > 0 && (n === 0 || compareAt(merged, (n - 1) * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) !== 0)) {
-          put(k, 0)
-          addDigest(extra, k, HLC_BYTES)
-          added++
-        }
-        j++
+      // The chunk's keys before k go in one copy.
+      let at = i
+      let top = c.n
+      while (at < top) {
+        const mid = (at + top) >>> 1
+        if (compareAt(c.keys, mid * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) < 0) at = mid + 1
+        else top = mid
       }
+      if (at > i) {
+        target.set(c.keys.subarray(i * KEY_BYTES, at * KEY_BYTES), n * KEY_BYTES)
+        n += at - i
+        i = at
+      }
+      // Equal to a held key, or to the key just added: skipped.
+      if (i < c.n && compareAt(c.keys, i * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) === 0) continue
+      if (n > 0 && compareAt(target, (n - 1) * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) === 0) continue
+      target.set(k, n * KEY_BYTES)
+      n++
+      addDigest(extra, k, HLC_BYTES)
+      added++
+    }
+    if (i < c.n) {
+      target.set(c.keys.subarray(i * KEY_BYTES, c.n * KEY_BYTES), n * KEY_BYTES)
+      n += c.n - i
     }
     if (added === 0) return 0
     // Pieces: a new one at every boundary key after the first position; a piece that reaches
     // CHUNK_ITEMS_MAX is halved (as a full chunk is).
     const starts: number[] = [0]
-    for (let p = 1; p < n; p++) if (isBoundary(merged, p * KEY_BYTES)) starts.push(p)
+    for (let p = 1; p < n; p++) if (isBoundary(target, p * KEY_BYTES)) starts.push(p)
     starts.push(n)
     const pieces: Chunk[] = []
     const piece = (from: number, to: number) => {
@@ -322,14 +328,21 @@ export class RangeIndex {
         piece(half, to)
         return
       }
-      const ch = newChunk(to - from + GROW_KEYS)
-      ch.keys.set(merged.subarray(from * KEY_BYTES, to * KEY_BYTES))
-      ch.n = to - from
       if (from === 0 && to === n) {
-        // The whole chunk in one piece: its sum is the old one plus the keys added.
+        // The whole chunk in one piece: the merged buffer is its buffer, its sum the old one
+        // plus the keys added.
+        const ch = newChunk(0)
+        ch.keys = target
+        ch.n = n
         ch.sum.set(c.sum)
         addSum(ch.sum, extra)
-      } else for (let q = 0; q < ch.n; q++) addDigest(ch.sum, ch.keys, q * KEY_BYTES + HLC_BYTES)
+        pieces.push(ch)
+        return
+      }
+      const ch = newChunk(to - from + GROW_KEYS)
+      ch.keys.set(target.subarray(from * KEY_BYTES, to * KEY_BYTES))
+      ch.n = to - from
+      for (let q = 0; q < ch.n; q++) addDigest(ch.sum, ch.keys, q * KEY_BYTES + HLC_BYTES)
       pieces.push(ch)
     }
     for (let s = 0; s + 1 < starts.length; s++) piece(starts[s], starts[s + 1])
