@@ -39,7 +39,7 @@ import {
   RECONCILE_STRIKES_MAX,
 } from '../src/net/constants.ts'
 import { fromHex, toHex } from '../src/util/bytes.ts'
-import { type Signer, signerFromSeed } from '../src/util/crypto.ts'
+import { type Signer, sha256Hex, signerFromSeed } from '../src/util/crypto.ts'
 import { MinHeap } from './heap.ts'
 import { Histogram } from './histogram.ts'
 import { LogModel, type LogView, type Summary, summaryBytes } from './log-model.ts'
@@ -255,6 +255,8 @@ export class Simulator {
   readonly #bucketTimes = new MinHeap<number>()
   readonly #targetEvents = new Map<string, number[]>()
   readonly #memo = new Map<string, Transcript>()
+  /** setKeyOf's sets seen: by a hash of the node's `held` bytes. */
+  readonly #setKeys = new Map<string, { held: Uint8Array; key: string }>()
   /** Slots with more than one version (a forking member's events). */
   readonly #forked = new Set<number>()
   readonly #types: readonly EventType[]
@@ -1712,7 +1714,14 @@ export class Simulator {
 
   /** Keys of the node's set per type (size and fingerprint), joined: equal iff the sets are equal. */
   setKeyOf(n: SimNode): string {
+    // Nodes whose `held` bytes are equal (compared in full) hold the same set: its key is the
+    // first such node's, and the others' indexes are not brought up to date for it.
+    const bytes = n.held.subarray(0, this.events.length)
+    const digest = sha256Hex(bytes)
+    const seen = this.#setKeys.get(digest)
+    if (seen !== undefined && Buffer.compare(seen.held, bytes) === 0) return seen.key
     const key = this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
+    if (seen === undefined) this.#setKeys.set(digest, { held: bytes.slice(), key })
     // A thousand indexes brought up to date one after the other: each shares its chunks with
     // the ones before at once (two passes: the first marks them unchanged, the second pools).
     for (const idx of n.idx) {
