@@ -25,6 +25,13 @@ export interface LogView {
   readonly end: Int32Array
   /** Authors whose log this node holds two versions of at some position. */
   forked: Set<number> | undefined
+  /** Per author: bumped whenever the node stores an event of that log. */
+  readonly ver: Int32Array
+  /** Per author: the node's last summary of the log (not flagged `fetching`), valid while
+   *  `cacheVer` equals `ver` and no fork appeared anywhere since (`cacheTwins`). */
+  readonly cache: Array<Summary | undefined>
+  readonly cacheVer: Int32Array
+  cacheTwins: number
 }
 
 /** Encoded size estimate of a summary (protobuf): author, log id, lengths, root, hole runs. */
@@ -49,6 +56,8 @@ export class LogModel {
   readonly #plain: Array<Array<Summary | undefined>> = []
   readonly #fetching: Array<Array<Summary | undefined>> = []
   readonly #digest: (ord: number) => Uint8Array
+  /** Bumped when a fork appears (summaries of hole-free prefixes may change on every node). */
+  #twinsVer = 0
 
   constructor(digestOf: (ord: number) => Uint8Array) {
     this.#digest = digestOf
@@ -79,6 +88,7 @@ export class LogModel {
       const more = this.#twins.get(first)
       if (more === undefined) this.#twins.set(first, [ord])
       else more.push(ord)
+      this.#twinsVer++
     }
   }
 
@@ -91,17 +101,16 @@ export class LogModel {
   }
 
   newView(): LogView {
-    return { contig: new Int32Array(this.authors), end: new Int32Array(this.authors), forked: undefined }
-  }
-
-  /** Grows a view made before more authors joined. */
-  fit(v: LogView): LogView {
-    if (v.contig.length >= this.authors) return v
-    const c = new Int32Array(this.authors)
-    c.set(v.contig)
-    const e = new Int32Array(this.authors)
-    e.set(v.end)
-    return { contig: c, end: e, forked: v.forked }
+    const n = this.authors
+    return {
+      contig: new Int32Array(n),
+      end: new Int32Array(n),
+      forked: undefined,
+      ver: new Int32Array(n),
+      cache: new Array<Summary | undefined>(n),
+      cacheVer: new Int32Array(n).fill(-1),
+      cacheTwins: this.#twinsVer,
+    }
   }
 
   /** Whether `held` (durable) holds some version at the position. */
@@ -116,6 +125,7 @@ export class LogModel {
 
   /** A node stored (durably) the event at (author, seq): its prefix and end move on. */
   stored(v: LogView, held: Uint8Array, author: number, seq: number): void {
+    v.ver[author]++
     if (seq + 1 > v.end[author]) v.end[author] = seq + 1
     if (this.#twins.has(this.#ords[author][seq])) {
       let n = 0
@@ -154,6 +164,19 @@ export class LogModel {
 
   /** The node's summary of one author's log (undefined: it holds nothing of it). */
   summary(v: LogView, held: Uint8Array, author: number, fetching: boolean): Summary | undefined {
+    if (fetching) return this.#summary(v, held, author, true)
+    if (v.cacheTwins !== this.#twinsVer) {
+      v.cacheTwins = this.#twinsVer
+      v.cacheVer.fill(-1)
+    }
+    if (v.cacheVer[author] === v.ver[author]) return v.cache[author]
+    const s = this.#summary(v, held, author, false)
+    v.cache[author] = s
+    v.cacheVer[author] = v.ver[author]
+    return s
+  }
+
+  #summary(v: LogView, held: Uint8Array, author: number, fetching: boolean): Summary | undefined {
     const end = v.end[author]
     if (end === 0) return undefined
     const contig = v.contig[author]
@@ -220,6 +243,14 @@ export class LogModel {
       const s = this.summary(v, held, a, fetching?.has(a) === true)
       if (s !== undefined) out.push(s)
     }
+    return out
+  }
+
+  /** The same, indexed by author (undefined: the node holds nothing of that log). Logs two
+   *  nodes summarise with the same shared object (a hole-free prefix of one length) agree. */
+  summaryArray(v: LogView, held: Uint8Array, fetching?: ReadonlySet<number>): Array<Summary | undefined> {
+    const out = new Array<Summary | undefined>(v.end.length)
+    for (let a = 0; a < v.end.length; a++) out[a] = this.summary(v, held, a, fetching?.has(a) === true)
     return out
   }
 

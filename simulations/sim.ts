@@ -19,7 +19,7 @@ import { decodeSigned, readLogPosition } from '../src/core/event-codec.ts'
 import { tickHlc } from '../src/core/hlc.ts'
 import { LOG_PUSH_WINDOW } from '../src/core/log-session.ts'
 import { planLogs } from '../src/core/log-summary.ts'
-import { ChunkPool, HLC_BYTES, itemKey, RangeIndex } from '../src/core/range-index.ts'
+import { ChunkPool, compareKeys, HLC_BYTES, itemKey, RangeIndex } from '../src/core/range-index.ts'
 import { NEED_MAX, ReconcileSession, type ReconRange } from '../src/core/reconcile-session.ts'
 import type { StoredEvent } from '../src/core/records.ts'
 import { type SessionOutcome, SyncScheduler } from '../src/core/sync-scheduler.ts'
@@ -39,7 +39,7 @@ import {
   RECONCILE_STRIKES_MAX,
 } from '../src/net/constants.ts'
 import { fromHex, toHex } from '../src/util/bytes.ts'
-import { type Signer, signerFromSeed } from '../src/util/crypto.ts'
+import { type Signer, sha256Hex, signerFromSeed } from '../src/util/crypto.ts'
 import { MinHeap } from './heap.ts'
 import { Histogram } from './histogram.ts'
 import { LogModel, type LogView, type Summary, summaryBytes } from './log-model.ts'
@@ -67,6 +67,12 @@ const NEGOTIATED_BUDGET_BYTES = NODE_FRAME_BYTES - RECONCILE_MESSAGE_SLACK_BYTES
 const PUSH_FRAME_BYTES = NODE_FRAME_BYTES
 /** A fetch answer frame: the responder keeps them at the floor. */
 const FETCH_FRAME_BYTES = FRAME_BYTES_MIN
+/** A node's index takes a batch of at least this many committed events in one merge per chunk
+ *  (RangeIndex.insertSorted); smaller ones (mostly appends at the newest end) key by key. */
+const FLUSH_MERGE_MIN = 64
+/** A node's committed events waiting for its index beyond this many go in at the next sample:
+ *  bounds what waits (8 bytes an event: 400 MB for 1,000 nodes at most). */
+const UNINDEXED_MAX = 50_000
 /** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
 const RESOLUTIONS_PER_TICK = 10
 
@@ -249,6 +255,8 @@ export class Simulator {
   readonly #bucketTimes = new MinHeap<number>()
   readonly #targetEvents = new Map<string, number[]>()
   readonly #memo = new Map<string, Transcript>()
+  /** setKeyOf's sets seen: by a hash of the node's `held` bytes. */
+  readonly #setKeys = new Map<string, { held: Uint8Array; key: string }>()
   /** Slots with more than one version (a forking member's events). */
   readonly #forked = new Set<number>()
   readonly #types: readonly EventType[]
@@ -1127,11 +1135,17 @@ export class Simulator {
     if (ords.length === 0) return
     n.unindexed = []
     const hlc = this.#hlcOrder
-    ords.sort((x, y) => hlc[x] - hlc[y] || x - y)
-    for (const o of ords) {
-      const e = this.events[o]
-      n.idx[e.typeIdx].insert(e.key)
+    const ev = this.events
+    // Key order: the HLC as one number (rounding never inverts it), then the whole key.
+    ords.sort((x, y) => hlc[x] - hlc[y] || compareKeys(ev[x].key, ev[y].key))
+    if (ords.length < FLUSH_MERGE_MIN) {
+      for (const o of ords) n.idx[ev[o].typeIdx].insert(ev[o].key)
+      return
     }
+    // A large batch (a heal: events landing all over the index) is merged into each chunk once.
+    const byType: Uint8Array[][] = this.#types.map(() => [])
+    for (const o of ords) byType[ev[o].typeIdx].push(ev[o].key)
+    for (let ti = 0; ti < byType.length; ti++) if (byType[ti].length > 0) n.idx[ti].insertSorted(byType[ti])
   }
 
   /** The set key of one index: its size and whole-range fingerprint (order-free). */
@@ -1294,14 +1308,30 @@ export class Simulator {
     | undefined {
     const { a, b } = ss
     const model = this.logModel
-    const mine = model.summaries(a.logs, a.held)
-    const theirs = model.summaries(b.logs, b.held, b.logClaims)
+    const mineBy = model.summaryArray(a.logs, a.held)
+    const theirsBy = model.summaryArray(b.logs, b.held, b.logClaims)
     this.counters.logPhases++
-    // Both lists made of the same shared summaries (hole-free, unforked prefixes, nothing flagged):
-    // planLogs' answer is known, "consistent, nothing to move", and is not computed again.
-    const same = mine.length === theirs.length && mine.every((l, i) => l === theirs[i])
+    // What each side sends (every log it holds), and the logs whose summaries are not one shared
+    // object on both sides. A shared summary is a hole-free, unforked prefix of one length: for
+    // such a log planLogs plans nothing to move and finds it consistent, so planLogs is run on
+    // the other logs only (the same plan, for a fraction of the logs). Both lists made of the
+    // same shared summaries: "consistent, nothing to move", without calling it.
+    const mine: Summary[] = []
+    const theirs: Summary[] = []
+    const mineDiff: Summary[] = []
+    const theirsDiff: Summary[] = []
+    for (let au = 0; au < mineBy.length || au < theirsBy.length; au++) {
+      const x = mineBy[au]
+      const y = theirsBy[au]
+      if (x !== undefined) mine.push(x)
+      if (y !== undefined) theirs.push(y)
+      if (x === y) continue
+      if (x !== undefined) mineDiff.push(x)
+      if (y !== undefined) theirsDiff.push(y)
+    }
+    const same = mineDiff.length === 0 && theirsDiff.length === 0
     // b: what it lacks of a's logs, less what it is fetching elsewhere; it claims the rest.
-    const wanted = (same ? [] : planLogs(theirs, mine, true).fetch).filter((r) => {
+    const wanted = (same ? [] : planLogs(theirsDiff, mineDiff, true).fetch).filter((r) => {
       const au = model.authorOf(r.author)
       if (au < 0 || b.logClaims.has(au)) return false
       b.logClaims.add(au)
@@ -1314,7 +1344,7 @@ export class Simulator {
       this.#fail(ss, start + 1)
       return undefined
     }
-    const plan = same ? { consistent: true, fetch: [] } : planLogs(mine, theirs, true)
+    const plan = same ? { consistent: true, fetch: [] } : planLogs(mineDiff, theirsDiff, true)
     if (plan.consistent) {
       this.counters.logConsistent++
       this.#releaseLogs(ss)
@@ -1649,10 +1679,13 @@ export class Simulator {
   }
 
   sample(): void {
-    // Nodes holding the same events in a key range share one copy of its chunks from here on.
+    // Nodes holding the same events in a key range share one copy of its chunks from here on
+    // (chunks unchanged since the last sample). An index takes what its node committed when it
+    // is read (a session's range phase, the end's checks), in one batch, not at every sample:
+    // a node catching up after a heal merges its index once per read, not twice a second.
     for (const n of this.nodes) {
       if (!n.joined) continue
-      this.#flushIndex(n)
+      if (n.unindexed.length > UNINDEXED_MAX) this.#flushIndex(n)
       for (const idx of n.idx) idx.share(this.chunks)
     }
     const live = this.liveHonest()
@@ -1681,7 +1714,21 @@ export class Simulator {
 
   /** Keys of the node's set per type (size and fingerprint), joined: equal iff the sets are equal. */
   setKeyOf(n: SimNode): string {
-    return this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
+    // Nodes whose `held` bytes are equal (compared in full) hold the same set: its key is the
+    // first such node's, and the others' indexes are not brought up to date for it.
+    const bytes = n.held.subarray(0, this.events.length)
+    const digest = sha256Hex(bytes)
+    const seen = this.#setKeys.get(digest)
+    if (seen !== undefined && Buffer.compare(seen.held, bytes) === 0) return seen.key
+    const key = this.#types.map((_, ti) => this.#setKey(this.index(n, ti))).join('/')
+    if (seen === undefined) this.#setKeys.set(digest, { held: bytes.slice(), key })
+    // A thousand indexes brought up to date one after the other: each shares its chunks with
+    // the ones before at once (two passes: the first marks them unchanged, the second pools).
+    for (const idx of n.idx) {
+      idx.share(this.chunks)
+      idx.share(this.chunks)
+    }
+    return key
   }
 
   heldOrds(n: SimNode): number[] {

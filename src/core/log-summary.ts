@@ -81,6 +81,11 @@ export interface LogPlan {
 export const logKey = (l: { author: Uint8Array; log: Uint8Array }): string =>
   `${toHex(l.author)}/${toHex(l.log)}`
 
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+/** A log's map key inside planLogs: the author's length, then author and log bytes. */
+const rawKey = (l: { author: Uint8Array; log: Uint8Array }): string =>
+  String.fromCharCode(l.author.length) + latin1(l.author) + latin1(l.log)
+
 /** What to fetch and push, from both sides' summaries; `exact`: this side's hole runs of logs
  *  whose summary lists only some (read from its store), by logKey. */
 export function planLogs(
@@ -89,15 +94,17 @@ export function planLogs(
   complete: boolean,
   exact?: ReadonlyMap<string, readonly Run[]>,
 ): LogPlan {
-  const m = new Map(mine.map((l) => [logKey(l), l]))
-  const t = new Map(theirs.map((l) => [logKey(l), l]))
+  // Keyed by the raw bytes (latin1 views: no hex string per log; a thousand logs a session).
+  const m = new Map(mine.map((l) => [rawKey(l), l]))
+  const t = new Map(theirs.map((l) => [rawKey(l), l]))
   const fetch: LogRange[] = []
   const push: LogRange[] = []
   let consistent = complete && m.size === t.size
   for (const [k, their] of t) {
     const my = m.get(k)
     // What this side lacks below the peer's end; the peer serves what it holds of it.
-    fetch.push(...rangesOf(their.author, their.log, lacking(my, their.end, exact?.get(k))))
+    const ex = exact === undefined || exact.size === 0 ? undefined : exact.get(logKey(their))
+    fetch.push(...rangesOf(their.author, their.log, lacking(my, their.end, ex)))
     if (
       my === undefined ||
       my.holes.length > 0 ||

@@ -235,6 +235,126 @@ export class RangeIndex {
   }
 
   /**
+   * Adds keys given in ascending order (compareKeys); keys already held, and repeats, are
+   * skipped. Returns how many were added. The index ends as a run of `insert`s would leave it
+   * (the same keys, cut at the same content-defined boundaries), but each chunk that receives
+   * keys is merged with them once and cut again, instead of moving its tail once per key: a
+   * batch spread over the whole index (a node catching up after a partition) costs one pass
+   * over the chunks it touches.
+   */
+  insertSorted(keys: readonly Uint8Array[]): number {
+    for (const k of keys)
+      if (k.length !== KEY_BYTES) throw new RangeError(`a range index key is ${KEY_BYTES} bytes`)
+    if (keys.length === 0) return 0
+    if (this.#chunks.length === 0) this.#chunks.push(newChunk(GROW_KEYS))
+    let added = 0
+    let byKey = 0
+    // From the last key down: the keys of one chunk are a run, and a chunk's pieces spliced in
+    // do not move the chunks before it.
+    let hi = keys.length
+    while (hi > 0) {
+      const ci = this.#chunkFor(keys[hi - 1])
+      let lo = hi - 1
+      if (ci === 0) lo = 0
+      else {
+        const first = this.#chunks[ci].keys
+        while (lo > 0 && compareAt(keys[lo - 1], 0, KEY_BYTES, first, 0, KEY_BYTES) >= 0) lo--
+      }
+      const c = this.#chunks[ci]
+      const appends =
+        c.n === 0 || compareAt(c.keys, (c.n - 1) * KEY_BYTES, KEY_BYTES, keys[lo], 0, KEY_BYTES) < 0
+      if (hi - lo <= 2 || (appends && c.pool === undefined)) {
+        // A few keys, or keys after a private chunk's last one: key by key is cheaper.
+        for (let q = hi - 1; q >= lo; q--) if (this.insert(keys[q])) byKey++
+      } else added += this.#mergeInto(ci, keys, lo, hi)
+      hi = lo
+    }
+    if (added > 0) {
+      this.#size += added
+      this.#startsDirty = true
+      this.#unshared = true
+    }
+    return added + byKey
+  }
+
+  /** Merges keys[lo..hi) (ascending) into chunk ci and cuts the result at its boundary keys. */
+  #mergeInto(ci: number, keys: readonly Uint8Array[], lo: number, hi: number): number {
+    const c = this.#chunks[ci]
+    const most = c.n + hi - lo
+    // Room for every key, and some spare when it stays one chunk (it may take appends later).
+    const target = new Uint8Array(Math.max(most, Math.min(most + GROW_KEYS, CHUNK_ITEMS_MAX)) * KEY_BYTES)
+    let n = 0
+    let i = 0
+    let added = 0
+    const extra = new Uint32Array(8)
+    for (let j = lo; j < hi; j++) {
+      const k = keys[j]
+      // The chunk's keys before k go in one copy.
+      let at = i
+      let top = c.n
+      while (at < top) {
+        const mid = (at + top) >>> 1
+        if (compareAt(c.keys, mid * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) < 0) at = mid + 1
+        else top = mid
+      }
+      if (at > i) {
+        target.set(c.keys.subarray(i * KEY_BYTES, at * KEY_BYTES), n * KEY_BYTES)
+        n += at - i
+        i = at
+      }
+      // Equal to a held key, or to the key just added: skipped.
+      if (i < c.n && compareAt(c.keys, i * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) === 0) continue
+      if (n > 0 && compareAt(target, (n - 1) * KEY_BYTES, KEY_BYTES, k, 0, KEY_BYTES) === 0) continue
+      target.set(k, n * KEY_BYTES)
+      n++
+      addDigest(extra, k, HLC_BYTES)
+      added++
+    }
+    if (i < c.n) {
+      target.set(c.keys.subarray(i * KEY_BYTES, c.n * KEY_BYTES), n * KEY_BYTES)
+      n += c.n - i
+    }
+    if (added === 0) return 0
+    // Pieces: a new one at every boundary key after the first position; a piece that reaches
+    // CHUNK_ITEMS_MAX is halved (as a full chunk is).
+    const starts: number[] = [0]
+    for (let p = 1; p < n; p++) if (isBoundary(target, p * KEY_BYTES)) starts.push(p)
+    starts.push(n)
+    const pieces: Chunk[] = []
+    const piece = (from: number, to: number) => {
+      if (to - from >= CHUNK_ITEMS_MAX) {
+        const half = from + ((to - from) >>> 1)
+        piece(from, half)
+        piece(half, to)
+        return
+      }
+      if (from === 0 && to === n) {
+        // The whole chunk in one piece: the merged buffer is its buffer, its sum the old one
+        // plus the keys added.
+        const ch = newChunk(0)
+        ch.keys = target
+        ch.n = n
+        ch.sum.set(c.sum)
+        addSum(ch.sum, extra)
+        pieces.push(ch)
+        return
+      }
+      const ch = newChunk(to - from + GROW_KEYS)
+      ch.keys.set(target.subarray(from * KEY_BYTES, to * KEY_BYTES))
+      ch.n = to - from
+      for (let q = 0; q < ch.n; q++) addDigest(ch.sum, ch.keys, q * KEY_BYTES + HLC_BYTES)
+      pieces.push(ch)
+    }
+    for (let s = 0; s + 1 < starts.length; s++) piece(starts[s], starts[s + 1])
+    c.pool?.release(c)
+    this.#chunks.splice(ci, 1, ...pieces)
+    // Either end may now fit together with a half left by a full chunk's split.
+    this.#mergeNext(ci + pieces.length - 1)
+    if (ci > 0) this.#mergeNext(ci - 1)
+    return added
+  }
+
+  /**
    * Replaces each private chunk that did not change since the last call by an equal one `pool`
    * holds (or pools it): indexes holding the same keys in a range then hold one copy of them.
    * A chunk that changed is left private until a call finds it unchanged (appends keep changing

@@ -144,4 +144,60 @@ describe('RangeIndex chunks', () => {
     assert.equal(pool.chunks, a.chunkCount)
     assert.equal(pool.items, keys.length + 1)
   })
+  test('insertSorted: batches merged into the chunks give the chunks and fingerprints of key-by-key inserts', () => {
+    const byKey = build(keys)
+    const cmp = (x: Uint8Array, y: Uint8Array) => Buffer.compare(x, y)
+    // In batches of several sizes, each spread over the key space, some repeating held keys.
+    const order = shuffled(keys, SEED + 4)
+    const batched = new RangeIndex()
+    let at = 0
+    for (const size of [1, 7, 300, 2_000, 10_000]) {
+      const batch = order.slice(at, at + size)
+      at += batch.length
+      const again = batch.slice(0, 3)
+      assert.equal(batched.insertSorted([...batch, ...again, ...batch.slice(0, 1)].sort(cmp)), batch.length)
+    }
+    assert.equal(batched.insertSorted([]), 0)
+    assert.equal(batched.size, keys.length)
+    assert.equal(batched.chunkCount, byKey.chunkCount, 'chunk boundaries differ from key-by-key inserts')
+    assert.deepEqual(allKeys(batched), allKeys(byKey))
+    for (const [lo, hi] of [
+      [0, keys.length],
+      [17, 4_321],
+      [255, 256],
+    ])
+      assert.equal(Buffer.from(batched.fingerprint(lo, hi)).toString('hex'), naive(byKey, lo, hi))
+    // Runs longer than a chunk holds are halved, every key kept.
+    const plain = Array.from({ length: 4_000 }, (_, i) => key(10_000 + i)).filter((k) => !starts(k))
+    const big = new RangeIndex()
+    const sortedPlain = [...plain].sort(cmp)
+    // One key first, after the rest: the batch lands before it (a merge, not appends).
+    big.insert(sortedPlain[sortedPlain.length - 1])
+    assert.equal(big.insertSorted(sortedPlain), plain.length - 1)
+    assert.ok(big.chunkCount >= 3, `${big.chunkCount} chunks`)
+    assert.deepEqual(allKeys(big), plain.map((k) => Buffer.from(k).toString('hex')).sort())
+    assert.equal(Buffer.from(big.fingerprint(0, big.size)).toString('hex'), naive(big, 0, big.size))
+    assert.throws(() => big.insertSorted([new Uint8Array(39)]), RangeError)
+  })
+
+  test('insertSorted into pooled chunks leaves the other indexes that share them unchanged', () => {
+    const pool = new ChunkPool()
+    const half = keys.filter((_, i) => i % 2 === 0)
+    const a = build(half)
+    const b = build(half)
+    for (const x of [a, b, a, b]) x.share(pool)
+    assert.equal(pool.chunks, a.chunkCount)
+    const before = allKeys(b)
+    const rest = keys.filter((_, i) => i % 2 === 1)
+    assert.equal(a.insertSorted(rest), rest.length)
+    assert.deepEqual(allKeys(b), before, 'a batch into shared chunks showed in another index')
+    assert.deepEqual(allKeys(a), allKeys(build(keys)))
+    a.share(pool)
+    a.share(pool)
+    b.insertSorted(rest)
+    b.share(pool)
+    b.share(pool)
+    assert.equal(pool.chunks, a.chunkCount, 'equal chunks after the same batch are not shared')
+    assert.equal(pool.items, keys.length)
+  })
 })
