@@ -1561,8 +1561,8 @@ export class Simulator {
         }
         t += d
       }
-      need.push(...tr.need)
-      have.push(...tr.have)
+      for (const d of tr.need) need.push(d)
+      for (const d of tr.have) have.push(d)
       truncated ||= tr.truncated
     }
     report.truncated = truncated
