@@ -45,8 +45,9 @@ export type GossipStep =
   | { readonly kind: 'verify'; readonly items: readonly VerifyItem[] }
   /** The sender broke the rules: `why` is the refusal code. */
   | { readonly kind: 'reject'; readonly why: string }
-  /** Nothing to do: seen, busy, or a fault of this node's (`why` names it for the counters). */
-  | { readonly kind: 'ignore'; readonly why?: string }
+  /** Nothing to do: seen, busy, or a fault of this node's (`why` names it for the counters;
+   *  `error` is the fault's message when the node's own check threw unexpectedly). */
+  | { readonly kind: 'ignore'; readonly why?: string; readonly error?: string }
   /** New, valid events: hand them to the node; `digests` in the same order. */
   | {
       readonly kind: 'accept'
@@ -233,7 +234,11 @@ export class GossipReception {
           : eventFromWire(event.signed, event.signature, ctx)
       } catch (err) {
         if (isEventRejectedError(err)) return this.#end({ kind: 'reject', why: err.code })
-        return this.#end({ kind: 'ignore', why: 'validation_failed' })
+        return this.#end({
+          kind: 'ignore',
+          why: 'validation_failed',
+          error: (err as Error)?.message ?? String(err),
+        })
       }
       if (e.type !== this.#type) return this.#end({ kind: 'reject', why: 'wrong_topic' })
       checked.push(e)

@@ -217,7 +217,8 @@ export class GossipRouter {
         case 'reject':
           return this.#reject(peer, step.why)
         case 'ignore':
-          if (step.why === 'validation_failed') this.#c.log.warn('gossip validation failed unexpectedly')
+          if (step.why === 'validation_failed')
+            this.#c.log.warn(`gossip validation failed unexpectedly: ${step.error ?? 'unknown error'}`)
           else if (step.why !== undefined) this.#c.stats.inc(`gossip.${step.why}`)
           return TopicValidatorResult.Ignore
         case 'accept': {
