@@ -491,7 +491,7 @@ export class LogSession {
         }
         this.#planFetch = plan.fetch
         if (await this.#startDescent(mine.list)) return
-        this.#beginFetch()
+        await this.#beginFetch(true)
         return
       }
       case 'descent': {
@@ -505,7 +505,7 @@ export class LogSession {
           this.#send([], [], [], next)
           return
         }
-        this.#beginFetch()
+        await this.#beginFetch(false)
         return
       }
       case 'fetching': {
@@ -555,13 +555,31 @@ export class LogSession {
 
   /** Initiator: claims what it fetches (logs another session fetches are left to it), then
    *  fetches batch by batch. */
-  #beginFetch(): void {
+  async #beginFetch(trimHeld: boolean): Promise<void> {
     this.#need = span(this.#planFetch)
     this.#have = span(this.#wanted)
-    this.#toFetch = this.#planFetch.filter((r) => {
+    const claimed = this.#planFetch.filter((r) => {
       if (this.#claim(r)) return true
       this.#deferred++
       return false
+    })
+    // The plan is from this side's summaries of a round trip ago: another session may have
+    // stored some of these positions meanwhile (and released its claim). What is now held
+    // contiguously is not fetched again. Not after a descent: its ranges lie below this side's
+    // contiguous prefix on purpose (the other branch of a fork).
+    const records = !trimHeld
+      ? []
+      : await this.#port.getLogRecords(
+          claimed.map((r) => ({ author: toHex(r.author) as AuthorKey, log: toHex(r.log) })),
+        )
+    this.#toFetch = claimed.flatMap((r, i) => {
+      if (!trimHeld) return [r]
+      const held = BigInt(records[i]?.contiguous ?? 0)
+      if (held <= r.from) return [r]
+      const rest = runsOf(r)
+        .filter(([, b]) => b > held)
+        .map(([a, b]): Run => [a > held ? a : held, b])
+      return rangesOf(r.author, r.log, rest)
     })
     this.#state = 'fetching'
     this.#nextFetch()
