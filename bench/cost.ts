@@ -43,21 +43,24 @@ function child(root: string, scenario: string, n: number): Promise<Record<string
   })
 }
 
-/** CPU per synced batch of `puts` small puts (~300 B + 40 B values), 2,000 batches. */
-async function floor(puts: number): Promise<number> {
+/** CPU and wall time per synced batch of `puts` small puts (~300 B + 40 B values), 2,000
+ *  batches one after another: the wall time is the disk's fsync latency, the ceiling of any
+ *  sequential durable write (push1 waits for one such batch per request). */
+async function floor(puts: number): Promise<{ cpuMs: number; wallMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-floor-'))
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
   try {
     await db.open()
     const count = 2000
     const c0 = process.cpuUsage()
+    const t0 = performance.now()
     for (let i = 0; i < count; i++) {
       const b = db.batch()
       for (let j = 0; j < puts; j++) b.put(Buffer.from(`k${i}-${j}`), Buffer.alloc(j === 0 ? 300 : 40, i))
       await b.write({ sync: true } as never)
     }
     const c = process.cpuUsage(c0)
-    return (c.user + c.system) / 1000 / count
+    return { cpuMs: (c.user + c.system) / 1000 / count, wallMs: (performance.now() - t0) / count }
   } finally {
     await db.close()
     await rm(dir, { recursive: true, force: true })
@@ -107,12 +110,18 @@ export async function benchCost(): Promise<Record<string, unknown>> {
   } finally {
     execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', base], { stdio: 'ignore' })
   }
-  const floors = { onePut: summarize([await floor(1), await floor(1), await floor(1)]) }
-  const eight = summarize([await floor(8), await floor(8), await floor(8)])
+  const ones = [await floor(1), await floor(1), await floor(1)]
+  const eights = [await floor(8), await floor(8), await floor(8)]
+  const onePut = summarize(ones.map((x) => x.cpuMs))
+  const eight = summarize(eights.map((x) => x.cpuMs))
+  const wall = summarize(eights.map((x) => x.wallMs))
   console.log(
-    `floor: one synced LevelDB batch, CPU ms: 1 put ${range(floors.onePut, 3)}, 8 puts ${range(eight, 3)}`,
+    `floor: one synced LevelDB batch, CPU ms: 1 put ${range(onePut, 3)}, 8 puts ${range(eight, 3)}; ` +
+      `wall ms per sequential synced batch of 8 puts ${range(wall, 3)} ` +
+      `(at most ${f(1000 / wall.median, 0)} sequential durable writes/s on this disk)`,
   )
-  out.floorCpuMsPerSyncedBatch = { onePut: floors.onePut, eightPuts: eight }
+  out.floorCpuMsPerSyncedBatch = { onePut, eightPuts: eight }
+  out.floorWallMsPerSyncedBatch = { eightPuts: wall }
   return out
 }
 
