@@ -13,13 +13,21 @@ import { peerIdFromAuthorKey } from '../../src/net/peer-files.ts'
 import { loadOrCreateIdentity } from '../../src/util/identity-file.ts'
 import { Rng } from '../rng.ts'
 import { parseRunArgs, RUN_OPTIONS, reproduceCommand } from './args.ts'
+import { delaysOf, type ObservedEvent, recordArrivals, slowThresholdMs } from './arrivals.ts'
 import { DelayProxy } from './delay-proxy.ts'
 import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
 import { NodeProc, type NodeSpec, nodeConfig } from './node-proc.ts'
 import { NodeView } from './observer.ts'
 import { renderRealReport } from './report.ts'
-import { type FaultSpan, histogram, percentiles, type RealRunResult, type Sample } from './result.ts'
+import {
+  type FaultSpan,
+  histogram,
+  percentiles,
+  type RealRunResult,
+  resultJson,
+  type Sample,
+} from './result.ts'
 import { type Action, findScenario, planFor, resolveScenario } from './scenarios.ts'
 
 /** How long the mesh may take to form before the writes start (nodes start on a loaded CPU). */
@@ -118,7 +126,7 @@ for (const p of procs) applyBandwidth(p.spec.ns, profile.rateMbit)
 if (profile.delayMs > 0) proxy = await DelayProxy.start(s.nodes, profile.delayMs)
 
 // --- observers -----------------------------------------------------------------------------
-const acked = new Map<string, { origin: number; at: number }>()
+const acked = new Map<string, { origin: number; at: number; sentAt: number }>()
 const views = procs.map((p) => new NodeView(p))
 
 say(`starting ${s.nodes} nodes…`)
@@ -161,6 +169,8 @@ say(`mesh formed in ${(startupMs / 1000).toFixed(1)} s; writing`)
 
 // --- the run -------------------------------------------------------------------------------
 const t0 = t()
+/** Wall-clock time of t0, to line the run up with the nodes' logs (pino `time`). */
+const t0Epoch = Date.now()
 const since = () => t() - t0
 const faults: FaultSpan[] = []
 const open = new Map<string, FaultSpan>()
@@ -272,6 +282,7 @@ const writeOne = async (k: number) => {
   ]
   writes.sent++
   inFlight++
+  const sentAt = t()
   try {
     const res = await fetch(`${p.url}/sync/push`, {
       method: 'POST',
@@ -282,7 +293,7 @@ const writeOne = async (k: number) => {
     const answer = (await res.json()) as { accepted?: number; digests?: string[] }
     if (res.ok && answer.accepted === 1 && answer.digests?.length === 1) {
       writes.acked++
-      acked.set(answer.digests[0], { origin: p.spec.index, at: t() })
+      acked.set(answer.digests[0], { origin: p.spec.index, at: t(), sentAt })
     } else writes.failed++
   } catch {
     writes.unanswered++
@@ -438,22 +449,21 @@ const ok = checks.every((c) => c.ok)
 // --- figures -------------------------------------------------------------------------------
 const delays: number[] = []
 const every: number[] = []
-for (const [d, a] of acked) {
-  const from = views[a.origin].firstSeen.get(d) ?? a.at
-  let worst = 0
-  let all = true
-  views.forEach((v, j) => {
-    const at = v.firstSeen.get(d)
-    if (at === undefined) {
-      all = false
-      return
-    }
-    if (j === a.origin) return
-    const delay = Math.max(0, at - from)
-    delays.push(delay)
-    worst = Math.max(worst, delay)
-  })
-  if (all) every.push(worst)
+const observed: ObservedEvent[] = []
+const perEvent: Array<Array<number | null>> = []
+for (const [d, a] of [...acked].sort((x, y) => x[1].sentAt - y[1].sentAt)) {
+  const rel = (at: number | undefined) => (at === undefined ? undefined : at - t0)
+  const e: ObservedEvent = {
+    sentMs: a.sentAt - t0,
+    origin: a.origin,
+    originSeenMs: rel(views[a.origin].firstSeen.get(d)),
+    seenMs: views.map((v) => rel(v.firstSeen.get(d))),
+  }
+  const ds = delaysOf(e, a.at - t0)
+  observed.push(e)
+  perEvent.push(ds)
+  for (const x of ds) if (x !== null) delays.push(x)
+  if (e.seenMs.every((x) => x !== undefined)) every.push(Math.max(0, ...ds.map((x) => x ?? 0)))
 }
 
 const result: RealRunResult = {
@@ -473,11 +483,13 @@ const result: RealRunResult = {
   propagation: percentiles(delays),
   everyNode: percentiles(every),
   propagationHistogram: histogram(delays),
+  arrivals: recordArrivals(observed, perEvent, s.nodes, slowThresholdMs(profile.delayMs)),
   healAtMs: Math.round(healAt),
   convergedAtMs: convergedAt === null ? null : Math.round(convergedAt),
   convergedAfterHealMs: convergedAt === null ? null : Math.round(convergedAt - healAt),
   budgetMs: s.budgetMs,
   bytesPerNode: views.map((v, node) => ({ node, sent: v.totalSent, received: v.totalReceived })),
+  nodeCounters: views.map((v, node) => ({ node, ...v.totalCounters })),
   proxyBytes: proxy?.bytes ?? 0,
   statesAtEnd: finalStatus.map((st, node) => ({
     node,
@@ -492,6 +504,7 @@ const result: RealRunResult = {
   load: { cpus: cpus().length, loadavgStart, loadavgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
   wallMs: Math.round(t() - wallStart),
   startupMs,
+  writesStartedAtEpochMs: t0Epoch,
 }
 
 // --- stop, write ---------------------------------------------------------------------------
@@ -506,7 +519,7 @@ if (!args.keep) rmSync(runDir, { recursive: true, force: true })
 else say(`kept the nodes' directories in ${runDir}`)
 
 const file = outBase
-writeFileSync(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`)
+writeFileSync(`${file}.json`, resultJson(result))
 writeFileSync(`${file}.html`, renderRealReport(result))
 const p = result.propagation
 say(

@@ -134,6 +134,81 @@ function bars(
   return `${frame(g, yt, xt, '')}<div class="legend">${legend}</div>`
 }
 
+/** Every recorded arrival: delay (log scale) against the event's send time, slow ones in red. */
+function scatter(r: RealRunResult, xMaxS: number): string {
+  const a = r.arrivals
+  const ih = H - PAD.t - PAD.b
+  const { X, ticks } = timeAxis(xMaxS)
+  let maxD = 1
+  for (const row of a.delayMs) for (const d of row) if (d !== null && d > maxD) maxD = d
+  const top = Math.log10(niceMax(maxD))
+  const Y = (d: number) => PAD.t + ih - (Math.log10(Math.max(1, d)) / Math.max(1, top)) * ih
+  let dots = ''
+  a.delayMs.forEach((row, e) => {
+    for (const [n, d] of row.entries()) {
+      if (d === null) continue
+      const slow = d > a.slow.thresholdMs
+      dots += `<circle cx="${X(a.sentMs[e] / 1000).toFixed(1)}" cy="${Y(d).toFixed(1)}" r="${slow ? 2.2 : 1.2}" fill="${slow ? '#dc2626' : '#2563eb'}" opacity="${slow ? 0.85 : 0.25}">${slow ? `<title>${esc(`${d} ms: n${a.origin[e]} → n${n}, sent at ${(a.sentMs[e] / 1000).toFixed(2)} s`)}</title>` : ''}</circle>`
+    }
+  })
+  const y = Y(a.slow.thresholdMs)
+  dots += `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y}" y2="${y}" stroke="#dc2626" stroke-dasharray="4 3"/>`
+  const yt: Array<[number, string]> = []
+  for (let k = 0; k <= top; k++) yt.push([Y(10 ** k), `${10 ** k} ms`])
+  return frame(dots, yt, ticks, 'send time, seconds since the writes started')
+}
+
+function slowTable(title: string, rows: Array<{ label: string; slow: number; all: number }>): string {
+  const cells = rows
+    .map(
+      (x) =>
+        `<td title="${esc(`${x.slow} of ${x.all}`)}"${x.slow > 0 ? ' class="bad"' : ''}>${x.slow}<br><small>/${x.all}</small></td>`,
+    )
+    .join('')
+  return `<tr><th>${esc(title)}</th>${cells}</tr><tr><td></td>${rows.map((x) => `<td><small>${esc(x.label)}</small></td>`).join('')}</tr>`
+}
+
+/** Per node: slow arrivals next to its commits and the events reconciliation had to bring. */
+function nodeTable(r: RealRunResult): string {
+  const rows = r.nodeCounters
+    .map((c) => {
+      const b = r.arrivals.slow.byNode[c.node]
+      return `<tr><td>n${c.node}</td><td>${b?.slow ?? 0} / ${b?.all ?? 0}</td><td>${c.commits}</td><td>${c.commitsOver100ms}</td><td>${c.commitsOver1s}</td><td>${c.reconcileFetched}</td><td>${c.reconcileReceived}</td><td>${c.sessions}</td></tr>`
+    })
+    .join('')
+  return `<p>Per receiving node, with its own counters (<code>/metrics</code> at the end): group commits, those over 0.1 s and 1 s; events fetched by reconciliation (they had not come by a direct stream or gossip) and received in peers' reconciliation pushes or catch-up; sessions.</p><table><tr><th>node</th><th>slow / arrivals</th><th>commits</th><th>&gt;0.1 s</th><th>&gt;1 s</th><th>fetched by reconciliation</th><th>received by reconciliation</th><th>sessions</th></tr>${rows}</table>`
+}
+
+function slowSection(r: RealRunResult, xMaxS: number): string {
+  const a = r.arrivals
+  const b = a.slow
+  const pct = b.of === 0 ? 0 : (100 * b.count) / b.of
+  const per = b.slowPerEvent
+    .map((n, k) => (k === 0 || n === 0 ? '' : `${n} with ${k}`))
+    .filter((x) => x !== '')
+    .join(', ')
+  const worst = b.worst
+    .map(
+      (w) =>
+        `<tr><td>${w.delayMs}</td><td>n${w.origin} → n${w.node}</td><td>${(w.sentMs / 1000).toFixed(2)} s</td><td>${w.event}</td></tr>`,
+    )
+    .join('')
+  return `<h2>Each arrival, and the slow ones</h2><p>${b.count} of ${b.of} arrivals (${pct.toFixed(2)} %) took more than ${b.thresholdMs} ms, in ${b.events} events${per === '' ? '' : ` (slow arrivals per event: ${per})`}. ${a.stride > 1 ? `The chart shows every ${a.stride}th of ${a.eventsTotal} events (at most ${a.eventsMax} recorded); the counts are over all.` : `All ${a.eventsTotal} acknowledged events are recorded.`}</p>${scatter(r, xMaxS)}
+<table>${slowTable(
+    `by send time (${b.bucketMs / 1000} s)`,
+    b.byTime.map((x) => ({ label: `${x.fromMs / 1000}s`, slow: x.slow, all: x.all })),
+  )}</table>
+<table>${slowTable(
+    'by receiving node',
+    b.byNode.map((x) => ({ label: `n${x.node}`, slow: x.slow, all: x.all })),
+  )}${slowTable(
+    'by origin',
+    b.byOrigin.map((x) => ({ label: `n${x.node}`, slow: x.slow, all: x.all })),
+  )}</table>
+${nodeTable(r)}
+${worst === '' ? '' : `<p>The slowest:</p><table><tr><th>ms</th><th>origin → node</th><th>sent at</th><th>event #</th></tr>${worst}</table>`}`
+}
+
 export function renderRealReport(r: RealRunResult): string {
   const xMaxS = Math.max(1, ...r.samples.map((s) => s.t / 1000))
   const p = r.propagation
@@ -176,6 +251,7 @@ export function renderRealReport(r: RealRunResult): string {
 <h2>Convergence over time</h2>${convergence(r, xMaxS)}
 <h2>Faults on a timeline</h2>${timeline(r, xMaxS)}
 <h2>Propagation delay</h2><p>From the event appearing in its origin's change feed to appearing in another node's (both read by the driver on the hub): p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms over ${p.count} arrivals; on every node: p50 ${r.everyNode.p50} ms, p99 ${r.everyNode.p99} ms, max ${r.everyNode.max} ms.</p>${hist}
+${slowSection(r, xMaxS)}
 <h2>Bytes per node</h2><p>libp2p's global counters (all mesh protocols), summed over each process's lives${r.proxyBytes > 0 ? `; the delay proxy carried ${fmtBytes(r.proxyBytes)}` : ''}.</p>${bytes}
 <h2>State at the end</h2><table><tr><th>node</th><th>events</th><th>state hash</th><th>conflicts open</th></tr>${rows}</table>
 <h2>Writes</h2><p>${r.writes.planned} planned, ${r.writes.sent} sent, ${r.writes.acked} acknowledged, ${r.writes.failed} refused or no live node, ${r.writes.unanswered} unanswered (timeout: a paused or killed node). Mesh formed ${(r.startupMs / 1000).toFixed(1)} s after the start; wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>

@@ -1,4 +1,6 @@
 /** The JSON result of a real-node run (what report.ts draws and the tests read). */
+import type { ArrivalRecord } from './arrivals.ts'
+import type { NodeCounters } from './observer.ts'
 import type { Action } from './scenarios.ts'
 
 export interface Percentiles {
@@ -51,11 +53,15 @@ export interface RealRunResult {
   /** write's arrival on its origin → on every node alive at the end (ms) */
   everyNode: Percentiles
   propagationHistogram: Array<{ fromMs: number; toMs: number; count: number }>
+  /** each (event, node) arrival, and the slow ones broken down (simulations/real/arrivals.ts) */
+  arrivals: ArrivalRecord
   healAtMs: number
   convergedAtMs: number | null
   convergedAfterHealMs: number | null
   budgetMs: number
   bytesPerNode: Array<{ node: number; sent: number; received: number }>
+  /** per node, from its `/metrics` at the end (over its lives): commits and how events came */
+  nodeCounters: Array<{ node: number } & NodeCounters>
   proxyBytes: number
   statesAtEnd: Array<{ node: number; events: number; stateHash: string; conflictsOpen: number }>
   faults: FaultSpan[]
@@ -65,6 +71,9 @@ export interface RealRunResult {
   load: { cpus: number; loadavgStart: number[]; loadavgEnd: number[] }
   wallMs: number
   startupMs: number
+  /** Date.now() when the writes started (every `…Ms` time above counts from it): lines the run
+   *  up with the nodes' logs (`--node-logs`, pino's `time`) */
+  writesStartedAtEpochMs: number
 }
 
 export function percentiles(values: number[]): Percentiles {
@@ -85,4 +94,17 @@ export function histogram(values: number[]): Array<{ fromMs: number; toMs: numbe
   }
   while (out.length > 1 && out[out.length - 1].count === 0) out.pop()
   return out.map((b) => ({ ...b, toMs: Number.isFinite(b.toMs) ? b.toMs : -1 }))
+}
+
+/** The result as JSON: indented, except the per-arrival arrays, one line each (a row per event
+ *  would make the file tens of thousands of lines). */
+export function resultJson(r: RealRunResult): string {
+  const { sentMs, origin, originLagMs, delayMs, ...rest } = r.arrivals
+  const marks = { sentMs, origin, originLagMs, delayMs }
+  const text = JSON.stringify(
+    { ...r, arrivals: { ...rest, ...Object.fromEntries(Object.keys(marks).map((k) => [k, `@@${k}@@`])) } },
+    null,
+    2,
+  )
+  return `${text.replace(/"@@(\w+)@@"/g, (_, k: keyof typeof marks) => JSON.stringify(marks[k]))}\n`
 }
