@@ -11,6 +11,13 @@
  *  (30,000 events) is thinned to every 2nd. */
 export const ARRIVAL_EVENTS_MAX = 20_000
 
+/** The first this-many ms of the writes are the start-up: the writes begin once every node has
+ *  a few peers (driver.ts), while the rest of the mesh is still connecting and each new
+ *  connection runs its first reconciliation session. The propagation figures are given over
+ *  all arrivals, and apart for the events sent in this window and after it. 10 s: one
+ *  reconciliation interval. */
+export const STARTUP_WINDOW_MS = 10_000
+
 /** Width of the "by time in the run" buckets of the slow-arrival breakdown. */
 export const SLOW_BUCKET_MS = 5_000
 
@@ -164,4 +171,19 @@ export function breakdown(
     slowPerEvent,
     worst,
   }
+}
+
+/** The delays of the events sent before / from `STARTUP_WINDOW_MS` on. */
+export function splitAtStartup(
+  events: readonly ObservedEvent[],
+  delays: ReadonlyArray<ReadonlyArray<number | null>>,
+  windowMs = STARTUP_WINDOW_MS,
+): { startup: number[]; after: number[] } {
+  const startup: number[] = []
+  const after: number[] = []
+  events.forEach((e, i) => {
+    const into = e.sentMs < windowMs ? startup : after
+    for (const d of delays[i]) if (d !== null) into.push(d)
+  })
+  return { startup, after }
 }

@@ -13,7 +13,14 @@ import { peerIdFromAuthorKey } from '../../src/net/peer-files.ts'
 import { loadOrCreateIdentity } from '../../src/util/identity-file.ts'
 import { Rng } from '../rng.ts'
 import { parseRunArgs, RUN_OPTIONS, reproduceCommand } from './args.ts'
-import { delaysOf, type ObservedEvent, recordArrivals, slowThresholdMs } from './arrivals.ts'
+import {
+  delaysOf,
+  type ObservedEvent,
+  recordArrivals,
+  STARTUP_WINDOW_MS,
+  slowThresholdMs,
+  splitAtStartup,
+} from './arrivals.ts'
 import { DelayProxy } from './delay-proxy.ts'
 import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
@@ -466,6 +473,8 @@ for (const [d, a] of [...acked].sort((x, y) => x[1].sentAt - y[1].sentAt)) {
   if (e.seenMs.every((x) => x !== undefined)) every.push(Math.max(0, ...ds.map((x) => x ?? 0)))
 }
 
+const split = splitAtStartup(observed, perEvent)
+
 const result: RealRunResult = {
   kind: 'real',
   scenario: s.name,
@@ -481,6 +490,9 @@ const result: RealRunResult = {
   plan,
   writes,
   propagation: percentiles(delays),
+  propagationStartup: percentiles(split.startup),
+  propagationAfterStartup: percentiles(split.after),
+  startupWindowMs: STARTUP_WINDOW_MS,
   everyNode: percentiles(every),
   propagationHistogram: histogram(delays),
   arrivals: recordArrivals(observed, perEvent, s.nodes, slowThresholdMs(profile.delayMs)),
@@ -528,6 +540,11 @@ say(
 say(
   `  propagation (origin → other node) p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count} arrivals)`,
 )
+for (const [name, q] of [
+  [`sent in the first ${STARTUP_WINDOW_MS / 1000} s (start-up)`, result.propagationStartup],
+  [`sent after the first ${STARTUP_WINDOW_MS / 1000} s`, result.propagationAfterStartup],
+] as const)
+  say(`    ${name}: p50 ${q.p50} ms, p90 ${q.p90} ms, p99 ${q.p99} ms, max ${q.max} ms (${q.count})`)
 say(`  on every node: p50 ${result.everyNode.p50} ms, p99 ${result.everyNode.p99} ms`)
 say(
   `  converged ${result.convergedAfterHealMs === null ? 'NOT' : `${(result.convergedAfterHealMs / 1000).toFixed(2)} s`} after the heal (budget ${s.budgetMs / 1000} s)`,

@@ -50,6 +50,11 @@ export interface RealRunResult {
   writes: { planned: number; sent: number; acked: number; failed: number; unanswered: number }
   /** write's arrival on its origin → arrival on each other node (ms) */
   propagation: Percentiles
+  /** the same, for the events sent in the first STARTUP_WINDOW_MS of the writes (the mesh still
+   *  forming) and for those sent after it (simulations/real/arrivals.ts) */
+  propagationStartup: Percentiles
+  propagationAfterStartup: Percentiles
+  startupWindowMs: number
   /** write's arrival on its origin → on every node alive at the end (ms) */
   everyNode: Percentiles
   propagationHistogram: Array<{ fromMs: number; toMs: number; count: number }>

@@ -6,7 +6,9 @@ import {
   delaysOf,
   type ObservedEvent,
   recordArrivals,
+  STARTUP_WINDOW_MS,
   slowThresholdMs,
+  splitAtStartup,
 } from '../../simulations/real/arrivals.ts'
 import type { RealRunResult } from '../../simulations/real/result.ts'
 import { resultJson } from '../../simulations/real/result.ts'
@@ -102,5 +104,18 @@ describe('real-node arrivals', () => {
     const text = resultJson(r)
     assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(r)))
     assert.ok(text.includes('"delayMs": [[null,4],[49,null]]'), text)
+  })
+
+  it(`splits the arrivals at STARTUP_WINDOW_MS (${STARTUP_WINDOW_MS} ms) of send time`, () => {
+    const events = [
+      ev(0, 0, [1, 900]),
+      ev(STARTUP_WINDOW_MS - 1, 1, [STARTUP_WINDOW_MS + 40, STARTUP_WINDOW_MS]),
+      ev(STARTUP_WINDOW_MS, 0, [STARTUP_WINDOW_MS + 1, STARTUP_WINDOW_MS + 21]),
+    ]
+    const split = splitAtStartup(
+      events,
+      events.map((e) => delaysOf(e, e.sentMs)),
+    )
+    assert.deepEqual(split, { startup: [899, 40], after: [20] })
   })
 })
