@@ -21,6 +21,7 @@ import {
   slowThresholdMs,
   splitAtStartup,
 } from './arrivals.ts'
+import { hostCpuS, processCpuS } from './cpu.ts'
 import { DelayProxy } from './delay-proxy.ts'
 import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
@@ -328,6 +329,29 @@ const writer = (async () => {
 })()
 
 const samples: Sample[] = []
+/** CPU at the previous sample: per node process (by PID: a restarted node is a new process),
+ *  and the host's busy / total time. */
+const cpuBefore = new Map<number, number>()
+let hostBefore = hostCpuS()
+let sampledAt = t()
+const cpuSince = (): { nodesCpu: number; hostBusy: number } => {
+  let used = 0
+  for (const p of procs) {
+    const pid = p.pid
+    if (pid === undefined) continue
+    const now = processCpuS(pid)
+    used += Math.max(0, now - (cpuBefore.get(pid) ?? now))
+    cpuBefore.set(pid, now)
+  }
+  const host = hostCpuS()
+  const total = host.total - hostBefore.total
+  const hostBusy = total > 0 ? (host.busy - hostBefore.busy) / total : 0
+  hostBefore = host
+  const wallS = Math.max(0.001, (t() - sampledAt) / 1000)
+  sampledAt = t()
+  return { nodesCpu: Math.round((used / wallS) * 100) / 100, hostBusy: Math.round(hostBusy * 100) / 100 }
+}
+cpuSince()
 const union = () => {
   const u = new Set<string>()
   for (const v of views) if (v.node.state === 'up') for (const d of v.held) u.add(d)
@@ -342,6 +366,7 @@ const sample = () => {
     complete: live.length === 0 ? 0 : live.filter((v) => v.held.size >= u.size).length / live.length,
     meanShare: live.length === 0 ? 0 : live.reduce((a, v) => a + v.held.size / size, 0) / live.length,
     live: live.length,
+    ...cpuSince(),
   })
 }
 const sampler = setInterval(sample, 500)

@@ -89,6 +89,29 @@ function convergence(r: RealRunResult, xMaxS: number): string {
   return `${frame(g, yt, ticks, 'seconds since the writes started')}<div class="legend"><span class="lg"><i style="background:#2563eb"></i>live nodes holding every event</span><span class="lg"><i style="background:#16a34a"></i>mean share of the events a live node holds</span></div>`
 }
 
+/** The nodes' CPU use and the host's busy share over the run (0..1 of the host's CPUs). */
+function cpuChart(r: RealRunResult, xMaxS: number): string {
+  const ih = H - PAD.t - PAD.b
+  const { X, ticks } = timeAxis(xMaxS)
+  const Y = (v: number) => PAD.t + ih - Math.min(1, v) * ih
+  const cpus = Math.max(1, r.load.cpus)
+  const line = (pts: Array<[number, number]>, color: string) =>
+    pts.length === 0
+      ? ''
+      : `<path d="${pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join('')}" fill="none" stroke="${color}" stroke-width="2"/>`
+  const g =
+    line(
+      r.samples.map((s) => [s.t / 1000, s.hostBusy ?? 0]),
+      '#dc2626',
+    ) +
+    line(
+      r.samples.map((s) => [s.t / 1000, (s.nodesCpu ?? 0) / cpus]),
+      '#2563eb',
+    )
+  const yt: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((v) => [Y(v), `${v * 100}%`])
+  return `${frame(g, yt, ticks, 'seconds since the writes started')}<div class="legend"><span class="lg"><i style="background:#2563eb"></i>the run's node processes (share of ${cpus} CPUs)</span><span class="lg"><i style="background:#dc2626"></i>host busy (any process)</span></div>`
+}
+
 function timeline(r: RealRunResult, xMaxS: number): string {
   const kinds = [...new Set(r.faults.map((f) => f.kind))]
   if (kinds.length === 0) return '<p>No faults injected.</p>'
@@ -249,6 +272,7 @@ export function renderRealReport(r: RealRunResult): string {
 <div class="cards">${card('converged after the heal', r.convergedAfterHealMs === null ? 'not converged' : `${(r.convergedAfterHealMs / 1000).toFixed(2)} s`)}${card('propagation p50 / p99', `${p.p50} / ${p.p99} ms`)}${card(`p99 after the first ${r.startupWindowMs / 1000} s`, `${r.propagationAfterStartup.p99} ms`)}${card('on every node p99', `${r.everyNode.p99} ms`)}${card('writes acknowledged', `${r.writes.acked} of ${r.writes.planned}`)}${card('acknowledged lost', r.checks.find((c) => c.name === 'no acknowledged event lost')?.ok ? '0' : 'some')}${card('restarts (kill -9)', String(r.restarts))}${card('mesh bytes / node', fmtBytes(r.bytesPerNode.reduce((a, b) => a + b.sent, 0) / Math.max(1, r.bytesPerNode.length)))}${card('load average', `${r.load.loadavgStart[0]} → ${r.load.loadavgEnd[0]} (${r.load.cpus} CPUs)`)}</div>
 <h2>Checks</h2><ul>${r.checks.map((c) => `<li class="${c.ok ? 'ok' : 'bad'}">${esc(c.name)}: ${esc(c.detail)}</li>`).join('')}</ul>
 <h2>Convergence over time</h2>${convergence(r, xMaxS)}
+<h2>CPU over the run</h2><p>From /proc every 0.5 s: the CPU time the run's nodes used, and how busy the host was (the nodes, the driver and any other work on the machine). A host busy near 100 % while the nodes use a fraction of it is other work holding the CPUs.</p>${cpuChart(r, xMaxS)}
 <h2>Faults on a timeline</h2>${timeline(r, xMaxS)}
 <h2>Propagation delay</h2><p>From the event appearing in its origin's change feed to appearing in another node's (both read by the driver on the hub): p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms over ${p.count} arrivals; on every node: p50 ${r.everyNode.p50} ms, p99 ${r.everyNode.p99} ms, max ${r.everyNode.max} ms. Apart: the events sent in the first ${r.startupWindowMs / 1000} s of the writes (start-up: the mesh still connecting) p50 ${r.propagationStartup.p50} ms, p90 ${r.propagationStartup.p90} ms, p99 ${r.propagationStartup.p99} ms over ${r.propagationStartup.count} arrivals; those sent after it p50 ${r.propagationAfterStartup.p50} ms, p90 ${r.propagationAfterStartup.p90} ms, p99 ${r.propagationAfterStartup.p99} ms over ${r.propagationAfterStartup.count}.</p>${hist}
 ${slowSection(r, xMaxS)}

@@ -32,6 +32,12 @@ export interface Sample {
   /** mean share of the union a live node holds */
   meanShare: number
   live: number
+  /** CPUs the run's node processes used since the previous sample (CPU-seconds per second,
+   *  summed over the nodes; 2 = both CPUs of a 2-core host) */
+  nodesCpu: number
+  /** share of the host's CPU time that was busy since the previous sample (any process: the
+   *  nodes, the driver, other work on the machine) */
+  hostBusy: number
 }
 
 export interface RealRunResult {

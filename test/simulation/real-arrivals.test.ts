@@ -10,6 +10,7 @@ import {
   slowThresholdMs,
   splitAtStartup,
 } from '../../simulations/real/arrivals.ts'
+import { hostCpuS, processCpuS } from '../../simulations/real/cpu.ts'
 import type { RealRunResult } from '../../simulations/real/result.ts'
 import { resultJson } from '../../simulations/real/result.ts'
 
@@ -117,5 +118,15 @@ describe('real-node arrivals', () => {
       events.map((e) => delaysOf(e, e.sentMs)),
     )
     assert.deepEqual(split, { startup: [899, 40], after: [20] })
+  })
+
+  it('reads CPU time from /proc: this process, the host; a process that is gone is 0', {
+    skip: process.platform !== 'linux' ? 'needs /proc (Linux)' : false,
+  }, () => {
+    assert.ok(processCpuS(process.pid) > 0, 'this process has run (loading the tests)')
+    assert.equal(processCpuS(undefined), 0)
+    assert.equal(processCpuS(2 ** 22 + 1), 0, 'above pid_max: no such process')
+    const h = hostCpuS()
+    assert.ok(h.total > 0 && h.busy > 0 && h.busy <= h.total)
   })
 })
