@@ -9,7 +9,11 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedEvent } from '../../../src/core/types.ts'
-import { DIRECT_REPLAY_EVENTS_MAX, DIRECT_REPLAY_MS } from '../../../src/net/constants.ts'
+import {
+  DIRECT_REPLAY_EVENTS_MAX,
+  DIRECT_REPLAY_MS,
+  DIRECT_UNKNOWN_SUBSCRIPTIONS_MS,
+} from '../../../src/net/constants.ts'
 import { topicOf } from '../../../src/net/index.ts'
 import { makeEvent, testSigner } from '../../helpers/events.ts'
 import { runCleanup, startNode, type TestNode, waitFor, waitForSubscribers } from './helpers.ts'
@@ -114,5 +118,27 @@ describe('direct fan-out: replay to a peer that becomes reachable', () => {
     await waitFor('b received the replay', () => received(b) >= 2)
     assert.equal(stat(a, 'direct.replayed_events'), 2)
     await waitFor('b holds the fresh ones', () => fresh.every((e) => b.api.has(e.digest)))
+  })
+
+  it(`sends a peer whose subscriptions are unknown every event for DIRECT_UNKNOWN_SUBSCRIPTIONS_MS (${DIRECT_UNKNOWN_SUBSCRIPTIONS_MS} ms) after its identify, then only what it subscribes to`, async () => {
+    // b takes vector_update only: a never sees it subscribe to persona_update (a's only type),
+    // so b stays a peer of unknown subscriptions to a, for a's clock.
+    let shift = 0
+    const a = await startNode(
+      { ...lone, dataTypes: ['persona_update'], now: () => Date.now() + shift },
+      cleanup,
+    )
+    const b = await startNode({ ...lone, dataTypes: ['vector_update'] }, cleanup)
+    await connect(b, a)
+    const sent = () => stat(a, 'direct.sent_frames')
+    const before = sent()
+    a.net.direct?.publish(made(604, 3, 'u'))
+    assert.equal(sent() - before, 3, 'within the window: sent to b')
+    await waitFor('b ignored the 3 (a type it does not take)', () => stat(b, 'direct.unsubscribed_type') >= 3)
+    shift = DIRECT_UNKNOWN_SUBSCRIPTIONS_MS + 1_000
+    const after = sent()
+    a.net.direct?.publish(made(605, 2, 'v'))
+    assert.equal(sent() - after, 0, 'after the window: b is not known to take it, nothing sent')
+    assert.equal(stat(b, 'direct.unsubscribed_type'), 3)
   })
 })
