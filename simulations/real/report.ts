@@ -157,6 +157,9 @@ function bars(
   return `${frame(g, yt, xt, '')}<div class="legend">${legend}</div>`
 }
 
+/** Dots drawn at most in the arrivals chart, besides the slow ones (~100 bytes each). */
+const SCATTER_DOTS_MAX = 20_000
+
 /** Every recorded arrival: delay (log scale) against the event's send time, slow ones in red. */
 function scatter(r: RealRunResult, xMaxS: number): string {
   const a = r.arrivals
@@ -167,10 +170,17 @@ function scatter(r: RealRunResult, xMaxS: number): string {
   const top = Math.log10(niceMax(maxD))
   const Y = (d: number) => PAD.t + ih - (Math.log10(Math.max(1, d)) / Math.max(1, top)) * ih
   let dots = ''
+  // Every slow arrival is drawn; the others thinned to about SCATTER_DOTS_MAX in all (the file
+  // stays a few MB for the 10-minute runs).
+  let arrivals = 0
+  for (const row of a.delayMs) for (const d of row) if (d !== null) arrivals++
+  const every = Math.max(1, Math.ceil(arrivals / SCATTER_DOTS_MAX))
+  let k = 0
   a.delayMs.forEach((row, e) => {
     for (const [n, d] of row.entries()) {
       if (d === null) continue
       const slow = d > a.slow.thresholdMs
+      if (!slow && k++ % every !== 0) continue
       dots += `<circle cx="${X(a.sentMs[e] / 1000).toFixed(1)}" cy="${Y(d).toFixed(1)}" r="${slow ? 2.2 : 1.2}" fill="${slow ? '#dc2626' : '#2563eb'}" opacity="${slow ? 0.85 : 0.25}">${slow ? `<title>${esc(`${d} ms: n${a.origin[e]} → n${n}, sent at ${(a.sentMs[e] / 1000).toFixed(2)} s`)}</title>` : ''}</circle>`
     }
   })
@@ -216,7 +226,7 @@ function slowSection(r: RealRunResult, xMaxS: number): string {
         `<tr><td>${w.delayMs}</td><td>n${w.origin} → n${w.node}</td><td>${(w.sentMs / 1000).toFixed(2)} s</td><td>${w.event}</td></tr>`,
     )
     .join('')
-  return `<h2>Each arrival, and the slow ones</h2><p>${b.count} of ${b.of} arrivals (${pct.toFixed(2)} %) took more than ${b.thresholdMs} ms, in ${b.events} events${per === '' ? '' : ` (slow arrivals per event: ${per})`}. ${a.stride > 1 ? `The chart shows every ${a.stride}th of ${a.eventsTotal} events (at most ${a.eventsMax} recorded); the counts are over all.` : `All ${a.eventsTotal} acknowledged events are recorded.`}</p>${scatter(r, xMaxS)}
+  return `<h2>Each arrival, and the slow ones</h2><p>${b.count} of ${b.of} arrivals (${pct.toFixed(2)} %) took more than ${b.thresholdMs} ms, in ${b.events} events${per === '' ? '' : ` (slow arrivals per event: ${per})`}. ${a.stride > 1 ? `The chart shows every ${a.stride}th of ${a.eventsTotal} events (at most ${a.eventsMax} recorded); the counts are over all.` : `All ${a.eventsTotal} acknowledged events are recorded.`} The chart draws every slow arrival and at most ${SCATTER_DOTS_MAX} of the others (evenly thinned).</p>${scatter(r, xMaxS)}
 <table>${slowTable(
     `by send time (${b.bucketMs / 1000} s)`,
     b.byTime.map((x) => ({ label: `${x.fromMs / 1000}s`, slow: x.slow, all: x.all })),
