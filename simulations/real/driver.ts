@@ -13,13 +13,29 @@ import { peerIdFromAuthorKey } from '../../src/net/peer-files.ts'
 import { loadOrCreateIdentity } from '../../src/util/identity-file.ts'
 import { Rng } from '../rng.ts'
 import { parseRunArgs, RUN_OPTIONS, reproduceCommand } from './args.ts'
+import {
+  delaysOf,
+  type ObservedEvent,
+  recordArrivals,
+  STARTUP_WINDOW_MS,
+  slowThresholdMs,
+  splitAtStartup,
+} from './arrivals.ts'
+import { hostCpuS, processCpuS } from './cpu.ts'
 import { DelayProxy } from './delay-proxy.ts'
 import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
 import { NodeProc, type NodeSpec, nodeConfig } from './node-proc.ts'
 import { NodeView } from './observer.ts'
 import { renderRealReport } from './report.ts'
-import { type FaultSpan, histogram, percentiles, type RealRunResult, type Sample } from './result.ts'
+import {
+  type FaultSpan,
+  histogram,
+  percentiles,
+  type RealRunResult,
+  resultJson,
+  type Sample,
+} from './result.ts'
 import { type Action, findScenario, planFor, resolveScenario } from './scenarios.ts'
 
 /** How long the mesh may take to form before the writes start (nodes start on a loaded CPU). */
@@ -118,7 +134,7 @@ for (const p of procs) applyBandwidth(p.spec.ns, profile.rateMbit)
 if (profile.delayMs > 0) proxy = await DelayProxy.start(s.nodes, profile.delayMs)
 
 // --- observers -----------------------------------------------------------------------------
-const acked = new Map<string, { origin: number; at: number }>()
+const acked = new Map<string, { origin: number; at: number; sentAt: number }>()
 const views = procs.map((p) => new NodeView(p))
 
 say(`starting ${s.nodes} nodes…`)
@@ -161,6 +177,8 @@ say(`mesh formed in ${(startupMs / 1000).toFixed(1)} s; writing`)
 
 // --- the run -------------------------------------------------------------------------------
 const t0 = t()
+/** Wall-clock time of t0, to line the run up with the nodes' logs (pino `time`). */
+const t0Epoch = Date.now()
 const since = () => t() - t0
 const faults: FaultSpan[] = []
 const open = new Map<string, FaultSpan>()
@@ -272,6 +290,7 @@ const writeOne = async (k: number) => {
   ]
   writes.sent++
   inFlight++
+  const sentAt = t()
   try {
     const res = await fetch(`${p.url}/sync/push`, {
       method: 'POST',
@@ -282,7 +301,7 @@ const writeOne = async (k: number) => {
     const answer = (await res.json()) as { accepted?: number; digests?: string[] }
     if (res.ok && answer.accepted === 1 && answer.digests?.length === 1) {
       writes.acked++
-      acked.set(answer.digests[0], { origin: p.spec.index, at: t() })
+      acked.set(answer.digests[0], { origin: p.spec.index, at: t(), sentAt })
     } else writes.failed++
   } catch {
     writes.unanswered++
@@ -310,6 +329,29 @@ const writer = (async () => {
 })()
 
 const samples: Sample[] = []
+/** CPU at the previous sample: per node process (by PID: a restarted node is a new process),
+ *  and the host's busy / total time. */
+const cpuBefore = new Map<number, number>()
+let hostBefore = hostCpuS()
+let sampledAt = t()
+const cpuSince = (): { nodesCpu: number; hostBusy: number } => {
+  let used = 0
+  for (const p of procs) {
+    const pid = p.pid
+    if (pid === undefined) continue
+    const now = processCpuS(pid)
+    used += Math.max(0, now - (cpuBefore.get(pid) ?? now))
+    cpuBefore.set(pid, now)
+  }
+  const host = hostCpuS()
+  const total = host.total - hostBefore.total
+  const hostBusy = total > 0 ? (host.busy - hostBefore.busy) / total : 0
+  hostBefore = host
+  const wallS = Math.max(0.001, (t() - sampledAt) / 1000)
+  sampledAt = t()
+  return { nodesCpu: Math.round((used / wallS) * 100) / 100, hostBusy: Math.round(hostBusy * 100) / 100 }
+}
+cpuSince()
 const union = () => {
   const u = new Set<string>()
   for (const v of views) if (v.node.state === 'up') for (const d of v.held) u.add(d)
@@ -324,6 +366,7 @@ const sample = () => {
     complete: live.length === 0 ? 0 : live.filter((v) => v.held.size >= u.size).length / live.length,
     meanShare: live.length === 0 ? 0 : live.reduce((a, v) => a + v.held.size / size, 0) / live.length,
     live: live.length,
+    ...cpuSince(),
   })
 }
 const sampler = setInterval(sample, 500)
@@ -438,23 +481,24 @@ const ok = checks.every((c) => c.ok)
 // --- figures -------------------------------------------------------------------------------
 const delays: number[] = []
 const every: number[] = []
-for (const [d, a] of acked) {
-  const from = views[a.origin].firstSeen.get(d) ?? a.at
-  let worst = 0
-  let all = true
-  views.forEach((v, j) => {
-    const at = v.firstSeen.get(d)
-    if (at === undefined) {
-      all = false
-      return
-    }
-    if (j === a.origin) return
-    const delay = Math.max(0, at - from)
-    delays.push(delay)
-    worst = Math.max(worst, delay)
-  })
-  if (all) every.push(worst)
+const observed: ObservedEvent[] = []
+const perEvent: Array<Array<number | null>> = []
+for (const [d, a] of [...acked].sort((x, y) => x[1].sentAt - y[1].sentAt)) {
+  const rel = (at: number | undefined) => (at === undefined ? undefined : at - t0)
+  const e: ObservedEvent = {
+    sentMs: a.sentAt - t0,
+    origin: a.origin,
+    originSeenMs: rel(views[a.origin].firstSeen.get(d)),
+    seenMs: views.map((v) => rel(v.firstSeen.get(d))),
+  }
+  const ds = delaysOf(e, a.at - t0)
+  observed.push(e)
+  perEvent.push(ds)
+  for (const x of ds) if (x !== null) delays.push(x)
+  if (e.seenMs.every((x) => x !== undefined)) every.push(Math.max(0, ...ds.map((x) => x ?? 0)))
 }
+
+const split = splitAtStartup(observed, perEvent)
 
 const result: RealRunResult = {
   kind: 'real',
@@ -471,13 +515,18 @@ const result: RealRunResult = {
   plan,
   writes,
   propagation: percentiles(delays),
+  propagationStartup: percentiles(split.startup),
+  propagationAfterStartup: percentiles(split.after),
+  startupWindowMs: STARTUP_WINDOW_MS,
   everyNode: percentiles(every),
   propagationHistogram: histogram(delays),
+  arrivals: recordArrivals(observed, perEvent, s.nodes, slowThresholdMs(profile.delayMs)),
   healAtMs: Math.round(healAt),
   convergedAtMs: convergedAt === null ? null : Math.round(convergedAt),
   convergedAfterHealMs: convergedAt === null ? null : Math.round(convergedAt - healAt),
   budgetMs: s.budgetMs,
   bytesPerNode: views.map((v, node) => ({ node, sent: v.totalSent, received: v.totalReceived })),
+  nodeCounters: views.map((v, node) => ({ node, ...v.totalCounters })),
   proxyBytes: proxy?.bytes ?? 0,
   statesAtEnd: finalStatus.map((st, node) => ({
     node,
@@ -492,6 +541,7 @@ const result: RealRunResult = {
   load: { cpus: cpus().length, loadavgStart, loadavgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
   wallMs: Math.round(t() - wallStart),
   startupMs,
+  writesStartedAtEpochMs: t0Epoch,
 }
 
 // --- stop, write ---------------------------------------------------------------------------
@@ -506,7 +556,7 @@ if (!args.keep) rmSync(runDir, { recursive: true, force: true })
 else say(`kept the nodes' directories in ${runDir}`)
 
 const file = outBase
-writeFileSync(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`)
+writeFileSync(`${file}.json`, resultJson(result))
 writeFileSync(`${file}.html`, renderRealReport(result))
 const p = result.propagation
 say(
@@ -515,6 +565,11 @@ say(
 say(
   `  propagation (origin → other node) p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count} arrivals)`,
 )
+for (const [name, q] of [
+  [`sent in the first ${STARTUP_WINDOW_MS / 1000} s (start-up)`, result.propagationStartup],
+  [`sent after the first ${STARTUP_WINDOW_MS / 1000} s`, result.propagationAfterStartup],
+] as const)
+  say(`    ${name}: p50 ${q.p50} ms, p90 ${q.p90} ms, p99 ${q.p99} ms, max ${q.max} ms (${q.count})`)
 say(`  on every node: p50 ${result.everyNode.p50} ms, p99 ${result.everyNode.p99} ms`)
 say(
   `  converged ${result.convergedAfterHealMs === null ? 'NOT' : `${(result.convergedAfterHealMs / 1000).toFixed(2)} s`} after the heal (budget ${s.budgetMs / 1000} s)`,

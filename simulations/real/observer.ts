@@ -18,6 +18,57 @@ export interface NodeStatus {
   conflicts_open: number
 }
 
+/** What a node's `/metrics` says about how its events arrived and were stored. */
+export interface NodeCounters {
+  /** group commits (one synced LevelDB batch each), and those over 0.1 s / 1 s */
+  commits: number
+  commitsOver100ms: number
+  commitsOver1s: number
+  /** events fetched by reconciliation (they had not come by the direct stream or gossip) */
+  reconcileFetched: number
+  /** events received in peers' reconciliation pushes and catch-up pulls */
+  reconcileReceived: number
+  /** reconciliation sessions run to the end */
+  sessions: number
+}
+
+export const emptyCounters = (): NodeCounters => ({
+  commits: 0,
+  commitsOver100ms: 0,
+  commitsOver1s: 0,
+  reconcileFetched: 0,
+  reconcileReceived: 0,
+  sessions: 0,
+})
+
+const addCounters = (a: NodeCounters, b: NodeCounters): NodeCounters => ({
+  commits: a.commits + b.commits,
+  commitsOver100ms: a.commitsOver100ms + b.commitsOver100ms,
+  commitsOver1s: a.commitsOver1s + b.commitsOver1s,
+  reconcileFetched: a.reconcileFetched + b.reconcileFetched,
+  reconcileReceived: a.reconcileReceived + b.reconcileReceived,
+  sessions: a.sessions + b.sessions,
+})
+
+/** Reads the counters from a Prometheus text exposition (src/node/metrics.ts names them). */
+export function countersOf(text: string): NodeCounters {
+  const v = (series: string): number => {
+    const at = text.indexOf(`\n${series} `)
+    if (at < 0) return 0
+    const n = Number(text.slice(at + series.length + 2, text.indexOf('\n', at + 1)))
+    return Number.isFinite(n) ? n : 0
+  }
+  const commits = v('gkm_commit_seconds_count')
+  return {
+    commits,
+    commitsOver100ms: commits - v('gkm_commit_seconds_bucket{le="0.1"}'),
+    commitsOver1s: commits - v('gkm_commit_seconds_bucket{le="1"}'),
+    reconcileFetched: v('gkm_sync_events_total{result="accepted"}'),
+    reconcileReceived: v('gkm_sync_events_total{result="received"}'),
+    sessions: v('gkm_sync_sessions_total{result="completed"}'),
+  }
+}
+
 export class NodeView {
   /** Digests the node holds (as its change feed has shown them since its last start). */
   held = new Set<string>()
@@ -27,6 +78,9 @@ export class NodeView {
   statusAt = 0
   bytesSent = 0
   bytesReceived = 0
+  /** Node counters from `/metrics` that explain slow arrivals, summed over the process's lives. */
+  counters: NodeCounters = emptyCounters()
+  #lifeCounters: NodeCounters = emptyCounters()
   #lifeSent = 0
   #lifeReceived = 0
   #lastSeq = 0
@@ -56,6 +110,8 @@ export class NodeView {
       this.bytesReceived += this.#lifeReceived
       this.#lifeSent = 0
       this.#lifeReceived = 0
+      this.counters = addCounters(this.counters, this.#lifeCounters)
+      this.#lifeCounters = emptyCounters()
     }
     if (this.#running) return
     this.#running = true
@@ -152,7 +208,13 @@ export class NodeView {
       }
       this.#lifeSent = value('sent') ?? this.#lifeSent
       this.#lifeReceived = value('received') ?? this.#lifeReceived
+      this.#lifeCounters = countersOf(text)
     } catch {}
+  }
+
+  /** The counters over all lives (as last scraped). */
+  get totalCounters(): NodeCounters {
+    return addCounters(this.counters, this.#lifeCounters)
   }
 
   get totalSent(): number {

@@ -1,4 +1,6 @@
 /** The JSON result of a real-node run (what report.ts draws and the tests read). */
+import type { ArrivalRecord } from './arrivals.ts'
+import type { NodeCounters } from './observer.ts'
 import type { Action } from './scenarios.ts'
 
 export interface Percentiles {
@@ -30,6 +32,12 @@ export interface Sample {
   /** mean share of the union a live node holds */
   meanShare: number
   live: number
+  /** CPUs the run's node processes used since the previous sample (CPU-seconds per second,
+   *  summed over the nodes; 2 = both CPUs of a 2-core host) */
+  nodesCpu: number
+  /** share of the host's CPU time that was busy since the previous sample (any process: the
+   *  nodes, the driver, other work on the machine) */
+  hostBusy: number
 }
 
 export interface RealRunResult {
@@ -48,14 +56,23 @@ export interface RealRunResult {
   writes: { planned: number; sent: number; acked: number; failed: number; unanswered: number }
   /** write's arrival on its origin → arrival on each other node (ms) */
   propagation: Percentiles
+  /** the same, for the events sent in the first STARTUP_WINDOW_MS of the writes (the mesh still
+   *  forming) and for those sent after it (simulations/real/arrivals.ts) */
+  propagationStartup: Percentiles
+  propagationAfterStartup: Percentiles
+  startupWindowMs: number
   /** write's arrival on its origin → on every node alive at the end (ms) */
   everyNode: Percentiles
   propagationHistogram: Array<{ fromMs: number; toMs: number; count: number }>
+  /** each (event, node) arrival, and the slow ones broken down (simulations/real/arrivals.ts) */
+  arrivals: ArrivalRecord
   healAtMs: number
   convergedAtMs: number | null
   convergedAfterHealMs: number | null
   budgetMs: number
   bytesPerNode: Array<{ node: number; sent: number; received: number }>
+  /** per node, from its `/metrics` at the end (over its lives): commits and how events came */
+  nodeCounters: Array<{ node: number } & NodeCounters>
   proxyBytes: number
   statesAtEnd: Array<{ node: number; events: number; stateHash: string; conflictsOpen: number }>
   faults: FaultSpan[]
@@ -65,6 +82,9 @@ export interface RealRunResult {
   load: { cpus: number; loadavgStart: number[]; loadavgEnd: number[] }
   wallMs: number
   startupMs: number
+  /** Date.now() when the writes started (every `…Ms` time above counts from it): lines the run
+   *  up with the nodes' logs (`--node-logs`, pino's `time`) */
+  writesStartedAtEpochMs: number
 }
 
 export function percentiles(values: number[]): Percentiles {
@@ -85,4 +105,17 @@ export function histogram(values: number[]): Array<{ fromMs: number; toMs: numbe
   }
   while (out.length > 1 && out[out.length - 1].count === 0) out.pop()
   return out.map((b) => ({ ...b, toMs: Number.isFinite(b.toMs) ? b.toMs : -1 }))
+}
+
+/** The result as JSON: indented, except the per-arrival arrays, one line each (a row per event
+ *  would make the file tens of thousands of lines). */
+export function resultJson(r: RealRunResult): string {
+  const { sentMs, origin, originLagMs, delayMs, ...rest } = r.arrivals
+  const marks = { sentMs, origin, originLagMs, delayMs }
+  const text = JSON.stringify(
+    { ...r, arrivals: { ...rest, ...Object.fromEntries(Object.keys(marks).map((k) => [k, `@@${k}@@`])) } },
+    null,
+    2,
+  )
+  return `${text.replace(/"@@(\w+)@@"/g, (_, k: keyof typeof marks) => JSON.stringify(marks[k]))}\n`
 }

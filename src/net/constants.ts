@@ -344,6 +344,26 @@ export const DIRECT_RETRY_MS = 5_000
  *  a reconciliation interval (10 s) at 5,000 events/s; ~150 bytes each, ~7.5 MB. */
 export const DIRECT_SENDERS_DIGESTS_MAX = 50_000
 
+/** Events a node fanned out (published or relayed) in the last DIRECT_REPLAY_MS are sent again to
+ *  a peer when it becomes reachable by a direct stream (identify names the protocol): a peer that
+ *  connected, or finished identify, just after a write (the mesh forming at start-up, a
+ *  reconnect) would otherwise get it only at the next reconciliation session, up to a few
+ *  seconds later. 10 s: one reconciliation interval; what is older is reconciliation's. */
+export const DIRECT_REPLAY_MS = 10_000
+
+/** At most this many recent events are kept for the replay (the newest; one peer's queue,
+ *  DIRECT_QUEUE_FRAMES_MAX, takes them all): 10 s at 200 events/s. */
+export const DIRECT_REPLAY_EVENTS_MAX = 2_000
+
+/** And at most this many bytes of them (the queue's DIRECT_QUEUE_BYTES_MAX). */
+export const DIRECT_REPLAY_BYTES_MAX = 4 * MiB
+
+/** A peer that speaks the direct protocol but whose gossipsub subscriptions have not arrived yet
+ *  (they follow identify by a round trip) is sent every event for this long after its identify;
+ *  it ignores the types it does not take. Without it, writes in that window reached it by
+ *  neither path (not direct: no known subscription; not gossip: it speaks direct). */
+export const DIRECT_UNKNOWN_SUBSCRIPTIONS_MS = 10_000
+
 /** Concurrent gossipsub streams per connection: one each way is all gossipsub opens. */
 export const GOSSIP_STREAMS_PER_CONNECTION_MAX = 2
 

@@ -17,6 +17,11 @@
  *   streams are refused for DIRECT_BAN_MS and counted (`direct.bad_frame`, `direct.banned_refused`).
  * - Used while the node has at most `peersMax` connected peers (`active`); above it, and for
  *   peers that do not speak the protocol (older nodes), gossipsub carries the events.
+ * - A peer that becomes reachable (identify names the protocol: a new connection, a reconnect)
+ *   is sent what this node fanned out in the last DIRECT_REPLAY_MS, and until its gossipsub
+ *   subscriptions arrive (DIRECT_UNKNOWN_SUBSCRIPTIONS_MS at most) every new event: writes made
+ *   while the mesh forms reach it in milliseconds instead of at the next reconciliation
+ *   session (`direct.replayed_events`; what it holds already it counts as a duplicate).
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -32,9 +37,13 @@ import {
   DIRECT_QUEUE_BYTES_MAX,
   DIRECT_QUEUE_FRAMES_MAX,
   DIRECT_REJECTS_MAX,
+  DIRECT_REPLAY_BYTES_MAX,
+  DIRECT_REPLAY_EVENTS_MAX,
+  DIRECT_REPLAY_MS,
   DIRECT_RETRY_MS,
   DIRECT_SEND_BYTES_MAX,
   DIRECT_STREAMS_PER_CONNECTION_MAX,
+  DIRECT_UNKNOWN_SUBSCRIPTIONS_MS,
   PROTOCOL_DIRECT,
   STREAM_TIMEOUT_MS,
 } from './constants.ts'
@@ -71,6 +80,19 @@ export interface DirectInit {
   readonly peersMax: number
   readonly queueFramesMax?: number
   readonly queueBytesMax?: number
+  /** Recent events kept for the replay to a newly reachable peer (default DIRECT_REPLAY_EVENTS_MAX). */
+  readonly replayEventsMax?: number
+}
+
+/** An event this node fanned out, kept DIRECT_REPLAY_MS for a peer that becomes reachable. */
+interface Recent {
+  readonly at: number
+  readonly digest: string
+  readonly type: EventType
+  readonly event: StoredEvent
+  /** the tags its copies named (so the replayed copy is not relayed where it went) */
+  readonly covered: readonly number[]
+  readonly bytes: number
 }
 
 class Outbox {
@@ -87,8 +109,13 @@ export class DirectRouter {
   readonly #selfTag: number
   readonly #types: ReadonlySet<EventType>
   readonly #tags = new Map<string, number>()
-  /** Connected peers that announced the protocol (identify). */
-  readonly #speakers = new Set<string>()
+  /** Connected peers that announced the protocol (identify), with when they did. */
+  readonly #speakers = new Map<string, number>()
+  /** What this node fanned out recently, oldest first (DIRECT_REPLAY_*). */
+  #recent: Recent[] = []
+  /** entries before it are dropped (compacted now and then) */
+  #recentHead = 0
+  #recentBytes = 0
   readonly #outboxes = new Map<string, Outbox>()
   readonly #bans = new Map<string, number>()
   #running = false
@@ -112,6 +139,9 @@ export class DirectRouter {
     this.#running = false
     await this.#c.libp2p.unhandle(PROTOCOL_DIRECT).catch(() => {})
     for (const [peer] of this.#outboxes) this.disconnected(peer)
+    this.#recent = []
+    this.#recentHead = 0
+    this.#recentBytes = 0
   }
 
   /** Whether the node fans out directly now (connected peers <= peersMax). */
@@ -142,8 +172,92 @@ export class DirectRouter {
 
   /** From the node's identify listener: whether the peer speaks the protocol. */
   identified(peer: string, protocols: readonly string[]): void {
-    if (protocols.includes(PROTOCOL_DIRECT)) this.#speakers.add(peer)
-    else this.#speakers.delete(peer)
+    if (!protocols.includes(PROTOCOL_DIRECT)) {
+      this.#speakers.delete(peer)
+      return
+    }
+    if (this.#speakers.has(peer)) return // identify again (a push): nothing new
+    this.#speakers.set(peer, this.#c.now())
+    this.#replay(peer)
+  }
+
+  /** Whether the peer is known to speak the protocol (identify; tests, diagnostics). */
+  speaks(peer: string): boolean {
+    return this.#speakers.has(peer)
+  }
+
+  /** Recent events kept for the replay (tests, diagnostics). */
+  get recentEvents(): number {
+    return this.#recent.length - this.#recentHead
+  }
+
+  #remember(digest: string, type: EventType, event: StoredEvent, covered: readonly number[]): void {
+    const bytes = event.signed.byteLength + event.signature.byteLength
+    this.#recent.push({ at: this.#c.now(), digest, type, event, covered, bytes })
+    this.#recentBytes += bytes
+    const max = this.#init.replayEventsMax ?? DIRECT_REPLAY_EVENTS_MAX
+    const cutoff = this.#c.now() - DIRECT_REPLAY_MS
+    while (
+      this.#recentHead < this.#recent.length &&
+      (this.#recent.length - this.#recentHead > max ||
+        this.#recentBytes > DIRECT_REPLAY_BYTES_MAX ||
+        this.#recent[this.#recentHead].at < cutoff)
+    )
+      this.#recentBytes -= this.#recent[this.#recentHead++].bytes
+    // compact once the dropped head is as long as what is kept (amortised O(1) per event)
+    if (this.#recentHead > 0 && this.#recentHead * 2 >= this.#recent.length) {
+      this.#recent = this.#recent.slice(this.#recentHead)
+      this.#recentHead = 0
+    }
+  }
+
+  /** Sends a newly reachable peer what this node fanned out in the last DIRECT_REPLAY_MS, except
+   *  what that peer sent us and types it is known not to take. */
+  #replay(peer: string): void {
+    if (!this.#running || this.recentEvents === 0) return
+    const connected = this.#connected()
+    if (!this.#isActive(connected) || !connected.includes(peer)) return
+    const cutoff = this.#c.now() - DIRECT_REPLAY_MS
+    const subs = new Map<EventType, Set<string>>()
+    const known = this.#knownSubscribers(subs)
+    const tag = this.#tag(peer)
+    let n = 0
+    for (let i = this.#recentHead; i < this.#recent.length; i++) {
+      const r = this.#recent[i]
+      if (r.at < cutoff) continue
+      if (this.#c.senders.get(r.digest)?.includes(peer)) continue
+      if (known.has(peer) && !this.#subscribers(r.type, subs).has(peer)) continue
+      const frame = encodeDirectFrame({
+        covered: [...new Set([this.#selfTag, tag, ...r.covered])],
+        signed: r.event.signed,
+        signature: r.event.signature,
+      })
+      this.#enqueue(peer, frame)
+      n++
+    }
+    if (n > 0) this.#c.stats.inc('direct.replayed_events', n)
+  }
+
+  /** Peers subscribed to at least one of this node's types (their subscriptions arrived). */
+  #knownSubscribers(cache: Map<EventType, Set<string>>): Set<string> {
+    const known = new Set<string>()
+    for (const type of this.#types) for (const p of this.#subscribers(type, cache)) known.add(p)
+    return known
+  }
+
+  /** Whether the peer takes the type: subscribed to it, or it identified itself recently and its
+   *  subscriptions have not arrived yet (DIRECT_UNKNOWN_SUBSCRIPTIONS_MS). */
+  #wants(
+    peer: string,
+    type: EventType,
+    subs: Map<EventType, Set<string>>,
+    known: () => Set<string>,
+  ): boolean {
+    if (this.#subscribers(type, subs).has(peer)) return true
+    const since = this.#speakers.get(peer)
+    return (
+      since !== undefined && this.#c.now() - since < DIRECT_UNKNOWN_SUBSCRIPTIONS_MS && !known().has(peer)
+    )
   }
 
   disconnected(peer: string): void {
@@ -201,6 +315,11 @@ export class DirectRouter {
     if (!this.#isActive(connected)) return events
     const { direct, others } = this.#reachable(connected)
     const subs = new Map<EventType, Set<string>>()
+    let knownSet: Set<string> | undefined
+    const known = () => {
+      knownSet ??= this.#knownSubscribers(subs)
+      return knownSet
+    }
     for (const event of events) {
       const type = eventTypeOfSigned(event.signed)
       if (type === undefined) continue
@@ -213,14 +332,11 @@ export class DirectRouter {
         continue
       }
       this.#c.senders.set(digest, [])
-      const wants = this.#subscribers(type, subs)
-      const targets = direct.filter((p) => wants.has(p))
+      const targets = direct.filter((p) => this.#wants(p, type, subs, known))
+      const covered = [this.#selfTag, ...targets.map((p) => this.#tag(p))]
+      this.#remember(digest, type, event, covered)
       if (targets.length === 0) continue
-      const frame = encodeDirectFrame({
-        covered: [this.#selfTag, ...targets.map((p) => this.#tag(p))],
-        signed: event.signed,
-        signature: event.signature,
-      })
+      const frame = encodeDirectFrame({ covered, signed: event.signed, signature: event.signature })
       for (const p of targets) this.#enqueue(p, frame)
       this.#c.stats.inc('direct.published_events')
     }
@@ -411,21 +527,28 @@ export class DirectRouter {
     }
     const { direct, others } = this.#reachable(connected)
     const subs = new Map<EventType, Set<string>>()
+    let knownSet: Set<string> | undefined
+    const known = () => {
+      knownSet ??= this.#knownSubscribers(subs)
+      return knownSet
+    }
     for (const f of fresh) {
-      if (others) viaGossip.push({ signed: f.frame.signed, signature: f.frame.signature })
+      const event = { signed: f.frame.signed, signature: f.frame.signature }
+      if (others) viaGossip.push(event)
       const covered = new Set(f.frame.covered)
       const skip = this.#c.senders.get(f.digest) ?? [from]
-      const wants = this.#subscribers(f.type, subs)
       const targets = direct.filter(
-        (p) => p !== from && wants.has(p) && !skip.includes(p) && !covered.has(this.#tag(p)),
+        (p) =>
+          p !== from &&
+          !skip.includes(p) &&
+          !covered.has(this.#tag(p)) &&
+          this.#wants(p, f.type, subs, known),
       )
+      // the new tags first: a list cut at DIRECT_COVERED_MAX loses the oldest hints
+      const tags = [...new Set([this.#selfTag, ...targets.map((p) => this.#tag(p)), ...f.frame.covered])]
+      this.#remember(f.digest, f.type, event, tags)
       if (targets.length === 0) continue
-      const frame = encodeDirectFrame({
-        // the new tags first: a list cut at DIRECT_COVERED_MAX loses the oldest hints
-        covered: [...new Set([this.#selfTag, ...targets.map((p) => this.#tag(p)), ...f.frame.covered])],
-        signed: f.frame.signed,
-        signature: f.frame.signature,
-      })
+      const frame = encodeDirectFrame({ covered: tags, signed: event.signed, signature: event.signature })
       for (const p of targets) this.#enqueue(p, frame)
       this.#c.stats.inc('direct.relayed_events')
     }

@@ -96,12 +96,15 @@ describe('observability: logs and metrics', () => {
     const logA = captureLogger()
     const logB = captureLogger()
     // libp2p's metrics for the first node of this process only (docs/METRICS.md).
-    const a = await start(await tempDir(), logA.logger, {}, [], true)
+    // Gossip only (no direct fan-out): a peer reachable on a direct stream is sent the last 10 s
+    // of events at once (the replay, src/net/direct.ts), which would race the session counted here.
+    const gossipOnly = { mesh: { directPeersMax: 0 } }
+    const a = await start(await tempDir(), logA.logger, gossipOnly, [], true)
     stops.push(() => a.stop())
     // Events on a before b connects: the reconciliation on connect brings them, and says how many.
     for (let i = 0; i < 5; i++) await a.api.push([persona(i)], { kind: 'http', id: 'test' })
 
-    const b = await start(await tempDir(), logB.logger, {}, [a.listenAddrs[0]])
+    const b = await start(await tempDir(), logB.logger, gossipOnly, [a.listenAddrs[0]])
     stops.push(() => b.stop())
     await waitFor('b has a’s 5 events', async () => (await b.api.status()).events === 5)
 

@@ -80,6 +80,23 @@ describe('npm run simulate:real (3 real nodes in network namespaces)', { skip },
     assert.equal(r.passed, true)
     assert.equal(r.writes.acked, r.writes.planned, JSON.stringify(r.writes))
     assert.equal(r.propagation.count, r.writes.acked * 2, 'every write seen arriving on both other nodes')
+    // each arrival recorded: one row per acknowledged event, a delay for each other node
+    assert.equal(r.arrivals.eventsTotal, r.writes.acked)
+    assert.equal(r.arrivals.delayMs.length, r.writes.acked)
+    assert.ok(
+      r.arrivals.delayMs.every(
+        (row: Array<number | null>, e: number) =>
+          row.length === 3 &&
+          row.filter((d) => d !== null).length === 2 &&
+          row[r.arrivals.origin[e]] === null,
+      ),
+    )
+    assert.equal(r.arrivals.slow.of, r.propagation.count)
+    assert.equal(r.propagationStartup.count + r.propagationAfterStartup.count, r.propagation.count)
+    assert.ok(
+      r.nodeCounters.every((c: { commits: number }) => c.commits > 0),
+      'commits read from /metrics',
+    )
     assert.equal(new Set(r.statesAtEnd.map((s: { stateHash: string }) => s.stateHash)).size, 1)
     assert.ok(r.statesAtEnd.every((s: { events: number }) => s.events === r.writes.acked))
     assert.ok(

@@ -250,6 +250,8 @@ export interface TestNodeOptions extends Partial<NetInit> {
   dataDir?: string
   /** The node's batch signature check (NetComponents.verifyMany). */
   verifyMany?: NetComponents['verifyMany']
+  /** The mesh's wall clock (NetComponents.now); Date.now by default. */
+  now?: NetComponents['now']
 }
 
 /** Starts a network on 127.0.0.1:0 with mDNS off (the host's interfaces never see multicast). */
@@ -260,10 +262,10 @@ export async function startNode(
   const seed = opts.seed ?? newSeed()
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'gkm-net-')))
   const api = new FakeApi(seed)
-  const { seed: _s, dataDir: _d, verifyMany, ...init } = opts
+  const { seed: _s, dataDir: _d, verifyMany, now, ...init } = opts
   if (init.members !== undefined) api.members = new Set(init.members)
   const net = createNetwork(
-    { api, seed, dataDir, verifyMany },
+    { api, seed, dataDir, verifyMany, now },
     {
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
