@@ -462,6 +462,12 @@ export const REDIAL_TICK_MS = 500
  *  and must not make us redial every tick. */
 export const STABLE_CONNECTION_MS = 5_000
 
+/** The dial tie-break (src/net/redialer.ts): of two nodes that find each other at once, the one
+ *  with the larger peer id waits this long before dialling, so that the other's dial makes one
+ *  connection instead of two (libp2p keeps both when both dial). Long enough for a dial and
+ *  its Noise handshake on a loaded LAN host, short against the reconciliation interval (10 s). */
+export const KNOWN_PEER_DIAL_YIELD_MS = 2_000
+
 /** Dials the redialer runs at once. */
 export const REDIAL_PARALLEL_MAX = 4
 

@@ -306,6 +306,7 @@ export class GkmNetwork implements Network {
       isConnected: (peer) => libp2p.getConnections().some((c) => c.remotePeer.toString() === peer),
       now: this.#now,
       random: Math.random,
+      selfId: this.peerId,
       onFailure: (peer, err) => {
         this.#stats.inc('dial.failed')
         this.#log.debug('dialling a peer failed', { peer, reason: (err as Error)?.message })

@@ -13,12 +13,21 @@
  * dials are short (REDIAL_PROBE_TIMEOUT_MS but every REDIAL_FULL_EVERY-th), so that a fresh SYN
  * goes out every few seconds rather than on TCP's retransmission backoff.
  *
+ * Two nodes that find each other at once (mDNS answers both ways, peer files after a restart of
+ * both) would both dial, and libp2p keeps both connections: twice the handshakes and the
+ * keep-alive traffic for every pair. So for known peers the node with the larger peer id waits
+ * KNOWN_PEER_DIAL_YIELD_MS before dialling (at first sight, and after a stable connection
+ * closed) and the smaller one dials at once; a dial in meanwhile makes the wait moot, and if none
+ * comes (the other cannot reach us, or runs without this rule) the larger one dials after it.
+ * Bootstrap and manual peers are dialled at once: the operator asked for them.
+ *
  * Time and randomness are inputs (`now`, `random`) and `tick()` is public, so tests drive it
  * without timers; `start()` runs `tick()` every REDIAL_TICK_MS.
  */
 import {
   DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
+  KNOWN_PEER_DIAL_YIELD_MS,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
   REDIAL_FULL_EVERY,
@@ -44,6 +53,8 @@ interface Target {
   renewed?: boolean
   /** When the current connection opened (undefined while not connected). */
   connectedAtMs?: number
+  /** Not dialled before this (the dial tie-break: the other side dials first). */
+  yieldUntilMs?: number
 }
 
 export interface RedialerComponents {
@@ -58,6 +69,9 @@ export interface RedialerComponents {
   readonly now: () => number
   readonly random: () => number
   readonly onFailure?: (peerId: string, err: unknown) => void
+  /** This node's peer id: with it, known peers with a smaller id are given the first dial
+   *  (KNOWN_PEER_DIAL_YIELD_MS); without it every peer is dialled at once. */
+  readonly selfId?: string
 }
 
 const RANK: Readonly<Record<DialKind, number>> = { known: 0, bootstrap: 1, manual: 2 }
@@ -75,21 +89,34 @@ export class Redialer {
   /** Adds (or refreshes) a peer to keep connected. A stronger kind is never downgraded. */
   want(peerId: string, addrs: readonly string[], kind: DialKind): void {
     const t = this.#targets.get(peerId)
+    const now = this.#c.now()
     if (t === undefined) {
+      const yieldUntilMs = now + this.#yieldMs(peerId, kind)
       this.#targets.set(peerId, {
         kind,
         addrs: [...addrs],
         failures: 0,
-        nextAtMs: this.#c.now(),
+        nextAtMs: yieldUntilMs,
         dialing: false,
+        yieldUntilMs,
       })
       return
     }
     t.addrs = [...new Set([...addrs, ...t.addrs])]
-    if (RANK[kind] > RANK[t.kind]) t.kind = kind
-    // Seen again (mDNS, identify): try soon, even after giving up.
+    if (RANK[kind] > RANK[t.kind]) {
+      t.kind = kind
+      t.yieldUntilMs = undefined
+    }
+    // Seen again (mDNS, identify): try soon, even after giving up; but not before the tie-break
+    // wait (mDNS answers come again and again while it runs).
     if (t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) t.failures = 0
-    t.nextAtMs = Math.min(t.nextAtMs, this.#c.now())
+    t.nextAtMs = Math.min(t.nextAtMs, Math.max(now, t.yieldUntilMs ?? now))
+  }
+
+  /** The dial tie-break: how long this node waits before dialling `peerId` itself. */
+  #yieldMs(peerId: string, kind: DialKind): number {
+    const self = this.#c.selfId
+    return kind === 'known' && self !== undefined && self > peerId ? KNOWN_PEER_DIAL_YIELD_MS : 0
   }
 
   /** The peer connected. Backoff is reset only once the connection proved stable (see
@@ -126,8 +153,10 @@ export class Redialer {
       t.failures++
       t.nextAtMs = now + this.backoffMs(t.failures)
     } else {
+      // Both ends see the close: the tie-break again, or both dial and keep two connections.
       t.failures = 0
-      t.nextAtMs = now
+      t.yieldUntilMs = now + this.#yieldMs(peerId, t.kind)
+      t.nextAtMs = t.yieldUntilMs
     }
     t.connectedAtMs = undefined
   }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import {
   DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
+  KNOWN_PEER_DIAL_YIELD_MS,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
   REDIAL_PROBE_TIMEOUT_MS,
@@ -10,11 +11,12 @@ import {
 } from '../../../src/net/constants.ts'
 import { Redialer } from '../../../src/net/redialer.ts'
 
-function harness(up: Set<string> = new Set()) {
+function harness(up: Set<string> = new Set(), selfId?: string) {
   let now = 0
   const dials: string[] = []
   const connected = new Set<string>()
   const r = new Redialer({
+    selfId,
     now: () => now,
     random: () => 0.5, // no jitter
     isConnected: (p) => connected.has(p),
@@ -196,5 +198,55 @@ describe('redialer', () => {
       REDIAL_PROBE_TIMEOUT_MS,
     ])
     assert.ok(REDIAL_PROBE_TIMEOUT_MS < DIAL_TIMEOUT_MS)
+  })
+
+  it('dial tie-break: a known peer with a smaller id is given the first dial; a larger one is dialled at once', async () => {
+    const h = harness(new Set(['A', 'C']), 'B')
+    h.r.want('A', ['/ip4/10.0.0.1/tcp/1'], 'known') // A < B: A dials us; we wait
+    h.r.want('C', ['/ip4/10.0.0.3/tcp/1'], 'known') // C > B: we dial C now
+    await h.advance(0)
+    assert.deepEqual(h.dials, ['C'])
+    // mDNS answers again and again during the wait: they do not cut it short
+    h.r.want('A', ['/ip4/10.0.0.1/tcp/1'], 'known')
+    await h.advance(KNOWN_PEER_DIAL_YIELD_MS - 1)
+    assert.deepEqual(h.dials, ['C'])
+    // A never dialled (it cannot reach us, or has no tie-break): we dial after the wait
+    await h.advance(1)
+    assert.deepEqual(h.dials, ['C', 'A'])
+  })
+
+  it('dial tie-break: the dial in during the wait is the one connection; after it closes the wait applies again', async () => {
+    const h = harness(new Set(['A']), 'B')
+    h.r.want('A', [], 'known')
+    await h.advance(500)
+    h.connected.add('A') // A's dial arrived
+    h.r.connected('A')
+    await h.advance(KNOWN_PEER_DIAL_YIELD_MS)
+    assert.deepEqual(h.dials, [], 'no second connection')
+    await h.advance(STABLE_CONNECTION_MS)
+    h.connected.delete('A')
+    h.r.disconnected('A') // a stable connection closed: both ends see it
+    await h.advance(KNOWN_PEER_DIAL_YIELD_MS - 1)
+    assert.deepEqual(h.dials, [])
+    await h.advance(1)
+    assert.deepEqual(h.dials, ['A'])
+  })
+
+  it('dial tie-break: bootstrap and manual peers, and a node without its own id, dial at once', async () => {
+    const h = harness(new Set(), 'Z')
+    h.r.want('A', [], 'bootstrap')
+    h.r.want('B', [], 'manual')
+    await h.advance(0)
+    assert.deepEqual(h.dials, ['A', 'B'])
+    const n = harness()
+    n.r.want('A', [], 'known')
+    await n.advance(0)
+    assert.deepEqual(n.dials, ['A'])
+    // a known peer later named as bootstrap is dialled at once
+    const k = harness(new Set(), 'Z')
+    k.r.want('A', [], 'known')
+    k.r.want('A', [], 'bootstrap')
+    await k.advance(0)
+    assert.deepEqual(k.dials, ['A'])
   })
 })
