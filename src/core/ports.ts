@@ -187,6 +187,15 @@ export interface Store extends StoreReader {
     after: string | undefined,
     limit: number,
   ): Promise<{ events: StoredEvent[]; next: string | undefined }>
+  /** Every event once, in the same order as readByTargetOrder, in pages of at most
+   *  `pageEvents`, read by sequential scans of the log that hold at most `bufferBytes` of it in
+   *  memory at a time (the rebuild's read; no random read per event: docs/STORAGE.md). `stats`,
+   *  when given, counts the passes and the entries they read. */
+  scanByTarget(opts: {
+    bufferBytes: number
+    pageEvents: number
+    stats?: { passes: number; scanned: number }
+  }): AsyncIterable<StoredEvent[]>
   /** Every event of a target, ordered by (hlc, digest) (or newest first), after an optional
    *  position in that order. Bounded by `limit`. */
   readTarget(

@@ -34,7 +34,7 @@ import {
 } from './codecs.ts'
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
-import { READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
+import { READ_LIMIT_MAX, SCAN_BUFFER_BYTES_MIN, WALK_PAGE_SIZE } from './constants.ts'
 import { type CopyProgress, copyDatabase } from './copy-database.ts'
 import {
   StorageCorruptionError,
@@ -50,6 +50,7 @@ import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
 import { openLevelDatabase } from './open-level.ts'
 import { readMany, readManyKeyed, readOne } from './read-many.ts'
+import { type ScanStats, scanByTarget } from './target-scan.ts'
 import { restoreVectorCell, vectorEventOfCell } from './vector-state.ts'
 import { writeBatch } from './write-batch.ts'
 
@@ -547,6 +548,19 @@ export class LevelStore implements Store {
   ): Promise<{ events: StoredEvent[]; next: string | undefined }> {
     const { db, s } = this.#open()
     return Q.readByTargetOrder(db, s, after, limit)
+  }
+
+  scanByTarget(opts: {
+    bufferBytes: number
+    pageEvents: number
+    stats?: ScanStats
+  }): AsyncIterable<StoredEvent[]> {
+    const { db, s } = this.#open()
+    if (!Number.isSafeInteger(opts.pageEvents) || opts.pageEvents < 1 || opts.pageEvents > READ_LIMIT_MAX)
+      misuse(`pageEvents must be 1 to ${READ_LIMIT_MAX}, got ${opts.pageEvents}`)
+    if (!Number.isSafeInteger(opts.bufferBytes) || opts.bufferBytes < SCAN_BUFFER_BYTES_MIN)
+      misuse(`bufferBytes must be an integer of at least ${SCAN_BUFFER_BYTES_MIN}, got ${opts.bufferBytes}`)
+    return scanByTarget(db, s, opts)
   }
 
   async readTarget(

@@ -289,6 +289,52 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         }
       }))
 
+    it('scanByTarget hands out every event once in the order of readByTargetOrder, whatever the buffer and page', () =>
+      withStore(makeStore, async (store) => {
+        const all: SignedEvent[] = []
+        for (let n = 1; n <= 700; n++)
+          all.push(
+            makeEvent({
+              n,
+              target: `t${n % 37}`.repeat(1 + (n % 3)),
+              type: EVENT_TYPES[n % 2 === 0 ? 1 : 2],
+              wallMs: 1_700_000_000_000 + ((n * 13) % 101),
+            }),
+          )
+        await store.commit(batchOf({ events: all.map(stored) }))
+        const expected = (await store.readByTargetOrder(undefined, 1000)).events
+        assert.equal(expected.length, 700)
+        // ~190 KB of events: 4 KiB buffers need dozens of passes, 1 MiB one.
+        for (const [bufferBytes, pageEvents] of [
+          [4096, 7],
+          [16_384, 1],
+          [65_536, 100],
+          [1 << 20, 1000],
+        ]) {
+          const stats = { passes: 0, scanned: 0 }
+          const got: Array<{ signed: Uint8Array; signature: Uint8Array }> = []
+          for await (const page of store.scanByTarget({ bufferBytes, pageEvents, stats })) {
+            assert.ok(page.length >= 1 && page.length <= pageEvents)
+            got.push(...page)
+          }
+          assertSameEvents(got, expected as unknown as SignedEvent[])
+          if (bufferBytes === 1 << 20) assert.equal(stats.passes, 1)
+          else assert.ok(stats.passes > 1, `${bufferBytes}: ${stats.passes} passes`)
+          assert.equal(stats.scanned, 700 * stats.passes)
+        }
+        // A buffer below the minimum is refused.
+        await assert.rejects(async () => {
+          for await (const _ of store.scanByTarget({ bufferBytes: 100, pageEvents: 10 })) break
+        }, /bufferBytes/)
+      }))
+
+    it('scanByTarget of an empty log hands out nothing', () =>
+      withStore(makeStore, async (store) => {
+        const pages = []
+        for await (const page of store.scanByTarget({ bufferBytes: 4096, pageEvents: 10 })) pages.push(page)
+        assert.deepEqual(pages, [])
+      }))
+
     it('readTarget pages newest first or oldest first after a position, never leaving the target', () =>
       withStore(makeStore, async (store) => {
         const ids = ['a', 'a\u0000', 'ab']
