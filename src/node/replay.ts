@@ -26,7 +26,7 @@ export const REPLAY_BATCH_EVENTS = 1_000
  *  the log (src/store/target-scan.ts). A rebuild reads the log about log bytes / (¾ of this)
  *  times, so larger is faster, and it is RSS for as long as the rebuild runs (the node's budget
  *  is 200 MB, docs/LIMITS.md). */
-export const REPLAY_BUFFER_BYTES = 64 * 1024 * 1024
+export const REPLAY_BUFFER_BYTES = 16 * 1024 * 1024
 
 /** Version of the materialized state format; bump to force a rebuild after a merge-rule change.
  *  2: state per cell (target hash v2: cells as a sum of cell hashes). */

@@ -21,6 +21,16 @@ export const READ_LIMIT_MAX = 50_000
  *  buffer (REPLAY_BUFFER_BYTES, 64 MiB) holds any. */
 export const SCAN_BUFFER_BYTES_MIN = 4096
 
+/** The directory, inside the store's, where a rebuild spills the log by target (one sequential
+ *  read of the log instead of one per pass; src/store/target-scan.ts). It holds about the log's
+ *  event bytes while a rebuild runs and is removed after it (and emptied before the next). */
+export const SPILL_DIR = 'rebuild-spill'
+
+/** Spill files at most (each an open descriptor while the log is read; LevelDB keeps up to
+ *  LEVEL_OPTIONS.maxOpenFiles): 128 files of half a 64 MiB buffer cover a log of 4 GB; a larger
+ *  log makes larger files, each read in passes. */
+export const SPILL_BUCKETS_MAX = 128
+
 /** Keys per page when a read walks a whole family (iterateTargets, clearMaterialized): one
  *  short-lived iterator per page instead of one snapshot pinned for the whole walk. 256 target
  *  states of a few KiB each keep a page well under a few MB. */

@@ -88,11 +88,12 @@ function history(seed: number): SignedEvent[] {
     const r = rnd()
     const parents =
       r < 0.5 ? [...seen] : r < 0.8 ? [own.get(`${a}/${key}`)].filter((d) => d !== undefined) : []
+    wall += 1 + Math.floor(rnd() * 3)
     const e = makeEvent(authors[a], {
       type,
       target,
       payload: payloadOf(type, rnd, i),
-      hlc: { wallMs: (wall += 1 + Math.floor(rnd() * 3)), counter: 0 },
+      hlc: { wallMs: wall, counter: 0 },
       parents: [...new Set(parents)].sort() as Digest[],
     })
     for (const p of e.parents) seen.delete(p)
@@ -105,7 +106,11 @@ function history(seed: number): SignedEvent[] {
   for (const target of ['ydoc-1', 'ydoc-2']) {
     const docs = [new Y.Doc(), new Y.Doc()]
     const updates: Array<{ a: number; u: Uint8Array }> = []
-    docs.forEach((d, a) => d.on('update', (u: Uint8Array) => updates.push({ a, u })))
+    docs.forEach((d, a) => {
+      d.on('update', (u: Uint8Array) => {
+        updates.push({ a, u })
+      })
+    })
     for (let i = 0; i < 60; i++) {
       const d = docs[i % 2]
       const text = d.getText(YJS_DOCUMENT_TEXT)
@@ -113,15 +118,17 @@ function history(seed: number): SignedEvent[] {
       else text.insert(Math.min(Math.floor(rnd() * 5), text.length), `w${i} `)
       if (i % 9 === 8) Y.applyUpdate(docs[1 - (i % 2)], Y.encodeStateAsUpdate(d))
     }
-    for (const { a, u } of updates)
+    for (const { a, u } of updates) {
+      wall += 1
       out.push(
         makeEvent(authors[a], {
           type: 'document_update',
           target,
           payload: { op: 'yjs', update: Buffer.from(u).toString('base64') },
-          hlc: { wallMs: (wall += 1), counter: 0 },
+          hlc: { wallMs: wall, counter: 0 },
         }),
       )
+    }
   }
   return out
 }
