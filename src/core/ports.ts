@@ -187,10 +187,11 @@ export interface Store extends StoreReader {
     after: string | undefined,
     limit: number,
   ): Promise<{ events: StoredEvent[]; next: string | undefined }>
-  /** Every event once, in the same order as readByTargetOrder, in pages of at most
-   *  `pageEvents`, read by sequential scans of the log that hold at most `bufferBytes` of it in
-   *  memory at a time (the rebuild's read; no random read per event: docs/STORAGE.md). `stats`,
-   *  when given, counts the passes and the entries they read. */
+  /** Every event once, each target's events together in (hlc, digest) order (the order of the
+   *  targets is the store's), in pages of at most `pageEvents`: the rebuild's read, by sequential
+   *  reads of the log holding at most `bufferBytes` of it in memory, no random read per event
+   *  (docs/STORAGE.md, "Replay and rebuild"). `stats`, when given, counts the sequential passes
+   *  (over the log or a spill file) and the entries they read. */
   scanByTarget(opts: {
     bufferBytes: number
     pageEvents: number

@@ -22,10 +22,10 @@ import { EMPTY_STATE_HASH } from '../core/view.ts'
  *  left a few MB less RSS (paired runs, docs/BENCHMARKS.md). */
 export const REPLAY_BATCH_EVENTS = 1_000
 
-/** Bytes of the log a rebuild holds in memory at a time: the buffer of one sequential scan of
- *  the log (src/store/target-scan.ts). A rebuild reads the log about log bytes / (¾ of this)
- *  times, so larger is faster, and it is RSS for as long as the rebuild runs (the node's budget
- *  is 200 MB, docs/LIMITS.md). */
+/** Bytes of the log a rebuild holds in memory at a time, to sort it into target order
+ *  (src/store/target-scan.ts): the log is spilled once into files of about half this each, and
+ *  each file is sorted in it. It is RSS while the rebuild runs; 64 MiB was no faster than 16
+ *  (docs/LIMITS.md). */
 export const REPLAY_BUFFER_BYTES = 16 * 1024 * 1024
 
 /** Version of the materialized state format; bump to force a rebuild after a merge-rule change.

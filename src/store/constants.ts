@@ -27,8 +27,8 @@ export const SCAN_BUFFER_BYTES_MIN = 4096
 export const SPILL_DIR = 'rebuild-spill'
 
 /** Spill files at most (each an open descriptor while the log is read; LevelDB keeps up to
- *  LEVEL_OPTIONS.maxOpenFiles): 128 files of half a 64 MiB buffer cover a log of 4 GB; a larger
- *  log makes larger files, each read in passes. */
+ *  LEVEL_OPTIONS.maxOpenFiles): 128 files of half the node's 16 MiB buffer cover a log of 1 GB; a
+ *  larger log makes larger files, each sorted in passes. */
 export const SPILL_BUCKETS_MAX = 128
 
 /** Keys per page when a read walks a whole family (iterateTargets, clearMaterialized): one

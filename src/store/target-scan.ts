@@ -1,20 +1,24 @@
 /**
- * The rebuild's read: every stored event in target order (the order of the `tgt` index: type,
- * target length, target, HLC, digest) without one random read per event.
+ * The rebuild's read: every stored event once, each target's events together in (HLC, digest)
+ * order, without one random read per event.
  *
  * The log is keyed by digest, so reading it in target order through the `tgt` index is one
  * random `ev` lookup per event: at a million events the rebuild waited on those reads for half
- * its wall time (docs/BENCHMARKS.md). Here the `ev` sublevel is read sequentially instead, in
- * passes. A pass keeps the events of one range of the target order in a buffer of at most
- * `bufferBytes` (one preallocated arena: each kept event's target-order key, then its stored
- * value); when the buffer is full it sorts what it holds, keeps the lower half by bytes and
- * narrows the range's upper bound to the first key it dropped. At the end of the scan the range
- * is sorted and handed out in pages, and the next pass starts after its last key. A pass costs one
- * sequential read of the log; the passes number about log bytes / (¾ · bufferBytes).
+ * its wall time (docs/BENCHMARKS.md). Here the `ev` sublevel is read sequentially, once: each
+ * event is appended to one of a few spill files by a hash of its target (a store on disk), and
+ * each file is then read back sequentially into one buffer, sorted by its events' `tgt` keys
+ * (type, target length, target, HLC, digest) and handed out in pages.
+ *
+ * A file (or, without a spill, the log itself) larger than the buffer is read in passes: a pass
+ * keeps the events of one range of that order (one preallocated arena: each kept event's key,
+ * then its stored value); when the arena is full it sorts what it holds, keeps the lower half by
+ * bytes and narrows the range's upper bound to the first key it dropped; at the end the range is
+ * sorted and handed out, and the next pass starts after its last key. A target split between
+ * passes continues in HLC order, as a target split between pages does.
  *
  * Each event handed out is checked like any read (decodeEventValue: its signed bytes hash to its
- * key) and copied out of the arena; an event whose value has no event header is corruption,
- * named by its key, whichever pass meets it.
+ * key) and copied out of the arena; a value without an event header is corruption, named by its
+ * key.
  */
 import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -74,7 +78,7 @@ export async function* scanByTarget(
       } catch (err) {
         if (err instanceof StorageCorruptionError) throw err
         // No room for the spill: read the log in passes instead (no disk needed).
-        await rm(opts.spill.dir, { recursive: true, force: true })
+        await removeSpill(opts.spill.dir)
         files = undefined
       }
     }
@@ -82,8 +86,14 @@ export async function* scanByTarget(
     else for (const file of files) yield* inPasses(() => fileBatches(file), arena, opts)
   } finally {
     await snapshot.close()
-    if (opts.spill !== undefined) await rm(opts.spill.dir, { recursive: true, force: true })
+    if (opts.spill !== undefined) await removeSpill(opts.spill.dir)
   }
+}
+
+/** Removes a spill directory, best effort: one that cannot be removed (or never was made) must
+ *  not fail the rebuild; the next rebuild empties it before use. */
+function removeSpill(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true }).catch(() => undefined)
 }
 
 /** Every entry of `source` in target order, in pages, by as many passes as the buffer needs. */
