@@ -79,9 +79,11 @@ export async function rebuildState(
   await opts.onProgress?.(0, total)
   await store.clearMaterialized()
   ingestor.resetCaches(EMPTY_STATE_HASH)
-  // Target order, not arrival order: state is a function of the event set, so the order is
-  // free, and grouping a target's events writes and hashes its state once per page instead of
-  // once per event.
+  // Target order, not arrival order: grouping a target's events writes and hashes its state
+  // once per page instead of once per event. The order of targets is free (they are
+  // independent); within a target the events come in (HLC, digest) order, parents first: the
+  // rebuild merges with every event of the log already stored, so no parent is ever "missing",
+  // and a child merged before its parent would leave the parent among the heads.
   //
   // Three stages overlap: the next page is read while this one is merged, and this page's
   // batch is written while the next is merged. A failed write fails the whole rebuild (the
