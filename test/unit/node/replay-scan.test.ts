@@ -12,7 +12,9 @@
  * Seeded: GKM_SEED=<n> reproduces a run (the seed is in the suite's name).
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -323,6 +325,42 @@ describe(`rebuild by sequential scans (seed ${SEED})`, () => {
       const report = await rebuildState(store, again, { selfKey, now: () => NOW, bufferBytes: 32 * 1024 })
       assert.ok(report.rebuilt && (report.passes ?? 0) > 1)
       assert.deepEqual(await summary(store, again.stateHash), want)
+      await store.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a rebuild killed (SIGKILL) mid-way, its spill files on disk, is redone at the next start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gkm-replay-kill-'))
+    try {
+      let store = createLevelStore(dir)
+      await store.open()
+      const live = await ingestLive(store, shuffled(history(SEED + 30), SEED + 31), SEED + 32)
+      const want = await summary(store, live.stateHash)
+      await store.close()
+      const child = fork(new URL('../../helpers/rebuild-child.ts', import.meta.url).pathname, [dir, '200'], {
+        stdio: 'ignore',
+      })
+      const exited = once(child, 'exit')
+      const [message] = await Promise.race([
+        once(child, 'message'),
+        exited.then(([code]) => Promise.reject(new Error(`the rebuild child exited first (${code})`))),
+      ])
+      assert.equal(message, 'held')
+      child.kill('SIGKILL')
+      await exited
+      // The crash left the spill and no state hash.
+      assert.ok((await readdir(join(dir, 'rebuild-spill'))).length > 1, 'spill files left by the crash')
+      store = createLevelStore(dir)
+      await store.open()
+      assert.equal(await store.getMeta('stateHash'), undefined)
+      assert.equal(await needsRebuild(store), true)
+      const again = engine(store)
+      const report = await rebuildState(store, again, { selfKey, now: () => NOW, bufferBytes: 32 * 1024 })
+      assert.ok(report.rebuilt)
+      assert.deepEqual(await summary(store, again.stateHash), want)
+      assert.ok(!(await readdir(dir)).includes('rebuild-spill'), 'the spill is removed')
       await store.close()
     } finally {
       await rm(dir, { recursive: true, force: true })
