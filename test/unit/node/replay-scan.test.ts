@@ -5,9 +5,9 @@
  * cells each, concurrent writes that open conflicts, resolutions of some of them, Yjs
  * documents edited by two authors) arrives live one group at a time in a shuffled order
  * (parents after children included), and is then rebuilt with buffers that need one pass or
- * dozens, and pages that split targets. And a rebuild that dies half-way (a failed write, or
- * the process stopping at a page on LevelDB) leaves no state hash: the next start rebuilds and
- * reaches the same state.
+ * dozens, and pages that split targets. And a rebuild that dies half-way (a failed write, the
+ * process stopping at a page on LevelDB, or killed with SIGKILL with its spill files on disk)
+ * leaves no state hash: the next start rebuilds and reaches the same state.
  *
  * Seeded: GKM_SEED=<n> reproduces a run (the seed is in the suite's name).
  */
