@@ -35,6 +35,8 @@ const out = {
   ms: node.replay.ms,
   waitReadMs: node.replay.waitReadMs,
   waitWriteMs: node.replay.waitWriteMs,
+  passes: node.replay.passes,
+  scanned: node.replay.scanned,
   startMs,
   cpuS: (cpu.user + cpu.system) / 1e6,
   rssMb: statusKb('VmRSS') / 1024,

@@ -71,6 +71,8 @@ interface ChildReport {
   ms: number
   waitReadMs?: number
   waitWriteMs?: number
+  passes?: number
+  scanned?: number
   cpuS?: number
   startMs: number
   rssMb: number
@@ -119,13 +121,20 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
     const rss: number[] = []
     const restartRss: number[] = []
     const restartMs: number[] = []
-    const base = { seconds: [] as number[], rss: [] as number[], restartRss: [] as number[] }
+    const base = {
+      seconds: [] as number[],
+      cpu: [] as number[],
+      rss: [] as number[],
+      restartRss: [] as number[],
+    }
+    const cpu: number[] = []
     for (let run = 0; run < RUNS; run++) {
       let baseHash: string | undefined
       if (BASE !== undefined) {
         const b = child(dir, 'rebuild', BASE)
         const again = child(dir, 'restart', BASE)
         base.seconds.push(b.ms / 1000)
+        base.cpu.push(b.cpuS ?? Number.NaN)
         base.rss.push(b.rssMb)
         base.restartRss.push(again.rssMb)
         baseHash = b.stateHash
@@ -140,6 +149,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
       if (!r.rebuilt || r.events !== EVENTS)
         throw new Error(`replay did not rebuild all events: ${JSON.stringify(r)}`)
       seconds.push(r.ms / 1000)
+      cpu.push(r.cpuS ?? Number.NaN)
       rss.push(r.rssMb)
       const again = child(dir, 'restart')
       if (again.rebuilt || again.eventsStored !== EVENTS || again.stateHash !== r.stateHash)
@@ -147,13 +157,14 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
       restartRss.push(again.rssMb)
       restartMs.push(again.startMs)
       console.log(
-        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, ${r.cpuS?.toFixed(1)} CPU-s (waited ${((r.waitReadMs ?? 0) / 1000).toFixed(1)} s for reads, ${((r.waitWriteMs ?? 0) / 1000).toFixed(1)} s for writes), then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
+        `  run ${run + 1}: rebuilt ${fmt(r.events)} events in ${(r.ms / 1000).toFixed(1)} s, ${r.cpuS?.toFixed(1)} CPU-s (waited ${((r.waitReadMs ?? 0) / 1000).toFixed(1)} s for reads, ${((r.waitWriteMs ?? 0) / 1000).toFixed(1)} s for writes${r.passes === undefined ? '' : `; ${r.passes} scans of the log, ${fmt(r.scanned ?? 0)} entries read`}), then ${memText(r)}; plain restart in ${again.startMs.toFixed(0)} ms, ${memText(again)}`,
       )
     }
     const out = {
       events: EVENTS,
       targets: TARGETS,
       replay_seconds: summarize(seconds),
+      replay_cpu_seconds: summarize(cpu),
       rss_mb_after_rebuild: summarize(rss),
       rss_mb_after_restart: summarize(restartRss),
       restart_ms: summarize(restartMs),
@@ -161,6 +172,7 @@ export async function benchReplay(): Promise<Record<string, unknown>> {
         ? {}
         : {
             base_replay_seconds: summarize(base.seconds),
+            base_replay_cpu_seconds: summarize(base.cpu),
             base_rss_mb_after_rebuild: summarize(base.rss),
             base_rss_mb_after_restart: summarize(base.restartRss),
           }),

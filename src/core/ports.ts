@@ -187,6 +187,16 @@ export interface Store extends StoreReader {
     after: string | undefined,
     limit: number,
   ): Promise<{ events: StoredEvent[]; next: string | undefined }>
+  /** Every event once, each target's events together in (hlc, digest) order (the order of the
+   *  targets is the store's), in pages of at most `pageEvents`: the rebuild's read, by sequential
+   *  reads of the log holding at most `bufferBytes` of it in memory, no random read per event
+   *  (docs/STORAGE.md, "Replay and rebuild"). `stats`, when given, counts the sequential passes
+   *  (over the log or a spill file) and the entries they read. */
+  scanByTarget(opts: {
+    bufferBytes: number
+    pageEvents: number
+    stats?: { passes: number; scanned: number }
+  }): AsyncIterable<StoredEvent[]>
   /** Every event of a target, ordered by (hlc, digest) (or newest first), after an optional
    *  position in that order. Bounded by `limit`. */
   readTarget(

@@ -22,6 +22,12 @@ import { EMPTY_STATE_HASH } from '../core/view.ts'
  *  left a few MB less RSS (paired runs, docs/BENCHMARKS.md). */
 export const REPLAY_BATCH_EVENTS = 1_000
 
+/** Bytes of the log a rebuild holds in memory at a time, to sort it into target order
+ *  (src/store/target-scan.ts): the log is spilled once into files of about half this each, and
+ *  each file is sorted in it. It is RSS while the rebuild runs; 64 MiB was no faster than 16
+ *  (docs/LIMITS.md). */
+export const REPLAY_BUFFER_BYTES = 16 * 1024 * 1024
+
 /** Version of the materialized state format; bump to force a rebuild after a merge-rule change.
  *  2: state per cell (target hash v2: cells as a sum of cell hashes). */
 export const STATE_FORMAT = '2'
@@ -35,6 +41,9 @@ export interface ReplayReport {
    *  the three overlapped stages did not hide (docs/BENCHMARKS.md). */
   readonly waitReadMs?: number
   readonly waitWriteMs?: number
+  /** Sequential scans of the log the rebuild made, and the entries they read in all. */
+  readonly passes?: number
+  readonly scanned?: number
 }
 
 export async function needsRebuild(store: Store): Promise<boolean> {
@@ -56,6 +65,9 @@ export async function rebuildState(
     force?: boolean
     /** Events per page (REPLAY_BATCH_EVENTS); tests use small pages to cross page borders. */
     pageEvents?: number
+    /** Bytes of the log held in memory per scan (REPLAY_BUFFER_BYTES); tests use small
+     *  buffers to make many passes. */
+    bufferBytes?: number
     /** Told when the rebuild starts (0 of total) and after each page: events read of the log's.
      *  A returned promise is awaited (tests hold the rebuild at a page). */
     onProgress?: (done: number, total: number) => void | Promise<void>
@@ -67,9 +79,11 @@ export async function rebuildState(
   await opts.onProgress?.(0, total)
   await store.clearMaterialized()
   ingestor.resetCaches(EMPTY_STATE_HASH)
-  // Target order, not arrival order: state is a function of the event set, so the order is
-  // free, and grouping a target's events writes and hashes its state once per page instead of
-  // once per event.
+  // Target order, not arrival order: grouping a target's events writes and hashes its state
+  // once per page instead of once per event. The order of targets is free (they are
+  // independent); within a target the events come in (HLC, digest) order, parents first: the
+  // rebuild merges with every event of the log already stored, so no parent is ever "missing",
+  // and a child merged before its parent would leave the parent among the heads.
   //
   // Three stages overlap: the next page is read while this one is merged, and this page's
   // batch is written while the next is merged. A failed write fails the whole rebuild (the
@@ -84,7 +98,12 @@ export async function rebuildState(
   let lastTarget: string | undefined
   const pageEvents = opts.pageEvents ?? REPLAY_BATCH_EVENTS
   const allowed = admittedAuthors(opts.members, opts.selfKey)
-  let reading = store.readByTargetOrder(undefined, pageEvents)
+  const stats = { passes: 0, scanned: 0 }
+  // Sequential scans of the log, not one random read per event (src/store/target-scan.ts).
+  const pages = store
+    .scanByTarget({ bufferBytes: opts.bufferBytes ?? REPLAY_BUFFER_BYTES, pageEvents, stats })
+    [Symbol.asyncIterator]()
+  let reading = pages.next()
   let waitReadMs = 0
   let waitWriteMs = 0
   const waited = async (p: Promise<unknown>, into: 'read' | 'write') => {
@@ -93,40 +112,46 @@ export async function rebuildState(
     if (into === 'read') waitReadMs += opts.now() - t
     else waitWriteMs += opts.now() - t
   }
-  for (;;) {
-    const t = opts.now()
-    const page = await reading
-    waitReadMs += opts.now() - t
-    if (page.events.length === 0) break
-    read += page.events.length
-    // A short page is the last one: no read past the end.
-    const more = page.events.length === pageEvents && page.next !== undefined
-    if (more) reading = store.readByTargetOrder(page.next, pageEvents)
-    const items: Array<IngestItem & { kind: 'signed' }> = []
-    for (const ev of page.events) {
-      const e = eventFromTrustedBytes(ev.signed, ev.signature, ev.digest)
-      if (allowed !== undefined && !allowed.has(e.author)) {
-        skipped++
-        continue
+  try {
+    for (;;) {
+      const t = opts.now()
+      const next = await reading
+      waitReadMs += opts.now() - t
+      if (next.done === true) break
+      const page = next.value
+      read += page.length
+      // The next page is read while this one is merged.
+      reading = pages.next()
+      const items: Array<IngestItem & { kind: 'signed' }> = []
+      for (const ev of page) {
+        const e = eventFromTrustedBytes(ev.signed, ev.signature, ev.digest)
+        if (allowed !== undefined && !allowed.has(e.author)) {
+          skipped++
+          continue
+        }
+        items.push({ kind: 'signed', event: e })
       }
-      items.push({ kind: 'signed', event: e })
-    }
-    const first = items[0]?.event
-    if (first !== undefined && targetKey(first.type, first.targetId) === lastTarget)
+      const first = items[0]?.event
+      if (first !== undefined && targetKey(first.type, first.targetId) === lastTarget)
+        await waited(writing, 'write')
+      const last = items.at(-1)?.event
+      if (last !== undefined) lastTarget = targetKey(last.type, last.targetId)
+      const { batch, outcomes } = await ingestor.ingest(items, opts.now(), [], 'replay')
+      for (const o of outcomes) if (o.status === 'rejected') skipped++
+      events += items.length
+      const { stateHash: _omit, ...meta } = batch.meta
+      ingestor.committed()
+      // One write in flight: bounds memory to two pages' states.
       await waited(writing, 'write')
-    const last = items.at(-1)?.event
-    if (last !== undefined) lastTarget = targetKey(last.type, last.targetId)
-    const { batch, outcomes } = await ingestor.ingest(items, opts.now(), [], 'replay')
-    for (const o of outcomes) if (o.status === 'rejected') skipped++
-    events += items.length
-    const { stateHash: _omit, ...meta } = batch.meta
-    ingestor.committed()
-    // One write in flight: bounds memory to two pages' states.
-    await waited(writing, 'write')
-    // Unsynced: the marker commit below is synced and makes the pages durable with it.
-    writing = store.commit({ ...batch, meta, unsynced: true })
-    await opts.onProgress?.(read, total)
-    if (!more) break
+      // Unsynced: the marker commit below is synced and makes the pages durable with it.
+      writing = store.commit({ ...batch, meta, unsynced: true })
+      await opts.onProgress?.(read, total)
+    }
+  } finally {
+    // A failed page or write ends the scan (its snapshot is released); a read still running
+    // then fails unobserved.
+    reading.catch(() => undefined)
+    await pages.return?.()
   }
   await waited(writing, 'write')
   const ms = opts.now() - t0
@@ -138,5 +163,14 @@ export async function rebuildState(
     audit: [{ atMs: opts.now(), op: 'replay', origin: 'local:start', detail: { events, skipped, ms } }],
     meta: { stateHash: ingestor.stateHash, stateFormat: STATE_FORMAT },
   })
-  return { rebuilt: true, events, skipped, ms, waitReadMs, waitWriteMs }
+  return {
+    rebuilt: true,
+    events,
+    skipped,
+    ms,
+    waitReadMs,
+    waitWriteMs,
+    passes: stats.passes,
+    scanned: stats.scanned,
+  }
 }

@@ -45,6 +45,7 @@ import { EventSet } from './event-set.ts'
 import { createLogger, type Logger, netLogger } from './log.ts'
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts'
 import { openOwnLog } from './own-log.ts'
+import { releaseMemory } from './release-memory.ts'
 import { type ReplayReport, rebuildState, STATE_FORMAT } from './replay.ts'
 import { sinkFeed } from './sink-feed.ts'
 import { sinkLogger } from './sink-logger.ts'
@@ -344,6 +345,8 @@ export async function startNode(
       // mapped (their pages count in RSS: ~320 MB at a million events). Reopening releases them.
       await store.close()
       await store.open()
+      // And the heap pages the rebuild grew to (src/node/release-memory.ts).
+      releaseMemory()
     }
 
     // The event set reconciliation compares with peers': every committed event is added before

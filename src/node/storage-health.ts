@@ -215,7 +215,7 @@ const STORE_METHODS = [
 
 // Every method of the Store port must be wrapped (a new one forgotten here would escape the
 // health checks, or be missing altogether): a compile-time check names any left out.
-type Unwrapped = Exclude<keyof Store, (typeof STORE_METHODS)[number] | 'iterateTargets'>
+type Unwrapped = Exclude<keyof Store, (typeof STORE_METHODS)[number] | 'iterateTargets' | 'scanByTarget'>
 const _everyMethodWrapped: [Unwrapped] extends [never] ? true : Unwrapped = true
 void _everyMethodWrapped
 
@@ -228,6 +228,7 @@ export function watchedStore(store: RecoverableStore, health: StorageHealth): Re
     writeFault: () => store.writeFault(),
     reopen: () => store.reopen(),
     iterateTargets: () => store.iterateTargets(),
+    scanByTarget: (opts: Parameters<Store['scanByTarget']>[0]) => noted(store.scanByTarget(opts), health),
   }
   for (const name of STORE_METHODS) {
     const method = (store[name] as (...a: unknown[]) => Promise<unknown>).bind(store)
@@ -240,4 +241,13 @@ export function watchedStore(store: RecoverableStore, health: StorageHealth): Re
     }
   }
   return out as unknown as RecoverableStore
+}
+
+/** An async iterable whose errors pass through `health.note`, like the wrapped methods'. */
+async function* noted<T>(source: AsyncIterable<T>, health: StorageHealth): AsyncGenerator<T> {
+  try {
+    yield* source
+  } catch (err) {
+    throw health.note(err)
+  }
 }

@@ -14,6 +14,23 @@ export const FORMAT_VERSION = '3'
  *  leaves room for both while bounding one read to ~50 MB of typical (1 KiB) events. */
 export const READ_LIMIT_MAX = 50_000
 
+/** Smallest buffer a rebuild's scan (scanByTarget, src/store/target-scan.ts) accepts (tests use
+ *  small ones to make many passes). An entry may take at most half the buffer (a larger event is
+ *  refused with a RangeError naming it): the largest event (a 64 KiB payload, PAYLOAD_BYTES_MAX,
+ *  with its header, parents, log position, key and signature) is under 80 KiB, so the node's
+ *  buffer (REPLAY_BUFFER_BYTES, 64 MiB) holds any. */
+export const SCAN_BUFFER_BYTES_MIN = 4096
+
+/** The directory, inside the store's, where a rebuild spills the log by target (one sequential
+ *  read of the log instead of one per pass; src/store/target-scan.ts). It holds about the log's
+ *  event bytes while a rebuild runs and is removed after it (and emptied before the next). */
+export const SPILL_DIR = 'rebuild-spill'
+
+/** Spill files at most (each an open descriptor while the log is read; LevelDB keeps up to
+ *  LEVEL_OPTIONS.maxOpenFiles): 128 files of half the node's 16 MiB buffer cover a log of 1 GB; a
+ *  larger log makes larger files, each sorted in passes. */
+export const SPILL_BUCKETS_MAX = 128
+
 /** Keys per page when a read walks a whole family (iterateTargets, clearMaterialized): one
  *  short-lived iterator per page instead of one snapshot pinned for the whole walk. 256 target
  *  states of a few KiB each keep a page well under a few MB. */

@@ -6,6 +6,7 @@
  * head (last seq, audit chain head, counters) always matches the disk; it is replaced only after
  * a batch has resolved. Reads run concurrently and read multi-key answers from one snapshot.
  */
+import { join } from 'node:path'
 import { TARGET_ID_BYTES_MAX } from '../core/constants.ts'
 import { isLogSeq, LOG_SEQ_MAX } from '../core/event-codec.ts'
 import type {
@@ -34,7 +35,13 @@ import {
 } from './codecs.ts'
 import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
-import { READ_LIMIT_MAX, WALK_PAGE_SIZE } from './constants.ts'
+import {
+  READ_LIMIT_MAX,
+  SCAN_BUFFER_BYTES_MIN,
+  SPILL_BUCKETS_MAX,
+  SPILL_DIR,
+  WALK_PAGE_SIZE,
+} from './constants.ts'
 import { type CopyProgress, copyDatabase } from './copy-database.ts'
 import {
   StorageCorruptionError,
@@ -50,6 +57,7 @@ import * as K from './keys.ts'
 import { checkFormat, loadHead } from './load-head.ts'
 import { openLevelDatabase } from './open-level.ts'
 import { readMany, readManyKeyed, readOne } from './read-many.ts'
+import { type ScanStats, scanByTarget } from './target-scan.ts'
 import { restoreVectorCell, vectorEventOfCell } from './vector-state.ts'
 import { writeBatch } from './write-batch.ts'
 
@@ -547,6 +555,37 @@ export class LevelStore implements Store {
   ): Promise<{ events: StoredEvent[]; next: string | undefined }> {
     const { db, s } = this.#open()
     return Q.readByTargetOrder(db, s, after, limit)
+  }
+
+  scanByTarget(opts: {
+    bufferBytes: number
+    pageEvents: number
+    stats?: ScanStats
+  }): AsyncIterable<StoredEvent[]> {
+    const { db, s } = this.#open()
+    if (!Number.isSafeInteger(opts.pageEvents) || opts.pageEvents < 1 || opts.pageEvents > READ_LIMIT_MAX)
+      misuse(`pageEvents must be 1 to ${READ_LIMIT_MAX}, got ${opts.pageEvents}`)
+    if (!Number.isSafeInteger(opts.bufferBytes) || opts.bufferBytes < SCAN_BUFFER_BYTES_MIN)
+      misuse(`bufferBytes must be an integer of at least ${SCAN_BUFFER_BYTES_MIN}, got ${opts.bufferBytes}`)
+    return this.#scanByTarget(db, s, opts)
+  }
+
+  /** On disk the log is read once into spill files beside the tables (target-scan.ts). */
+  async *#scanByTarget(
+    db: K.LevelDatabase,
+    s: K.Sublevels,
+    opts: { bufferBytes: number; pageEvents: number; stats?: ScanStats },
+  ): AsyncGenerator<StoredEvent[]> {
+    if (typeof this.#source !== 'string') return yield* scanByTarget(db, s, opts)
+    // Buckets of about half the buffer each, from the size LevelDB estimates for the log (or
+    // 512 bytes an event when it has none); a bucket that comes out larger is read in passes.
+    const sized = db as { approximateSize?: (a: string, b: string) => Promise<number> }
+    const estimate = Math.max(
+      this.#head!.counters.events * 512,
+      (await sized.approximateSize?.('!ev!', '!ev"')) ?? 0,
+    )
+    const buckets = Math.min(SPILL_BUCKETS_MAX, Math.max(1, Math.ceil(estimate / (opts.bufferBytes / 2))))
+    yield* scanByTarget(db, s, { ...opts, spill: { dir: join(this.#source, SPILL_DIR), buckets } })
   }
 
   async readTarget(

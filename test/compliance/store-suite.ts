@@ -289,6 +289,75 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         }
       }))
 
+    it('scanByTarget hands out every event once, each target together in (hlc, digest) order, whatever the buffer and page', () =>
+      withStore(makeStore, async (store) => {
+        const all: SignedEvent[] = []
+        for (let n = 1; n <= 700; n++)
+          all.push(
+            makeEvent({
+              n,
+              target: `t${n % 37}`.repeat(1 + (n % 3)),
+              type: EVENT_TYPES[n % 2 === 0 ? 1 : 2],
+              wallMs: 1_700_000_000_000 + ((n * 13) % 101),
+            }),
+          )
+        await store.commit(batchOf({ events: all.map(stored) }))
+        // readByTargetOrder's order, per target.
+        const whole = (await store.readByTargetOrder(undefined, 1000)).events
+        const perTarget = (events: ReadonlyArray<{ signed: Uint8Array }>) => {
+          const out = new Map<string, string[]>()
+          let runs = 0
+          let prev: string | undefined
+          for (const e of events) {
+            const key =
+              Buffer.from(e.signed.subarray(61, 63 + ((e.signed[61] << 8) | e.signed[62]))).toString('hex') +
+              e.signed[4]
+            if (key !== prev) runs++
+            prev = key
+            if (!out.has(key)) out.set(key, [])
+            out.get(key)!.push(Buffer.from(e.signed).toString('hex'))
+          }
+          return { out, runs }
+        }
+        const want = perTarget(whole).out
+        assert.equal(whole.length, 700)
+        // ~190 KB of events: 4 KiB buffers need dozens of passes, 1 MiB one or two.
+        for (const [bufferBytes, pageEvents] of [
+          [4096, 7],
+          [16_384, 1],
+          [65_536, 100],
+          [1 << 20, 1000],
+        ]) {
+          const stats = { passes: 0, scanned: 0 }
+          const got: Array<{ signed: Uint8Array; signature: Uint8Array }> = []
+          for await (const page of store.scanByTarget({ bufferBytes, pageEvents, stats })) {
+            assert.ok(page.length >= 1 && page.length <= pageEvents)
+            got.push(...page)
+          }
+          // Every event once, with its signature; each target's events together, in order.
+          assertSameEvents(
+            [...got].sort((a, b) => Buffer.compare(a.signed, b.signed)),
+            ([...whole] as unknown as SignedEvent[]).sort((a, b) => Buffer.compare(a.signed, b.signed)),
+          )
+          const { out, runs } = perTarget(got)
+          assert.equal(runs, want.size, 'no target comes back after another one')
+          assert.deepEqual(out, want)
+          if (bufferBytes < 1 << 20) assert.ok(stats.passes > 2, `${bufferBytes}: ${stats.passes} passes`)
+          assert.ok(stats.scanned >= 700)
+        }
+        // A buffer below the minimum is refused.
+        await assert.rejects(async () => {
+          for await (const _ of store.scanByTarget({ bufferBytes: 100, pageEvents: 10 })) break
+        }, /bufferBytes/)
+      }))
+
+    it('scanByTarget of an empty log hands out nothing', () =>
+      withStore(makeStore, async (store) => {
+        const pages = []
+        for await (const page of store.scanByTarget({ bufferBytes: 4096, pageEvents: 10 })) pages.push(page)
+        assert.deepEqual(pages, [])
+      }))
+
     it('readTarget pages newest first or oldest first after a position, never leaving the target', () =>
       withStore(makeStore, async (store) => {
         const ids = ['a', 'a\u0000', 'ab']

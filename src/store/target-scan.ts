@@ -1,0 +1,352 @@
+/**
+ * The rebuild's read: every stored event once, each target's events together in (HLC, digest)
+ * order, without one random read per event.
+ *
+ * The log is keyed by digest, so reading it in target order through the `tgt` index is one
+ * random `ev` lookup per event: at a million events the rebuild waited on those reads for half
+ * its wall time (docs/BENCHMARKS.md). Here the `ev` sublevel is read sequentially, once: each
+ * event is appended to one of a few spill files by a hash of its target (a store on disk), and
+ * each file is then read back sequentially into one buffer, sorted by its events' `tgt` keys
+ * (type, target length, target, HLC, digest) and handed out in pages.
+ *
+ * A file (or, without a spill, the log itself) larger than the buffer is read in passes: a pass
+ * keeps the events of one range of that order (one preallocated arena: each kept event's key,
+ * then its stored value); when the arena is full it sorts what it holds, keeps the lower half by
+ * bytes and narrows the range's upper bound to the first key it dropped; at the end the range is
+ * sorted and handed out, and the next pass starts after its last key. A target split between
+ * passes continues in HLC order, as a target split between pages does.
+ *
+ * Each event handed out is checked like any read (decodeEventValue: its signed bytes hash to its
+ * key) and copied out of the arena; a value without an event header is corruption, named by its
+ * key.
+ */
+import { mkdir, open, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { AbstractSnapshot } from 'abstract-level'
+import type { StoredEvent } from '../core/records.ts'
+import { decodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
+import { StorageCorruptionError } from './errors.ts'
+import { isEventHeader } from './event-header.ts'
+import * as K from './keys.ts'
+
+/** Entries read from the iterator at a time. */
+const SCAN_CHUNK = 1_024
+
+/** Offsets in the signed bytes (src/store/event-header.ts). */
+const TYPE_AT = 4
+const HLC_AT = 21
+const TARGET_LEN_AT = 61
+const TARGET_AT = 63
+
+/** What a scan reports: passes made and entries read over all passes (a benchmark figure). */
+export interface ScanStats {
+  passes: number
+  scanned: number
+}
+
+/** Batches of (digest, stored value) pairs: one sequential read of the log or of a spill file. */
+type Source = () => AsyncIterable<ReadonlyArray<readonly [Uint8Array, Uint8Array]>>
+
+/**
+ * Pages of at most `pageEvents` events, every stored event once, in target order.
+ * `bufferBytes` must hold at least two of the largest stored events with their keys.
+ *
+ * With `spillDir` (a store on disk) the log is read once: each event is appended to one of
+ * `buckets` files by a hash of its target, and each file is then read back, sorted and handed
+ * out in target order (a file larger than the buffer is read in passes, like the log without a
+ * spill). A failure to write the spill (a full disk) falls back to passes over the log. The
+ * directory is emptied before and removed after.
+ */
+export async function* scanByTarget(
+  db: K.LevelDatabase,
+  s: K.Sublevels,
+  opts: {
+    bufferBytes: number
+    pageEvents: number
+    stats?: ScanStats
+    spill?: { dir: string; buckets: number }
+  },
+): AsyncGenerator<StoredEvent[]> {
+  const arena = Buffer.allocUnsafeSlow(opts.bufferBytes)
+  const snapshot = db.snapshot()
+  const fromLog: Source = () => logBatches(s, snapshot)
+  try {
+    let files: string[] | undefined
+    if (opts.spill !== undefined) {
+      try {
+        files = await spillByTarget(fromLog, opts.spill.dir, opts.spill.buckets, opts.stats)
+      } catch (err) {
+        if (err instanceof StorageCorruptionError) throw err
+        // No room for the spill: read the log in passes instead (no disk needed).
+        await removeSpill(opts.spill.dir)
+        files = undefined
+      }
+    }
+    if (files === undefined) yield* inPasses(fromLog, arena, opts)
+    else for (const file of files) yield* inPasses(() => fileBatches(file), arena, opts)
+  } finally {
+    await snapshot.close()
+    if (opts.spill !== undefined) await removeSpill(opts.spill.dir)
+  }
+}
+
+/** Removes a spill directory, best effort: one that cannot be removed (or never was made) must
+ *  not fail the rebuild; the next rebuild empties it before use. */
+function removeSpill(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true }).catch(() => undefined)
+}
+
+/** Every entry of `source` in target order, in pages, by as many passes as the buffer needs. */
+async function* inPasses(
+  source: Source,
+  arena: Buffer,
+  opts: { pageEvents: number; stats?: ScanStats },
+): AsyncGenerator<StoredEvent[]> {
+  // Exclusive lower bound of the next pass: the last key handed out.
+  let lower: Buffer | undefined
+  for (;;) {
+    const pass = await scanPass(source, arena, lower)
+    if (opts.stats !== undefined) {
+      opts.stats.passes++
+      opts.stats.scanned += pass.scanned
+    }
+    const { order, keyAt, keyLen, valLen } = pass
+    for (let i = 0; i < order.length; i += opts.pageEvents) {
+      const page: StoredEvent[] = []
+      for (const e of order.slice(i, i + opts.pageEvents)) {
+        const key = arena.subarray(keyAt[e], keyAt[e] + keyLen[e])
+        page.push(
+          decodeArenaEvent(key, arena.subarray(keyAt[e] + keyLen[e], keyAt[e] + keyLen[e] + valLen[e])),
+        )
+      }
+      yield page
+    }
+    if (pass.upper === undefined) return
+    if (order.length === 0) throw new Error('scanByTarget: a narrowed pass kept no event')
+    const last = order[order.length - 1]
+    lower = Buffer.from(arena.subarray(keyAt[last], keyAt[last] + keyLen[last]))
+  }
+}
+
+async function* logBatches(
+  s: K.Sublevels,
+  snapshot: AbstractSnapshot,
+): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
+  const it = s.events.iterator({ snapshot })
+  try {
+    for (;;) {
+      const rows = await it.nextv(SCAN_CHUNK)
+      if (rows.length === 0) return
+      yield rows
+    }
+  } finally {
+    await it.close()
+  }
+}
+
+/** Bytes of a spill file read at a time, and of each bucket's write buffer. */
+const SPILL_READ_BYTES = 1 << 20
+const SPILL_WRITE_BYTES = 1 << 16
+
+/** One read of the log into `buckets` files (record: digest 32 ‖ value length u32 ‖ value). */
+async function spillByTarget(
+  source: Source,
+  dir: string,
+  buckets: number,
+  stats: ScanStats | undefined,
+): Promise<string[]> {
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  const files = Array.from({ length: buckets }, (_, i) => join(dir, `bucket-${i}.tmp`))
+  const handles = await Promise.all(files.map((f) => open(f, 'wx')))
+  const bufs = files.map(() => Buffer.allocUnsafe(SPILL_WRITE_BYTES))
+  const used = new Array<number>(buckets).fill(0)
+  const flush = async (b: number) => {
+    if (used[b] > 0) await handles[b].write(bufs[b], 0, used[b])
+    used[b] = 0
+  }
+  try {
+    let scanned = 0
+    for await (const rows of source()) {
+      scanned += rows.length
+      for (const [digest, value] of rows) {
+        const signed = checkedSigned(digest, value)
+        const b = bucketOf(signed, buckets)
+        const need = 36 + value.byteLength
+        if (used[b] + need > SPILL_WRITE_BYTES) await flush(b)
+        if (need > SPILL_WRITE_BYTES) {
+          const rec = Buffer.allocUnsafe(need)
+          rec.set(digest, 0)
+          rec.writeUInt32BE(value.byteLength, 32)
+          rec.set(value, 36)
+          await handles[b].write(rec)
+          continue
+        }
+        const buf = bufs[b]
+        buf.set(digest, used[b])
+        buf.writeUInt32BE(value.byteLength, used[b] + 32)
+        buf.set(value, used[b] + 36)
+        used[b] += need
+      }
+    }
+    for (let b = 0; b < buckets; b++) await flush(b)
+    if (stats !== undefined) {
+      stats.passes++
+      stats.scanned += scanned
+    }
+    return files
+  } finally {
+    await Promise.all(handles.map((h) => h.close()))
+  }
+}
+
+/** FNV-1a of the target's type and id: which spill file an event goes to. */
+function bucketOf(signed: Uint8Array, buckets: number): number {
+  const end = TARGET_AT + ((signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1])
+  let h = Math.imul(0x811c9dc5 ^ signed[TYPE_AT], 0x01000193)
+  for (let i = TARGET_AT; i < end; i++) h = Math.imul(h ^ signed[i], 0x01000193)
+  return (h >>> 0) % buckets
+}
+
+/** The records of a spill file, in batches read a megabyte at a time (a record larger than
+ *  that is read whole). */
+async function* fileBatches(file: string): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
+  const h = await open(file, 'r')
+  const truncated = () => new StorageCorruptionError(`${file}: the rebuild's spill file ends inside a record`)
+  try {
+    let carry: Buffer = Buffer.alloc(0)
+    for (;;) {
+      let size = SPILL_READ_BYTES
+      if (carry.byteLength >= 36) size = Math.max(size, 36 + carry.readUInt32BE(32))
+      const chunk = Buffer.allocUnsafe(size)
+      carry.copy(chunk, 0)
+      const { bytesRead } = await h.read(chunk, carry.byteLength, chunk.byteLength - carry.byteLength)
+      const end = carry.byteLength + bytesRead
+      const rows: Array<readonly [Uint8Array, Uint8Array]> = []
+      let at = 0
+      while (at + 36 <= end) {
+        const len = chunk.readUInt32BE(at + 32)
+        if (at + 36 + len > end) break
+        rows.push([chunk.subarray(at, at + 32), chunk.subarray(at + 36, at + 36 + len)])
+        at += 36 + len
+      }
+      if (bytesRead === 0) {
+        if (at !== end) throw truncated()
+        return
+      }
+      carry = chunk.subarray(at, end)
+      if (rows.length > 0) yield rows
+    }
+  } finally {
+    await h.close()
+  }
+}
+
+/** The signed bytes of a stored value whose header is an event's; else corruption, named. */
+function checkedSigned(digest: Uint8Array, value: Uint8Array): Uint8Array {
+  const signed = value.subarray(SIGNATURE_BYTES)
+  if (digest.byteLength !== 32 || value.byteLength <= SIGNATURE_BYTES || !isEventHeader(signed))
+    throw new StorageCorruptionError(
+      `${K.describeKey('ev', digest)}: value is not signature + signed event bytes`,
+    )
+  return signed
+}
+
+/** Checks and copies one event out of the arena (the digest is the key's last 32 bytes). */
+function decodeArenaEvent(key: Buffer, value: Buffer): StoredEvent {
+  return decodeEventValue(key.subarray(key.byteLength - 32), value)
+}
+
+interface Pass {
+  /** Entry numbers in target order. */
+  order: number[]
+  keyAt: number[]
+  keyLen: number[]
+  valLen: number[]
+  /** The exclusive upper bound the pass narrowed to; undefined when it kept every event after
+   *  `lower` (the last pass). */
+  upper: Buffer | undefined
+  scanned: number
+}
+
+/** One sequential read of `source`, keeping the events after `lower` that fit. */
+async function scanPass(source: Source, arena: Buffer, lower: Buffer | undefined): Promise<Pass> {
+  let keyAt: number[] = []
+  let keyLen: number[] = []
+  let valLen: number[] = []
+  let used = 0
+  let upper: Buffer | undefined
+  let scanned = 0
+  const compare = (a: number, b: number) =>
+    arena.compare(arena, keyAt[b], keyAt[b] + keyLen[b], keyAt[a], keyAt[a] + keyLen[a])
+  const sorted = () => {
+    const order = keyAt.map((_, i) => i)
+    order.sort(compare)
+    return order
+  }
+  /** Keeps the lower half (by bytes) of the entries and sets `upper` to the first key dropped. */
+  const halve = () => {
+    const order = sorted()
+    let bytes = 0
+    let cut = 0
+    // At least one entry stays (a pass always hands out something) and at least one goes.
+    while (
+      cut < order.length - 1 &&
+      (cut === 0 || bytes + keyLen[order[cut]] + valLen[order[cut]] <= used / 2)
+    ) {
+      bytes += keyLen[order[cut]] + valLen[order[cut]]
+      cut++
+    }
+    const first = order[cut]
+    upper = Buffer.from(arena.subarray(keyAt[first], keyAt[first] + keyLen[first]))
+    const keep = new Uint8Array(keyAt.length)
+    for (const i of order.slice(0, cut)) keep[i] = 1
+    // Entries lie in the arena in insertion order: moving the kept ones down is safe in place.
+    const nextAt: number[] = []
+    const nextKey: number[] = []
+    const nextVal: number[] = []
+    let at = 0
+    for (let i = 0; i < keyAt.length; i++) {
+      if (keep[i] === 0) continue
+      const len = keyLen[i] + valLen[i]
+      if (keyAt[i] !== at) arena.copyWithin(at, keyAt[i], keyAt[i] + len)
+      nextAt.push(at)
+      nextKey.push(keyLen[i])
+      nextVal.push(valLen[i])
+      at += len
+    }
+    keyAt = nextAt
+    keyLen = nextKey
+    valLen = nextVal
+    used = at
+  }
+
+  for await (const rows of source()) {
+    scanned += rows.length
+    for (const [digest, value] of rows) {
+      const signed = checkedSigned(digest, value)
+      const targetLen = (signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1]
+      const kLen = 1 + 2 + targetLen + 8 + 32
+      const need = kLen + value.byteLength
+      if (need > arena.byteLength / 2)
+        throw new RangeError(
+          `rebuild buffer of ${arena.byteLength} bytes is too small for event ${K.describeKey('ev', digest)} (${value.byteLength} bytes)`,
+        )
+      if (used + need > arena.byteLength) halve()
+      // The key is written where the entry would go, then compared with the bounds.
+      const at = used
+      arena[at] = signed[TYPE_AT]
+      arena.set(signed.subarray(TARGET_LEN_AT, TARGET_AT + targetLen), at + 1)
+      arena.set(signed.subarray(HLC_AT, HLC_AT + 8), at + 3 + targetLen)
+      arena.set(digest, at + 11 + targetLen)
+      if (lower !== undefined && arena.compare(lower, 0, lower.byteLength, at, at + kLen) <= 0) continue
+      if (upper !== undefined && arena.compare(upper, 0, upper.byteLength, at, at + kLen) >= 0) continue
+      arena.set(value, at + kLen)
+      keyAt.push(at)
+      keyLen.push(kLen)
+      valLen.push(value.byteLength)
+      used += need
+    }
+  }
+  return { order: sorted(), keyAt, keyLen, valLen, upper, scanned }
+}
