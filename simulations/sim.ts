@@ -279,6 +279,9 @@ export class Simulator {
   /** Slots some live honest node holds. */
   #union = 0
   #lastSampleAt = -1
+  /** Bring every node's index up to date at every sample (the reference the lazy indexes are
+   *  tested against: the same result but for the pool's counters). */
+  eagerIndexes = false
   onSample?: (s: Sample) => void
   /** Called as events are created (the conflicts oracle feeds on them). */
   onEvent?: (e: SimEvent) => void
@@ -1699,6 +1702,7 @@ export class Simulator {
     // range phase reads it.
     for (const n of this.nodes) {
       if (!n.joined) continue
+      if (this.eagerIndexes) this.#flushIndex(n)
       for (const idx of n.idx) idx.share(this.chunks)
     }
     const live = this.liveHonest()
