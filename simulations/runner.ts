@@ -78,6 +78,8 @@ export interface RunOptions {
   /** Feed every event to a conflicts oracle (the shipped ingest) for the conflicts timeline. */
   readonly oracle?: boolean
   readonly command: string
+  /** Every node's index brought up to date at every sample (tests: the lazy indexes' reference). */
+  readonly eagerIndexes?: boolean
 }
 
 function spread(values: number[]): Spread {
@@ -95,6 +97,7 @@ export async function runScenario(s: Scenario, seed: number, opts: RunOptions): 
   const started = performance.now()
   const cpu0 = process.cpuUsage()
   const sim = new Simulator(s, seed)
+  sim.eagerIndexes = opts.eagerIndexes === true
   const oracle = opts.oracle === false ? undefined : new StateBuilder()
   let fed = 0
   if (oracle !== undefined) {

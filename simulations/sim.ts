@@ -70,9 +70,8 @@ const FETCH_FRAME_BYTES = FRAME_BYTES_MIN
 /** A node's index takes a batch of at least this many committed events in one merge per chunk
  *  (RangeIndex.insertSorted); smaller ones (mostly appends at the newest end) key by key. */
 const FLUSH_MERGE_MIN = 64
-/** A node's committed events waiting for its index beyond this many go in at the next sample:
- *  bounds what waits (8 bytes an event: 400 MB for 1,000 nodes at most). */
-const UNINDEXED_MAX = 50_000
+/** Initial room of a node's list of committed events waiting for its index (it doubles). */
+const UNINDEXED_ROOM = 1024
 /** Conflicts the scenario's users resolve per resolveEveryMs, at most. */
 const RESOLUTIONS_PER_TICK = 10
 
@@ -115,10 +114,13 @@ interface SimNode {
   pending: number[]
   commitScheduled: boolean
   readonly idx: RangeIndex[]
-  /** Committed events not yet in `idx`: added in one batch, in HLC order, before the index is
-   *  read (a session, a sample, a check), so the index is always the node's durable set when
-   *  something looks at it, and a node's inserts run together (its chunks stay in cache). */
-  unindexed: number[]
+  /** Committed events not yet in `idx` (ordinals, the first `unindexedN`): added in one batch,
+   *  in HLC order, when the index is read (a range phase, the end's check), so the index is
+   *  the node's durable set whenever something looks at it, and an index no one reads is not
+   *  built (after a heal most nodes' indexes are never read again: 4 bytes an event waiting,
+   *  instead of 40 in a private copy of every chunk the other half's events land in). */
+  unindexed: Int32Array
+  unindexedN: number
   heldSlots: number
   hlc: Hlc
   nbrs: number[]
@@ -277,6 +279,9 @@ export class Simulator {
   /** Slots some live honest node holds. */
   #union = 0
   #lastSampleAt = -1
+  /** Bring every node's index up to date at every sample (the reference the lazy indexes are
+   *  tested against: the same result but for the pool's counters). */
+  eagerIndexes = false
   onSample?: (s: Sample) => void
   /** Called as events are created (the conflicts oracle feeds on them). */
   onEvent?: (e: SimEvent) => void
@@ -333,7 +338,8 @@ export class Simulator {
         pending: [],
         commitScheduled: false,
         idx: this.#types.map(() => new RangeIndex()),
-        unindexed: [],
+        unindexed: new Int32Array(UNINDEXED_ROOM),
+        unindexedN: 0,
         heldSlots: 0,
         hlc: { wallMs: 0, counter: 0 },
         nbrs: mesh[i].filter((j) => j < s.nodes || j === i),
@@ -1000,7 +1006,12 @@ export class Simulator {
   #store(n: SimNode, e: SimEvent, t: number, observe: boolean): void {
     if (n.held[e.ord] === 0) this.#holding[e.ord]++
     n.held[e.ord] = 2
-    n.unindexed.push(e.ord)
+    if (n.unindexedN === n.unindexed.length) {
+      const grown = new Int32Array(n.unindexed.length * 2)
+      grown.set(n.unindexed)
+      n.unindexed = grown
+    }
+    n.unindexed[n.unindexedN++] = e.ord
     this.logModel.stored(n.logs, n.held, e.author, e.seq)
     if (
       observe &&
@@ -1131,9 +1142,10 @@ export class Simulator {
   }
 
   #flushIndex(n: SimNode): void {
-    const ords = n.unindexed
-    if (ords.length === 0) return
-    n.unindexed = []
+    if (n.unindexedN === 0) return
+    const ords = Array.from(n.unindexed.subarray(0, n.unindexedN))
+    n.unindexedN = 0
+    if (n.unindexed.length > UNINDEXED_ROOM) n.unindexed = new Int32Array(UNINDEXED_ROOM)
     const hlc = this.#hlcOrder
     const ev = this.events
     // Key order: the HLC as one number (rounding never inverts it), then the whole key.
@@ -1330,8 +1342,13 @@ export class Simulator {
       if (y !== undefined) theirsDiff.push(y)
     }
     const same = mineDiff.length === 0 && theirsDiff.length === 0
+    // One planLogs for both sides: what b lacks of a's logs (b's `fetch`, planned from its side)
+    // is a's `push` range for range (the same `lacking` of b's summary below a's end, in the
+    // order of a's logs), but for the logs b flags `fetching`, which a's push leaves out and b
+    // leaves out too (it is fetching them elsewhere). So b's plan is not computed a second time.
+    const plan = same ? { consistent: true, fetch: [], push: [] } : planLogs(mineDiff, theirsDiff, true)
     // b: what it lacks of a's logs, less what it is fetching elsewhere; it claims the rest.
-    const wanted = (same ? [] : planLogs(theirsDiff, mineDiff, true).fetch).filter((r) => {
+    const wanted = plan.push.filter((r) => {
       const au = model.authorOf(r.author)
       if (au < 0 || b.logClaims.has(au)) return false
       b.logClaims.add(au)
@@ -1344,7 +1361,6 @@ export class Simulator {
       this.#fail(ss, start + 1)
       return undefined
     }
-    const plan = same ? { consistent: true, fetch: [] } : planLogs(mineDiff, theirsDiff, true)
     if (plan.consistent) {
       this.counters.logConsistent++
       this.#releaseLogs(ss)
@@ -1681,11 +1697,12 @@ export class Simulator {
   sample(): void {
     // Nodes holding the same events in a key range share one copy of its chunks from here on
     // (chunks unchanged since the last sample). An index takes what its node committed when it
-    // is read (a session's range phase, the end's checks), in one batch, not at every sample:
-    // a node catching up after a heal merges its index once per read, not twice a second.
+    // is read (a session's range phase, the end's checks), in one batch, never at a sample:
+    // a node catching up after a heal merges its index once per read, and not at all when no
+    // range phase reads it.
     for (const n of this.nodes) {
       if (!n.joined) continue
-      if (n.unindexed.length > UNINDEXED_MAX) this.#flushIndex(n)
+      if (this.eagerIndexes) this.#flushIndex(n)
       for (const idx of n.idx) idx.share(this.chunks)
     }
     const live = this.liveHonest()
