@@ -468,6 +468,12 @@ export const STABLE_CONNECTION_MS = 5_000
  *  its Noise handshake on a loaded LAN host, short against the reconciliation interval (10 s). */
 export const KNOWN_PEER_DIAL_YIELD_MS = 2_000
 
+/** After a heal (a peer we failed to reach connects), a pending dial at least this old is
+ *  abandoned and started again (its SYN went into the partition and waits for TCP's backoff); a
+ *  younger one is left to run: its SYN went out at most one initial retransmission timeout (1 s)
+ *  ago, and it may already be in its handshake over the healed path. */
+export const REDIAL_RENEW_AFTER_MS = 1_000
+
 /** Dials the redialer runs at once. */
 export const REDIAL_PARALLEL_MAX = 4
 

@@ -7,8 +7,11 @@
  * A healed path is noticed at once: when a peer we failed to reach connects (either side
  * dialled), the network evidently works again, so every other peer in a failure streak is dialled
  * at the next tick instead of at the end of its backoff (up to REDIAL_CAP_MS away), and a dial of
- * one still pending is abandoned and started again (a dial sent into a partition waits for TCP's
- * SYN retransmissions, up to DIAL_TIMEOUT_MS, although the path is open now). Such a renewed
+ * one still pending for REDIAL_RENEW_AFTER_MS or longer is abandoned and started again (a dial
+ * sent into a partition waits for TCP's SYN retransmissions, up to DIAL_TIMEOUT_MS, although the
+ * path is open now). A younger dial is left alone: every peer that connects after a heal is such
+ * a signal, and abandoning every dial in flight at each one (some mid-handshake over the healed
+ * path) reconnected a 10-node LAN mesh one peer at a time, 0.5 s apart. Such a renewed
  * attempt does not count as a failure; one that fails counts as usual. In a failure streak,
  * dials are short (REDIAL_PROBE_TIMEOUT_MS but every REDIAL_FULL_EVERY-th), so that a fresh SYN
  * goes out every few seconds rather than on TCP's retransmission backoff.
@@ -28,6 +31,7 @@ import {
   DIAL_TIMEOUT_MS,
   KNOWN_PEER_DIAL_ATTEMPTS_MAX,
   KNOWN_PEER_DIAL_YIELD_MS,
+  REDIAL_RENEW_AFTER_MS,
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
   REDIAL_FULL_EVERY,
@@ -51,6 +55,8 @@ interface Target {
   abort?: AbortController
   /** The pending dial was abandoned on purpose: its failure does not count. */
   renewed?: boolean
+  /** When the pending dial started. */
+  dialStartedAtMs?: number
   /** When the current connection opened (undefined while not connected). */
   connectedAtMs?: number
   /** Not dialled before this (the dial tie-break: the other side dials first). */
@@ -136,7 +142,14 @@ export class Redialer {
       if (peerId === by || (t.failures === 0 && !t.dialing) || t.connectedAtMs !== undefined) continue
       if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
       t.nextAtMs = Math.min(t.nextAtMs, now)
-      if (t.dialing && t.abort !== undefined && !t.renewed) {
+      // A dial younger than REDIAL_RENEW_AFTER_MS is left to run: its SYN went out at most one
+      // initial retransmission timeout ago, and it may be mid-handshake over the healed path.
+      if (
+        t.dialing &&
+        t.abort !== undefined &&
+        !t.renewed &&
+        now - (t.dialStartedAtMs ?? now) >= REDIAL_RENEW_AFTER_MS
+      ) {
         t.renewed = true
         t.abort.abort()
       }
@@ -193,6 +206,7 @@ export class Redialer {
       if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
       t.dialing = true
       t.renewed = false
+      t.dialStartedAtMs = now
       const abort = new AbortController()
       t.abort = abort
       this.#inFlight++

@@ -7,6 +7,7 @@ import {
   REDIAL_BASE_MS,
   REDIAL_CAP_MS,
   REDIAL_PROBE_TIMEOUT_MS,
+  REDIAL_RENEW_AFTER_MS,
   STABLE_CONNECTION_MS,
 } from '../../../src/net/constants.ts'
 import { Redialer } from '../../../src/net/redialer.ts'
@@ -248,5 +249,35 @@ describe('redialer', () => {
     k.r.want('A', [], 'bootstrap')
     await k.advance(0)
     assert.deepEqual(k.dials, ['A'])
+  })
+
+  it('after a heal a pending dial younger than REDIAL_RENEW_AFTER_MS is left to finish (it may be mid-handshake); an older one is renewed', async () => {
+    let now = 0
+    const connected = new Set<string>()
+    const pending = new Map<string, AbortSignal>()
+    const r = new Redialer({
+      now: () => now,
+      random: () => 0.5,
+      isConnected: (p) => connected.has(p),
+      dial: (p, _addrs, signal) => {
+        if (p === 'streak') return Promise.reject(new Error('unreachable'))
+        return new Promise<void>((_, reject) => {
+          pending.set(p, signal)
+          signal.addEventListener('abort', () => reject(new Error('aborted')))
+        })
+      },
+    })
+    r.want('streak', [], 'known')
+    r.want('old', [], 'known')
+    await Promise.race([Promise.all(r.tick()), new Promise((res) => setImmediate(res))]) // t=0
+    assert.equal(r.failures('streak'), 1)
+    now = REDIAL_RENEW_AFTER_MS
+    r.want('young', [], 'known')
+    void r.tick() // 'young' dials at t=1000
+    now = REDIAL_RENEW_AFTER_MS + REDIAL_RENEW_AFTER_MS / 2 // t=1500: the path heals
+    connected.add('streak')
+    r.connected('streak') // a peer we failed to reach connects
+    assert.equal(pending.get('old')?.aborted, true, 'a dial pending 1.5 s is renewed')
+    assert.equal(pending.get('young')?.aborted, false, 'a dial pending 0.5 s is left to finish')
   })
 })
