@@ -195,7 +195,7 @@ export interface Store extends StoreReader {
   scanByTarget(opts: {
     bufferBytes: number
     pageEvents: number
-    stats?: { passes: number; scanned: number }
+    stats?: { passes: number; scanned: number; spillFailed?: string }
   }): AsyncIterable<StoredEvent[]>
   /** Every event of a target, ordered by (hlc, digest) (or newest first), after an optional
    *  position in that order. Bounded by `limit`. */

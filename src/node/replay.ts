@@ -44,6 +44,9 @@ export interface ReplayReport {
   /** Sequential scans of the log the rebuild made, and the entries they read in all. */
   readonly passes?: number
   readonly scanned?: number
+  /** Why the rebuild could not spill the log to disk (it read the log in passes instead,
+   *  slower): usually a full disk. */
+  readonly spillFailed?: string
 }
 
 export async function needsRebuild(store: Store): Promise<boolean> {
@@ -98,7 +101,7 @@ export async function rebuildState(
   let lastTarget: string | undefined
   const pageEvents = opts.pageEvents ?? REPLAY_BATCH_EVENTS
   const allowed = admittedAuthors(opts.members, opts.selfKey)
-  const stats = { passes: 0, scanned: 0 }
+  const stats: { passes: number; scanned: number; spillFailed?: string } = { passes: 0, scanned: 0 }
   // Sequential scans of the log, not one random read per event (src/store/target-scan.ts).
   const pages = store
     .scanByTarget({ bufferBytes: opts.bufferBytes ?? REPLAY_BUFFER_BYTES, pageEvents, stats })
@@ -172,5 +175,6 @@ export async function rebuildState(
     waitWriteMs,
     passes: stats.passes,
     scanned: stats.scanned,
+    ...(stats.spillFailed === undefined ? {} : { spillFailed: stats.spillFailed }),
   }
 }

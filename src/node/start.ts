@@ -337,6 +337,11 @@ export async function startNode(
     })
     if (replay.rebuilt) {
       log.info({ events: replay.events, skipped: replay.skipped, ms: replay.ms }, 'rebuild done')
+      if (replay.spillFailed !== undefined)
+        log.warn(
+          { reason: replay.spillFailed },
+          'the rebuild could not write its spill files (<dataDir>/rebuild-spill) and read the log in passes instead, which is slower; free disk space before the next rebuild',
+        )
       metrics.ingested({ kind: 'replay', id: 'log' }, replay.events)
     }
     progress = { message: 'starting: starting the mesh', done: replay.events, total: replay.events }

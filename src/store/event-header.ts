@@ -13,12 +13,12 @@ import { EVENT_TYPES, type EventType } from '../core/types.ts'
 import { utf8 } from '../util/bytes.ts'
 
 const MAGIC = utf8(SIGNED_MAGIC)
-const TYPE_AT = 4
+export const TYPE_AT = 4
 const EVENT_ID_AT = 5
-const HLC_AT = 21
+export const HLC_AT = 21
 const AUTHOR_AT = 29
-const TARGET_LEN_AT = 61
-const TARGET_AT = 63
+export const TARGET_LEN_AT = 61
+export const TARGET_AT = 63
 /** Header, a 1-byte target, parent count, payload length, vector dimensions and the log
  *  position: the shortest valid encoding. */
 export const SIGNED_BYTES_MIN = TARGET_AT + 1 + 1 + 4 + 2 + LOG_TRAILER_BYTES

@@ -26,22 +26,18 @@ import type { AbstractSnapshot } from 'abstract-level'
 import type { StoredEvent } from '../core/records.ts'
 import { decodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
 import { StorageCorruptionError } from './errors.ts'
-import { isEventHeader } from './event-header.ts'
+import { HLC_AT, isEventHeader, TARGET_AT, TARGET_LEN_AT, TYPE_AT } from './event-header.ts'
 import * as K from './keys.ts'
 
 /** Entries read from the iterator at a time. */
 const SCAN_CHUNK = 1_024
 
-/** Offsets in the signed bytes (src/store/event-header.ts). */
-const TYPE_AT = 4
-const HLC_AT = 21
-const TARGET_LEN_AT = 61
-const TARGET_AT = 63
-
-/** What a scan reports: passes made and entries read over all passes (a benchmark figure). */
+/** What a scan reports: passes made and entries read over all passes (a benchmark figure), and
+ *  why the spill could not be written when the scan fell back to passes over the log. */
 export interface ScanStats {
   passes: number
   scanned: number
+  spillFailed?: string
 }
 
 /** Batches of (digest, stored value) pairs: one sequential read of the log or of a spill file. */
@@ -77,7 +73,8 @@ export async function* scanByTarget(
         files = await spillByTarget(fromLog, opts.spill.dir, opts.spill.buckets, opts.stats)
       } catch (err) {
         if (err instanceof StorageCorruptionError) throw err
-        // No room for the spill: read the log in passes instead (no disk needed).
+        // No room for the spill: read the log in passes instead (no disk needed), and say why.
+        if (opts.stats !== undefined) opts.stats.spillFailed = (err as Error)?.message ?? String(err)
         await removeSpill(opts.spill.dir)
         files = undefined
       }

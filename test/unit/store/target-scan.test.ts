@@ -111,7 +111,7 @@ describe('scanByTarget', () => {
   it('falls back to passes over the log when the spill cannot be written', async () => {
     const { db, store } = await filled()
     const want = grouped([await store.readByTargetOrder(undefined, 1000).then((p) => p.events)])
-    const stats = { passes: 0, scanned: 0 }
+    const stats: { passes: number; scanned: number; spillFailed?: string } = { passes: 0, scanned: 0 }
     // A directory under a regular file cannot be made (ENOTDIR), even by root.
     const dir = await mkdtemp(join(tmpdir(), 'gkm-scan-'))
     const file = join(dir, 'not-a-directory')
@@ -128,6 +128,7 @@ describe('scanByTarget', () => {
       assert.deepEqual(grouped(pages).out, want.out)
       assert.ok(stats.passes > 1, `${stats.passes} passes over the log`)
       assert.equal(stats.scanned, 120 * stats.passes)
+      assert.match(stats.spillFailed ?? '', /ENOTDIR|not a directory/, 'the reason the spill failed is reported')
     } finally {
       await rm(dir, { recursive: true, force: true })
       await store.close()
