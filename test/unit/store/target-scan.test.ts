@@ -128,7 +128,11 @@ describe('scanByTarget', () => {
       assert.deepEqual(grouped(pages).out, want.out)
       assert.ok(stats.passes > 1, `${stats.passes} passes over the log`)
       assert.equal(stats.scanned, 120 * stats.passes)
-      assert.match(stats.spillFailed ?? '', /ENOTDIR|not a directory/, 'the reason the spill failed is reported')
+      assert.match(
+        stats.spillFailed ?? '',
+        /ENOTDIR|not a directory/,
+        'the reason the spill failed is reported',
+      )
     } finally {
       await rm(dir, { recursive: true, force: true })
       await store.close()
