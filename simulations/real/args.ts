@@ -13,6 +13,7 @@ export const RUN_OPTIONS = {
   out: { type: 'string', default: 'simulations/out' },
   keep: { type: 'boolean', default: false },
   'node-logs': { type: 'boolean', default: false },
+  'cpu-prof': { type: 'boolean', default: false },
 } as const
 
 export interface RunArgs {
@@ -23,6 +24,9 @@ export interface RunArgs {
   keep: boolean
   /** Each node logs at `debug` into `<out>/<run>-n<i>.log` (connections, dials, sessions). */
   nodeLogs: boolean
+  /** Each node runs with V8's sampling profiler (`--cpu-prof`), one `.cpuprofile` per life in
+   *  `<out>/<run>-prof/`: what the nodes spend their CPU on, with each sample's time. */
+  cpuProf: boolean
 }
 
 export class RunArgsError extends Error {
@@ -61,6 +65,7 @@ export function parseRunArgs(values: Record<string, string | boolean | undefined
     out: String(values.out),
     keep: values.keep === true,
     nodeLogs: values['node-logs'] === true,
+    cpuProf: values['cpu-prof'] === true,
   }
 }
 
