@@ -27,7 +27,7 @@ import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
 import { NodeProc, type NodeSpec, nodeConfig } from './node-proc.ts'
 import { NodeView } from './observer.ts'
-import { GATE_TEXT, hasFourPeers, meshUnformed } from './readiness.ts'
+import { FOUR_PEERS_GATE_TEXT, fourPeersUnmet, GATE_TEXT, hasFourPeers, meshUnformed } from './readiness.ts'
 import { renderRealReport } from './report.ts'
 import {
   type FaultSpan,
@@ -160,8 +160,9 @@ let fourPeersMs: number | null = null
 const formed = async (): Promise<string> => {
   const lists = await Promise.all(views.map((v) => v.peerRows()))
   if (fourPeersMs === null && hasFourPeers(lists, s.nodes)) fourPeersMs = Math.round(t() - startupAt)
-  return meshUnformed(lists, runPeerIds)
+  return args.gate === 'four-peers' ? fourPeersUnmet(lists, runPeerIds) : meshUnformed(lists, runPeerIds)
 }
+const gateText = args.gate === 'four-peers' ? FOUR_PEERS_GATE_TEXT : GATE_TEXT
 let why = await formed()
 let toldAt = t()
 while (why !== '') {
@@ -171,7 +172,7 @@ while (why !== '') {
   }
   if (t() - startupAt > MESH_TIMEOUT_MS) {
     for (const p of procs) p.killNow()
-    say(`FAILED: the mesh did not form within ${MESH_TIMEOUT_MS / 1000} s (${GATE_TEXT}): ${why}`)
+    say(`FAILED: the mesh did not form within ${MESH_TIMEOUT_MS / 1000} s (${gateText}): ${why}`)
     say(procs.map((p) => `--- node ${p.spec.index}\n${p.log}`).join('\n'))
     process.exit(1)
   }
@@ -180,7 +181,7 @@ while (why !== '') {
 }
 const startupMs = Math.round(t() - startupAt)
 say(
-  `mesh formed in ${(startupMs / 1000).toFixed(1)} s (${GATE_TEXT}; every node had 4 peers at ${fourPeersMs === null ? '?' : (fourPeersMs / 1000).toFixed(1)} s); writing`,
+  `mesh formed in ${(startupMs / 1000).toFixed(1)} s (${gateText}; every node had 4 peers at ${fourPeersMs === null ? '?' : (fourPeersMs / 1000).toFixed(1)} s); writing`,
 )
 
 // --- the run -------------------------------------------------------------------------------
@@ -560,7 +561,7 @@ const result: RealRunResult = {
   wallMs: Math.round(t() - wallStart),
   startupMs,
   fourPeersMs,
-  gate: GATE_TEXT,
+  gate: gateText,
   writesStartedAtEpochMs: t0Epoch,
   writesStartedAtMonotonicUs: t0MonotonicUs,
 }

@@ -73,3 +73,29 @@ export function hasFourPeers(lists: ReadonlyArray<readonly PeerRow[] | undefined
     lists.length === n && lists.every((l) => l !== undefined && l.filter((r) => r.connected).length >= want)
   )
 }
+
+/** The earlier gate (`--gate four-peers`: writes meet a mesh still forming, a cold start):
+ *  why it is not met yet ('' once every node has 4 peers and all are reachable from node 0). */
+export function fourPeersUnmet(
+  lists: ReadonlyArray<readonly PeerRow[] | undefined>,
+  peerIds: readonly string[],
+): string {
+  const n = peerIds.length
+  const missing = lists.findIndex((l) => l === undefined)
+  if (missing >= 0) return `node ${missing} does not answer /peers`
+  if (!hasFourPeers(lists, n)) return `not every node has ${Math.min(n - 1, FOUR_PEERS)} peers`
+  const seen = new Set([0])
+  const stack = [0]
+  while (stack.length > 0)
+    for (const r of lists[stack.pop()!]!) {
+      const j = peerIds.indexOf(r.peerId)
+      if (r.connected && j >= 0 && !seen.has(j)) {
+        seen.add(j)
+        stack.push(j)
+      }
+    }
+  return seen.size === n ? '' : `the mesh is split (${seen.size} of ${n} reachable from node 0)`
+}
+
+export const FOUR_PEERS_GATE_TEXT =
+  'every node had 4 peers and all were reachable from node 0 (--gate four-peers: the writes meet a mesh still forming)'

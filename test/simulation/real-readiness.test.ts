@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseRunArgs } from '../../simulations/real/args.ts'
+import { parseRunArgs, RunArgsError, reproduceCommand } from '../../simulations/real/args.ts'
 import { type CpuProfile, windowCpu } from '../../simulations/real/cpu-profile.ts'
 import { cpuProfFlags } from '../../simulations/real/node-proc.ts'
-import { hasFourPeers, meshUnformed, type PeerRow } from '../../simulations/real/readiness.ts'
+import { fourPeersUnmet, hasFourPeers, meshUnformed, type PeerRow } from '../../simulations/real/readiness.ts'
 
 const ids = ['pa', 'pb', 'pc']
 /** Every node connected to every other, direct, and in sync where `synced(i, j)`. */
@@ -73,6 +73,38 @@ describe('real-node readiness gate', () => {
     lists[2] = lists[2].slice(0, 1)
     assert.equal(hasFourPeers(lists, 3), false)
     assert.equal(hasFourPeers([mesh()[0], undefined, mesh()[2]], 3), false)
+  })
+})
+
+describe('real-node gate option (--gate)', () => {
+  const base = { scenario: 'steady', seed: '1', out: 'o' }
+
+  it('defaults to the formed mesh; four-peers is the earlier gate, named in the reproduce command', () => {
+    assert.equal(parseRunArgs(base).gate, 'formed')
+    const four = parseRunArgs({ ...base, gate: 'four-peers' })
+    assert.equal(four.gate, 'four-peers')
+    assert.match(reproduceCommand(four), /--gate four-peers/)
+    assert.doesNotMatch(reproduceCommand(parseRunArgs(base)), /--gate/)
+    assert.throws(() => parseRunArgs({ ...base, gate: 'soon' }), RunArgsError)
+  })
+
+  it('four-peers: met with 4 peers each (all of them in a smaller run) and no split', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `p${i}`)
+    // a ring where each node is connected to its 2 neighbours on each side: 4 peers, one mesh
+    const ring = ten.map((_, i) =>
+      [1, 2, 8, 9].map((d) => ({ peerId: ten[(i + d) % 10], connected: true }) as PeerRow),
+    )
+    assert.equal(fourPeersUnmet(ring, ten), '')
+    // two groups of five, each a full mesh: 4 peers each, but split
+    const halves = ten.map((_, i) =>
+      ten
+        .filter((_, j) => j !== i && Math.floor(j / 5) === Math.floor(i / 5))
+        .map((id) => ({ peerId: id, connected: true })),
+    )
+    assert.equal(fourPeersUnmet(halves, ten), 'the mesh is split (5 of 10 reachable from node 0)')
+    const short = ring.map((l, i) => (i === 3 ? l.slice(0, 3) : l))
+    assert.equal(fourPeersUnmet(short, ten), 'not every node has 4 peers')
+    assert.equal(fourPeersUnmet(mesh(), ids), '', 'three nodes: both peers')
   })
 })
 
