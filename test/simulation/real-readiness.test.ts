@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseRunArgs, RunArgsError, reproduceCommand } from '../../simulations/real/args.ts'
-import { type CpuProfile, windowCpu } from '../../simulations/real/cpu-profile.ts'
+import { type CpuProfile, foldCpu, windowCpu } from '../../simulations/real/cpu-profile.ts'
 import { cpuProfFlags } from '../../simulations/real/node-proc.ts'
 import { fourPeersUnmet, hasFourPeers, meshUnformed, type PeerRow } from '../../simulations/real/readiness.ts'
 
@@ -145,5 +145,34 @@ describe('real-node CPU profiles (--cpu-prof)', () => {
       ],
     )
     assert.deepEqual([...w.inclusive], [['render src/node/metrics.ts:1', 200]])
+  })
+
+  it('folds the samples by their phase in a period: what recurs at one moment fills one bin', () => {
+    const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 })
+    // a 'ping' every 1,000 µs at phase 100 µs, other work in between; period 1,000, bins of 250
+    const samples: number[] = []
+    const timeDeltas: number[] = []
+    for (let k = 0; k < 40; k++) {
+      samples.push(k % 10 === 1 ? 2 : 3)
+      timeDeltas.push(100)
+    }
+    const p: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 3] },
+        { id: 2, callFrame: frame('ping', 'file:///x/src/net/ping.ts') },
+        { id: 3, callFrame: frame('work', 'file:///x/src/node/work.ts') },
+      ],
+      startTime: 0,
+      endTime: 4_000,
+      samples,
+      timeDeltas,
+    }
+    const f = foldCpu(p, { originUs: 0, periodUs: 1_000, binUs: 250, fromUs: 0, toUs: 4_000 })
+    assert.deepEqual(f.inclusive.get('ping src/net/ping.ts:1'), [400, 0, 0, 0])
+    assert.equal(
+      f.total.reduce((a, b) => a + b, 0),
+      3_900,
+      'every sample in the window once (the last one, at 4,000 µs, is outside)',
+    )
   })
 })
