@@ -13,6 +13,8 @@ export const RUN_OPTIONS = {
   out: { type: 'string', default: 'simulations/out' },
   keep: { type: 'boolean', default: false },
   'node-logs': { type: 'boolean', default: false },
+  'cpu-prof': { type: 'boolean', default: false },
+  gate: { type: 'string', default: 'formed' },
 } as const
 
 export interface RunArgs {
@@ -23,6 +25,12 @@ export interface RunArgs {
   keep: boolean
   /** Each node logs at `debug` into `<out>/<run>-n<i>.log` (connections, dials, sessions). */
   nodeLogs: boolean
+  /** Each node runs with V8's sampling profiler (`--cpu-prof`), one `.cpuprofile` per life in
+   *  `<out>/<run>-prof/`: what the nodes spend their CPU on, with each sample's time. */
+  cpuProf: boolean
+  /** When the writes start: once the mesh is formed (default), or, `four-peers`, once every node
+   *  has 4 peers (the earlier gate: a cold start, writes meeting a mesh still forming). */
+  gate: 'formed' | 'four-peers'
 }
 
 export class RunArgsError extends Error {
@@ -42,6 +50,9 @@ export function parseRunArgs(values: Record<string, string | boolean | undefined
     throw new RunArgsError(
       `unknown scenario ${JSON.stringify(scenario)}; one of: ${REAL_SCENARIOS.map((s) => s.name).join(', ')}`,
     )
+  const gate = String(values.gate ?? 'formed')
+  if (gate !== 'formed' && gate !== 'four-peers')
+    throw new RunArgsError(`--gate must be formed or four-peers (got ${JSON.stringify(gate)})`)
   const profile = values.profile as string | undefined
   if (profile !== undefined && profile !== 'lan' && profile !== 'wan')
     throw new RunArgsError(`--profile must be lan or wan (got ${JSON.stringify(profile)})`)
@@ -61,6 +72,8 @@ export function parseRunArgs(values: Record<string, string | boolean | undefined
     out: String(values.out),
     keep: values.keep === true,
     nodeLogs: values['node-logs'] === true,
+    cpuProf: values['cpu-prof'] === true,
+    gate,
   }
 }
 
@@ -74,6 +87,7 @@ export function reproduceCommand(a: RunArgs): string {
     o.writeS !== undefined ? `--write-s ${o.writeS}` : '',
     o.faultS !== undefined ? `--fault-s ${o.faultS}` : '',
     o.budgetS !== undefined ? `--budget-s ${o.budgetS}` : '',
+    a.gate !== 'formed' ? `--gate ${a.gate}` : '',
   ].filter((x) => x !== '')
   return `npm run simulate:real -- --scenario ${a.scenario} --seed ${a.seed}${extra.length > 0 ? ` ${extra.join(' ')}` : ''}`
 }

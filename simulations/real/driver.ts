@@ -27,6 +27,7 @@ import { HUB_IP, type LabSpec } from './lab.ts'
 import { applyBandwidth, applyNft, nftScript, PROFILES, pairKey, proxyPort } from './netfaults.ts'
 import { NodeProc, type NodeSpec, nodeConfig } from './node-proc.ts'
 import { NodeView } from './observer.ts'
+import { FOUR_PEERS_GATE_TEXT, fourPeersUnmet, GATE_TEXT, hasFourPeers, meshUnformed } from './readiness.ts'
 import { renderRealReport } from './report.ts'
 import {
   type FaultSpan,
@@ -40,6 +41,10 @@ import { type Action, findScenario, planFor, resolveScenario } from './scenarios
 
 /** How long the mesh may take to form before the writes start (nodes start on a loaded CPU). */
 const MESH_TIMEOUT_MS = 120_000
+/** How often the gate asks every node's /peers while the mesh forms. */
+const MESH_POLL_MS = 250
+/** Each node's /metrics is read this often (counters for the result). */
+const METRICS_POLL_MS = 10_000
 /** A write not answered within this long counts as unanswered (not acknowledged; a loaded node
  *  may still store it). */
 const WRITE_TIMEOUT_MS = 15_000
@@ -63,6 +68,12 @@ mkdirSync(outDir, { recursive: true })
 /** The run's files: `<outBase>.json`, `.html`, and with --node-logs `-n<i>.log`. */
 const outBase = join(outDir, `real-${s.name}-${s.profile}-n${s.nodes}-seed${args.seed}`)
 if (args.nodeLogs) for (let i = 0; i < s.nodes; i++) rmSync(`${outBase}-n${i}.log`, { force: true })
+/** With --cpu-prof: the nodes' CPU profiles (one per life). */
+const profDir = args.cpuProf ? `${outBase}-prof` : undefined
+if (profDir !== undefined) {
+  rmSync(profDir, { recursive: true, force: true })
+  mkdirSync(profDir, { recursive: true })
+}
 const runDir = mkdtempSync(join(tmpdir(), 'gkm-real-'))
 const procs: NodeProc[] = []
 let proxy: DelayProxy | undefined
@@ -121,6 +132,7 @@ for (const spec of specs) {
       nodeConfig({ spec, members, mdns: profile.name === 'lan', bootstrap, logLevel }),
       s.skew,
       args.nodeLogs ? `${outBase}-n${spec.index}.log` : undefined,
+      profDir,
     ),
   )
 }
@@ -141,44 +153,43 @@ say(`starting ${s.nodes} nodes…`)
 const startupAt = t()
 await Promise.all(procs.map((p) => p.start()))
 for (const v of views) v.follow()
-const peerIds = new Map(specs.map((x) => [x.peerId, x.index]))
-const meshFormed = async (): Promise<string> => {
-  const lists = await Promise.all(views.map((v) => v.connectedPeers()))
-  if (lists.some((l) => l === undefined)) return 'a node does not answer /peers'
-  const want = Math.min(s.nodes - 1, 4)
-  const few = lists.findIndex((l) => l!.length < want)
-  if (few >= 0) return `node ${few} has ${lists[few]!.length} of ${want} peers`
-  const seen = new Set([0])
-  const stack = [0]
-  while (stack.length > 0) {
-    for (const id of lists[stack.pop()!]!) {
-      const j = peerIds.get(id)
-      if (j !== undefined && !seen.has(j)) {
-        seen.add(j)
-        stack.push(j)
-      }
-    }
-  }
-  return seen.size === s.nodes ? '' : `the mesh is split (${seen.size} of ${s.nodes} reachable from node 0)`
+// The writes start once the mesh is formed (readiness.ts says what that is, and why); when every
+// node first had 4 peers (the earlier gate) is kept as a measurement.
+const runPeerIds = specs.map((x) => x.peerId)
+let fourPeersMs: number | null = null
+const formed = async (): Promise<string> => {
+  const lists = await Promise.all(views.map((v) => v.peerRows()))
+  if (fourPeersMs === null && hasFourPeers(lists, s.nodes)) fourPeersMs = Math.round(t() - startupAt)
+  return args.gate === 'four-peers' ? fourPeersUnmet(lists, runPeerIds) : meshUnformed(lists, runPeerIds)
 }
-let why = await meshFormed()
+const gateText = args.gate === 'four-peers' ? FOUR_PEERS_GATE_TEXT : GATE_TEXT
+let why = await formed()
+let toldAt = t()
 while (why !== '') {
+  if (t() - toldAt >= 5_000) {
+    toldAt = t()
+    say(`  [${((t() - startupAt) / 1000).toFixed(0)} s] mesh not formed yet: ${why}`)
+  }
   if (t() - startupAt > MESH_TIMEOUT_MS) {
     for (const p of procs) p.killNow()
-    say(`FAILED: the mesh did not form within ${MESH_TIMEOUT_MS / 1000} s: ${why}`)
+    say(`FAILED: the mesh did not form within ${MESH_TIMEOUT_MS / 1000} s (${gateText}): ${why}`)
     say(procs.map((p) => `--- node ${p.spec.index}\n${p.log}`).join('\n'))
     process.exit(1)
   }
-  await new Promise((r) => setTimeout(r, 500))
-  why = await meshFormed()
+  await new Promise((r) => setTimeout(r, MESH_POLL_MS))
+  why = await formed()
 }
 const startupMs = Math.round(t() - startupAt)
-say(`mesh formed in ${(startupMs / 1000).toFixed(1)} s; writing`)
+say(
+  `mesh formed in ${(startupMs / 1000).toFixed(1)} s (${gateText}; every node had 4 peers at ${fourPeersMs === null ? '?' : (fourPeersMs / 1000).toFixed(1)} s); writing`,
+)
 
 // --- the run -------------------------------------------------------------------------------
 const t0 = t()
 /** Wall-clock time of t0, to line the run up with the nodes' logs (pino `time`). */
 const t0Epoch = Date.now()
+/** CLOCK_MONOTONIC of t0 (µs), the clock of V8's CPU profiles. */
+const t0MonotonicUs = Number(process.hrtime.bigint() / 1000n)
 const since = () => t() - t0
 const faults: FaultSpan[] = []
 const open = new Map<string, FaultSpan>()
@@ -374,9 +385,17 @@ const sampler = setInterval(sample, 500)
 const poller = setInterval(() => {
   for (const v of views) void v.pollStatus()
 }, 2_000)
-const metricsPoller = setInterval(() => {
-  for (const v of views) void v.pollMetrics()
-}, 10_000)
+// Each node's /metrics is read every 10 s, the nodes spread over the 10 s: read all at once, the
+// ten renders (prom-client's default collectors) made a CPU burst of the harness's own.
+const metricsPollers = views.map((v, i) =>
+  setTimeout(
+    () => {
+      void v.pollMetrics()
+      metricsPollers[i] = setInterval(() => void v.pollMetrics(), METRICS_POLL_MS)
+    },
+    ((i + 0.5) * METRICS_POLL_MS) / views.length,
+  ),
+)
 const progress = setInterval(() => {
   const up = procs.filter((p) => p.state === 'up').length
   const sizes = views.filter((v) => v.node.state === 'up').map((v) => v.held.size)
@@ -439,7 +458,7 @@ sample()
 clearInterval(sampler)
 clearInterval(poller)
 clearInterval(progress)
-clearInterval(metricsPoller)
+for (const m of metricsPollers) clearInterval(m)
 await Promise.all(views.map((v) => v.pollMetrics()))
 const finalStatus = await Promise.all(views.map((v) => v.pollStatus()))
 const endAt = Math.round(since())
@@ -541,7 +560,10 @@ const result: RealRunResult = {
   load: { cpus: cpus().length, loadavgStart, loadavgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
   wallMs: Math.round(t() - wallStart),
   startupMs,
+  fourPeersMs,
+  gate: gateText,
   writesStartedAtEpochMs: t0Epoch,
+  writesStartedAtMonotonicUs: t0MonotonicUs,
 }
 
 // --- stop, write ---------------------------------------------------------------------------
@@ -581,5 +603,6 @@ for (const c of checks) if (!c.ok) say(`  check failed: ${c.name}: ${c.detail}`)
 if (!ok) say(`  reproduce: ${command}`)
 say(`result: ${file}.json`)
 if (args.nodeLogs) say(`node logs: ${file}-n0.log .. -n${s.nodes - 1}.log`)
+if (profDir !== undefined) say(`CPU profiles: ${profDir}/n<i>-life<k>.cpuprofile`)
 say(`report: ${file}.html`)
 process.exit(ok ? 0 : 1)

@@ -29,6 +29,12 @@ export function faketimeLib(): string | undefined {
   return FAKETIME_LIBS.find((p) => existsSync(p))
 }
 
+/** Node's flags for V8's sampling profiler (`--cpu-prof`): one profile per life of a node, written
+ *  when it exits cleanly (the driver's SIGTERM at the end; a `kill -9`ed life leaves none). */
+export function cpuProfFlags(dir: string, index: number, life: number): string[] {
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=n${index}-life${life}.cpuprofile`]
+}
+
 export type NodeState = 'down' | 'starting' | 'up' | 'paused'
 
 export interface NodeSpec {
@@ -52,12 +58,21 @@ export class NodeProc {
   readonly #skew: boolean
   /** Where the node's own output goes, appended over its lives (`--node-logs`). */
   readonly #logFile: string | undefined
+  /** Where each life's CPU profile goes (`--cpu-prof`). */
+  readonly #profDir: string | undefined
   offsetS = 0
 
-  constructor(spec: NodeSpec, config: Record<string, unknown>, skew: boolean, logFile?: string) {
+  constructor(
+    spec: NodeSpec,
+    config: Record<string, unknown>,
+    skew: boolean,
+    logFile?: string,
+    profDir?: string,
+  ) {
     this.spec = spec
     this.#skew = skew
     this.#logFile = logFile
+    this.#profDir = profDir
     this.#configFile = join(spec.dir, 'node.json')
     this.#clockFile = join(spec.dir, 'clock-offset')
     writeFileSync(this.#configFile, JSON.stringify(config, null, 2))
@@ -110,6 +125,7 @@ export class NodeProc {
         this.spec.ns,
         process.execPath,
         ...NODE_FLAGS,
+        ...(this.#profDir === undefined ? [] : cpuProfFlags(this.#profDir, this.spec.index, this.lives)),
         BIN,
         'start',
         '--config',

@@ -7,6 +7,7 @@
  * is read again from the start (a killed node may have lost what was not durable).
  */
 import type { NodeProc } from './node-proc.ts'
+import type { PeerRow } from './readiness.ts'
 
 /** Requests to a node give up after this long (a paused node does not answer). */
 const REQUEST_TIMEOUT_MS = 3_000
@@ -225,13 +226,13 @@ export class NodeView {
     return this.bytesReceived + this.#lifeReceived
   }
 
-  /** Connected peer ids (GET /peers), or undefined when the node does not answer. */
-  async connectedPeers(): Promise<string[] | undefined> {
+  /** The node's `/peers` rows (GET /peers), or undefined when the node does not answer. */
+  async peerRows(): Promise<PeerRow[] | undefined> {
     try {
       const res = await this.get('/peers')
       if (!res.ok) return undefined
-      const body = (await res.json()) as { peers: Array<{ peerId: string; connected: boolean }> }
-      return body.peers.filter((p) => p.connected).map((p) => p.peerId)
+      const body = (await res.json()) as { peers: PeerRow[] }
+      return body.peers
     } catch {
       return undefined
     }

@@ -288,7 +288,7 @@ export function renderRealReport(r: RealRunResult): string {
 ${slowSection(r, xMaxS)}
 <h2>Bytes per node</h2><p>libp2p's global counters (all mesh protocols), summed over each process's lives${r.proxyBytes > 0 ? `; the delay proxy carried ${fmtBytes(r.proxyBytes)}` : ''}.</p>${bytes}
 <h2>State at the end</h2><table><tr><th>node</th><th>events</th><th>state hash</th><th>conflicts open</th></tr>${rows}</table>
-<h2>Writes</h2><p>${r.writes.planned} planned, ${r.writes.sent} sent, ${r.writes.acked} acknowledged, ${r.writes.failed} refused or no live node, ${r.writes.unanswered} unanswered (timeout: a paused or killed node). Mesh formed ${(r.startupMs / 1000).toFixed(1)} s after the start; wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>
+<h2>Writes</h2><p>${r.writes.planned} planned, ${r.writes.sent} sent, ${r.writes.acked} acknowledged, ${r.writes.failed} refused or no live node, ${r.writes.unanswered} unanswered (timeout: a paused or killed node). Writes began ${(r.startupMs / 1000).toFixed(1)} s after the nodes started, once the mesh was formed (${esc(r.gate ?? 'every node had 4 peers')}${r.fourPeersMs != null ? `; every node had 4 peers at ${(r.fourPeersMs / 1000).toFixed(1)} s` : ''}); wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>
 </body></html>
 `
 }

@@ -81,10 +81,18 @@ export interface RealRunResult {
   restarts: number
   load: { cpus: number; loadavgStart: number[]; loadavgEnd: number[] }
   wallMs: number
+  /** from the nodes' start until the writes began: the mesh formed (`gate`) */
   startupMs: number
+  /** when every node first had 4 peers (the earlier gate, kept as a measurement); null: never */
+  fourPeersMs: number | null
+  /** what the writes waited for (simulations/real/readiness.ts) */
+  gate: string
   /** Date.now() when the writes started (every `…Ms` time above counts from it): lines the run
    *  up with the nodes' logs (`--node-logs`, pino's `time`) */
   writesStartedAtEpochMs: number
+  /** CLOCK_MONOTONIC (µs) when the writes started: lines the run up with the nodes' CPU profiles
+   *  (`--cpu-prof`; a `.cpuprofile`'s `startTime` is on the same clock) */
+  writesStartedAtMonotonicUs: number
 }
 
 export function percentiles(values: number[]): Percentiles {

@@ -7,7 +7,10 @@
  * Rules:
  * - a new connection starts a session when this node's id sorts first (one session per new
  *   connection, both directions in it);
- * - every `intervalMs`, one session with a random connected peer (anti-entropy);
+ * - every `intervalMs`, one session with a random connected peer (anti-entropy); with
+ *   `intervalJitter` J each interval is drawn from intervalMs × [1 − J, 1 + J) (the caller's
+ *   random draw), so nodes that connected at the same moment (a federation restarted together)
+ *   do not all reconcile in the same instant for ever;
  * - after a session that taught the node events, one session with every other connected peer,
  *   `relayDelayMs` later and coalesced (relay);
  * - after a session cut short at its size bound, another at once; after one whose fetched events
@@ -23,6 +26,9 @@
 export interface SchedulerInit {
   readonly selfId: string
   readonly intervalMs: number
+  /** Spread of each anti-entropy interval, a fraction of `intervalMs` in [0, 1): the interval is
+   *  intervalMs × (1 − J + 2J·u) for the caller's uniform draw u. 0 (the default): exact. */
+  readonly intervalJitter?: number
   readonly retryMs: number
   readonly relayDelayMs: number
   readonly parallelMax: number
@@ -113,17 +119,25 @@ export class SyncScheduler {
     this.#queue.push(id)
   }
 
+  /** The next anti-entropy interval for a uniform draw `u` in [0, 1) (see `intervalJitter`). */
+  #interval(u: number): number {
+    const j = this.#init.intervalJitter ?? 0
+    return Math.round(this.#init.intervalMs * (1 - j + 2 * j * u))
+  }
+
   banned(id: string, nowMs: number): boolean {
     return (this.#peers.get(id)?.bannedUntilMs ?? 0) > nowMs
   }
 
-  /** A connection to `id` opened. Returns false when the peer is refused (hang it up). */
-  handleConnected(id: string, nowMs: number): boolean {
+  /** A connection to `id` opened. Returns false when the peer is refused (hang it up). The
+   *  first connection sets the first anti-entropy tick; `jitterDraw` (uniform in [0, 1), 0.5 =
+   *  exactly `intervalMs`) spreads it (`intervalJitter`). */
+  handleConnected(id: string, nowMs: number, jitterDraw = 0.5): boolean {
     const p = this.#peer(id)
     if (this.banned(id, nowMs)) return false
     p.connected = true
     if (this.#nextTickMs === undefined && this.#init.intervalMs > 0)
-      this.#nextTickMs = nowMs + this.#init.intervalMs
+      this.#nextTickMs = nowMs + this.#interval(jitterDraw)
     if (this.#init.selfId < id) this.#enqueue(id)
     return true
   }
@@ -237,11 +251,12 @@ export class SyncScheduler {
 
   /**
    * The time passed: the anti-entropy tick (one random connected peer; `random` in [0, 1)) and
-   * the relay (every connected peer but the sources).
+   * the relay (every connected peer but the sources). `jitterDraw` (uniform in [0, 1), a draw
+   * of its own; 0.5 = exactly `intervalMs`) sets the next interval (`intervalJitter`).
    */
-  handleTimeout(nowMs: number, random: number): void {
+  handleTimeout(nowMs: number, random: number, jitterDraw = 0.5): void {
     if (this.#nextTickMs !== undefined && nowMs >= this.#nextTickMs) {
-      this.#nextTickMs = this.#init.intervalMs > 0 ? nowMs + this.#init.intervalMs : undefined
+      this.#nextTickMs = this.#init.intervalMs > 0 ? nowMs + this.#interval(jitterDraw) : undefined
       const live = this.#connected(nowMs)
       if (live.length > 0) this.#enqueue(live[Math.min(live.length - 1, Math.floor(random * live.length))])
     }

@@ -10,6 +10,7 @@ import { SyncScheduler } from '../core/sync-scheduler.ts'
 import type { EventType } from '../core/types.ts'
 import {
   RECONCILE_BAN_MS,
+  RECONCILE_INTERVAL_JITTER,
   RECONCILE_PARALLEL_MAX,
   RECONCILE_RELAY_DELAY_MS,
   RECONCILE_RETRY_MS,
@@ -109,6 +110,7 @@ export class AntiEntropy {
     this.#sched = new SyncScheduler({
       selfId: init.selfId,
       intervalMs: init.intervalMs,
+      intervalJitter: RECONCILE_INTERVAL_JITTER,
       retryMs: RECONCILE_RETRY_MS,
       relayDelayMs: RECONCILE_RELAY_DELAY_MS,
       parallelMax: RECONCILE_PARALLEL_MAX,
@@ -129,7 +131,7 @@ export class AntiEntropy {
   /** A peer connected: false when it is refused for now (the caller hangs up). */
   connected(peer: PeerId): boolean {
     if (this.#abort.signal.aborted) return true
-    const ok = this.#sched.handleConnected(peer.toString(), this.#c.now())
+    const ok = this.#sched.handleConnected(peer.toString(), this.#c.now(), this.#c.random())
     this.#drive()
     return ok
   }
@@ -203,7 +205,7 @@ export class AntiEntropy {
       () => {
         this.#timer = undefined
         this.#timerAt = undefined
-        this.#sched.handleTimeout(this.#c.now(), this.#c.random())
+        this.#sched.handleTimeout(this.#c.now(), this.#c.random(), this.#c.random())
         this.#drive()
       },
       Math.max(0, at - this.#c.now()),

@@ -164,6 +164,12 @@ export const RECONCILE_RELAY_DELAY_MS = 200
  *  `mesh.reconcileIntervalMs`). A session between nodes in sync is one round trip of ~1 KB, so
  *  10 s costs nothing and bounds how long an event gossip lost stays missing. */
 export const RECONCILE_INTERVAL_MS_DEFAULT = 10_000
+/** Each anti-entropy interval is drawn from ±20 % of it (8–12 s at the default): nodes that
+ *  connected in the same second (a federation started or restarted together) otherwise tick in
+ *  the same instant every interval for as long as they run. ±20 % spreads ten such nodes over
+ *  4 s at the first tick and further at each one after, while no interval exceeds 1.2× the
+ *  configured one. */
+export const RECONCILE_INTERVAL_JITTER = 0.2
 
 /** Sessions running at once (each holds a stream and feeds the write queue). */
 export const RECONCILE_PARALLEL_MAX = 4

@@ -36,6 +36,25 @@ export const PENDING_CONNECTIONS_MAX = 32
  *  on recent versions; 10 s is generous on a LAN and stops slowloris handshakes. */
 export const UPGRADE_TIMEOUT_MS = 10_000
 
+/** libp2p's connection monitor pings every connection of a node at once, every this long (its
+ *  own default), and closes one whose ping fails. */
+export const CONNECTION_PING_INTERVAL_MS = 10_000
+/** Each node's ping interval is drawn once from ±20 % of it (8–12 s). The monitor's timer
+ *  starts with the node, so nodes started together (a federation started or restarted at once,
+ *  the harness's ten nodes) pinged all their connections in the same instant every 10 s: a new
+ *  stream with its protocol negotiation per connection and direction, ~24 per node with 12
+ *  connections, all ten nodes together — a CPU burst every 10 s (docs/SIMULATION.md). With
+ *  different intervals their bursts drift apart within a few periods; a dead connection is still
+ *  found within 12 s plus the ping's timeout. */
+export const CONNECTION_PING_JITTER = 0.2
+
+/** A node's connection-ping interval for a uniform draw `u` in [0, 1). */
+export function connectionPingIntervalMs(u: number): number {
+  return Math.round(
+    CONNECTION_PING_INTERVAL_MS * (1 - CONNECTION_PING_JITTER + 2 * CONNECTION_PING_JITTER * u),
+  )
+}
+
 /** A libp2p datastore (peer store persistence), as libp2p declares it. */
 export type Datastore = NonNullable<Libp2pOptions['datastore']>
 
@@ -54,6 +73,9 @@ export interface HostInit {
   readonly pnetKey?: Uint8Array
   readonly datastore?: Datastore
   readonly agentVersion: string
+  /** How often every connection is pinged (default CONNECTION_PING_INTERVAL_MS; a node draws
+   *  its own with `connectionPingIntervalMs`). */
+  readonly pingIntervalMs?: number
   /** Where libp2p's own log lines go (`libp2pLogger`); libp2p's `debug` logger otherwise. */
   readonly logger?: ComponentLogger
   /** libp2p's metrics (e.g. `@libp2p/prometheus-metrics`: bytes in/out, connections, streams). */
@@ -141,6 +163,7 @@ export async function createHost(init: HostInit): Promise<GkmLibp2p> {
       inboundUpgradeTimeout: UPGRADE_TIMEOUT_MS,
       dialTimeout: DIAL_TIMEOUT_MS,
     },
+    connectionMonitor: { pingInterval: init.pingIntervalMs ?? CONNECTION_PING_INTERVAL_MS },
     datastore: init.datastore,
     logger: init.logger,
     metrics: init.metrics as Libp2pOptions['metrics'],

@@ -138,6 +138,9 @@ export interface PeerInfo {
   readonly peerId: string
   readonly addrs: string[]
   readonly connected: boolean
+  /** A connected peer that this node's writes reach by the direct stream without waiting: it
+   *  speaks the protocol, its subscriptions arrived, the stream is open (src/net/direct.ts). */
+  readonly direct?: boolean
   /** Arrival sequence of the peer's log we have pulled up to. */
   readonly lastSeq?: number
   /** Gossipsub score of a connected peer (negative after invalid messages). */

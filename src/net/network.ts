@@ -47,7 +47,7 @@ import {
 import { DirectRouter } from './direct.ts'
 import { NetConfigError, NetworkNotRunningError, NotAMemberError, PeerClosedError } from './errors.ts'
 import { GossipRouter, type SeenState } from './gossip.ts'
-import { createHost, type GkmLibp2p } from './host.ts'
+import { connectionPingIntervalMs, createHost, type GkmLibp2p } from './host.ts'
 import type { NetComponents, NetInit, Network, PeerInfo } from './index.ts'
 import { IngestQueue } from './ingest-queue.ts'
 import { MdnsDiscovery } from './mdns.ts'
@@ -165,6 +165,7 @@ export class GkmNetwork implements Network {
       pnetKey: init.pnetKey === undefined ? undefined : parseSwarmKey(init.pnetKey),
       datastore: this.#c.datastore,
       agentVersion: init.agentVersion ?? 'gkm-sync',
+      pingIntervalMs: connectionPingIntervalMs(Math.random()),
       logger: this.#c.libp2pLogger,
       metrics: this.#c.libp2pMetrics,
     })
@@ -456,6 +457,7 @@ export class GkmNetwork implements Network {
           this.#libp2p?.getConnections(peerIdFromString(id)).map((c) => c.remoteAddr.toString()) ??
           [],
         connected: connected.has(id),
+        direct: connected.has(id) ? this.#direct?.ready(id) : undefined,
         lastSeq: seq === null ? undefined : Number(seq[1]),
         inSyncAtMs: sync?.inSyncAtMs ?? this.#catchUp?.inSyncAt.get(id),
         score: connected.has(id) ? pubsub?.getScore(id) : undefined,

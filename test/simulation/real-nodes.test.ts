@@ -93,6 +93,11 @@ describe('npm run simulate:real (3 real nodes in network namespaces)', { skip },
     )
     assert.equal(r.arrivals.slow.of, r.propagation.count)
     assert.equal(r.propagationStartup.count + r.propagationAfterStartup.count, r.propagation.count)
+    // the writes waited for the formed mesh (readiness.ts); the 4-peer moment (here: both
+    // peers) is recorded, no later than the gate
+    assert.match(r.gate, /connected to every other.*direct stream.*reconciliation session/)
+    assert.match(text, /mesh formed in [0-9.]+ s \(every node connected to every other/)
+    assert.ok(r.fourPeersMs !== null && r.fourPeersMs <= r.startupMs, `${r.fourPeersMs} / ${r.startupMs}`)
     assert.ok(
       r.nodeCounters.every((c: { commits: number }) => c.commits > 0),
       'commits read from /metrics',

@@ -62,6 +62,62 @@ describe('SyncScheduler', () => {
     assert.equal(s.pollTimeoutMs(), 20_000)
   })
 
+  test("with intervalJitter each anti-entropy interval is drawn from ±J of it, by the caller's draws", () => {
+    const s = new SyncScheduler({ ...init, selfId: 'zz', intervalJitter: 0.2 })
+    s.handleConnected('a', 0, 0)
+    assert.equal(s.pollTimeoutMs(), 8_000, 'draw 0: the shortest interval, 0.8 × 10 s')
+    s.handleConnected('b', 100, 0.99)
+    assert.equal(s.pollTimeoutMs(), 8_000, 'only the first connection sets the first tick')
+    s.handleTimeout(8_000, 0, 0.75)
+    assert.deepEqual(s.pollStart(8_000), ['a'])
+    assert.equal(s.pollTimeoutMs(), 8_000 + 11_000, 'draw 0.75: 1.1 × 10 s')
+    s.handleTimeout(19_000, 0, 0.5)
+    assert.equal(s.pollTimeoutMs(), 29_000, 'draw 0.5: exactly the interval')
+  })
+
+  test('interval jitter from a seeded source: every interval within ±J, mean the interval, and nodes started together drift apart', () => {
+    // A small seeded generator (mulberry32): the draws are fixed, the test is deterministic.
+    const seed = 11
+    console.log(`seed ${seed}`)
+    const rng = (a: number) => () => {
+      a = (a + 0x6d2b79f5) | 0
+      let t = Math.imul(a ^ (a >>> 15), 1 | a)
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    }
+    const nodes = Array.from({ length: 10 }, (_, i) => {
+      const r = rng(seed * 100 + i)
+      const s = new SyncScheduler({ ...init, selfId: `n${i}`, intervalJitter: 0.2 })
+      s.handleConnected('peer', 0, r())
+      return { s, r, ticks: [] as number[] }
+    })
+    for (const n of nodes) {
+      for (let k = 0; k < 30; k++) {
+        const at = n.s.pollTimeoutMs()!
+        n.ticks.push(at)
+        n.s.handleTimeout(at, 0, n.r())
+      }
+      const gaps = n.ticks.map((t, i) => t - (i === 0 ? 0 : n.ticks[i - 1]))
+      for (const g of gaps) assert.ok(g >= 8_000 && g < 12_000, `interval ${g} ms outside 8..12 s`)
+      const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length
+      assert.ok(Math.abs(mean - 10_000) < 1_000, `mean interval ${mean} ms`)
+    }
+    // Connected in the same instant, the ten first ticks are not all in one second, and by the
+    // 30th tick they are spread wider still.
+    const spread = (k: number) =>
+      Math.max(...nodes.map((n) => n.ticks[k])) - Math.min(...nodes.map((n) => n.ticks[k]))
+    assert.ok(spread(0) > 1_000, `first ticks within ${spread(0)} ms`)
+    assert.ok(spread(29) > spread(0), `30th ticks spread ${spread(29)} ms, first ${spread(0)} ms`)
+  })
+
+  test('without intervalJitter the interval is exact whatever the draws', () => {
+    const s = new SyncScheduler({ ...init, selfId: 'zz' })
+    s.handleConnected('a', 0, 0)
+    assert.equal(s.pollTimeoutMs(), 10_000)
+    s.handleTimeout(10_000, 0, 0.99)
+    assert.equal(s.pollTimeoutMs(), 20_000)
+  })
+
   test('what a session taught the node is relayed to every other connected peer, coalesced', () => {
     const s = new SyncScheduler({ ...init, selfId: 'zz' })
     for (const id of ['a', 'b', 'c']) s.handleConnected(id, 0)

@@ -75,6 +75,25 @@ describe('direct fan-out', () => {
     assert.equal(stat(a, 'direct.accepted_events'), 0, 'nothing came back to the author')
   })
 
+  it('opens the stream to a peer when it becomes reachable, before any write; /peers says direct once it takes writes', async () => {
+    const nodes = [await startNode(lone, cleanup), await startNode(lone, cleanup)]
+    const [a, b] = nodes
+    const direct = (x: TestNode, y: TestNode) => x.net.peers().find((p) => p.peerId === y.net.peerId)?.direct
+    assert.equal(direct(a, b), undefined, 'not connected: no direct flag')
+    await wire(nodes, [[1, 0]])
+    await waitFor(
+      'each opened its stream to the other without a write',
+      () => stat(a, 'direct.streams_opened') >= 1 && stat(b, 'direct.streams_opened') >= 1,
+    )
+    await waitFor('both report the other direct', () => direct(a, b) === true && direct(b, a) === true)
+    assert.equal(stat(a, 'direct.sends'), 0, 'nothing sent yet')
+    const e = await a.api.write('persona_update', 'warm', persona(1))
+    await waitFor('b holds the write', () => b.api.has(e.digest))
+    assert.equal(stat(a, 'direct.streams_opened'), 1, 'the write used the stream opened at connect')
+    await a.net.libp2p?.hangUp(peerIdFromString(b.net.peerId))
+    await waitFor('not direct once disconnected', () => direct(a, b) !== true)
+  })
+
   it('in a partial mesh events are relayed to uncovered peers only, without loops', async () => {
     // a - b, b - c, c - a (a triangle) and c - d: d hears of a's writes only through c.
     const nodes = await Promise.all([0, 1, 2, 3].map(() => startNode(lone, cleanup)))
