@@ -360,7 +360,10 @@ export function runRecordConformance(makeStore: MakeStore): void {
       })
       assert.equal((await store.counts()).events, 1)
       const { seqs } = await store.commit(batchOf({ events: many.map(stored) }))
-      assert.deepEqual(seqs, Array.from({ length: 40 }, (_, i) => i + 2))
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 40 }, (_, i) => i + 2),
+      )
     }))
 
   it('a failed commit changes nothing: closed store, duplicate event, taken event id', () =>
