@@ -1,9 +1,10 @@
 /**
  * One process, two codes: the one-event group commit of ROOT_A and of ROOT_B, measured in
  * alternating chunks so that both meet the same load (bench/cost-interleaved.ts runs it twice,
- * once in each order). Each code gets its own receiver node; the same gossiped events (made by
- * a writer of ROOT_A's code, checked by each code's `eventFromWire`) are handed to each, one
- * `pushVerified` per event (one group commit, fsync), as in bench/cost-child.ts `commit`.
+ * once in each order). Each code gets its own receiver node and its own gossiped events (the
+ * same writes, made by a writer of that code and checked by its `eventFromWire`: the event
+ * format may differ between the two), one `pushVerified` per event (one group commit, fsync),
+ * as in bench/cost-child.ts `commit`.
  *
  *   node bench/cost-interleaved-child.ts ROOT_A ROOT_B N CHUNK
  *
@@ -45,18 +46,17 @@ async function start(m: Mod): Promise<any> {
   return m.node.startNode(config, quiet === undefined ? {} : { logger: quiet })
 }
 
-const sorted = (v: number[]) => [...v].sort((a, b) => a - b)
-const at = (v: number[], q: number) => sorted(v)[Math.floor(q * (v.length - 1))]
-
-try {
-  const codes = { A: await load(rootA), B: await load(rootB) }
-  const total = n + WARMUP
-  const writer = await start(codes.A)
+/** `count` events of a writer of this code, as the gossip validator receives them. */
+async function gossiped(
+  m: Mod,
+  count: number,
+): Promise<Array<{ signed: Uint8Array; signature: Uint8Array }>> {
+  const writer = await start(m)
   const wire: Array<{ signed: Uint8Array; signature: Uint8Array }> = []
   const off = writer.api.subscribe(0, (c: { event: { signed: Uint8Array; signature: Uint8Array } }) =>
     wire.push({ signed: c.event.signed, signature: c.event.signature }),
   )
-  for (let i = 0; i < total; i++)
+  for (let i = 0; i < count; i++)
     await writer.api.push(
       [
         {
@@ -67,22 +67,35 @@ try {
       ],
       { kind: 'local', id: 'bench' },
     )
-  for (let waited = 0; wire.length < total && waited < 5_000; waited += 20)
+  for (let waited = 0; wire.length < count && waited < 5_000; waited += 20)
     await new Promise((r) => setTimeout(r, 20))
   off()
   await writer.stop()
-  if (wire.length < total) throw new Error(`the writer's change feed gave ${wire.length} of ${total}`)
+  if (wire.length < count) throw new Error(`the writer's change feed gave ${wire.length} of ${count}`)
+  return wire
+}
+
+const sorted = (v: number[]) => [...v].sort((a, b) => a - b)
+const at = (v: number[], q: number) => sorted(v)[Math.floor(q * (v.length - 1))]
+
+try {
+  const codes = { A: await load(rootA), B: await load(rootB) }
+  const total = n + WARMUP
   const ctx = { nowMs: Date.now(), driftMaxMs: 600_000 }
   const from = { kind: 'peer', id: 'bench' }
-  const sides = await Promise.all(
-    (['A', 'B'] as const).map(async (k) => ({
+  // Each code stores events made by a writer of its own code (the event format may differ
+  // between the two), with the same writes in the same order.
+  const sides = []
+  for (const k of ['A', 'B'] as const) {
+    const wire = await gossiped(codes[k], total)
+    sides.push({
       k,
       node: await start(codes[k]),
       events: wire.map((x) => codes[k].event.eventFromWire(x.signed, x.signature, ctx)),
       perChunk: [] as number[],
       proc: 0,
-    })),
-  )
+    })
+  }
   for (const s of sides) for (let i = 0; i < WARMUP; i++) await s.node.api.pushVerified([s.events[i]], from)
   for (let first = WARMUP, round = 0; first < total; first += chunk, round++) {
     const end = Math.min(first + chunk, total)
