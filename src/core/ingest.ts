@@ -171,9 +171,6 @@ async function chunked<T, R>(
   read: (part: T[]) => Promise<R[]>,
   size = 10_000,
 ): Promise<R[]> {
-  // One slice or none (a small group): no copy, no extra turn.
-  if (list.length === 0) return []
-  if (list.length <= size) return read(list as T[])
   const out: R[] = []
   for (let i = 0; i < list.length; i += size) out.push(...(await read(list.slice(i, i + size))))
   return out

@@ -116,14 +116,7 @@ export function createHttpApi(api: SyncApi | undefined, init: HttpApiInit): Http
   const app = Fastify({
     ...(logger === undefined
       ? { logger: false }
-      : {
-          loggerInstance: logger,
-          logController: new LogController({ disableRequestLogging: true }),
-          // No child logger per request: request lines are not logged and the routes log
-          // through ctx.log, so a pino child (bindings serialised per request) was pure cost on
-          // every push; what fastify itself logs goes to the node's logger as it is.
-          childLoggerFactory: (parent: FastifyBaseLogger) => parent,
-        }),
+      : { loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: init.bodyBytesMax,
     // Slow clients: docs/LIMITS.md (HTTP API). Fastify sets the server's requestTimeout itself.
     requestTimeout: requestTimeoutMs,

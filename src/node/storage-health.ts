@@ -230,22 +230,14 @@ export function watchedStore(store: RecoverableStore, health: StorageHealth): Re
     iterateTargets: () => store.iterateTargets(),
     scanByTarget: (opts: Parameters<Store['scanByTarget']>[0]) => noted(store.scanByTarget(opts), health),
   }
-  // No async wrapper: every method returns a promise, and its rejection is caught with one
-  // `then` (an async function with await costs a frame and two more microtask turns per call,
-  // on every read and commit of the write path).
-  const onError = (err: unknown): never => {
-    throw health.note(err)
-  }
   for (const name of STORE_METHODS) {
-    const method = store[name] as (...a: unknown[]) => Promise<unknown>
-    out[name] = (...args: unknown[]) => {
-      let result: Promise<unknown>
+    const method = (store[name] as (...a: unknown[]) => Promise<unknown>).bind(store)
+    out[name] = async (...args: unknown[]) => {
       try {
-        result = method.apply(store, args)
+        return await method(...args)
       } catch (err) {
-        return Promise.reject(health.note(err))
+        throw health.note(err)
       }
-      return Promise.resolve(result).then(undefined, onError)
     }
   }
   return out as unknown as RecoverableStore

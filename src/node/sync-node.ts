@@ -285,7 +285,7 @@ export class SyncNode implements SyncApi {
     const result = await this.#admit(
       raw.length,
       origin,
-      (i) => {
+      async (i) => {
         const r = raw[i]
         if (hasEnvelope(r)) {
           const { fields, signature, digest } = fieldsFromJson(r)
@@ -327,7 +327,7 @@ export class SyncNode implements SyncApi {
     return this.#admit(
       events.length,
       origin,
-      (i) => ({
+      async (i) => ({
         kind: 'signed',
         event: checkEvent(decodeSigned(events[i].signed), events[i].signed, events[i].signature, ctx),
       }),
@@ -345,7 +345,7 @@ export class SyncNode implements SyncApi {
     return this.#admit(
       events.length,
       origin,
-      (i) => ({
+      async (i) => ({
         kind: 'signed',
         event: checkEvent(events[i], events[i].signed, events[i].signature, ctx),
         // The head they were verified against is kept with the group (once).
@@ -365,7 +365,7 @@ export class SyncNode implements SyncApi {
   async #admit(
     count: number,
     origin: Origin,
-    parse: (i: number) => IngestItem,
+    parse: (i: number) => Promise<IngestItem>,
     idOf: (i: number) => string | null,
     verifySignatures = true,
     answers = true,
@@ -379,7 +379,7 @@ export class SyncNode implements SyncApi {
     }
     for (let i = 0; i < count; i++) {
       try {
-        parsed[i] = parse(i)
+        parsed[i] = await parse(i)
       } catch (err) {
         fail(i, err)
       }
@@ -399,11 +399,12 @@ export class SyncNode implements SyncApi {
       if (it === undefined) continue
       try {
         // One pass: the parse travels with the item (the event object, or the local item).
-        // Only a Yjs update waits for the guard (no await, no microtask turn, for the others).
-        const action =
-          it.kind === 'signed' ? payloadActionOf(it.event) : (it.action ?? parsePayload(it.type, it.payload))
-        if (it.kind === 'local') parsed[i] = { ...it, action }
-        if (action.kind === 'yjs') await this.#checkYjs(action)
+        if (it.kind === 'signed') await this.#checkYjs(payloadActionOf(it.event))
+        else {
+          const action = it.action ?? parsePayload(it.type, it.payload)
+          parsed[i] = { ...it, action }
+          await this.#checkYjs(action)
+        }
       } catch (err) {
         fail(i, err)
       }

@@ -7,10 +7,9 @@ import type { CommitBatch } from '../core/ports.ts'
 import { toHex } from '../util/bytes.ts'
 import { decodeConflict } from './codecs.ts'
 import { type CommitReads, type PreparedEvent, targetStateKey } from './commit-plan.ts'
-import { SYNC_READ_KEYS_MAX } from './constants.ts'
 import { DuplicateEventError, EventIdTakenError } from './errors.ts'
 import type * as K from './keys.ts'
-import { readMany, readManySync } from './read-many.ts'
+import { readMany } from './read-many.ts'
 
 /** Refuses events already stored or whose event id is taken. */
 export async function commitReads(
@@ -28,28 +27,20 @@ export async function commitReads(
     ).entries(),
   ]
   const conflictIds = [...new Set(batch.conflicts.map((c) => c.id))]
-  const digests = events.map((e) => e.digest)
-  const stateKeys = targetKeys.map(([, k]) => k)
   // getMany/getSync, not hasMany: LevelDB's has_many seeks, which skips the bloom filters and
   // walks over tombstones left by a rebuild's clearMaterialized; a get stops at the first entry.
-  // A small group (a lone gossiped event, one local write) reads synchronously, without a
-  // promise per read: these reads are part of every group's fixed cost.
-  const small = Math.max(digests.length, stateKeys.length, conflictIds.length) <= SYNC_READ_KEYS_MAX
-  const [presentValues, owners, targetValues, conflicts] = small
-    ? [
-        readManySync(s.events, digests),
-        readManySync(s.eventId, eidKeys),
-        readManySync(s.state, stateKeys),
-        readManySync(s.conflict, conflictIds),
-      ]
-    : await Promise.all([
-        readMany(s.events, digests),
-        readMany(s.eventId, eidKeys),
-        readMany(s.state, stateKeys),
-        readMany(s.conflict, conflictIds),
-      ])
-  const present = presentValues.map((x) => x !== undefined)
-  const targetsFound = targetValues.map((x) => x !== undefined)
+  const [present, owners, targetsFound, conflicts] = await Promise.all([
+    readMany(
+      s.events,
+      events.map((e) => e.digest),
+    ).then((v) => v.map((x) => x !== undefined)),
+    readMany(s.eventId, eidKeys),
+    readMany(
+      s.state,
+      targetKeys.map(([, k]) => k),
+    ).then((v) => v.map((x) => x !== undefined)),
+    readMany(s.conflict, conflictIds),
+  ])
   events.forEach((e, i) => {
     if (present[i]) throw new DuplicateEventError(`event ${toHex(e.digest)} is already stored`)
     const owner = owners[i]

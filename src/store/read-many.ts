@@ -15,11 +15,6 @@ export async function readMany<K, V>(sub: Sub<K, V>, keys: readonly K[]): Promis
   return sub.getMany(keys as K[])
 }
 
-/** Values of `keys` in order, read synchronously: for at most SYNC_READ_KEYS_MAX keys. */
-export function readManySync<K, V>(sub: Sub<K, V>, keys: readonly K[]): Array<V | undefined> {
-  return keys.map((k) => sub.getSync(k))
-}
-
 /** The value of one key (undefined where absent), read synchronously. */
 export function readOne<K, V>(sub: Sub<K, V>, key: K): V | undefined {
   return sub.getSync(key)
