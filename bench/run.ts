@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- ingest|commit|cost|cells|yjs|replay|sustained|reconcile|catchup|vectors|star|propagation ...]`: runs the named benchmarks (all by
- * default), prints median and range, and updates bench/results.json (quoted in
+ * default; `cost-il`, bench/cost-interleaved.ts, only when named), prints median and range, and updates bench/results.json (quoted in
  * docs/BENCHMARKS.md; benchmarks not run keep their last figures).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -34,6 +34,9 @@ if (want('logverify')) results.logverify = await benchLogVerify()
 if (want('logphase')) results.logphase = await benchLogPhase()
 if (want('vectors')) results.vectors = await (await import('./vector-size.ts')).benchVectorSize()
 if (want('cost')) results.cost = await benchCost()
+// Named only (not in the default run): the one-event commit beside a base in one process.
+if (which.includes('cost-il'))
+  results.costInterleaved = await (await import('./cost-interleaved.ts')).benchCostInterleaved()
 if (want('cells')) results.cells = await (await import('./cell-cost.ts')).benchCellCost()
 if (want('yjs')) results.yjs = await (await import('./yjs-cost.ts')).benchYjsCost()
 if (want('sustained')) results.sustained = await (await import('./sustained-rss.ts')).benchSustainedRss()

@@ -345,6 +345,27 @@ export function runRecordConformance(makeStore: MakeStore): void {
       assert.deepEqual([(await store.counts()).targets, (await store.counts()).conflictsOpen], [1, 1])
     }))
 
+  it('a commit too large for synchronous reads refuses a stored event or a taken id the same way', () =>
+    withStore(makeStore, async (store) => {
+      // 40 events: past SYNC_READ_KEYS_MAX (32), so the commit's reads go through getMany.
+      const first = makeEvent({ n: 1, eventId: uuid(1) })
+      await store.commit(batchOf({ events: [stored(first)] }))
+      const many = Array.from({ length: 40 }, (_, i) => makeEvent({ n: 100 + i }))
+      await assert.rejects(store.commit(batchOf({ events: [...many, first].map(stored) })), {
+        name: 'DuplicateEventError',
+      })
+      const sameId = makeEvent({ n: 2, eventId: uuid(1) })
+      await assert.rejects(store.commit(batchOf({ events: [...many, sameId].map(stored) })), {
+        name: 'EventIdTakenError',
+      })
+      assert.equal((await store.counts()).events, 1)
+      const { seqs } = await store.commit(batchOf({ events: many.map(stored) }))
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 40 }, (_, i) => i + 2),
+      )
+    }))
+
   it('a failed commit changes nothing: closed store, duplicate event, taken event id', () =>
     withStore(makeStore, async (store) => {
       const first = makeEvent({ n: 1, eventId: uuid(1) })
