@@ -223,7 +223,7 @@ export class Redialer {
       if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
       if (!t.dialing && t.nextAtMs > now) pulled.push(peerId)
       // The other end sees the healed path too: the tie-break decides who dials.
-      this.#streakEnds(peerId, t, now)
+      if (t.failures > 0) this.#streakEnds(peerId, t, now)
       t.nextAtMs = Math.min(t.nextAtMs, Math.max(now, t.yieldUntilMs ?? now))
       if (this.#renewStale(t, now)) renewed.push(peerId)
       else if (t.dialing) young.push(peerId)
