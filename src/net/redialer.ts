@@ -73,6 +73,9 @@ interface Target {
   yieldUntilMs?: number
   /** The tie-break was applied to this failure streak's end (a heal): once per streak. */
   streakYielded?: boolean
+  /** When the path was first known open again in this streak (seen, or a heal noticed): only
+   *  a dial started before it can be stuck in the partition and renewed. */
+  openSinceMs?: number
 }
 
 export interface RedialerComponents {
@@ -161,21 +164,29 @@ export class Redialer {
   #streakEnds(peerId: string, t: Target, now: number): void {
     if (t.streakYielded === true) return
     t.streakYielded = true
+    t.openSinceMs = now
+    if (t.failures === 0) return
     const wait = this.#yieldMs(peerId, t.kind)
     if (wait === 0) return
     t.yieldUntilMs = now + wait
     t.nextAtMs = Math.max(t.nextAtMs, t.yieldUntilMs)
   }
 
-  /** Abandons a pending dial started REDIAL_RENEW_AFTER_MS or longer ago, to be dialled again
-   *  (not counted as a failure). A younger one is left to run: its SYN went out at most one
-   *  initial retransmission timeout ago, and it may be mid-handshake over the healed path. */
+  /** Abandons a pending dial started REDIAL_RENEW_AFTER_MS or longer ago and before the path was
+   *  known open again, to be dialled again (not counted as a failure). A younger one is left to
+   *  run: its SYN went out at most one initial retransmission timeout ago, and it may be
+   *  mid-handshake over the healed path. So is one started after the path was known open: on a
+   *  loaded host a dial over the open path takes over 1 s, and renewing it at every mDNS answer
+   *  or every peer that connected restarted the same handshakes again and again (10-node heal at
+   *  load ~20: a pair connected 4.7 s after the heal, after three abandoned dials). */
   #renewStale(t: Target, now: number): boolean {
+    const started = t.dialStartedAtMs ?? now
     if (
       !t.dialing ||
       t.abort === undefined ||
       t.renewed === true ||
-      now - (t.dialStartedAtMs ?? now) < REDIAL_RENEW_AFTER_MS
+      now - started < REDIAL_RENEW_AFTER_MS ||
+      (t.openSinceMs !== undefined && started >= t.openSinceMs)
     )
       return false
     t.renewed = true
@@ -208,6 +219,7 @@ export class Redialer {
     if (t === undefined) return
     t.connectedAtMs = this.#c.now()
     t.streakYielded = false
+    t.openSinceMs = undefined
     if (t.failures > 0) this.#pathHealed(peerId)
   }
 
@@ -223,7 +235,7 @@ export class Redialer {
       if (t.kind === 'known' && t.failures >= KNOWN_PEER_DIAL_ATTEMPTS_MAX) continue
       if (!t.dialing && t.nextAtMs > now) pulled.push(peerId)
       // The other end sees the healed path too: the tie-break decides who dials.
-      if (t.failures > 0) this.#streakEnds(peerId, t, now)
+      this.#streakEnds(peerId, t, now)
       t.nextAtMs = Math.min(t.nextAtMs, Math.max(now, t.yieldUntilMs ?? now))
       if (this.#renewStale(t, now)) renewed.push(peerId)
       else if (t.dialing) young.push(peerId)
@@ -250,6 +262,7 @@ export class Redialer {
     }
     t.connectedAtMs = undefined
     t.streakYielded = false
+    t.openSinceMs = undefined
   }
 
   has(peerId: string): boolean {
@@ -307,6 +320,9 @@ export class Redialer {
             }
             t.failures++
             t.nextAtMs = this.#c.now() + this.backoffMs(t.failures)
+            // Not open after all (or cut again): the next sign of a heal counts afresh.
+            t.streakYielded = false
+            t.openSinceMs = undefined
             this.#c.onFailure?.(peerId, err)
           })
           .finally(() => {

@@ -364,6 +364,15 @@ describe('redialer', () => {
     await settle()
     assert.equal(r.failures('old'), 1, 'the renewed dial is not counted')
     assert.deepEqual(failuresSeen, ['old', 'young'])
+    // 'old' is dialled again over the open path; on a loaded host the handshake takes over 1 s.
+    reachable = false // (the stub: dials hang)
+    void r.tick()
+    const again = pending.get('old')
+    assert.equal(again?.aborted, false)
+    now = 4_500 // 2 s later: mDNS answers again, another peer connects
+    r.want('old', [], 'known')
+    r.connected('young')
+    assert.equal(again?.aborted, false, 'a dial started after the path was seen open is left to finish')
   })
 
   it('a dial that becomes due between ticks starts at once once started (no wait for the next tick)', async () => {
