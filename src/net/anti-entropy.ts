@@ -217,6 +217,8 @@ export class AntiEntropy {
     const rec = this.#record(id)
     rec.current = rec.pending.splice(0)
     const serving = rec.current
+    const startedAt = this.#c.now()
+    this.#c.ctx.log.debug('reconciliation with a peer started', { peer: id })
     const p = reconcileWith(
       this.#c.ctx,
       serving.some((w) => w.onProgress !== undefined) ? progressOf(this.#c.set, id, serving) : this.#c.set,
@@ -257,6 +259,7 @@ export class AntiEntropy {
           rounds: report.rounds,
           bytes: report.bytesSent + report.bytesReceived,
           inSync: report.inSync,
+          ms: now - startedAt,
         }
         if (report.need > 0 || report.have > 0)
           this.#c.ctx.log.info('reconciliation with a peer done', fields)
@@ -292,6 +295,7 @@ export class AntiEntropy {
           else
             this.#c.ctx.log.info('reconciliation with a peer failed', {
               peer: id,
+              ms: this.#c.now() - startedAt,
               error: rec.lastError,
               name,
             })

@@ -308,6 +308,7 @@ export class GkmNetwork implements Network {
       now: this.#now,
       random: Math.random,
       selfId: this.peerId,
+      log: this.#log,
       onFailure: (peer, err) => {
         this.#stats.inc('dial.failed')
         this.#log.debug('dialling a peer failed', { peer, reason: (err as Error)?.message })
@@ -593,7 +594,16 @@ export class GkmNetwork implements Network {
     const id = peerIdFromString(peer)
     if (addrs.length > 0)
       await libp2p.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(withoutPeerId(a))) })
-    await libp2p.dial(id, { signal: deadline(timeoutMs, signal) })
+    const startedAt = performance.now()
+    this.#log.debug('dialling a peer', { peer, timeoutMs })
+    try {
+      await libp2p.dial(id, { signal: deadline(timeoutMs, signal) })
+    } catch (err) {
+      const ms = Math.round(performance.now() - startedAt)
+      this.#log.debug('dial ended without a connection', { peer, ms, reason: (err as Error)?.message })
+      throw err
+    }
+    this.#log.debug('dial connected', { peer, ms: Math.round(performance.now() - startedAt) })
   }
 
   /** Remembers why a peer's last connection closed, for the "peer disconnected" line. */

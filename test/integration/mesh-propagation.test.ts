@@ -61,8 +61,13 @@ describe('mesh of real nodes on loopback: propagation, late join, restart', () =
 
   before(async () => {
     // node 0 first; nodes 1 and 2 bootstrap to node 0 only: node 1 and 2 are not connected to
-    // each other, so their events reach each other through node 0 (gossip relay).
-    mesh = await startMesh(3, { bootstrap: 'first' })
+    // each other, so their events reach each other through node 0 (gossip relay). No
+    // connection target: peer exchange would connect them (the redialer dials a learned peer
+    // at once), and the star is what this test is about.
+    mesh = await startMesh(3, {
+      bootstrap: 'first',
+      values: { mesh: { enabled: true, targetConnections: 0 } },
+    })
   })
   after(() => mesh?.close())
 

@@ -280,4 +280,130 @@ describe('redialer', () => {
     assert.equal(pending.get('old')?.aborted, true, 'a dial pending 1.5 s is renewed')
     assert.equal(pending.get('young')?.aborted, false, 'a dial pending 0.5 s is left to finish')
   })
+
+  it('after a heal the dial tie-break applies again: a peer in a failure streak seen again is dialled at once by the smaller id, after the wait by the larger', async () => {
+    // B is between A and C: A < B < C. All three unreachable at first (a partition).
+    const h = harness(new Set(), 'B')
+    h.r.want('A', [], 'known')
+    h.r.want('C', [], 'known')
+    for (let i = 0; i < 20; i++) await h.advance(REDIAL_CAP_MS / 4) // 5 min of failed dials
+    assert.ok(h.r.failures('A') > 0 && h.r.failures('C') > 0)
+    h.dials.length = 0
+    // The path heals; mDNS answers from both arrive at once.
+    h.up.add('A')
+    h.up.add('C')
+    h.r.want('A', [], 'known')
+    h.r.want('C', [], 'known')
+    await h.advance(0)
+    assert.deepEqual(h.dials, ['C'], 'C > B: dialled at once; A < B: A dials us')
+    h.r.want('A', [], 'known') // answers again and again: the wait stands
+    await h.advance(KNOWN_PEER_DIAL_YIELD_MS - 1)
+    assert.deepEqual(h.dials, ['C'])
+    await h.advance(1) // A did not dial in: we do
+    assert.deepEqual(h.dials, ['C', 'A'])
+  })
+
+  it('after a heal a connection of a peer in a streak pulls the others forward, with the tie-break', async () => {
+    const h = harness(new Set(), 'M')
+    for (const p of ['A', 'B', 'X', 'Y']) h.r.want(p, [], 'known')
+    for (let i = 0; i < 20; i++) await h.advance(REDIAL_CAP_MS / 4)
+    h.dials.length = 0
+    for (const p of ['A', 'B', 'X', 'Y']) h.up.add(p)
+    h.connected.add('X') // X dialled in: the path is healed
+    h.r.connected('X')
+    await h.advance(0)
+    assert.deepEqual(h.dials, ['Y'], 'Y > M: at once; A, B < M: they dial us first')
+    h.connected.add('A') // A's dial arrives during the wait
+    h.r.connected('A')
+    await h.advance(KNOWN_PEER_DIAL_YIELD_MS)
+    assert.deepEqual(h.dials, ['Y', 'B'], 'one connection per pair: B did not dial, so we do')
+  })
+
+  it('a peer in a failure streak seen again renews a dial pending REDIAL_RENEW_AFTER_MS or longer (not counted), and leaves a younger one', async () => {
+    let now = 0
+    const pending = new Map<string, AbortSignal>()
+    let reachable = false
+    const failuresSeen: string[] = []
+    const r = new Redialer({
+      now: () => now,
+      random: () => 0.5,
+      isConnected: () => false,
+      onFailure: (p) => failuresSeen.push(p),
+      dial: (p, _addrs, signal) => {
+        if (!reachable) {
+          if (pending.has(p) && !pending.get(p)?.aborted) throw new Error('two dials at once')
+          // the first dial of each fails at once; later ones hang (a SYN into the partition)
+          if (!pending.has(p) && failuresSeen.filter((x) => x === p).length === 0)
+            return Promise.reject(new Error('unreachable'))
+          return new Promise<void>((_, reject) => {
+            pending.set(p, signal)
+            signal.addEventListener('abort', () => reject(new Error('aborted')))
+          })
+        }
+        return Promise.resolve()
+      },
+    })
+    const settle = () => new Promise((res) => setImmediate(res))
+    r.want('old', [], 'known')
+    await Promise.all(r.tick()) // t=0: fails once
+    assert.equal(r.failures('old'), 1)
+    now = 1_000
+    void r.tick() // t=1000: 'old' dials again (backoff 1 s), hangs
+    now = 1_500
+    r.want('young', [], 'known')
+    await Promise.all(r.tick()) // t=1500: 'young' fails once
+    assert.equal(r.failures('young'), 1)
+    now = 2_500
+    void r.tick() // t=2500: 'young' dials again, hangs
+    now = 2_900 // the path heals; mDNS answers from both
+    reachable = true
+    r.want('old', [], 'known')
+    r.want('young', [], 'known')
+    assert.equal(pending.get('old')?.aborted, true, 'pending 1.9 s: renewed')
+    assert.equal(pending.get('young')?.aborted, false, 'pending 0.4 s: left to finish')
+    await settle()
+    assert.equal(r.failures('old'), 1, 'the renewed dial is not counted')
+    assert.deepEqual(failuresSeen, ['old', 'young'])
+    // 'old' is dialled again over the open path; on a loaded host the handshake takes over 1 s.
+    reachable = false // (the stub: dials hang)
+    void r.tick()
+    const again = pending.get('old')
+    assert.equal(again?.aborted, false)
+    now = 4_500 // 2 s later: mDNS answers again, another peer connects
+    r.want('old', [], 'known')
+    r.connected('young')
+    assert.equal(again?.aborted, false, 'a dial started after the path was seen open is left to finish')
+  })
+
+  it('a dial that becomes due between ticks starts at once once started (no wait for the next tick)', async () => {
+    let now = 0
+    const dials: string[] = []
+    const deferred: Array<() => void> = []
+    const r = new Redialer({
+      now: () => now,
+      random: () => 0.5,
+      isConnected: () => false,
+      defer: (fn) => deferred.push(fn),
+      dial: async (p) => {
+        dials.push(p)
+        throw new Error('unreachable')
+      },
+    })
+    r.want('far', [], 'known')
+    assert.equal(deferred.length, 1, 'a new peer due now: a tick is deferred')
+    r.want('far', [], 'known')
+    assert.equal(deferred.length, 1, 'coalesced')
+    deferred.shift()?.()
+    await new Promise((res) => setImmediate(res))
+    assert.deepEqual(dials, ['far'])
+    now = 500
+    await Promise.all(r.tick()) // not due (backoff 1 s)
+    assert.deepEqual(dials, ['far'])
+    now = 600
+    r.want('far', [], 'known') // seen again: due now, dialled without waiting for a tick
+    assert.equal(deferred.length, 1)
+    deferred.shift()?.()
+    await new Promise((res) => setImmediate(res))
+    assert.deepEqual(dials, ['far', 'far'])
+  })
 })
