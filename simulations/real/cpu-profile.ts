@@ -110,7 +110,10 @@ export function foldCpu(
       if (seen.has(name)) continue
       seen.add(name)
       let row = out.inclusive.get(name)
-      if (row === undefined) out.inclusive.set(name, (row = new Array<number>(bins).fill(0)))
+      if (row === undefined) {
+        row = new Array<number>(bins).fill(0)
+        out.inclusive.set(name, row)
+      }
       row[b] += dt
     }
   }
