@@ -22,6 +22,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { gossipWire } from './gossip-wire.ts'
 
 const [root, scenario, nText] = process.argv.slice(2)
 const n = Number(nText)
@@ -109,26 +110,7 @@ function client(
 async function gossipedEvents(count: number): Promise<any[]> {
   const w = await start()
   try {
-    // biome-ignore lint/suspicious/noExplicitAny: either version
-    const wire: any[] = []
-    const off = w.api.subscribe(0, (c: { event: { signed: Uint8Array; signature: Uint8Array } }) =>
-      wire.push({ signed: c.event.signed, signature: c.event.signature }),
-    )
-    for (let i = 0; i < count; i++)
-      await w.api.push(
-        [
-          {
-            event_type: 'persona_update',
-            target_id: `bench-${i % 256}`,
-            payload: { op: 'set', fields: { bench: 1, k: i, sent: 1_700_000_000_000 + i } },
-          },
-        ],
-        { kind: 'local', id: 'bench' },
-      )
-    for (let waited = 0; wire.length < count && waited < 5_000; waited += 20)
-      await new Promise((r) => setTimeout(r, 20))
-    off()
-    if (wire.length < count) throw new Error(`the writer's change feed gave ${wire.length} of ${count}`)
+    const wire = await gossipWire(w.api, count)
     // What the gossip validator hands over: events checked (and signature-verified) by the core.
     const ctx = { nowMs: Date.now(), driftMaxMs: 60_000 }
     return wire.map((x) => eventMod.eventFromWire(x.signed, x.signature, ctx))

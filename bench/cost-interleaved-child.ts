@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { gossipWire } from './gossip-wire.ts'
 
 const [rootA, rootB, nText, chunkText] = process.argv.slice(2)
 const n = Number(nText)
@@ -52,27 +53,11 @@ async function gossiped(
   count: number,
 ): Promise<Array<{ signed: Uint8Array; signature: Uint8Array }>> {
   const writer = await start(m)
-  const wire: Array<{ signed: Uint8Array; signature: Uint8Array }> = []
-  const off = writer.api.subscribe(0, (c: { event: { signed: Uint8Array; signature: Uint8Array } }) =>
-    wire.push({ signed: c.event.signed, signature: c.event.signature }),
-  )
-  for (let i = 0; i < count; i++)
-    await writer.api.push(
-      [
-        {
-          event_type: 'persona_update',
-          target_id: `bench-${i % 256}`,
-          payload: { op: 'set', fields: { bench: 1, k: i, sent: 1_700_000_000_000 + i } },
-        },
-      ],
-      { kind: 'local', id: 'bench' },
-    )
-  for (let waited = 0; wire.length < count && waited < 5_000; waited += 20)
-    await new Promise((r) => setTimeout(r, 20))
-  off()
-  await writer.stop()
-  if (wire.length < count) throw new Error(`the writer's change feed gave ${wire.length} of ${count}`)
-  return wire
+  try {
+    return await gossipWire(writer.api, count)
+  } finally {
+    await writer.stop()
+  }
 }
 
 const sorted = (v: number[]) => [...v].sort((a, b) => a - b)

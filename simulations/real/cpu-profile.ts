@@ -45,6 +45,25 @@ function frameName(f: { functionName: string; url: string; lineNumber: number })
   return `${f.functionName || '(anonymous)'}${file}`
 }
 
+/** The product functions (under `/src/`) on a sample's stack, each once, leaf first. */
+function productFrames(
+  nodeId: number,
+  byId: ReadonlyMap<number, CpuProfile['nodes'][number]>,
+  parent: ReadonlyMap<number, number>,
+): string[] {
+  const names: string[] = []
+  const seen = new Set<string>()
+  for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
+    const f = byId.get(id)!.callFrame
+    if (!f.url.includes('/src/')) continue
+    const name = frameName(f)
+    if (seen.has(name)) continue
+    seen.add(name)
+    names.push(name)
+  }
+  return names
+}
+
 /** The CPU one profile used between two CLOCK_MONOTONIC times (µs). A sample's time is charged
  *  to the tree node that was on the CPU when it was taken (the delta before it). */
 export function windowCpu(p: CpuProfile, fromUs: number, toUs: number, into?: WindowCpu): WindowCpu {
@@ -63,15 +82,8 @@ export function windowCpu(p: CpuProfile, fromUs: number, toUs: number, into?: Wi
     busy += dt
     const leaf = frameName(node.callFrame)
     out.self.set(leaf, (out.self.get(leaf) ?? 0) + dt)
-    const seen = new Set<string>()
-    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-      const f = byId.get(id)!.callFrame
-      if (!f.url.includes('/src/')) continue
-      const name = frameName(f)
-      if (seen.has(name)) continue
-      seen.add(name)
+    for (const name of productFrames(node.id, byId, parent))
       out.inclusive.set(name, (out.inclusive.get(name) ?? 0) + dt)
-    }
   }
   return { ...out, busyUs: busy }
 }
@@ -102,13 +114,7 @@ export function foldCpu(
     const phase = (((at - o.originUs) % o.periodUs) + o.periodUs) % o.periodUs
     const b = Math.min(bins - 1, Math.floor(phase / o.binUs))
     out.total[b] += dt
-    const seen = new Set<string>()
-    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-      const f = byId.get(id)!.callFrame
-      if (!f.url.includes('/src/')) continue
-      const name = frameName(f)
-      if (seen.has(name)) continue
-      seen.add(name)
+    for (const name of productFrames(node.id, byId, parent)) {
       let row = out.inclusive.get(name)
       if (row === undefined) {
         row = new Array<number>(bins).fill(0)
