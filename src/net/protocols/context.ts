@@ -52,10 +52,19 @@ export function decodeFramePrefix(data: Uint8ArrayList): number {
   throw new RangeError('need more bytes')
 }
 
+/** Frames of the largest size a framed stream holds unread before it refuses the peer. A
+ *  reconciliation peer writes its next frame while this node still stores the last one (the log
+ *  phase's pushes are acknowledged by later answers, not one by one), so with events near the
+ *  frame limit two or more frames are legitimately in the buffer at once: a bound of one frame
+ *  failed honest sessions of 10 KB events with "frame too large" (test/integration/
+ *  mesh-large-events.test.ts). Memory: up to this many × frameBytesMax per open stream
+ *  (16 MiB at the default 4 MiB), docs/LIMITS.md. */
+export const FRAMED_READ_BUFFER_FRAMES = 4
+
 export function framed(stream: Stream, frameBytesMax: number): Framed {
   return lpStream(stream, {
     maxDataLength: frameBytesMax,
-    maxBufferSize: frameBytesMax + 64,
+    maxBufferSize: FRAMED_READ_BUFFER_FRAMES * (frameBytesMax + 64),
     lengthDecoder: decodeFramePrefix,
   })
 }
@@ -73,7 +82,8 @@ export async function readFrame(
     const name = (err as Error)?.name
     if (name === 'UnexpectedEOFError' && allowEnd && /after reading 0\//.test((err as Error).message))
       return undefined
-    // StreamBufferError: the peer sent more than a frame's worth before we read it.
+    // StreamBufferError: the peer sent more than FRAMED_READ_BUFFER_FRAMES frames' worth before
+    // we read them.
     if (
       name === 'InvalidDataLengthError' ||
       name === 'InvalidDataLengthLengthError' ||
