@@ -8,11 +8,22 @@
  *                                            validator does (`eventFromWire`, before timing) and
  *                                            a fresh receiver takes them one `pushVerified` each
  *                                            (one group commit, fsync); the first 1,000 warm up
+ *   node bench/cost-child.ts ROOT commit-burst N  the same events, each its own `pushVerified` as the
+ *                                            mesh hands them over, 64 in flight (a burst of
+ *                                            gossip): group commits form, so this is the cost
+ *                                            per event with the commit's fixed cost shared
  *   node bench/cost-child.ts ROOT push500 N  local writes through POST /sync/push, batches of
  *                                            500, 4 requests in flight (bench/push-client.ts in
  *                                            its own process), durable: events/s
  *   node bench/cost-child.ts ROOT push1 N    one local write per POST /sync/push, sequential
  *                                            (one request in flight): events/s
+ *   node bench/cost-child.ts ROOT push500-floor|push1-floor N PUTS BYTES
+ *                                            the floor of the same measurement: the same client
+ *                                            and bodies against a bare fastify server that parses
+ *                                            each body and writes one synced LevelDB batch of
+ *                                            PUTS puts and BYTES bytes per event (the store's
+ *                                            LevelDB options), with no engine: what the HTTP
+ *                                            round trip and the durable write alone allow here
  *
  * Prints one JSON line. CPU is the process's (`process.cpuUsage`: event loop, LevelDB's threads,
  * workers), so it is the whole cost on this machine.
@@ -119,9 +130,54 @@ async function gossipedEvents(count: number): Promise<any[]> {
   }
 }
 
+/** The floor server: fastify (the node's HTTP framework), JSON bodies, and per request one synced
+ *  batch of `puts` puts per event holding `bytes` bytes per event (keys 24 B), on a LevelDB opened
+ *  with the store's options; answers like the node ({accepted, rejected}). */
+async function floorServer(
+  puts: number,
+  bytes: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const { default: Fastify } = await import('fastify')
+  const { ClassicLevel } = await import('classic-level')
+  const { LEVEL_OPTIONS } = await import(pathToFileURL(join(root, 'src/store/constants.ts')).href)
+  const dir = await mkdtemp(join(tmpdir(), 'gkm-bench-floor-'))
+  dirs.push(dir)
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+    ...LEVEL_OPTIONS,
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  })
+  await db.open()
+  const value = Buffer.alloc(Math.max(0, Math.round(bytes / puts) - 24), 7)
+  let k = 0
+  const app = Fastify({ bodyLimit: 64 * 1024 * 1024 })
+  app.post('/sync/push', async (req) => {
+    const events = req.body as unknown[]
+    const b = db.batch()
+    for (let e = 0; e < events.length; e++)
+      for (let p = 0; p < puts; p++) {
+        const key = Buffer.alloc(24)
+        key.writeUInt32BE(p, 0)
+        key.writeDoubleBE(k++, 4)
+        b.put(key, value)
+      }
+    await b.write({ sync: true } as never)
+    return { accepted: events.length, rejected: [] }
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  return {
+    url: `http://127.0.0.1:${port}/sync/push`,
+    close: async () => {
+      await app.close()
+      await db.close()
+    },
+  }
+}
+
 let out: Record<string, number>
 try {
-  if (scenario === 'commit') {
+  if (scenario === 'commit' || scenario === 'commit-burst') {
     const events = await gossipedEvents(n + WARMUP)
     const r = await start()
     const from = { kind: 'peer', id: 'bench' }
@@ -131,9 +187,20 @@ try {
     const c0 = process.cpuUsage()
     const m0 = process.threadCpuUsage()
     const t0 = performance.now()
-    for (const e of events.slice(WARMUP)) {
+    // biome-ignore lint/suspicious/noExplicitAny: either version of the code's events
+    const one = async (e: any) => {
       const res = await r.api.pushVerified([e], from)
       if (res.accepted !== 1) throw new Error(`event not accepted: ${JSON.stringify(res.rejected)}`)
+    }
+    const measured = events.slice(WARMUP)
+    if (scenario === 'commit') for (const e of measured) await one(e)
+    else {
+      let next = 0
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (next < measured.length) await one(measured[next++])
+        }),
+      )
     }
     const c = process.cpuUsage(c0)
     const m = process.threadCpuUsage(m0)
@@ -167,6 +234,17 @@ try {
       bytesPerEvent: writes.bytes / r.events,
     }
     await node.stop()
+  } else if (scenario === 'push500-floor' || scenario === 'push1-floor') {
+    const [putsText, bytesText] = process.argv.slice(5)
+    const server = await floorServer(Math.max(1, Math.round(Number(putsText))), Number(bytesText))
+    const c0 = process.cpuUsage()
+    const r =
+      scenario === 'push500-floor'
+        ? await client(server.url, Math.ceil(n / 500), 500, 4)
+        : await client(server.url, n, 1, 1)
+    const c = process.cpuUsage(c0)
+    out = { eventsPerS: r.events / r.seconds, cpuMsPerEvent: (c.user + c.system) / 1000 / r.events }
+    await server.close()
   } else throw new Error(`unknown scenario ${scenario}`)
 } finally {
   for (const d of dirs) await rm(d, { recursive: true, force: true })

@@ -6,12 +6,17 @@
  *
  * - commit: CPU per stored gossiped event (one `pushVerified` per event, fsync), BENCH_COST_COMMIT
  *   events (default 3,000) after a warm-up of 1,000;
+ * - commit-burst: the same, 64 `pushVerified` calls in flight as a burst of gossip hands them over:
+ *   group commits form, so the commit's fixed cost is shared (CPU per event);
  * - push500: local writes through POST /sync/push in batches of 500, 4 in flight,
  *   BENCH_COST_PUSH events (default 20,000): events/s;
  * - push1: one local write per POST /sync/push, sequential, BENCH_COST_PUSH1 (default 2,000):
  *   events/s;
  * - floor: what one synced LevelDB batch of 1 and of 8 small puts costs on this machine (the
- *   lower bound of a one-event group commit: the fsync itself), CPU per write.
+ *   lower bound of a one-event group commit: the fsync itself), CPU per write;
+ * - push500-floor, push1-floor: the same client and bodies against a bare fastify server that
+ *   writes one synced batch of this code's puts and bytes per event, with no engine (cost-child.ts):
+ *   the most events/s this client, HTTP stack and disk allow, run after each pair of its scenario.
  *
  * The base code is checked out with `git worktree add` into a temp dir (removed at the end) and
  * runs on this checkout's node_modules. Run: npm run bench -- cost
@@ -31,12 +36,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const BASE_REF = process.env.BENCH_BASE_REF ?? '73ef879'
 const SCENARIOS: Record<string, number> = {
   commit: Number(process.env.BENCH_COST_COMMIT ?? 3000),
+  'commit-burst': Number(process.env.BENCH_COST_COMMIT ?? 3000),
   push500: Number(process.env.BENCH_COST_PUSH ?? 20_000),
   push1: Number(process.env.BENCH_COST_PUSH1 ?? 2000),
 }
 
-function child(root: string, scenario: string, n: number): Promise<Record<string, number>> {
-  return childJson([CHILD, root, scenario, String(n)], {
+function child(
+  root: string,
+  scenario: string,
+  n: number,
+  ...extra: string[]
+): Promise<Record<string, number>> {
+  return childJson([CHILD, root, scenario, String(n), ...extra], {
     nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=16'],
     env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     what: `child ${scenario}`,
@@ -79,9 +90,10 @@ export async function benchCost(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { baseRef: BASE_REF, runs: RUNS }
   try {
     for (const [scenario, n] of Object.entries(SCENARIOS)) {
-      const key = scenario === 'commit' ? 'cpuMs' : 'eventsPerS'
+      const key = scenario.startsWith('commit') ? 'cpuMs' : 'eventsPerS'
       const now: number[] = []
       const then: number[] = []
+      const floors: number[] = []
       // Puts and bytes written per event: deterministic, whatever the machine's load.
       let writes: Record<string, number> = {}
       for (let r = 0; r < RUNS; r++) {
@@ -96,6 +108,26 @@ export async function benchCost(): Promise<Record<string, unknown>> {
           baseBytes: b.bytesPerEvent,
         }
         console.log(`  ${scenario} run ${r + 1}: ${f(now[r], 3)} vs ${BASE_REF} ${f(then[r], 3)} ${key}`)
+        if (!scenario.startsWith('commit')) {
+          const fl = await child(
+            ROOT,
+            `${scenario}-floor`,
+            n,
+            String(a.putsPerEvent),
+            String(a.bytesPerEvent),
+          )
+          floors.push(fl.eventsPerS)
+          console.log(`  ${scenario} floor run ${r + 1}: ${f(fl.eventsPerS, 0)} events/s`)
+        }
+      }
+      if (floors.length > 0) {
+        const fl = summarize(floors)
+        const share = summarize(now.map((x, i) => x / floors[i]))
+        console.log(
+          `${scenario} floor (same client, bare fastify + one synced batch of this code's puts per request): ` +
+            `${range(fl, 0)} events/s; this code reaches ${range(share, 2)} of it`,
+        )
+        out[`${scenario}Floor`] = { eventsPerS: fl, share }
       }
       const s = summarize(now)
       const b = summarize(then)
