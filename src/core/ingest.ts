@@ -863,6 +863,17 @@ export class Ingestor {
     this.#book.discard()
   }
 
+  /** Yjs updates appended before a compaction (YJS_COMPACT_UPDATES unless configured). */
+  get yjsCompactUpdates(): number {
+    return this.#yjsCompact
+  }
+
+  /** Rebuild support: an event the rebuild merged outside ingest() (src/core/rebuild-fold.ts)
+   *  advances the clock as ingest() would have. */
+  observeReplayed(hlc: Hlc, nowMs: number): void {
+    this.#hlc = observeHlc(this.#hlc, hlc, nowMs)
+  }
+
   /** Rebuild support: forget every cached target (after clearMaterialized). */
   resetCaches(stateHash: string): void {
     this.#targets.clear()

@@ -92,6 +92,12 @@ export interface CommitBatch {
    *  crash before it leaves no state hash, and the next start rebuilds. Never for a batch that
    *  is acknowledged to anyone. */
   readonly unsynced?: true
+  /** Rebuild only: no target of the batch is stored, nor any of their conflicts (the fold
+   *  writes each target once, whole, after clearMaterialized; a conflict id names its target),
+   *  so the commit does not read whether they are: reads of keys the clear just deleted walk
+   *  its tombstones, and were most of a rebuild's write time (docs/BENCHMARKS.md). The store
+   *  counts the targets as new and the conflicts as never stored. */
+  readonly targetsNew?: true
 }
 
 /**

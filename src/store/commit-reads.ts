@@ -35,11 +35,13 @@ export async function commitReads(
       events.map((e) => e.digest),
     ).then((v) => v.map((x) => x !== undefined)),
     readMany(s.eventId, eidKeys),
-    readMany(
-      s.state,
-      targetKeys.map(([, k]) => k),
-    ).then((v) => v.map((x) => x !== undefined)),
-    readMany(s.conflict, conflictIds),
+    batch.targetsNew === true
+      ? targetKeys.map(() => false)
+      : readMany(
+          s.state,
+          targetKeys.map(([, k]) => k),
+        ).then((v) => v.map((x) => x !== undefined)),
+    batch.targetsNew === true ? conflictIds.map(() => undefined) : readMany(s.conflict, conflictIds),
   ])
   events.forEach((e, i) => {
     if (present[i]) throw new DuplicateEventError(`event ${toHex(e.digest)} is already stored`)

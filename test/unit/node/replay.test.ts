@@ -131,7 +131,7 @@ describe('rebuildState', () => {
       selfKey: Buffer.from(testSigner(20).publicKey).toString('hex'),
       now: () => NOW,
       force: true,
-      pageEvents: 4,
+      pageEvents: 1,
     })
     // The synced marker makes the unsynced pages before it durable; a crash before it leaves no
     // state hash (the next start rebuilds), so no page may carry the marker or skip the order.
