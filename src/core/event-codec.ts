@@ -55,14 +55,6 @@ const MAGIC = utf8(SIGNED_MAGIC)
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const DIGEST_RE = /^[0-9a-f]{64}$/
 const LOG_RE = /^[0-9a-f]{16}$/
-/** The hex runs of a lowercase UUID (its five groups), as [from, to) offsets. */
-const UUID_HEX_PARTS: ReadonlyArray<readonly [number, number]> = [
-  [0, 8],
-  [9, 13],
-  [14, 18],
-  [19, 23],
-  [24, 36],
-]
 /** Bytes of the log-position trailer: log id (8) and seq (u48). */
 export const LOG_TRAILER_BYTES = 14
 /** The shortest valid signed bytes: header, a 1-byte target, parent count, payload length,
@@ -106,12 +98,6 @@ export function canonicalJson(value: unknown): string {
   // Plain objects and arrays whose keys already come in ascending order (payloads as clients
   // and decoders build them): JSON.stringify writes exactly the RFC 8785 text, natively.
   if (typeof value === 'object' && plainCanonical(value, 0)) return JSON.stringify(value)
-  // Other plain values (keys in another order: `{op, fields}` as clients write it): written
-  // here with sorted keys; the library's frames, cycle set and per-leaf checks cost ~3x more.
-  if (typeof value === 'object') {
-    const text = sortedCanonical(value, 0)
-    if (text !== undefined) return text
-  }
   let text: string | undefined
   try {
     text = canonicalize(value)
@@ -179,51 +165,6 @@ function plainCanonical(v: unknown, depth: number): boolean {
     prev = k
   }
   return true
-}
-
-/**
- * The RFC 8785 text of a plain value whose object keys may come in any order: keys sorted by
- * UTF-16 code units (what RFC 8785 and the library sort by; JavaScript's default sort), every
- * leaf as JSON.stringify writes it (RFC 8785's own rule for well-formed strings and finite
- * numbers). Undefined for anything not plain (lone surrogates, non-finite numbers, `undefined`
- * members, holes, class instances, toJSON, nesting past 256): the library decides those.
- */
-function sortedCanonical(v: unknown, depth: number): string | undefined {
-  switch (typeof v) {
-    case 'string':
-      return v.isWellFormed() ? JSON.stringify(v) : undefined
-    case 'number':
-      return Number.isFinite(v) ? JSON.stringify(v) : undefined
-    case 'boolean':
-      return v ? 'true' : 'false'
-    case 'object':
-      break
-    default:
-      return undefined
-  }
-  if (v === null) return 'null'
-  if (depth > 256) return undefined
-  if (Array.isArray(v)) {
-    let out = '['
-    for (let i = 0; i < v.length; i++) {
-      const x = sortedCanonical(v[i], depth + 1)
-      if (x === undefined) return undefined
-      out += i === 0 ? x : `,${x}`
-    }
-    return `${out}]`
-  }
-  const proto = Object.getPrototypeOf(v)
-  if ((proto !== Object.prototype && proto !== null) || 'toJSON' in (v as object)) return undefined
-  const keys = Object.keys(v as object).sort()
-  let out = '{'
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]
-    if (!k.isWellFormed()) return undefined
-    const x = sortedCanonical((v as Record<string, unknown>)[k], depth + 1)
-    if (x === undefined) return undefined
-    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${x}`
-  }
-  return `${out}}`
 }
 
 export function isUuid(text: string): boolean {
@@ -315,11 +256,10 @@ export function encodeSigned(f: EventFields): Uint8Array {
   const code = EVENT_TYPE_CODE[f.type]
   if (code === undefined)
     throw new UnknownEventTypeError(`unknown event_type ${JSON.stringify(f.type).slice(0, 80)}`)
-  // Text fields are written straight into the output (UTF-8 and hex), without a copy each.
-  const targetBytes = Buffer.byteLength(f.targetId, 'utf8')
-  if (targetBytes < 1 || targetBytes > TARGET_ID_BYTES_MAX) {
+  const target = utf8(f.targetId)
+  if (target.byteLength < 1 || target.byteLength > TARGET_ID_BYTES_MAX) {
     throw new MalformedEventError(
-      `target_id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes, got ${targetBytes}`,
+      `target_id must be 1..${TARGET_ID_BYTES_MAX} UTF-8 bytes, got ${target.byteLength}`,
     )
   }
   if (!DIGEST_RE.test(f.author))
@@ -342,10 +282,10 @@ export function encodeSigned(f: EventFields): Uint8Array {
     if (i > 0 && !(f.parents[i - 1] < f.parents[i]))
       throw new MalformedEventError('parents must be strictly ascending')
   }
-  const payloadBytes = Buffer.byteLength(payloadJson, 'utf8')
-  if (payloadBytes > PAYLOAD_BYTES_MAX) {
+  const payload = utf8(payloadJson)
+  if (payload.byteLength > PAYLOAD_BYTES_MAX) {
     throw new PayloadTooLargeError(
-      `payload is ${payloadBytes} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`,
+      `payload is ${payload.byteLength} bytes of canonical JSON; the limit is ${PAYLOAD_BYTES_MAX}`,
     )
   }
   if (!LOG_RE.test(f.log)) throw new MalformedEventError('log must be 8 bytes in lowercase hex (16 chars)')
@@ -358,40 +298,46 @@ export function encodeSigned(f: EventFields): Uint8Array {
     8 +
     32 +
     2 +
-    targetBytes +
+    target.byteLength +
     1 +
     32 * f.parents.length +
     4 +
-    payloadBytes +
+    payload.byteLength +
     2 +
     4 * dims +
     LOG_TRAILER_BYTES
   const out = new Uint8Array(size)
   const view = new DataView(out.buffer)
-  // A Buffer over the same bytes, for its text writers (every hex field was checked above).
-  const text = Buffer.from(out.buffer, out.byteOffset, out.byteLength)
   let o = 0
   out.set(MAGIC, o)
   o += 4
   out[o++] = code
-  for (const [from, to] of UUID_HEX_PARTS) o += text.write(eventId.slice(from, to), o, 'hex')
+  out.set(Buffer.from(eventId.replaceAll('-', ''), 'hex'), o)
+  o += 16
   view.setUint32(o, Math.floor(wallMs / 0x10000))
   view.setUint16(o + 4, wallMs % 0x10000)
   view.setUint16(o + 6, counter)
   o += 8
-  o += text.write(f.author, o, 'hex')
-  view.setUint16(o, targetBytes)
+  out.set(Buffer.from(f.author, 'hex'), o)
+  o += 32
+  view.setUint16(o, target.byteLength)
   o += 2
-  o += text.write(f.targetId, o, 'utf8')
+  out.set(target, o)
+  o += target.byteLength
   out[o++] = f.parents.length
-  for (const p of f.parents) o += text.write(p, o, 'hex')
-  view.setUint32(o, payloadBytes)
+  for (const p of f.parents) {
+    out.set(Buffer.from(p, 'hex'), o)
+    o += 32
+  }
+  view.setUint32(o, payload.byteLength)
   o += 4
-  o += text.write(payloadJson, o, 'utf8')
+  out.set(payload, o)
+  o += payload.byteLength
   view.setUint16(o, dims)
   o += 2
   for (let i = 0; i < dims; i++, o += 4) view.setFloat32(o, (vector as Float32Array)[i], true)
-  o += text.write(f.log, o, 'hex')
+  out.set(Buffer.from(f.log, 'hex'), o)
+  o += 8
   view.setUint16(o, Math.floor(f.seq / 0x100000000))
   view.setUint32(o + 2, f.seq % 0x100000000)
   return out
