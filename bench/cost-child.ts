@@ -43,21 +43,40 @@ const nodeMod = await import(pathToFileURL(join(root, 'src/node/index.ts')).href
 const configMod = await import(pathToFileURL(join(root, 'src/config/index.ts')).href)
 const eventMod = await import(pathToFileURL(join(root, 'src/core/event.ts')).href)
 
-/** BENCH_PROFILE=file: a V8 CPU profile of the measured window only. */
+/** BENCH_PROFILE=file: a V8 CPU profile of the measured window only. BENCH_HEAP_PROFILE=file:
+ *  a sampling allocation profile of the window (every allocation, collected or not: where the
+ *  garbage comes from). */
 const profileFile = process.env.BENCH_PROFILE
+const heapFile = process.env.BENCH_HEAP_PROFILE
 const inspector =
-  profileFile === undefined ? undefined : new (await import('node:inspector/promises')).Session()
+  profileFile === undefined && heapFile === undefined
+    ? undefined
+    : new (await import('node:inspector/promises')).Session()
 async function profileStart(): Promise<void> {
   if (inspector === undefined) return
   inspector.connect()
-  await inspector.post('Profiler.enable')
-  await inspector.post('Profiler.start')
+  if (profileFile !== undefined) {
+    await inspector.post('Profiler.enable')
+    await inspector.post('Profiler.start')
+  }
+  if (heapFile !== undefined)
+    await inspector.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    })
 }
 async function profileStop(): Promise<void> {
   if (inspector === undefined) return
-  const { profile } = await inspector.post('Profiler.stop')
   const { writeFile } = await import('node:fs/promises')
-  await writeFile(profileFile as string, JSON.stringify(profile))
+  if (profileFile !== undefined) {
+    const { profile } = await inspector.post('Profiler.stop')
+    await writeFile(profileFile, JSON.stringify(profile))
+  }
+  if (heapFile !== undefined) {
+    const { profile } = await inspector.post('HeapProfiler.stopSampling')
+    await writeFile(heapFile, JSON.stringify(profile))
+  }
 }
 
 /** Puts and bytes (key + value) the store writes in the measured window: counted on abstract-level's
@@ -78,6 +97,39 @@ const writes = { puts: 0, bytes: 0, counting: false }
     }
     return put.call(this, k, v, o)
   }
+}
+
+/** CPU ms per thread name (Linux /proc/self/task): where the process CPU goes besides the event
+ *  loop (libuv's pool running LevelDB's writes, the crypto pool's workers, V8's GC helpers). */
+async function threadCpu(): Promise<Map<string, number>> {
+  const { readdir, readFile } = await import('node:fs/promises')
+  const out = new Map<string, number>()
+  let tasks: string[] = []
+  try {
+    tasks = await readdir('/proc/self/task')
+  } catch {
+    return out
+  }
+  for (const t of tasks) {
+    try {
+      const stat = await readFile(`/proc/self/task/${t}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime, stime: fields 14 and 15 of stat, in clock ticks (100 per second here).
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100
+      const key = t === String(process.pid) ? 'main' : name
+      out.set(key, (out.get(key) ?? 0) + ms)
+    } catch {}
+  }
+  return out
+}
+function threadDelta(a: Map<string, number>, b: Map<string, number>, per: number): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of b) {
+    const d = (v - (a.get(k) ?? 0)) / per
+    if (d > 0) out[k] = Math.round(d * 1000) / 1000
+  }
+  return out
 }
 
 const dirs: string[] = []
@@ -175,7 +227,7 @@ async function floorServer(
   }
 }
 
-let out: Record<string, number>
+let out: Record<string, number | Record<string, number>>
 try {
   if (scenario === 'commit' || scenario === 'commit-burst') {
     const events = await gossipedEvents(n + WARMUP)
@@ -221,17 +273,23 @@ try {
     const url = `http://${node.http.host}:${node.http.port}/sync/push`
     await profileStart()
     writes.counting = true
+    const t0 = await threadCpu()
     const c0 = process.cpuUsage()
+    const m0 = process.threadCpuUsage()
     const r =
       scenario === 'push500' ? await client(url, Math.ceil(n / 500), 500, 4) : await client(url, n, 1, 1)
     const c = process.cpuUsage(c0)
+    const m = process.threadCpuUsage(m0)
+    const threads = threadDelta(t0, await threadCpu(), r.events)
     writes.counting = false
     await profileStop()
     out = {
       eventsPerS: r.events / r.seconds,
       cpuMsPerEvent: (c.user + c.system) / 1000 / r.events,
+      mainThreadCpuMs: (m.user + m.system) / 1000 / r.events,
       putsPerEvent: writes.puts / r.events,
       bytesPerEvent: writes.bytes / r.events,
+      threadCpuMsPerEvent: threads,
     }
     await node.stop()
   } else if (scenario === 'push500-floor' || scenario === 'push1-floor') {

@@ -49,6 +49,10 @@ export type IngestItem =
       readonly action?: PayloadAction
       /** Parents besides the target's heads (a resolution names its conflict's sides). */
       readonly extraParents?: readonly Digest[]
+      /** The event id was drawn at random (122 bits) by this node for this write, the client
+       *  named none: no earlier event holds it, so the engine does not look up its owner (one
+       *  read per event). The store still refuses a taken id (commitReads). */
+      readonly freshId?: boolean
     }
 
 export type IngestOutcome =
@@ -455,7 +459,7 @@ export class Ingestor {
         } else {
           // A local write retried with the same event_id (a client that timed out) is the same
           // write: answer it as a duplicate. Other content under that id is refused.
-          const owner = await ownerOf(this.#author, item.eventId)
+          const owner = item.freshId === true ? undefined : await ownerOf(this.#author, item.eventId)
           if (owner !== undefined) {
             const known = events.get(owner) ?? (await eventOf(owner))
             if (
@@ -589,9 +593,8 @@ export class Ingestor {
       s.hash = targetHash(s)
       stateHash = addHash(stateHash, s.hash, oldHash)
     }
-    const verifiedHeads = items.flatMap((it) =>
-      it.kind === 'signed' && it.head !== undefined ? [it.head] : [],
-    )
+    const verifiedHeads: LogHead[] = []
+    for (const it of items) if (it.kind === 'signed' && it.head !== undefined) verifiedHeads.push(it.head)
     const { records: logs, heads } = await this.#book.finish(group, verifiedHeads)
     this.#layers.push({ targets, metas, owners, events, conflicts, stateHash, cache: !replay })
     const batch: CommitBatch = {
@@ -644,7 +647,7 @@ export class Ingestor {
       const key = targetKey(type, target)
       if (this.#fromLayers((l) => l.targets.get(key)) === undefined && this.#targets.get(key) === undefined)
         refs.set(key, { type, target })
-      if (!replay) {
+      if (!replay && (it.kind === 'signed' || it.freshId !== true)) {
         const p =
           it.kind === 'signed'
             ? { author: it.event.author, eventId: it.event.eventId }

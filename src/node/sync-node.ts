@@ -298,6 +298,8 @@ export class SyncNode implements SyncApi {
         return {
           kind: 'local',
           eventId: (w.event_id ?? this.#c.newEventId()).toLowerCase(),
+          // An id drawn here for this write cannot name an earlier event: not looked up.
+          freshId: w.event_id === undefined,
           type: w.event_type,
           targetId: w.target_id,
           payload: w.payload,
@@ -384,7 +386,8 @@ export class SyncNode implements SyncApi {
         fail(i, err)
       }
     }
-    const signedIdx = verifySignatures ? parsed.flatMap((it, i) => (it?.kind === 'signed' ? [i] : [])) : []
+    const signedIdx: number[] = []
+    if (verifySignatures) for (let i = 0; i < count; i++) if (parsed[i]?.kind === 'signed') signedIdx.push(i)
     const valid = await this.#c.verify(
       signedIdx.map((i) => {
         const e = (parsed[i] as Extract<IngestItem, { kind: 'signed' }>).event

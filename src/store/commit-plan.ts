@@ -41,6 +41,7 @@ import {
   yjsUpdateKey,
 } from './keys.ts'
 import { stripVectorCell } from './vector-state.ts'
+import type { BatchOp, StoreBatch } from './write-batch.ts'
 
 export interface StoreCounters {
   readonly events: number
@@ -60,10 +61,7 @@ export interface StoreHead {
   readonly meta: Readonly<Record<string, string>>
 }
 
-type AnySublevel = Sublevels[keyof Sublevels]
-export type BatchOp =
-  | { type: 'put'; sublevel: AnySublevel; key: Uint8Array | string; value: Uint8Array | string }
-  | { type: 'del'; sublevel: AnySublevel; key: Uint8Array | string }
+export type { BatchOp } from './write-batch.ts'
 
 export interface PreparedEvent {
   readonly event: StoredEvent
@@ -124,6 +122,24 @@ export function targetStateKey(t: TargetState): Uint8Array {
   return targetRecordKey(code, bytes)
 }
 
+/** A target of a commit with its key parts, checked and built once for the reads and the plan. */
+export interface PreparedTarget {
+  readonly state: TargetState
+  readonly code: number
+  readonly bytes: Uint8Array
+  readonly recordKey: Uint8Array
+  /** The record key in hex: the target's identity in the commit's maps. */
+  readonly hex: string
+}
+
+export function prepareTargets(targets: readonly TargetState[]): PreparedTarget[] {
+  return targets.map((state) => {
+    const { code, bytes } = targetKeyParts(state)
+    const recordKey = targetRecordKey(code, bytes)
+    return { state, code, bytes, recordKey, hex: toHex(recordKey) }
+  })
+}
+
 /** Type code and target bytes of a target state, checked. */
 export function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Array } {
   const code = typeCode(t?.type)
@@ -138,19 +154,17 @@ export function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Arra
  *  `t.cells` stay as stored. A vector's `value` cell leaves its values in its event. Yjs: a new
  *  snapshot when `t.yjs` is set, the updates of `t.yjsLog` appended, those of `t.yjsDropped`
  *  (folded into the snapshot) deleted. */
-function planTarget(s: Sublevels, ops: BatchOp[], t: TargetState) {
-  const { code, bytes } = targetKeyParts(t)
+function planTarget(s: Sublevels, out: StoreBatch, p: PreparedTarget) {
+  const { state: t, code, bytes } = p
   const what = `target ${t.type}/${t.target}`
-  const put = (key: Uint8Array, value: string) => ops.push({ type: 'put', sublevel: s.state, key, value })
   if (!isObj(t.cells)) invalid(`${what} needs a cells record`)
-  put(targetRecordKey(code, bytes), toJson(recordOf(t), what))
+  out.put(s.state, p.recordKey, toJson(recordOf(t), what))
   for (const cell of Object.keys(t.cells))
-    put(cellKey(code, bytes, cell), toJson(stripVectorCell(t.type, cell, t.cells[cell]), what))
-  if (t.yjs !== undefined) put(yjsSnapshotKey(code, bytes), String(t.yjs))
-  for (const d of t.yjsDropped ?? [])
-    ops.push({ type: 'del', sublevel: s.state, key: yjsUpdateKey(code, bytes, yjsDigest(d, what)) })
+    out.put(s.state, cellKey(code, bytes, cell), toJson(stripVectorCell(t.type, cell, t.cells[cell]), what))
+  if (t.yjs !== undefined) out.put(s.state, yjsSnapshotKey(code, bytes), String(t.yjs))
+  for (const d of t.yjsDropped ?? []) out.del(s.state, yjsUpdateKey(code, bytes, yjsDigest(d, what)))
   for (const [d, update] of Object.entries(t.yjsLog ?? {}))
-    put(yjsUpdateKey(code, bytes, yjsDigest(d, what)), String(update))
+    out.put(s.state, yjsUpdateKey(code, bytes, yjsDigest(d, what)), String(update))
 }
 
 const isObj = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -185,18 +199,34 @@ export interface CommitPlan {
   readonly seqs: number[]
 }
 
+/** What a planned commit leads to, once its batch is written. */
+export interface PlannedCommit {
+  readonly head: StoreHead
+  readonly seqs: number[]
+}
+
+/**
+ * Puts a commit's operations into `out` (nothing is written until the caller writes it) and
+ * returns the head the commit leads to. Throws InvalidStoreArgumentError for a malformed batch;
+ * the caller then discards `out`.
+ */
 export function planCommit(
   s: Sublevels,
+  out: StoreBatch,
   head: StoreHead,
   batch: CommitBatch,
   events: readonly PreparedEvent[],
+  targets: readonly PreparedTarget[],
   reads: CommitReads,
-): CommitPlan {
-  const ops: BatchOp[] = []
-  const put = (sublevel: AnySublevel, key: Uint8Array | string, value: Uint8Array | string) =>
-    ops.push({ type: 'put', sublevel, key, value })
+): PlannedCommit {
+  const put = (
+    sublevel: Parameters<StoreBatch['put']>[0],
+    key: Uint8Array | string,
+    value: Uint8Array | string,
+  ) => out.put(sublevel, key, value)
   const byType = { ...head.counters.byType }
-  let { targets, conflictsOpen } = head.counters
+  let { targets: targetCount, conflictsOpen } = head.counters
+  const prepared = targets
   let seq = head.lastSeq
   const seqs: number[] = []
 
@@ -242,16 +272,14 @@ export function planCommit(
   }
 
   const counted = new Set<string>()
-  for (const t of batch.targets) {
-    const key = targetStateKey(t)
-    planTarget(s, ops, t)
-    const hex = toHex(key)
-    if (!counted.has(hex) && reads.targetExists.get(hex) !== true) targets += 1
-    counted.add(hex)
+  for (const t of prepared) {
+    planTarget(s, out, t)
+    if (!counted.has(t.hex) && reads.targetExists.get(t.hex) !== true) targetCount += 1
+    counted.add(t.hex)
   }
 
   const status = new Map(reads.conflictStatus)
-  for (const c of batch.conflicts) conflictsOpen += planConflict(s, ops, c, status)
+  for (const c of batch.conflicts) conflictsOpen += planConflict(s, out, c, status)
 
   for (const [i, r] of batch.equivocations.entries()) put(s.equivocation, ...equivocationEntry(r, i))
 
@@ -269,7 +297,7 @@ export function planCommit(
   const counters: StoreCounters = {
     events: head.counters.events + events.length,
     byType,
-    targets,
+    targets: targetCount,
     conflictsOpen,
   }
   const last = audit.at(-1)
@@ -279,8 +307,9 @@ export function planCommit(
     counters,
     meta,
   }
-  ops.push(headOp(s, next))
-  return { ops, seqs, head: next }
+  const h = headOp(s, next)
+  if (h.type === 'put') out.put(h.sublevel, h.key, h.value)
+  return { seqs, head: next }
 }
 
 /** The one head record a commit writes (replacing nine meta and counter values of format 1). */
@@ -317,7 +346,7 @@ function namedAudit(drafts: readonly AuditDraft[], lastSeq: number, count: numbe
 /** Upserts one conflict and moves its status index entry; returns the change of the open count. */
 function planConflict(
   s: Sublevels,
-  ops: BatchOp[],
+  out: StoreBatch,
   c: ConflictRecord,
   status: Map<string, ConflictRecord['status'] | undefined>,
 ): number {
@@ -327,9 +356,9 @@ function planConflict(
     : invalid(`conflict ${c.id} has unknown status ${JSON.stringify(c.status)}`)
   const prev = status.get(c.id)
   if (prev !== undefined && prev !== c.status)
-    ops.push({ type: 'del', sublevel: s.conflictStatus, key: conflictStatusKey(STATUS_CODE[prev], c.id) })
-  ops.push({ type: 'put', sublevel: s.conflict, key: c.id, value: toJson(c, `conflict ${c.id}`) })
-  ops.push({ type: 'put', sublevel: s.conflictStatus, key: conflictStatusKey(code, c.id), value: EMPTY })
+    out.del(s.conflictStatus, conflictStatusKey(STATUS_CODE[prev], c.id))
+  out.put(s.conflict, c.id, toJson(c, `conflict ${c.id}`))
+  out.put(s.conflictStatus, conflictStatusKey(code, c.id), EMPTY)
   status.set(c.id, c.status)
   return (c.status === 'open' ? 1 : 0) - (prev === 'open' ? 1 : 0)
 }

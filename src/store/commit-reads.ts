@@ -6,7 +6,7 @@
 import type { CommitBatch } from '../core/ports.ts'
 import { toHex } from '../util/bytes.ts'
 import { decodeConflict } from './codecs.ts'
-import { type CommitReads, type PreparedEvent, targetStateKey } from './commit-plan.ts'
+import type { CommitReads, PreparedEvent, PreparedTarget } from './commit-plan.ts'
 import { DuplicateEventError, EventIdTakenError } from './errors.ts'
 import type * as K from './keys.ts'
 import { readMany } from './read-many.ts'
@@ -16,16 +16,10 @@ export async function commitReads(
   s: K.Sublevels,
   batch: CommitBatch,
   events: readonly PreparedEvent[],
+  targets: readonly PreparedTarget[],
 ): Promise<CommitReads> {
   const eidKeys = events.map((e) => e.eidKey)
-  const targetKeys = [
-    ...new Map(
-      batch.targets.map((t) => {
-        const k = targetStateKey(t)
-        return [toHex(k), k] as const
-      }),
-    ).entries(),
-  ]
+  const targetKeys = [...new Map(targets.map((t) => [t.hex, t.recordKey] as const)).entries()]
   const conflictIds = [...new Set(batch.conflicts.map((c) => c.id))]
   // getMany/getSync, not hasMany: LevelDB's has_many seeks, which skips the bloom filters and
   // walks over tombstones left by a rebuild's clearMaterialized; a get stops at the first entry.

@@ -33,7 +33,14 @@ import {
   decodeLogRecord,
   decodeTargetRecord,
 } from './codecs.ts'
-import { planAudit, planCommit, prepareEvents, type StoreHead } from './commit-plan.ts'
+import {
+  type PlannedCommit,
+  planAudit,
+  planCommit,
+  prepareEvents,
+  prepareTargets,
+  type StoreHead,
+} from './commit-plan.ts'
 import { commitReads } from './commit-reads.ts'
 import {
   READ_LIMIT_MAX,
@@ -59,7 +66,7 @@ import { openLevelDatabase } from './open-level.ts'
 import { readMany, readManyKeyed, readOne } from './read-many.ts'
 import { type ScanStats, scanByTarget } from './target-scan.ts'
 import { restoreVectorCell, vectorEventOfCell } from './vector-state.ts'
-import { writeBatch } from './write-batch.ts'
+import { StoreBatch, writeBatch } from './write-batch.ts'
 
 export type { LevelDatabase } from './keys.ts'
 
@@ -188,9 +195,19 @@ export class LevelStore implements Store {
     return this.#serial(async () => {
       const { db, s } = this.#open()
       const events = prepareEvents(batch.events, batch.eventIdTaken)
-      const reads = await commitReads(s, batch, events)
-      const plan = planCommit(s, this.#head!, batch, events, reads)
-      await this.#write(db, plan.ops, batch.unsynced !== true)
+      const targets = prepareTargets(batch.targets)
+      const reads = await commitReads(s, batch, events, targets)
+      // Planned straight into LevelDB's batch: no operation list, and nothing of the plan but
+      // the head and the seqs is held while the write waits for its fsync (write-batch.ts).
+      const out = new StoreBatch(db)
+      let plan: PlannedCommit
+      try {
+        plan = planCommit(s, out, this.#head!, batch, events, targets, reads)
+      } catch (err) {
+        await out.discard()
+        throw err
+      }
+      await this.#writeBatch(out, batch.unsynced !== true)
       this.#head = plan.head
       return { seqs: plan.seqs }
     })
@@ -725,6 +742,22 @@ export class LevelStore implements Store {
     this.#checkFault()
     try {
       await writeBatch(db, ops, sync)
+    } catch (err) {
+      if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
+      throw err
+    }
+  }
+
+  /** #write for a batch filled by a plan. */
+  async #writeBatch(out: StoreBatch, sync: boolean): Promise<void> {
+    try {
+      this.#checkFault()
+    } catch (err) {
+      await out.discard()
+      throw err
+    }
+    try {
+      await out.write(sync)
     } catch (err) {
       if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
       throw err

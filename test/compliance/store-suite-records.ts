@@ -271,6 +271,10 @@ export function runRecordConformance(makeStore: MakeStore): void {
       })
       assert.equal(await store.lastSeq(), 5)
       assert.equal((await store.readAudit(0, 10)).length, 3)
+      // The event was put into the batch before the audit draft was refused: the batch was
+      // discarded, not written.
+      assert.equal(await store.getEvent(makeEvent({ n: 6 }).digest), undefined)
+      assert.deepEqual(await store.hasEvents([makeEvent({ n: 6 }).digest]), [false])
     }))
 
   it('takes the digest an event carries, refuses a malformed one, and finds a wrong one on read', () =>

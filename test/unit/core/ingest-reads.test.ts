@@ -19,8 +19,16 @@ const writer = testSigner(51)
 
 /** The store, counting the keys of the reads under test. */
 function counted(store: Store) {
-  const reads = { has: 0, positions: 0, cellCalls: 0, cells: 0 }
+  const reads = { has: 0, positions: 0, cellCalls: 0, cells: 0, owners: 0 }
   const own: Partial<Store> = {
+    getEventIdOwners: (p) => {
+      reads.owners += p.length
+      return store.getEventIdOwners(p)
+    },
+    getEventIdOwner: (a, id) => {
+      reads.owners += 1
+      return store.getEventIdOwner(a, id)
+    },
     hasEvents: (d) => {
       reads.has += d.length
       return store.hasEvents(d)
@@ -106,5 +114,39 @@ describe('ingest reads', () => {
     assert.equal(reads2.cellCalls, 2, 'one cell read per target')
     assert.equal(reads2.cells, 30)
     void reads
+  })
+
+  it('does not look up the owner of an event id it drew itself; a client-named id is looked up', async () => {
+    const store = createMemoryStore()
+    await store.open()
+    const { spy, reads } = counted(store)
+    const engine = new Ingestor(
+      { store: spy, signer: testSigner(52), crdt: trustedYjsMerger },
+      { hlc: { wallMs: 0, counter: 0 }, stateHash: EMPTY_STATE_HASH, log: '00000000000000cc', logNext: 0 },
+    )
+    const local = (id: string, freshId: boolean): IngestItem => ({
+      kind: 'local',
+      eventId: id,
+      freshId,
+      type: 'persona_update',
+      targetId: 'p-fresh',
+      payload: { op: 'set', fields: { a: id } },
+    })
+    const ids = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']
+    const run = async (items: IngestItem[]) => {
+      const r = await engine.ingest(items, NOW)
+      await store.commit(r.batch)
+      engine.committed()
+      return r.outcomes.map((o) => o.status)
+    }
+    assert.deepEqual(await run([local(ids[0], true), local(ids[1], true)]), ['accepted', 'accepted'])
+    assert.equal(reads.owners, 0, 'ids drawn by the node: no owner reads')
+    // The same id named by a client (a retry): looked up, and answered as the duplicate it is.
+    assert.deepEqual(await run([local(ids[0], false)]), ['duplicate'])
+    assert.ok(reads.owners >= 1, 'a client-named id is looked up')
+    // A drawn id that (against all odds) is taken: the store still refuses the commit.
+    const r = await engine.ingest([local(ids[1], true)], NOW)
+    await assert.rejects(store.commit(r.batch), { name: 'EventIdTakenError' })
+    engine.discard()
   })
 })
