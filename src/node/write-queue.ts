@@ -41,6 +41,10 @@ export interface WriteQueueInit {
   readonly onCommitted: (events: readonly CommittedEvent[]) => void
   /** Told about each write and answer (the node's metrics and log). */
   readonly observer?: WriteQueueObserver
+  /** Called when a request reaches an idle queue, before its group starts (in the next turn):
+   *  requests that wait elsewhere for a group of their own (the mesh's gathered arrivals,
+   *  src/net/ingest-queue.ts) may be submitted now, in this turn, to share it. */
+  readonly onIdleArrival?: () => void
 }
 
 /** What the queue reports for metrics and logs; every method optional. */
@@ -151,7 +155,10 @@ export class WriteQueue {
       this.#queuedEvents += request.items.length
       this.#queuedBytes += bytes
       this.#arrived?.()
-      this.#running ??= this.#drain()
+      if (this.#running === undefined) {
+        this.#running = this.#drain()
+        this.#init.onIdleArrival?.()
+      }
     })
   }
 
