@@ -431,11 +431,6 @@ export const INGEST_PUSHES_IN_FLIGHT = 2
  *  docs/BENCHMARKS-MESH.md); it adds at most 10 ms per hop, a tenth of the 100 ms target. */
 export const INGEST_GATHER_MS_DEFAULT = 10
 
-/** The gather wait ends as soon as this many events wait (src/net/ingest-queue.ts): a group's
- *  fixed cost (~0.45 ms) shared by 32 events is ~0.014 ms each, ~5 % of an event's own cost
- *  (~0.26 ms), so waiting for more saves little and only adds latency. */
-export const INGEST_GATHER_EVENTS_MAX = 32
-
 /** A dial by hand (POST /peers) waits this long for the peer to identify itself on the new
  *  connection: a peer whose gater refuses us closes it within this time, and the dial is then
  *  reported as failed instead of succeeded. */

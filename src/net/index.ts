@@ -191,9 +191,6 @@ export interface Network {
   readonly libp2p: GkmLibp2p | undefined
   /** Validated gossip events waiting for the node (metrics, benchmarks). */
   readonly ingestQueueLength: number
-  /** The node is about to start a group commit after idle: the mesh events gathering for one
-   *  (src/net/ingest-queue.ts) are handed over now, to share it. */
-  flushIngest(): void
   /** Resolves when no catch-up runs or waits (tests). */
   catchUpIdle(): Promise<void>
 }

@@ -12,15 +12,10 @@
  * wait each event was a group of its own: a group's fixed cost (~0.45 ms of CPU on this
  * machine, docs/BENCHMARKS-MESH.md) paid per event on every node. While rounds are being
  * stored, what arrives waits for the next round anyway: the wait is only paid after idle.
- *
- * The wait ends early, and the round goes at once, when `gatherEventsMax` events wait (the group's
- * fixed cost is shared enough; waiting longer only adds latency) or when the node starts a group
- * for another request (`flush`: a local write, a reconciliation push): the gathered events then
- * share that group instead of paying for one of their own, and the other request is not delayed.
  */
 import type { SyncApi } from '../core/api.ts'
 import type { SignedEvent } from '../core/types.ts'
-import { INGEST_GATHER_EVENTS_MAX, INGEST_PUSHES_IN_FLIGHT } from './constants.ts'
+import { INGEST_PUSHES_IN_FLIGHT } from './constants.ts'
 import type { NetLogger, NetStats } from './stats.ts'
 
 const bytesOf = (e: SignedEvent) => e.signed.byteLength + 64
@@ -39,9 +34,6 @@ export class IngestQueue {
   readonly #batchMax: number
   readonly #bytesMax: number
   readonly #gatherMs: number
-  readonly #gatherEventsMax: number
-  /** Ends the gather wait now; set only while the queue waits for more arrivals. */
-  #endGather: (() => void) | undefined
   #items: Item[] = []
   #bytes = 0
   #running: Promise<void> | undefined
@@ -55,7 +47,6 @@ export class IngestQueue {
     batchMax: number,
     bytesMax = Number.POSITIVE_INFINITY,
     gatherMs = 0,
-    gatherEventsMax = INGEST_GATHER_EVENTS_MAX,
   ) {
     this.#api = api
     this.#stats = stats
@@ -64,7 +55,6 @@ export class IngestQueue {
     this.#batchMax = batchMax
     this.#bytesMax = bytesMax
     this.#gatherMs = gatherMs
-    this.#gatherEventsMax = gatherEventsMax
   }
 
   /** Bytes of the events waiting (signed bytes + signature). */
@@ -86,32 +76,15 @@ export class IngestQueue {
     for (const event of events) this.#items.push({ event, from })
     this.#bytes += bytes
     this.#running ??= this.#drain()
-    if (this.#items.length >= this.#gatherEventsMax) this.flush()
     return true
   }
 
-  /** Ends the gather wait: what waits is handed to the node now, as one round, in this turn's
-   *  microtasks (before the node's write queue starts the group it is about to start). A no-op
-   *  when the queue is not waiting. */
-  flush(): void {
-    this.#endGather?.()
-  }
-
   async #drain(): Promise<void> {
-    // Wait for more arrivals (gatherMs, cut short by flush), or at least let the validators of
-    // one gossip RPC enqueue, before the first round.
-    await new Promise<void>((resolve) => {
-      if (this.#gatherMs <= 0 || this.#items.length >= this.#gatherEventsMax) {
-        setImmediate(resolve)
-        return
-      }
-      const timer = setTimeout(() => this.#endGather?.(), this.#gatherMs)
-      this.#endGather = () => {
-        this.#endGather = undefined
-        clearTimeout(timer)
-        resolve()
-      }
-    })
+    // Wait for more arrivals (gatherMs), or at least let the validators of one gossip RPC
+    // enqueue, before the first round.
+    await new Promise<void>((resolve) =>
+      this.#gatherMs > 0 ? setTimeout(resolve, this.#gatherMs) : setImmediate(resolve),
+    )
     const inFlight = new Set<Promise<void>>()
     try {
       while (this.#items.length > 0 || inFlight.size > 0) {

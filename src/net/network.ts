@@ -573,10 +573,6 @@ export class GkmNetwork implements Network {
     return this.#ingest?.length ?? 0
   }
 
-  flushIngest(): void {
-    this.#ingest?.flush()
-  }
-
   /** Resolves when no catch-up runs (tests). */
   async catchUpIdle(): Promise<void> {
     await this.#catchUp?.idle()

@@ -365,9 +365,6 @@ export async function startNode(
       queueBytesMax: config.ingest.queueBytesMax,
       groupBytesMax: config.ingest.groupBytesMax,
       now,
-      // A group that starts anyway (a local write, a reconciliation push) takes the mesh's
-      // gathered arrivals with it: one synced batch instead of two, no wait added to either.
-      onIdleArrival: () => network?.flushIngest(),
       onCommitted: (events) => {
         for (const e of events) {
           metrics.ingested(e.request.origin)

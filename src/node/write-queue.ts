@@ -41,10 +41,6 @@ export interface WriteQueueInit {
   readonly onCommitted: (events: readonly CommittedEvent[]) => void
   /** Told about each write and answer (the node's metrics and log). */
   readonly observer?: WriteQueueObserver
-  /** Called when a request reaches an idle queue, before its group starts (in the next turn):
-   *  requests that wait elsewhere for a group of their own (the mesh's gathered arrivals,
-   *  src/net/ingest-queue.ts) may be submitted now, in this turn, to share it. */
-  readonly onIdleArrival?: () => void
 }
 
 /** What the queue reports for metrics and logs; every method optional. */
@@ -155,10 +151,7 @@ export class WriteQueue {
       this.#queuedEvents += request.items.length
       this.#queuedBytes += bytes
       this.#arrived?.()
-      if (this.#running === undefined) {
-        this.#running = this.#drain()
-        this.#init.onIdleArrival?.()
-      }
+      this.#running ??= this.#drain()
     })
   }
 

@@ -1,6 +1,5 @@
 /** The mesh ingest queue: bounded in events and bytes, two rounds handed to the node at once, a
- *  round of arrivals (one push per peer, in one turn) after the gather wait, which a count bound
- *  or the node (flush) cuts short. */
+ *  round of arrivals (one push per peer, in one turn) after the gather wait. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -98,92 +97,5 @@ describe('IngestQueue', () => {
     assert.ok(q.offer([event(1), event(2)], 'p'))
     assert.equal(q.offer([event(3), event(4)], 'p'), false)
     await q.stop()
-  })
-
-  describe('the gather wait (setTimeout mocked)', () => {
-    /** A node that answers at once and records each push's origin and events. */
-    function instantApi() {
-      const pushes: Array<{ from: string; n: number }> = []
-      const api = {
-        async pushVerified(events: readonly SignedEvent[], origin: { id: string }): Promise<PushResult> {
-          pushes.push({ from: origin.id, n: events.length })
-          return { accepted: events.length, duplicates: 0, rejected: [], digests: [] }
-        },
-      } as unknown as SyncApi
-      return { api, pushes }
-    }
-    const turn = () => new Promise((r) => setImmediate(r))
-
-    it('holds arrivals for exactly gatherMs, then hands them over as one round', async (t) => {
-      t.mock.timers.enable({ apis: ['setTimeout'] })
-      const { api, pushes } = instantApi()
-      const q = new IngestQueue(api, new NetStats(), SILENT_LOGGER, 1000, 500, Number.POSITIVE_INFINITY, 10)
-      assert.ok(q.offer([event(1)], 'a'))
-      t.mock.timers.tick(5)
-      assert.ok(q.offer([event(2)], 'b'))
-      t.mock.timers.tick(4)
-      await turn()
-      assert.equal(pushes.length, 0, 'nothing is handed over before the bound')
-      t.mock.timers.tick(1)
-      await turn()
-      assert.deepEqual(pushes, [
-        { from: 'a', n: 1 },
-        { from: 'b', n: 1 },
-      ])
-      await q.stop()
-    })
-
-    it('flush ends the wait at once: the round is handed over in the same turn', async (t) => {
-      t.mock.timers.enable({ apis: ['setTimeout'] })
-      const { api, pushes } = instantApi()
-      const q = new IngestQueue(
-        api,
-        new NetStats(),
-        SILENT_LOGGER,
-        1000,
-        500,
-        Number.POSITIVE_INFINITY,
-        10_000,
-      )
-      q.flush() // idle: nothing to end
-      assert.ok(q.offer([event(1)], 'a'))
-      assert.ok(q.offer([event(2), event(3)], 'b'))
-      let pushedBeforeNextTurn = -1
-      setImmediate(() => {
-        pushedBeforeNextTurn = pushes.length
-      })
-      q.flush()
-      await turn()
-      assert.equal(pushedBeforeNextTurn, 2, 'both pushes made before the next turn of the loop')
-      await q.stop()
-      assert.equal(q.length, 0)
-    })
-
-    it('ends the wait as soon as gatherEventsMax events wait', async (t) => {
-      t.mock.timers.enable({ apis: ['setTimeout'] })
-      const { api, pushes } = instantApi()
-      const q = new IngestQueue(
-        api,
-        new NetStats(),
-        SILENT_LOGGER,
-        1000,
-        500,
-        Number.POSITIVE_INFINITY,
-        10_000,
-        4,
-      )
-      for (let i = 0; i < 3; i++) assert.ok(q.offer([event(i)], `p${i}`))
-      await turn()
-      assert.equal(pushes.length, 0, 'three of four: still waiting')
-      assert.ok(q.offer([event(3)], 'p3'))
-      await turn()
-      assert.equal(pushes.length, 4, 'the fourth ends the wait')
-      // A batch that reaches the bound by itself is not held at all.
-      assert.ok(q.offer([event(4), event(5), event(6), event(7)], 'p4'))
-      await turn()
-      await turn()
-      assert.equal(pushes.length, 5)
-      await q.stop()
-    })
   })
 })
