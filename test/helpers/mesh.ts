@@ -1,6 +1,7 @@
 /**
  * Test helpers for a mesh of real nodes (src/node startNode: LevelDB, engine, HTTP, libp2p) in
- * one process, on loopback only: HTTP on 127.0.0.1:0, the mesh on /ip4/127.0.0.1/tcp/0, mDNS OFF
+ * one process, on loopback only: HTTP on 127.0.0.1:0, the mesh on a 127.0.0.1 port drawn below
+ * the ephemeral range (MESH_PORT_*), mDNS OFF
  * (the host's interfaces never see multicast), peers found through bootstrap lists.
  *
  *   const mesh = await startMesh(3)                 // node i>0 bootstraps to node 0
@@ -20,6 +21,21 @@ import type { StatusInfo } from '../../src/core/api.ts'
 import { ALL_TOPICS, type GkmNetwork, peerIdFromAuthorKey } from '../../src/net/index.ts'
 import { loadOrCreateIdentity, type RunningNode, startNode } from '../../src/node/index.ts'
 import { testLogger } from './node.ts'
+
+/** Mesh ports are drawn from [MESH_PORT_LOW, MESH_PORT_HIGH), below Linux's ephemeral range
+ *  (32768-60999 by default), not from `listen(0)`: a node gets its port back on restart, and a
+ *  port from the ephemeral range can be taken meanwhile by another test's outgoing connection
+ *  or `listen(0)` (the web console's restart failed once with EADDRINUSE so). */
+const MESH_PORT_LOW = 20_000
+const MESH_PORT_HIGH = 32_000
+/** Starts tried before a taken port fails the test: a first start draws anew each time, a
+ *  restart waits MESH_LISTEN_RETRY_MS between tries (5 s in all). */
+const MESH_LISTEN_ATTEMPTS = 20
+const MESH_LISTEN_RETRY_MS = 250
+
+function drawMeshPort(): number {
+  return MESH_PORT_LOW + Math.floor(Math.random() * (MESH_PORT_HIGH - MESH_PORT_LOW))
+}
 
 export interface MeshNodeOptions {
   /** Members list (hex keys) given to this node; undefined = open federation. */
@@ -166,22 +182,34 @@ async function meshNode(index: number, dir: string, initial: MeshNodeOptions): P
     },
     async start() {
       if (running !== undefined) return
-      const config = loadConfig({
-        env: {},
-        values: {
-          ...(opts.values ?? {}),
-          ...(opts.members !== undefined ? { members: [...opts.members] } : {}),
-        },
-        flags: {
-          dataDir: dir,
-          http: '127.0.0.1:0',
-          mesh: opts.mesh ?? true,
-          mdns: false,
-          listen: [`/ip4/127.0.0.1/tcp/${port}`],
-          bootstrap: [...(opts.bootstrap ?? [])],
-        },
-      })
-      running = await startNode(config, { logger: testLogger() })
+      const config = (listenPort: number) =>
+        loadConfig({
+          env: {},
+          values: {
+            ...(opts.values ?? {}),
+            ...(opts.members !== undefined ? { members: [...opts.members] } : {}),
+          },
+          flags: {
+            dataDir: dir,
+            http: '127.0.0.1:0',
+            mesh: opts.mesh ?? true,
+            mdns: false,
+            listen: [`/ip4/127.0.0.1/tcp/${listenPort}`],
+            bootstrap: [...(opts.bootstrap ?? [])],
+          },
+        })
+      for (let attempt = 1; ; attempt++) {
+        const listenPort = port === 0 ? drawMeshPort() : port
+        try {
+          running = await startNode(config(listenPort), { logger: testLogger() })
+          break
+        } catch (err) {
+          // Taken: a first start draws another port; a restart waits for the holder to let go.
+          if ((err as { code?: string }).code !== 'mesh_listen_failed' || attempt >= MESH_LISTEN_ATTEMPTS)
+            throw err
+          if (port !== 0) await new Promise((r) => setTimeout(r, MESH_LISTEN_RETRY_MS))
+        }
+      }
       if (opts.mesh !== false) port = Number(/\/tcp\/(\d+)\//.exec(self.addr())?.[1] ?? 0)
     },
     async stop() {
