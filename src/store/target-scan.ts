@@ -147,13 +147,20 @@ async function* logBatches(
   snapshot: AbstractSnapshot,
 ): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
   const it = s.events.iterator({ snapshot })
+  // One read ahead: LevelDB fills the next chunk on its thread while the caller checks and
+  // spills this one (otherwise the main thread idles through every `nextv`).
+  let next: Promise<Array<[Uint8Array, Uint8Array]>> | undefined = it.nextv(SCAN_CHUNK)
   try {
     for (;;) {
-      const rows = await it.nextv(SCAN_CHUNK)
+      const rows = await next
+      next = undefined
       if (rows.length === 0) return
+      next = it.nextv(SCAN_CHUNK)
       yield rows
     }
   } finally {
+    // A caller that stops early leaves a read in flight: it ends before the iterator closes.
+    await next?.catch(() => {})
     await it.close()
   }
 }
