@@ -8,24 +8,24 @@
 import { toHex } from '../util/bytes.ts'
 import type { Signer } from '../util/crypto.ts'
 import { LruMap } from '../util/lru.ts'
+import { recordConflicts } from './conflict-records.ts'
 import { PARENTS_MAX } from './constants.ts'
 import { EquivocationError, type EventRejectedError, isEventRejectedError } from './errors.ts'
 import { eventFromTrustedBytes, payloadActionOf, stampEvent } from './event.ts'
 import { canonicalJson, readMeta } from './event-codec.ts'
-import { formatHlc, hlcFromKey, hlcKey, observeHlc, tickHlc } from './hlc.ts'
+import { formatHlc, hlcKey, observeHlc, tickHlc } from './hlc.ts'
 import { LogBook, LogGroup } from './log-book.ts'
 import {
   type AncestryPort,
   type CrdtMerger,
   type EventMeta,
   mergeEvent,
-  type OpenConflict,
   type PendingCells,
   settleCellSum,
 } from './merge.ts'
-import { type CellWrite, type PayloadAction, parsePayload } from './payload.ts'
+import { type PayloadAction, parsePayload } from './payload.ts'
 import type { AuditDraft, CommitBatch, EquivocationRecord, LogHead, StoreReader } from './ports.ts'
-import type { ConflictRecord, ConflictSide, StoredEvent } from './records.ts'
+import type { ConflictRecord, StoredEvent } from './records.ts'
 import { type CellState, headerOf, type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
 import { addHash, targetHash } from './view.ts'
@@ -194,12 +194,6 @@ function equivocationOf(
     digest: e.digest,
   })
   return { author: a.author, kind, events: [stored(x), stored(y)], atMs }
-}
-
-/** Value a conflict side wrote to a cell, read from its event's payload. */
-function sideWrite(e: SignedEvent, cell: string): CellWrite | undefined {
-  const action = payloadActionOf(e)
-  return action.kind === 'yjs' ? undefined : action.writes.find((w) => w.cell === cell)
 }
 
 export class Ingestor {
@@ -542,14 +536,14 @@ export class Ingestor {
         accepted.push(e)
         outcomes.push({ status: 'accepted', event: e })
         if (result.opened.length > 0 || result.closed.length > 0 || result.resolves !== undefined)
-          await this.#recordConflicts(
-            result.state,
-            result.opened,
-            result.closed,
-            result.resolves,
+          await recordConflicts(
+            { ...result, nowMs },
             conflicts,
             eventOf,
-            nowMs,
+            async (id) =>
+              conflicts.get(id) ??
+              this.#fromLayers((l) => l.conflicts.get(id)) ??
+              (await this.#store.getConflict(id)),
           )
       } catch (err) {
         if (!isEventRejectedError(err)) throw err
@@ -778,68 +772,6 @@ export class Ingestor {
       for (const h of heads) out.add(h)
     }
     return [...out].sort()
-  }
-
-  async #recordConflicts(
-    state: TargetState,
-    opened: readonly OpenConflict[],
-    closed: readonly ConflictId[],
-    resolves: ConflictId | undefined,
-    conflicts: Map<ConflictId, ConflictRecord>,
-    eventOf: (d: Digest) => Promise<SignedEvent | undefined>,
-    nowMs: number,
-  ): Promise<void> {
-    const load = async (id: ConflictId) =>
-      conflicts.get(id) ?? this.#fromLayers((l) => l.conflicts.get(id)) ?? (await this.#store.getConflict(id))
-    for (const oc of opened) {
-      const sides: ConflictSide[] = []
-      for (const entry of oc.sides) {
-        const ev = await eventOf(entry.d)
-        if (ev === undefined) continue
-        const w = sideWrite(ev, oc.cell)
-        const hlc = formatHlc(hlcFromKey(entry.s.slice(0, 16)))
-        sides.push(
-          w === undefined || w.del
-            ? { digest: entry.d, eventId: ev.eventId, author: ev.author, hlc, deleted: true }
-            : { digest: entry.d, eventId: ev.eventId, author: ev.author, hlc, value: w.value },
-        )
-      }
-      const existing = await load(oc.id)
-      conflicts.set(oc.id, {
-        id: oc.id,
-        type: state.type,
-        target: state.target,
-        cell: oc.cell,
-        sides,
-        winner: oc.winner,
-        status: state.resolved[oc.id] !== undefined ? 'resolved' : 'open',
-        resolvedBy: state.resolved[oc.id]?.d,
-        detectedAtMs: existing?.detectedAtMs ?? nowMs,
-      })
-    }
-    for (const id of closed) {
-      const rec = await load(id)
-      if (rec === undefined) continue
-      const r = state.resolved[id]
-      conflicts.set(id, {
-        ...rec,
-        status: r !== undefined ? 'resolved' : 'superseded',
-        resolvedBy: r?.d,
-        closedAtMs: nowMs,
-      })
-    }
-    if (resolves !== undefined) {
-      const rec = await load(resolves)
-      const r = state.resolved[resolves]
-      if (rec !== undefined && rec.status !== 'open' && r !== undefined && rec.resolvedBy !== r.d) {
-        conflicts.set(resolves, {
-          ...rec,
-          status: 'resolved',
-          resolvedBy: r.d,
-          closedAtMs: rec.closedAtMs ?? nowMs,
-        })
-      }
-    }
   }
 
   /** The oldest uncommitted group's batch is durably written: its results become the

@@ -10,15 +10,16 @@
  * sums) over the same ancestry: the events of the target, every one of them held by the log,
  * and the store for any other digest (a parent of another target, an event a revoked member
  * wrote: the log holds it, so it is never "missing"). Conflict records are made by the same
- * rules as Ingestor's #recordConflicts. test/unit/node/rebuild-fold.test.ts compares both on
+ * rules as live ingest's (src/core/conflict-records.ts). test/unit/node/rebuild-fold.test.ts compares both on
  * random event sets, store state against store state.
  */
+import { recordConflicts } from './conflict-records.ts'
 import { isEventRejectedError } from './errors.ts'
 import { eventFromTrustedBytes, payloadActionOf } from './event.ts'
-import { formatHlc, hlcFromKey, hlcKey } from './hlc.ts'
-import { type AncestryPort, type EventMeta, mergeEvent, type OpenConflict, settleCellSum } from './merge.ts'
+import { hlcKey } from './hlc.ts'
+import { type AncestryPort, type EventMeta, mergeEvent, settleCellSum } from './merge.ts'
 import type { StoreReader } from './ports.ts'
-import type { ConflictRecord, ConflictSide } from './records.ts'
+import type { ConflictRecord } from './records.ts'
 import type { TargetState } from './target-state.ts'
 import type { ConflictId, Digest, SignedEvent } from './types.ts'
 import { targetHash } from './view.ts'
@@ -98,14 +99,10 @@ export async function foldTarget(
       const result = await mergeEvent(s, e, action, ancestry, trustedYjsMerger, true, pending)
       s = result.state
       if (result.opened.length > 0 || result.closed.length > 0 || result.resolves !== undefined)
-        await recordConflicts(
-          s,
-          result.opened,
-          result.closed,
-          result.resolves,
-          conflicts,
-          eventOf,
-          opts.nowMs,
+        // Nothing of this target was stored before: the records are the ones this fold made
+        // (conflict ids name their target, so no other target's records matter).
+        await recordConflicts({ ...result, state: s, nowMs: opts.nowMs }, conflicts, eventOf, (id) =>
+          conflicts.get(id),
         )
     } catch (err) {
       if (!isEventRejectedError(err)) throw err
@@ -125,72 +122,4 @@ export async function foldTarget(
   }
   s.hash = targetHash(s)
   return { state: s, conflicts: [...conflicts.values()], rejected }
-}
-
-/** Value a conflict side wrote to a cell, read from its event's payload. */
-function sideWrite(e: SignedEvent, cell: string) {
-  const action = payloadActionOf(e)
-  return action.kind === 'yjs' ? undefined : action.writes.find((w) => w.cell === cell)
-}
-
-/** Ingestor's #recordConflicts for a target nothing was stored of: the records are the ones
- *  this fold made (conflict ids name their target, so no other target's records matter). */
-async function recordConflicts(
-  state: TargetState,
-  opened: readonly OpenConflict[],
-  closed: readonly ConflictId[],
-  resolves: ConflictId | undefined,
-  conflicts: Map<ConflictId, ConflictRecord>,
-  eventOf: (d: Digest) => Promise<SignedEvent | undefined>,
-  nowMs: number,
-): Promise<void> {
-  for (const oc of opened) {
-    const sides: ConflictSide[] = []
-    for (const entry of oc.sides) {
-      const ev = await eventOf(entry.d)
-      if (ev === undefined) continue
-      const w = sideWrite(ev, oc.cell)
-      const hlc = formatHlc(hlcFromKey(entry.s.slice(0, 16)))
-      sides.push(
-        w === undefined || w.del
-          ? { digest: entry.d, eventId: ev.eventId, author: ev.author, hlc, deleted: true }
-          : { digest: entry.d, eventId: ev.eventId, author: ev.author, hlc, value: w.value },
-      )
-    }
-    const existing = conflicts.get(oc.id)
-    conflicts.set(oc.id, {
-      id: oc.id,
-      type: state.type,
-      target: state.target,
-      cell: oc.cell,
-      sides,
-      winner: oc.winner,
-      status: state.resolved[oc.id] !== undefined ? 'resolved' : 'open',
-      resolvedBy: state.resolved[oc.id]?.d,
-      detectedAtMs: existing?.detectedAtMs ?? nowMs,
-    })
-  }
-  for (const id of closed) {
-    const rec = conflicts.get(id)
-    if (rec === undefined) continue
-    const r = state.resolved[id]
-    conflicts.set(id, {
-      ...rec,
-      status: r !== undefined ? 'resolved' : 'superseded',
-      resolvedBy: r?.d,
-      closedAtMs: nowMs,
-    })
-  }
-  if (resolves !== undefined) {
-    const rec = conflicts.get(resolves)
-    const r = state.resolved[resolves]
-    if (rec !== undefined && rec.status !== 'open' && r !== undefined && rec.resolvedBy !== r.d) {
-      conflicts.set(resolves, {
-        ...rec,
-        status: 'resolved',
-        resolvedBy: r.d,
-        closedAtMs: rec.closedAtMs ?? nowMs,
-      })
-    }
-  }
 }
