@@ -18,16 +18,16 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import * as Y from 'yjs'
 import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
 import type { Store } from '../../../src/core/ports.ts'
 import type { Digest, EventType, JsonObject, SignedEvent } from '../../../src/core/types.ts'
-import { crdtView, EMPTY_STATE_HASH, valueView, YJS_DOCUMENT_TEXT } from '../../../src/core/view.ts'
+import { crdtView, EMPTY_STATE_HASH, valueView } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { rebuildState } from '../../../src/node/replay.ts'
 import { createMemoryStore } from '../../../src/store/index.ts'
 import { prng } from '../../helpers/crash.ts'
 import { makeEvent, testSigner } from '../../helpers/events.ts'
+import { twoAuthorYjsUpdates } from '../../helpers/yjs-edits.ts'
 
 const SEED = Number(process.env.GKM_SEED ?? 20261206)
 const NOW = 1_764_000_900_000
@@ -132,20 +132,7 @@ function history(seed: number, wild: boolean): SignedEvent[] {
     out.push(e)
   }
   // A Yjs document edited by two authors who exchange state now and then.
-  const docs = [new Y.Doc(), new Y.Doc()]
-  const updates: Array<{ a: number; u: Uint8Array }> = []
-  docs.forEach((d, a) => {
-    d.on('update', (u: Uint8Array) => {
-      updates.push({ a, u })
-    })
-  })
-  for (let i = 0; i < 40; i++) {
-    const d = docs[i % 2]
-    const text = d.getText(YJS_DOCUMENT_TEXT)
-    if (i % 6 === 5 && text.length > 3) text.delete(1, 2)
-    else text.insert(Math.min(Math.floor(rnd() * 5), text.length), `w${i} `)
-    if (i % 7 === 6) Y.applyUpdate(docs[1 - (i % 2)], Y.encodeStateAsUpdate(d))
-  }
+  const updates = twoAuthorYjsUpdates(rnd, 40, 6, 7)
   for (const { a, u } of updates) {
     wall += 1
     out.push(

@@ -18,16 +18,16 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import * as Y from 'yjs'
 import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
 import type { Store } from '../../../src/core/ports.ts'
 import type { Digest, EventType, JsonObject, SignedEvent } from '../../../src/core/types.ts'
-import { addHash, EMPTY_STATE_HASH, YJS_DOCUMENT_TEXT } from '../../../src/core/view.ts'
+import { addHash, EMPTY_STATE_HASH } from '../../../src/core/view.ts'
 import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
 import { needsRebuild, rebuildState } from '../../../src/node/replay.ts'
 import { createLevelStore, createMemoryStore } from '../../../src/store/index.ts'
 import { prng } from '../../helpers/crash.ts'
 import { makeEvent, testSigner } from '../../helpers/events.ts'
+import { twoAuthorYjsUpdates } from '../../helpers/yjs-edits.ts'
 
 const SEED = Number(process.env.GKM_SEED ?? 20261205)
 const NOW = 1_764_000_900_000
@@ -106,20 +106,7 @@ function history(seed: number): SignedEvent[] {
   }
   // Two Yjs documents, two authors each, exchanging state now and then.
   for (const target of ['ydoc-1', 'ydoc-2']) {
-    const docs = [new Y.Doc(), new Y.Doc()]
-    const updates: Array<{ a: number; u: Uint8Array }> = []
-    docs.forEach((d, a) => {
-      d.on('update', (u: Uint8Array) => {
-        updates.push({ a, u })
-      })
-    })
-    for (let i = 0; i < 60; i++) {
-      const d = docs[i % 2]
-      const text = d.getText(YJS_DOCUMENT_TEXT)
-      if (i % 7 === 6 && text.length > 3) text.delete(1, 2)
-      else text.insert(Math.min(Math.floor(rnd() * 5), text.length), `w${i} `)
-      if (i % 9 === 8) Y.applyUpdate(docs[1 - (i % 2)], Y.encodeStateAsUpdate(d))
-    }
+    const updates = twoAuthorYjsUpdates(rnd, 60, 7, 9)
     for (const { a, u } of updates) {
       wall += 1
       out.push(
