@@ -29,7 +29,7 @@ import type { ConflictRecord, StoredEvent } from './records.ts'
 import { type CellState, headerOf, type TargetState, targetKey } from './target-state.ts'
 import type { AuthorKey, ConflictId, Digest, EventType, Hlc, JsonObject, SignedEvent } from './types.ts'
 import { addHash, targetHash } from './view.ts'
-import { compactYjs, trustedYjsMerger } from './yjs-merge.ts'
+import { compactInto, trustedYjsMerger, yjsCompactionDue } from './yjs-merge.ts'
 
 export type IngestItem =
   | {
@@ -575,9 +575,11 @@ export class Ingestor {
     // a new snapshot, when no uncommitted group touched it (the store then holds its whole log;
     // otherwise a later group does it).
     for (const [key, s] of targets) {
-      if ((s.yjsPending ?? 0) < this.#yjsCompact && (s.yjsPendingBytes ?? 0) < YJS_COMPACT_BYTES) continue
+      if (!yjsCompactionDue(s, this.#yjsCompact, YJS_COMPACT_BYTES)) continue
       if (this.#layers.some((l) => l.targets.has(key))) continue
-      await this.#compactYjs(s)
+      // The stored snapshot and log, this group's updates: the store deletes the stored log
+      // entries folded and does not append this group's.
+      compactInto(s, await this.#store.getYjs(s.type, s.target))
     }
 
     let stateHash = this.#layers.at(-1)?.stateHash ?? this.#stateHash
@@ -737,22 +739,6 @@ export class Ingestor {
       }),
     )
     return out
-  }
-
-  /** Folds the stored snapshot, the stored log and this group's updates into a new snapshot;
-   *  the store deletes the stored log entries it folded and does not append this group's. */
-  async #compactYjs(s: TargetState): Promise<void> {
-    const stored = await this.#store.getYjs(s.type, s.target)
-    const b64 = (x: string) => new Uint8Array(Buffer.from(x, 'base64'))
-    const parts: Uint8Array[] = []
-    if (stored.snapshot !== undefined) parts.push(b64(stored.snapshot))
-    for (const u of Object.values(stored.log)) parts.push(b64(u))
-    for (const u of Object.values(s.yjsLog ?? {})) parts.push(b64(u))
-    s.yjs = Buffer.from(compactYjs(parts)).toString('base64')
-    s.yjsDropped = Object.keys(stored.log) as Digest[]
-    s.yjsLog = {}
-    s.yjsPending = 0
-    s.yjsPendingBytes = 0
   }
 
   /** The target's heads (newest first when there are too many) plus required extra parents. */

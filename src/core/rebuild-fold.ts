@@ -23,7 +23,7 @@ import type { ConflictRecord } from './records.ts'
 import type { TargetState } from './target-state.ts'
 import type { ConflictId, Digest, SignedEvent } from './types.ts'
 import { targetHash } from './view.ts'
-import { compactYjs, trustedYjsMerger } from './yjs-merge.ts'
+import { compactInto, trustedYjsMerger, yjsCompactionDue } from './yjs-merge.ts'
 
 /** What the fold needs to know of the log besides the target's own events. */
 export type FoldStore = Pick<StoreReader, 'getEvent'>
@@ -111,15 +111,8 @@ export async function foldTarget(
   }
   if (s === undefined) return { state: undefined, conflicts: [], rejected }
   settleCellSum(s, pending)
-  if ((s.yjsPending ?? 0) >= opts.yjsCompactUpdates || (s.yjsPendingBytes ?? 0) >= opts.yjsCompactBytes) {
-    // The live path's compaction with nothing stored yet: the snapshot is the log folded.
-    const b64 = (x: string) => new Uint8Array(Buffer.from(x, 'base64'))
-    s.yjs = Buffer.from(compactYjs(Object.values(s.yjsLog ?? {}).map(b64))).toString('base64')
-    s.yjsDropped = []
-    s.yjsLog = {}
-    s.yjsPending = 0
-    s.yjsPendingBytes = 0
-  }
+  // The live path's compaction with nothing stored yet: the snapshot is the log folded.
+  if (yjsCompactionDue(s, opts.yjsCompactUpdates, opts.yjsCompactBytes)) compactInto(s, { log: {} })
   s.hash = targetHash(s)
   return { state: s, conflicts: [...conflicts.values()], rejected }
 }

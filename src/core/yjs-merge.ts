@@ -4,6 +4,8 @@
  */
 import * as Y from 'yjs'
 import type { CrdtMerger } from './merge.ts'
+import type { TargetState } from './target-state.ts'
+import type { Digest } from './types.ts'
 
 export const trustedYjsMerger: CrdtMerger = {
   async merge(base, update) {
@@ -35,4 +37,30 @@ export function compactYjs(parts: readonly Uint8Array[]): Uint8Array {
   } finally {
     doc.destroy()
   }
+}
+
+/** Whether a document's appended log is due to be folded into a snapshot: YJS_COMPACT_UPDATES
+ *  updates or YJS_COMPACT_BYTES bytes since the last one (thresholds given by the caller). */
+export function yjsCompactionDue(s: TargetState, updatesMax: number, bytesMax: number): boolean {
+  return (s.yjsPending ?? 0) >= updatesMax || (s.yjsPendingBytes ?? 0) >= bytesMax
+}
+
+/** Folds what the store holds of a document (its snapshot and log, base64) and the state's
+ *  unstored log into a new snapshot on `s`: the stored log entries are named to be deleted, and
+ *  nothing is left to append. The live path passes what it read of the store; the rebuild's
+ *  fold, whose targets hold nothing stored, an empty log. */
+export function compactInto(
+  s: TargetState,
+  stored: { snapshot?: string; log: Record<string, string> },
+): void {
+  const b64 = (x: string) => new Uint8Array(Buffer.from(x, 'base64'))
+  const parts: Uint8Array[] = []
+  if (stored.snapshot !== undefined) parts.push(b64(stored.snapshot))
+  for (const u of Object.values(stored.log)) parts.push(b64(u))
+  for (const u of Object.values(s.yjsLog ?? {})) parts.push(b64(u))
+  s.yjs = Buffer.from(compactYjs(parts)).toString('base64')
+  s.yjsDropped = Object.keys(stored.log) as Digest[]
+  s.yjsLog = {}
+  s.yjsPending = 0
+  s.yjsPendingBytes = 0
 }

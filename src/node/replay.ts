@@ -167,7 +167,7 @@ export async function rebuildState(
     }
     return { targets, conflicts }
   }
-  // The fold's targets are written REPLAY_WRITE_EVENTS of the log at a time (one commit of a
+  // The fold's targets are written REPLAY_WRITE_PAGES pages of the log at a time (one commit of a
   // few pages: fewer round trips to the store's pool, which the fold would otherwise wait on).
   const writeEvents = REPLAY_WRITE_PAGES * pageEvents
   let held = { targets: [] as TargetState[], conflicts: [] as ConflictRecord[], events: 0 }
