@@ -66,7 +66,7 @@ import { openLevelDatabase } from './open-level.ts'
 import { readMany, readManyKeyed, readOne } from './read-many.ts'
 import { type ScanStats, scanByTarget } from './target-scan.ts'
 import { restoreVectorCell, vectorEventOfCell } from './vector-state.ts'
-import { StoreBatch, writeBatch } from './write-batch.ts'
+import { StoreBatch, type writeBatch } from './write-batch.ts'
 
 export type { LevelDatabase } from './keys.ts'
 
@@ -739,16 +739,10 @@ export class LevelStore implements Store {
   /** The one write path of commit and appendAudit: refused while a fault stands; a failure of
    *  the database itself stops later writes until reopen(). */
   async #write(db: K.LevelDatabase, ops: Parameters<typeof writeBatch>[1], sync = true): Promise<void> {
-    this.#checkFault()
-    try {
-      await writeBatch(db, ops, sync)
-    } catch (err) {
-      if (err instanceof StorageWriteError || err instanceof StorageDamagedError) this.#fault ??= err
-      throw err
-    }
+    await this.#writeBatch(await StoreBatch.of(db, ops), sync)
   }
 
-  /** #write for a batch filled by a plan. */
+  /** Writes a filled batch unless the store is known faulty; a write or damage error makes it so. */
   async #writeBatch(out: StoreBatch, sync: boolean): Promise<void> {
     try {
       this.#checkFault()

@@ -35,6 +35,22 @@ export class StoreBatch {
     this.#batch = db.batch()
   }
 
+  /** A batch holding `ops` (the writes that build their operations as a list); an operation
+   *  LevelDB refuses drops the batch and throws. */
+  static async of(db: LevelDatabase, ops: readonly BatchOp[]): Promise<StoreBatch> {
+    const batch = new StoreBatch(db)
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.sublevel, op.key, op.value)
+        else batch.del(op.sublevel, op.key)
+      }
+    } catch (err) {
+      await batch.discard()
+      throw err
+    }
+    return batch
+  }
+
   /** Operations put so far. */
   get length(): number {
     return this.#length
@@ -121,15 +137,5 @@ export class StoreBatch {
  */
 export async function writeBatch(db: LevelDatabase, ops: readonly BatchOp[], sync = true): Promise<void> {
   if (ops.length === 0) return
-  const batch = new StoreBatch(db)
-  try {
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(op.sublevel, op.key, op.value)
-      else batch.del(op.sublevel, op.key)
-    }
-  } catch (err) {
-    await batch.discard()
-    throw err
-  }
-  await batch.write(sync)
+  await (await StoreBatch.of(db, ops)).write(sync)
 }
