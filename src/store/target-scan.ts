@@ -286,13 +286,7 @@ async function* fileBatches(file: string): AsyncGenerator<ReadonlyArray<readonly
       const { bytesRead } = await h.read(chunk, carry.byteLength, chunk.byteLength - carry.byteLength)
       const end = carry.byteLength + bytesRead
       const rows: Array<readonly [Uint8Array, Uint8Array]> = []
-      let at = 0
-      while (at + 36 <= end) {
-        const len = chunk.readUInt32BE(at + 32)
-        if (at + 36 + len > end) break
-        rows.push([chunk.subarray(at, at + 32), chunk.subarray(at + 36, at + 36 + len)])
-        at += 36 + len
-      }
+      const at = takeRecords(chunk, 0, end, rows, Number.POSITIVE_INFINITY)
       if (bytesRead === 0) {
         if (at !== end) throw truncated()
         return
@@ -305,20 +299,29 @@ async function* fileBatches(file: string): AsyncGenerator<ReadonlyArray<readonly
   }
 }
 
+/** Spill records (digest (32) ‖ length (u32) ‖ stored value) lying whole in buf[at, end),
+ *  appended to `rows` until it holds `max`; returns where the first record not taken starts. */
+function takeRecords(
+  buf: Buffer,
+  at: number,
+  end: number,
+  rows: Array<readonly [Uint8Array, Uint8Array]>,
+  max: number,
+): number {
+  while (rows.length < max && at + 36 <= end) {
+    const len = buf.readUInt32BE(at + 32)
+    if (at + 36 + len > end) break
+    rows.push([buf.subarray(at, at + 32), buf.subarray(at + 36, at + 36 + len)])
+    at += 36 + len
+  }
+  return at
+}
+
 /** A spill file's bytes, when it holds at most `max`; undefined when larger. */
 async function readWhole(file: string, max: number): Promise<Buffer | undefined> {
   const h = await open(file, 'r')
   try {
-    const { size } = await h.stat()
-    if (size > max) return undefined
-    const buf = Buffer.allocUnsafe(size)
-    let at = 0
-    while (at < size) {
-      const { bytesRead } = await h.read(buf, at, size - at, at)
-      if (bytesRead === 0) break
-      at += bytesRead
-    }
-    return at === size ? buf : buf.subarray(0, at)
+    return (await h.stat()).size > max ? undefined : await h.readFile()
   } finally {
     await h.close()
   }
@@ -329,21 +332,15 @@ async function* bufferBatches(
   buf: Buffer,
   file: string,
 ): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
-  let rows: Array<readonly [Uint8Array, Uint8Array]> = []
   let at = 0
-  while (at + 36 <= buf.byteLength) {
-    const len = buf.readUInt32BE(at + 32)
-    if (at + 36 + len > buf.byteLength) break
-    rows.push([buf.subarray(at, at + 32), buf.subarray(at + 36, at + 36 + len)])
-    at += 36 + len
-    if (rows.length === SCAN_CHUNK) {
-      yield rows
-      rows = []
-    }
+  for (;;) {
+    const rows: Array<readonly [Uint8Array, Uint8Array]> = []
+    at = takeRecords(buf, at, buf.byteLength, rows, SCAN_CHUNK)
+    if (rows.length === 0) break
+    yield rows
   }
   if (at !== buf.byteLength)
     throw new StorageCorruptionError(`${file}: the rebuild's spill file ends inside a record`)
-  if (rows.length > 0) yield rows
 }
 
 /** The signed bytes of a stored value whose header is an event's; else corruption, named. */
