@@ -116,12 +116,6 @@ export function prepareEvents(
   })
 }
 
-/** The state key of a target record, checked. */
-export function targetStateKey(t: TargetState): Uint8Array {
-  const { code, bytes } = targetKeyParts(t)
-  return targetRecordKey(code, bytes)
-}
-
 /** A target of a commit with its key parts, checked and built once for the reads and the plan. */
 export interface PreparedTarget {
   readonly state: TargetState
@@ -141,7 +135,7 @@ export function prepareTargets(targets: readonly TargetState[]): PreparedTarget[
 }
 
 /** Type code and target bytes of a target state, checked. */
-export function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Array } {
+function targetKeyParts(t: TargetState): { code: number; bytes: Uint8Array } {
   const code = typeCode(t?.type)
   if (code === undefined) return invalid(`target state has unknown type ${JSON.stringify(t?.type)}`)
   const bytes = typeof t.target === 'string' ? utf8(t.target) : EMPTY
