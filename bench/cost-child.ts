@@ -236,6 +236,7 @@ try {
     for (const e of events.slice(0, WARMUP)) await r.api.pushVerified([e], from)
     await profileStart()
     writes.counting = true
+    const th0 = await threadCpu()
     const c0 = process.cpuUsage()
     const m0 = process.threadCpuUsage()
     const t0 = performance.now()
@@ -256,6 +257,8 @@ try {
     }
     const c = process.cpuUsage(c0)
     const m = process.threadCpuUsage(m0)
+    const wallMs = performance.now() - t0
+    const threads = threadDelta(th0, await threadCpu(), n)
     writes.counting = false
     await profileStop()
     out = {
@@ -263,9 +266,10 @@ try {
       // The event loop's thread alone (the merge, the plan, the reads made on it): what the
       // code under test changes; the rest is LevelDB's write and fsync on its own threads.
       mainThreadCpuMs: (m.user + m.system) / 1000 / n,
-      wallMs: (performance.now() - t0) / n,
+      wallMs: wallMs / n,
       putsPerEvent: writes.puts / n,
       bytesPerEvent: writes.bytes / n,
+      threadCpuMsPerEvent: threads,
     }
     await r.stop()
   } else if (scenario === 'push500' || scenario === 'push1') {

@@ -79,7 +79,13 @@ export function emptyLogRecord(author: AuthorKey, log: string): LogRecord {
   return { author, log, contiguous: 0, peaks: [], end: 0, heldBeyond: 0 }
 }
 
+/** The decoded peaks of records this book made (finish): the next group of the same log appends
+ *  to them without decoding ~log2(n) hex hashes again. Peaks are never changed in place. */
+const decodedPeaks = new WeakMap<LogRecord, readonly Peak[]>()
+
 export function peaksFromRecord(r: LogRecord): Peak[] {
+  const known = decodedPeaks.get(r)
+  if (known !== undefined) return [...known]
   return r.peaks.map((p) => ({ height: p.height, hash: fromHex(p.hash) as Uint8Array }))
 }
 
@@ -294,8 +300,13 @@ export class LogBook {
         unknown = false
         holes = end > c ? [[c, end]] : []
       }
-      const grown = leaves.length === 0 ? undefined : peaksAppend(peaksFromRecord(before), leaves)
-      const peaks = grown?.map((p) => ({ height: p.height, hash: toHex(p.hash) })) ?? before.peaks
+      const beforePeaks = leaves.length === 0 ? undefined : peaksFromRecord(before)
+      const grown = beforePeaks === undefined ? undefined : peaksAppend(beforePeaks, leaves)
+      // Peaks the append left alone are the same objects: their hex is the record's already.
+      const peaks =
+        grown?.map((p, j) =>
+          p === beforePeaks![j] ? before.peaks[j] : { height: p.height, hash: toHex(p.hash) },
+        ) ?? before.peaks
       const forkSeq = group.forks.get(lk)
       const forkAt =
         forkSeq === undefined ? before.forkAt : Math.min(forkSeq, before.forkAt ?? Number.POSITIVE_INFINITY)
@@ -314,7 +325,7 @@ export class LogBook {
       const verified = newest.get(lk)
       if (!own && verified !== undefined && verified.length > (head?.length ?? 0))
         head = { length: verified.length, root: verified.root, signature: verified.signature }
-      records.push({
+      const record: LogRecord = {
         author: t.author,
         log: t.log,
         contiguous: c,
@@ -325,7 +336,9 @@ export class LogBook {
         ...(unknown ? { holesUnknown: true as const } : {}),
         ...(head === undefined ? {} : { head }),
         ...(forkAt === undefined ? {} : { forkAt }),
-      })
+      }
+      if (grown !== undefined) decodedPeaks.set(record, grown)
+      records.push(record)
     }
     this.#layers.push({
       positions: group.positions,

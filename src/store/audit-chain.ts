@@ -10,7 +10,7 @@ import { canonicalJson } from '../core/event-codec.ts'
 import type { AuditDraft } from '../core/ports.ts'
 import type { AuditRecord } from '../core/records.ts'
 import { toHex, utf8 } from '../util/bytes.ts'
-import { sha256 } from '../util/crypto.ts'
+import { sha256, sha256Hex } from '../util/crypto.ts'
 import { InvalidStoreArgumentError } from './errors.ts'
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64)
@@ -25,7 +25,17 @@ export const EMPTY_AUDIT_HEAD: AuditHead = { seq: 0, hash: AUDIT_GENESIS_HASH }
 
 export function auditHash(prevHash: string, body: Omit<AuditRecord, 'prevHash' | 'hash'>): string {
   const { seq, atMs, op, origin, detail } = body
-  return toHex(sha256(Buffer.from(prevHash, 'hex'), utf8(canonicalJson({ seq, atMs, op, origin, detail }))))
+  // Keys in ascending order: canonicalJson then writes the body with JSON.stringify when the
+  // detail's keys are ordered too (the commit's own drafts), instead of sorting it in JavaScript;
+  // the text is the same either way.
+  const text = canonicalJson({ atMs, detail, op, origin, seq })
+  // One buffer, one one-shot hash (no Hash object, no two intermediate arrays): one hash per
+  // commit, on the one-event commit's path.
+  const buf = Buffer.allocUnsafe(32 + Buffer.byteLength(text))
+  if (prevHash.length !== 64 || buf.write(prevHash, 0, 32, 'hex') !== 32)
+    return toHex(sha256(Buffer.from(prevHash, 'hex'), utf8(text)))
+  buf.write(text, 32, 'utf8')
+  return sha256Hex(buf)
 }
 
 /** Chains drafts after `head`. Throws InvalidStoreArgumentError for a draft with no JSON form. */

@@ -79,6 +79,24 @@ describe('per-author logs in the ingest engine', () => {
     )
   })
 
+  it('one group after another: the record peaks and head are those of the whole log', async () => {
+    // Each group appends to the peaks the previous group left decoded (log-book.ts keeps them
+    // beside its record): 1..23 events, every merge pattern of the low peaks.
+    const n = await node(43)
+    const events: SignedEvent[] = []
+    const author = toHex(testSigner(43).publicKey)
+    for (let i = 0; i < 23; i++) {
+      events.push(...(await group(n, [local(i)])).accepted)
+      const [rec] = await n.store.getLogRecords([{ author: author as never, log: '00000000000000aa' }])
+      const peaks = peaksOf(events.map((e) => leafHash(fromHex(e.digest)!)))
+      assert.deepEqual(
+        rec?.peaks,
+        peaks.map((p) => ({ height: p.height, hash: toHex(p.hash) })),
+      )
+      assert.equal(rec?.head?.root, toHex(rootHash(events.length, peaks)))
+    }
+  })
+
   it('a log received out of order has holes until the missing positions arrive', async () => {
     const w = testSigner(42)
     const es = [0, 1, 2, 3, 4].map((seq) => makeEvent(w, { target: `t${seq}`, seq }))
