@@ -20,8 +20,10 @@
  * key) and copied out of the arena; a value without an event header is corruption, named by its
  * key.
  */
+import { hash } from 'node:crypto'
 import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import type { AbstractSnapshot } from 'abstract-level'
 import type { StoredEvent } from '../core/records.ts'
 import { decodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
@@ -67,7 +69,7 @@ export async function* scanByTarget(
   const snapshot = db.snapshot()
   const fromLog: Source = () => logBatches(s, snapshot)
   try {
-    let files: string[] | undefined
+    let files: SpillFile[] | undefined
     if (opts.spill !== undefined) {
       try {
         files = await spillByTarget(fromLog, opts.spill.dir, opts.spill.buckets, opts.stats)
@@ -79,7 +81,7 @@ export async function* scanByTarget(
         files = undefined
       }
     }
-    if (files === undefined) yield* inPasses(fromLog, arena, opts)
+    if (files === undefined) yield* inPasses(fromLog, arena, { ...opts, hashed: false })
     else {
       // The next file is read while this one's pages are merged (one file ahead, at most
       // `bufferBytes`; a larger one is read in passes when its turn comes).
@@ -91,7 +93,9 @@ export async function* scanByTarget(
           next = i + 1 < files.length ? readWhole(files[i + 1], opts.bufferBytes) : undefined
           const source: Source =
             whole === undefined ? () => fileBatches(file) : () => bufferBatches(whole, file)
-          yield* inPasses(source, arena, opts)
+          // Every event of a spill file was hashed against its key when it was read from the
+          // log (spillByTarget), and the file's CRC-32 is checked when it is read back.
+          yield* inPasses(source, arena, { ...opts, hashed: true })
         }
       } finally {
         // A scan stopped early leaves the read ahead unobserved.
@@ -110,11 +114,12 @@ function removeSpill(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true }).catch(() => undefined)
 }
 
-/** Every entry of `source` in target order, in pages, by as many passes as the buffer needs. */
+/** Every entry of `source` in target order, in pages, by as many passes as the buffer needs.
+ *  `hashed`: every entry's signed bytes were checked against its key before (a spill file's). */
 async function* inPasses(
   source: Source,
   arena: Buffer,
-  opts: { pageEvents: number; stats?: ScanStats },
+  opts: { pageEvents: number; stats?: ScanStats; hashed: boolean },
 ): AsyncGenerator<StoredEvent[]> {
   // Exclusive lower bound of the next pass: the last key handed out.
   let lower: Buffer | undefined
@@ -126,8 +131,14 @@ async function* inPasses(
     }
     const { order, keyAt, keyLen, valLen } = pass
     for (let i = 0; i < order.length; i += opts.pageEvents) {
+      const end = Math.min(order.length, i + opts.pageEvents)
+      if (opts.hashed) {
+        yield copiedPage(arena, pass, i, end)
+        continue
+      }
       const page: StoredEvent[] = []
-      for (const e of order.slice(i, i + opts.pageEvents)) {
+      for (let j = i; j < end; j++) {
+        const e = order[j]
         const key = arena.subarray(keyAt[e], keyAt[e] + keyLen[e])
         page.push(
           decodeArenaEvent(key, arena.subarray(keyAt[e] + keyLen[e], keyAt[e] + keyLen[e] + valLen[e])),
@@ -173,19 +184,29 @@ const SPILL_WRITE_BYTES = 1 << 16
  *  the rebuild waited on them: ~7,700 for a million events). */
 const SPILL_IN_FLIGHT_BYTES = 4 << 20
 
-/** One read of the log into `buckets` files (record: digest 32 ‖ value length u32 ‖ value). */
+/** A spill file and the CRC-32 of every byte written to it, checked when it is read back. */
+interface SpillFile {
+  readonly path: string
+  readonly crc: number
+}
+
+/** One read of the log into `buckets` files (record: digest 32 ‖ value length u32 ‖ value).
+ *  Each event's signed bytes are hashed against its key here, as any read of the log checks
+ *  them: the main thread waits on the log's reads at this stage, and would check them in the
+ *  merge's stage otherwise. */
 async function spillByTarget(
   source: Source,
   dir: string,
   buckets: number,
   stats: ScanStats | undefined,
-): Promise<string[]> {
+): Promise<SpillFile[]> {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
   const files = Array.from({ length: buckets }, (_, i) => join(dir, `bucket-${i}.tmp`))
   const handles = await Promise.all(files.map((f) => open(f, 'wx')))
   const bufs: Buffer[] = files.map(() => Buffer.allocUnsafe(SPILL_WRITE_BYTES))
   const used = new Array<number>(buckets).fill(0)
+  const crcs = new Array<number>(buckets).fill(0)
   // Writes are positional (each bucket's next offset), so several may be in flight at once.
   const offsets = new Array<number>(buckets).fill(0)
   const inFlight = new Set<Promise<void>>()
@@ -195,6 +216,7 @@ async function spillByTarget(
   const write = (b: number, buf: Buffer, length: number, recycle: boolean) => {
     const position = offsets[b]
     offsets[b] += length
+    crcs[b] = crc32(buf.subarray(0, length), crcs[b])
     inFlightBytes += length
     const p: Promise<void> = handles[b]
       .write(buf, 0, length, position)
@@ -230,6 +252,10 @@ async function spillByTarget(
       scanned += rows.length
       for (const [digest, value] of rows) {
         const signed = checkedSigned(digest, value)
+        if (!sameDigest(hash('sha256', signed, 'buffer'), digest))
+          throw new StorageCorruptionError(
+            `${K.describeKey('ev', digest)}: signed bytes do not hash to the key`,
+          )
         const b = bucketOf(signed, buckets)
         const need = 36 + value.byteLength
         if (used[b] + need > SPILL_WRITE_BYTES) await flush(b)
@@ -255,7 +281,7 @@ async function spillByTarget(
       stats.passes++
       stats.scanned += scanned
     }
-    return files
+    return files.map((path, b) => ({ path, crc: crcs[b] }))
   } finally {
     // No write may still be running when the files are closed (or removed, on a failure).
     await Promise.allSettled([...inFlight])
@@ -263,21 +289,37 @@ async function spillByTarget(
   }
 }
 
+/** Whether two 32-byte digests are equal. */
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== 32 || b.byteLength !== 32) return false
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** FNV-1a of a target's type and id bytes (bytes[typeAt], bytes[at, end)). */
+function targetFnv(bytes: Uint8Array, typeAt: number, at: number, end: number): number {
+  let h = Math.imul(0x811c9dc5 ^ bytes[typeAt], 0x01000193)
+  for (let i = at; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193)
+  return h >>> 0
+}
+
 /** FNV-1a of the target's type and id: which spill file an event goes to. */
 function bucketOf(signed: Uint8Array, buckets: number): number {
   const end = TARGET_AT + ((signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1])
-  let h = Math.imul(0x811c9dc5 ^ signed[TYPE_AT], 0x01000193)
-  for (let i = TARGET_AT; i < end; i++) h = Math.imul(h ^ signed[i], 0x01000193)
-  return (h >>> 0) % buckets
+  return targetFnv(signed, TYPE_AT, TARGET_AT, end) % buckets
 }
 
 /** The records of a spill file, in batches read a megabyte at a time (a record larger than
  *  that is read whole). */
-async function* fileBatches(file: string): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
-  const h = await open(file, 'r')
-  const truncated = () => new StorageCorruptionError(`${file}: the rebuild's spill file ends inside a record`)
+async function* fileBatches(
+  file: SpillFile,
+): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
+  const h = await open(file.path, 'r')
+  const truncated = () =>
+    new StorageCorruptionError(`${file.path}: the rebuild's spill file ends inside a record`)
   try {
     let carry: Buffer = Buffer.alloc(0)
+    let crc = 0
     for (;;) {
       let size = SPILL_READ_BYTES
       if (carry.byteLength >= 36) size = Math.max(size, 36 + carry.readUInt32BE(32))
@@ -285,10 +327,13 @@ async function* fileBatches(file: string): AsyncGenerator<ReadonlyArray<readonly
       carry.copy(chunk, 0)
       const { bytesRead } = await h.read(chunk, carry.byteLength, chunk.byteLength - carry.byteLength)
       const end = carry.byteLength + bytesRead
+      crc = crc32(chunk.subarray(carry.byteLength, end), crc)
       const rows: Array<readonly [Uint8Array, Uint8Array]> = []
       const at = takeRecords(chunk, 0, end, rows, Number.POSITIVE_INFINITY)
       if (bytesRead === 0) {
         if (at !== end) throw truncated()
+        // Checked before the pass sorts, so before any of its events is handed out.
+        if (crc !== file.crc) throw spillChanged(file)
         return
       }
       carry = chunk.subarray(at, end)
@@ -317,20 +362,32 @@ function takeRecords(
   return at
 }
 
-/** A spill file's bytes, when it holds at most `max`; undefined when larger. */
-async function readWhole(file: string, max: number): Promise<Buffer | undefined> {
-  const h = await open(file, 'r')
+/** A spill file that does not hold what was written to it. */
+function spillChanged(file: SpillFile): StorageCorruptionError {
+  return new StorageCorruptionError(
+    `${file.path}: the rebuild's spill file does not hold what was written to it (CRC-32)`,
+  )
+}
+
+/** A spill file's bytes (checked against the CRC-32 of what was written), when it holds at most
+ *  `max`; undefined when larger. */
+async function readWhole(file: SpillFile, max: number): Promise<Buffer | undefined> {
+  const h = await open(file.path, 'r')
+  let whole: Buffer
   try {
-    return (await h.stat()).size > max ? undefined : await h.readFile()
+    if ((await h.stat()).size > max) return undefined
+    whole = await h.readFile()
   } finally {
     await h.close()
   }
+  if (crc32(whole) !== file.crc) throw spillChanged(file)
+  return whole
 }
 
 /** The records of a spill file read whole, in batches of SCAN_CHUNK. */
 async function* bufferBatches(
   buf: Buffer,
-  file: string,
+  file: SpillFile,
 ): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
   let at = 0
   for (;;) {
@@ -340,7 +397,7 @@ async function* bufferBatches(
     yield rows
   }
   if (at !== buf.byteLength)
-    throw new StorageCorruptionError(`${file}: the rebuild's spill file ends inside a record`)
+    throw new StorageCorruptionError(`${file.path}: the rebuild's spill file ends inside a record`)
 }
 
 /** The signed bytes of a stored value whose header is an event's; else corruption, named. */
@@ -356,6 +413,34 @@ function checkedSigned(digest: Uint8Array, value: Uint8Array): Uint8Array {
 /** Checks and copies one event out of the arena (the digest is the key's last 32 bytes). */
 function decodeArenaEvent(key: Buffer, value: Buffer): StoredEvent {
   return decodeEventValue(key.subarray(key.byteLength - 32), value)
+}
+
+/** Entries order[from, to) of a pass, whose bytes were checked against their keys before, copied
+ *  out of the arena into one buffer for the page (one allocation a page, not one an event). */
+function copiedPage(
+  arena: Buffer,
+  pass: Pick<Pass, 'order' | 'keyAt' | 'keyLen' | 'valLen'>,
+  from: number,
+  to: number,
+): StoredEvent[] {
+  const { order, keyAt, keyLen, valLen } = pass
+  let bytes = 0
+  for (let j = from; j < to; j++) bytes += valLen[order[j]]
+  const own = new Uint8Array(bytes)
+  const page: StoredEvent[] = []
+  let at = 0
+  for (let j = from; j < to; j++) {
+    const e = order[j]
+    const valueAt = keyAt[e] + keyLen[e]
+    arena.copy(own, at, valueAt, valueAt + valLen[e])
+    page.push({
+      signature: own.subarray(at, at + SIGNATURE_BYTES),
+      signed: own.subarray(at + SIGNATURE_BYTES, at + valLen[e]),
+      digest: arena.toString('hex', valueAt - 32, valueAt),
+    })
+    at += valLen[e]
+  }
+  return page
 }
 
 interface Pass {
@@ -449,5 +534,46 @@ async function scanPass(source: Source, arena: Buffer, lower: Buffer | undefined
       used += need
     }
   }
-  return { order: sorted(), keyAt, keyLen, valLen, upper, scanned }
+  // A pass that kept every entry of the source (no bounds) hands them out in any order that
+  // keeps each target together in (HLC, digest) order: the order of targets is free.
+  const whole = lower === undefined && upper === undefined
+  return { order: whole ? grouped(arena, keyAt, keyLen) : sorted(), keyAt, keyLen, valLen, upper, scanned }
+}
+
+/**
+ * Entry numbers with each target's entries together, in (HLC, digest) order, and the targets in
+ * the order of a 32-bit hash of their type and id: the sort compares numbers (the hash, the
+ * HLC's wall and counter), not the keys' bytes, and falls back to the bytes only for entries of
+ * equal hash and HLC. Two targets of the same hash would interleave: the order is checked
+ * (one comparison of adjacent entries of equal hash) and, on such a collision, the entries are
+ * sorted by their keys' bytes instead.
+ */
+function grouped(arena: Buffer, keyAt: readonly number[], keyLen: readonly number[]): number[] {
+  const n = keyAt.length
+  const hashOf = new Float64Array(n)
+  const wallOf = new Float64Array(n)
+  const counterOf = new Float64Array(n)
+  // Key: type (1) ‖ target length (u16) ‖ target ‖ HLC (u48 wall ‖ u16 counter) ‖ digest (32).
+  for (let i = 0; i < n; i++) {
+    const at = keyAt[i]
+    const hlcAt = at + 3 + ((arena[at + 1] << 8) | arena[at + 2])
+    hashOf[i] = targetFnv(arena, at, at + 3, hlcAt)
+    wallOf[i] = arena.readUIntBE(hlcAt, 6)
+    counterOf[i] = (arena[hlcAt + 6] << 8) | arena[hlcAt + 7]
+  }
+  const byKey = (a: number, b: number) =>
+    arena.compare(arena, keyAt[b], keyAt[b] + keyLen[b], keyAt[a], keyAt[a] + keyLen[a])
+  const order = Array.from({ length: n }, (_, i) => i)
+  order.sort(
+    (a, b) => hashOf[a] - hashOf[b] || wallOf[a] - wallOf[b] || counterOf[a] - counterOf[b] || byKey(a, b),
+  )
+  // The end of the key's target part (type, length and id).
+  const end = (i: number) => keyAt[i] + 3 + ((arena[keyAt[i] + 1] << 8) | arena[keyAt[i] + 2])
+  for (let j = 1; j < n; j++) {
+    const a = order[j - 1]
+    const b = order[j]
+    if (hashOf[a] !== hashOf[b]) continue
+    if (arena.compare(arena, keyAt[b], end(b), keyAt[a], end(a)) !== 0) return order.sort(byKey)
+  }
+  return order
 }
