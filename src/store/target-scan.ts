@@ -20,13 +20,12 @@
  * key) and copied out of the arena; a value without an event header is corruption, named by its
  * key.
  */
-import { hash } from 'node:crypto'
 import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { crc32 } from 'node:zlib'
 import type { AbstractSnapshot } from 'abstract-level'
 import type { StoredEvent } from '../core/records.ts'
-import { decodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
+import { sha256Hex } from '../util/crypto.ts'
+import { SIGNATURE_BYTES } from './codecs.ts'
 import { StorageCorruptionError } from './errors.ts'
 import { HLC_AT, isEventHeader, TARGET_AT, TARGET_LEN_AT, TYPE_AT } from './event-header.ts'
 import * as K from './keys.ts'
@@ -69,7 +68,7 @@ export async function* scanByTarget(
   const snapshot = db.snapshot()
   const fromLog: Source = () => logBatches(s, snapshot)
   try {
-    let files: SpillFile[] | undefined
+    let files: string[] | undefined
     if (opts.spill !== undefined) {
       try {
         files = await spillByTarget(fromLog, opts.spill.dir, opts.spill.buckets, opts.stats)
@@ -81,7 +80,7 @@ export async function* scanByTarget(
         files = undefined
       }
     }
-    if (files === undefined) yield* inPasses(fromLog, arena, { ...opts, hashed: false })
+    if (files === undefined) yield* inPasses(fromLog, arena, opts)
     else {
       // The next file is read while this one's pages are merged (one file ahead, at most
       // `bufferBytes`; a larger one is read in passes when its turn comes).
@@ -93,9 +92,7 @@ export async function* scanByTarget(
           next = i + 1 < files.length ? readWhole(files[i + 1], opts.bufferBytes) : undefined
           const source: Source =
             whole === undefined ? () => fileBatches(file) : () => bufferBatches(whole, file)
-          // Every event of a spill file was hashed against its key when it was read from the
-          // log (spillByTarget), and the file's CRC-32 is checked when it is read back.
-          yield* inPasses(source, arena, { ...opts, hashed: true })
+          yield* inPasses(source, arena, opts)
         }
       } finally {
         // A scan stopped early leaves the read ahead unobserved.
@@ -114,12 +111,11 @@ function removeSpill(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true }).catch(() => undefined)
 }
 
-/** Every entry of `source` in target order, in pages, by as many passes as the buffer needs.
- *  `hashed`: every entry's signed bytes were checked against its key before (a spill file's). */
+/** Every entry of `source` in target order, in pages, by as many passes as the buffer needs. */
 async function* inPasses(
   source: Source,
   arena: Buffer,
-  opts: { pageEvents: number; stats?: ScanStats; hashed: boolean },
+  opts: { pageEvents: number; stats?: ScanStats },
 ): AsyncGenerator<StoredEvent[]> {
   // Exclusive lower bound of the next pass: the last key handed out.
   let lower: Buffer | undefined
@@ -129,23 +125,9 @@ async function* inPasses(
       opts.stats.passes++
       opts.stats.scanned += pass.scanned
     }
-    const { order, keyAt, keyLen, valLen } = pass
-    for (let i = 0; i < order.length; i += opts.pageEvents) {
-      const end = Math.min(order.length, i + opts.pageEvents)
-      if (opts.hashed) {
-        yield copiedPage(arena, pass, i, end)
-        continue
-      }
-      const page: StoredEvent[] = []
-      for (let j = i; j < end; j++) {
-        const e = order[j]
-        const key = arena.subarray(keyAt[e], keyAt[e] + keyLen[e])
-        page.push(
-          decodeArenaEvent(key, arena.subarray(keyAt[e] + keyLen[e], keyAt[e] + keyLen[e] + valLen[e])),
-        )
-      }
-      yield page
-    }
+    const { order, keyAt, keyLen } = pass
+    for (let i = 0; i < order.length; i += opts.pageEvents)
+      yield checkedPage(arena, pass, i, Math.min(order.length, i + opts.pageEvents))
     if (pass.upper === undefined) return
     if (order.length === 0) throw new Error('scanByTarget: a narrowed pass kept no event')
     const last = order[order.length - 1]
@@ -184,29 +166,19 @@ const SPILL_WRITE_BYTES = 1 << 16
  *  the rebuild waited on them: ~7,700 for a million events). */
 const SPILL_IN_FLIGHT_BYTES = 4 << 20
 
-/** A spill file and the CRC-32 of every byte written to it, checked when it is read back. */
-interface SpillFile {
-  readonly path: string
-  readonly crc: number
-}
-
-/** One read of the log into `buckets` files (record: digest 32 ‖ value length u32 ‖ value).
- *  Each event's signed bytes are hashed against its key here, as any read of the log checks
- *  them: the main thread waits on the log's reads at this stage, and would check them in the
- *  merge's stage otherwise. */
+/** One read of the log into `buckets` files (record: digest 32 ‖ value length u32 ‖ value). */
 async function spillByTarget(
   source: Source,
   dir: string,
   buckets: number,
   stats: ScanStats | undefined,
-): Promise<SpillFile[]> {
+): Promise<string[]> {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
   const files = Array.from({ length: buckets }, (_, i) => join(dir, `bucket-${i}.tmp`))
   const handles = await Promise.all(files.map((f) => open(f, 'wx')))
   const bufs: Buffer[] = files.map(() => Buffer.allocUnsafe(SPILL_WRITE_BYTES))
   const used = new Array<number>(buckets).fill(0)
-  const crcs = new Array<number>(buckets).fill(0)
   // Writes are positional (each bucket's next offset), so several may be in flight at once.
   const offsets = new Array<number>(buckets).fill(0)
   const inFlight = new Set<Promise<void>>()
@@ -216,7 +188,6 @@ async function spillByTarget(
   const write = (b: number, buf: Buffer, length: number, recycle: boolean) => {
     const position = offsets[b]
     offsets[b] += length
-    crcs[b] = crc32(buf.subarray(0, length), crcs[b])
     inFlightBytes += length
     const p: Promise<void> = handles[b]
       .write(buf, 0, length, position)
@@ -252,10 +223,6 @@ async function spillByTarget(
       scanned += rows.length
       for (const [digest, value] of rows) {
         const signed = checkedSigned(digest, value)
-        if (!sameDigest(hash('sha256', signed, 'buffer'), digest))
-          throw new StorageCorruptionError(
-            `${K.describeKey('ev', digest)}: signed bytes do not hash to the key`,
-          )
         const b = bucketOf(signed, buckets)
         const need = 36 + value.byteLength
         if (used[b] + need > SPILL_WRITE_BYTES) await flush(b)
@@ -281,19 +248,12 @@ async function spillByTarget(
       stats.passes++
       stats.scanned += scanned
     }
-    return files.map((path, b) => ({ path, crc: crcs[b] }))
+    return files
   } finally {
     // No write may still be running when the files are closed (or removed, on a failure).
     await Promise.allSettled([...inFlight])
     await Promise.all(handles.map((h) => h.close()))
   }
-}
-
-/** Whether two 32-byte digests are equal. */
-function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== 32 || b.byteLength !== 32) return false
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 /** FNV-1a of a target's type and id bytes (bytes[typeAt], bytes[at, end)). */
@@ -311,15 +271,11 @@ function bucketOf(signed: Uint8Array, buckets: number): number {
 
 /** The records of a spill file, in batches read a megabyte at a time (a record larger than
  *  that is read whole). */
-async function* fileBatches(
-  file: SpillFile,
-): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
-  const h = await open(file.path, 'r')
-  const truncated = () =>
-    new StorageCorruptionError(`${file.path}: the rebuild's spill file ends inside a record`)
+async function* fileBatches(file: string): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
+  const h = await open(file, 'r')
+  const truncated = () => new StorageCorruptionError(`${file}: the rebuild's spill file ends inside a record`)
   try {
     let carry: Buffer = Buffer.alloc(0)
-    let crc = 0
     for (;;) {
       let size = SPILL_READ_BYTES
       if (carry.byteLength >= 36) size = Math.max(size, 36 + carry.readUInt32BE(32))
@@ -327,13 +283,10 @@ async function* fileBatches(
       carry.copy(chunk, 0)
       const { bytesRead } = await h.read(chunk, carry.byteLength, chunk.byteLength - carry.byteLength)
       const end = carry.byteLength + bytesRead
-      crc = crc32(chunk.subarray(carry.byteLength, end), crc)
       const rows: Array<readonly [Uint8Array, Uint8Array]> = []
       const at = takeRecords(chunk, 0, end, rows, Number.POSITIVE_INFINITY)
       if (bytesRead === 0) {
         if (at !== end) throw truncated()
-        // Checked before the pass sorts, so before any of its events is handed out.
-        if (crc !== file.crc) throw spillChanged(file)
         return
       }
       carry = chunk.subarray(at, end)
@@ -362,32 +315,20 @@ function takeRecords(
   return at
 }
 
-/** A spill file that does not hold what was written to it. */
-function spillChanged(file: SpillFile): StorageCorruptionError {
-  return new StorageCorruptionError(
-    `${file.path}: the rebuild's spill file does not hold what was written to it (CRC-32)`,
-  )
-}
-
-/** A spill file's bytes (checked against the CRC-32 of what was written), when it holds at most
- *  `max`; undefined when larger. */
-async function readWhole(file: SpillFile, max: number): Promise<Buffer | undefined> {
-  const h = await open(file.path, 'r')
-  let whole: Buffer
+/** A spill file's bytes, when it holds at most `max`; undefined when larger. */
+async function readWhole(file: string, max: number): Promise<Buffer | undefined> {
+  const h = await open(file, 'r')
   try {
-    if ((await h.stat()).size > max) return undefined
-    whole = await h.readFile()
+    return (await h.stat()).size > max ? undefined : await h.readFile()
   } finally {
     await h.close()
   }
-  if (crc32(whole) !== file.crc) throw spillChanged(file)
-  return whole
 }
 
 /** The records of a spill file read whole, in batches of SCAN_CHUNK. */
 async function* bufferBatches(
   buf: Buffer,
-  file: SpillFile,
+  file: string,
 ): AsyncGenerator<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
   let at = 0
   for (;;) {
@@ -397,7 +338,7 @@ async function* bufferBatches(
     yield rows
   }
   if (at !== buf.byteLength)
-    throw new StorageCorruptionError(`${file.path}: the rebuild's spill file ends inside a record`)
+    throw new StorageCorruptionError(`${file}: the rebuild's spill file ends inside a record`)
 }
 
 /** The signed bytes of a stored value whose header is an event's; else corruption, named. */
@@ -410,14 +351,10 @@ function checkedSigned(digest: Uint8Array, value: Uint8Array): Uint8Array {
   return signed
 }
 
-/** Checks and copies one event out of the arena (the digest is the key's last 32 bytes). */
-function decodeArenaEvent(key: Buffer, value: Buffer): StoredEvent {
-  return decodeEventValue(key.subarray(key.byteLength - 32), value)
-}
-
-/** Entries order[from, to) of a pass, whose bytes were checked against their keys before, copied
- *  out of the arena into one buffer for the page (one allocation a page, not one an event). */
-function copiedPage(
+/** Entries order[from, to) of a pass, each checked like any read (decodeEventValue: a header,
+ *  signed bytes that hash to the key, whose last 32 bytes are the digest) and copied out of the
+ *  arena into one buffer for the page (one allocation a page, not one an event). */
+function checkedPage(
   arena: Buffer,
   pass: Pick<Pass, 'order' | 'keyAt' | 'keyLen' | 'valLen'>,
   from: number,
@@ -433,11 +370,17 @@ function copiedPage(
     const e = order[j]
     const valueAt = keyAt[e] + keyLen[e]
     arena.copy(own, at, valueAt, valueAt + valLen[e])
-    page.push({
-      signature: own.subarray(at, at + SIGNATURE_BYTES),
-      signed: own.subarray(at + SIGNATURE_BYTES, at + valLen[e]),
-      digest: arena.toString('hex', valueAt - 32, valueAt),
-    })
+    const signed = own.subarray(at + SIGNATURE_BYTES, at + valLen[e])
+    const digest = arena.toString('hex', valueAt - 32, valueAt)
+    if (valLen[e] <= SIGNATURE_BYTES || !isEventHeader(signed))
+      throw new StorageCorruptionError(
+        `${K.describeKey('ev', arena.subarray(valueAt - 32, valueAt))}: value is not signature + signed event bytes`,
+      )
+    if (sha256Hex(signed) !== digest)
+      throw new StorageCorruptionError(
+        `${K.describeKey('ev', arena.subarray(valueAt - 32, valueAt))}: signed bytes do not hash to the key`,
+      )
+    page.push({ signature: own.subarray(at, at + SIGNATURE_BYTES), signed, digest })
     at += valLen[e]
   }
   return page
