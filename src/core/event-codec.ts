@@ -359,8 +359,7 @@ export function readLogPosition(signed: Uint8Array): { log: string; seq: number 
   }
 }
 
-function uuidFromBytes(b: Uint8Array): string {
-  const h = toHex(b)
+function uuidFromHex(h: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
@@ -376,30 +375,32 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   if (bytes.byteLength < SIGNED_BYTES_MIN) fail('too short')
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) fail(`bad magic (not ${SIGNED_MAGIC})`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // One Buffer over the bytes for every hex and UTF-8 field (toString of a range), not a view
+  // per field: a rebuild decodes every event of the log.
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let o = 4
   const type = EVENT_TYPES[bytes[o++] - 1]
   if (type === undefined) throw new UnknownEventTypeError(`unknown event type code ${bytes[4]}`)
-  const eventId = uuidFromBytes(bytes.subarray(o, o + 16))
+  const eventId = uuidFromHex(buf.toString('hex', o, o + 16))
   o += 16
   const wallMs = view.getUint32(o) * 0x10000 + view.getUint16(o + 4)
   const counter = view.getUint16(o + 6)
   o += 8
-  const author = toHex(bytes.subarray(o, o + 32)) as AuthorKey
+  const author = buf.toString('hex', o, o + 32) as AuthorKey
   o += 32
   const targetLen = view.getUint16(o)
   o += 2
   if (targetLen < 1 || targetLen > TARGET_ID_BYTES_MAX) fail(`target length ${targetLen}`)
   if (o + targetLen + 1 > bytes.byteLength) fail('truncated target')
-  const targetBytes = bytes.subarray(o, o + targetLen)
-  if (!trusted && !isUtf8(targetBytes)) fail('target is not valid UTF-8')
-  const targetId = fromUtf8(targetBytes)
+  if (!trusted && !isUtf8(bytes.subarray(o, o + targetLen))) fail('target is not valid UTF-8')
+  const targetId = buf.toString('utf8', o, o + targetLen)
   o += targetLen
   const parentCount = bytes[o++]
   if (parentCount > PARENTS_MAX) fail(`${parentCount} parents (max ${PARENTS_MAX})`)
   if (o + 32 * parentCount + 4 > bytes.byteLength) fail('truncated parents')
   const parents: Digest[] = []
   for (let i = 0; i < parentCount; i++) {
-    const p = toHex(bytes.subarray(o, o + 32)) as Digest
+    const p = buf.toString('hex', o, o + 32) as Digest
     if (i > 0 && !(parents[i - 1] < p)) fail('parents not strictly ascending')
     parents.push(p)
     o += 32
@@ -409,10 +410,9 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
   if (payloadLen > PAYLOAD_BYTES_MAX)
     throw new PayloadTooLargeError(`payload is ${payloadLen} bytes; the limit is ${PAYLOAD_BYTES_MAX}`)
   if (o + payloadLen + 2 + LOG_TRAILER_BYTES > bytes.byteLength) fail('truncated payload')
-  const payloadBytes = bytes.subarray(o, o + payloadLen)
   // Invalid UTF-8 would decode to U+FFFD and re-encode to other bytes: two encodings of one event.
-  if (!trusted && !isUtf8(payloadBytes)) fail('payload is not valid UTF-8')
-  const payloadText = fromUtf8(payloadBytes)
+  if (!trusted && !isUtf8(bytes.subarray(o, o + payloadLen))) fail('payload is not valid UTF-8')
+  const payloadText = buf.toString('utf8', o, o + payloadLen)
   o += payloadLen
   const dims = view.getUint16(o)
   o += 2
@@ -443,7 +443,10 @@ export function decodeSigned(bytes: Uint8Array, trusted = false): EventFields {
     // (canonical JSON sorts keys), so append it.
     p.values = values
   } else if (dims !== 0) fail('only a vector upsert carries packed values')
-  const { log, seq } = readLogPosition(bytes)
+  // The log position (readLogPosition), from this call's views.
+  const at = bytes.byteLength - LOG_TRAILER_BYTES
+  const log = buf.toString('hex', at, at + 8)
+  const seq = view.getUint16(at + 8) * 0x100000000 + view.getUint32(at + 10)
   return {
     eventId,
     type,

@@ -24,7 +24,8 @@ import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbstractSnapshot } from 'abstract-level'
 import type { StoredEvent } from '../core/records.ts'
-import { decodeEventValue, SIGNATURE_BYTES } from './codecs.ts'
+import { sha256Hex } from '../util/crypto.ts'
+import { SIGNATURE_BYTES } from './codecs.ts'
 import { StorageCorruptionError } from './errors.ts'
 import { HLC_AT, isEventHeader, TARGET_AT, TARGET_LEN_AT, TYPE_AT } from './event-header.ts'
 import * as K from './keys.ts'
@@ -124,17 +125,9 @@ async function* inPasses(
       opts.stats.passes++
       opts.stats.scanned += pass.scanned
     }
-    const { order, keyAt, keyLen, valLen } = pass
-    for (let i = 0; i < order.length; i += opts.pageEvents) {
-      const page: StoredEvent[] = []
-      for (const e of order.slice(i, i + opts.pageEvents)) {
-        const key = arena.subarray(keyAt[e], keyAt[e] + keyLen[e])
-        page.push(
-          decodeArenaEvent(key, arena.subarray(keyAt[e] + keyLen[e], keyAt[e] + keyLen[e] + valLen[e])),
-        )
-      }
-      yield page
-    }
+    const { order, keyAt, keyLen } = pass
+    for (let i = 0; i < order.length; i += opts.pageEvents)
+      yield checkedPage(arena, pass, i, Math.min(order.length, i + opts.pageEvents))
     if (pass.upper === undefined) return
     if (order.length === 0) throw new Error('scanByTarget: a narrowed pass kept no event')
     const last = order[order.length - 1]
@@ -263,12 +256,17 @@ async function spillByTarget(
   }
 }
 
+/** FNV-1a of a target's type and id bytes (bytes[typeAt], bytes[at, end)). */
+function targetFnv(bytes: Uint8Array, typeAt: number, at: number, end: number): number {
+  let h = Math.imul(0x811c9dc5 ^ bytes[typeAt], 0x01000193)
+  for (let i = at; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193)
+  return h >>> 0
+}
+
 /** FNV-1a of the target's type and id: which spill file an event goes to. */
 function bucketOf(signed: Uint8Array, buckets: number): number {
   const end = TARGET_AT + ((signed[TARGET_LEN_AT] << 8) | signed[TARGET_LEN_AT + 1])
-  let h = Math.imul(0x811c9dc5 ^ signed[TYPE_AT], 0x01000193)
-  for (let i = TARGET_AT; i < end; i++) h = Math.imul(h ^ signed[i], 0x01000193)
-  return (h >>> 0) % buckets
+  return targetFnv(signed, TYPE_AT, TARGET_AT, end) % buckets
 }
 
 /** The records of a spill file, in batches read a megabyte at a time (a record larger than
@@ -353,9 +351,39 @@ function checkedSigned(digest: Uint8Array, value: Uint8Array): Uint8Array {
   return signed
 }
 
-/** Checks and copies one event out of the arena (the digest is the key's last 32 bytes). */
-function decodeArenaEvent(key: Buffer, value: Buffer): StoredEvent {
-  return decodeEventValue(key.subarray(key.byteLength - 32), value)
+/** Entries order[from, to) of a pass, each checked like any read (decodeEventValue: a header,
+ *  signed bytes that hash to the key, whose last 32 bytes are the digest) and copied out of the
+ *  arena into one buffer for the page (one allocation a page, not one an event). */
+function checkedPage(
+  arena: Buffer,
+  pass: Pick<Pass, 'order' | 'keyAt' | 'keyLen' | 'valLen'>,
+  from: number,
+  to: number,
+): StoredEvent[] {
+  const { order, keyAt, keyLen, valLen } = pass
+  let bytes = 0
+  for (let j = from; j < to; j++) bytes += valLen[order[j]]
+  const own = new Uint8Array(bytes)
+  const page: StoredEvent[] = []
+  let at = 0
+  for (let j = from; j < to; j++) {
+    const e = order[j]
+    const valueAt = keyAt[e] + keyLen[e]
+    arena.copy(own, at, valueAt, valueAt + valLen[e])
+    const signed = own.subarray(at + SIGNATURE_BYTES, at + valLen[e])
+    const digest = arena.toString('hex', valueAt - 32, valueAt)
+    if (valLen[e] <= SIGNATURE_BYTES || !isEventHeader(signed))
+      throw new StorageCorruptionError(
+        `${K.describeKey('ev', arena.subarray(valueAt - 32, valueAt))}: value is not signature + signed event bytes`,
+      )
+    if (sha256Hex(signed) !== digest)
+      throw new StorageCorruptionError(
+        `${K.describeKey('ev', arena.subarray(valueAt - 32, valueAt))}: signed bytes do not hash to the key`,
+      )
+    page.push({ signature: own.subarray(at, at + SIGNATURE_BYTES), signed, digest })
+    at += valLen[e]
+  }
+  return page
 }
 
 interface Pass {
@@ -449,5 +477,46 @@ async function scanPass(source: Source, arena: Buffer, lower: Buffer | undefined
       used += need
     }
   }
-  return { order: sorted(), keyAt, keyLen, valLen, upper, scanned }
+  // A pass that kept every entry of the source (no bounds) hands them out in any order that
+  // keeps each target together in (HLC, digest) order: the order of targets is free.
+  const whole = lower === undefined && upper === undefined
+  return { order: whole ? grouped(arena, keyAt, keyLen) : sorted(), keyAt, keyLen, valLen, upper, scanned }
+}
+
+/**
+ * Entry numbers with each target's entries together, in (HLC, digest) order, and the targets in
+ * the order of a 32-bit hash of their type and id: the sort compares numbers (the hash, the
+ * HLC's wall and counter), not the keys' bytes, and falls back to the bytes only for entries of
+ * equal hash and HLC. Two targets of the same hash would interleave: the order is checked
+ * (one comparison of adjacent entries of equal hash) and, on such a collision, the entries are
+ * sorted by their keys' bytes instead.
+ */
+function grouped(arena: Buffer, keyAt: readonly number[], keyLen: readonly number[]): number[] {
+  const n = keyAt.length
+  const hashOf = new Float64Array(n)
+  const wallOf = new Float64Array(n)
+  const counterOf = new Float64Array(n)
+  // Key: type (1) ‖ target length (u16) ‖ target ‖ HLC (u48 wall ‖ u16 counter) ‖ digest (32).
+  for (let i = 0; i < n; i++) {
+    const at = keyAt[i]
+    const hlcAt = at + 3 + ((arena[at + 1] << 8) | arena[at + 2])
+    hashOf[i] = targetFnv(arena, at, at + 3, hlcAt)
+    wallOf[i] = arena.readUIntBE(hlcAt, 6)
+    counterOf[i] = (arena[hlcAt + 6] << 8) | arena[hlcAt + 7]
+  }
+  const byKey = (a: number, b: number) =>
+    arena.compare(arena, keyAt[b], keyAt[b] + keyLen[b], keyAt[a], keyAt[a] + keyLen[a])
+  const order = Array.from({ length: n }, (_, i) => i)
+  order.sort(
+    (a, b) => hashOf[a] - hashOf[b] || wallOf[a] - wallOf[b] || counterOf[a] - counterOf[b] || byKey(a, b),
+  )
+  // The end of the key's target part (type, length and id).
+  const end = (i: number) => keyAt[i] + 3 + ((arena[keyAt[i] + 1] << 8) | arena[keyAt[i] + 2])
+  for (let j = 1; j < n; j++) {
+    const a = order[j - 1]
+    const b = order[j]
+    if (hashOf[a] !== hashOf[b]) continue
+    if (arena.compare(arena, keyAt[b], end(b), keyAt[a], end(a)) !== 0) return order.sort(byKey)
+  }
+  return order
 }

@@ -150,4 +150,62 @@ describe('scanByTarget', () => {
       )
     await store.close()
   })
+
+  it('names an event whose bytes do not hash to its key, spilled or not', async () => {
+    const { db, store, all } = await filled()
+    const ev = db.sublevel<Uint8Array, Uint8Array>('ev', { keyEncoding: 'view', valueEncoding: 'view' })
+    // Another event's value (a well-formed event) under this one's key.
+    await ev.put(K.digestKey(all[7].digest)!, Buffer.concat([all[8].signature, all[8].signed]))
+    for (const spill of [undefined, { dir: join(tmpdir(), `gkm-scan-hash-${process.pid}`), buckets: 2 }])
+      await assert.rejects(
+        collect(scanByTarget(db, K.openSublevels(db), { bufferBytes: 1 << 20, pageEvents: 50, spill })),
+        (err: Error) =>
+          err.name === 'StorageCorruptionError' &&
+          err.message.includes(all[7].digest) &&
+          /do not hash/.test(err.message),
+      )
+    await store.close()
+  })
+
+  it('keeps two targets of the same 32-bit hash apart (the spill file sorted by its keys instead)', async () => {
+    // FNV-1a of type code 2 (persona_update) and these ids is 4013890952 for both.
+    const targets = ['collide-179069', 'collide-1642162']
+    const db = new MemoryLevel<string, string>() as LevelDatabase
+    const store = new LevelStore(db)
+    await store.open()
+    // Their HLCs interleave: ordered by (hash, HLC) alone, the two targets would alternate.
+    const all = Array.from({ length: 40 }, (_, i) =>
+      makeEvent(signer, {
+        target: targets[i % 2],
+        payload: { op: 'set', fields: { f: i } },
+        hlc: { wallMs: 1_764_000_000_000 + i, counter: 0 },
+      }),
+    )
+    await store.commit({
+      events: all.map((e) => ({ signed: e.signed, signature: e.signature })),
+      targets: [],
+      conflicts: [],
+      equivocations: [],
+      audit: [],
+      meta: {},
+    })
+    const dir = await mkdtemp(join(tmpdir(), 'gkm-scan-'))
+    try {
+      const want = grouped([await store.readByTargetOrder(undefined, 1000).then((p) => p.events)])
+      const pages = await collect(
+        scanByTarget(db, K.openSublevels(db), {
+          bufferBytes: 1 << 20,
+          pageEvents: 7,
+          spill: { dir: join(dir, 'spill'), buckets: 1 },
+        }),
+      )
+      const got = grouped(pages)
+      assert.equal(pages.flat().length, all.length)
+      assert.equal(got.runs, 2, 'each target together')
+      assert.deepEqual(got.out, want.out)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+      await store.close()
+    }
+  })
 })
