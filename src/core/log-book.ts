@@ -2,8 +2,9 @@
  * Per-author logs, kept by the ingest engine: which event holds each (author, log, seq)
  * position, how far each log is held without a hole (`contiguous`), the Merkle peaks over that
  * prefix, and the newest signed head. The node's own log gets the next position for each local
- * write and one signed head per group commit (not one per event): a peer that fetches a range of
- * the log verifies it with that one signature and hashing (docs/PROTOCOL.md "Per-author logs").
+ * write and a signed head at most every OWN_HEAD_EVERY positions (one signature for many events): a
+ * peer that fetches a range of the log verifies it with that one signature and hashing, and the
+ * few events past the newest head by their own (docs/PROTOCOL.md "Per-author logs").
  *
  * Sans-IO like the Ingestor it serves: reads committed data through the StoreReader, keeps what
  * uncommitted groups changed in layers (one per group), and is told when a group was written
@@ -20,6 +21,14 @@ import type { AuthorKey, Digest } from './types.ts'
  *  multiple), besides the newest: a peer fetching a long range verifies it page by page, one
  *  signature per page, holding at most a page of unverified events (4,096 × ~300 B ≈ 1.2 MB). */
 export const LOG_CHECKPOINT_EVENTS = 4_096
+
+/** The node signs its own log's head at a group commit once the log has grown this many
+ *  positions past its newest head (and always at the first group and at a checkpoint), not at
+ *  every group: a run of one-write groups (sequential single pushes) paid an Ed25519 signature
+ *  each, ~65 µs and ~7 % of a one-event push's event loop. The cost: a peer that fetches the
+ *  newest positions of this log verifies at most OWN_HEAD_EVERY - 1 events past the head by
+ *  their own signatures (LogIntake does), a few milliseconds; the accepted set is the same. */
+export const OWN_HEAD_EVERY = 64
 
 /** Hole runs a log record tracks exactly (gossip that arrived out of order or was lost); beyond
  *  it the record says only that there are holes, and reconciliation's range phase finds them. */
@@ -312,14 +321,14 @@ export class LogBook {
         forkSeq === undefined ? before.forkAt : Math.min(forkSeq, before.forkAt ?? Number.POSITIVE_INFINITY)
       let head = before.head
       const own = t.author === this.#author && t.log === this.#log
-      if (own && c > (before.head?.length ?? 0)) {
-        // One signature per group commit covers every event of the log so far.
+      const kept = before.head?.length ?? 0
+      const checkpoint = Math.floor(c / LOG_CHECKPOINT_EVENTS) > Math.floor(kept / LOG_CHECKPOINT_EVENTS)
+      if (own && c > kept && (kept === 0 || checkpoint || c - kept >= OWN_HEAD_EVERY)) {
+        // One signature covers every event of the log so far (OWN_HEAD_EVERY says when).
         const root = rootHash(c, grown ?? peaksFromRecord(before))
         const signable = headSignable(this.#signer.publicKey, fromHex(this.#log) as Uint8Array, c, root)
         head = { length: c, root: toHex(root), signature: toHex(this.#signer.sign(signable)) }
-        const kept = before.head?.length ?? 0
-        if (Math.floor(c / LOG_CHECKPOINT_EVENTS) > Math.floor(kept / LOG_CHECKPOINT_EVENTS) || kept === 0)
-          heads.push({ author: t.author, log: t.log, ...head })
+        if (checkpoint || kept === 0) heads.push({ author: t.author, log: t.log, ...head })
       }
       if (own) ownNext = Math.max(ownNext, end)
       const verified = newest.get(lk)

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
-import { LOG_HOLES_MAX, nextHoles } from '../../../src/core/log-book.ts'
+import { LOG_HOLES_MAX, nextHoles, OWN_HEAD_EVERY } from '../../../src/core/log-book.ts'
 import { headSignable, leafHash, peaksOf, rootHash } from '../../../src/core/merkle-log.ts'
 import type { Store } from '../../../src/core/ports.ts'
 import type { SignedEvent } from '../../../src/core/types.ts'
@@ -52,7 +52,7 @@ const local = (i: number): IngestItem => ({
 const signed = (event: SignedEvent): IngestItem => ({ kind: 'signed', event })
 
 describe('per-author logs in the ingest engine', () => {
-  it('numbers local writes 0, 1, 2, ... and signs one head per group over all of them', async () => {
+  it('numbers local writes 0, 1, 2, ... and signs a head over all of them at the first group', async () => {
     const n = await node(41)
     const a = await group(n, [local(0), local(1), local(2)])
     const b = await group(n, [local(3)])
@@ -66,10 +66,11 @@ describe('per-author logs in the ingest engine', () => {
     assert.ok(rec !== undefined)
     assert.equal(rec.contiguous, 4)
     assert.equal(rec.end, 4)
-    const root = rootHash(4, peaksOf(events.map((e) => leafHash(fromHex(e.digest)!))))
-    assert.equal(rec.head?.length, 4)
+    // The first group signs; the second (1 position past the head, < OWN_HEAD_EVERY) does not.
+    const root = rootHash(3, peaksOf(events.slice(0, 3).map((e) => leafHash(fromHex(e.digest)!))))
+    assert.equal(rec.head?.length, 3)
     assert.equal(rec.head?.root, toHex(root))
-    const signable = headSignable(testSigner(41).publicKey, fromHex('00000000000000aa')!, 4, root)
+    const signable = headSignable(testSigner(41).publicKey, fromHex('00000000000000aa')!, 3, root)
     assert.ok(verifyEd25519(testSigner(41).publicKey, signable, fromHex(rec.head!.signature)!))
     // The first head is kept as a checkpoint a peer can verify a range against.
     const kept = await n.store.getLogHeads(author as never, '00000000000000aa', 0, 10, 10)
@@ -81,11 +82,14 @@ describe('per-author logs in the ingest engine', () => {
 
   it('one group after another: the record peaks and head are those of the whole log', async () => {
     // Each group appends to the peaks the previous group left decoded (log-book.ts keeps them
-    // beside its record): 1..23 events, every merge pattern of the low peaks.
+    // beside its record): 1..131 events, every merge pattern of the low peaks.
     const n = await node(43)
     const events: SignedEvent[] = []
     const author = toHex(testSigner(43).publicKey)
-    for (let i = 0; i < 23; i++) {
+    // One-event groups: the head is signed at the first and then once the log is OWN_HEAD_EVERY
+    // positions past it (1, 65, 129, ...), over the whole log at that length.
+    let headAt = 0
+    for (let i = 0; i < 2 * OWN_HEAD_EVERY + 3; i++) {
       events.push(...(await group(n, [local(i)])).accepted)
       const [rec] = await n.store.getLogRecords([{ author: author as never, log: '00000000000000aa' }])
       const peaks = peaksOf(events.map((e) => leafHash(fromHex(e.digest)!)))
@@ -93,8 +97,12 @@ describe('per-author logs in the ingest engine', () => {
         rec?.peaks,
         peaks.map((p) => ({ height: p.height, hash: toHex(p.hash) })),
       )
-      assert.equal(rec?.head?.root, toHex(rootHash(events.length, peaks)))
+      if (headAt === 0 || events.length - headAt >= OWN_HEAD_EVERY) headAt = events.length
+      assert.equal(rec?.head?.length, headAt)
+      const headPeaks = peaksOf(events.slice(0, headAt).map((e) => leafHash(fromHex(e.digest)!)))
+      assert.equal(rec?.head?.root, toHex(rootHash(headAt, headPeaks)))
     }
+    assert.equal(headAt, 2 * OWN_HEAD_EVERY + 1)
   })
 
   it('a log received out of order has holes until the missing positions arrive', async () => {
