@@ -36,11 +36,13 @@ function events(): SignedEvent[] {
   return out
 }
 
-async function filled(): Promise<{ db: LevelDatabase; store: LevelStore; all: SignedEvent[] }> {
+/** A memory store holding `all` (default: `events()`), committed as one batch of the log only. */
+async function filled(
+  all: SignedEvent[] = events(),
+): Promise<{ db: LevelDatabase; store: LevelStore; all: SignedEvent[] }> {
   const db = new MemoryLevel<string, string>() as LevelDatabase
   const store = new LevelStore(db)
   await store.open()
-  const all = events()
   await store.commit({
     events: all.map((e) => ({ signed: e.signed, signature: e.signature })),
     targets: [],
@@ -170,9 +172,6 @@ describe('scanByTarget', () => {
   it('keeps two targets of the same 32-bit hash apart (the spill file sorted by its keys instead)', async () => {
     // FNV-1a of type code 2 (persona_update) and these ids is 4013890952 for both.
     const targets = ['collide-179069', 'collide-1642162']
-    const db = new MemoryLevel<string, string>() as LevelDatabase
-    const store = new LevelStore(db)
-    await store.open()
     // Their HLCs interleave: ordered by (hash, HLC) alone, the two targets would alternate.
     const all = Array.from({ length: 40 }, (_, i) =>
       makeEvent(signer, {
@@ -181,14 +180,7 @@ describe('scanByTarget', () => {
         hlc: { wallMs: 1_764_000_000_000 + i, counter: 0 },
       }),
     )
-    await store.commit({
-      events: all.map((e) => ({ signed: e.signed, signature: e.signature })),
-      targets: [],
-      conflicts: [],
-      equivocations: [],
-      audit: [],
-      meta: {},
-    })
+    const { db, store } = await filled(all)
     const dir = await mkdtemp(join(tmpdir(), 'gkm-scan-'))
     try {
       const want = grouped([await store.readByTargetOrder(undefined, 1000).then((p) => p.events)])
