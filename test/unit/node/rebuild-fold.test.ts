@@ -18,15 +18,20 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type IngestItem, Ingestor } from '../../../src/core/ingest.ts'
+import type { Ingestor } from '../../../src/core/ingest.ts'
 import type { Store } from '../../../src/core/ports.ts'
 import type { Digest, EventType, JsonObject, SignedEvent } from '../../../src/core/types.ts'
-import { crdtView, EMPTY_STATE_HASH, valueView } from '../../../src/core/view.ts'
-import { trustedYjsMerger } from '../../../src/core/yjs-merge.ts'
+import { crdtView, valueView } from '../../../src/core/view.ts'
 import { rebuildState } from '../../../src/node/replay.ts'
 import { createMemoryStore } from '../../../src/store/index.ts'
 import { prng } from '../../helpers/crash.ts'
 import { makeEvent, testSigner } from '../../helpers/events.ts'
+import {
+  ingestLive as ingestLiveWith,
+  resolutions as resolveSome,
+  shuffled,
+  testEngine,
+} from '../../helpers/rebuild-history.ts'
 import { twoAuthorYjsUpdates } from '../../helpers/yjs-edits.ts'
 
 const SEED = Number(process.env.GKM_SEED ?? 20261206)
@@ -41,18 +46,10 @@ const members = new Set(authors.map((a) => hex(a.publicKey)))
 /** Small, so documents compact live and in both rebuilds. */
 const YJS_COMPACT = 12
 
-function engine(store: Store): Ingestor {
-  return new Ingestor(
-    { store, signer: SELF, crdt: trustedYjsMerger },
-    {
-      hlc: { wallMs: 0, counter: 0 },
-      stateHash: EMPTY_STATE_HASH,
-      log: '00000000000000cc',
-      logNext: 0,
-      yjsCompactUpdates: YJS_COMPACT,
-    },
-  )
-}
+const engine = (store: Store) => testEngine(store, SELF, '00000000000000cc', YJS_COMPACT)
+const ingestLive = (store: Store, events: readonly SignedEvent[], seed: number, ingestor = engine(store)) =>
+  ingestLiveWith(store, events, seed, ingestor, NOW)
+const resolutions = (store: Store, seed: number) => resolveSome(store, seed, authors)
 
 function payloadOf(type: EventType, rnd: () => number, n: number): JsonObject {
   const pick = (k: number) => Math.floor(rnd() * k)
@@ -141,52 +138,6 @@ function history(seed: number, wild: boolean): SignedEvent[] {
         target: 'ydoc',
         payload: { op: 'yjs', update: Buffer.from(u).toString('base64') },
         hlc: { wallMs: wall, counter: 0 },
-      }),
-    )
-  }
-  return out
-}
-
-function shuffled<T>(list: readonly T[], seed: number): T[] {
-  const rnd = prng(seed)
-  const out = [...list]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1))
-    ;[out[i], out[j]] = [out[j], out[i]]
-  }
-  return out
-}
-
-async function ingestLive(store: Store, events: readonly SignedEvent[], seed: number, ingestor: Ingestor) {
-  const rnd = prng(seed)
-  for (let at = 0; at < events.length; ) {
-    const size = 1 + Math.floor(rnd() * 5)
-    const items: IngestItem[] = events.slice(at, at + size).map((event) => ({ kind: 'signed', event }))
-    at += size
-    const { batch } = await ingestor.ingest(items, NOW)
-    await store.commit(batch)
-    ingestor.committed()
-  }
-}
-
-/** Resolutions of about half the open conflicts, by another write that names both sides. */
-async function resolutions(store: Store, seed: number): Promise<SignedEvent[]> {
-  const rnd = prng(seed)
-  const out: SignedEvent[] = []
-  for (const c of await store.listConflicts('open', 1000)) {
-    if (rnd() < 0.5) continue
-    out.push(
-      makeEvent(authors[Math.floor(rnd() * authors.length)], {
-        type: c.type,
-        target: c.target,
-        payload: {
-          op: 'resolve',
-          conflict_id: c.id,
-          strategy: 'manual_merge',
-          cells: [{ cell: c.cell, value: `resolved ${out.length}` }],
-        },
-        hlc: { wallMs: 1_764_000_500_000 + out.length, counter: 0 },
-        parents: c.sides.map((s) => s.digest).sort() as Digest[],
       }),
     )
   }
