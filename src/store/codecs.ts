@@ -37,8 +37,10 @@ export function encodeEventValue(e: StoredEvent): Uint8Array {
   return Buffer.concat([e.signature, e.signed])
 }
 
-/** Decodes an `ev` value and checks it against its key: sha256(signed) must equal the digest. */
-export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredEvent {
+/** Checks an `ev` value against its key (an event header; sha256(signed) equals the digest) and
+ *  returns views of it, no copy: decodeEventValue copies each event, the rebuild's scan a page of
+ *  them at once. */
+export function eventValueViews(digest: Uint8Array, value: Uint8Array): StoredEvent {
   const signed = value.subarray(SIGNATURE_BYTES)
   if (value.byteLength <= SIGNATURE_BYTES || !isEventHeader(signed)) {
     return corrupt('ev', digest, 'value is not signature + signed event bytes')
@@ -47,8 +49,14 @@ export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredE
   // decodes every event of the log).
   const hex = toHex(digest)
   if (sha256Hex(signed) !== hex) corrupt('ev', digest, 'signed bytes do not hash to the key')
-  // One copy, so callers never hold views into the database's buffers (memory-level hands out
-  // the stored ones); signature and signed bytes are views of it.
+  return { signature: value.subarray(0, SIGNATURE_BYTES), signed, digest: hex }
+}
+
+/** Decodes an `ev` value and checks it against its key (eventValueViews), copied once, so
+ *  callers never hold views into the database's buffers (memory-level hands out the stored
+ *  ones); signature and signed bytes are views of the copy. */
+export function decodeEventValue(digest: Uint8Array, value: Uint8Array): StoredEvent {
+  const { digest: hex } = eventValueViews(digest, value)
   const own = new Uint8Array(value)
   return { signature: own.subarray(0, SIGNATURE_BYTES), signed: own.subarray(SIGNATURE_BYTES), digest: hex }
 }

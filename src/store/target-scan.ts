@@ -24,8 +24,7 @@ import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbstractSnapshot } from 'abstract-level'
 import type { StoredEvent } from '../core/records.ts'
-import { sha256Hex } from '../util/crypto.ts'
-import { SIGNATURE_BYTES } from './codecs.ts'
+import { eventValueViews, SIGNATURE_BYTES } from './codecs.ts'
 import { StorageCorruptionError } from './errors.ts'
 import { HLC_AT, isEventHeader, TARGET_AT, TARGET_LEN_AT, TYPE_AT } from './event-header.ts'
 import * as K from './keys.ts'
@@ -351,9 +350,9 @@ function checkedSigned(digest: Uint8Array, value: Uint8Array): Uint8Array {
   return signed
 }
 
-/** Entries order[from, to) of a pass, each checked like any read (decodeEventValue: a header,
- *  signed bytes that hash to the key, whose last 32 bytes are the digest) and copied out of the
- *  arena into one buffer for the page (one allocation a page, not one an event). */
+/** Entries order[from, to) of a pass, copied out of the arena into one buffer for the page (one
+ *  allocation a page, not one an event) and each checked like any read (eventValueViews: a
+ *  header, signed bytes that hash to the key, whose last 32 bytes are the digest). */
 function checkedPage(
   arena: Buffer,
   pass: Pick<Pass, 'order' | 'keyAt' | 'keyLen' | 'valLen'>,
@@ -370,17 +369,7 @@ function checkedPage(
     const e = order[j]
     const valueAt = keyAt[e] + keyLen[e]
     arena.copy(own, at, valueAt, valueAt + valLen[e])
-    const signed = own.subarray(at + SIGNATURE_BYTES, at + valLen[e])
-    const digest = arena.toString('hex', valueAt - 32, valueAt)
-    if (valLen[e] <= SIGNATURE_BYTES || !isEventHeader(signed))
-      throw new StorageCorruptionError(
-        `${K.describeKey('ev', arena.subarray(valueAt - 32, valueAt))}: value is not signature + signed event bytes`,
-      )
-    if (sha256Hex(signed) !== digest)
-      throw new StorageCorruptionError(
-        `${K.describeKey('ev', arena.subarray(valueAt - 32, valueAt))}: signed bytes do not hash to the key`,
-      )
-    page.push({ signature: own.subarray(at, at + SIGNATURE_BYTES), signed, digest })
+    page.push(eventValueViews(arena.subarray(valueAt - 32, valueAt), own.subarray(at, at + valLen[e])))
     at += valLen[e]
   }
   return page
